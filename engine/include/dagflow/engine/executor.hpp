@@ -1,0 +1,131 @@
+// Executor: runs the tasks a Graph's targets need on all cores (oneTBB flow graph).
+//
+// An Executor may be used by several threads at once: each compute() is an independent run.
+// compute() may also be called from inside a running task.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <span>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include <dagflow/graph/detail/result_slot.hpp>
+#include <dagflow/graph/errors.hpp>
+#include <dagflow/graph/graph.hpp>
+
+namespace dagflow {
+
+/// Settings of an Executor. `Executor ex({.threads = 4});`
+struct ExecutorOptions {
+  /// Worker threads; 0 (the default) = all cores.
+  std::size_t threads = 0;
+  /// Merge fine-grained tasks into fewer flow-graph nodes (default on): linear chains always run
+  /// as one node; in graphs of thousands of tasks, all tasks at one depth share a node that runs
+  /// them in parallel. Off: one flow-graph node per task, which keeps every task of every depth
+  /// free to overlap (worth it only for few, long, unevenly sized tasks in a huge graph).
+  bool fuse_tasks = true;
+};
+
+/// What one compute() did.
+struct RunStats {
+  std::size_t tasks = 0;       ///< tasks the targets needed
+  std::size_t executed = 0;    ///< task bodies run by that compute()
+  std::size_t flow_nodes = 0;  ///< tbb::flow::graph nodes built (after fusion)
+  std::size_t threads = 0;     ///< worker threads of the Executor
+  double seconds = 0;          ///< wall time of the run
+};
+
+namespace detail {
+struct RunState;
+struct RunStateDeleter {
+  void operator()(RunState* run) const noexcept;
+};
+
+/// The finished run of a compute(), from which the typed results are taken.
+class RunResults {
+ public:
+  explicit RunResults(std::unique_ptr<RunState, RunStateDeleter> run) : run_(std::move(run)) {}
+
+  /// Target i's value: moved out when nothing else holds it, copied otherwise.
+  template <class T>
+  T take(std::size_t i) {
+    ResultSlot& slot = target_slot(i);
+    T value = slot.take<T>();
+    slot.release();
+    return value;
+  }
+
+ private:
+  ResultSlot& target_slot(std::size_t i);
+  std::unique_ptr<RunState, RunStateDeleter> run_;
+};
+}  // namespace detail
+
+/// Runs delayed tasks.
+///
+///   dagflow::Executor ex;                    // all cores
+///   int r = ex.compute(b);                   // one target: its value
+///   auto [x, y] = ex.compute(a, s);          // several: a tuple, shared work done once
+///   std::size_t ran = ex.last_run_stats().executed;
+class Executor {
+ public:
+  Executor();
+  explicit Executor(ExecutorOptions options);
+  ~Executor();
+  Executor(const Executor&) = delete;
+  Executor& operator=(const Executor&) = delete;
+
+  /// Runs every task `target` needs, each at most once, and returns its value (moved out when
+  /// nothing else holds it). Throws TaskError if a task throws: the run is cancelled (tasks not
+  /// yet started never start), running tasks finish, and the Executor stays usable. Throws
+  /// std::invalid_argument for an empty Delayed or one whose Graph is gone.
+  template <class T>
+  [[nodiscard]] T compute(const Delayed<T>& target) {
+    const DelayedBase* targets[] = {&target};
+    return run(targets).template take<T>(0);
+  }
+
+  /// Several targets of one Graph in one run: a std::tuple of their values, in order.
+  template <class T0, class T1, class... Ts>
+  [[nodiscard]] std::tuple<T0, T1, Ts...> compute(const Delayed<T0>& first,
+                                                  const Delayed<T1>& second,
+                                                  const Delayed<Ts>&... rest) {
+    const DelayedBase* targets[] = {&first, &second, &rest...};
+    detail::RunResults results = run(targets);
+    return take_all<T0, T1, Ts...>(results, std::index_sequence_for<T0, T1, Ts...>{});
+  }
+
+  /// Any number of targets of one type, in one run: their values, in order.
+  template <class T>
+  [[nodiscard]] std::vector<T> compute(const std::vector<Delayed<T>>& targets) {
+    std::vector<const DelayedBase*> pointers;
+    pointers.reserve(targets.size());
+    for (const Delayed<T>& t : targets) pointers.push_back(&t);
+    detail::RunResults results = run(pointers);
+    std::vector<T> values;
+    values.reserve(targets.size());
+    for (std::size_t i = 0; i < targets.size(); ++i) values.push_back(results.take<T>(i));
+    return values;
+  }
+
+  /// Statistics of the most recent compute() that finished (from any thread), failed or not.
+  [[nodiscard]] RunStats last_run_stats() const;
+  /// The options this Executor was made with (threads resolved: never 0).
+  [[nodiscard]] const ExecutorOptions& options() const noexcept;
+
+ private:
+  template <class... Ts, std::size_t... I>
+  static std::tuple<Ts...> take_all(detail::RunResults& results,
+                                    std::index_sequence<I...> /*unused*/) {
+    return std::tuple<Ts...>{results.take<Ts>(I)...};  // braces: taken in order
+  }
+
+  detail::RunResults run(std::span<const DelayedBase* const> targets);
+
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace dagflow

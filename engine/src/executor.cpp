@@ -1,0 +1,201 @@
+#include <dagflow/engine/executor.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include <dagflow/graph/traversal.hpp>
+
+#include "execution_plan.hpp"
+#include "worker_pool.hpp"
+
+namespace dagflow {
+
+namespace detail {
+
+// Everything one compute() needs. Built by the calling thread, then published to the workers
+// with `started` (release/acquire); workers report back through `finished_work` (every piece of
+// work ends with a release RMW on it; the caller acquires after the wait), so that TSan sees
+// every hand-off even though the scheduler in between is not instrumented.
+struct RunState {
+  std::shared_ptr<GraphState> graph;
+  std::vector<NodeId> order;            // local index -> node id, topological
+  std::vector<std::uint32_t> local_of;  // node id -> local index
+  std::unique_ptr<ResultSlot[]> slots;  // by local index
+  std::vector<std::uint32_t> targets;   // local index of each requested target
+  ExecutionPlan plan;
+
+  std::atomic<bool> started{false};
+  std::atomic<bool> cancelled{false};
+  std::atomic<std::size_t> finished_work{0};
+  std::atomic<std::size_t> executed{0};
+
+  std::atomic<bool> has_failure{false};
+  std::uint32_t failed_task = 0;  // written once, by the thread that set has_failure
+  std::exception_ptr failure;
+
+  void acquire_start() const { (void)started.load(std::memory_order_acquire); }
+
+  void record_failure(std::uint32_t task, std::exception_ptr error) {
+    bool expected = false;
+    if (has_failure.compare_exchange_strong(expected, true, std::memory_order_acq_rel)) {
+      failed_task = task;
+      failure = std::move(error);
+    }
+    cancelled.store(true, std::memory_order_release);
+  }
+
+  // Runs one task; false if it threw.
+  bool run_task(std::uint32_t v) noexcept {
+    const NodeRecord& node = graph->node(order[v]);
+    const NodeId* edges = graph->edges(node);
+    const TaskInputs inputs{edges, slots.get(), local_of.data()};
+    try {
+      node.vtable->invoke(node.payload, inputs, slots[v]);
+    } catch (...) {
+      record_failure(v, std::current_exception());
+      return false;
+    }
+    for (std::uint32_t e = 0; e < node.edge_count; ++e) slots[local_of[edges[e]]].release();
+    return true;
+  }
+
+  // Runs chains [begin, end) one after another; returns the number of task bodies run.
+  std::size_t run_chains(std::size_t begin, std::size_t end) noexcept {
+    std::size_t ran = 0;
+    for (std::size_t c = begin; c < end; ++c) {
+      for (std::uint32_t i = plan.chain_begin[c]; i < plan.chain_begin[c + 1]; ++i) {
+        if (cancelled.load(std::memory_order_relaxed)) return ran;
+        ++ran;
+        if (!run_task(plan.chain_tasks[i])) return ran;
+      }
+    }
+    return ran;
+  }
+
+  void finish_work(std::size_t ran) noexcept {
+    executed.fetch_add(ran, std::memory_order_relaxed);
+    finished_work.fetch_add(1, std::memory_order_acq_rel);
+  }
+
+  static void run_chain_range(void* context, std::size_t begin, std::size_t end) {
+    auto* run = static_cast<RunState*>(context);
+    run->acquire_start();
+    run->finish_work(run->run_chains(begin, end));
+  }
+
+  static bool run_unit(void* context, std::uint32_t unit) {
+    auto* run = static_cast<RunState*>(context);
+    run->acquire_start();
+    const std::size_t first = run->plan.unit_begin[unit];
+    const std::size_t count = run->plan.unit_begin[unit + 1] - first;
+    if (count == 1 || run->cancelled.load(std::memory_order_relaxed)) {
+      run->finish_work(run->run_chains(first, first + count));
+    } else {
+      struct Slice {
+        RunState* run;
+        std::size_t first;
+      } slice{run, first};
+      WorkerPool::parallel_for(
+          count,
+          [](void* ctx, std::size_t b, std::size_t e) {
+            auto* s = static_cast<Slice*>(ctx);
+            run_chain_range(s->run, s->first + b, s->first + e);
+          },
+          &slice);
+    }
+    return !run->cancelled.load(std::memory_order_relaxed);
+  }
+};
+
+void RunStateDeleter::operator()(RunState* run) const noexcept { delete run; }
+
+ResultSlot& RunResults::target_slot(std::size_t i) { return run_->slots[run_->targets.at(i)]; }
+
+}  // namespace detail
+
+struct Executor::Impl {
+  explicit Impl(ExecutorOptions opts) : options(opts), pool(opts.threads) {
+    options.threads = pool.threads();
+  }
+  ExecutorOptions options;
+  detail::WorkerPool pool;
+  mutable std::mutex stats_mutex;
+  RunStats last_stats;
+};
+
+Executor::Executor() : Executor(ExecutorOptions{}) {}
+Executor::Executor(ExecutorOptions options) : impl_(std::make_unique<Impl>(options)) {}
+Executor::~Executor() = default;
+
+const ExecutorOptions& Executor::options() const noexcept { return impl_->options; }
+
+RunStats Executor::last_run_stats() const {
+  std::lock_guard lock(impl_->stats_mutex);
+  return impl_->last_stats;
+}
+
+detail::RunResults Executor::run(std::span<const DelayedBase* const> targets) {
+  const auto start = std::chrono::steady_clock::now();
+  std::unique_ptr<detail::RunState, detail::RunStateDeleter> run(new detail::RunState);
+  if (targets.empty()) return detail::RunResults(std::move(run));
+
+  // All targets must come from one live Graph.
+  run->graph = graph_of(*targets.front());
+  std::vector<NodeId> target_ids;
+  target_ids.reserve(targets.size());
+  for (const DelayedBase* t : targets) {
+    if (graph_of(*t) != run->graph) {
+      throw std::invalid_argument("the targets of one compute() must come from one Graph");
+    }
+    target_ids.push_back(t->id());
+  }
+  const detail::GraphState& graph = *run->graph;
+
+  // Cull to what the targets need, index it densely, and count each result's readers.
+  run->order = detail::needed_tasks(graph, target_ids);
+  const std::size_t n = run->order.size();
+  run->local_of.assign(std::size_t{run->order.back()} + 1, UINT32_MAX);
+  for (std::uint32_t v = 0; v < n; ++v) run->local_of[run->order[v]] = v;
+  std::vector<std::int32_t> holders(n, 0);
+  for (std::uint32_t v = 0; v < n; ++v) {
+    const detail::NodeRecord& node = graph.node(run->order[v]);
+    const NodeId* edges = graph.edges(node);
+    for (std::uint32_t e = 0; e < node.edge_count; ++e) ++holders[run->local_of[edges[e]]];
+  }
+  for (NodeId id : target_ids) {
+    run->targets.push_back(run->local_of[id]);
+    ++holders[run->local_of[id]];
+  }
+  run->slots = std::make_unique<detail::ResultSlot[]>(n);
+  for (std::uint32_t v = 0; v < n; ++v) run->slots[v].set_holders(holders[v]);
+  run->plan = detail::plan_execution(graph, run->order, run->local_of.data(), holders,
+                                     impl_->options.fuse_tasks);
+
+  run->started.store(true, std::memory_order_release);
+  const detail::UnitGraph units{run->plan.units(), run->plan.pred_begin.data(),
+                                run->plan.preds.data(), &detail::RunState::run_unit, run.get()};
+  impl_->pool.run(units);
+  (void)run->finished_work.load(std::memory_order_acquire);  // see RunState
+
+  RunStats stats;
+  stats.tasks = n;
+  stats.executed = run->executed.load(std::memory_order_relaxed);
+  stats.flow_nodes = run->plan.units();
+  stats.threads = impl_->options.threads;
+  stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  {
+    std::lock_guard lock(impl_->stats_mutex);
+    impl_->last_stats = stats;
+  }
+  if (run->has_failure.load(std::memory_order_acquire)) {
+    const NodeId failed = run->order[run->failed_task];
+    throw TaskError(graph.label(failed), failed, run->failure);
+  }
+  return detail::RunResults(std::move(run));
+}
+
+}  // namespace dagflow

@@ -1,0 +1,74 @@
+#include "worker_pool.hpp"
+
+#include <vector>
+
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/flow_graph.h>
+#include <oneapi/tbb/info.h>
+#include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/task_arena.h>
+
+namespace dagflow::detail {
+
+namespace flow = tbb::flow;
+
+struct WorkerPool::Impl {
+  explicit Impl(std::size_t requested)
+      : threads(requested == 0 ? static_cast<std::size_t>(tbb::info::default_concurrency())
+                               : requested),
+        arena(static_cast<int>(threads)) {}
+
+  std::size_t threads;
+  tbb::task_arena arena;
+};
+
+WorkerPool::WorkerPool(std::size_t threads) : impl_(std::make_unique<Impl>(threads)) {}
+WorkerPool::~WorkerPool() = default;
+
+std::size_t WorkerPool::threads() const noexcept { return impl_->threads; }
+
+namespace {
+
+void run_flow_graph(const UnitGraph& units) {
+  flow::graph fg;
+  std::vector<flow::continue_node<flow::continue_msg>> nodes;
+  nodes.reserve(units.units);
+  for (std::uint32_t u = 0; u < units.units; ++u) {
+    nodes.emplace_back(fg, [&units, &fg, u](const flow::continue_msg&) {
+      if (!units.run_unit(units.context, u)) fg.cancel();
+    });
+  }
+  try {
+    for (std::uint32_t u = 0; u < units.units; ++u) {
+      for (std::uint32_t p = units.pred_begin[u]; p < units.pred_begin[u + 1]; ++p) {
+        flow::make_edge(nodes[units.preds[p]], nodes[u]);
+      }
+    }
+    for (std::uint32_t u = 0; u < units.units; ++u) {
+      if (units.pred_begin[u] == units.pred_begin[u + 1]) nodes[u].try_put(flow::continue_msg());
+    }
+  } catch (...) {
+    fg.cancel();
+    fg.wait_for_all();
+    throw;
+  }
+  fg.wait_for_all();
+}
+
+}  // namespace
+
+std::size_t WorkerPool::run(const UnitGraph& graph) {
+  impl_->arena.execute([&] { tbb::this_task_arena::isolate([&] { run_flow_graph(graph); }); });
+  return graph.units;
+}
+
+void WorkerPool::parallel_for(std::size_t n,
+                              void (*body)(void* context, std::size_t begin, std::size_t end),
+                              void* context) {
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n),
+                    [&](const tbb::blocked_range<std::size_t>& r) {
+                      body(context, r.begin(), r.end());
+                    });
+}
+
+}  // namespace dagflow::detail

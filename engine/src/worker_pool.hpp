@@ -1,0 +1,52 @@
+// WorkerPool: the one place dagflow touches oneTBB (a task_arena, a flow graph per run,
+// parallel_for inside a node). Its interface has no TBB types, so worker_pool.cpp is the only
+// translation unit that includes TBB headers, and under ThreadSanitizer it is compiled
+// uninstrumented like Debian's libtbb itself (see cmake/DagflowSanitizers.cmake). Callers publish
+// their own data with release/acquire atomics, which TSan checks.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+namespace dagflow::detail {
+
+/// A DAG of units to run: unit u may start once all of preds[pred_begin[u] .. pred_begin[u+1])
+/// have finished. run_unit returns false to cancel the rest of the run (units not yet started
+/// never start; running ones finish).
+struct UnitGraph {
+  std::size_t units = 0;
+  const std::uint32_t* pred_begin = nullptr;  // units + 1 entries
+  const std::uint32_t* preds = nullptr;
+  bool (*run_unit)(void* context, std::uint32_t unit) = nullptr;
+  void* context = nullptr;
+};
+
+class WorkerPool {
+ public:
+  /// `threads` workers; 0 = all cores.
+  explicit WorkerPool(std::size_t threads);
+  ~WorkerPool();
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  [[nodiscard]] std::size_t threads() const noexcept;
+
+  /// Runs `graph` on one tbb::flow::graph (one continue_node per unit) inside the pool's arena and
+  /// returns when every unit has finished or the run was cancelled. Safe to call from several
+  /// threads at once, and from inside a running unit (the wait is isolated, so it only helps with
+  /// its own graph and cannot deadlock on the caller's). Returns the number of flow-graph nodes.
+  std::size_t run(const UnitGraph& graph);
+
+  /// From inside a unit: calls body(context, begin, end) on disjoint chunks covering [0, n), in
+  /// parallel, and returns when all are done.
+  static void parallel_for(std::size_t n, void (*body)(void* context, std::size_t begin,
+                                                       std::size_t end),
+                           void* context);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace dagflow::detail

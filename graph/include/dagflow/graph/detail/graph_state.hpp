@@ -1,0 +1,101 @@
+// GraphState: the storage behind a Graph (nodes, edges, task payloads, labels). Not API.
+//
+// Node ids are handed out in creation order and a task can only depend on tasks that already
+// exist, so id order is a topological order and a graph can never hold a cycle.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <dagflow/graph/detail/result_slot.hpp>
+
+namespace dagflow {
+using NodeId = std::uint32_t;
+}  // namespace dagflow
+
+namespace dagflow::detail {
+
+/// What a task body reads its dependencies from: its own edges, mapped to the run's slots.
+struct TaskInputs {
+  const NodeId* edges;           // this node's dependency ids, in argument order
+  ResultSlot* slots;             // the run's result slots, by local index
+  const std::uint32_t* local_of; // node id -> local index in the run
+
+  [[nodiscard]] ResultSlot& dependency(std::size_t k) const { return slots[local_of[edges[k]]]; }
+};
+
+/// Type-erased operations of one kind of task payload (one per callable and argument types).
+struct TaskVTable {
+  void (*invoke)(const void* payload, const TaskInputs& inputs, ResultSlot& out);
+  void (*destroy)(void* payload) noexcept;  // null when the payload is trivially destructible
+};
+
+struct NodeRecord {
+  const TaskVTable* vtable;
+  void* payload;
+  std::uint32_t edge_begin;
+  std::uint32_t edge_count;
+  std::uint32_t op_name;  // index into op_names(), kNoOp for anonymous tasks
+};
+
+inline constexpr std::uint32_t kNoOp = UINT32_MAX;
+
+/// Bump allocator for task payloads: one heap block per 64 KiB of payloads, not one per task.
+class PayloadArena {
+ public:
+  void* allocate(std::size_t size, std::size_t align);
+
+ private:
+  std::vector<std::unique_ptr<std::byte[]>> blocks_;
+  std::byte* cursor_ = nullptr;
+  std::size_t left_ = 0;
+};
+
+class GraphState {
+ public:
+  GraphState() = default;
+  GraphState(const GraphState&) = delete;
+  GraphState& operator=(const GraphState&) = delete;
+  ~GraphState();
+
+  [[nodiscard]] std::size_t size() const noexcept { return nodes_.size(); }
+  [[nodiscard]] const NodeRecord& node(NodeId id) const noexcept { return nodes_[id]; }
+  [[nodiscard]] const NodeId* edges(const NodeRecord& n) const noexcept {
+    return edges_.data() + n.edge_begin;
+  }
+
+  void* allocate_payload(std::size_t size, std::size_t align) {
+    return arena_.allocate(size, align);
+  }
+  /// Edges of the node being added; commit_node() closes them.
+  void push_edge(NodeId dependency) { edges_.push_back(dependency); }
+  /// Appends a node whose edges are those pushed since the last commit. Throws std::length_error
+  /// past 2^32 - 1 nodes.
+  NodeId commit_node(const TaskVTable* vtable, void* payload, std::uint32_t op_name);
+  /// Drops edges pushed since the last commit (a node that failed to build).
+  void abandon_node() noexcept { edges_.resize(committed_edges_); }
+
+  /// Interns an op name; the index goes into NodeRecord::op_name.
+  std::uint32_t intern_op_name(std::string_view name);
+  [[nodiscard]] std::string_view op_name(NodeId id) const;
+
+  void set_label(NodeId id, std::string label);
+  /// The user's label, else the op name, else "task#<id>".
+  [[nodiscard]] std::string label(NodeId id) const;
+
+ private:
+  std::vector<NodeRecord> nodes_;
+  std::vector<NodeId> edges_;
+  std::size_t committed_edges_ = 0;
+  PayloadArena arena_;
+  std::vector<std::string> op_names_;
+  std::unordered_map<std::string, std::uint32_t> op_name_index_;
+  std::unordered_map<NodeId, std::string> labels_;  // sparse: most tasks have none
+};
+
+}  // namespace dagflow::detail

@@ -1,0 +1,258 @@
+// How Graph::delayed stores a callable and its arguments, and how a run calls it. Not API.
+//
+// Each argument is bound once, at build time, to one of three forms: a literal (kept by value in
+// the task's payload), one dependency, or a list of dependencies (from std::vector<Delayed<U>>).
+// At run time a dependency is passed as `const U&` (shared, no copy) or, to a by-value parameter,
+// as a `U` that is moved out of the producer's slot when this reader is its last holder.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <dagflow/graph/detail/graph_state.hpp>
+
+namespace dagflow {
+
+template <class T>
+class Delayed;
+
+/// A callable with a stable name: `dagflow::op("square", square)`. The name labels the task, and
+/// is the identity under which its results are cached.
+template <class F>
+class Op {
+ public:
+  Op(std::string name, F callable) : name_(std::move(name)), fn_(std::move(callable)) {}
+  [[nodiscard]] const std::string& name() const noexcept { return name_; }
+  [[nodiscard]] const F& fn() const noexcept { return fn_; }
+
+ private:
+  std::string name_;
+  F fn_;
+};
+
+}  // namespace dagflow
+
+namespace dagflow::detail {
+
+// ---- what the callable's parameters are, when that can be known --------------------------------
+
+struct UnknownParam {};  // generic lambdas and overloaded functors: pass dependencies by const&
+
+template <class Sig>
+struct FunctionParams {
+  using type = void;
+};
+template <class R, class... A>
+struct FunctionParams<R(A...)> {
+  using type = std::tuple<A...>;
+};
+template <class R, class... A>
+struct FunctionParams<R(A...) noexcept> {
+  using type = std::tuple<A...>;
+};
+
+template <class M>
+struct MemberParams {
+  using type = void;
+};
+template <class R, class C, class... A>
+struct MemberParams<R (C::*)(A...) const> {
+  using type = std::tuple<A...>;
+};
+template <class R, class C, class... A>
+struct MemberParams<R (C::*)(A...) const noexcept> {
+  using type = std::tuple<A...>;
+};
+
+template <class F>
+struct CallableParams {
+  using type = void;
+};
+template <class F>
+  requires std::is_function_v<std::remove_pointer_t<F>>
+struct CallableParams<F> : FunctionParams<std::remove_pointer_t<F>> {};
+template <class F>
+  requires requires { &F::operator(); }
+struct CallableParams<F> : MemberParams<decltype(&F::operator())> {};
+
+template <class Params, std::size_t I>
+struct ParamAt {
+  using type = UnknownParam;  // the signature is not known
+};
+template <class... A, std::size_t I>
+struct ParamAt<std::tuple<A...>, I> {
+  using type = typename std::conditional_t<(I < sizeof...(A)), std::tuple_element<I, std::tuple<A...>>,
+                                           std::type_identity<UnknownParam>>::type;
+};
+
+template <class F, std::size_t I>
+using param_t = typename ParamAt<typename CallableParams<F>::type, I>::type;
+
+template <class P>
+inline constexpr bool takes_by_value = !std::is_same_v<P, UnknownParam> && !std::is_reference_v<P>;
+
+// ---- the three bound forms of an argument --------------------------------------------------------
+
+template <class L>
+struct LiteralArg {
+  L value;
+};
+template <class U>
+struct DependencyArg {
+  std::uint32_t edge;  // index into the node's edges
+};
+template <class U>
+struct DependencyListArg {
+  std::uint32_t edge_begin;
+  std::uint32_t count;
+};
+
+template <class A>
+struct BindForm {
+  using type = LiteralArg<A>;
+};
+template <class U>
+struct BindForm<Delayed<U>> {
+  using type = DependencyArg<U>;
+};
+template <class U>
+struct BindForm<std::vector<Delayed<U>>> {
+  using type = DependencyListArg<U>;
+};
+template <class A>
+using bound_t = typename BindForm<std::remove_cvref_t<A>>::type;
+
+// What the callable receives for a bound argument, given its parameter type P.
+template <class B, class P>
+struct PassedAs;
+template <class L, class P>
+struct PassedAs<LiteralArg<L>, P> {
+  using type = const L&;
+};
+template <class U, class P>
+struct PassedAs<DependencyArg<U>, P> {
+  using type = std::conditional_t<takes_by_value<P>, U, const U&>;
+};
+template <class U, class P>
+struct PassedAs<DependencyListArg<U>, P> {
+  using type = std::vector<U>;
+};
+
+template <class P, class L>
+const L& fetch(const LiteralArg<L>& arg, const TaskInputs& /*inputs*/) {
+  return arg.value;
+}
+
+template <class P, class U>
+decltype(auto) fetch(const DependencyArg<U>& arg, const TaskInputs& inputs) {
+  ResultSlot& slot = inputs.dependency(arg.edge);
+  if constexpr (takes_by_value<P>) {
+    return slot.template take<U>();
+  } else {
+    return slot.template get<U>();
+  }
+}
+
+template <class P, class U>
+std::vector<U> fetch(const DependencyListArg<U>& arg, const TaskInputs& inputs) {
+  std::vector<U> values;
+  values.reserve(arg.count);
+  for (std::uint32_t k = 0; k < arg.count; ++k) {
+    values.push_back(inputs.dependency(arg.edge_begin + k).template take<U>());
+  }
+  return values;
+}
+
+// ---- the payload and its type-erased entry points -------------------------------------------------
+
+template <class F, class... B>
+struct Payload {
+  F fn;
+  std::tuple<B...> args;
+};
+
+template <class F, class Bounds, class Seq>
+struct TaskResult;
+template <class F, class... B, std::size_t... I>
+struct TaskResult<F, std::tuple<B...>, std::index_sequence<I...>> {
+  static constexpr bool invocable =
+      std::is_invocable_v<const F&, typename PassedAs<B, param_t<F, I>>::type...>;
+  using raw = typename std::conditional_t<
+      invocable, std::invoke_result<const F&, typename PassedAs<B, param_t<F, I>>::type...>,
+      std::type_identity<void>>::type;
+};
+
+template <class F, class... B>
+using task_result_t =
+    typename TaskResult<F, std::tuple<B...>, std::index_sequence_for<B...>>::raw;
+
+template <class F, class... B, std::size_t... I>
+void invoke_indexed(const Payload<F, B...>& p, const TaskInputs& inputs, ResultSlot& out,
+                    std::index_sequence<I...> /*unused*/) {
+  using T = std::remove_cvref_t<task_result_t<F, B...>>;
+  out.emplace<T>([&]() -> decltype(auto) {
+    return std::invoke(p.fn, fetch<param_t<F, I>>(std::get<I>(p.args), inputs)...);
+  });
+}
+
+template <class F, class... B>
+void invoke_payload(const void* payload, const TaskInputs& inputs, ResultSlot& out) {
+  invoke_indexed(*static_cast<const Payload<F, B...>*>(payload), inputs, out,
+                 std::index_sequence_for<B...>{});
+}
+
+template <class P>
+void destroy_payload(void* payload) noexcept {
+  static_cast<P*>(payload)->~P();
+}
+
+template <class F, class... B>
+inline constexpr TaskVTable kTaskVTable{
+    &invoke_payload<F, B...>,
+    std::is_trivially_destructible_v<Payload<F, B...>> ? nullptr
+                                                       : &destroy_payload<Payload<F, B...>>};
+
+// ---- compile-time checks with readable messages ---------------------------------------------------
+
+template <class F>
+struct UnwrapOp {
+  using type = F;
+};
+template <class F>
+struct UnwrapOp<Op<F>> {
+  using type = F;
+};
+template <class F>
+using callable_t = typename UnwrapOp<std::decay_t<F>>::type;
+
+template <class A>
+inline constexpr bool literal_ok =
+    !std::is_same_v<bound_t<A>, LiteralArg<std::remove_cvref_t<A>>> ||
+    std::is_copy_constructible_v<std::remove_cvref_t<A>>;
+
+template <class F>
+inline constexpr bool is_op = !std::is_same_v<callable_t<F>, std::decay_t<F>>;
+
+template <class F, class... Args>
+struct TaskCheck {
+  using Fn = callable_t<F>;
+  static constexpr bool callable_stored =
+      is_op<F> ? std::is_copy_constructible_v<Fn> : std::is_constructible_v<Fn, F>;
+  static constexpr bool literals_copyable = (literal_ok<Args> && ...);
+  static constexpr bool invocable =
+      TaskResult<Fn, std::tuple<bound_t<Args>...>, std::index_sequence_for<Args...>>::invocable;
+  using R = task_result_t<Fn, bound_t<Args>...>;
+  static constexpr bool returns_value = !invocable || !std::is_void_v<R>;
+  static constexpr bool result_movable =
+      !invocable || std::is_void_v<R> || std::is_move_constructible_v<std::remove_cvref_t<R>>;
+  static constexpr bool ok =
+      callable_stored && literals_copyable && invocable && returns_value && result_movable;
+};
+
+}  // namespace dagflow::detail

@@ -1,0 +1,45 @@
+// The exceptions dagflow throws at run time. Misuse detected while a graph is built throws
+// std::invalid_argument instead (see Graph::delayed).
+#pragma once
+
+#include <cstdint>
+#include <exception>
+#include <stdexcept>
+#include <string>
+
+namespace dagflow {
+
+/// Base of every run-time failure dagflow reports.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// The graph cannot be run as asked (for example a move-only result that two tasks both want to
+/// consume by value).
+class GraphError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// A task failed. `what()` is "task '<label>' failed: <original message>"; the original
+/// exception, whatever its type, is kept and can be rethrown with
+/// `std::rethrow_exception(e.original())`.
+class TaskError : public Error {
+ public:
+  TaskError(std::string label, std::uint32_t node, std::exception_ptr original);
+
+  /// The failed task's label (the op name for `dagflow::op` tasks).
+  [[nodiscard]] const std::string& label() const noexcept { return label_; }
+  /// The failed task's node id in its Graph.
+  [[nodiscard]] std::uint32_t node() const noexcept { return node_; }
+  /// The exception the task threw.
+  [[nodiscard]] std::exception_ptr original() const noexcept { return original_; }
+
+ private:
+  std::string label_;
+  std::uint32_t node_;
+  std::exception_ptr original_;
+};
+
+}  // namespace dagflow

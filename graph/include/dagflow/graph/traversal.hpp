@@ -1,0 +1,31 @@
+// Whole-graph tools: topological order (culled to targets or not) and Graphviz DOT export.
+// Both are iterative, so a chain of millions of tasks does not touch the call stack's limits.
+#pragma once
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include <dagflow/graph/graph.hpp>
+
+namespace dagflow {
+
+/// All tasks, dependencies before their consumers. O(size).
+[[nodiscard]] std::vector<NodeId> topological_order(const Graph& graph);
+
+/// The tasks that `targets` need (the targets included), dependencies first, each once.
+/// O(max target id + edges). Throws std::invalid_argument for an id that is not in the graph.
+[[nodiscard]] std::vector<NodeId> topological_order(const Graph& graph,
+                                                    std::span<const NodeId> targets);
+
+/// Graphviz DOT of the whole graph: one node per task (labelled with its label), one edge per
+/// dependency (a dependency used twice gives two edges). Render with `dot -Tsvg`.
+[[nodiscard]] std::string to_dot(const Graph& graph);
+
+namespace detail {
+/// topological_order on the storage, for the engine.
+[[nodiscard]] std::vector<NodeId> needed_tasks(const GraphState& graph,
+                                               std::span<const NodeId> targets);
+}  // namespace detail
+
+}  // namespace dagflow

@@ -1,0 +1,70 @@
+#include <dagflow/graph/graph.hpp>
+
+#include <fmt/format.h>
+
+#include <dagflow/graph/errors.hpp>
+
+namespace dagflow {
+
+std::shared_ptr<detail::GraphState> graph_of(const DelayedBase& d) {
+  if (!d.is_valid()) throw std::invalid_argument("empty Delayed (default-constructed)");
+  std::shared_ptr<detail::GraphState> graph = d.graph_.lock();
+  if (graph == nullptr) {
+    throw std::invalid_argument(
+        fmt::format("the Graph of task#{} has been destroyed", d.id()));
+  }
+  return graph;
+}
+
+Graph::Graph() : state_(std::make_shared<detail::GraphState>()) {}
+Graph::~Graph() = default;
+Graph::Graph(Graph&&) noexcept = default;
+Graph& Graph::operator=(Graph&&) noexcept = default;
+
+void Graph::check_owned(const DelayedBase& d) const {
+  if (!d.is_valid()) throw std::invalid_argument("empty Delayed (default-constructed) used as an argument");
+  // Comparing control blocks: an address reused by a newer graph does not fool it.
+  const bool same = !d.graph_.owner_before(state_) && !state_.owner_before(d.graph_);
+  if (!same) {
+    throw std::invalid_argument(fmt::format(
+        "task#{} belongs to another Graph (or to one that has been destroyed)", d.id()));
+  }
+}
+
+void Graph::set_label(const DelayedBase& task, std::string label) {
+  check_owned(task);
+  state_->set_label(task.id(), std::move(label));
+}
+
+std::string Graph::label(NodeId id) const {
+  if (id >= size()) throw std::invalid_argument(fmt::format("no task with id {}", id));
+  return state_->label(id);
+}
+
+std::string_view Graph::op_name(NodeId id) const {
+  if (id >= size()) throw std::invalid_argument(fmt::format("no task with id {}", id));
+  return state_->op_name(id);
+}
+
+std::span<const NodeId> Graph::dependencies(NodeId id) const {
+  if (id >= size()) throw std::invalid_argument(fmt::format("no task with id {}", id));
+  const detail::NodeRecord& n = state_->node(id);
+  return {state_->edges(n), n.edge_count};
+}
+
+TaskError::TaskError(std::string label, std::uint32_t node, std::exception_ptr original)
+    : Error(fmt::format("task '{}' failed: {}", label,
+                        [&]() -> std::string {
+                          try {
+                            std::rethrow_exception(original);
+                          } catch (const std::exception& e) {
+                            return e.what();
+                          } catch (...) {
+                            return "a non-standard exception (not derived from std::exception)";
+                          }
+                        }())),
+      label_(std::move(label)),
+      node_(node),
+      original_(std::move(original)) {}
+
+}  // namespace dagflow

@@ -1,0 +1,77 @@
+#include <dagflow/graph/detail/graph_state.hpp>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace dagflow::detail {
+
+namespace {
+constexpr std::size_t kArenaBlockBytes = 64 * 1024;
+}  // namespace
+
+void* PayloadArena::allocate(std::size_t size, std::size_t align) {
+  auto fits = [&] {
+    const auto addr = reinterpret_cast<std::uintptr_t>(cursor_);
+    const std::size_t pad = (align - addr % align) % align;
+    return cursor_ != nullptr && pad + size <= left_ ? pad : SIZE_MAX;
+  };
+  std::size_t pad = fits();
+  if (pad == SIZE_MAX) {
+    const std::size_t bytes = std::max(kArenaBlockBytes, size + align);
+    blocks_.push_back(std::make_unique_for_overwrite<std::byte[]>(bytes));
+    cursor_ = blocks_.back().get();
+    left_ = bytes;
+    pad = fits();
+  }
+  std::byte* where = cursor_ + pad;
+  cursor_ = where + size;
+  left_ -= pad + size;
+  return where;
+}
+
+GraphState::~GraphState() {
+  for (NodeRecord& n : nodes_) {
+    if (n.vtable->destroy != nullptr) n.vtable->destroy(n.payload);
+  }
+}
+
+NodeId GraphState::commit_node(const TaskVTable* vtable, void* payload, std::uint32_t op_name) {
+  if (nodes_.size() >= UINT32_MAX - 1) {
+    abandon_node();
+    throw std::length_error("dagflow graph is full (2^32 - 1 tasks)");
+  }
+  const auto edge_begin = static_cast<std::uint32_t>(committed_edges_);
+  const auto edge_count = static_cast<std::uint32_t>(edges_.size() - committed_edges_);
+  nodes_.push_back(NodeRecord{vtable, payload, edge_begin, edge_count, op_name});
+  committed_edges_ = edges_.size();
+  return static_cast<NodeId>(nodes_.size() - 1);
+}
+
+std::uint32_t GraphState::intern_op_name(std::string_view name) {
+  std::string key(name);
+  if (auto it = op_name_index_.find(key); it != op_name_index_.end()) return it->second;
+  const auto index = static_cast<std::uint32_t>(op_names_.size());
+  op_names_.push_back(key);
+  op_name_index_.emplace(std::move(key), index);
+  return index;
+}
+
+std::string_view GraphState::op_name(NodeId id) const {
+  const std::uint32_t index = nodes_.at(id).op_name;
+  return index == kNoOp ? std::string_view{} : std::string_view{op_names_[index]};
+}
+
+void GraphState::set_label(NodeId id, std::string label) {
+  if (id >= nodes_.size()) throw std::invalid_argument(fmt::format("no task with id {}", id));
+  labels_[id] = std::move(label);
+}
+
+std::string GraphState::label(NodeId id) const {
+  if (auto it = labels_.find(id); it != labels_.end()) return it->second;
+  if (std::string_view op = op_name(id); !op.empty()) return std::string(op);
+  return fmt::format("task#{}", id);
+}
+
+}  // namespace dagflow::detail

@@ -1,0 +1,10 @@
+// Literals are captured by value, so a move-only literal is refused.
+#include <dagflow/dagflow.hpp>
+
+#include <memory>
+
+int main() {
+  dagflow::Graph g;
+  auto d = g.delayed([](const std::unique_ptr<int>& p) { return *p; }, std::make_unique<int>(1));
+  (void)d;
+}

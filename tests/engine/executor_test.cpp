@@ -1,0 +1,249 @@
+#include <dagflow/engine/executor.hpp>
+
+#include <atomic>
+#include <memory>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "counting_value.hpp"
+
+namespace {
+int square(int x) { return x * x; }
+int add(int a, int b) { return a + b; }
+int sum(std::vector<int> v) { return std::accumulate(v.begin(), v.end(), 0); }
+
+using dagflow_test::Counted;
+using dagflow_test::Counters;
+}  // namespace
+
+// The foundation issue's program: every commented value holds.
+TEST_CASE("Executor: the delayed API computes the documented values", "[engine]") {
+  const std::size_t threads = GENERATE(0, 1, 2, 4);
+  dagflow::Graph g;
+  dagflow::Delayed<int> a = g.delayed(square, 3);
+  auto b = g.delayed(add, a, 4);
+  std::vector<dagflow::Delayed<int>> parts;
+  for (int i = 0; i < 100; ++i) parts.push_back(g.delayed(square, i));
+  auto s = g.delayed(sum, parts);
+  auto n = g.delayed(dagflow::op("square", square), 5);
+  dagflow::ExecutorOptions opts;
+  opts.threads = threads;
+  dagflow::Executor ex(opts);
+
+  CHECK(ex.compute(b) == 13);
+  CHECK(ex.last_run_stats().executed == 2);
+  auto [x, y] = ex.compute(a, s);
+  CHECK(x == 9);
+  CHECK(y == 328350);
+  const dagflow::RunStats st = ex.last_run_stats();
+  CHECK(st.executed == 102);  // a, the 100 squares and the sum: shared work done once
+  CHECK(st.tasks == 102);
+  CHECK(st.threads == (threads == 0 ? ex.options().threads : threads));
+  CHECK(ex.compute(n) == 25);
+}
+
+// Each task runs once per compute() even when many targets and consumers share it.
+TEST_CASE("Executor: shared upstream runs once per compute", "[engine]") {
+  dagflow::Graph g;
+  std::atomic<int> calls{0};
+  auto root = g.delayed([&calls] { return ++calls; });
+  auto l = g.delayed(add, root, 1);
+  auto r = g.delayed(add, root, 2);
+  auto both = g.delayed(add, l, r);
+  dagflow::Executor ex;
+  auto [x, y, z] = ex.compute(l, both, root);
+  CHECK(calls == 1);
+  CHECK(x == 2);
+  CHECK(y == 5);
+  CHECK(z == 1);
+  CHECK(ex.compute(both) == 7);  // no cache yet: a new compute runs it again
+  CHECK(calls == 2);
+}
+
+// Only what the targets need runs.
+TEST_CASE("Executor: culls tasks the targets do not need", "[engine]") {
+  dagflow::Graph g;
+  std::atomic<int> unneeded{0};
+  auto a = g.delayed(square, 2);
+  auto skip = g.delayed([&unneeded](int x) { return ++unneeded + x; }, a);
+  (void)skip;
+  auto b = g.delayed(square, a);
+  dagflow::Executor ex;
+  CHECK(ex.compute(b) == 16);
+  CHECK(unneeded == 0);
+  CHECK(ex.last_run_stats().tasks == 2);
+}
+
+// Literal, Delayed and vector<Delayed> arguments; zero arguments; const& and by-value params.
+TEST_CASE("Executor: argument kinds and parameter passing", "[engine]") {
+  dagflow::Graph g;
+  std::string text = "abc";
+  auto literal = g.delayed([](const std::string& s) { return s + "!"; }, text);
+  text = "changed";
+  auto none = g.delayed([] { return std::string("x"); });
+  auto joined = g.delayed([](std::string a, const std::string& b) { return a + b; }, literal, none);
+  std::vector<dagflow::Delayed<std::string>> list{literal, none, joined};
+  auto count = g.delayed(
+      [](const std::vector<std::string>& v) {
+        std::size_t total = 0;
+        for (const auto& s : v) total += s.size();
+        return total;
+      },
+      list);
+  auto empty_list = g.delayed([](std::vector<int> v) { return v.size(); },
+                              std::vector<dagflow::Delayed<int>>{});
+  dagflow::Executor ex;
+  auto [l, j, c, e] = ex.compute(literal, joined, count, empty_list);
+  CHECK(l == "abc!");
+  CHECK(j == "abc!x");
+  CHECK(c == 4 + 1 + 5);
+  CHECK(e == 0);
+}
+
+// Move-only and non-default-constructible results work, as targets and as inputs.
+TEST_CASE("Executor: move-only, non-default-constructible results", "[engine]") {
+  struct NoDefault {
+    explicit NoDefault(int v) : value(v) {}
+    int value;
+  };
+  dagflow::Graph g;
+  auto p = g.delayed([](int x) { return std::make_unique<int>(x); }, 6);
+  auto doubled = g.delayed([](const std::unique_ptr<int>& q) { return std::make_unique<int>(*q * 2); }, p);
+  auto taken = g.delayed([](std::unique_ptr<int> q) { return NoDefault(*q + 1); }, doubled);
+  dagflow::Executor ex;
+  std::unique_ptr<int> out = ex.compute(doubled);
+  CHECK(*out == 12);
+  CHECK(ex.compute(taken).value == 13);
+  // Two readers wanting the same move-only value by value cannot both have it.
+  auto greedy = g.delayed([](std::unique_ptr<int> a, std::unique_ptr<int> b) { return *a + *b; },
+                          p, p);
+  CHECK_THROWS_AS(ex.compute(greedy), dagflow::TaskError);
+}
+
+// Results are stored once: const& readers share it, the last by-value reader gets it moved.
+TEST_CASE("Executor: hands results over without copying", "[engine][results]") {
+  const std::size_t threads = GENERATE(1, 2);
+  Counters c;
+  dagflow::Graph g;
+  auto src = g.delayed([&c] { return Counted(c, 7); });
+  std::vector<dagflow::Delayed<int>> readers;
+  for (int i = 0; i < 10; ++i) {
+    readers.push_back(g.delayed([](const Counted& v) { return v.value; }, src));
+  }
+  auto total = g.delayed(sum, readers);
+  dagflow::Executor ex({.threads = threads});
+
+  SECTION("const& readers share one stored value") {
+    CHECK(ex.compute(total) == 70);
+    CHECK(c.copies == 0);
+  }
+  SECTION("a sole by-value reader gets it moved") {
+    auto mover = g.delayed([](Counted v) { return v.value; }, src);
+    CHECK(ex.compute(mover) == 7);
+    CHECK(c.copies == 0);
+  }
+  SECTION("a by-value reader copies while others still need it") {
+    auto mover = g.delayed([](Counted v) { return v.value; }, src);
+    auto [a, b] = ex.compute(mover, total);
+    CHECK(a == 7);
+    CHECK(b == 70);
+    CHECK(c.copies <= 1);
+  }
+  SECTION("a target also read by a task is copied out, a lone target moved") {
+    auto [v, t] = ex.compute(src, total);
+    CHECK(v.value == 7);
+    CHECK(t == 70);
+    CHECK(c.copies == 0);  // by then the readers are done: the caller is the only holder
+    Counted again = ex.compute(src);
+    CHECK(c.copies == 0);
+  }
+  CHECK(c.live == 0);
+}
+
+// Intermediates are freed as soon as their last reader finishes.
+TEST_CASE("Executor: frees each intermediate after its last reader", "[engine][memory]") {
+  const bool fuse = GENERATE(true, false);
+  const std::size_t threads = GENERATE(1, 2, 4);
+  Counters c;
+  dagflow::Graph g;
+  auto link = g.delayed([&c] { return Counted(c, 0, 1 << 20); });
+  for (int i = 1; i < 1000; ++i) {
+    link = g.delayed([&c](const Counted& prev) { return Counted(c, prev.value + 1, 1 << 20); },
+                     link);
+  }
+  dagflow::Executor ex({.threads = threads, .fuse_tasks = fuse});
+  CHECK(ex.compute(link).value == 999);
+  CHECK(c.peak_live <= 3);
+  CHECK(c.live == 0);
+}
+
+// Large graphs are fused into few flow-graph nodes, and still give exact results.
+TEST_CASE("Executor: fused and unfused runs agree on large graphs", "[engine][fusion]") {
+  const std::size_t threads = GENERATE(1, 2, 4);
+  constexpr int kSide = 80;  // 6400-cell wavefront: above the level-fusion threshold
+  dagflow::Graph g;
+  std::vector<dagflow::Delayed<long>> row(kSide);
+  std::vector<std::vector<long>> expected(kSide, std::vector<long>(kSide));
+  for (int i = 0; i < kSide; ++i) {
+    for (int j = 0; j < kSide; ++j) {
+      const long up = i > 0 ? expected[i - 1][j] : 1;
+      const long left = j > 0 ? expected[i][j - 1] : 1;
+      expected[i][j] = (up + left + i * j) % 1'000'003;
+      auto cell = [i, j](long u, long l) { return (u + l + long{i} * j) % 1'000'003; };
+      if (i == 0 && j == 0) {
+        row[0] = g.delayed(cell, 1L, 1L);
+      } else if (i == 0) {
+        row[j] = g.delayed(cell, 1L, row[j - 1]);
+      } else if (j == 0) {
+        row[0] = g.delayed(cell, row[0], 1L);
+      } else {
+        row[j] = g.delayed(cell, row[j], row[j - 1]);
+      }
+    }
+  }
+  dagflow::Executor fused({.threads = threads});
+  dagflow::Executor unfused({.threads = threads, .fuse_tasks = false});
+  CHECK(fused.compute(row.back()) == expected.back().back());
+  const dagflow::RunStats fs = fused.last_run_stats();
+  CHECK(unfused.compute(row.back()) == expected.back().back());
+  const dagflow::RunStats us = unfused.last_run_stats();
+  CHECK(fs.executed == kSide * kSide);
+  CHECK(us.executed == kSide * kSide);
+  CHECK(us.flow_nodes == kSide * kSide);
+  CHECK(fs.flow_nodes == 2 * kSide - 1);  // one node per anti-diagonal
+}
+
+// A compute() with targets in a vector returns their values in order.
+TEST_CASE("Executor: compute over a vector of targets", "[engine]") {
+  dagflow::Graph g;
+  std::vector<dagflow::Delayed<int>> ts;
+  for (int i = 0; i < 50; ++i) ts.push_back(g.delayed(square, i));
+  ts.push_back(ts[3]);
+  dagflow::Executor ex;
+  const std::vector<int> out = ex.compute(ts);
+  REQUIRE(out.size() == 51);
+  for (int i = 0; i < 50; ++i) CHECK(out[static_cast<std::size_t>(i)] == i * i);
+  CHECK(out.back() == 9);
+  CHECK(ex.compute(std::vector<dagflow::Delayed<int>>{}).empty());
+}
+
+// Handles that cannot be computed are refused with std::invalid_argument.
+TEST_CASE("Executor: refuses empty, foreign-mixed and orphaned targets", "[engine][errors]") {
+  dagflow::Executor ex;
+  dagflow::Graph g1;
+  dagflow::Graph g2;
+  auto a = g1.delayed(square, 2);
+  auto b = g2.delayed(square, 3);
+  CHECK_THROWS_AS(ex.compute(dagflow::Delayed<int>{}), std::invalid_argument);
+  CHECK_THROWS_WITH(ex.compute(a, b), Catch::Contains("one Graph"));
+  dagflow::Delayed<int> orphan;
+  {
+    dagflow::Graph gone;
+    orphan = gone.delayed(square, 4);
+  }
+  CHECK_THROWS_AS(ex.compute(orphan), std::invalid_argument);
+  CHECK(ex.compute(a) == 4);
+}
