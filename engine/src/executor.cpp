@@ -1,5 +1,3 @@
-#include <dagflow/engine/executor.hpp>
-
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -7,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <dagflow/engine/executor.hpp>
 #include <dagflow/graph/traversal.hpp>
 
 #include "execution_plan.hpp"
@@ -92,22 +91,28 @@ struct RunState {
     run->acquire_start();
     const std::size_t first = run->plan.unit_begin[unit];
     const std::size_t count = run->plan.unit_begin[unit + 1] - first;
-    if (count == 1 || run->cancelled.load(std::memory_order_relaxed)) {
-      run->finish_work(run->run_chains(first, first + count));
-    } else {
+    std::size_t ran = 0;
+    if (count == 1) {
+      ran = run->run_chains(first, first + 1);
+    } else if (!run->cancelled.load(std::memory_order_relaxed)) {
+      // The slice travels to other workers through TBB: publish it with release/acquire.
       struct Slice {
-        RunState* run;
         std::size_t first;
-      } slice{run, first};
+        std::atomic<RunState*> run;
+      } slice{first, nullptr};
+      slice.run.store(run, std::memory_order_release);
       WorkerPool::parallel_for(
           count,
           [](void* ctx, std::size_t b, std::size_t e) {
             auto* s = static_cast<Slice*>(ctx);
-            run_chain_range(s->run, s->first + b, s->first + e);
+            RunState* r = s->run.load(std::memory_order_acquire);
+            run_chain_range(r, s->first + b, s->first + e);
           },
           &slice);
     }
-    return !run->cancelled.load(std::memory_order_relaxed);
+    const bool keep_going = !run->cancelled.load(std::memory_order_relaxed);
+    run->finish_work(ran);  // the last touch of the run state
+    return keep_going;
   }
 };
 

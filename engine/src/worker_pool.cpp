@@ -65,10 +65,9 @@ std::size_t WorkerPool::run(const UnitGraph& graph) {
 void WorkerPool::parallel_for(std::size_t n,
                               void (*body)(void* context, std::size_t begin, std::size_t end),
                               void* context) {
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n),
-                    [&](const tbb::blocked_range<std::size_t>& r) {
-                      body(context, r.begin(), r.end());
-                    });
+  tbb::parallel_for(
+      tbb::blocked_range<std::size_t>(0, n),
+      [&](const tbb::blocked_range<std::size_t>& r) { body(context, r.begin(), r.end()); });
 }
 
 }  // namespace dagflow::detail

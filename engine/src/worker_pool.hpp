@@ -40,8 +40,8 @@ class WorkerPool {
 
   /// From inside a unit: calls body(context, begin, end) on disjoint chunks covering [0, n), in
   /// parallel, and returns when all are done.
-  static void parallel_for(std::size_t n, void (*body)(void* context, std::size_t begin,
-                                                       std::size_t end),
+  static void parallel_for(std::size_t n,
+                           void (*body)(void* context, std::size_t begin, std::size_t end),
                            void* context);
 
  private:

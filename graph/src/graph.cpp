@@ -1,8 +1,7 @@
-#include <dagflow/graph/graph.hpp>
-
 #include <fmt/format.h>
 
 #include <dagflow/graph/errors.hpp>
+#include <dagflow/graph/graph.hpp>
 
 namespace dagflow {
 
@@ -10,8 +9,7 @@ std::shared_ptr<detail::GraphState> graph_of(const DelayedBase& d) {
   if (!d.is_valid()) throw std::invalid_argument("empty Delayed (default-constructed)");
   std::shared_ptr<detail::GraphState> graph = d.graph_.lock();
   if (graph == nullptr) {
-    throw std::invalid_argument(
-        fmt::format("the Graph of task#{} has been destroyed", d.id()));
+    throw std::invalid_argument(fmt::format("the Graph of task#{} has been destroyed", d.id()));
   }
   return graph;
 }
@@ -22,7 +20,8 @@ Graph::Graph(Graph&&) noexcept = default;
 Graph& Graph::operator=(Graph&&) noexcept = default;
 
 void Graph::check_owned(const DelayedBase& d) const {
-  if (!d.is_valid()) throw std::invalid_argument("empty Delayed (default-constructed) used as an argument");
+  if (!d.is_valid())
+    throw std::invalid_argument("empty Delayed (default-constructed) used as an argument");
   // Comparing control blocks: an address reused by a newer graph does not fool it.
   const bool same = !d.graph_.owner_before(state_) && !state_.owner_before(d.graph_);
   if (!same) {

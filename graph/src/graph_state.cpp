@@ -1,9 +1,9 @@
-#include <dagflow/graph/detail/graph_state.hpp>
-
 #include <algorithm>
 #include <stdexcept>
 
 #include <fmt/format.h>
+
+#include <dagflow/graph/detail/graph_state.hpp>
 
 namespace dagflow::detail {
 

@@ -1,11 +1,11 @@
-#include <dagflow/graph/traversal.hpp>
-
 #include <algorithm>
 #include <cstdint>
 #include <numeric>
 #include <stdexcept>
 
 #include <fmt/format.h>
+
+#include <dagflow/graph/traversal.hpp>
 
 namespace dagflow {
 

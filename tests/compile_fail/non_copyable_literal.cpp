@@ -1,7 +1,7 @@
 // Literals are captured by value, so a move-only literal is refused.
-#include <dagflow/dagflow.hpp>
-
 #include <memory>
+
+#include <dagflow/dagflow.hpp>
 
 int main() {
   dagflow::Graph g;

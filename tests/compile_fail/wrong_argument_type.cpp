@@ -1,7 +1,7 @@
 // An int parameter given a std::string literal.
-#include <dagflow/dagflow.hpp>
-
 #include <string>
+
+#include <dagflow/dagflow.hpp>
 
 int square(int x) { return x * x; }
 

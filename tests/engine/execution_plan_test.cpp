@@ -45,10 +45,10 @@ TEST_CASE("ExecutionPlan: a chain becomes one node", "[engine][fusion]") {
 TEST_CASE("ExecutionPlan: shared values split chains", "[engine][fusion]") {
   dagflow::Graph g;
   auto a = g.delayed(inc, 0);
-  auto b = g.delayed(inc, a);      // fused after a
-  auto l = g.delayed(inc, b);      // b has two readers: l and r start chains
+  auto b = g.delayed(inc, a);  // fused after a
+  auto l = g.delayed(inc, b);  // b has two readers: l and r start chains
   auto r = g.delayed(inc, b);
-  auto j = g.delayed(add, l, r);   // two dependencies: starts a chain
+  auto j = g.delayed(add, l, r);  // two dependencies: starts a chain
   const auto plan = plan_for(g, j.id(), true);
   CHECK(plan.chains() == 4);
   CHECK(plan.units() == 4);
@@ -63,7 +63,8 @@ TEST_CASE("ExecutionPlan: large graphs fuse by depth", "[engine][fusion]") {
   for (int i = 0; i < 4096; ++i) level.push_back(g.delayed(inc, i));
   while (level.size() > 1) {
     std::vector<dagflow::Delayed<int>> up;
-    for (std::size_t i = 0; i < level.size(); i += 2) up.push_back(g.delayed(add, level[i], level[i + 1]));
+    for (std::size_t i = 0; i < level.size(); i += 2)
+      up.push_back(g.delayed(add, level[i], level[i + 1]));
     level = up;
   }
   const auto plan = plan_for(g, level[0].id(), true);

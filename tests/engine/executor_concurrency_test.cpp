@@ -1,5 +1,3 @@
-#include <dagflow/engine/executor.hpp>
-
 #include <atomic>
 #include <latch>
 #include <numeric>
@@ -8,6 +6,8 @@
 
 #include <catch2/catch.hpp>
 #include <oneapi/tbb/parallel_for.h>
+
+#include <dagflow/engine/executor.hpp>
 
 namespace {
 long sum(const std::vector<long>& v) { return std::accumulate(v.begin(), v.end(), 0L); }

@@ -1,5 +1,3 @@
-#include <dagflow/engine/executor.hpp>
-
 #include <atomic>
 #include <new>
 #include <stdexcept>
@@ -7,6 +5,8 @@
 #include <vector>
 
 #include <catch2/catch.hpp>
+
+#include <dagflow/engine/executor.hpp>
 
 namespace {
 int inc(int x) { return x + 1; }
@@ -34,8 +34,8 @@ TEST_CASE("Executor: a failing task cancels its successors", "[engine][errors]")
   const bool fuse = GENERATE(true, false);
   dagflow::Graph g;
   std::atomic<int> downstream_runs{0};
-  auto bad = g.delayed(
-      dagflow::op("bad", [](int) -> int { throw std::runtime_error("disk full"); }), 1);
+  auto bad =
+      g.delayed(dagflow::op("bad", [](int) -> int { throw std::runtime_error("disk full"); }), 1);
   auto after = g.delayed([&](int x) { return ++downstream_runs + x; }, bad);
   auto later = g.delayed([&](int x) { return ++downstream_runs + x; }, after);
 
@@ -102,8 +102,8 @@ TEST_CASE("Executor: odd exceptions propagate as TaskError", "[engine][errors]")
     auto both = g.delayed([](int a, int b) { return a + b; }, by_value, also);
     // src is still wanted by `also` (or `also` ran first and `src` is also a target below), so
     // the by-value reader must copy, and the copy throws inside that reader.
-    CHECK_THROWS_WITH(ex.compute(both, src), Catch::Contains("copier") &&
-                                                 Catch::Contains("copy failed"));
+    CHECK_THROWS_WITH(ex.compute(both, src),
+                      Catch::Contains("copier") && Catch::Contains("copy failed"));
     // Extracting a target that something else still holds copies it: that throws in the caller.
     CHECK_THROWS_WITH(ex.compute(src, src), Catch::Contains("copy failed"));
   }

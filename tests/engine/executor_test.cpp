@@ -1,5 +1,3 @@
-#include <dagflow/engine/executor.hpp>
-
 #include <atomic>
 #include <memory>
 #include <numeric>
@@ -7,6 +5,8 @@
 #include <vector>
 
 #include <catch2/catch.hpp>
+
+#include <dagflow/engine/executor.hpp>
 
 #include "counting_value.hpp"
 
@@ -93,8 +93,8 @@ TEST_CASE("Executor: argument kinds and parameter passing", "[engine]") {
         return total;
       },
       list);
-  auto empty_list = g.delayed([](std::vector<int> v) { return v.size(); },
-                              std::vector<dagflow::Delayed<int>>{});
+  auto empty_list =
+      g.delayed([](std::vector<int> v) { return v.size(); }, std::vector<dagflow::Delayed<int>>{});
   dagflow::Executor ex;
   auto [l, j, c, e] = ex.compute(literal, joined, count, empty_list);
   CHECK(l == "abc!");
@@ -111,15 +111,16 @@ TEST_CASE("Executor: move-only, non-default-constructible results", "[engine]") 
   };
   dagflow::Graph g;
   auto p = g.delayed([](int x) { return std::make_unique<int>(x); }, 6);
-  auto doubled = g.delayed([](const std::unique_ptr<int>& q) { return std::make_unique<int>(*q * 2); }, p);
+  auto doubled =
+      g.delayed([](const std::unique_ptr<int>& q) { return std::make_unique<int>(*q * 2); }, p);
   auto taken = g.delayed([](std::unique_ptr<int> q) { return NoDefault(*q + 1); }, doubled);
   dagflow::Executor ex;
   std::unique_ptr<int> out = ex.compute(doubled);
   CHECK(*out == 12);
   CHECK(ex.compute(taken).value == 13);
   // Two readers wanting the same move-only value by value cannot both have it.
-  auto greedy = g.delayed([](std::unique_ptr<int> a, std::unique_ptr<int> b) { return *a + *b; },
-                          p, p);
+  auto greedy =
+      g.delayed([](std::unique_ptr<int> a, std::unique_ptr<int> b) { return *a + *b; }, p, p);
   CHECK_THROWS_AS(ex.compute(greedy), dagflow::TaskError);
 }
 
@@ -171,8 +172,8 @@ TEST_CASE("Executor: frees each intermediate after its last reader", "[engine][m
   dagflow::Graph g;
   auto link = g.delayed([&c] { return Counted(c, 0, 1 << 20); });
   for (int i = 1; i < 1000; ++i) {
-    link = g.delayed([&c](const Counted& prev) { return Counted(c, prev.value + 1, 1 << 20); },
-                     link);
+    link =
+        g.delayed([&c](const Counted& prev) { return Counted(c, prev.value + 1, 1 << 20); }, link);
   }
   dagflow::Executor ex({.threads = threads, .fuse_tasks = fuse});
   CHECK(ex.compute(link).value == 999);

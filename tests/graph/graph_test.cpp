@@ -1,11 +1,11 @@
-#include <dagflow/graph/graph.hpp>
-
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <catch2/catch.hpp>
+
+#include <dagflow/graph/graph.hpp>
 
 namespace {
 int square(int x) { return x * x; }

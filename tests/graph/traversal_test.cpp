@@ -1,10 +1,10 @@
-#include <dagflow/graph/traversal.hpp>
-
 #include <algorithm>
 #include <string>
 #include <vector>
 
 #include <catch2/catch.hpp>
+
+#include <dagflow/graph/traversal.hpp>
 
 namespace {
 int inc(int x) { return x + 1; }

@@ -209,9 +209,9 @@ auto Graph::delayed(F&& fn, Args&&... args) {
     try {
       std::uint32_t next_edge = 0;
       // Braced initialisation evaluates the arguments left to right, so edges keep their order.
-      payload = ::new (memory) P{Fn(detail::callable_of(std::forward<F>(fn))),
-                                 {detail::bind_argument(*state_, std::forward<Args>(args),
-                                                        next_edge)...}};
+      payload = ::new (memory)
+          P{Fn(detail::callable_of(std::forward<F>(fn))),
+            {detail::bind_argument(*state_, std::forward<Args>(args), next_edge)...}};
     } catch (...) {
       state_->abandon_node();
       throw;

@@ -22,9 +22,9 @@ namespace dagflow::detail {
 
 /// What a task body reads its dependencies from: its own edges, mapped to the run's slots.
 struct TaskInputs {
-  const NodeId* edges;           // this node's dependency ids, in argument order
-  ResultSlot* slots;             // the run's result slots, by local index
-  const std::uint32_t* local_of; // node id -> local index in the run
+  const NodeId* edges;            // this node's dependency ids, in argument order
+  ResultSlot* slots;              // the run's result slots, by local index
+  const std::uint32_t* local_of;  // node id -> local index in the run
 
   [[nodiscard]] ResultSlot& dependency(std::size_t k) const { return slots[local_of[edges[k]]]; }
 };

@@ -56,8 +56,8 @@ class ResultSlot {
   /// left (no one else can still read it), copied otherwise.
   template <class T>
   [[nodiscard]] T take() {
-    T& value = *static_cast<T*>(value_);
     (void)is_ready();
+    T& value = *static_cast<T*>(value_);
     if (holders_.load(std::memory_order_acquire) != 1) {
       if constexpr (std::is_copy_constructible_v<T>) {
         return value;
@@ -84,9 +84,9 @@ class ResultSlot {
   static constexpr std::size_t kInlineBytes = 32;
 
   template <class T>
-  static constexpr bool fits_inline = sizeof(T) <= kInlineBytes &&
-                                      alignof(T) <= alignof(std::max_align_t) &&
-                                      std::is_nothrow_destructible_v<T>;
+  static constexpr bool fits_inline =
+      sizeof(T) <= kInlineBytes &&
+      alignof(T) <= alignof(std::max_align_t) && std::is_nothrow_destructible_v<T>;
 
   template <class T>
   static void destroy(void* p) noexcept {

@@ -75,10 +75,11 @@ struct CallableParams {
   using type = void;
 };
 template <class F>
-  requires std::is_function_v<std::remove_pointer_t<F>>
-struct CallableParams<F> : FunctionParams<std::remove_pointer_t<F>> {};
+requires std::is_function_v<std::remove_pointer_t<F>>
+struct CallableParams<F> : FunctionParams<std::remove_pointer_t<F>> {
+};
 template <class F>
-  requires requires { &F::operator(); }
+requires requires { &F::operator(); }
 struct CallableParams<F> : MemberParams<decltype(&F::operator())> {};
 
 template <class Params, std::size_t I>
@@ -87,8 +88,9 @@ struct ParamAt {
 };
 template <class... A, std::size_t I>
 struct ParamAt<std::tuple<A...>, I> {
-  using type = typename std::conditional_t<(I < sizeof...(A)), std::tuple_element<I, std::tuple<A...>>,
-                                           std::type_identity<UnknownParam>>::type;
+  using type =
+      typename std::conditional_t<(I < sizeof...(A)), std::tuple_element<I, std::tuple<A...>>,
+                                  std::type_identity<UnknownParam>>::type;
 };
 
 template <class F, std::size_t I>
@@ -97,7 +99,8 @@ using param_t = typename ParamAt<typename CallableParams<F>::type, I>::type;
 template <class P>
 inline constexpr bool takes_by_value = !std::is_same_v<P, UnknownParam> && !std::is_reference_v<P>;
 
-// ---- the three bound forms of an argument --------------------------------------------------------
+// ---- the three bound forms of an argument
+// --------------------------------------------------------
 
 template <class L>
 struct LiteralArg {
@@ -169,7 +172,8 @@ std::vector<U> fetch(const DependencyListArg<U>& arg, const TaskInputs& inputs) 
   return values;
 }
 
-// ---- the payload and its type-erased entry points -------------------------------------------------
+// ---- the payload and its type-erased entry points
+// -------------------------------------------------
 
 template <class F, class... B>
 struct Payload {
@@ -189,8 +193,7 @@ struct TaskResult<F, std::tuple<B...>, std::index_sequence<I...>> {
 };
 
 template <class F, class... B>
-using task_result_t =
-    typename TaskResult<F, std::tuple<B...>, std::index_sequence_for<B...>>::raw;
+using task_result_t = typename TaskResult<F, std::tuple<B...>, std::index_sequence_for<B...>>::raw;
 
 template <class F, class... B, std::size_t... I>
 void invoke_indexed(const Payload<F, B...>& p, const TaskInputs& inputs, ResultSlot& out,
@@ -213,12 +216,13 @@ void destroy_payload(void* payload) noexcept {
 }
 
 template <class F, class... B>
-inline constexpr TaskVTable kTaskVTable{
-    &invoke_payload<F, B...>,
-    std::is_trivially_destructible_v<Payload<F, B...>> ? nullptr
-                                                       : &destroy_payload<Payload<F, B...>>};
+inline constexpr TaskVTable kTaskVTable{&invoke_payload<F, B...>,
+                                        std::is_trivially_destructible_v<Payload<F, B...>>
+                                            ? nullptr
+                                            : &destroy_payload<Payload<F, B...>>};
 
-// ---- compile-time checks with readable messages ---------------------------------------------------
+// ---- compile-time checks with readable messages
+// ---------------------------------------------------
 
 template <class F>
 struct UnwrapOp {

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# dagflow's two commands (see README.md). Each installs the Debian packages that are missing,
+# configures and builds with CMake presets, then:
+#   scripts/dev.sh run     runs the main job (an example pipeline) from an optimised build
+#   scripts/dev.sh test    runs the whole gate: format check, layering check, the test suite
+#                          (Debug, -Werror), then the suite under ASan+UBSan and under TSan
+# Options for `test`:
+#   --quick                the plain suite only (no sanitizer builds)
+#   --only=dev|asan|tsan   one variant only
+# Environment: DAGFLOW_JOBS (build parallelism, default: all cores).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(g++ cmake ninja-build pkg-config libtbb-dev libfmt-dev catch2 graphviz clang-format-14)
+
+log() { printf '\n== %s\n' "$*"; }
+
+install_missing() {
+  local missing=()
+  for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [[ ${#missing[@]} -eq 0 ]] && return 0
+  log "installing missing Debian packages: ${missing[*]}"
+  local sudo=()
+  [[ $(id -u) -ne 0 ]] && sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+}
+
+build() {  # build <preset>
+  log "configure + build: $1"
+  cmake --preset "$1" >/dev/null
+  cmake --build --preset "$1" -j "${DAGFLOW_JOBS:-$(nproc)}"
+}
+
+check_format() {
+  log "format check (clang-format-14)"
+  git ls-files '*.hpp' '*.cpp' | xargs clang-format-14 --dry-run -Werror
+}
+
+check_layering() {
+  log "layering check: graph/ uses no TBB or YAML, engine/ no YAML"
+  local bad=0
+  if grep -rnE 'tbb|yaml' graph/; then bad=1; fi
+  if grep -rn yaml engine/; then bad=1; fi
+  if grep -rn 'include <oneapi\|include <tbb' graph/include engine/include nodes/include; then bad=1; fi
+  [[ $bad -eq 0 ]] || { echo "layering violated (see above)"; exit 1; }
+}
+
+run_suite() {  # run_suite <preset>
+  build "$1"
+  log "tests: $1"
+  ctest --preset "$1"
+}
+
+cmd=${1:-}
+shift || true
+case "$cmd" in
+  run)
+    install_missing
+    build release
+    log "main job: examples/quickstart"
+    ./build/release/examples/quickstart
+    ;;
+  test)
+    variants=(dev asan tsan)
+    for arg in "$@"; do
+      case "$arg" in
+        --quick) variants=(dev) ;;
+        --only=*) variants=("${arg#--only=}") ;;
+        *) echo "unknown option: $arg (see the top of $0)" >&2; exit 2 ;;
+      esac
+    done
+    install_missing
+    check_format
+    check_layering
+    for v in "${variants[@]}"; do run_suite "$v"; done
+    log "all passed: ${variants[*]}"
+    ;;
+  *)
+    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+    [[ -z "$cmd" || "$cmd" == -h || "$cmd" == --help ]] && exit 0
+    exit 2
+    ;;
+esac
