@@ -1,4 +1,7 @@
 #include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -61,4 +64,24 @@ TEST_CASE("to_dot: labels and edges", "[graph][dot]") {
   }
   CHECK(edges == 2);
   CHECK(dot.back() == '\n');
+}
+
+// The DOT text is accepted by Graphviz itself (the test command installs graphviz).
+TEST_CASE("to_dot: output renders with Graphviz dot", "[graph][dot]") {
+  dagflow::Graph g;
+  auto a = g.delayed(dagflow::op("load \"data\"", inc), 1);
+  auto b = g.delayed(inc, a);
+  auto c = g.delayed(add, a, b);
+  g.set_label(c, "back\\slash\nnew line");
+  const std::string path = "to_dot_render_test.dot";
+  {
+    std::ofstream out(path);
+    out << dagflow::to_dot(g);
+  }
+  const int status = std::system(("dot -Tsvg -o to_dot_render_test.svg " + path).c_str());
+  CHECK(status == 0);
+  std::ifstream svg("to_dot_render_test.svg");
+  const std::string text((std::istreambuf_iterator<char>(svg)), std::istreambuf_iterator<char>());
+  CHECK(text.find("<svg") != std::string::npos);
+  CHECK(text.find("new line") != std::string::npos);
 }
