@@ -149,11 +149,11 @@ detail::RunResults Executor::run(std::span<const DelayedBase* const> targets) {
   if (targets.empty()) return detail::RunResults(std::move(run));
 
   // All targets must come from one live Graph.
-  run->graph = graph_of(*targets.front());
+  run->graph = detail::graph_of(*targets.front());
   std::vector<NodeId> target_ids;
   target_ids.reserve(targets.size());
   for (const DelayedBase* t : targets) {
-    if (graph_of(*t) != run->graph) {
+    if (detail::graph_of(*t) != run->graph) {
       throw std::invalid_argument("the targets of one compute() must come from one Graph");
     }
     target_ids.push_back(t->id());

@@ -4,6 +4,7 @@
 
 #include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/flow_graph.h>
+#include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/info.h>
 #include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/task_arena.h>
@@ -12,13 +13,24 @@ namespace dagflow::detail {
 
 namespace flow = tbb::flow;
 
+namespace {
+std::size_t cores() { return static_cast<std::size_t>(tbb::info::default_concurrency()); }
+}  // namespace
+
 struct WorkerPool::Impl {
   explicit Impl(std::size_t requested)
-      : threads(requested == 0 ? static_cast<std::size_t>(tbb::info::default_concurrency())
-                               : requested),
-        arena(static_cast<int>(threads)) {}
+      : threads(requested == 0 ? cores() : requested), arena(static_cast<int>(threads)) {
+    // oneTBB caps its workers at the core count: asking for more (say, for tasks that mostly
+    // wait) would silently get fewer, with a warning on stderr. Raise the process-wide cap
+    // while this pool lives.
+    if (threads > cores()) {
+      raised_limit = std::make_unique<tbb::global_control>(
+          tbb::global_control::max_allowed_parallelism, threads);
+    }
+  }
 
   std::size_t threads;
+  std::unique_ptr<tbb::global_control> raised_limit;
   tbb::task_arena arena;
 };
 

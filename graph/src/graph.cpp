@@ -5,7 +5,7 @@
 
 namespace dagflow {
 
-std::shared_ptr<detail::GraphState> graph_of(const DelayedBase& d) {
+std::shared_ptr<detail::GraphState> detail::graph_of(const DelayedBase& d) {
   if (!d.is_valid()) throw std::invalid_argument("empty Delayed (default-constructed)");
   std::shared_ptr<detail::GraphState> graph = d.graph_.lock();
   if (graph == nullptr) {

@@ -96,7 +96,7 @@ TEST_CASE("Graph: foreign, dead and empty handles are rejected", "[graph][errors
       orphan = gone.delayed(square, 1);
     }
     CHECK_THROWS_AS(g.delayed(square, orphan), std::invalid_argument);
-    CHECK_THROWS_WITH(dagflow::graph_of(orphan), Catch::Contains("destroyed"));
+    CHECK_THROWS_WITH(dagflow::detail::graph_of(orphan), Catch::Contains("destroyed"));
   }
   SECTION("an empty Delayed") {
     dagflow::Delayed<int> empty;

@@ -19,7 +19,8 @@ namespace dagflow {
 
 /// Settings of an Executor. `Executor ex({.threads = 4});`
 struct ExecutorOptions {
-  /// Worker threads; 0 (the default) = all cores.
+  /// Worker threads; 0 (the default) = all cores. More than the cores is allowed (for tasks that
+  /// mostly wait): the Executor then raises oneTBB's process-wide thread cap while it lives.
   std::size_t threads = 0;
   /// Merge fine-grained tasks into fewer flow-graph nodes (default on): linear chains always run
   /// as one node; in graphs of thousands of tasks, all tasks at one depth share a node that runs

@@ -20,6 +20,13 @@
 namespace dagflow {
 
 class Graph;
+class DelayedBase;
+
+namespace detail {
+/// The Graph a handle belongs to. Throws std::invalid_argument for an empty handle or one whose
+/// Graph has been destroyed.
+std::shared_ptr<GraphState> graph_of(const DelayedBase& d);
+}  // namespace detail
 
 /// A handle to a task of a Graph, untyped. Cheap to copy; does not keep the Graph alive.
 class DelayedBase {
@@ -38,15 +45,11 @@ class DelayedBase {
 
  private:
   friend class Graph;
-  friend std::shared_ptr<detail::GraphState> graph_of(const DelayedBase& d);
+  friend std::shared_ptr<detail::GraphState> detail::graph_of(const DelayedBase& d);
 
   std::weak_ptr<detail::GraphState> graph_;
   NodeId id_ = kNoNode;
 };
-
-/// The Graph a handle belongs to. Throws std::invalid_argument for an empty handle or one whose
-/// Graph has been destroyed.
-std::shared_ptr<detail::GraphState> graph_of(const DelayedBase& d);
 
 /// A task that will produce a `T` when computed: the result of Graph::delayed.
 template <class T>
