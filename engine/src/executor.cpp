@@ -5,9 +5,11 @@
 
 #include <fmt/format.h>
 
+#include <dagflow/engine/detail/chunked_loop.hpp>
 #include <dagflow/engine/executor.hpp>
 #include <dagflow/graph/traversal.hpp>
 
+#include "cancellation.hpp"
 #include "execution_plan.hpp"
 #include "worker_pool.hpp"
 
@@ -53,6 +55,7 @@ struct RunState {
     const NodeId* edges = graph->edges(node);
     const TaskInputs inputs{edges, slots.get(), local_of.data()};
     try {
+      const CancellationScope scope(&cancelled);
       node.vtable->invoke(node.payload, inputs, slots[v]);
     } catch (...) {
       record_failure(v, std::current_exception());
@@ -198,7 +201,13 @@ detail::RunResults Executor::run(std::span<const DelayedBase* const> targets) {
   }
   if (run->has_failure.load(std::memory_order_acquire)) {
     const NodeId failed = run->order[run->failed_task];
-    throw TaskError(graph.label(failed), failed, run->failure);
+    try {
+      std::rethrow_exception(run->failure);
+    } catch (const detail::ItemFailure& item) {  // from map or reduce: name the item too
+      throw TaskError(graph.label(failed), failed, item.error, item.index);
+    } catch (...) {
+      throw TaskError(graph.label(failed), failed, run->failure);
+    }
   }
   return detail::RunResults(std::move(run));
 }

@@ -74,6 +74,10 @@ std::size_t WorkerPool::run(const UnitGraph& graph) {
   return graph.units;
 }
 
+std::size_t WorkerPool::current_concurrency() noexcept {
+  return static_cast<std::size_t>(tbb::this_task_arena::max_concurrency());
+}
+
 void WorkerPool::parallel_for(std::size_t n,
                               void (*body)(void* context, std::size_t begin, std::size_t end),
                               void* context) {

@@ -38,6 +38,9 @@ class WorkerPool {
   /// its own graph and cannot deadlock on the caller's). Returns the number of flow-graph nodes.
   std::size_t run(const UnitGraph& graph);
 
+  /// Worker threads of the arena the calling thread is in (all cores outside any arena).
+  [[nodiscard]] static std::size_t current_concurrency() noexcept;
+
   /// From inside a unit: calls body(context, begin, end) on disjoint chunks covering [0, n), in
   /// parallel, and returns when all are done.
   static void parallel_for(std::size_t n,

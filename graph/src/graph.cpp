@@ -51,19 +51,24 @@ std::span<const NodeId> Graph::dependencies(NodeId id) const {
   return {state_->edges(n), n.edge_count};
 }
 
-TaskError::TaskError(std::string label, std::uint32_t node, std::exception_ptr original)
-    : Error(fmt::format("task '{}' failed: {}", label,
-                        [&]() -> std::string {
-                          try {
-                            std::rethrow_exception(original);
-                          } catch (const std::exception& e) {
-                            return e.what();
-                          } catch (...) {
-                            return "a non-standard exception (not derived from std::exception)";
-                          }
-                        }())),
+std::string detail::message_of(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "a non-standard exception (not derived from std::exception)";
+  }
+}
+
+TaskError::TaskError(std::string label, std::uint32_t node, std::exception_ptr original,
+                     std::optional<std::size_t> item)
+    : Error(item ? fmt::format("task '{}' failed at item {}: {}", label, *item,
+                               detail::message_of(original))
+                 : fmt::format("task '{}' failed: {}", label, detail::message_of(original))),
       label_(std::move(label)),
       node_(node),
-      original_(std::move(original)) {}
+      original_(std::move(original)),
+      item_(item) {}
 
 }  // namespace dagflow

@@ -1,6 +1,7 @@
 // The whole public API of dagflow in one include.
 #pragma once
 
+#include <dagflow/engine/chunking.hpp>
 #include <dagflow/engine/executor.hpp>
 #include <dagflow/graph/errors.hpp>
 #include <dagflow/graph/graph.hpp>

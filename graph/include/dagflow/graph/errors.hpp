@@ -2,8 +2,10 @@
 // std::invalid_argument instead (see Graph::delayed).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -22,12 +24,16 @@ class GraphError : public Error {
   using Error::Error;
 };
 
-/// A task failed. `what()` is "task '<label>' failed: <original message>"; the original
-/// exception, whatever its type, is kept and can be rethrown with
-/// `std::rethrow_exception(e.original())`.
+/// A task failed. `what()` is "task '<label>' failed: <original message>" (for map and reduce:
+/// "task '<label>' failed at item <i>: <original message>"); the original exception, whatever its
+/// type, is kept and can be rethrown with `std::rethrow_exception(e.original())`.
 class TaskError : public Error {
  public:
-  TaskError(std::string label, std::uint32_t node, std::exception_ptr original);
+  TaskError(std::string label, std::uint32_t node, std::exception_ptr original,
+            std::optional<std::size_t> item = std::nullopt);
+
+  /// For map and reduce tasks: the index of the input item that failed.
+  [[nodiscard]] std::optional<std::size_t> item() const noexcept { return item_; }
 
   /// The failed task's label (the op name for `dagflow::op` tasks).
   [[nodiscard]] const std::string& label() const noexcept { return label_; }
@@ -40,6 +46,12 @@ class TaskError : public Error {
   std::string label_;
   std::uint32_t node_;
   std::exception_ptr original_;
+  std::optional<std::size_t> item_;
 };
+
+namespace detail {
+/// The message of any exception: what() for a std::exception, a fixed text otherwise.
+[[nodiscard]] std::string message_of(const std::exception_ptr& error);
+}  // namespace detail
 
 }  // namespace dagflow

@@ -12,6 +12,7 @@
 #include <type_traits>
 #include <utility>
 
+#include <dagflow/graph/detail/type_traits.hpp>
 #include <dagflow/graph/errors.hpp>
 
 namespace dagflow::detail {
@@ -59,7 +60,7 @@ class ResultSlot {
     (void)is_ready();
     T& value = *static_cast<T*>(value_);
     if (holders_.load(std::memory_order_acquire) != 1) {
-      if constexpr (std::is_copy_constructible_v<T>) {
+      if constexpr (copyable_v<T>) {
         return value;
       } else {
         throw GraphError(

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include <dagflow/graph/detail/graph_state.hpp>
+#include <dagflow/graph/detail/type_traits.hpp>
 
 namespace dagflow {
 
@@ -237,8 +238,7 @@ using callable_t = typename UnwrapOp<std::decay_t<F>>::type;
 
 template <class A>
 inline constexpr bool literal_ok =
-    !std::is_same_v<bound_t<A>, LiteralArg<std::remove_cvref_t<A>>> ||
-    std::is_copy_constructible_v<std::remove_cvref_t<A>>;
+    !std::is_same_v<bound_t<A>, LiteralArg<std::remove_cvref_t<A>>> || copyable_v<A>;
 
 template <class F>
 inline constexpr bool is_op = !std::is_same_v<callable_t<F>, std::decay_t<F>>;

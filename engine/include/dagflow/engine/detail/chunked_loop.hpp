@@ -1,0 +1,50 @@
+// The adaptive chunked loop behind map and reduce. Not API.
+#pragma once
+
+#include <cstddef>
+#include <exception>
+#include <stdexcept>
+#include <utility>
+
+namespace dagflow::detail {
+
+/// Thrown (internally) when item `index` of a chunked loop failed with `error`; the Executor turns
+/// it into a TaskError that names the item.
+class ItemFailure : public std::runtime_error {
+ public:
+  ItemFailure(std::size_t index, std::exception_ptr error);
+  std::size_t index;
+  std::exception_ptr error;
+};
+
+/// Rethrows the exception in flight as an ItemFailure for `index`. Call from a catch block.
+[[noreturn]] void throw_item_failure(std::size_t index);
+
+/// Calls body(context, begin, end) over disjoint ranges covering [0, n), in parallel on the
+/// current arena. `fixed_chunk` = 0 picks chunk sizes adaptively from measured chunk times;
+/// otherwise every chunk has that many items (the last may be shorter). Ranges only ever change
+/// how work is scheduled, never what is computed. If a body throws, no new chunk starts and the
+/// failure with the lowest item index is rethrown here once all running chunks have finished.
+void run_chunked(std::size_t n, std::size_t fixed_chunk,
+                 void (*body)(void* context, std::size_t begin, std::size_t end), void* context);
+
+/// run_chunked with any callable `f(begin, end)`.
+template <class F>
+void for_each_chunk(std::size_t n, std::size_t fixed_chunk, F&& f) {
+  run_chunked(
+      n, fixed_chunk,
+      [](void* context, std::size_t begin, std::size_t end) {
+        (*static_cast<std::remove_reference_t<F>*>(context))(begin, end);
+      },
+      &f);
+}
+
+/// Items per block for n items: the unit whose boundaries depend on the items alone, never on
+/// timing or threads (reduce folds each block left to right, then combines block results in a
+/// fixed tree). At most kMaxBlocks blocks, so a million items are not a million of anything.
+inline constexpr std::size_t kMaxBlocks = 1024;
+[[nodiscard]] constexpr std::size_t block_items(std::size_t n) noexcept {
+  return n <= kMaxBlocks ? 1 : (n + kMaxBlocks - 1) / kMaxBlocks;
+}
+
+}  // namespace dagflow::detail

@@ -1,0 +1,212 @@
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <numeric>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include <dagflow/engine/chunking.hpp>
+#include <dagflow/engine/executor.hpp>
+
+namespace {
+std::vector<double> mixed_magnitudes(std::size_t n) {
+  std::mt19937_64 rng(20261122);  // fixed seed: a failure can be replayed
+  std::uniform_real_distribution<double> mantissa(-1.0, 1.0);
+  std::uniform_int_distribution<int> exponent(-20, 20);
+  std::vector<double> xs(n);
+  for (auto& x : xs) x = std::ldexp(mantissa(rng), exponent(rng));
+  return xs;
+}
+
+bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+}  // namespace
+
+// map keeps input order for every chunk policy and thread count; reduce is exact on integers.
+TEST_CASE("map: order preserved for every chunk size and thread count", "[engine][chunking]") {
+  const std::size_t threads = GENERATE(1, 2, 4);
+  const std::size_t chunk = GENERATE(0, 1, 7, 1000, 1'000'000);
+  std::vector<long> xs(100'003);  // not a multiple of any chunk size above
+  std::iota(xs.begin(), xs.end(), 0L);
+  dagflow::Graph g;
+  auto ys = dagflow::map(g, [](long x) { return 3 * x + 1; }, xs, {.chunk_size = chunk});
+  auto total = dagflow::reduce(g, std::plus<>{}, 5L, ys, {.chunk_size = chunk});
+  dagflow::Executor ex({.threads = threads});
+  auto [out, sum] = ex.compute(ys, total);
+  REQUIRE(out.size() == xs.size());
+  bool ordered = true;
+  for (std::size_t i = 0; i < xs.size(); ++i) ordered = ordered && out[i] == 3 * xs[i] + 1;
+  CHECK(ordered);
+  CHECK(sum == 5 + std::accumulate(out.begin(), out.end(), 0L));
+  CHECK(g.size() == 2);  // one node each, however many items
+  CHECK(ex.last_run_stats().executed == 2);
+}
+
+// Floating-point results are bit-identical whatever the chunking and the thread count.
+TEST_CASE("reduce: floating-point sums are bit-identical across policies", "[engine][chunking]") {
+  const std::vector<double> xs = mixed_magnitudes(1'000'000);
+  double reference = 0;
+  std::vector<double> reference_squares;
+  bool first = true;
+  for (std::size_t threads : {1, 2, 4}) {
+    for (std::size_t chunk : {0, 1, 3, 4096, 65536, 2'000'000}) {
+      if (chunk == 1 && threads != 2) continue;  // a million 1-item chunks: once is enough
+      dagflow::Graph g;
+      auto squares =
+          dagflow::map(g, [](double x) { return x * x - 0.5 * x; }, xs, {.chunk_size = chunk});
+      auto sum = dagflow::reduce(g, std::plus<>{}, 0.25, squares, {.chunk_size = chunk});
+      dagflow::Executor ex({.threads = threads});
+      auto [s, q] = ex.compute(sum, squares);
+      if (first) {
+        reference = s;
+        reference_squares = q;
+        first = false;
+      }
+      INFO("threads " << threads << ", chunk " << chunk);
+      CHECK(same_bits(s, reference));
+      CHECK(std::memcmp(q.data(), reference_squares.data(), q.size() * sizeof(double)) == 0);
+    }
+  }
+  // And it is the sum, to within rounding.
+  long double exact = 0.25L;
+  for (double r : reference_squares) exact += r;
+  CHECK(std::abs(static_cast<long double>(reference) - exact) <= 1e-9L * std::abs(exact) + 1e-9L);
+}
+
+// Edge sizes: no items, one item, a few.
+TEST_CASE("map and reduce: empty, one and few items", "[engine][chunking]") {
+  dagflow::Graph g;
+  dagflow::Executor ex;
+  auto square = [](int x) { return x * x; };
+  const std::size_t n = GENERATE(0, 1, 2, 3, 1025);
+  std::vector<int> xs(n);
+  std::iota(xs.begin(), xs.end(), 1);
+  auto ys = dagflow::map(g, square, xs);
+  auto total = dagflow::reduce(g, std::plus<>{}, 100, ys);
+  auto product = dagflow::reduce(
+      g, [](long a, long b) { return a * b % 1'000'003; }, 1L, xs);
+  auto [out, sum, prod] = ex.compute(ys, total, product);
+  REQUIRE(out.size() == n);
+  long expected_sum = 100;
+  long expected_product = 1;
+  for (std::size_t i = 0; i < n; ++i) {
+    CHECK(out[i] == xs[i] * xs[i]);
+    expected_sum += out[i];
+    expected_product = expected_product * xs[i] % 1'000'003;
+  }
+  CHECK(sum == expected_sum);
+  CHECK(prod == expected_product);
+}
+
+// init is used exactly once, so a non-identity init is fine; reduce order is left to right.
+TEST_CASE("reduce: init used once, order kept for non-commutative ops", "[engine][chunking]") {
+  std::vector<std::string> words;
+  for (int i = 0; i < 3000; ++i) words.push_back(std::to_string(i % 10));
+  dagflow::Graph g;
+  auto joined = dagflow::reduce(
+      g, [](std::string a, const std::string& b) { return a + b; }, std::string("<"), words);
+  dagflow::Executor ex({.threads = 2});
+  std::string expected = "<";
+  for (const auto& w : words) expected += w;
+  CHECK(ex.compute(joined) == expected);
+}
+
+// Input known only at run time: a Delayed<std::vector<T>>.
+TEST_CASE("map: over a Delayed input sized at run time", "[engine][chunking]") {
+  dagflow::Graph g;
+  auto load_words = [] {
+    std::vector<std::string> words;
+    for (int i = 0; i < 5000; ++i)
+      words.push_back(std::string(static_cast<std::size_t>(i % 7), 'w'));
+    return words;
+  };
+  auto words = g.delayed(load_words);
+  auto lengths = dagflow::map(
+      g, [](const std::string& w) { return w.size(); }, words);
+  auto total = dagflow::reduce(g, std::plus<>{}, std::size_t{0}, lengths);
+  dagflow::Executor ex;
+  std::size_t expected = 0;
+  for (int i = 0; i < 5000; ++i) expected += static_cast<std::size_t>(i % 7);
+  CHECK(ex.compute(total) == expected);
+}
+
+// Move-only item results work; non-default-constructible reduce results work.
+TEST_CASE("map and reduce: move-only and non-default-constructible results", "[engine][chunking]") {
+  struct Sum {
+    explicit Sum(int v) : value(v) {}
+    Sum operator+(const Sum& o) const { return Sum(value + o.value); }
+    int value;
+  };
+  dagflow::Graph g;
+  std::vector<int> xs(1000, 2);
+  auto boxes = dagflow::map(
+      g, [](int x) { return std::make_unique<int>(x); }, xs);
+  auto count = dagflow::map(
+      g, [](const std::unique_ptr<int>& p) { return *p + 1; }, boxes);
+  std::vector<Sum> sums;
+  for (int i = 0; i < 2000; ++i) sums.emplace_back(i);
+  auto total = dagflow::reduce(g, std::plus<>{}, Sum(0), sums);
+  dagflow::Executor ex;
+  auto [c, t, b] = ex.compute(count, total, boxes);
+  CHECK(c == std::vector<int>(1000, 3));
+  CHECK(t.value == 1999 * 2000 / 2);
+  REQUIRE(b.size() == 1000);
+  CHECK(*b[999] == 2);
+}
+
+// An item that throws fails the task with its label and index; the Executor stays usable.
+TEST_CASE("map: a failing item is named by index", "[engine][chunking][errors]") {
+  const std::size_t threads = GENERATE(1, 2, 4);
+  const std::size_t chunk = GENERATE(0, 16);
+  std::vector<int> xs(20'000);
+  std::iota(xs.begin(), xs.end(), 0);
+  dagflow::Graph g;
+  auto ys = dagflow::map(g,
+                         [](int x) {
+                           if (x == 12'345) throw std::domain_error("bad item");
+                           return x;
+                         },
+                         xs, {.label = "checked", .chunk_size = chunk});
+  auto named = dagflow::map(g,
+                            dagflow::op("negate",
+                                        [](int x) -> int {
+                                          if (x == 7) throw std::runtime_error("seven");
+                                          return -x;
+                                        }),
+                            xs);
+  dagflow::Executor ex({.threads = threads});
+  try {
+    (void)ex.compute(ys);
+    FAIL("no throw");
+  } catch (const dagflow::TaskError& e) {
+    CHECK(e.label() == "checked");
+    REQUIRE(e.item().has_value());
+    CHECK(*e.item() == 12'345);
+    CHECK(std::string(e.what()) == "task 'checked' failed at item 12345: bad item");
+    CHECK_THROWS_AS(std::rethrow_exception(e.original()), std::domain_error);
+  }
+  CHECK_THROWS_WITH(ex.compute(named), "task 'map(negate)' failed at item 7: seven");
+  auto fine = dagflow::map(
+      g, [](int x) { return x + 1; }, xs);
+  CHECK(ex.compute(fine).back() == 20'000);
+}
+
+// Generated labels carry the node id; ops give "map(<name>)" / "reduce(<name>)".
+TEST_CASE("map and reduce: labels", "[engine][chunking]") {
+  dagflow::Graph g;
+  std::vector<int> xs{1, 2, 3};
+  auto a = dagflow::map(
+      g, [](int x) { return x; }, xs);
+  auto b = dagflow::map(g, dagflow::op("double", [](int x) { return 2 * x; }), a);
+  auto c = dagflow::reduce(g, dagflow::op("add", std::plus<>{}), 0, b);
+  auto d = dagflow::reduce(g, std::plus<>{}, 0, b, {.label = "total"});
+  CHECK(g.label(a.id()) == "map#0");
+  CHECK(g.label(b.id()) == "map(double)");
+  CHECK(g.op_name(b.id()) == "map(double)");
+  CHECK(g.label(c.id()) == "reduce(add)");
+  CHECK(g.label(d.id()) == "total");
+  CHECK(dagflow::Executor{}.compute(c) == 12);
+}
