@@ -61,7 +61,8 @@ case "$cmd" in
   run)
     install_missing
     build release
-    log "main job: examples/quickstart"
+    log "main job: examples/sum_squares (map + reduce over a million numbers)"
+    ./build/release/examples/sum_squares
     ./build/release/examples/quickstart
     ;;
   test)
