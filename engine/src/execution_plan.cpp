@@ -10,9 +10,10 @@ constexpr std::uint32_t kNone = UINT32_MAX;
 
 ExecutionPlan plan_execution(const GraphState& graph, std::span<const NodeId> order,
                              const std::uint32_t* local_of, std::span<const std::int32_t> holders,
-                             bool fuse) {
+                             bool fuse, std::span<const std::uint8_t> prefilled) {
   const std::size_t n = order.size();
   ExecutionPlan plan;
+  auto is_prefilled = [&](std::uint32_t v) { return !prefilled.empty() && prefilled[v] != 0; };
 
   // 1. Chains. A task with exactly one dependency edge joins that dependency's chain when it is
   //    the dependency's only reader; the dependency is then necessarily the chain's tail.
@@ -20,10 +21,14 @@ ExecutionPlan plan_execution(const GraphState& graph, std::span<const NodeId> or
   std::vector<std::uint32_t> next(n, kNone);
   std::vector<std::uint32_t> heads;
   for (std::uint32_t v = 0; v < n; ++v) {
+    if (is_prefilled(v)) {
+      chain_of[v] = kNone;
+      continue;
+    }
     const NodeRecord& node = graph.node(order[v]);
     if (fuse && node.edge_count == 1) {
       const std::uint32_t u = local_of[graph.edges(node)[0]];
-      if (holders[u] == 1) {
+      if (holders[u] == 1 && !is_prefilled(u)) {
         chain_of[v] = chain_of[u];
         next[u] = v;
         continue;
@@ -45,7 +50,8 @@ ExecutionPlan plan_execution(const GraphState& graph, std::span<const NodeId> or
       const NodeId* edges = graph.edges(head);
       std::uint32_t level = 0;
       for (std::uint32_t e = 0; e < head.edge_count; ++e) {
-        level = std::max(level, unit_of_chain[chain_of[local_of[edges[e]]]] + 1);
+        const std::uint32_t dep_chain = chain_of[local_of[edges[e]]];
+        if (dep_chain != kNone) level = std::max(level, unit_of_chain[dep_chain] + 1);
       }
       unit_of_chain[c] = level;
       deepest = std::max(deepest, level);
@@ -81,7 +87,9 @@ ExecutionPlan plan_execution(const GraphState& graph, std::span<const NodeId> or
       const NodeRecord& head = graph.node(order[heads[chain_order[i]]]);
       const NodeId* edges = graph.edges(head);
       for (std::uint32_t e = 0; e < head.edge_count; ++e) {
-        const std::uint32_t p = unit_of_chain[chain_of[local_of[edges[e]]]];
+        const std::uint32_t dep_chain = chain_of[local_of[edges[e]]];
+        if (dep_chain == kNone) continue;  // prefilled: nothing to wait for
+        const std::uint32_t p = unit_of_chain[dep_chain];
         if (seen_by[p] != u) {
           seen_by[p] = u;
           plan.preds.push_back(p);

@@ -41,9 +41,11 @@ struct ExecutionPlan {
 /// Plans the run of `order` (the needed tasks, topologically sorted; local index = position).
 /// `local_of` maps a node id to its local index; `holders[v]` counts the readers of task v (one
 /// per consuming argument, one per time it is requested as a target). With `fuse` off, every task
-/// is its own chain and unit.
+/// is its own chain and unit. Tasks marked in `prefilled` (by local index; may be empty) already
+/// have their result (cache hits): they are not run and nobody waits for them.
 [[nodiscard]] ExecutionPlan plan_execution(const GraphState& graph, std::span<const NodeId> order,
                                            const std::uint32_t* local_of,
-                                           std::span<const std::int32_t> holders, bool fuse);
+                                           std::span<const std::int32_t> holders, bool fuse,
+                                           std::span<const std::uint8_t> prefilled = {});
 
 }  // namespace dagflow::detail

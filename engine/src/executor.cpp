@@ -11,6 +11,7 @@
 
 #include "cancellation.hpp"
 #include "execution_plan.hpp"
+#include "memory_cache.hpp"
 #include "worker_pool.hpp"
 
 namespace dagflow {
@@ -28,6 +29,9 @@ struct RunState {
   std::unique_ptr<ResultSlot[]> slots;  // by local index
   std::vector<std::uint32_t> targets;   // local index of each requested target
   ExecutionPlan plan;
+  GraphCache* cache = nullptr;  // null when the memory cache is off
+  MemoryCache* cache_owner = nullptr;
+  std::uint64_t tick = 0;
 
   std::atomic<bool> started{false};
   std::atomic<bool> cancelled{false};
@@ -49,30 +53,39 @@ struct RunState {
     cancelled.store(true, std::memory_order_release);
   }
 
-  // Runs one task; false if it threw.
-  bool run_task(std::uint32_t v) noexcept {
+  // Runs one task; false if it threw. `credit`: this worker's share of the cache budget.
+  bool run_task(std::uint32_t v, BudgetCredit& credit) noexcept {
     const NodeRecord& node = graph->node(order[v]);
     const NodeId* edges = graph->edges(node);
     const TaskInputs inputs{edges, slots.get(), local_of.data()};
+    ResultSlot& out = slots[v];
     try {
       const CancellationScope scope(&cancelled);
-      node.vtable->invoke(node.payload, inputs, slots[v]);
+      node.vtable->invoke(node.payload, inputs, out);
+      if (cache != nullptr && (node.flags & kImpureUpstream) == 0) {
+        const std::size_t bytes = node.vtable->retained_bytes(out);
+        if (bytes != kNotRetainable && credit.spend(bytes)) {
+          cache->insert(order[v], node.vtable->share(out), bytes, tick);
+        }
+      }
     } catch (...) {
       record_failure(v, std::current_exception());
       return false;
     }
+    out.publish();
     for (std::uint32_t e = 0; e < node.edge_count; ++e) slots[local_of[edges[e]]].release();
     return true;
   }
 
   // Runs chains [begin, end) one after another; returns the number of task bodies run.
   std::size_t run_chains(std::size_t begin, std::size_t end) noexcept {
+    BudgetCredit credit(cache_owner);
     std::size_t ran = 0;
     for (std::size_t c = begin; c < end; ++c) {
       for (std::uint32_t i = plan.chain_begin[c]; i < plan.chain_begin[c + 1]; ++i) {
         if (cancelled.load(std::memory_order_relaxed)) return ran;
         ++ran;
-        if (!run_task(plan.chain_tasks[i])) return ran;
+        if (!run_task(plan.chain_tasks[i], credit)) return ran;
       }
     }
     return ran;
@@ -126,11 +139,13 @@ ResultSlot& RunResults::target_slot(std::size_t i) { return run_->slots[run_->ta
 }  // namespace detail
 
 struct Executor::Impl {
-  explicit Impl(ExecutorOptions opts) : options(opts), pool(opts.threads) {
+  explicit Impl(ExecutorOptions opts)
+      : options(opts), pool(opts.threads), cache(opts.memory_cache_bytes) {
     options.threads = pool.threads();
   }
   ExecutorOptions options;
   detail::WorkerPool pool;
+  detail::MemoryCache cache;
   mutable std::mutex stats_mutex;
   RunStats last_stats;
 };
@@ -140,6 +155,13 @@ Executor::Executor(ExecutorOptions options) : impl_(std::make_unique<Impl>(optio
 Executor::~Executor() = default;
 
 const ExecutorOptions& Executor::options() const noexcept { return impl_->options; }
+
+CacheStats Executor::memory_cache_stats() const {
+  const detail::MemoryCacheCounts c = impl_->cache.counts();
+  return CacheStats{c.entries, c.bytes};
+}
+
+void Executor::clear_memory_cache() { impl_->cache.clear(); }
 
 RunStats Executor::last_run_stats() const {
   std::lock_guard lock(impl_->stats_mutex);
@@ -163,13 +185,47 @@ detail::RunResults Executor::run(std::span<const DelayedBase* const> targets) {
   }
   const detail::GraphState& graph = *run->graph;
 
-  // Cull to what the targets need, index it densely, and count each result's readers.
-  run->order = detail::needed_tasks(graph, target_ids);
+  // Cull to what the targets need (a cached result prunes its upstream), index it densely, and
+  // count each result's readers.
+  std::shared_ptr<detail::GraphCache> cache;
+  struct Hits {
+    detail::GraphCache* cache;
+    const detail::GraphState* graph;
+    std::uint64_t tick;
+    std::vector<std::pair<NodeId, std::shared_ptr<const void>>> found;
+  } hits{nullptr, &graph, 0, {}};
+  if (impl_->cache.enabled()) {
+    cache = impl_->cache.graph_cache(run->graph);
+    run->cache = cache.get();
+    run->cache_owner = &impl_->cache;
+    run->tick = hits.tick = impl_->cache.next_tick();
+    if (cache->entries() > 0) hits.cache = cache.get();
+  }
+  run->order = detail::needed_tasks(
+      graph, target_ids,
+      hits.cache == nullptr ? nullptr
+                            : +[](void* context, NodeId id) {
+                                auto* h = static_cast<Hits*>(context);
+                                if ((h->graph->node(id).flags & detail::kImpureUpstream) != 0) {
+                                  return false;
+                                }
+                                auto value = h->cache->find(id, h->tick);
+                                if (value == nullptr) return false;
+                                h->found.emplace_back(id, std::move(value));
+                                return true;
+                              },
+      &hits);
   const std::size_t n = run->order.size();
   run->local_of.assign(std::size_t{run->order.back()} + 1, UINT32_MAX);
   for (std::uint32_t v = 0; v < n; ++v) run->local_of[run->order[v]] = v;
+  std::vector<std::uint8_t> prefilled;  // cache hits: their upstream was not culled in
+  if (!hits.found.empty()) {
+    prefilled.assign(n, 0);
+    for (const auto& hit : hits.found) prefilled[run->local_of[hit.first]] = 1;
+  }
   std::vector<std::int32_t> holders(n, 0);
   for (std::uint32_t v = 0; v < n; ++v) {
+    if (!prefilled.empty() && prefilled[v] != 0) continue;
     const detail::NodeRecord& node = graph.node(run->order[v]);
     const NodeId* edges = graph.edges(node);
     for (std::uint32_t e = 0; e < node.edge_count; ++e) ++holders[run->local_of[edges[e]]];
@@ -180,19 +236,22 @@ detail::RunResults Executor::run(std::span<const DelayedBase* const> targets) {
   }
   run->slots = std::make_unique<detail::ResultSlot[]>(n);
   for (std::uint32_t v = 0; v < n; ++v) run->slots[v].set_holders(holders[v]);
+  for (auto& [id, value] : hits.found) run->slots[run->local_of[id]].adopt(std::move(value));
   run->plan = detail::plan_execution(graph, run->order, run->local_of.data(), holders,
-                                     impl_->options.fuse_tasks);
+                                     impl_->options.fuse_tasks, prefilled);
 
   run->started.store(true, std::memory_order_release);
   const detail::UnitGraph units{run->plan.units(), run->plan.pred_begin.data(),
                                 run->plan.preds.data(), &detail::RunState::run_unit, run.get()};
   impl_->pool.run(units);
   (void)run->finished_work.load(std::memory_order_acquire);  // see RunState
+  if (cache != nullptr) impl_->cache.after_run();
 
   RunStats stats;
   stats.tasks = n;
   stats.executed = run->executed.load(std::memory_order_relaxed);
   stats.flow_nodes = run->plan.units();
+  stats.memory_hits = hits.found.size();
   stats.threads = impl_->options.threads;
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   {

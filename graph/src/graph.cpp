@@ -35,6 +35,11 @@ void Graph::set_label(const DelayedBase& task, std::string label) {
   state_->set_label(task.id(), std::move(label));
 }
 
+void Graph::set_impure(const DelayedBase& task) {
+  check_owned(task);
+  state_->set_impure(task.id());
+}
+
 std::string Graph::label(NodeId id) const {
   if (id >= size()) throw std::invalid_argument(fmt::format("no task with id {}", id));
   return state_->label(id);

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <atomic>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -31,6 +32,12 @@ void* PayloadArena::allocate(std::size_t size, std::size_t align) {
   return where;
 }
 
+namespace {
+std::atomic<std::uint64_t> g_next_serial{1};
+}  // namespace
+
+GraphState::GraphState() : serial_(g_next_serial.fetch_add(1, std::memory_order_relaxed)) {}
+
 GraphState::~GraphState() {
   for (NodeRecord& n : nodes_) {
     if (n.vtable->destroy != nullptr) n.vtable->destroy(n.payload);
@@ -44,7 +51,11 @@ NodeId GraphState::commit_node(const TaskVTable* vtable, void* payload, std::uin
   }
   const auto edge_begin = static_cast<std::uint32_t>(committed_edges_);
   const auto edge_count = static_cast<std::uint32_t>(edges_.size() - committed_edges_);
-  nodes_.push_back(NodeRecord{vtable, payload, edge_begin, edge_count, op_name});
+  std::uint8_t flags = 0;
+  for (std::size_t e = committed_edges_; e < edges_.size(); ++e) {
+    flags = static_cast<std::uint8_t>(flags | (nodes_[edges_[e]].flags & kImpureUpstream));
+  }
+  nodes_.push_back(NodeRecord{vtable, payload, edge_begin, edge_count, op_name, flags});
   committed_edges_ = edges_.size();
   return static_cast<NodeId>(nodes_.size() - 1);
 }
@@ -66,6 +77,21 @@ std::string_view GraphState::op_name(NodeId id) const {
 void GraphState::set_label(NodeId id, std::string label) {
   if (id >= nodes_.size()) throw std::invalid_argument(fmt::format("no task with id {}", id));
   labels_[id] = std::move(label);
+}
+
+void GraphState::set_impure(NodeId id) {
+  if (id >= nodes_.size()) throw std::invalid_argument(fmt::format("no task with id {}", id));
+  nodes_[id].flags = kImpure | kImpureUpstream;
+  // Consumers are always younger: one forward sweep carries the flag downstream.
+  for (std::size_t i = std::size_t{id} + 1; i < nodes_.size(); ++i) {
+    NodeRecord& n = nodes_[i];
+    for (std::uint32_t e = 0; e < n.edge_count; ++e) {
+      if ((nodes_[edges_[n.edge_begin + e]].flags & kImpureUpstream) != 0) {
+        n.flags = static_cast<std::uint8_t>(n.flags | kImpureUpstream);
+        break;
+      }
+    }
+  }
 }
 
 std::string GraphState::label(NodeId id) const {

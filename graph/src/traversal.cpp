@@ -11,7 +11,8 @@ namespace dagflow {
 
 namespace detail {
 
-std::vector<NodeId> needed_tasks(const GraphState& graph, std::span<const NodeId> targets) {
+std::vector<NodeId> needed_tasks(const GraphState& graph, std::span<const NodeId> targets,
+                                 bool (*available)(void* context, NodeId id), void* context) {
   if (targets.empty()) return {};
   const NodeId highest = *std::max_element(targets.begin(), targets.end());
   if (highest >= graph.size()) {
@@ -25,6 +26,7 @@ std::vector<NodeId> needed_tasks(const GraphState& graph, std::span<const NodeId
   for (std::size_t i = needed.size(); i-- > 0;) {
     if (needed[i] == 0) continue;
     ++count;
+    if (available != nullptr && available(context, static_cast<NodeId>(i))) continue;
     const NodeRecord& n = graph.node(static_cast<NodeId>(i));
     const NodeId* edges = graph.edges(n);
     for (std::uint32_t e = 0; e < n.edge_count; ++e) needed[edges[e]] = 1;

@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <vector>
 
+#include <dagflow/graph/value_size.hpp>
+
 namespace dagflow_test {
 
 struct Counters {
@@ -44,3 +46,11 @@ class Counted {
 };
 
 }  // namespace dagflow_test
+
+// Counted is sizeable, so the memory cache may keep it (within its budget).
+template <>
+struct dagflow::ValueSize<dagflow_test::Counted> {
+  static std::size_t bytes(const dagflow_test::Counted& v) {
+    return sizeof v + v.payload.capacity();
+  }
+};

@@ -39,10 +39,19 @@ TEST_CASE("Executor: the delayed API computes the documented values", "[engine]"
   CHECK(x == 9);
   CHECK(y == 328350);
   const dagflow::RunStats st = ex.last_run_stats();
-  CHECK(st.executed == 102);  // a, the 100 squares and the sum: shared work done once
+  // The 100 squares and the sum ran; `a` comes from the memory cache (computed for `b`).
+  CHECK(st.executed == 101);
+  CHECK(st.memory_hits == 1);
   CHECK(st.tasks == 102);
   CHECK(st.threads == (threads == 0 ? ex.options().threads : threads));
   CHECK(ex.compute(n) == 25);
+
+  // Without the memory cache, that compute runs all 102 bodies: shared work still done once.
+  dagflow::Executor uncached({.threads = threads, .memory_cache_bytes = 0});
+  CHECK(uncached.compute(b) == 13);
+  CHECK(uncached.compute(a, s) == std::tuple{9, 328350});
+  CHECK(uncached.last_run_stats().executed == 102);
+  CHECK(uncached.last_run_stats().memory_hits == 0);
 }
 
 // Each task runs once per compute() even when many targets and consumers share it.
@@ -59,7 +68,11 @@ TEST_CASE("Executor: shared upstream runs once per compute", "[engine]") {
   CHECK(x == 2);
   CHECK(y == 5);
   CHECK(z == 1);
-  CHECK(ex.compute(both) == 7);  // no cache yet: a new compute runs it again
+  CHECK(ex.compute(both) == 5);  // kept by the memory cache: nothing runs again
+  CHECK(calls == 1);
+  CHECK(ex.last_run_stats().executed == 0);
+  dagflow::Executor uncached({.memory_cache_bytes = 0});
+  CHECK(uncached.compute(both) == 7);  // without it, a new compute runs everything again
   CHECK(calls == 2);
 }
 
@@ -135,7 +148,8 @@ TEST_CASE("Executor: hands results over without copying", "[engine][results]") {
     readers.push_back(g.delayed([](const Counted& v) { return v.value; }, src));
   }
   auto total = g.delayed(sum, readers);
-  dagflow::Executor ex({.threads = threads});
+  // The memory cache is off: it would keep `src` and hand out copies (see memory_cache_test).
+  dagflow::Executor ex({.threads = threads, .memory_cache_bytes = 0});
 
   SECTION("const& readers share one stored value") {
     CHECK(ex.compute(total) == 70);
@@ -164,10 +178,12 @@ TEST_CASE("Executor: hands results over without copying", "[engine][results]") {
   CHECK(c.live == 0);
 }
 
-// Intermediates are freed as soon as their last reader finishes.
+// Intermediates are freed as soon as their last reader finishes; what the memory cache keeps
+// stays within its budget.
 TEST_CASE("Executor: frees each intermediate after its last reader", "[engine][memory]") {
   const bool fuse = GENERATE(true, false);
   const std::size_t threads = GENERATE(1, 2, 4);
+  const std::size_t budget_mb = GENERATE(0, 10);
   Counters c;
   dagflow::Graph g;
   auto link = g.delayed([&c] { return Counted(c, 0, 1 << 20); });
@@ -175,9 +191,13 @@ TEST_CASE("Executor: frees each intermediate after its last reader", "[engine][m
     link =
         g.delayed([&c](const Counted& prev) { return Counted(c, prev.value + 1, 1 << 20); }, link);
   }
-  dagflow::Executor ex({.threads = threads, .fuse_tasks = fuse});
+  dagflow::Executor ex(
+      {.threads = threads, .fuse_tasks = fuse, .memory_cache_bytes = budget_mb << 20});
   CHECK(ex.compute(link).value == 999);
-  CHECK(c.peak_live <= 3);
+  // Up to two links alive while one is being built, plus what the cache may keep (~1 MiB each).
+  CHECK(c.peak_live <= 3 + static_cast<int>(budget_mb));
+  CHECK(ex.memory_cache_stats().bytes <= budget_mb << 20);
+  ex.clear_memory_cache();
   CHECK(c.live == 0);
 }
 

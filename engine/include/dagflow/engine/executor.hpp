@@ -27,15 +27,28 @@ struct ExecutorOptions {
   /// them in parallel. Off: one flow-graph node per task, which keeps every task of every depth
   /// free to overlap (worth it only for few, long, unevenly sized tasks in a huge graph).
   bool fuse_tasks = true;
+  /// Budget of the memory cache, in bytes (default 256 MiB; 0 = off). Results are kept across
+  /// compute() calls of this Executor, so computing a target again runs only what is not kept.
+  /// A result is kept when its type is copyable and has a ValueSize, it fits in the budget, and
+  /// neither its task nor anything upstream is impure; everything else is freed as soon as its
+  /// last reader finishes. Least recently used results make room between runs.
+  std::size_t memory_cache_bytes = std::size_t{256} << 20;
+};
+
+/// What the memory cache holds (Executor::memory_cache_stats).
+struct CacheStats {
+  std::size_t entries = 0;
+  std::size_t bytes = 0;
 };
 
 /// What one compute() did.
 struct RunStats {
-  std::size_t tasks = 0;       ///< tasks the targets needed
-  std::size_t executed = 0;    ///< task bodies run by that compute()
-  std::size_t flow_nodes = 0;  ///< tbb::flow::graph nodes built (after fusion)
-  std::size_t threads = 0;     ///< worker threads of the Executor
-  double seconds = 0;          ///< wall time of the run
+  std::size_t tasks = 0;        ///< tasks the targets needed
+  std::size_t executed = 0;     ///< task bodies run by that compute()
+  std::size_t flow_nodes = 0;   ///< tbb::flow::graph nodes built (after fusion)
+  std::size_t memory_hits = 0;  ///< needed tasks whose result came from the memory cache
+  std::size_t threads = 0;      ///< worker threads of the Executor
+  double seconds = 0;           ///< wall time of the run
 };
 
 namespace detail {
@@ -115,6 +128,11 @@ class Executor {
   [[nodiscard]] RunStats last_run_stats() const;
   /// The options this Executor was made with (threads resolved: never 0).
   [[nodiscard]] const ExecutorOptions& options() const noexcept;
+
+  /// Entries and bytes held by the memory cache.
+  [[nodiscard]] CacheStats memory_cache_stats() const;
+  /// Empties the memory cache (values still held by running computes stay alive until they end).
+  void clear_memory_cache();
 
  private:
   template <class... Ts, std::size_t... I>

@@ -104,6 +104,11 @@ class Graph {
   /// the op name). Throws std::invalid_argument for a handle of another Graph.
   void set_label(const DelayedBase& task, std::string label);
 
+  /// Marks a task impure (it reads or changes the outside world): it runs on every compute() and
+  /// neither it nor anything downstream of it is kept by the memory cache. Tasks are otherwise
+  /// assumed pure: same inputs, same result. Throws std::invalid_argument for a foreign handle.
+  void set_impure(const DelayedBase& task);
+
   /// The task's label: the one set with set_label, else its op name, else "task#<id>".
   [[nodiscard]] std::string label(NodeId id) const;
   /// The op name of a `dagflow::op` task, else empty.

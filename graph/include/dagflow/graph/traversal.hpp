@@ -23,9 +23,12 @@ namespace dagflow {
 [[nodiscard]] std::string to_dot(const Graph& graph);
 
 namespace detail {
-/// topological_order on the storage, for the engine.
-[[nodiscard]] std::vector<NodeId> needed_tasks(const GraphState& graph,
-                                               std::span<const NodeId> targets);
+/// topological_order on the storage, for the engine. When `available` is given it is asked once
+/// about each needed task; a task it accepts is kept but its dependencies are not followed (its
+/// result is already at hand, e.g. cached), unless another needed task wants them.
+[[nodiscard]] std::vector<NodeId> needed_tasks(
+    const GraphState& graph, std::span<const NodeId> targets,
+    bool (*available)(void* context, NodeId id) = nullptr, void* context = nullptr);
 }  // namespace detail
 
 }  // namespace dagflow

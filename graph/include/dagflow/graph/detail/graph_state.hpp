@@ -29,10 +29,24 @@ struct TaskInputs {
   [[nodiscard]] ResultSlot& dependency(std::size_t k) const { return slots[local_of[edges[k]]]; }
 };
 
+inline constexpr std::size_t kNotRetainable = SIZE_MAX;
+
 /// Type-erased operations of one kind of task payload (one per callable and argument types).
 struct TaskVTable {
   void (*invoke)(const void* payload, const TaskInputs& inputs, ResultSlot& out);
   void (*destroy)(void* payload) noexcept;  // null when the payload is trivially destructible
+  /// Bytes of the produced value (ValueSize), or kNotRetainable when its type cannot be sized or
+  /// copied: such results are never kept by the memory cache.
+  std::size_t (*retained_bytes)(const ResultSlot& out);
+  /// Moves the produced value into storage shared with the memory cache.
+  std::shared_ptr<const void> (*share)(ResultSlot& out);
+};
+
+/// NodeRecord::flags bits.
+enum NodeFlags : std::uint8_t {
+  kImpure = 1,  // set_impure: never cached, always run
+  kImpureUpstream =
+      2,  // impure itself or through a dependency: results keyed by identity would go stale
 };
 
 struct NodeRecord {
@@ -41,6 +55,7 @@ struct NodeRecord {
   std::uint32_t edge_begin;
   std::uint32_t edge_count;
   std::uint32_t op_name;  // index into op_names(), kNoOp for anonymous tasks
+  std::uint8_t flags;     // NodeFlags
 };
 
 inline constexpr std::uint32_t kNoOp = UINT32_MAX;
@@ -58,12 +73,15 @@ class PayloadArena {
 
 class GraphState {
  public:
-  GraphState() = default;
+  GraphState();
   GraphState(const GraphState&) = delete;
   GraphState& operator=(const GraphState&) = delete;
   ~GraphState();
 
   [[nodiscard]] std::size_t size() const noexcept { return nodes_.size(); }
+  /// Unique for the process's lifetime (never reused, unlike an address): the memory cache's
+  /// key for this graph.
+  [[nodiscard]] std::uint64_t serial() const noexcept { return serial_; }
   [[nodiscard]] const NodeRecord& node(NodeId id) const noexcept { return nodes_[id]; }
   [[nodiscard]] const NodeId* edges(const NodeRecord& n) const noexcept {
     return edges_.data() + n.edge_begin;
@@ -85,10 +103,13 @@ class GraphState {
   [[nodiscard]] std::string_view op_name(NodeId id) const;
 
   void set_label(NodeId id, std::string label);
+  /// Marks a task impure (and, through kImpureUpstream, everything downstream of it).
+  void set_impure(NodeId id);
   /// The user's label, else the op name, else "task#<id>".
   [[nodiscard]] std::string label(NodeId id) const;
 
  private:
+  std::uint64_t serial_;
   std::vector<NodeRecord> nodes_;
   std::vector<NodeId> edges_;
   std::size_t committed_edges_ = 0;

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <new>
 #include <type_traits>
 #include <utility>
@@ -27,8 +28,8 @@ class ResultSlot {
   /// Number of readers still to come: one per consuming argument, one per requested target.
   void set_holders(std::int32_t n) noexcept { holders_.store(n, std::memory_order_relaxed); }
 
-  /// Constructs the value from `make()` (guaranteed copy elision: `T` need not be movable) and
-  /// publishes it. Called once, by the producing task.
+  /// Constructs the value from `make()` (guaranteed copy elision: `T` need not be movable).
+  /// Called once, by the producing task, which then calls publish().
   template <class T, class Make>
   void emplace(Make&& make) {
     void* where;
@@ -40,8 +41,28 @@ class ResultSlot {
     }
     value_ = where;
     destroy_ = &destroy<T>;
-    ready_.store(true, std::memory_order_release);
   }
+
+  /// Moves the value into storage shared with the memory cache and returns that; from then on
+  /// every reader gets a copy (the cache's value is never moved from). Before publish().
+  template <class T>
+  std::shared_ptr<const void> share() {
+    auto shared = std::make_shared<const T>(std::move(*static_cast<T*>(value_)));
+    destroy_value();
+    value_ = const_cast<T*>(shared.get());
+    shared_ = shared;
+    return shared;
+  }
+
+  /// Points the slot at a value held by the memory cache (a cache hit), then publishes it.
+  void adopt(std::shared_ptr<const void> value) noexcept {
+    value_ = const_cast<void*>(value.get());
+    shared_ = std::move(value);
+    publish();
+  }
+
+  /// Makes the value visible to readers on other threads (release; they acquire).
+  void publish() noexcept { ready_.store(true, std::memory_order_release); }
 
   /// True once the producer has published (acquire: the value is then safe to read).
   [[nodiscard]] bool is_ready() const noexcept { return ready_.load(std::memory_order_acquire); }
@@ -54,12 +75,12 @@ class ResultSlot {
   }
 
   /// A value for a reader that wants its own copy: moved when that reader is the only holder
-  /// left (no one else can still read it), copied otherwise.
+  /// left (no one else can still read it) and the cache does not share it, copied otherwise.
   template <class T>
   [[nodiscard]] T take() {
     (void)is_ready();
     T& value = *static_cast<T*>(value_);
-    if (holders_.load(std::memory_order_acquire) != 1) {
+    if (shared_ != nullptr || holders_.load(std::memory_order_acquire) != 1) {
       if constexpr (copyable_v<T>) {
         return value;
       } else {
@@ -99,6 +120,7 @@ class ResultSlot {
   }
 
   void destroy_value() noexcept {
+    shared_.reset();
     if (destroy_ != nullptr) {
       destroy_(value_);
       destroy_ = nullptr;
@@ -108,8 +130,9 @@ class ResultSlot {
 
   std::atomic<bool> ready_{false};
   std::atomic<std::int32_t> holders_{0};
-  void (*destroy_)(void*) noexcept = nullptr;
+  void (*destroy_)(void*) noexcept = nullptr;  // null when shared_ owns the value
   void* value_ = nullptr;
+  std::shared_ptr<const void> shared_;
   alignas(std::max_align_t) std::byte inline_[kInlineBytes];
 };
 

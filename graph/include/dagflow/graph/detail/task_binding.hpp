@@ -17,6 +17,7 @@
 
 #include <dagflow/graph/detail/graph_state.hpp>
 #include <dagflow/graph/detail/type_traits.hpp>
+#include <dagflow/graph/value_size.hpp>
 
 namespace dagflow {
 
@@ -216,11 +217,33 @@ void destroy_payload(void* payload) noexcept {
   static_cast<P*>(payload)->~P();
 }
 
+template <class T>
+std::size_t retained_bytes(const ResultSlot& out) {
+  if constexpr (copyable_v<T> && Sizeable<T>) {
+    return ValueSize<T>::bytes(out.get<T>());
+  } else {
+    return kNotRetainable;
+  }
+}
+
+template <class T>
+std::shared_ptr<const void> share_result(ResultSlot& out) {
+  if constexpr (copyable_v<T> && Sizeable<T>) {
+    return out.share<T>();
+  } else {
+    return nullptr;
+  }
+}
+
 template <class F, class... B>
-inline constexpr TaskVTable kTaskVTable{&invoke_payload<F, B...>,
-                                        std::is_trivially_destructible_v<Payload<F, B...>>
-                                            ? nullptr
-                                            : &destroy_payload<Payload<F, B...>>};
+using stored_result_t = std::remove_cvref_t<task_result_t<F, B...>>;
+
+template <class F, class... B>
+inline constexpr TaskVTable kTaskVTable{
+    &invoke_payload<F, B...>,
+    std::is_trivially_destructible_v<Payload<F, B...>> ? nullptr
+                                                       : &destroy_payload<Payload<F, B...>>,
+    &retained_bytes<stored_result_t<F, B...>>, &share_result<stored_result_t<F, B...>>};
 
 // ---- compile-time checks with readable messages
 // ---------------------------------------------------
