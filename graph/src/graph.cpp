@@ -50,6 +50,11 @@ std::string_view Graph::op_name(NodeId id) const {
   return state_->op_name(id);
 }
 
+std::uint32_t Graph::op_version(NodeId id) const {
+  if (id >= size()) throw std::invalid_argument(fmt::format("no task with id {}", id));
+  return state_->op_version(id);
+}
+
 std::span<const NodeId> Graph::dependencies(NodeId id) const {
   if (id >= size()) throw std::invalid_argument(fmt::format("no task with id {}", id));
   const detail::NodeRecord& n = state_->node(id);

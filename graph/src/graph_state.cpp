@@ -1,10 +1,12 @@
 #include <algorithm>
 #include <atomic>
+#include <mutex>
 #include <stdexcept>
 
 #include <fmt/format.h>
 
 #include <dagflow/graph/detail/graph_state.hpp>
+#include <dagflow/graph/detail/task_binding.hpp>
 
 namespace dagflow::detail {
 
@@ -60,18 +62,40 @@ NodeId GraphState::commit_node(const TaskVTable* vtable, void* payload, std::uin
   return static_cast<NodeId>(nodes_.size() - 1);
 }
 
-std::uint32_t GraphState::intern_op_name(std::string_view name) {
-  std::string key(name);
-  if (auto it = op_name_index_.find(key); it != op_name_index_.end()) return it->second;
-  const auto index = static_cast<std::uint32_t>(op_names_.size());
-  op_names_.push_back(key);
-  op_name_index_.emplace(std::move(key), index);
+namespace {
+// Process-wide: which callable each (name, version) stands for.
+std::mutex g_ops_mutex;
+std::unordered_map<std::string, OpIdentity> g_ops;
+}  // namespace
+
+std::uint32_t GraphState::intern_op(std::string_view name, std::uint32_t version,
+                                    OpIdentity identity) {
+  std::string key = fmt::format("{}:{}", version, name);
+  {
+    std::lock_guard lock(g_ops_mutex);
+    auto [it, inserted] = g_ops.try_emplace(key, identity);
+    if (!inserted && !(it->second == identity)) {
+      throw std::invalid_argument(fmt::format(
+          "op '{}' version {} already stands for a different function or callable type in this "
+          "process: give this one another name, or bump its version",
+          name, version));
+    }
+  }
+  if (auto it = op_index_.find(key); it != op_index_.end()) return it->second;
+  const auto index = static_cast<std::uint32_t>(ops_.size());
+  ops_.push_back(OpEntry{std::string(name), version});
+  op_index_.emplace(std::move(key), index);
   return index;
 }
 
 std::string_view GraphState::op_name(NodeId id) const {
   const std::uint32_t index = nodes_.at(id).op_name;
-  return index == kNoOp ? std::string_view{} : std::string_view{op_names_[index]};
+  return index == kNoOp ? std::string_view{} : std::string_view{ops_[index].name};
+}
+
+std::uint32_t GraphState::op_version(NodeId id) const {
+  const std::uint32_t index = nodes_.at(id).op_name;
+  return index == kNoOp ? 0 : ops_[index].version;
 }
 
 void GraphState::set_label(NodeId id, std::string label) {

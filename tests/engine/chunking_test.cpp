@@ -11,6 +11,7 @@
 
 #include <dagflow/engine/chunking.hpp>
 #include <dagflow/engine/executor.hpp>
+#include <dagflow/graph/keys.hpp>
 
 namespace {
 std::vector<double> mixed_magnitudes(std::size_t n) {
@@ -209,4 +210,24 @@ TEST_CASE("map and reduce: labels", "[engine][chunking]") {
   CHECK(g.label(c.id()) == "reduce(add)");
   CHECK(g.label(d.id()) == "total");
   CHECK(dagflow::Executor{}.compute(c) == 12);
+}
+
+// reduce's init is part of its content key; the chunk size (scheduling only) is not.
+TEST_CASE("map and reduce: content keys", "[engine][chunking][keys]") {
+  auto keys_of = [](double init, std::size_t chunk) {
+    dagflow::Graph g;
+    std::vector<double> xs(100, 1.0);
+    auto ys = dagflow::map(g, dagflow::op("key halve", [](double x) { return x / 2; }), xs,
+                           {.chunk_size = chunk});
+    auto total = dagflow::reduce(g, dagflow::op("key sum", std::plus<>{}), init, ys);
+    const auto keys = dagflow::task_keys(g);
+    REQUIRE(keys[ys.id()].has_value());
+    REQUIRE(keys[total.id()].has_value());
+    return std::pair{*keys[ys.id()], *keys[total.id()]};
+  };
+  const auto base = keys_of(0.0, 0);
+  CHECK(keys_of(0.0, 7) == base);
+  const auto other_init = keys_of(1.0, 0);
+  CHECK(other_init.first == base.first);
+  CHECK(other_init.second != base.second);
 }

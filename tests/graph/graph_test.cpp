@@ -126,3 +126,37 @@ TEST_CASE("Graph: literal arguments are captured by value", "[graph]") {
   CHECK(t.is_valid());
   CHECK(text == "after, and longer");  // the task holds its own copy (checked by the engine tests)
 }
+
+namespace {
+int twice(int x) { return 2 * x; }
+int thrice(int x) { return 3 * x; }
+}  // namespace
+
+// An op's version is recorded per task (0 unless declared).
+TEST_CASE("Graph: op versions", "[graph][ops]") {
+  dagflow::Graph g;
+  auto v0 = g.delayed(dagflow::op("versioned twice", twice), 1);
+  auto v3 = g.delayed(dagflow::op("versioned twice", twice).with_version(3), 1);
+  auto anonymous = g.delayed(twice, 1);
+  CHECK(g.op_version(v0.id()) == 0);
+  CHECK(g.op_version(v3.id()) == 3);
+  CHECK(g.op_version(anonymous.id()) == 0);
+  CHECK(g.op_name(v3.id()) == "versioned twice");
+}
+
+// One name and version stand for one callable in a process; the same callable may reuse it.
+TEST_CASE("Graph: one op name and version, one callable", "[graph][ops][errors]") {
+  dagflow::Graph g;
+  auto first = g.delayed(dagflow::op("identity check", twice), 1);
+  auto again = g.delayed(dagflow::op("identity check", twice), 2);  // same function: fine
+  CHECK(g.size() == 2);
+  CHECK_THROWS_WITH(g.delayed(dagflow::op("identity check", thrice), 1),
+                    Catch::Contains("'identity check' version 0 already stands for"));
+  auto lambda = [](int x) { return x; };
+  CHECK_THROWS_AS(g.delayed(dagflow::op("identity check", lambda), 1), std::invalid_argument);
+  // Another version, or another name, is another op.
+  auto bumped = g.delayed(dagflow::op("identity check", thrice).with_version(1), 1);
+  auto other = g.delayed(dagflow::op("identity check 2", lambda), 1);
+  CHECK(g.size() == 4);
+  (void)first, (void)again, (void)bumped, (void)other;
+}

@@ -110,6 +110,16 @@ struct ReduceBody {
   U init;
   std::size_t chunk_size;
 
+  // init changes the result, so it is part of the task's content key (chunk_size is not).
+  bool hash_state(Hasher& h) const {
+    if constexpr (Hashable<U>) {
+      h.add(init);
+      return true;
+    } else {
+      return false;
+    }
+  }
+
   U operator()(const std::vector<T>& items) const {
     const std::size_t n = items.size();
     if (n == 0) return init;
@@ -160,8 +170,11 @@ auto add_chunked_task(Graph& g, const char* kind, const F& fn, Body body, Input&
                       const ChunkOptions& options) {
   auto task = [&] {
     if constexpr (is_op<F>) {
-      return g.delayed(dagflow::op(std::string(kind) + "(" + fn.name() + ")", std::move(body)),
-                       std::forward<Input>(input));
+      // The map (or reduce) of an op is an op of its own, with the item function's identity and
+      // version: the body type also depends on the item type, which must not count as another
+      // callable.
+      Op<Body> whole(std::string(kind) + "(" + fn.name() + ")", std::move(body), fn.identity());
+      return g.delayed(std::move(whole).with_version(fn.version()), std::forward<Input>(input));
     } else {
       return g.delayed(std::move(body), std::forward<Input>(input));
     }

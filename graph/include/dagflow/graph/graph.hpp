@@ -65,10 +65,16 @@ class Delayed : public DelayedBase {
 
 /// Wraps a callable under a stable name: the task's label, and (with the disk cache) the identity
 /// its results are stored under. The name is copied.
+///
+/// Within one process a name and version stand for one callable: using the same name and version
+/// for a different function or callable type throws std::invalid_argument when the task is
+/// added. Captured state is not part of an op's identity: the name and version are your promise.
 template <class F>
 [[nodiscard]] Op<std::decay_t<F>> op(std::string_view name, F&& fn) {
   if (name.empty()) throw std::invalid_argument("dagflow::op: the name must not be empty");
-  return Op<std::decay_t<F>>(std::string(name), std::forward<F>(fn));
+  std::decay_t<F> callable(std::forward<F>(fn));  // a function becomes its pointer here
+  const detail::OpIdentity identity = detail::identity_of(callable);
+  return Op<std::decay_t<F>>(std::string(name), std::move(callable), identity);
 }
 
 /// A DAG of delayed tasks.
@@ -113,6 +119,8 @@ class Graph {
   [[nodiscard]] std::string label(NodeId id) const;
   /// The op name of a `dagflow::op` task, else empty.
   [[nodiscard]] std::string_view op_name(NodeId id) const;
+  /// The op version of a `dagflow::op` task (0 unless declared), else 0.
+  [[nodiscard]] std::uint32_t op_version(NodeId id) const;
   /// The task's dependencies, in argument order (a task used twice appears twice).
   [[nodiscard]] std::span<const NodeId> dependencies(NodeId id) const;
   /// Number of tasks.
@@ -210,7 +218,8 @@ auto Graph::delayed(F&& fn, Args&&... args) {
 
     (check_argument(args), ...);  // throws before anything changes
     std::uint32_t op_name = detail::kNoOp;
-    if constexpr (detail::is_op<F>) op_name = state_->intern_op_name(fn.name());
+    if constexpr (detail::is_op<F>)
+      op_name = state_->intern_op(fn.name(), fn.version(), fn.identity());
 
     void* memory = state_->allocate_payload(sizeof(P), alignof(P));
     P* payload = nullptr;

@@ -16,9 +16,12 @@
 
 namespace dagflow {
 using NodeId = std::uint32_t;
+class Hasher;
 }  // namespace dagflow
 
 namespace dagflow::detail {
+
+struct OpIdentity;
 
 /// What a task body reads its dependencies from: its own edges, mapped to the run's slots.
 struct TaskInputs {
@@ -40,6 +43,9 @@ struct TaskVTable {
   std::size_t (*retained_bytes)(const ResultSlot& out);
   /// Moves the produced value into storage shared with the memory cache.
   std::shared_ptr<const void> (*share)(ResultSlot& out);
+  /// Adds the task's literal arguments (and any callable state that changes results) to `h`;
+  /// false when one of them is not Hashable: the task then has no content key.
+  bool (*hash_literals)(const void* payload, Hasher& h);
 };
 
 /// NodeRecord::flags bits.
@@ -54,7 +60,7 @@ struct NodeRecord {
   void* payload;
   std::uint32_t edge_begin;
   std::uint32_t edge_count;
-  std::uint32_t op_name;  // index into op_names(), kNoOp for anonymous tasks
+  std::uint32_t op_name;  // index of the op (name and version), kNoOp for anonymous tasks
   std::uint8_t flags;     // NodeFlags
 };
 
@@ -98,9 +104,12 @@ class GraphState {
   /// Drops edges pushed since the last commit (a node that failed to build).
   void abandon_node() noexcept { edges_.resize(committed_edges_); }
 
-  /// Interns an op name; the index goes into NodeRecord::op_name.
-  std::uint32_t intern_op_name(std::string_view name);
+  /// Interns an op (name and version); the index goes into NodeRecord::op_name. Throws
+  /// std::invalid_argument if this name and version already stand for another callable in this
+  /// process.
+  std::uint32_t intern_op(std::string_view name, std::uint32_t version, OpIdentity identity);
   [[nodiscard]] std::string_view op_name(NodeId id) const;
+  [[nodiscard]] std::uint32_t op_version(NodeId id) const;
 
   void set_label(NodeId id, std::string label);
   /// Marks a task impure (and, through kImpureUpstream, everything downstream of it).
@@ -114,9 +123,13 @@ class GraphState {
   std::vector<NodeId> edges_;
   std::size_t committed_edges_ = 0;
   PayloadArena arena_;
-  std::vector<std::string> op_names_;
-  std::unordered_map<std::string, std::uint32_t> op_name_index_;
-  std::unordered_map<NodeId, std::string> labels_;  // sparse: most tasks have none
+  struct OpEntry {
+    std::string name;
+    std::uint32_t version;
+  };
+  std::vector<OpEntry> ops_;
+  std::unordered_map<std::string, std::uint32_t> op_index_;  // by "<version>:<name>"
+  std::unordered_map<NodeId, std::string> labels_;           // sparse: most tasks have none
 };
 
 }  // namespace dagflow::detail

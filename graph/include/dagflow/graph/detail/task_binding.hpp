@@ -17,6 +17,7 @@
 
 #include <dagflow/graph/detail/graph_state.hpp>
 #include <dagflow/graph/detail/type_traits.hpp>
+#include <dagflow/graph/hashing.hpp>
 #include <dagflow/graph/value_size.hpp>
 
 namespace dagflow {
@@ -24,18 +25,55 @@ namespace dagflow {
 template <class T>
 class Delayed;
 
+namespace detail {
+/// What makes two callables "the same op": the same callable type, and for function pointers
+/// the same function.
+struct OpIdentity {
+  const void* type;         // one address per callable type
+  std::uintptr_t function;  // the function's address, or 0 for other callables
+  friend bool operator==(const OpIdentity&, const OpIdentity&) = default;
+};
+
+template <class F>
+inline constexpr char kTypeTag = 0;
+
+template <class F>
+OpIdentity identity_of(const F& fn) {
+  if constexpr (std::is_pointer_v<F> && std::is_function_v<std::remove_pointer_t<F>>) {
+    return {&kTypeTag<F>, reinterpret_cast<std::uintptr_t>(fn)};
+  } else {
+    return {&kTypeTag<F>, 0};
+  }
+}
+}  // namespace detail
+
 /// A callable with a stable name: `dagflow::op("square", square)`. The name labels the task, and
 /// is the identity under which its results are cached.
 template <class F>
 class Op {
  public:
-  Op(std::string name, F callable) : name_(std::move(name)), fn_(std::move(callable)) {}
+  Op(std::string name, F callable, detail::OpIdentity identity)
+      : name_(std::move(name)), fn_(std::move(callable)), identity_(identity) {}
+
+  /// Declares the op's version (default 0). Bump it when the function's behaviour changes: its
+  /// cached results, and everything computed from them, then stop matching.
+  ///   auto sq = dagflow::op("square", square).with_version(2);
+  [[nodiscard]] Op with_version(std::uint32_t version) && {
+    version_ = version;
+    return std::move(*this);
+  }
+
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
+  [[nodiscard]] std::uint32_t version() const noexcept { return version_; }
   [[nodiscard]] const F& fn() const noexcept { return fn_; }
+  /// Which callable this is: the same for copies of one function or one callable type.
+  [[nodiscard]] detail::OpIdentity identity() const noexcept { return identity_; }
 
  private:
   std::string name_;
   F fn_;
+  detail::OpIdentity identity_;
+  std::uint32_t version_ = 0;
 };
 
 }  // namespace dagflow
@@ -238,12 +276,54 @@ std::shared_ptr<const void> share_result(ResultSlot& out) {
 template <class F, class... B>
 using stored_result_t = std::remove_cvref_t<task_result_t<F, B...>>;
 
+// One bound argument into a content key. A dependency adds only a marker: its key is mixed in
+// separately, in edge order.
+template <class L>
+bool hash_bound(const LiteralArg<L>& arg, Hasher& h) {
+  if constexpr (Hashable<L>) {
+    h.add(std::uint8_t{1}).add(arg.value);
+    return true;
+  } else {
+    return false;
+  }
+}
+template <class U>
+bool hash_bound(const DependencyArg<U>& /*arg*/, Hasher& h) {
+  h.add(std::uint8_t{2});
+  return true;
+}
+template <class U>
+bool hash_bound(const DependencyListArg<U>& arg, Hasher& h) {
+  h.add(std::uint8_t{3}).add(std::uint64_t{arg.count});
+  return true;
+}
+
+// Callables whose own state changes results (reduce's init) expose `bool hash_state(Hasher&)`.
+template <class F>
+bool hash_callable_state(const F& fn, Hasher& h) {
+  if constexpr (requires {
+                  { fn.hash_state(h) } -> std::convertible_to<bool>;
+                }) {
+    return fn.hash_state(h);
+  } else {
+    return true;  // captured state is not part of the key: the op name and version promise it
+  }
+}
+
+template <class F, class... B>
+bool hash_literals(const void* payload, Hasher& h) {
+  const auto& p = *static_cast<const Payload<F, B...>*>(payload);
+  if (!hash_callable_state(p.fn, h)) return false;
+  return std::apply([&h](const auto&... bound) { return (hash_bound(bound, h) && ...); }, p.args);
+}
+
 template <class F, class... B>
 inline constexpr TaskVTable kTaskVTable{
     &invoke_payload<F, B...>,
     std::is_trivially_destructible_v<Payload<F, B...>> ? nullptr
                                                        : &destroy_payload<Payload<F, B...>>,
-    &retained_bytes<stored_result_t<F, B...>>, &share_result<stored_result_t<F, B...>>};
+    &retained_bytes<stored_result_t<F, B...>>, &share_result<stored_result_t<F, B...>>,
+    &hash_literals<F, B...>};
 
 // ---- compile-time checks with readable messages
 // ---------------------------------------------------

@@ -1,0 +1,48 @@
+#include <numeric>
+
+#include <dagflow/graph/keys.hpp>
+#include <dagflow/graph/traversal.hpp>
+
+namespace dagflow {
+
+namespace detail {
+
+namespace {
+// Bump when the way keys are computed changes: old cache entries then stop matching.
+constexpr std::string_view kKeyFormat = "dagflow-task-key-1";
+}  // namespace
+
+std::vector<std::optional<Hash128>> task_keys(const GraphState& graph,
+                                              std::span<const NodeId> order,
+                                              const std::uint32_t* local_of) {
+  std::vector<std::optional<Hash128>> keys(order.size());
+  for (std::size_t v = 0; v < order.size(); ++v) {
+    const NodeId id = order[v];
+    const NodeRecord& node = graph.node(id);
+    if (node.op_name == kNoOp || (node.flags & kImpureUpstream) != 0) continue;
+    Hasher h;
+    h.add(kKeyFormat).add(graph.op_name(id)).add(graph.op_version(id));
+    if (!node.vtable->hash_literals(node.payload, h)) continue;
+    const NodeId* edges = graph.edges(node);
+    h.add(std::uint64_t{node.edge_count});
+    bool stable = true;
+    for (std::uint32_t e = 0; e < node.edge_count && stable; ++e) {
+      const std::optional<Hash128>& dep = keys[local_of[edges[e]]];
+      stable = dep.has_value();
+      if (stable) h.add(dep->low).add(dep->high);
+    }
+    if (stable) keys[v] = h.digest();
+  }
+  return keys;
+}
+
+}  // namespace detail
+
+std::vector<std::optional<Hash128>> task_keys(const Graph& graph) {
+  const std::vector<NodeId> order = topological_order(graph);
+  std::vector<std::uint32_t> local_of(order.size());
+  std::iota(local_of.begin(), local_of.end(), 0U);
+  return detail::task_keys(*graph.state(), order, local_of.data());
+}
+
+}  // namespace dagflow
