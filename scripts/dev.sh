@@ -11,7 +11,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(g++ cmake ninja-build pkg-config libtbb-dev libfmt-dev libxxhash-dev catch2 graphviz
+packages=(g++ cmake ninja-build pkg-config libtbb-dev libfmt-dev libxxhash-dev libcereal-dev
+          catch2 graphviz
           clang-format-14)
 
 log() { printf '\n== %s\n' "$*"; }

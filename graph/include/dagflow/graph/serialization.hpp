@@ -1,0 +1,131 @@
+// Values to bytes and back, for the persistent cache (and later for moving values between MPI
+// ranks): cereal binary archives. Your own types persist with no extra code when they have a
+// cereal serialize() (or save()/load()) and a default constructor.
+#pragma once
+
+#include <cstdint>
+#include <istream>
+#include <sstream>
+#include <streambuf>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <typeinfo>
+
+#include <cereal/archives/binary.hpp>
+#include <cereal/types/array.hpp>
+#include <cereal/types/deque.hpp>
+#include <cereal/types/list.hpp>
+#include <cereal/types/map.hpp>
+#include <cereal/types/optional.hpp>
+#include <cereal/types/set.hpp>
+#include <cereal/types/string.hpp>
+#include <cereal/types/tuple.hpp>
+#include <cereal/types/unordered_map.hpp>
+#include <cereal/types/unordered_set.hpp>
+#include <cereal/types/utility.hpp>
+#include <cereal/types/vector.hpp>
+
+#include <dagflow/graph/errors.hpp>
+#include <dagflow/graph/hashing.hpp>
+
+namespace dagflow {
+
+namespace detail {
+
+// cereal's own traits say "yes" for std::vector<X> even when X cannot be saved (its vector save
+// is a template matching any element type) and the archive then fails with a hard static_assert.
+// So the answer recurses into the standard containers here, and asks cereal only about the rest.
+template <class T>
+struct IsSerializable
+    : std::bool_constant<
+          cereal::traits::is_output_serializable<T, cereal::BinaryOutputArchive>::value &&
+          cereal::traits::is_input_serializable<T, cereal::BinaryInputArchive>::value &&
+          std::is_default_constructible_v<T>> {};
+
+template <class... Ts>
+inline constexpr bool all_serializable = (IsSerializable<Ts>::value && ...);
+
+template <class T, class A>
+struct IsSerializable<std::vector<T, A>> : std::bool_constant<all_serializable<T>> {};
+template <class T, class A>
+struct IsSerializable<std::deque<T, A>> : std::bool_constant<all_serializable<T>> {};
+template <class T, class A>
+struct IsSerializable<std::list<T, A>> : std::bool_constant<all_serializable<T>> {};
+template <class T, std::size_t N>
+struct IsSerializable<std::array<T, N>> : std::bool_constant<all_serializable<T>> {};
+template <class T>
+struct IsSerializable<std::optional<T>> : std::bool_constant<all_serializable<T>> {};
+template <class A, class B>
+struct IsSerializable<std::pair<A, B>> : std::bool_constant<all_serializable<A, B>> {};
+template <class... Ts>
+struct IsSerializable<std::tuple<Ts...>> : std::bool_constant<all_serializable<Ts...>> {};
+template <class K, class V, class C, class A>
+struct IsSerializable<std::map<K, V, C, A>> : std::bool_constant<all_serializable<K, V>> {};
+template <class K, class V, class H, class E, class A>
+struct IsSerializable<std::unordered_map<K, V, H, E, A>>
+    : std::bool_constant<all_serializable<K, V>> {};
+template <class K, class C, class A>
+struct IsSerializable<std::set<K, C, A>> : std::bool_constant<all_serializable<K>> {};
+template <class K, class H, class E, class A>
+struct IsSerializable<std::unordered_set<K, H, E, A>> : std::bool_constant<all_serializable<K>> {};
+
+// Reads from bytes in place (no copy into a stringstream).
+class ByteViewBuffer : public std::streambuf {
+ public:
+  explicit ByteViewBuffer(std::string_view bytes) {
+    char* begin = const_cast<char*>(bytes.data());  // only read: the get area is never written
+    setg(begin, begin, begin + bytes.size());
+  }
+  [[nodiscard]] std::size_t unread() const noexcept {
+    return static_cast<std::size_t>(egptr() - gptr());
+  }
+};
+
+}  // namespace detail
+
+/// True when values of T can be saved to bytes and loaded back (see the header comment).
+template <class T>
+concept Serializable = detail::IsSerializable<std::remove_cvref_t<T>>::value;
+
+/// The bytes of `value` (cereal binary archive).
+template <Serializable T>
+[[nodiscard]] std::string to_bytes(const T& value) {
+  std::ostringstream out(std::ios::binary);
+  {
+    cereal::BinaryOutputArchive archive(out);
+    archive(value);
+  }
+  return std::move(out).str();
+}
+
+/// The value saved in `bytes` by to_bytes<T>. Throws dagflow::Error when the bytes are short,
+/// malformed, or longer than the value they hold.
+template <Serializable T>
+[[nodiscard]] T from_bytes(std::string_view bytes) {
+  detail::ByteViewBuffer buffer(bytes);
+  std::istream in(&buffer);
+  T value{};
+  try {
+    cereal::BinaryInputArchive archive(in);
+    archive(value);
+  } catch (const cereal::Exception& e) {
+    throw Error(std::string("malformed serialised value: ") + e.what());
+  }
+  if (buffer.unread() != 0) throw Error("malformed serialised value: trailing bytes");
+  return value;
+}
+
+/// A fingerprint of T, stored beside serialised values so that bytes are never loaded as the
+/// wrong type: equal for the same type within one build of a program (it hashes the compiler's
+/// name for the type), different for different types.
+template <class T>
+[[nodiscard]] std::uint64_t type_fingerprint() {
+  static const std::uint64_t fingerprint = [] {
+    const std::string_view name = typeid(T).name();
+    return hash64_bytes(name.data(), name.size());
+  }();
+  return fingerprint;
+}
+
+}  // namespace dagflow
