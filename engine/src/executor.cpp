@@ -1,5 +1,6 @@
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <mutex>
 #include <stdexcept>
 
@@ -7,9 +8,11 @@
 
 #include <dagflow/engine/detail/chunked_loop.hpp>
 #include <dagflow/engine/executor.hpp>
+#include <dagflow/graph/keys.hpp>
 #include <dagflow/graph/traversal.hpp>
 
 #include "cancellation.hpp"
+#include "disk_store.hpp"
 #include "execution_plan.hpp"
 #include "memory_cache.hpp"
 #include "worker_pool.hpp"
@@ -31,6 +34,11 @@ struct RunState {
   ExecutionPlan plan;
   GraphCache* cache = nullptr;  // null when the memory cache is off
   MemoryCache* cache_owner = nullptr;
+  DiskStore* disk = nullptr;                 // null when there is no cache_dir
+  std::vector<std::optional<Hash128>> keys;  // content keys by local index (with a disk cache)
+  std::atomic<std::size_t> disk_writes{0};
+  std::atomic<std::size_t> not_persisted{0};
+  std::atomic<std::uint64_t> disk_bytes_written{0};
   std::uint64_t tick = 0;
 
   std::atomic<bool> started{false};
@@ -68,6 +76,7 @@ struct RunState {
           cache->insert(order[v], node.vtable->share(out), bytes, tick);
         }
       }
+      if (disk != nullptr && keys[v].has_value()) persist(v, node, out);
     } catch (...) {
       record_failure(v, std::current_exception());
       return false;
@@ -75,6 +84,20 @@ struct RunState {
     out.publish();
     for (std::uint32_t e = 0; e < node.edge_count; ++e) slots[local_of[edges[e]]].release();
     return true;
+  }
+
+  // Writes a result to the disk cache. A failed write (full disk...) is the store's warning,
+  // never the task's failure.
+  void persist(std::uint32_t v, const NodeRecord& node, const ResultSlot& out) {
+    std::string bytes;
+    if (!node.vtable->save(out, bytes)) {
+      not_persisted.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    if (disk->put(*keys[v], node.vtable->fingerprint(), bytes)) {
+      disk_writes.fetch_add(1, std::memory_order_relaxed);
+      disk_bytes_written.fetch_add(bytes.size(), std::memory_order_relaxed);
+    }
   }
 
   // Runs chains [begin, end) one after another; returns the number of task bodies run.
@@ -138,20 +161,33 @@ ResultSlot& RunResults::target_slot(std::size_t i) { return run_->slots[run_->ta
 
 }  // namespace detail
 
+namespace {
+void warn_on_stderr(std::string_view message) {
+  std::fprintf(stderr, "dagflow: warning: %.*s\n", static_cast<int>(message.size()),
+               message.data());
+}
+}  // namespace
+
 struct Executor::Impl {
   explicit Impl(ExecutorOptions opts)
-      : options(opts), pool(opts.threads), cache(opts.memory_cache_bytes) {
+      : options(std::move(opts)), pool(options.threads), cache(options.memory_cache_bytes) {
     options.threads = pool.threads();
+    if (!options.log) options.log = warn_on_stderr;
+    if (!options.cache_dir.empty()) {
+      disk = std::make_unique<detail::DiskStore>(
+          options.cache_dir, [log = options.log](const std::string& m) { log(m); });
+    }
   }
   ExecutorOptions options;
   detail::WorkerPool pool;
   detail::MemoryCache cache;
+  std::unique_ptr<detail::DiskStore> disk;
   mutable std::mutex stats_mutex;
   RunStats last_stats;
 };
 
 Executor::Executor() : Executor(ExecutorOptions{}) {}
-Executor::Executor(ExecutorOptions options) : impl_(std::make_unique<Impl>(options)) {}
+Executor::Executor(ExecutorOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 Executor::~Executor() = default;
 
 const ExecutorOptions& Executor::options() const noexcept { return impl_->options; }
@@ -192,8 +228,42 @@ detail::RunResults Executor::run(std::span<const DelayedBase* const> targets) {
     detail::GraphCache* cache;
     const detail::GraphState* graph;
     std::uint64_t tick;
+    detail::DiskStore* disk;
+    const std::vector<std::optional<Hash128>>* keys;  // by node id, with a disk cache
+    const std::function<void(std::string_view)>* log;
     std::vector<std::pair<NodeId, std::shared_ptr<const void>>> found;
-  } hits{nullptr, &graph, 0, {}};
+    std::size_t memory_hits = 0;
+    std::size_t disk_hits = 0;
+    std::uint64_t disk_bytes_read = 0;
+
+    // Is the result of `id` at hand? From memory, else from disk (a verified entry whose bytes
+    // load as the task's type; anything else is a miss).
+    bool lookup(NodeId id) {
+      const detail::NodeRecord& node = graph->node(id);
+      if ((node.flags & detail::kImpureUpstream) != 0) return false;
+      if (cache != nullptr) {
+        if (auto value = cache->find(id, tick)) {
+          found.emplace_back(id, std::move(value));
+          ++memory_hits;
+          return true;
+        }
+      }
+      if (disk == nullptr || !(*keys)[id].has_value()) return false;
+      std::optional<std::string> bytes = disk->get(*(*keys)[id], node.vtable->fingerprint());
+      if (!bytes) return false;
+      try {
+        auto value = node.vtable->load(*bytes);
+        if (value == nullptr) return false;
+        found.emplace_back(id, std::move(value));
+      } catch (const Error& e) {
+        (*log)(fmt::format("cache entry for task#{} did not load ({}): recomputing", id, e.what()));
+        return false;
+      }
+      ++disk_hits;
+      disk_bytes_read += bytes->size();
+      return true;
+    }
+  } hits{nullptr, &graph, 0, impl_->disk.get(), nullptr, &impl_->options.log, {}};
   if (impl_->cache.enabled()) {
     cache = impl_->cache.graph_cache(run->graph);
     run->cache = cache.get();
@@ -201,19 +271,22 @@ detail::RunResults Executor::run(std::span<const DelayedBase* const> targets) {
     run->tick = hits.tick = impl_->cache.next_tick();
     if (cache->entries() > 0) hits.cache = cache.get();
   }
+  // With a disk cache, every task the targets could need gets its content key first (a key
+  // depends on the keys upstream, so this looks at the whole upstream once, hits or not).
+  std::vector<std::optional<Hash128>> keys_by_id;
+  if (hits.disk != nullptr) {
+    const std::vector<NodeId> upstream = detail::needed_tasks(graph, target_ids);
+    std::vector<std::uint32_t> position(std::size_t{upstream.back()} + 1, UINT32_MAX);
+    for (std::uint32_t i = 0; i < upstream.size(); ++i) position[upstream[i]] = i;
+    const auto keys = detail::task_keys(graph, upstream, position.data());
+    keys_by_id.resize(position.size());
+    for (std::uint32_t i = 0; i < upstream.size(); ++i) keys_by_id[upstream[i]] = keys[i];
+    hits.keys = &keys_by_id;
+  }
+  const bool look_up = hits.cache != nullptr || hits.disk != nullptr;
   run->order = detail::needed_tasks(
       graph, target_ids,
-      hits.cache == nullptr ? nullptr
-                            : +[](void* context, NodeId id) {
-                                auto* h = static_cast<Hits*>(context);
-                                if ((h->graph->node(id).flags & detail::kImpureUpstream) != 0) {
-                                  return false;
-                                }
-                                auto value = h->cache->find(id, h->tick);
-                                if (value == nullptr) return false;
-                                h->found.emplace_back(id, std::move(value));
-                                return true;
-                              },
+      look_up ? +[](void* h, NodeId id) { return static_cast<Hits*>(h)->lookup(id); } : nullptr,
       &hits);
   const std::size_t n = run->order.size();
   run->local_of.assign(std::size_t{run->order.back()} + 1, UINT32_MAX);
@@ -237,6 +310,11 @@ detail::RunResults Executor::run(std::span<const DelayedBase* const> targets) {
   run->slots = std::make_unique<detail::ResultSlot[]>(n);
   for (std::uint32_t v = 0; v < n; ++v) run->slots[v].set_holders(holders[v]);
   for (auto& [id, value] : hits.found) run->slots[run->local_of[id]].adopt(std::move(value));
+  if (hits.disk != nullptr) {
+    run->disk = hits.disk;
+    run->keys.resize(n);
+    for (std::uint32_t v = 0; v < n; ++v) run->keys[v] = keys_by_id[run->order[v]];
+  }
   run->plan = detail::plan_execution(graph, run->order, run->local_of.data(), holders,
                                      impl_->options.fuse_tasks, prefilled);
 
@@ -251,7 +329,12 @@ detail::RunResults Executor::run(std::span<const DelayedBase* const> targets) {
   stats.tasks = n;
   stats.executed = run->executed.load(std::memory_order_relaxed);
   stats.flow_nodes = run->plan.units();
-  stats.memory_hits = hits.found.size();
+  stats.memory_hits = hits.memory_hits;
+  stats.disk_hits = hits.disk_hits;
+  stats.disk_bytes_read = hits.disk_bytes_read;
+  stats.disk_writes = run->disk_writes.load(std::memory_order_relaxed);
+  stats.not_persisted = run->not_persisted.load(std::memory_order_relaxed);
+  stats.disk_bytes_written = run->disk_bytes_written.load(std::memory_order_relaxed);
   stats.threads = impl_->options.threads;
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   {

@@ -5,8 +5,12 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
 #include <memory>
 #include <span>
+#include <string_view>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -33,6 +37,17 @@ struct ExecutorOptions {
   /// neither its task nor anything upstream is impure; everything else is freed as soon as its
   /// last reader finishes. Least recently used results make room between runs.
   std::size_t memory_cache_bytes = std::size_t{256} << 20;
+  /// Directory of the persistent cache (default empty = none); relative paths resolve against
+  /// the working directory, and it is created (mode 0700) when missing. Each result of a task
+  /// with a content key (see task_keys) and a Serializable type is written there, one file per
+  /// key, and found again by later runs and other processes: a hit prunes the task's whole
+  /// upstream. A damaged entry is a miss (recomputed and replaced, with a warning). The
+  /// Executor's constructor throws std::invalid_argument for a directory that is a symlink,
+  /// world-writable or owned by another user.
+  std::filesystem::path cache_dir{};
+  /// Where warnings go (a damaged cache entry, a full disk...); default: one line on stderr
+  /// prefixed "dagflow: warning: ". Called from any thread.
+  std::function<void(std::string_view)> log{};
 };
 
 /// What the memory cache holds (Executor::memory_cache_stats).
@@ -43,12 +58,17 @@ struct CacheStats {
 
 /// What one compute() did.
 struct RunStats {
-  std::size_t tasks = 0;        ///< tasks the targets needed
-  std::size_t executed = 0;     ///< task bodies run by that compute()
-  std::size_t flow_nodes = 0;   ///< tbb::flow::graph nodes built (after fusion)
-  std::size_t memory_hits = 0;  ///< needed tasks whose result came from the memory cache
-  std::size_t threads = 0;      ///< worker threads of the Executor
-  double seconds = 0;           ///< wall time of the run
+  std::size_t tasks = 0;                 ///< tasks the targets needed
+  std::size_t executed = 0;              ///< task bodies run by that compute()
+  std::size_t flow_nodes = 0;            ///< tbb::flow::graph nodes built (after fusion)
+  std::size_t memory_hits = 0;           ///< needed tasks whose result came from the memory cache
+  std::size_t disk_hits = 0;             ///< needed tasks whose result came from the disk cache
+  std::size_t disk_writes = 0;           ///< results written to the disk cache
+  std::size_t not_persisted = 0;         ///< results with a content key but no Serializable type
+  std::uint64_t disk_bytes_read = 0;     ///< payload bytes of the disk hits
+  std::uint64_t disk_bytes_written = 0;  ///< payload bytes of the disk writes
+  std::size_t threads = 0;               ///< worker threads of the Executor
+  double seconds = 0;                    ///< wall time of the run
 };
 
 namespace detail {

@@ -46,6 +46,14 @@ struct TaskVTable {
   /// Adds the task's literal arguments (and any callable state that changes results) to `h`;
   /// false when one of them is not Hashable: the task then has no content key.
   bool (*hash_literals)(const void* payload, Hasher& h);
+  /// Appends the produced value's bytes (Serializable) to `out`; false when its type cannot be
+  /// serialised: such results are never written to disk.
+  bool (*save)(const ResultSlot& out, std::string& bytes);
+  /// A value loaded from bytes written by save, in shared storage; throws dagflow::Error on
+  /// malformed bytes, returns null for a type that cannot be serialised.
+  std::shared_ptr<const void> (*load)(std::string_view bytes);
+  /// type_fingerprint<T>() of the produced type.
+  std::uint64_t (*fingerprint)();
 };
 
 /// NodeRecord::flags bits.

@@ -18,6 +18,7 @@
 #include <dagflow/graph/detail/graph_state.hpp>
 #include <dagflow/graph/detail/type_traits.hpp>
 #include <dagflow/graph/hashing.hpp>
+#include <dagflow/graph/serialization.hpp>
 #include <dagflow/graph/value_size.hpp>
 
 namespace dagflow {
@@ -276,6 +277,25 @@ std::shared_ptr<const void> share_result(ResultSlot& out) {
 template <class F, class... B>
 using stored_result_t = std::remove_cvref_t<task_result_t<F, B...>>;
 
+template <class T>
+bool save_result(const ResultSlot& out, std::string& bytes) {
+  if constexpr (Serializable<T>) {
+    bytes = to_bytes(out.get<T>());
+    return true;
+  } else {
+    return false;
+  }
+}
+
+template <class T>
+std::shared_ptr<const void> load_result(std::string_view bytes) {
+  if constexpr (Serializable<T> && copyable_v<T>) {
+    return std::make_shared<const T>(from_bytes<T>(bytes));
+  } else {
+    return nullptr;
+  }
+}
+
 // One bound argument into a content key. A dependency adds only a marker: its key is mixed in
 // separately, in edge order.
 template <class L>
@@ -318,12 +338,16 @@ bool hash_literals(const void* payload, Hasher& h) {
 }
 
 template <class F, class... B>
-inline constexpr TaskVTable kTaskVTable{
-    &invoke_payload<F, B...>,
-    std::is_trivially_destructible_v<Payload<F, B...>> ? nullptr
-                                                       : &destroy_payload<Payload<F, B...>>,
-    &retained_bytes<stored_result_t<F, B...>>, &share_result<stored_result_t<F, B...>>,
-    &hash_literals<F, B...>};
+inline constexpr TaskVTable kTaskVTable{&invoke_payload<F, B...>,
+                                        std::is_trivially_destructible_v<Payload<F, B...>>
+                                            ? nullptr
+                                            : &destroy_payload<Payload<F, B...>>,
+                                        &retained_bytes<stored_result_t<F, B...>>,
+                                        &share_result<stored_result_t<F, B...>>,
+                                        &hash_literals<F, B...>,
+                                        &save_result<stored_result_t<F, B...>>,
+                                        &load_result<stored_result_t<F, B...>>,
+                                        &type_fingerprint<stored_result_t<F, B...>>};
 
 // ---- compile-time checks with readable messages
 // ---------------------------------------------------

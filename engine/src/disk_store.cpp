@@ -1,0 +1,545 @@
+#include "disk_store.hpp"
+
+#include <array>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits>
+#include <stdexcept>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <system_error>
+#include <unistd.h>
+#include <utility>
+#include <vector>
+
+#include <fmt/core.h>
+
+namespace dagflow::detail {
+
+namespace {
+
+// Header layout (all little-endian):
+//   0  magic "DAGFLOW\x01"        8 bytes
+//   8  format version             u32
+//  12  header size (48)           u32
+//  16  type fingerprint           u64
+//  24  payload length             u64
+//  32  XXH3-64 of the payload     u64
+//  40  XXH3-64 of bytes 0..39     u64
+constexpr std::array<unsigned char, 8> kMagic = {'D', 'A', 'G', 'F', 'L', 'O', 'W', 0x01};
+constexpr std::uint32_t kFormatVersion = 1;
+constexpr std::size_t kHeaderSize = 48;
+constexpr std::size_t kVersionOffset = 8;
+constexpr std::size_t kHeaderSizeOffset = 12;
+constexpr std::size_t kTypeOffset = 16;
+constexpr std::size_t kLengthOffset = 24;
+constexpr std::size_t kPayloadSumOffset = 32;
+constexpr std::size_t kHeaderSumOffset = 40;
+using HeaderBytes = std::array<unsigned char, kHeaderSize>;
+
+// Past this many keys warned about, one last warning says that the rest are silenced, so that a
+// wrecked cache directory cannot grow the set (or the log) without bound.
+constexpr std::size_t kMaxWarnedKeys = 4096;
+// O_EXCL retries when a temp name is taken (a pid reused across PID namespaces sharing a root).
+constexpr int kMaxTempAttempts = 16;
+constexpr std::string_view kTempPrefix = ".tmp-";
+constexpr std::string_view kEntrySuffix = ".entry";
+
+// Process-wide, so that two stores in one process never pick the same temp name.
+std::atomic<std::uint64_t> g_temp_counter{0};
+
+void store_u32(unsigned char* p, std::uint32_t v) {
+  for (std::size_t i = 0; i < 4; ++i) p[i] = static_cast<unsigned char>(v >> (8 * i));
+}
+void store_u64(unsigned char* p, std::uint64_t v) {
+  for (std::size_t i = 0; i < 8; ++i) p[i] = static_cast<unsigned char>(v >> (8 * i));
+}
+std::uint32_t load_u32(const unsigned char* p) {
+  std::uint32_t v = 0;
+  for (std::size_t i = 0; i < 4; ++i) v |= static_cast<std::uint32_t>(p[i]) << (8 * i);
+  return v;
+}
+std::uint64_t load_u64(const unsigned char* p) {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < 8; ++i) v |= static_cast<std::uint64_t>(p[i]) << (8 * i);
+  return v;
+}
+
+HeaderBytes encode_header(std::uint64_t type_fingerprint, std::string_view payload) {
+  HeaderBytes h{};
+  std::memcpy(h.data(), kMagic.data(), kMagic.size());
+  store_u32(h.data() + kVersionOffset, kFormatVersion);
+  store_u32(h.data() + kHeaderSizeOffset, static_cast<std::uint32_t>(kHeaderSize));
+  store_u64(h.data() + kTypeOffset, type_fingerprint);
+  store_u64(h.data() + kLengthOffset, payload.size());
+  store_u64(h.data() + kPayloadSumOffset, hash64_bytes(payload.data(), payload.size()));
+  store_u64(h.data() + kHeaderSumOffset, hash64_bytes(h.data(), kHeaderSumOffset));
+  return h;
+}
+
+std::string errno_text(int err) { return std::generic_category().message(err); }
+
+// Owns a file descriptor.
+class UniqueFd {
+ public:
+  explicit UniqueFd(int fd = -1) noexcept : fd_(fd) {}
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  ~UniqueFd() { reset(); }
+  void reset(int fd = -1) noexcept {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = fd;
+  }
+  [[nodiscard]] int release() noexcept { return std::exchange(fd_, -1); }
+  [[nodiscard]] int get() const noexcept { return fd_; }
+  explicit operator bool() const noexcept { return fd_ >= 0; }
+
+ private:
+  int fd_;
+};
+
+// Reads up to `size` bytes at `offset`; returns how many (fewer only at end of file), or -1 with
+// errno set.
+ssize_t read_at(int fd, void* buf, std::size_t size, off_t offset) {
+  auto* out = static_cast<char*>(buf);
+  std::size_t done = 0;
+  while (done < size) {
+    const ssize_t n = ::pread(fd, out + done, size - done, offset + static_cast<off_t>(done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    if (n == 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  return static_cast<ssize_t>(done);
+}
+
+// Writes all `size` bytes; false with errno set on failure (a short write that makes no progress,
+// such as EFBIG past RLIMIT_FSIZE, ends in an error).
+bool write_all(int fd, const void* data, std::size_t size) {
+  const auto* in = static_cast<const char*>(data);
+  while (size > 0) {
+    const ssize_t n = ::write(fd, in, size);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    if (n == 0) {
+      errno = EIO;
+      return false;
+    }
+    in += n;
+    size -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+bool is_hex(std::string_view s) {
+  for (const char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+bool is_digits(std::string_view s) {
+  if (s.empty() || s.size() > 18) return false;
+  for (const char c : s) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+// The writer's pid in a temp name `.tmp-<32 hex>-<pid>-<counter>`, or 0 when `name` is not one.
+pid_t temp_owner(std::string_view name) {
+  if (!name.starts_with(kTempPrefix)) return 0;
+  name.remove_prefix(kTempPrefix.size());
+  if (name.size() < 33 || !is_hex(name.substr(0, 32)) || name[32] != '-') return 0;
+  name.remove_prefix(33);
+  const std::size_t dash = name.find('-');
+  if (dash == std::string_view::npos) return 0;
+  const std::string_view pid = name.substr(0, dash);
+  if (!is_digits(pid) || !is_digits(name.substr(dash + 1))) return 0;
+  long long value = 0;
+  for (const char c : pid) value = value * 10 + (c - '0');
+  // Never 0 or negative: kill() would address a process group or every process.
+  if (value <= 0 || value > std::numeric_limits<pid_t>::max()) return 0;
+  return static_cast<pid_t>(value);
+}
+
+// The names in the directory open as `dir_fd` (which stays open), "." and ".." excluded.
+std::vector<std::string> list_dir(int dir_fd) {
+  std::vector<std::string> names;
+  const int fd = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return names;
+  DIR* d = ::fdopendir(fd);
+  if (d == nullptr) {
+    ::close(fd);
+    return names;
+  }
+  while (const dirent* e = ::readdir(d)) {
+    const std::string_view name = e->d_name;
+    if (name != "." && name != "..") names.emplace_back(name);
+  }
+  ::closedir(d);
+  return names;
+}
+
+// Removes `.tmp-*` files whose writer is not alive from the entry directories under `root_fd`.
+// A writer that is alive (kill() succeeds or fails with EPERM) keeps its temp file.
+void remove_stale_temps(int root_fd) {
+  const pid_t self = ::getpid();
+  for (const std::string& shard : list_dir(root_fd)) {
+    if (shard.size() != 2 || !is_hex(shard)) continue;
+    const UniqueFd dir(
+        ::openat(root_fd, shard.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!dir) continue;
+    for (const std::string& name : list_dir(dir.get())) {
+      const pid_t owner = temp_owner(name);
+      if (owner == 0 || owner == self) continue;
+      if (::kill(owner, 0) != 0 && errno == ESRCH) ::unlinkat(dir.get(), name.c_str(), 0);
+    }
+  }
+}
+
+[[noreturn]] void refuse(const std::filesystem::path& root, std::string_view reason) {
+  throw std::invalid_argument(fmt::format("cache root '{}' {}", root.string(), reason));
+}
+
+// Creates `root` and its missing parents with mode 0700 (the root itself exactly 0700).
+void create_root(const std::filesystem::path& root) {
+  struct stat st {};
+  if (::lstat(root.c_str(), &st) == 0) return;  // exists: checked when opened
+  if (const int err = errno; err != ENOENT) {
+    refuse(root, fmt::format("cannot be used: {}", errno_text(err)));
+  }
+  std::vector<std::filesystem::path> missing;
+  for (std::filesystem::path p = root; !p.empty(); p = p.parent_path()) {
+    if (::lstat(p.c_str(), &st) == 0) break;
+    if (const int err = errno; err != ENOENT) {
+      refuse(root, fmt::format("cannot be created: {}", errno_text(err)));
+    }
+    missing.push_back(p);
+    if (p == p.parent_path()) break;
+  }
+  bool created = false;
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+    created = ::mkdir(it->c_str(), 0700) == 0;
+    if (const int err = errno; !created && err != EEXIST) {
+      refuse(root, fmt::format("cannot be created: mkdir '{}' failed: {}", it->string(),
+                               errno_text(err)));
+    }
+  }
+  // mkdir's mode is narrowed by the umask; make the new root exactly 0700.
+  if (created && ::chmod(root.c_str(), 0700) != 0) {
+    refuse(root, fmt::format("cannot be made private (chmod 0700): {}", errno_text(errno)));
+  }
+}
+
+// Opens the root without following a final symlink and checks who may write it.
+int open_root(const std::filesystem::path& root) {
+  UniqueFd fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) {
+    const int err = errno;
+    struct stat st {};
+    if (::lstat(root.c_str(), &st) == 0) {
+      if (S_ISLNK(st.st_mode)) refuse(root, "is a symlink; give the directory it points to");
+      if (!S_ISDIR(st.st_mode)) refuse(root, "is not a directory");
+    }
+    refuse(root, fmt::format("cannot be opened: {}", errno_text(err)));
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) {
+    refuse(root, fmt::format("cannot be stat'ed: {}", errno_text(errno)));
+  }
+  const uid_t me = ::geteuid();
+  if (st.st_uid != me) {
+    refuse(root, fmt::format("is owned by another user (uid {}, not uid {})", st.st_uid, me));
+  }
+  if ((st.st_mode & S_IWOTH) != 0) {
+    refuse(root, fmt::format("is world-writable (mode {:04o}); use a directory only you can write",
+                             st.st_mode & 07777));
+  }
+  return fd.release();
+}
+
+std::filesystem::path normalised(std::filesystem::path root) {
+  root = root.lexically_normal();
+  // "a/b/" names "a/b" itself; keeping the slash would make lstat() follow a symlink "b".
+  if (!root.has_filename() && root.has_relative_path()) root = root.parent_path();
+  return root;
+}
+
+}  // namespace
+
+DiskStore::DiskStore(std::filesystem::path root, Warn warn)
+    : root_(normalised(std::move(root))), warn_(std::move(warn)) {
+  if (root_.empty()) throw std::invalid_argument("cache root is empty");
+  create_root(root_);
+  root_fd_ = open_root(root_);
+  try {
+    remove_stale_temps(root_fd_);
+  } catch (...) {
+    ::close(root_fd_);
+    throw;
+  }
+}
+
+DiskStore::~DiskStore() { ::close(root_fd_); }
+
+std::filesystem::path DiskStore::entry_path(const Hash128& key) const {
+  const std::string hex = key.to_hex();
+  return root_ / hex.substr(0, 2) / (hex + std::string(kEntrySuffix));
+}
+
+DiskStoreStats DiskStore::stats() const noexcept {
+  constexpr auto kRelaxed = std::memory_order_relaxed;
+  return {.hits = hits_.load(kRelaxed),
+          .misses = misses_.load(kRelaxed),
+          .damaged = damaged_.load(kRelaxed),
+          .writes = writes_.load(kRelaxed),
+          .write_failures = write_failures_.load(kRelaxed),
+          .bytes_read = bytes_read_.load(kRelaxed),
+          .bytes_written = bytes_written_.load(kRelaxed)};
+}
+
+void DiskStore::warn(const std::string& message) const {
+  if (warn_) {
+    warn_(message);
+  } else {
+    fmt::print(stderr, "dagflow: warning: {}\n", message);
+  }
+}
+
+void DiskStore::warn_once(const Hash128& key, const std::string& message) {
+  bool last = false;
+  {
+    const std::lock_guard lock(warned_mutex_);
+    if (warned_.contains(key)) return;
+    if (warned_.size() >= kMaxWarnedKeys) {
+      if (warned_overflow_) return;
+      warned_overflow_ = true;
+      last = true;
+    } else {
+      warned_.insert(key);
+    }
+  }
+  if (last) {
+    warn(fmt::format("{} (more than {} invalid cache entries in '{}': no more warnings about them)",
+                     message, kMaxWarnedKeys, root_.string()));
+  } else {
+    warn(message);
+  }
+}
+
+DiskStore::Outcome DiskStore::read_entry(const Hash128& key, std::uint64_t type_fingerprint,
+                                         std::string& payload, std::string& problem) {
+  const std::string hex = key.to_hex();
+  const std::string shard = hex.substr(0, 2);
+  const std::string name = hex + std::string(kEntrySuffix);
+
+  const UniqueFd dir(
+      ::openat(root_fd_, shard.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!dir) {
+    const int err = errno;
+    if (err == ENOENT) return Outcome::kAbsent;
+    problem = fmt::format("its directory cannot be opened: {}", errno_text(err));
+    // A symlink or a file where the directory belongs: remove it, so that put() can work again.
+    struct stat st {};
+    if (::fstatat(root_fd_, shard.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode)) {
+      problem += ::unlinkat(root_fd_, shard.c_str(), 0) == 0 ? "; removed it" : "; left it";
+    }
+    return Outcome::kDamaged;
+  }
+
+  // Removes the bad entry unless a writer has renamed a new one into place since it was looked at
+  // (`seen`: the file that was read; null when it could not be opened, and then a regular file is
+  // left alone, as it may be a writer's). The window between the check and the unlink is tiny and
+  // harmless: at worst a good entry is lost and recomputed.
+  const auto discard = [&](const struct stat* seen) {
+    struct stat now {};
+    if (::fstatat(dir.get(), name.c_str(), &now, AT_SYMLINK_NOFOLLOW) != 0) {
+      problem += "; it is gone already";
+      return;
+    }
+    const bool replaced = seen != nullptr ? now.st_dev != seen->st_dev || now.st_ino != seen->st_ino
+                                          : S_ISREG(now.st_mode);
+    if (replaced) {
+      problem += "; left it in place";
+      return;
+    }
+    const int flags = S_ISDIR(now.st_mode) ? AT_REMOVEDIR : 0;
+    if (::unlinkat(dir.get(), name.c_str(), flags) == 0) {
+      problem += "; removed it";
+    } else {
+      problem += fmt::format("; could not remove it: {}", errno_text(errno));
+    }
+  };
+  const auto damaged = [&](std::string reason, const struct stat* seen) {
+    problem = std::move(reason);
+    discard(seen);
+    return Outcome::kDamaged;
+  };
+
+  // O_NOFOLLOW: a symlink is never followed; O_NONBLOCK: a FIFO cannot block the open.
+  const UniqueFd fd(
+      ::openat(dir.get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  if (!fd) {
+    const int err = errno;
+    if (err == ENOENT) return Outcome::kAbsent;
+    return damaged(err == ELOOP ? std::string("it is a symlink")
+                                : fmt::format("it cannot be opened: {}", errno_text(err)),
+                   nullptr);
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) {
+    return damaged(fmt::format("it cannot be stat'ed: {}", errno_text(errno)), nullptr);
+  }
+  if (!S_ISREG(st.st_mode)) return damaged("it is not a regular file", &st);
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  if (size == 0) return damaged("it is empty", &st);
+  if (size < kHeaderSize) {
+    return damaged(
+        fmt::format("it is truncated ({} bytes, the header alone is {})", size, kHeaderSize), &st);
+  }
+
+  HeaderBytes h{};
+  const ssize_t got = read_at(fd.get(), h.data(), h.size(), 0);
+  if (got < 0) return damaged(fmt::format("it cannot be read: {}", errno_text(errno)), &st);
+  if (static_cast<std::size_t>(got) != h.size()) return damaged("it shrank while read", &st);
+  if (std::memcmp(h.data(), kMagic.data(), kMagic.size()) != 0) {
+    return damaged("it does not start with the entry magic number", &st);
+  }
+  const std::uint32_t version = load_u32(h.data() + kVersionOffset);
+  if (version != kFormatVersion) {
+    return damaged(
+        fmt::format("its format version is {}, this build reads {}", version, kFormatVersion), &st);
+  }
+  const std::uint32_t header_size = load_u32(h.data() + kHeaderSizeOffset);
+  if (header_size != kHeaderSize) {
+    return damaged(fmt::format("its header size is {}, expected {}", header_size, kHeaderSize),
+                   &st);
+  }
+  if (load_u64(h.data() + kHeaderSumOffset) != hash64_bytes(h.data(), kHeaderSumOffset)) {
+    return damaged("its header checksum does not match", &st);
+  }
+  const std::uint64_t stored_type = load_u64(h.data() + kTypeOffset);
+  if (stored_type != type_fingerprint) {
+    problem = fmt::format("holds type fingerprint {:016x}, not the {:016x} asked for", stored_type,
+                          type_fingerprint);
+    return Outcome::kOtherType;
+  }
+  const std::uint64_t length = load_u64(h.data() + kLengthOffset);
+  if (size - kHeaderSize != length) {
+    return damaged(
+        fmt::format("its size is {} bytes, but its header says {} + {}", size, kHeaderSize, length),
+        &st);
+  }
+
+  // `length` equals the size of the open regular file, so this allocation is backed by real bytes.
+  payload.resize(static_cast<std::size_t>(length));
+  const ssize_t read_bytes = read_at(fd.get(), payload.data(), payload.size(), kHeaderSize);
+  if (read_bytes < 0) return damaged(fmt::format("it cannot be read: {}", errno_text(errno)), &st);
+  if (static_cast<std::size_t>(read_bytes) != payload.size()) {
+    return damaged("it shrank while read", &st);
+  }
+  if (load_u64(h.data() + kPayloadSumOffset) != hash64_bytes(payload.data(), payload.size())) {
+    return damaged("its payload checksum does not match", &st);
+  }
+  return Outcome::kHit;
+}
+
+std::optional<std::string> DiskStore::get(const Hash128& key, std::uint64_t type_fingerprint) {
+  std::string payload;
+  std::string problem;
+  switch (read_entry(key, type_fingerprint, payload, problem)) {
+    case Outcome::kHit:
+      hits_.fetch_add(1, std::memory_order_relaxed);
+      bytes_read_.fetch_add(kHeaderSize + payload.size(), std::memory_order_relaxed);
+      return std::optional<std::string>(std::move(payload));
+    case Outcome::kAbsent:
+      break;
+    case Outcome::kDamaged:
+      damaged_.fetch_add(1, std::memory_order_relaxed);
+      warn_once(key, fmt::format("cache entry '{}' is invalid, treated as a miss: {}",
+                                 entry_path(key).string(), problem));
+      break;
+    case Outcome::kOtherType:
+      warn_once(key, fmt::format("cache entry '{}' {}, treated as a miss", entry_path(key).string(),
+                                 problem));
+      break;
+  }
+  misses_.fetch_add(1, std::memory_order_relaxed);
+  return std::nullopt;
+}
+
+bool DiskStore::fail_put(const std::string& message) {
+  write_failures_.fetch_add(1, std::memory_order_relaxed);
+  warn(message);
+  return false;
+}
+
+bool DiskStore::put(const Hash128& key, std::uint64_t type_fingerprint, std::string_view payload) {
+  const std::string hex = key.to_hex();
+  const std::string shard = hex.substr(0, 2);
+  const std::string name = hex + std::string(kEntrySuffix);
+  const auto failed = [&](std::string_view what, int err) {
+    return fail_put(fmt::format("cannot store cache entry '{}': {}: {}", entry_path(key).string(),
+                                what, errno_text(err)));
+  };
+
+  constexpr int kDirFlags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+  UniqueFd dir(::openat(root_fd_, shard.c_str(), kDirFlags));
+  if (!dir && errno == ENOENT) {
+    if (::mkdirat(root_fd_, shard.c_str(), 0700) == 0) {
+      // The new directory's name must be durable before an entry in it can be.
+      if (::fsync(root_fd_) != 0) return failed("syncing the cache root failed", errno);
+    } else if (errno != EEXIST) {
+      return failed("creating its directory failed", errno);
+    }
+    dir.reset(::openat(root_fd_, shard.c_str(), kDirFlags));
+  }
+  if (!dir) return failed("opening its directory failed", errno);
+
+  std::string temp;
+  UniqueFd file;
+  for (int attempt = 0; attempt < kMaxTempAttempts && !file; ++attempt) {
+    temp = fmt::format("{}{}-{}-{}", kTempPrefix, hex, ::getpid(),
+                       g_temp_counter.fetch_add(1, std::memory_order_relaxed));
+    file.reset(::openat(dir.get(), temp.c_str(),
+                        O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!file && errno != EEXIST) break;
+  }
+  if (!file) return failed("creating a temp file failed", errno);
+
+  const HeaderBytes header = encode_header(type_fingerprint, payload);
+  std::string_view step;
+  if (!write_all(file.get(), header.data(), header.size()) ||
+      !write_all(file.get(), payload.data(), payload.size())) {
+    step = "writing failed";
+  } else if (::fsync(file.get()) != 0) {
+    step = "fsync failed";
+  } else if (::close(file.release()) != 0) {
+    step = "closing failed";
+  } else if (::renameat(dir.get(), temp.c_str(), dir.get(), name.c_str()) != 0) {
+    step = "renaming the temp file into place failed";
+  }
+  if (!step.empty()) {
+    const int err = errno;
+    file.reset();
+    ::unlinkat(dir.get(), temp.c_str(), 0);
+    return failed(step, err);
+  }
+  if (::fsync(dir.get()) != 0) {
+    return failed("stored, but syncing its directory failed, so it may not survive a crash", errno);
+  }
+  writes_.fetch_add(1, std::memory_order_relaxed);
+  bytes_written_.fetch_add(header.size() + payload.size(), std::memory_order_relaxed);
+  return true;
+}
+
+}  // namespace dagflow::detail
