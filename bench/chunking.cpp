@@ -29,6 +29,8 @@
 
 #include <dagflow/dagflow.hpp>
 
+#include "busy_work.hpp"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -39,23 +41,6 @@ volatile double g_sink = 0;
 
 double best(const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); }
 
-// Busy work of a calibrated length: a dependent chain of multiply-adds the compiler cannot drop.
-std::uint64_t g_spins_per_us = 1;
-
-double burn(std::uint64_t spins, double x) {
-  std::uint64_t s = static_cast<std::uint64_t>(x) | 1;
-  for (std::uint64_t i = 0; i < spins; ++i) s = s * 6364136223846793005ULL + 1442695040888963407ULL;
-  return x + static_cast<double>(s >> 60);
-}
-
-void calibrate() {
-  const std::uint64_t probe = 50'000'000;
-  const auto start = Clock::now();
-  g_sink = burn(probe, 1.0);
-  const double us = std::chrono::duration<double, std::micro>(Clock::now() - start).count();
-  g_spins_per_us = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(probe / us));
-}
-
 // A case: items whose value is their cost in microseconds (0 = the memory-bound x*x).
 struct Case {
   std::string name;
@@ -63,10 +48,7 @@ struct Case {
   bool square;  // x*x instead of calibrated work
 };
 
-double item(const Case& c, double x) {
-  return c.square ? x * x
-                  : burn(static_cast<std::uint64_t>(x * static_cast<double>(g_spins_per_us)), x);
-}
+double item(const Case& c, double x) { return c.square ? x * x : bench::work_for_us(x, x); }
 
 template <class F>
 double time_runs(F&& run) {
@@ -238,11 +220,10 @@ void peak_memory() {
 }  // namespace
 
 int main() {
-  calibrate();
   dagflow::Executor ex;
   const std::size_t threads = ex.options().threads;
   std::printf("dagflow bench/chunking: %zu threads, best of %d runs, %llu spins/us\n\n", threads,
-              kReps, static_cast<unsigned long long>(g_spins_per_us));
+              kReps, static_cast<unsigned long long>(bench::spins_per_us()));
   chunk_matrix(ex, threads);
   std::printf("## map + reduce vs hand-written parallel_for + parallel_reduce (seconds)\n\n");
   std::printf("| work | N | tbb by hand | dagflow | dagflow speed vs hand | same sum |\n");

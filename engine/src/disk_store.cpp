@@ -495,10 +495,7 @@ bool DiskStore::put(const Hash128& key, std::uint64_t type_fingerprint, std::str
   constexpr int kDirFlags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
   UniqueFd dir(::openat(root_fd_, shard.c_str(), kDirFlags));
   if (!dir && errno == ENOENT) {
-    if (::mkdirat(root_fd_, shard.c_str(), 0700) == 0) {
-      // The new directory's name must be durable before an entry in it can be.
-      if (::fsync(root_fd_) != 0) return failed("syncing the cache root failed", errno);
-    } else if (errno != EEXIST) {
+    if (::mkdirat(root_fd_, shard.c_str(), 0700) != 0 && errno != EEXIST) {
       return failed("creating its directory failed", errno);
     }
     dir.reset(::openat(root_fd_, shard.c_str(), kDirFlags));
@@ -521,8 +518,6 @@ bool DiskStore::put(const Hash128& key, std::uint64_t type_fingerprint, std::str
   if (!write_all(file.get(), header.data(), header.size()) ||
       !write_all(file.get(), payload.data(), payload.size())) {
     step = "writing failed";
-  } else if (::fsync(file.get()) != 0) {
-    step = "fsync failed";
   } else if (::close(file.release()) != 0) {
     step = "closing failed";
   } else if (::renameat(dir.get(), temp.c_str(), dir.get(), name.c_str()) != 0) {
@@ -533,9 +528,6 @@ bool DiskStore::put(const Hash128& key, std::uint64_t type_fingerprint, std::str
     file.reset();
     ::unlinkat(dir.get(), temp.c_str(), 0);
     return failed(step, err);
-  }
-  if (::fsync(dir.get()) != 0) {
-    return failed("stored, but syncing its directory failed, so it may not survive a crash", errno);
   }
   writes_.fetch_add(1, std::memory_order_relaxed);
   bytes_written_.fetch_add(header.size() + payload.size(), std::memory_order_relaxed);
