@@ -1,5 +1,6 @@
 #include "disk_store.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <csignal>
@@ -450,6 +451,8 @@ DiskStore::Outcome DiskStore::read_entry(const Hash128& key, std::uint64_t type_
   if (load_u64(h.data() + kPayloadSumOffset) != hash64_bytes(payload.data(), payload.size())) {
     return damaged("its payload checksum does not match", &st);
   }
+  // Recency for prune(): a hit makes the entry the most recently used (best effort).
+  (void)::futimens(fd.get(), nullptr);
   return Outcome::kHit;
 }
 
@@ -532,6 +535,60 @@ bool DiskStore::put(const Hash128& key, std::uint64_t type_fingerprint, std::str
   writes_.fetch_add(1, std::memory_order_relaxed);
   bytes_written_.fetch_add(header.size() + payload.size(), std::memory_order_relaxed);
   return true;
+}
+
+namespace {
+struct EntryFile {
+  std::filesystem::file_time_type last_use;
+  std::filesystem::path path;
+  std::uint64_t bytes;
+};
+
+// Every entry file under `root` (not following symlinks; anything else is left alone).
+std::vector<EntryFile> list_entries(const std::filesystem::path& root) {
+  namespace fs = std::filesystem;
+  std::vector<EntryFile> entries;
+  std::error_code ec;
+  for (const fs::directory_entry& shard : fs::directory_iterator(root, ec)) {
+    if (!shard.is_directory(ec) || shard.is_symlink(ec)) continue;
+    for (const fs::directory_entry& file : fs::directory_iterator(shard.path(), ec)) {
+      if (file.path().extension() != kEntrySuffix || file.is_symlink(ec) ||
+          !file.is_regular_file(ec)) {
+        continue;
+      }
+      entries.push_back(EntryFile{file.last_write_time(ec), file.path(), file.file_size(ec)});
+    }
+  }
+  return entries;
+}
+}  // namespace
+
+DiskUsage DiskStore::usage() const {
+  DiskUsage u;
+  for (const EntryFile& e : list_entries(root_)) {
+    ++u.entries;
+    u.bytes += e.bytes;
+  }
+  return u;
+}
+
+DiskUsage DiskStore::prune(std::uint64_t max_bytes) {
+  std::vector<EntryFile> entries = list_entries(root_);
+  std::sort(entries.begin(), entries.end(),
+            [](const EntryFile& a, const EntryFile& b) { return a.last_use < b.last_use; });
+  DiskUsage u;
+  for (const EntryFile& e : entries) u.bytes += e.bytes;
+  u.entries = entries.size();
+  std::error_code ec;
+  for (const EntryFile& e : entries) {
+    if (u.bytes <= max_bytes) break;
+    // A reader that already opened the entry keeps its file: unlinking never breaks a get().
+    if (std::filesystem::remove(e.path, ec)) {
+      u.bytes -= e.bytes;
+      --u.entries;
+    }
+  }
+  return u;
 }
 
 }  // namespace dagflow::detail

@@ -46,6 +46,12 @@ struct DiskStoreStats {
 ///   dagflow::detail::DiskStore store("/home/me/.cache/dagflow", nullptr);  // warns on stderr
 ///   store.put(key, kTypeFingerprint, bytes);
 ///   if (auto hit = store.get(key, kTypeFingerprint)) use(*hit);
+/// What the cache directory holds.
+struct DiskUsage {
+  std::size_t entries = 0;
+  std::uint64_t bytes = 0;
+};
+
 class DiskStore {
  public:
   /// Receives each warning (one line, no trailing newline). It must be thread-safe and must not
@@ -92,6 +98,13 @@ class DiskStore {
 
   /// The root given to the constructor, lexically normalised and without a trailing slash.
   [[nodiscard]] const std::filesystem::path& root() const noexcept { return root_; }
+
+  /// Entries and their bytes on disk (a scan of the directory).
+  [[nodiscard]] DiskUsage usage() const;
+  /// Removes least recently used entries (by last hit or write) until at most `max_bytes` remain;
+  /// prune(0) clears the cache. Entries being read meanwhile are not disturbed (an open file
+  /// survives its removal); temp files of running writers are left alone. Returns what remains.
+  DiskUsage prune(std::uint64_t max_bytes);
 
   /// Where the entry of `key` lives: `<root>/<2 hex>/<32 hex>.entry`.
   [[nodiscard]] std::filesystem::path entry_path(const Hash128& key) const;

@@ -71,7 +71,7 @@ struct RunState {
       const CancellationScope scope(&cancelled);
       node.vtable->invoke(node.payload, inputs, out);
       if (cache != nullptr && (node.flags & kImpureUpstream) == 0) {
-        const std::size_t bytes = node.vtable->retained_bytes(out);
+        const std::size_t bytes = node.vtable->retained_bytes(out.raw_value());
         if (bytes != kNotRetainable && credit.spend(bytes)) {
           cache->insert(order[v], node.vtable->share(out), bytes, tick);
         }
@@ -199,6 +199,18 @@ CacheStats Executor::memory_cache_stats() const {
 
 void Executor::clear_memory_cache() { impl_->cache.clear(); }
 
+CacheStats Executor::disk_cache_stats() const {
+  if (impl_->disk == nullptr) return {};
+  const detail::DiskUsage u = impl_->disk->usage();
+  return CacheStats{u.entries, static_cast<std::size_t>(u.bytes)};
+}
+
+CacheStats Executor::prune_disk_cache(std::uint64_t max_bytes) {
+  if (impl_->disk == nullptr) return {};
+  const detail::DiskUsage u = impl_->disk->prune(max_bytes);
+  return CacheStats{u.entries, static_cast<std::size_t>(u.bytes)};
+}
+
 RunStats Executor::last_run_stats() const {
   std::lock_guard lock(impl_->stats_mutex);
   return impl_->last_stats;
@@ -225,7 +237,9 @@ detail::RunResults Executor::run(std::span<const DelayedBase* const> targets) {
   // count each result's readers.
   std::shared_ptr<detail::GraphCache> cache;
   struct Hits {
-    detail::GraphCache* cache;
+    detail::GraphCache* cache;   // set when the memory cache has entries for this graph
+    detail::GraphCache* memory;  // set when the memory cache is on
+    detail::MemoryCache* memory_owner;
     const detail::GraphState* graph;
     std::uint64_t tick;
     detail::DiskStore* disk;
@@ -235,6 +249,17 @@ detail::RunResults Executor::run(std::span<const DelayedBase* const> targets) {
     std::size_t memory_hits = 0;
     std::size_t disk_hits = 0;
     std::uint64_t disk_bytes_read = 0;
+
+    // A value loaded from disk is also kept in memory (when it fits), so that the next compute()
+    // of this Executor finds it there.
+    void keep_in_memory(NodeId id, const detail::NodeRecord& node,
+                        const std::shared_ptr<const void>& value) {
+      if (memory == nullptr) return;
+      const std::size_t bytes = node.vtable->retained_bytes(value.get());
+      if (bytes != detail::kNotRetainable && memory_owner->reserve(bytes)) {
+        memory->insert(id, value, bytes, tick);
+      }
+    }
 
     // Is the result of `id` at hand? From memory, else from disk (a verified entry whose bytes
     // load as the task's type; anything else is a miss).
@@ -254,6 +279,7 @@ detail::RunResults Executor::run(std::span<const DelayedBase* const> targets) {
       try {
         auto value = node.vtable->load(*bytes);
         if (value == nullptr) return false;
+        keep_in_memory(id, node, value);
         found.emplace_back(id, std::move(value));
       } catch (const Error& e) {
         (*log)(fmt::format("cache entry for task#{} did not load ({}): recomputing", id, e.what()));
@@ -263,12 +289,14 @@ detail::RunResults Executor::run(std::span<const DelayedBase* const> targets) {
       disk_bytes_read += bytes->size();
       return true;
     }
-  } hits{nullptr, &graph, 0, impl_->disk.get(), nullptr, &impl_->options.log, {}};
+  } hits{nullptr,           nullptr, &impl_->cache,       &graph, 0,
+         impl_->disk.get(), nullptr, &impl_->options.log, {}};
   if (impl_->cache.enabled()) {
     cache = impl_->cache.graph_cache(run->graph);
     run->cache = cache.get();
     run->cache_owner = &impl_->cache;
     run->tick = hits.tick = impl_->cache.next_tick();
+    hits.memory = cache.get();
     if (cache->entries() > 0) hits.cache = cache.get();
   }
   // With a disk cache, every task the targets could need gets its content key first (a key

@@ -174,3 +174,52 @@ TEST_CASE("DiskCache: cache root creation and refusal", "[engine][disk-cache]") 
   fs::permissions(dir.path / "open", fs::perms::all);
   CHECK_THROWS_AS(dagflow::Executor({.cache_dir = dir.path / "open"}), std::invalid_argument);
 }
+
+// A disk hit is also kept in memory: the next compute() of that Executor does not read the disk.
+TEST_CASE("DiskCache: disk hits are kept in memory", "[engine][disk-cache]") {
+  TempDir dir;
+  {
+    dagflow::Graph g;
+    (void)dagflow::Executor({.cache_dir = dir.path}).compute(pipeline(g, 1));
+  }
+  dagflow::Graph g;
+  auto target = pipeline(g, 1);
+  dagflow::Executor ex({.cache_dir = dir.path});
+  CHECK(ex.compute(target) == 5000);
+  CHECK(ex.last_run_stats().disk_hits == 1);
+  CHECK(ex.compute(target) == 5000);
+  CHECK(ex.last_run_stats().disk_hits == 0);
+  CHECK(ex.last_run_stats().memory_hits == 1);
+}
+
+// Inspecting, pruning to a budget (least recently used first) and clearing the disk cache.
+TEST_CASE("DiskCache: stats, prune and clear", "[engine][disk-cache]") {
+  TempDir dir;
+  dagflow::Executor ex({.memory_cache_bytes = 0, .cache_dir = dir.path});
+  {
+    dagflow::Graph g;
+    (void)ex.compute(pipeline(g, 1));
+  }
+  const dagflow::CacheStats full = ex.disk_cache_stats();
+  CHECK(full.entries == 5);
+  CHECK(full.bytes > 5 * 48);
+  // Touch one branch (a disk hit refreshes its recency), then keep only about one entry's worth.
+  dagflow::Graph g;
+  auto sq = dagflow::op("dc square", dc_square);
+  auto branch = g.delayed(sq, g.delayed(dagflow::op("dc load", dc_load), 7L));
+  CHECK(ex.compute(branch) == 4900);
+  CHECK(ex.last_run_stats().disk_hits == 1);
+  const dagflow::CacheStats pruned = ex.prune_disk_cache(full.bytes / 5);
+  CHECK(pruned.entries == 1);
+  CHECK(pruned.bytes <= full.bytes / 5);
+  g_runs = 0;
+  CHECK(ex.compute(branch) == 4900);
+  CHECK(g_runs == 0);  // the recently used entry survived
+  CHECK(ex.prune_disk_cache(0).entries == 0);
+  CHECK(ex.disk_cache_stats().entries == 0);
+  CHECK(ex.compute(branch) == 4900);
+  CHECK(g_runs == 2);
+  dagflow::Executor no_disk;
+  CHECK(no_disk.disk_cache_stats().entries == 0);
+  CHECK(no_disk.prune_disk_cache(0).bytes == 0);
+}

@@ -154,6 +154,13 @@ class Executor {
   /// Empties the memory cache (values still held by running computes stay alive until they end).
   void clear_memory_cache();
 
+  /// Entries and bytes in the disk cache (a scan of cache_dir; zeros without one).
+  [[nodiscard]] CacheStats disk_cache_stats() const;
+  /// Removes the least recently used disk entries (by last hit or write) until at most
+  /// `max_bytes` remain, and returns what remains; prune_disk_cache(0) clears it. Safe while
+  /// computes run (they may then recompute what was removed). No-op without a cache_dir.
+  CacheStats prune_disk_cache(std::uint64_t max_bytes);
+
  private:
   template <class... Ts, std::size_t... I>
   static std::tuple<Ts...> take_all(detail::RunResults& results,

@@ -40,7 +40,7 @@ struct TaskVTable {
   void (*destroy)(void* payload) noexcept;  // null when the payload is trivially destructible
   /// Bytes of the produced value (ValueSize), or kNotRetainable when its type cannot be sized or
   /// copied: such results are never kept by the memory cache.
-  std::size_t (*retained_bytes)(const ResultSlot& out);
+  std::size_t (*retained_bytes)(const void* value);
   /// Moves the produced value into storage shared with the memory cache.
   std::shared_ptr<const void> (*share)(ResultSlot& out);
   /// Adds the task's literal arguments (and any callable state that changes results) to `h`;

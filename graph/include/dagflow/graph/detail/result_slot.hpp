@@ -92,6 +92,9 @@ class ResultSlot {
     return std::move(value);
   }
 
+  /// The stored value, untyped (for type-erased helpers that know its type).
+  [[nodiscard]] const void* raw_value() const noexcept { return value_; }
+
   /// True when the calling reader is the only holder left (so take<T>() would move).
   [[nodiscard]] bool is_sole_holder() const noexcept {
     return holders_.load(std::memory_order_acquire) == 1;

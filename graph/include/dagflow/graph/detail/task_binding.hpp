@@ -257,9 +257,9 @@ void destroy_payload(void* payload) noexcept {
 }
 
 template <class T>
-std::size_t retained_bytes(const ResultSlot& out) {
+std::size_t retained_bytes(const void* value) {
   if constexpr (copyable_v<T> && Sizeable<T>) {
-    return ValueSize<T>::bytes(out.get<T>());
+    return ValueSize<T>::bytes(*static_cast<const T*>(value));
   } else {
     return kNotRetainable;
   }
