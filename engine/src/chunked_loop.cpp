@@ -106,6 +106,8 @@ ItemFailure::ItemFailure(std::size_t item, std::exception_ptr original)
       index(item),
       error(std::move(original)) {}
 
+const BlockCache* current_block_cache() noexcept { return t_current_block_cache; }
+
 void throw_item_failure(std::size_t index) { throw ItemFailure(index, std::current_exception()); }
 
 void run_chunked(std::size_t n, std::size_t fixed_chunk,

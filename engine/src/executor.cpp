@@ -39,6 +39,30 @@ struct RunState {
   std::atomic<std::size_t> disk_writes{0};
   std::atomic<std::size_t> not_persisted{0};
   std::atomic<std::uint64_t> disk_bytes_written{0};
+  std::atomic<std::size_t> items_computed{0};
+  std::atomic<std::size_t> items_cached{0};
+
+  // What a keyed op task sees of the disk cache while it runs (for map's per-block entries).
+  class TaskBlockCache final : public BlockCache {
+   public:
+    TaskBlockCache(RunState& run, const Hash128& identity) : run_(run), identity_(identity) {}
+    [[nodiscard]] const Hash128& op_identity() const noexcept override { return identity_; }
+    [[nodiscard]] std::optional<std::string> get(const Hash128& key,
+                                                 std::uint64_t fingerprint) const override {
+      return run_.disk->get(key, fingerprint);
+    }
+    void put(const Hash128& key, std::uint64_t fingerprint, std::string_view bytes) const override {
+      (void)run_.disk->put(key, fingerprint, bytes);
+    }
+    void count_items(std::size_t computed, std::size_t cached) const override {
+      run_.items_computed.fetch_add(computed, std::memory_order_relaxed);
+      run_.items_cached.fetch_add(cached, std::memory_order_relaxed);
+    }
+
+   private:
+    RunState& run_;
+    Hash128 identity_;
+  };
   std::uint64_t tick = 0;
 
   std::atomic<bool> started{false};
@@ -68,7 +92,13 @@ struct RunState {
     const TaskInputs inputs{edges, slots.get(), local_of.data()};
     ResultSlot& out = slots[v];
     try {
-      const CancellationScope scope(&cancelled);
+      std::optional<TaskBlockCache> blocks;
+      if (disk != nullptr && keys[v].has_value()) {
+        Hasher identity;
+        identity.add(graph->op_name(order[v])).add(graph->op_version(order[v]));
+        blocks.emplace(*this, identity.digest());
+      }
+      const CancellationScope scope(&cancelled, blocks ? &*blocks : nullptr);
       node.vtable->invoke(node.payload, inputs, out);
       if (cache != nullptr && (node.flags & kImpureUpstream) == 0) {
         const std::size_t bytes = node.vtable->retained_bytes(out.raw_value());
@@ -363,6 +393,8 @@ detail::RunResults Executor::run(std::span<const DelayedBase* const> targets) {
   stats.disk_writes = run->disk_writes.load(std::memory_order_relaxed);
   stats.not_persisted = run->not_persisted.load(std::memory_order_relaxed);
   stats.disk_bytes_written = run->disk_bytes_written.load(std::memory_order_relaxed);
+  stats.items_computed = run->items_computed.load(std::memory_order_relaxed);
+  stats.items_cached = run->items_cached.load(std::memory_order_relaxed);
   stats.threads = impl_->options.threads;
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   {

@@ -12,6 +12,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <dagflow/engine/chunking.hpp>
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -222,4 +224,42 @@ TEST_CASE("DiskCache: stats, prune and clear", "[engine][disk-cache]") {
   dagflow::Executor no_disk;
   CHECK(no_disk.disk_cache_stats().entries == 0);
   CHECK(no_disk.prune_disk_cache(0).bytes == 0);
+}
+
+// A map keeps one disk entry per block of items: after one of 1000 items changes, a new run
+// computes only that item's block (plus what depends on the map).
+TEST_CASE("DiskCache: a map reruns only the block of a changed item", "[engine][disk-cache]") {
+  TempDir dir;
+  std::atomic<int> item_runs{0};
+  auto run = [&](int changed) {
+    std::vector<long> xs(1000);
+    for (int i = 0; i < 1000; ++i) xs[static_cast<std::size_t>(i)] = i == changed ? -1 : i;
+    dagflow::Graph g;
+    auto ys = dagflow::map(g,
+                           dagflow::op("dc triple",
+                                       [&item_runs](long x) {
+                                         ++item_runs;
+                                         return 3 * x;
+                                       }),
+                           std::move(xs));
+    auto sum = dagflow::reduce(g, dagflow::op("dc sum", std::plus<>{}), 0L, ys);
+    dagflow::Executor ex({.cache_dir = dir.path});
+    const long value = ex.compute(sum);
+    return std::pair{value, ex.last_run_stats()};
+  };
+  auto [first, st1] = run(-1);
+  CHECK(first == 3 * 999 * 1000 / 2);
+  CHECK(st1.items_computed == 1000);
+  CHECK(st1.items_cached == 0);
+  item_runs = 0;
+  auto [second, st2] = run(500);
+  CHECK(second == first - 3 * 500 - 3);
+  CHECK(item_runs == 1);
+  CHECK(st2.items_computed == 1);
+  CHECK(st2.items_cached == 999);
+  item_runs = 0;
+  auto [third, st3] = run(500);  // unchanged since: the reduce's own entry answers
+  CHECK(third == second);
+  CHECK(item_runs == 0);
+  CHECK(st3.executed == 0);
 }

@@ -3,8 +3,13 @@
 
 #include <cstddef>
 #include <exception>
+#include <optional>
 #include <stdexcept>
+#include <string>
+#include <string_view>
 #include <utility>
+
+#include <dagflow/graph/hashing.hpp>
 
 namespace dagflow::detail {
 
@@ -38,6 +43,26 @@ void for_each_chunk(std::size_t n, std::size_t fixed_chunk, F&& f) {
       },
       &f);
 }
+
+/// The persistent cache as seen from inside a running task that has a stable identity (an op,
+/// with a disk cache configured): lets a map keep one entry per block of items, so that a
+/// change to one item reruns one block. Set by the Executor for the duration of the task body.
+class BlockCache {
+ public:
+  /// Hash of the running task's op name and version: the identity part of a block key.
+  [[nodiscard]] virtual const Hash128& op_identity() const noexcept = 0;
+  [[nodiscard]] virtual std::optional<std::string> get(const Hash128& key,
+                                                       std::uint64_t fingerprint) const = 0;
+  virtual void put(const Hash128& key, std::uint64_t fingerprint, std::string_view bytes) const = 0;
+  /// Items this task computed and items it took from the cache.
+  virtual void count_items(std::size_t computed, std::size_t cached) const = 0;
+
+ protected:
+  ~BlockCache() = default;
+};
+
+/// The block cache of the task this thread is running, or null.
+[[nodiscard]] const BlockCache* current_block_cache() noexcept;
 
 /// Items per block for n items: the unit whose boundaries depend on the items alone, never on
 /// timing or threads (reduce folds each block left to right, then combines block results in a
