@@ -4,6 +4,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <mutex>
 #include <string>
 #include <sys/stat.h>
@@ -13,6 +14,7 @@
 #include <catch2/catch.hpp>
 
 #include <dagflow/engine/chunking.hpp>
+#include <dagflow/engine/file.hpp>
 
 namespace fs = std::filesystem;
 
@@ -262,4 +264,39 @@ TEST_CASE("DiskCache: a map reruns only the block of a changed item", "[engine][
   CHECK(third == second);
   CHECK(item_runs == 0);
   CHECK(st3.executed == 0);
+}
+
+// A File argument is keyed by its contents: an edit reruns its readers (even a same-size edit
+// within the same second); rewriting the same bytes does not.
+TEST_CASE("DiskCache: File arguments are keyed by content", "[engine][disk-cache]") {
+  TempDir dir;
+  fs::create_directories(dir.path);
+  const fs::path input = dir.path / "input.txt";
+  auto write = [&](const std::string& text) { std::ofstream(input, std::ios::binary) << text; };
+  std::atomic<int> reads{0};
+  auto run = [&] {
+    dagflow::Graph g;
+    auto size = g.delayed(dagflow::op("dc file size",
+                                      [&reads](const dagflow::File& f) {
+                                        ++reads;
+                                        std::ifstream in(f.path, std::ios::binary);
+                                        std::string s((std::istreambuf_iterator<char>(in)),
+                                                      std::istreambuf_iterator<char>());
+                                        return static_cast<long>(s.size() * 100 + s.front());
+                                      }),
+                          dagflow::File{input});
+    return dagflow::Executor({.cache_dir = dir.path / "cache"}).compute(size);
+  };
+  write("abc");
+  CHECK(run() == 300 + 'a');
+  CHECK(run() == 300 + 'a');
+  CHECK(reads == 1);
+  write("xyz");  // same size, same second
+  CHECK(run() == 300 + 'x');
+  CHECK(reads == 2);
+  write("xyz");  // the same bytes again
+  CHECK(run() == 300 + 'x');
+  CHECK(reads == 2);
+  STATIC_REQUIRE(dagflow::Hashable<dagflow::File>);
+  STATIC_REQUIRE(dagflow::Serializable<dagflow::File>);
 }

@@ -74,3 +74,14 @@ TEST_CASE("Serialization: type fingerprints", "[graph][serialization]") {
   CHECK(dagflow::type_fingerprint<std::vector<int>>() !=
         dagflow::type_fingerprint<std::vector<unsigned>>());
 }
+
+// Types with cereal serialisation are Hashable through their bytes, alone and inside containers.
+TEST_CASE("Serialization: serialisable user types are Hashable", "[graph][serialization]") {
+  STATIC_REQUIRE(dagflow::Hashable<Point>);
+  STATIC_REQUIRE(dagflow::Hashable<std::vector<Point>>);
+  STATIC_REQUIRE_FALSE(dagflow::Hashable<NoSerialize>);
+  CHECK(dagflow::hash_value(Point{1, 2}) == dagflow::hash_value(Point{1, 2}));
+  CHECK(dagflow::hash_value(Point{1, 2}) != dagflow::hash_value(Point{2, 1}));
+  CHECK(dagflow::hash_value(std::vector<Point>{{1, 2}}) !=
+        dagflow::hash_value(std::vector<Point>{{1, 3}}));
+}

@@ -116,6 +116,38 @@ template <Serializable T>
   return value;
 }
 
+namespace detail {
+// Types that already have a Hash of their own (the std ones hashing.hpp covers).
+template <class T>
+struct HasBuiltinHash : std::false_type {};
+template <class T, class A>
+struct HasBuiltinHash<std::vector<T, A>> : std::true_type {};
+template <class T, std::size_t N>
+struct HasBuiltinHash<std::array<T, N>> : std::true_type {};
+template <class K, class V, class C, class A>
+struct HasBuiltinHash<std::map<K, V, C, A>> : std::true_type {};
+template <class A, class B>
+struct HasBuiltinHash<std::pair<A, B>> : std::true_type {};
+template <class... Ts>
+struct HasBuiltinHash<std::tuple<Ts...>> : std::true_type {};
+template <class T>
+struct HasBuiltinHash<std::optional<T>> : std::true_type {};
+template <class C, class Tr, class A>
+struct HasBuiltinHash<std::basic_string<C, Tr, A>> : std::true_type {};
+}  // namespace detail
+
+/// Any other class type with cereal serialisation hashes as its serialised bytes, so user types
+/// with serialize() work as literal arguments of keyed tasks with no extra code. (A Hash
+/// specialisation of your own takes precedence.)
+template <class T>
+struct Hash<T, std::enable_if_t<std::is_class_v<T> && !detail::HasBuiltinHash<T>::value &&
+                                detail::IsSerializable<T>::value>> {
+  static void add(Hasher& h, const T& value) {
+    const std::string bytes = to_bytes(value);
+    h.add(std::string_view(bytes));
+  }
+};
+
 /// A fingerprint of T, stored beside serialised values so that bytes are never loaded as the
 /// wrong type: equal for the same type within one build of a program (it hashes the compiler's
 /// name for the type), different for different types.
