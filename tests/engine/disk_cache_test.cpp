@@ -45,6 +45,12 @@ dagflow::Delayed<long> pipeline(dagflow::Graph& g, long start, std::uint32_t squ
   return g.delayed(dagflow::op("dc add", dc_add), a, b);
 }
 
+// Runs pipeline(g, 1) once with a disk cache in `root`, as an earlier process would have.
+void fill_cache(const fs::path& root) {
+  dagflow::Graph g;
+  (void)dagflow::Executor({.cache_dir = root}).compute(pipeline(g, 1));
+}
+
 std::vector<fs::path> entries_in(const fs::path& root) {
   std::vector<fs::path> files;
   for (const auto& e : fs::recursive_directory_iterator(root)) {
@@ -81,10 +87,7 @@ TEST_CASE("DiskCache: results persist across Executors", "[engine][disk-cache]")
 // Change one literal: only that branch and what depends on it run again.
 TEST_CASE("DiskCache: a changed literal reruns only its downstream", "[engine][disk-cache]") {
   TempDir dir;
-  {
-    dagflow::Graph g;
-    (void)dagflow::Executor({.cache_dir = dir.path}).compute(pipeline(g, 1));
-  }
+  fill_cache(dir.path);
   g_runs = 0;
   dagflow::Graph g;
   dagflow::Executor ex({.cache_dir = dir.path});
@@ -96,10 +99,7 @@ TEST_CASE("DiskCache: a changed literal reruns only its downstream", "[engine][d
 // Bumping an op's version reruns its tasks and everything downstream.
 TEST_CASE("DiskCache: a version bump reruns that op and its downstream", "[engine][disk-cache]") {
   TempDir dir;
-  {
-    dagflow::Graph g;
-    (void)dagflow::Executor({.cache_dir = dir.path}).compute(pipeline(g, 1));
-  }
+  fill_cache(dir.path);
   g_runs = 0;
   dagflow::Graph g;
   dagflow::Executor ex({.cache_dir = dir.path});
@@ -135,10 +135,7 @@ TEST_CASE("DiskCache: anonymous and unserialisable results stay in memory",
 // A damaged entry is a miss: recomputed, replaced, warned about; never a wrong value.
 TEST_CASE("DiskCache: damaged entries are recomputed and replaced", "[engine][disk-cache]") {
   TempDir dir;
-  {
-    dagflow::Graph g;
-    (void)dagflow::Executor({.cache_dir = dir.path}).compute(pipeline(g, 1));
-  }
+  fill_cache(dir.path);
   const auto files = entries_in(dir.path);
   REQUIRE(files.size() == 5);
   for (const auto& f : files) {  // flip one payload byte near the end of every entry
@@ -182,10 +179,7 @@ TEST_CASE("DiskCache: cache root creation and refusal", "[engine][disk-cache]") 
 // A disk hit is also kept in memory: the next compute() of that Executor does not read the disk.
 TEST_CASE("DiskCache: disk hits are kept in memory", "[engine][disk-cache]") {
   TempDir dir;
-  {
-    dagflow::Graph g;
-    (void)dagflow::Executor({.cache_dir = dir.path}).compute(pipeline(g, 1));
-  }
+  fill_cache(dir.path);
   dagflow::Graph g;
   auto target = pipeline(g, 1);
   dagflow::Executor ex({.cache_dir = dir.path});
