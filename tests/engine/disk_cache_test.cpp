@@ -2,6 +2,7 @@
 
 // (the header under test stays first)
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -201,6 +202,10 @@ TEST_CASE("DiskCache: stats, prune and clear", "[engine][disk-cache]") {
   const dagflow::CacheStats full = ex.disk_cache_stats();
   CHECK(full.entries == 5);
   CHECK(full.bytes > 5 * 48);
+  // File times are coarse (a few ms): age every entry, so that the hit below is strictly newer.
+  for (const auto& f : entries_in(dir.path)) {
+    fs::last_write_time(f, fs::file_time_type::clock::now() - std::chrono::hours(1));
+  }
   // Touch one branch (a disk hit refreshes its recency), then keep only about one entry's worth.
   dagflow::Graph g;
   auto sq = dagflow::op("dc square", dc_square);
