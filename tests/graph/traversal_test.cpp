@@ -1,8 +1,10 @@
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -73,15 +75,21 @@ TEST_CASE("to_dot: output renders with Graphviz dot", "[graph][dot]") {
   auto b = g.delayed(inc, a);
   auto c = g.delayed(add, a, b);
   g.set_label(c, "back\\slash\nnew line");
-  const std::string path = "to_dot_render_test.dot";
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("dagflow-dot-test-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::filesystem::path dot_file = dir / "graph.dot";
+  const std::filesystem::path svg_file = dir / "graph.svg";
   {
-    std::ofstream out(path);
+    std::ofstream out(dot_file);
     out << dagflow::to_dot(g);
   }
-  const int status = std::system(("dot -Tsvg -o to_dot_render_test.svg " + path).c_str());
+  const int status =
+      std::system(("dot -Tsvg -o '" + svg_file.string() + "' '" + dot_file.string() + "'").c_str());
   CHECK(status == 0);
-  std::ifstream svg("to_dot_render_test.svg");
+  std::ifstream svg(svg_file);
   const std::string text((std::istreambuf_iterator<char>(svg)), std::istreambuf_iterator<char>());
   CHECK(text.find("<svg") != std::string::npos);
   CHECK(text.find("new line") != std::string::npos);
+  std::filesystem::remove_all(dir);
 }
