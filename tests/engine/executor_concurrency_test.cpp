@@ -5,6 +5,7 @@
 #include <vector>
 
 #include <catch2/catch.hpp>
+#include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/parallel_for.h>
 
 #include <dagflow/engine/executor.hpp>
@@ -95,4 +96,38 @@ TEST_CASE("Executor: blocking tasks and nested parallel_for", "[engine][concurre
     }
     CHECK(ex.compute(g.delayed(sum, parts)) == 16L * 49995000L);
   }
+}
+
+// RELIABILITY E5: under a process-wide thread limit of 1, 2 or 4 (tbb::global_control), tasks
+// that block on an outside event, run their own parallel_for, or call compute() all finish.
+TEST_CASE("Executor: no deadlock under a global thread limit", "[engine][concurrency]") {
+  const int limit = GENERATE(1, 2, 4);
+  const tbb::global_control cap(tbb::global_control::max_allowed_parallelism,
+                                static_cast<std::size_t>(limit));
+  dagflow::Executor ex({.threads = 2});
+  dagflow::Graph g;
+  std::latch started(1);
+  std::latch release(1);
+  auto blocked = g.delayed([&] {
+    started.count_down();
+    release.wait();
+    return 1L;
+  });
+  auto nested_for = g.delayed([] {
+    std::vector<long> v(1000);
+    tbb::parallel_for(std::size_t{0}, v.size(), [&](std::size_t k) { v[k] = 1; });
+    return std::accumulate(v.begin(), v.end(), 0L);
+  });
+  auto nested_compute = g.delayed([&ex] {
+    dagflow::Graph inner;
+    return ex.compute(sum_of_range(inner, 100));
+  });
+  auto all = g.delayed([](long a, long b, long c) { return a + b + c; }, blocked, nested_for,
+                       nested_compute);
+  std::thread releaser([&] {
+    started.wait();
+    release.count_down();
+  });
+  CHECK(ex.compute(all) == 1 + 1000 + 4950);
+  releaser.join();
 }
