@@ -8,7 +8,7 @@
 #include <dagflow/engine/detail/chunked_loop.hpp>
 #include <dagflow/graph/errors.hpp>
 
-#include "cancellation.hpp"
+#include "task_scope.hpp"
 #include "worker_pool.hpp"
 
 namespace dagflow::detail {

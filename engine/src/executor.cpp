@@ -11,10 +11,10 @@
 #include <dagflow/graph/keys.hpp>
 #include <dagflow/graph/traversal.hpp>
 
-#include "cancellation.hpp"
 #include "disk_store.hpp"
 #include "execution_plan.hpp"
 #include "memory_cache.hpp"
+#include "task_scope.hpp"
 #include "worker_pool.hpp"
 
 namespace dagflow {
@@ -98,7 +98,7 @@ struct RunState {
         identity.add(graph->op_name(order[v])).add(graph->op_version(order[v]));
         blocks.emplace(*this, identity.digest());
       }
-      const CancellationScope scope(&cancelled, blocks ? &*blocks : nullptr);
+      const TaskScope scope(&cancelled, blocks ? &*blocks : nullptr);
       node.vtable->invoke(node.payload, inputs, out);
       if (cache != nullptr && (node.flags & kImpureUpstream) == 0) {
         const std::size_t bytes = node.vtable->retained_bytes(out.raw_value());

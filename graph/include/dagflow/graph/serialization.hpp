@@ -26,6 +26,7 @@
 #include <cereal/types/utility.hpp>
 #include <cereal/types/vector.hpp>
 
+#include <dagflow/graph/detail/type_traits.hpp>
 #include <dagflow/graph/errors.hpp>
 #include <dagflow/graph/hashing.hpp>
 
@@ -33,42 +34,18 @@ namespace dagflow {
 
 namespace detail {
 
-// cereal's own traits say "yes" for std::vector<X> even when X cannot be saved (its vector save
-// is a template matching any element type) and the archive then fails with a hard static_assert.
-// So the answer recurses into the standard containers here, and asks cereal only about the rest.
+// Whether cereal can save and load one (non-container) type into a binary archive; containers
+// are looked through by ForAllElements (cereal's own traits say "yes" for std::vector<X> even
+// when X cannot be saved, and the archive then fails with a hard static_assert).
 template <class T>
-struct IsSerializable
+struct CerealBinary
     : std::bool_constant<
           cereal::traits::is_output_serializable<T, cereal::BinaryOutputArchive>::value &&
           cereal::traits::is_input_serializable<T, cereal::BinaryInputArchive>::value &&
           std::is_default_constructible_v<T>> {};
 
-template <class... Ts>
-inline constexpr bool all_serializable = (IsSerializable<Ts>::value && ...);
-
-template <class T, class A>
-struct IsSerializable<std::vector<T, A>> : std::bool_constant<all_serializable<T>> {};
-template <class T, class A>
-struct IsSerializable<std::deque<T, A>> : std::bool_constant<all_serializable<T>> {};
-template <class T, class A>
-struct IsSerializable<std::list<T, A>> : std::bool_constant<all_serializable<T>> {};
-template <class T, std::size_t N>
-struct IsSerializable<std::array<T, N>> : std::bool_constant<all_serializable<T>> {};
 template <class T>
-struct IsSerializable<std::optional<T>> : std::bool_constant<all_serializable<T>> {};
-template <class A, class B>
-struct IsSerializable<std::pair<A, B>> : std::bool_constant<all_serializable<A, B>> {};
-template <class... Ts>
-struct IsSerializable<std::tuple<Ts...>> : std::bool_constant<all_serializable<Ts...>> {};
-template <class K, class V, class C, class A>
-struct IsSerializable<std::map<K, V, C, A>> : std::bool_constant<all_serializable<K, V>> {};
-template <class K, class V, class H, class E, class A>
-struct IsSerializable<std::unordered_map<K, V, H, E, A>>
-    : std::bool_constant<all_serializable<K, V>> {};
-template <class K, class C, class A>
-struct IsSerializable<std::set<K, C, A>> : std::bool_constant<all_serializable<K>> {};
-template <class K, class H, class E, class A>
-struct IsSerializable<std::unordered_set<K, H, E, A>> : std::bool_constant<all_serializable<K>> {};
+using IsSerializable = ForAllElements<CerealBinary, T>;
 
 // Reads from bytes in place (no copy into a stringstream).
 class ByteViewBuffer : public std::streambuf {

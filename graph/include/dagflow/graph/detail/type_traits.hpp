@@ -16,39 +16,48 @@
 
 namespace dagflow::detail {
 
-// std::is_copy_constructible_v<std::vector<std::unique_ptr<int>>> is true (vector's copy
-// constructor is not constrained), and instantiating the copy is then a hard error. This trait
-// recurses into the standard containers to give the real answer.
-template <class T>
-struct Copyable : std::is_copy_constructible<T> {};
+// ForAllElements<Leaf, T>: Leaf<X>::value for every element type X that T holds, looking through
+// the standard containers, pairs, tuples and optionals (Leaf<T> itself for anything else).
+// Standard containers answer "yes" to most traits whatever their elements are (vector's copy
+// constructor is not constrained, cereal's vector save matches any element type), and using the
+// answer is then a hard error; asking about the elements gives the real answer.
+template <template <class> class Leaf, class T>
+struct ForAllElements : Leaf<T> {};
 
-template <class... Ts>
-inline constexpr bool all_copyable = (Copyable<Ts>::value && ...);
+template <template <class> class Leaf, class... Ts>
+inline constexpr bool for_all_elements_v = (ForAllElements<Leaf, Ts>::value && ...);
 
-template <class T, class A>
-struct Copyable<std::vector<T, A>> : std::bool_constant<all_copyable<T>> {};
-template <class T, class A>
-struct Copyable<std::deque<T, A>> : std::bool_constant<all_copyable<T>> {};
-template <class T, class A>
-struct Copyable<std::list<T, A>> : std::bool_constant<all_copyable<T>> {};
-template <class T, std::size_t N>
-struct Copyable<std::array<T, N>> : std::bool_constant<all_copyable<T>> {};
-template <class T>
-struct Copyable<std::optional<T>> : std::bool_constant<all_copyable<T>> {};
-template <class A, class B>
-struct Copyable<std::pair<A, B>> : std::bool_constant<all_copyable<A, B>> {};
-template <class... Ts>
-struct Copyable<std::tuple<Ts...>> : std::bool_constant<all_copyable<Ts...>> {};
-template <class K, class V, class C, class A>
-struct Copyable<std::map<K, V, C, A>> : std::bool_constant<all_copyable<K, V>> {};
-template <class K, class V, class H, class E, class A>
-struct Copyable<std::unordered_map<K, V, H, E, A>> : std::bool_constant<all_copyable<K, V>> {};
-template <class K, class C, class A>
-struct Copyable<std::set<K, C, A>> : std::bool_constant<all_copyable<K>> {};
-template <class K, class H, class E, class A>
-struct Copyable<std::unordered_set<K, H, E, A>> : std::bool_constant<all_copyable<K>> {};
+template <template <class> class Leaf, class T, class A>
+struct ForAllElements<Leaf, std::vector<T, A>> : std::bool_constant<for_all_elements_v<Leaf, T>> {};
+template <template <class> class Leaf, class T, class A>
+struct ForAllElements<Leaf, std::deque<T, A>> : std::bool_constant<for_all_elements_v<Leaf, T>> {};
+template <template <class> class Leaf, class T, class A>
+struct ForAllElements<Leaf, std::list<T, A>> : std::bool_constant<for_all_elements_v<Leaf, T>> {};
+template <template <class> class Leaf, class T, std::size_t N>
+struct ForAllElements<Leaf, std::array<T, N>> : std::bool_constant<for_all_elements_v<Leaf, T>> {};
+template <template <class> class Leaf, class T>
+struct ForAllElements<Leaf, std::optional<T>> : std::bool_constant<for_all_elements_v<Leaf, T>> {};
+template <template <class> class Leaf, class A, class B>
+struct ForAllElements<Leaf, std::pair<A, B>> : std::bool_constant<for_all_elements_v<Leaf, A, B>> {
+};
+template <template <class> class Leaf, class... Ts>
+struct ForAllElements<Leaf, std::tuple<Ts...>>
+    : std::bool_constant<for_all_elements_v<Leaf, Ts...>> {};
+template <template <class> class Leaf, class K, class V, class C, class A>
+struct ForAllElements<Leaf, std::map<K, V, C, A>>
+    : std::bool_constant<for_all_elements_v<Leaf, K, V>> {};
+template <template <class> class Leaf, class K, class V, class H, class E, class A>
+struct ForAllElements<Leaf, std::unordered_map<K, V, H, E, A>>
+    : std::bool_constant<for_all_elements_v<Leaf, K, V>> {};
+template <template <class> class Leaf, class K, class C, class A>
+struct ForAllElements<Leaf, std::set<K, C, A>> : std::bool_constant<for_all_elements_v<Leaf, K>> {};
+template <template <class> class Leaf, class K, class H, class E, class A>
+struct ForAllElements<Leaf, std::unordered_set<K, H, E, A>>
+    : std::bool_constant<for_all_elements_v<Leaf, K>> {};
 
+/// Really copy-constructible (std::is_copy_constructible says yes for vector<unique_ptr<int>>).
 template <class T>
-inline constexpr bool copyable_v = Copyable<std::remove_cvref_t<T>>::value;
+inline constexpr bool copyable_v =
+    ForAllElements<std::is_copy_constructible, std::remove_cvref_t<T>>::value;
 
 }  // namespace dagflow::detail

@@ -1,5 +1,6 @@
-// The cancellation flag of the run whose task the calling thread is executing, so that work
-// inside a task (the chunked loops of map and reduce) stops early when another task failed.
+// What a running task's body can see of its run, through thread-locals set by TaskScope: the
+// run's cancellation flag (so the chunked loops of map and reduce stop early when another task
+// failed) and the task's block cache (map's per-block disk entries).
 #pragma once
 
 #include <atomic>
@@ -16,20 +17,19 @@ inline const std::atomic<bool>* current_cancellation() noexcept { return t_curre
 
 /// Sets the current run's cancellation flag, and the running task's block cache (null when it
 /// has none), for the lifetime of the scope; restores the outer ones (nested compute() calls).
-class CancellationScope {
+class TaskScope {
  public:
-  explicit CancellationScope(const std::atomic<bool>* flag,
-                             const BlockCache* blocks = nullptr) noexcept
+  explicit TaskScope(const std::atomic<bool>* flag, const BlockCache* blocks = nullptr) noexcept
       : previous_(t_current_cancellation), previous_blocks_(t_current_block_cache) {
     t_current_cancellation = flag;
     t_current_block_cache = blocks;
   }
-  ~CancellationScope() {
+  ~TaskScope() {
     t_current_cancellation = previous_;
     t_current_block_cache = previous_blocks_;
   }
-  CancellationScope(const CancellationScope&) = delete;
-  CancellationScope& operator=(const CancellationScope&) = delete;
+  TaskScope(const TaskScope&) = delete;
+  TaskScope& operator=(const TaskScope&) = delete;
 
  private:
   const std::atomic<bool>* previous_;
