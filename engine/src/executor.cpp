@@ -57,12 +57,20 @@ struct RunState {
     void count_items(std::size_t computed, std::size_t cached) const override {
       run_.items_computed.fetch_add(computed, std::memory_order_relaxed);
       run_.items_cached.fetch_add(cached, std::memory_order_relaxed);
+      computed_ += computed;
+      cached_ += cached;
     }
+    [[nodiscard]] std::size_t computed() const noexcept { return computed_; }
+    [[nodiscard]] std::size_t cached() const noexcept { return cached_; }
 
    private:
     RunState& run_;
     Hash128 identity_;
+    // Only the task's own thread counts (once, after its chunks have joined).
+    mutable std::size_t computed_ = 0;
+    mutable std::size_t cached_ = 0;
   };
+  RunObserver* observer = nullptr;
   std::uint64_t tick = 0;
 
   std::atomic<bool> started{false};
@@ -91,8 +99,10 @@ struct RunState {
     const NodeId* edges = graph->edges(node);
     const TaskInputs inputs{edges, slots.get(), local_of.data()};
     ResultSlot& out = slots[v];
+    TaskEvent event;
+    if (observer != nullptr) event.start = std::chrono::steady_clock::now();
+    std::optional<TaskBlockCache> blocks;
     try {
-      std::optional<TaskBlockCache> blocks;
       if (disk != nullptr && keys[v].has_value()) {
         Hasher identity;
         identity.add(graph->op_name(order[v])).add(graph->op_version(order[v]));
@@ -109,11 +119,29 @@ struct RunState {
       if (disk != nullptr && keys[v].has_value()) persist(v, node, out);
     } catch (...) {
       record_failure(v, std::current_exception());
+      if (observer != nullptr) report(v, TaskOutcome::kFailed, event, blocks);
       return false;
     }
+    if (observer != nullptr) report(v, TaskOutcome::kExecuted, event, blocks);
     out.publish();
     for (std::uint32_t e = 0; e < node.edge_count; ++e) slots[local_of[edges[e]]].release();
     return true;
+  }
+
+  void report(std::uint32_t v, TaskOutcome outcome, TaskEvent& event,
+              const std::optional<TaskBlockCache>& blocks) noexcept {
+    event.end = std::chrono::steady_clock::now();
+    event.task = order[v];
+    event.outcome = outcome;
+    event.worker = WorkerPool::current_worker();
+    if (blocks) {
+      event.items_computed = blocks->computed();
+      event.items_cached = blocks->cached();
+    }
+    try {
+      observer->on_task(event);
+    } catch (...) {  // an observer's failure must not fail or corrupt the run
+    }
   }
 
   // Writes a result to the disk cache. A failed write (full disk...) is the store's warning,
@@ -276,6 +304,7 @@ detail::RunResults Executor::run(std::span<const DelayedBase* const> targets) {
     const std::vector<std::optional<Hash128>>* keys;  // by node id, with a disk cache
     const std::function<void(std::string_view)>* log;
     std::vector<std::pair<NodeId, std::shared_ptr<const void>>> found;
+    std::vector<TaskOutcome> found_in;  // memory or disk, for each of `found`
     std::size_t memory_hits = 0;
     std::size_t disk_hits = 0;
     std::uint64_t disk_bytes_read = 0;
@@ -299,6 +328,7 @@ detail::RunResults Executor::run(std::span<const DelayedBase* const> targets) {
       if (cache != nullptr) {
         if (auto value = cache->find(id, tick)) {
           found.emplace_back(id, std::move(value));
+          found_in.push_back(TaskOutcome::kMemoryHit);
           ++memory_hits;
           return true;
         }
@@ -311,6 +341,7 @@ detail::RunResults Executor::run(std::span<const DelayedBase* const> targets) {
         if (value == nullptr) return false;
         keep_in_memory(id, node, value);
         found.emplace_back(id, std::move(value));
+        found_in.push_back(TaskOutcome::kDiskHit);
       } catch (const Error& e) {
         (*log)(fmt::format("cache entry for task#{} did not load ({}): recomputing", id, e.what()));
         return false;
@@ -320,7 +351,7 @@ detail::RunResults Executor::run(std::span<const DelayedBase* const> targets) {
       return true;
     }
   } hits{nullptr,           nullptr, &impl_->cache,       &graph, 0,
-         impl_->disk.get(), nullptr, &impl_->options.log, {}};
+         impl_->disk.get(), nullptr, &impl_->options.log, {},     {}};
   if (impl_->cache.enabled()) {
     cache = impl_->cache.graph_cache(run->graph);
     run->cache = cache.get();
@@ -376,12 +407,32 @@ detail::RunResults Executor::run(std::span<const DelayedBase* const> targets) {
   run->plan = detail::plan_execution(graph, run->order, run->local_of.data(), holders,
                                      impl_->options.fuse_tasks, prefilled);
 
+  RunObserver* observer = impl_->options.observer.get();
+  if (observer != nullptr) {
+    run->observer = observer;
+    const auto now = std::chrono::steady_clock::now();
+    try {  // as on the workers: an observer's failure does not fail the run
+      for (std::size_t i = 0; i < hits.found.size(); ++i) {
+        observer->on_task(TaskEvent{
+            .task = hits.found[i].first, .outcome = hits.found_in[i], .start = now, .end = now});
+      }
+      observer->on_run_start(n - hits.found.size(), hits.found.size());
+    } catch (...) {
+    }
+  }
+
   run->started.store(true, std::memory_order_release);
   const detail::UnitGraph units{run->plan.units(), run->plan.pred_begin.data(),
                                 run->plan.preds.data(), &detail::RunState::run_unit, run.get()};
   impl_->pool.run(units);
   (void)run->finished_work.load(std::memory_order_acquire);  // see RunState
   if (cache != nullptr) impl_->cache.after_run();
+  if (observer != nullptr) {
+    try {
+      observer->on_run_end();
+    } catch (...) {
+    }
+  }
 
   RunStats stats;
   stats.tasks = n;

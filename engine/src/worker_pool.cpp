@@ -78,6 +78,11 @@ std::size_t WorkerPool::current_concurrency() noexcept {
   return static_cast<std::size_t>(tbb::this_task_arena::max_concurrency());
 }
 
+std::size_t WorkerPool::current_worker() noexcept {
+  const int index = tbb::this_task_arena::current_thread_index();
+  return index < 0 ? 0 : static_cast<std::size_t>(index);
+}
+
 void WorkerPool::parallel_for(std::size_t n,
                               void (*body)(void* context, std::size_t begin, std::size_t end),
                               void* context) {

@@ -41,6 +41,9 @@ class WorkerPool {
   /// Worker threads of the arena the calling thread is in (all cores outside any arena).
   [[nodiscard]] static std::size_t current_concurrency() noexcept;
 
+  /// The calling thread's slot in its arena (0 .. threads-1; 0 outside any arena).
+  [[nodiscard]] static std::size_t current_worker() noexcept;
+
   /// From inside a unit: calls body(context, begin, end) on disjoint chunks covering [0, n), in
   /// parallel, and returns when all are done.
   static void parallel_for(std::size_t n,

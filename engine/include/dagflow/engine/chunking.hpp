@@ -86,6 +86,74 @@ struct ReduceCheck {
   static constexpr bool ok = input_ok && starts_from_item && invocable && init_copyable;
 };
 
+// Applies `call` (as call(const T&) -> R) to every item, in input order, in chunks sized at run
+// time. When the running task has a block cache (a keyed task with a disk cache), results are
+// stored per block (block_items: boundaries from the item count only), keyed by the op's
+// identity, `salt` and the block's items: after one item changes, only its block runs again.
+// `salt` stands for whatever else decides the results (further arguments of the call).
+template <class R, class T, class Call>
+std::vector<R> map_items(const std::vector<T>& items, std::size_t chunk_size, const Call& call,
+                         const Hash128& salt = {}) {
+  std::vector<R> out(items.size());
+  auto run_items = [&](std::size_t begin, std::size_t end) {
+    std::size_t i = begin;
+    try {
+      for (; i < end; ++i) out[i] = call(items[i]);
+    } catch (...) {
+      throw_item_failure(i);
+    }
+  };
+  if constexpr (Hashable<T> && Serializable<std::vector<R>> && copyable_v<R>) {
+    if (const BlockCache* cache = current_block_cache(); cache != nullptr && !items.empty()) {
+      const std::size_t n = items.size();
+      const std::size_t per_block = block_items(n);
+      const std::size_t blocks = (n + per_block - 1) / per_block;
+      const std::uint64_t fingerprint = type_fingerprint<std::vector<R>>();
+      std::vector<Hash128> keys(blocks);
+      std::vector<std::size_t> missing;
+      std::size_t cached_items = 0;
+      for (std::size_t b = 0; b < blocks; ++b) {
+        const std::size_t begin = b * per_block;
+        const std::size_t end = std::min(n, begin + per_block);
+        Hasher h;
+        h.add(std::string_view("dagflow-map-block-2")).add(cache->op_identity().low);
+        h.add(cache->op_identity().high).add(salt.low).add(salt.high);
+        h.add(std::uint64_t{end - begin});
+        for (std::size_t i = begin; i < end; ++i) h.add(items[i]);
+        keys[b] = h.digest();
+        std::optional<std::string> bytes = cache->get(keys[b], fingerprint);
+        bool loaded = false;
+        if (bytes) {
+          try {
+            std::vector<R> part = from_bytes<std::vector<R>>(*bytes);
+            if (part.size() == end - begin) {
+              std::move(part.begin(), part.end(), out.begin() + static_cast<std::ptrdiff_t>(begin));
+              loaded = true;
+              cached_items += end - begin;
+            }
+          } catch (const Error&) {  // a bad entry is a miss; the recomputed block replaces it
+          }
+        }
+        if (!loaded) missing.push_back(b);
+      }
+      for_each_chunk(missing.size(), 0, [&](std::size_t first, std::size_t last) {
+        for (std::size_t m = first; m < last; ++m) {
+          const std::size_t begin = missing[m] * per_block;
+          const std::size_t end = std::min(n, begin + per_block);
+          run_items(begin, end);
+          const std::vector<R> part(out.begin() + static_cast<std::ptrdiff_t>(begin),
+                                    out.begin() + static_cast<std::ptrdiff_t>(end));
+          cache->put(keys[missing[m]], fingerprint, to_bytes(part));
+        }
+      });
+      cache->count_items(n - cached_items, cached_items);
+      return out;
+    }
+  }
+  for_each_chunk(items.size(), chunk_size, run_items);
+  return out;
+}
+
 template <class F, class T>
 struct MapBody {
   F fn;
@@ -93,74 +161,7 @@ struct MapBody {
   using R = std::remove_cvref_t<std::invoke_result_t<const F&, const T&>>;
 
   std::vector<R> operator()(const std::vector<T>& items) const {
-    std::vector<R> out(items.size());
-    if constexpr (Hashable<T> && Serializable<std::vector<R>> && copyable_v<R>) {
-      if (const BlockCache* cache = current_block_cache(); cache != nullptr && !items.empty()) {
-        run_with_block_cache(items, out, *cache);
-        return out;
-      }
-    }
-    for_each_chunk(items.size(), chunk_size,
-                   [&](std::size_t begin, std::size_t end) { run_items(items, out, begin, end); });
-    return out;
-  }
-
- private:
-  void run_items(const std::vector<T>& items, std::vector<R>& out, std::size_t begin,
-                 std::size_t end) const {
-    std::size_t i = begin;
-    try {
-      for (; i < end; ++i) out[i] = std::invoke(fn, items[i]);
-    } catch (...) {
-      throw_item_failure(i);
-    }
-  }
-
-  // One cache entry per block (block_items: boundaries from the item count only), keyed by the
-  // op's identity and the block's items: after one item changes, only its block runs again.
-  void run_with_block_cache(const std::vector<T>& items, std::vector<R>& out,
-                            const BlockCache& cache) const {
-    const std::size_t n = items.size();
-    const std::size_t per_block = block_items(n);
-    const std::size_t blocks = (n + per_block - 1) / per_block;
-    const std::uint64_t fingerprint = type_fingerprint<std::vector<R>>();
-    std::vector<Hash128> keys(blocks);
-    std::vector<std::size_t> missing;
-    std::size_t cached_items = 0;
-    for (std::size_t b = 0; b < blocks; ++b) {
-      const std::size_t begin = b * per_block;
-      const std::size_t end = std::min(n, begin + per_block);
-      Hasher h;
-      h.add(std::string_view("dagflow-map-block-1")).add(cache.op_identity().low);
-      h.add(cache.op_identity().high).add(std::uint64_t{end - begin});
-      for (std::size_t i = begin; i < end; ++i) h.add(items[i]);
-      keys[b] = h.digest();
-      std::optional<std::string> bytes = cache.get(keys[b], fingerprint);
-      bool loaded = false;
-      if (bytes) {
-        try {
-          std::vector<R> part = from_bytes<std::vector<R>>(*bytes);
-          if (part.size() == end - begin) {
-            std::move(part.begin(), part.end(), out.begin() + static_cast<std::ptrdiff_t>(begin));
-            loaded = true;
-            cached_items += end - begin;
-          }
-        } catch (const Error&) {  // a bad entry is a miss; the recomputed block replaces it
-        }
-      }
-      if (!loaded) missing.push_back(b);
-    }
-    for_each_chunk(missing.size(), 0, [&](std::size_t first, std::size_t last) {
-      for (std::size_t m = first; m < last; ++m) {
-        const std::size_t begin = missing[m] * per_block;
-        const std::size_t end = std::min(n, begin + per_block);
-        run_items(items, out, begin, end);
-        const std::vector<R> part(out.begin() + static_cast<std::ptrdiff_t>(begin),
-                                  out.begin() + static_cast<std::ptrdiff_t>(end));
-        cache.put(keys[missing[m]], fingerprint, to_bytes(part));
-      }
-    });
-    cache.count_items(n - cached_items, cached_items);
+    return map_items<R>(items, chunk_size, [this](const T& x) { return std::invoke(fn, x); });
   }
 };
 

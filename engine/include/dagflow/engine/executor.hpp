@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include <dagflow/engine/observer.hpp>
 #include <dagflow/graph/detail/result_slot.hpp>
 #include <dagflow/graph/errors.hpp>
 #include <dagflow/graph/graph.hpp>
@@ -48,6 +49,8 @@ struct ExecutorOptions {
   /// Where warnings go (a damaged cache entry, a full disk...); default: one line on stderr
   /// prefixed "dagflow: warning: ". Called from any thread.
   std::function<void(std::string_view)> log{};
+  /// Receives an event for every task of every compute() (see RunObserver); default none.
+  std::shared_ptr<RunObserver> observer{};
 };
 
 /// What the memory cache holds (Executor::memory_cache_stats).

@@ -1,0 +1,267 @@
+// OpRegistry: the ops a YAML pipeline can name, each an ordinary typed C++ function.
+//
+//   dagflow::OpRegistry ops = dagflow::OpRegistry::builtins();
+//   ops.add("scale", [](double x, double by) { return x * by; }, "x times `by`",
+//           {dagflow::arg("by", 2.0)});
+//
+// A function's parameters are, in order: an optional `const dagflow::OpContext&`, then its
+// inputs (what a node's `inputs:` — and, for a map, the element before them — provide), then
+// one parameter per named argument in the order they are listed (what a node's `args:`
+// provide, or their defaults). Each parameter and the result convert through ValueConvert
+// (Value, bool, integers, double, std::string, std::filesystem::path, std::vector<T>,
+// std::map<std::string, T>); the argument types shown by `dagflow ops` and checked before a run
+// come from the parameter types.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <dagflow/nodes/value.hpp>
+
+namespace dagflow {
+
+/// What an op may know about the run it is part of.
+struct OpContext {
+  /// The directory of the pipeline file (absolute): relative paths resolve against it.
+  std::filesystem::path base_dir{};
+  /// --allow-outside: ops may write outside base_dir.
+  bool allow_outside = false;
+  /// --allow-shell: ops that run commands may run.
+  bool allow_shell = false;
+
+  /// `path` resolved against base_dir (absolute paths stay as they are).
+  [[nodiscard]] std::filesystem::path input_path(const std::filesystem::path& path) const;
+  /// `path` resolved against base_dir for writing: throws dagflow::Error when it is empty,
+  /// contains a NUL, or leads outside base_dir (`..`, an absolute path elsewhere, a symlink that
+  /// points out), unless allow_outside. Missing parent directories are fine (checked lexically
+  /// from the deepest existing one).
+  [[nodiscard]] std::filesystem::path output_path(const std::filesystem::path& path) const;
+};
+
+/// A named argument of an op, with its default (if any). `type` and `accepts` are filled in by
+/// OpRegistry::add from the function's parameter type.
+struct ArgSpec {
+  std::string name;
+  std::optional<Value> default_value{};
+  /// A file the op writes: checked with OpContext::output_path before anything runs.
+  bool is_output_path = false;
+  std::string type{};
+  bool (*accepts)(const Value&) = nullptr;
+};
+
+/// A required argument.
+[[nodiscard]] ArgSpec arg(std::string name);
+/// An argument with a default.
+[[nodiscard]] ArgSpec arg(std::string name, Value default_value);
+/// A required argument naming a file the op writes (refused outside the pipeline's directory).
+[[nodiscard]] ArgSpec output_path_arg(std::string name);
+
+/// One registered op: its description and a type-erased way to call it.
+class OpInfo {
+ public:
+  [[nodiscard]] const std::string& name() const noexcept { return name_; }
+  [[nodiscard]] const std::string& doc() const noexcept { return doc_; }
+  /// Type names of the inputs, in order ("int", "list of string", "any"...).
+  [[nodiscard]] const std::vector<std::string>& inputs() const noexcept { return inputs_; }
+  [[nodiscard]] const std::vector<ArgSpec>& args() const noexcept { return args_; }
+  /// Part of every cache key of the op: bump it when the function's results change.
+  [[nodiscard]] std::uint32_t version() const noexcept { return version_; }
+  /// A probe reads the outside world cheaply (like `glob`): it runs on every run, before the
+  /// rest, and what it returns decides which downstream results are still cached.
+  [[nodiscard]] bool is_probe() const noexcept { return probe_; }
+  /// Runs external commands: refused unless the run allows it (--allow-shell).
+  [[nodiscard]] bool runs_commands() const noexcept { return runs_commands_; }
+  /// Writes files or has other effects beyond its result: it runs every time (never cached).
+  [[nodiscard]] bool has_side_effects() const noexcept { return side_effects_; }
+
+  OpInfo& set_version(std::uint32_t version) noexcept {
+    version_ = version;
+    return *this;
+  }
+  OpInfo& set_probe(bool probe = true) noexcept {
+    probe_ = probe;
+    return *this;
+  }
+  OpInfo& set_runs_commands(bool runs = true) noexcept {
+    runs_commands_ = runs;
+    return *this;
+  }
+  OpInfo& set_side_effects(bool effects = true) noexcept {
+    side_effects_ = effects;
+    return *this;
+  }
+
+  /// Calls the function: `inputs` in order, then each argument of args() looked up by name in
+  /// `args` (its default when absent). Throws ValueError for an input or argument of the wrong
+  /// type, std::invalid_argument for a wrong input count or a missing required argument, and
+  /// whatever the function throws.
+  Value call(const OpContext& context, std::span<const Value* const> inputs,
+             const Value::Map& args) const;
+
+ private:
+  friend class OpRegistry;
+  using Invoke = Value (*)(const void* fn, const OpContext& context,
+                           std::span<const Value* const> inputs,
+                           std::span<const Value* const> args);
+
+  std::string name_;
+  std::string doc_;
+  std::vector<std::string> inputs_;
+  std::vector<ArgSpec> args_;
+  std::uint32_t version_ = 0;
+  bool probe_ = false;
+  bool runs_commands_ = false;
+  bool side_effects_ = false;
+  std::shared_ptr<const void> fn_;
+  Invoke invoke_ = nullptr;
+};
+
+/// Ops by name. Copying a registry is cheap (the functions are shared).
+class OpRegistry {
+ public:
+  /// An empty registry.
+  OpRegistry() = default;
+  /// A registry holding every built-in op (see `dagflow ops`).
+  [[nodiscard]] static OpRegistry builtins();
+
+  /// Registers `fn` as the op `name` (letters, digits, '_' and '.'; not yet registered — else
+  /// std::invalid_argument, as for argument names that repeat or do not match the function's
+  /// parameter count). Returns the op, to set its version or flags.
+  template <class F>
+  OpInfo& add(std::string name, F fn, std::string doc, std::vector<ArgSpec> args = {});
+
+  /// The op, or null.
+  [[nodiscard]] const OpInfo* find(std::string_view name) const;
+  /// All ops, sorted by name.
+  [[nodiscard]] const std::map<std::string, OpInfo, std::less<>>& ops() const noexcept {
+    return ops_;
+  }
+  /// Up to three registered names close to `name` (for "did you mean").
+  [[nodiscard]] std::vector<std::string> suggest(std::string_view name) const;
+
+ private:
+  OpInfo& insert(OpInfo info);
+  std::map<std::string, OpInfo, std::less<>> ops_;
+};
+
+/// Up to `max` of `candidates` within a small edit distance of `word`, closest first (for "did
+/// you mean" messages).
+[[nodiscard]] std::vector<std::string> nearest_names(std::string_view word,
+                                                     std::span<const std::string> candidates,
+                                                     std::size_t max = 3);
+
+// ---- implementation -------------------------------------------------------------------------
+
+namespace detail {
+
+template <class F>
+struct Signature : Signature<decltype(&F::operator())> {};
+template <class R, class... P>
+struct Signature<R (*)(P...)> {
+  using result = R;
+  using params = std::tuple<P...>;
+};
+template <class R, class... P>
+struct Signature<R (*)(P...) noexcept> : Signature<R (*)(P...)> {};
+template <class C, class R, class... P>
+struct Signature<R (C::*)(P...) const> : Signature<R (*)(P...)> {};
+template <class C, class R, class... P>
+struct Signature<R (C::*)(P...) const noexcept> : Signature<R (*)(P...)> {};
+template <class C, class R, class... P>
+struct Signature<R (C::*)(P...)> : Signature<R (*)(P...)> {};
+template <class C, class R, class... P>
+struct Signature<R (C::*)(P...) noexcept> : Signature<R (*)(P...)> {};
+
+template <class Params>
+struct TakesContext : std::false_type {};
+template <class First, class... Rest>
+struct TakesContext<std::tuple<First, Rest...>>
+    : std::is_same<std::remove_cvref_t<First>, OpContext> {};
+
+template <class F, class Params, std::size_t Offset, std::size_t... I>
+Value invoke_op(const F& fn, const OpContext& context, std::span<const Value* const> values,
+                std::index_sequence<I...>) {
+  auto&& result = [&]() -> decltype(auto) {
+    if constexpr (Offset == 1) {
+      return std::invoke(fn, context,
+                         from_value<std::tuple_element_t<I + 1, Params>>(*values[I])...);
+    } else {
+      return std::invoke(fn, from_value<std::tuple_element_t<I, Params>>(*values[I])...);
+    }
+  }();
+  return to_value(std::forward<decltype(result)>(result));
+}
+
+template <class T>
+bool accepts_value(const Value& v) {
+  return ValueConvert<std::remove_cvref_t<T>>::accepts(v);
+}
+
+}  // namespace detail
+
+template <class F>
+OpInfo& OpRegistry::add(std::string name, F fn, std::string doc, std::vector<ArgSpec> args) {
+  using Sig = detail::Signature<std::decay_t<F>>;
+  using Params = typename Sig::params;
+  constexpr std::size_t kOffset = detail::TakesContext<Params>::value ? 1 : 0;
+  constexpr std::size_t kCount = std::tuple_size_v<Params> - kOffset;
+  static_assert(!std::is_void_v<typename Sig::result>,
+                "OpRegistry::add: an op must return a value");
+  static_assert(ValueConvertible<typename Sig::result>,
+                "OpRegistry::add: the result type has no ValueConvert specialisation");
+  if (args.size() > kCount) {
+    throw std::invalid_argument("OpRegistry::add: op '" + name + "' names " +
+                                std::to_string(args.size()) + " arguments but its function takes " +
+                                std::to_string(kCount) +
+                                " parameters (after an optional OpContext)");
+  }
+  OpInfo info;
+  info.name_ = std::move(name);
+  info.doc_ = std::move(doc);
+  const std::size_t input_count = kCount - args.size();
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    static_assert((ValueConvertible<std::tuple_element_t<I + kOffset, Params>> && ...),
+                  "OpRegistry::add: a parameter type has no ValueConvert specialisation");
+    const std::string names[] = {
+        "", ValueConvert<
+                std::remove_cvref_t<std::tuple_element_t<I + kOffset, Params>>>::type_name()...};
+    bool (*accepts[])(const Value&) = {
+        nullptr, &detail::accepts_value<std::tuple_element_t<I + kOffset, Params>>...};
+    for (std::size_t i = 0; i < kCount; ++i) {
+      if (i < input_count) {
+        info.inputs_.push_back(names[i + 1]);
+      } else {
+        args[i - input_count].type = names[i + 1];
+        args[i - input_count].accepts = accepts[i + 1];
+      }
+    }
+  }
+  (std::make_index_sequence<kCount>{});
+  info.args_ = std::move(args);
+  info.fn_ = std::make_shared<const std::decay_t<F>>(std::move(fn));
+  info.invoke_ = [](const void* f, const OpContext& context, std::span<const Value* const> inputs,
+                    std::span<const Value* const> arg_values) -> Value {
+    const Value* values[kCount + 1] = {};  // +1: never a zero-length array
+    for (std::size_t i = 0; i < inputs.size(); ++i) values[i] = inputs[i];
+    for (std::size_t i = 0; i < arg_values.size(); ++i) values[inputs.size() + i] = arg_values[i];
+    return detail::invoke_op<std::decay_t<F>, Params, kOffset>(
+        *static_cast<const std::decay_t<F>*>(f), context, std::span<const Value* const>(values),
+        std::make_index_sequence<kCount>{});
+  };
+  return insert(std::move(info));
+}
+
+}  // namespace dagflow

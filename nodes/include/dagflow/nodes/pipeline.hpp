@@ -1,0 +1,187 @@
+// Pipeline: a YAML pipeline file, loaded, validated and run.
+//
+//   dagflow::OpRegistry ops = dagflow::OpRegistry::builtins();
+//   dagflow::Pipeline p = dagflow::Pipeline::load("wordcount.yaml", ops);
+//   dagflow::PipelineResult r = p.run({.cache_dir = p.default_cache_dir()});
+//   std::cout << dagflow::to_json(r.outputs.at("top"));
+//
+// Format (version 1):
+//   name: wordcount                  # required
+//   params: {dir: texts, k: 3}       # optional; overridable with LoadOptions::set (--set)
+//   nodes:                           # required: node id -> node
+//     files: {op: glob, args: {pattern: "${dir}/*.txt"}}
+//     counts: {op: word_count, map: files}      # the op applied to each element of `files`
+//     total: {op: merge_counts, inputs: [counts]}
+//     top: {op: top_k, inputs: [total], args: {k: "${k}"}}
+//   outputs: [top]                   # optional; default: the nodes nothing consumes
+// A node also takes `doc` (a string) and `cache: false` (run every time, and so does everything
+// downstream). Everything is checked before anything runs: each mistake is a PipelineError
+// "FILE:LINE:COL: message".
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <dagflow/engine/executor.hpp>
+#include <dagflow/graph/errors.hpp>
+#include <dagflow/nodes/op_registry.hpp>
+#include <dagflow/nodes/value.hpp>
+
+namespace dagflow {
+
+/// A position in a pipeline file, 1-based; 0 when unknown.
+struct SourceMark {
+  int line = 0;
+  int column = 0;
+};
+
+/// An invalid pipeline (or --set, or file that cannot be read): what() is
+/// "FILE:LINE:COL: message" ("FILE: message" without a position).
+class PipelineError : public Error {
+ public:
+  PipelineError(std::string file, SourceMark mark, std::string message);
+  [[nodiscard]] const std::string& file() const noexcept { return file_; }
+  [[nodiscard]] SourceMark mark() const noexcept { return mark_; }
+  /// The message without the position.
+  [[nodiscard]] const std::string& message() const noexcept { return message_; }
+
+ private:
+  std::string file_;
+  SourceMark mark_;
+  std::string message_;
+};
+
+/// A node of a pipeline failed while running: what() is
+/// "FILE:LINE:COL: node 'counts' (op word_count) failed[ at item 3]: <the error>".
+class NodeError : public Error {
+ public:
+  NodeError(std::string what, std::string node, std::string op, std::exception_ptr cause);
+  [[nodiscard]] const std::string& node() const noexcept { return node_; }
+  [[nodiscard]] const std::string& op() const noexcept { return op_; }
+  [[nodiscard]] const std::exception_ptr& cause() const noexcept { return cause_; }
+
+ private:
+  std::string node_;
+  std::string op_;
+  std::exception_ptr cause_;
+};
+
+/// How to load a pipeline.
+struct LoadOptions {
+  /// "NAME=VALUE" overrides of params (--set); VALUE is read as a YAML 1.2 core-schema scalar.
+  std::vector<std::string> set{};
+  /// Ops may write outside the pipeline's directory (--allow-outside).
+  bool allow_outside = false;
+  /// Ops that run commands may be used (--allow-shell).
+  bool allow_shell = false;
+};
+
+/// Files larger than this are refused before they are read.
+inline constexpr std::size_t kMaxPipelineBytes = std::size_t{16} << 20;
+
+/// One node as loaded: substitutions done, argument defaults filled in, path arguments resolved.
+struct NodeSpec {
+  std::string id;
+  std::string op;
+  std::vector<std::string> inputs{};
+  /// The id of the list the op is mapped over; empty when the node is not a map.
+  std::string map{};
+  Value::Map args{};
+  std::string doc{};
+  bool cache = true;
+  /// Where the node's id is in the file.
+  SourceMark mark{};
+};
+
+/// A validated pipeline.
+struct PipelineSpec {
+  std::string name;
+  /// The file as given, for messages.
+  std::string file;
+  /// The file's directory, absolute: relative paths in the file resolve against it.
+  std::filesystem::path base_dir;
+  /// Params after --set.
+  Value::Map params{};
+  /// Every node, dependencies before dependents (file order where there is a choice).
+  std::vector<NodeSpec> nodes{};
+  /// Ids of the outputs, in order.
+  std::vector<std::string> outputs{};
+};
+
+/// Reads and validates a pipeline file. Refuses (PipelineError) what is not a regular file of at
+/// most kMaxPipelineBytes before reading it. Parses on the calling thread.
+[[nodiscard]] PipelineSpec load_pipeline_spec(const std::filesystem::path& file,
+                                              const OpRegistry& ops,
+                                              const LoadOptions& options = {});
+
+/// Validates pipeline text; `file` names it in messages and its directory is the base directory.
+/// The loader's entry point for tests and the fuzzer.
+[[nodiscard]] PipelineSpec parse_pipeline_spec(std::string_view text,
+                                               const std::filesystem::path& file,
+                                               const OpRegistry& ops,
+                                               const LoadOptions& options = {});
+
+/// Counts of one run (`dagflow run --stats-json`).
+struct PipelineStats {
+  /// Nodes whose body ran (a map counts once, probes count).
+  std::size_t executed = 0;
+  /// Nodes served whole from the cache (a map all of whose blocks were cached counts here).
+  std::size_t cache_hits = 0;
+  /// Elements of maps computed, and found in the cache.
+  std::size_t items_executed = 0;
+  std::size_t items_cached = 0;
+  double seconds = 0;
+};
+
+/// What happened to one node in a run.
+enum class NodeOutcome : std::uint8_t { kNotNeeded, kExecuted, kCached };
+
+struct NodeRunInfo {
+  std::string id;
+  std::string op;
+  NodeOutcome outcome = NodeOutcome::kNotNeeded;
+  std::size_t items_executed = 0;
+  std::size_t items_cached = 0;
+  double seconds = 0;  // time in the node's body (summed over workers for a map)
+};
+
+/// The result of Pipeline::run.
+struct PipelineResult {
+  /// Each output id -> its value.
+  Value::Map outputs{};
+  PipelineStats stats{};
+  /// Every node, in spec order.
+  std::vector<NodeRunInfo> nodes{};
+};
+
+/// A loaded pipeline bound to its ops.
+class Pipeline {
+ public:
+  /// Loads and validates `file` (see load_pipeline_spec).
+  [[nodiscard]] static Pipeline load(const std::filesystem::path& file, OpRegistry ops,
+                                     LoadOptions options = {});
+  Pipeline(PipelineSpec spec, OpRegistry ops, LoadOptions options = {});
+
+  [[nodiscard]] const PipelineSpec& spec() const noexcept { return spec_; }
+  [[nodiscard]] const OpRegistry& ops() const noexcept { return ops_; }
+  /// `.dagflow/cache` in the pipeline's directory.
+  [[nodiscard]] std::filesystem::path default_cache_dir() const;
+
+  /// Runs the outputs (probes first, then everything they need on all cores) and returns their
+  /// values. Throws NodeError when a node fails, std::invalid_argument for a refused cache_dir.
+  [[nodiscard]] PipelineResult run(ExecutorOptions options = {}) const;
+
+  /// The pipeline as a Graphviz DOT digraph (nodes labelled "id\nop", maps marked).
+  [[nodiscard]] std::string to_dot() const;
+
+ private:
+  PipelineSpec spec_;
+  OpRegistry ops_;
+  LoadOptions options_;
+};
+
+}  // namespace dagflow

@@ -1,0 +1,126 @@
+#include <dagflow/nodes/op_registry.hpp>
+// (the header under test first)
+
+#include <algorithm>
+#include <cctype>
+
+namespace dagflow {
+
+ArgSpec arg(std::string name) { return ArgSpec{.name = std::move(name)}; }
+
+ArgSpec arg(std::string name, Value default_value) {
+  return ArgSpec{.name = std::move(name), .default_value = std::move(default_value)};
+}
+
+ArgSpec output_path_arg(std::string name) {
+  return ArgSpec{.name = std::move(name), .is_output_path = true};
+}
+
+Value OpInfo::call(const OpContext& context, std::span<const Value* const> inputs,
+                   const Value::Map& args) const {
+  if (inputs.size() != inputs_.size()) {
+    throw std::invalid_argument("op '" + name_ + "' takes " + std::to_string(inputs_.size()) +
+                                " inputs, got " + std::to_string(inputs.size()));
+  }
+  std::vector<const Value*> arg_values;
+  arg_values.reserve(args_.size());
+  for (const ArgSpec& spec : args_) {
+    if (auto it = args.find(spec.name); it != args.end()) {
+      arg_values.push_back(&it->second);
+    } else if (spec.default_value) {
+      arg_values.push_back(&*spec.default_value);
+    } else {
+      throw std::invalid_argument("op '" + name_ + "' needs argument '" + spec.name + "'");
+    }
+  }
+  return invoke_(fn_.get(), context, inputs, arg_values);
+}
+
+namespace {
+
+bool is_valid_name(std::string_view name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '.';
+  });
+}
+
+// Optimal string alignment distance (Levenshtein plus adjacent swaps): "wrod" is one step from
+// "word", as a typo is.
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> two_back(b.size() + 1), previous(b.size() + 1), current(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) previous[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    current[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      current[j] = std::min({previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        current[j] = std::min(current[j], two_back[j - 2] + 1);
+      }
+    }
+    std::swap(two_back, previous);
+    std::swap(previous, current);
+  }
+  return previous[b.size()];
+}
+
+}  // namespace
+
+std::vector<std::string> nearest_names(std::string_view word,
+                                       std::span<const std::string> candidates, std::size_t max) {
+  // Close enough to be a typo: a third of the word's length, at least 1 and at most 3 edits.
+  const std::size_t limit = std::clamp<std::size_t>(word.size() / 3, 1, 3);
+  std::vector<std::pair<std::size_t, std::string>> near;
+  for (const std::string& c : candidates) {
+    if (c.size() > word.size() + limit || word.size() > c.size() + limit) continue;
+    const std::size_t d = edit_distance(word, c);
+    if (d <= limit && d > 0) near.emplace_back(d, c);
+  }
+  std::sort(near.begin(), near.end());
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < near.size() && i < max; ++i) names.push_back(near[i].second);
+  return names;
+}
+
+OpInfo& OpRegistry::insert(OpInfo info) {
+  if (!is_valid_name(info.name_)) {
+    throw std::invalid_argument("OpRegistry::add: '" + info.name_ +
+                                "' is not a valid op name (letters, digits, '_' and '.')");
+  }
+  if (ops_.contains(info.name_)) {
+    throw std::invalid_argument("OpRegistry::add: op '" + info.name_ + "' is already registered");
+  }
+  for (std::size_t i = 0; i < info.args_.size(); ++i) {
+    const ArgSpec& a = info.args_[i];
+    if (!is_valid_name(a.name)) {
+      throw std::invalid_argument("OpRegistry::add: op '" + info.name_ +
+                                  "' has an invalid argument name '" + a.name + "'");
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      if (info.args_[j].name == a.name) {
+        throw std::invalid_argument("OpRegistry::add: op '" + info.name_ + "' names argument '" +
+                                    a.name + "' twice");
+      }
+    }
+    if (a.default_value && !a.accepts(*a.default_value)) {
+      throw std::invalid_argument("OpRegistry::add: the default of argument '" + a.name +
+                                  "' of op '" + info.name_ + "' is not a " + a.type);
+    }
+  }
+  std::string name = info.name_;
+  return ops_.emplace(std::move(name), std::move(info)).first->second;
+}
+
+const OpInfo* OpRegistry::find(std::string_view name) const {
+  auto it = ops_.find(name);
+  return it == ops_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> OpRegistry::suggest(std::string_view name) const {
+  std::vector<std::string> names;
+  names.reserve(ops_.size());
+  for (const auto& entry : ops_) names.push_back(entry.first);
+  return nearest_names(name, names);
+}
+
+}  // namespace dagflow

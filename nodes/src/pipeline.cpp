@@ -1,0 +1,328 @@
+// Pipeline: a validated PipelineSpec turned into a dagflow Graph and run.
+//
+// Each node becomes one task whose key (with a disk cache) is its op, its arguments and the keys
+// of its inputs. Probes (ops such as `glob` that look at the outside world) run first, while
+// the graph is built: their results enter the graph as literals, keyed by content (a path by
+// the file's bytes), so everything downstream has a content key before the run starts and a
+// re-run finds it in the cache unless what the probe saw changed.
+#include <dagflow/nodes/pipeline.hpp>
+// (the header this file implements first)
+
+#include <chrono>
+#include <mutex>
+#include <stdexcept>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include <dagflow/engine/chunking.hpp>
+#include <dagflow/graph/graph.hpp>
+
+namespace dagflow {
+
+NodeError::NodeError(std::string what, std::string node, std::string op, std::exception_ptr cause)
+    : Error(std::move(what)),
+      node_(std::move(node)),
+      op_(std::move(op)),
+      cause_(std::move(cause)) {}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The body of a node's task: the op called with the node's inputs and arguments. One callable
+// type for every op, so the op's name and version (not this type) are its cache identity.
+struct NodeCall {
+  const OpInfo* op;
+  const OpContext* context;
+
+  template <class... Inputs>
+  Value operator()(const Value& args, const Inputs&... inputs) const {
+    const Value* values[] = {&inputs..., nullptr};  // nullptr: never a zero-length array
+    return op->call(*context, std::span<const Value* const>(values, sizeof...(Inputs)),
+                    args.as_map());
+  }
+  Value operator()(const Value& args, const std::vector<Value>& inputs) const {
+    std::vector<const Value*> values;
+    values.reserve(inputs.size());
+    for (const Value& v : inputs) values.push_back(&v);
+    return op->call(*context, values, args.as_map());
+  }
+};
+
+// The body of a map node: the op applied to each element of a list (then the node's other
+// inputs), through the engine's chunked, block-cached map. Arguments and other inputs decide
+// the results too, so they salt the block keys.
+struct MapCall {
+  const OpInfo* op;
+  const OpContext* context;
+
+  template <class... Inputs>
+  Value operator()(const Value& args, const Value& list, const Inputs&... inputs) const {
+    if (list.kind() != ValueKind::kList) {
+      throw ValueError(fmt::format("a map needs a list, got {}", kind_name(list.kind())));
+    }
+    Hash128 salt;
+    if (detail::current_block_cache() != nullptr) {
+      Hasher h;
+      h.add(args);
+      (h.add(inputs), ...);
+      salt = h.digest();
+    }
+    const Value::Map& arg_map = args.as_map();
+    auto call = [&](const Value& item) {
+      const Value* values[] = {&item, &inputs...};
+      return op->call(*context, values, arg_map);
+    };
+    return Value(detail::map_items<Value>(list.as_list(), 0, call, salt));
+  }
+};
+
+// A probe's result, entered into the graph as a literal.
+struct LiteralCall {
+  Value operator()(const Value& v) const { return v; }
+};
+
+// Adds a task calling `body(args, inputs...)`: up to four inputs are passed one by one (shared,
+// never copied), more as one list.
+template <class>
+using AsValue = const Value&;  // what a task receives for each Delayed<Value> input
+
+template <class Body>
+Delayed<Value> add_task(Graph& g, const Op<Body>& body, Value args,
+                        const std::vector<Delayed<Value>>& in) {
+  const auto with = [&](auto&&... inputs) -> Delayed<Value> {
+    if constexpr (std::is_invocable_v<const Body&, const Value&, AsValue<decltype(inputs)>...>) {
+      return g.delayed(body, std::move(args), inputs...);
+    } else {  // a map has at least its list: never reached
+      throw std::logic_error("pipeline: a map task without its list");
+    }
+  };
+  switch (in.size()) {
+    case 0:
+      return with();
+    case 1:
+      return with(in[0]);
+    case 2:
+      return with(in[0], in[1]);
+    case 3:
+      return with(in[0], in[1], in[2]);
+    case 4:
+      return with(in[0], in[1], in[2], in[3]);
+    default:
+      return g.delayed(body, std::move(args), in);
+  }
+}
+
+// Counts what happened to each pipeline node from the Executor's task events (and passes them
+// on to the caller's own observer, if any).
+class NodeTally final : public RunObserver {
+ public:
+  NodeTally(std::vector<NodeRunInfo>& nodes, std::shared_ptr<RunObserver> next)
+      : nodes_(nodes), next_(std::move(next)) {}
+
+  // Graph task id -> pipeline node index (tasks that are no node's body are not counted).
+  void attribute(NodeId task, std::size_t node) {
+    if (node_of_.size() <= task) node_of_.resize(std::size_t{task} + 1, kNone);
+    node_of_[task] = node;
+  }
+
+  void on_run_start(std::size_t to_run, std::size_t cached) override {
+    if (next_) next_->on_run_start(to_run, cached);
+  }
+  void on_task(const TaskEvent& event) override {
+    if (next_) next_->on_task(event);
+    if (event.task >= node_of_.size() || node_of_[event.task] == kNone) return;
+    std::lock_guard lock(mutex_);
+    NodeRunInfo& node = nodes_[node_of_[event.task]];
+    node.items_executed += event.items_computed;
+    node.items_cached += event.items_cached;
+    node.seconds += std::chrono::duration<double>(event.end - event.start).count();
+    const bool ran =
+        event.outcome == TaskOutcome::kExecuted || event.outcome == TaskOutcome::kFailed;
+    // A map all of whose blocks came from the cache ran only to compute their keys.
+    const bool all_cached = event.items_computed == 0 && event.items_cached > 0;
+    node.outcome = ran && !all_cached ? NodeOutcome::kExecuted : NodeOutcome::kCached;
+  }
+  void on_run_end() override {
+    if (next_) next_->on_run_end();
+  }
+
+ private:
+  static constexpr std::size_t kNone = SIZE_MAX;
+  std::vector<NodeRunInfo>& nodes_;
+  std::shared_ptr<RunObserver> next_;
+  std::vector<std::size_t> node_of_;  // written while the graph is built, read during runs
+  std::mutex mutex_;
+};
+
+std::string describe_failure(const PipelineSpec& spec, const NodeSpec& node,
+                             std::optional<std::size_t> item, const std::exception_ptr& cause) {
+  std::string where = spec.file;
+  if (node.mark.line > 0) where += fmt::format(":{}:{}", node.mark.line, node.mark.column);
+  const std::string at_item = item ? fmt::format(" at item {}", *item) : std::string();
+  return fmt::format("{}: node '{}' (op {}) failed{}: {}", where, node.id, node.op, at_item,
+                     detail::message_of(cause));
+}
+
+}  // namespace
+
+Pipeline Pipeline::load(const std::filesystem::path& file, OpRegistry ops, LoadOptions options) {
+  PipelineSpec spec = load_pipeline_spec(file, ops, options);
+  return Pipeline(std::move(spec), std::move(ops), std::move(options));
+}
+
+Pipeline::Pipeline(PipelineSpec spec, OpRegistry ops, LoadOptions options)
+    : spec_(std::move(spec)), ops_(std::move(ops)), options_(std::move(options)) {
+  for (const NodeSpec& node : spec_.nodes) {
+    if (ops_.find(node.op) == nullptr) {
+      throw std::invalid_argument("Pipeline: node '" + node.id + "' uses op '" + node.op +
+                                  "', which is not in the registry");
+    }
+  }
+}
+
+std::filesystem::path Pipeline::default_cache_dir() const {
+  return spec_.base_dir / ".dagflow" / "cache";
+}
+
+PipelineResult Pipeline::run(ExecutorOptions options) const {
+  const auto start = Clock::now();
+  PipelineResult result;
+  result.nodes.resize(spec_.nodes.size());
+  for (std::size_t i = 0; i < spec_.nodes.size(); ++i) {
+    result.nodes[i].id = spec_.nodes[i].id;
+    result.nodes[i].op = spec_.nodes[i].op;
+  }
+  auto tally = std::make_shared<NodeTally>(result.nodes, std::move(options.observer));
+  options.observer = tally;
+  Executor executor(std::move(options));  // throws std::invalid_argument for a refused cache
+  const OpContext context{
+      .base_dir = spec_.base_dir,
+      .allow_outside = options_.allow_outside,
+      .allow_shell = options_.allow_shell,
+  };
+
+  Graph g;
+  std::vector<Delayed<Value>> task(spec_.nodes.size());
+  std::unordered_map<std::string_view, std::size_t> index;
+  const auto compute = [&](const std::vector<Delayed<Value>>& targets) {
+    try {
+      return executor.compute(targets);
+    } catch (const TaskError& e) {
+      for (std::size_t i = 0; i < spec_.nodes.size(); ++i) {
+        if (task[i].is_valid() && task[i].id() == e.node()) {
+          const NodeSpec& node = spec_.nodes[i];
+          throw NodeError(describe_failure(spec_, node, e.item(), e.original()), node.id, node.op,
+                          e.original());
+        }
+      }
+      throw;
+    }
+  };
+
+  for (std::size_t i = 0; i < spec_.nodes.size(); ++i) {
+    const NodeSpec& node = spec_.nodes[i];
+    const OpInfo& op = *ops_.find(node.op);
+    index.emplace(node.id, i);
+    std::vector<Delayed<Value>> inputs;
+    if (!node.map.empty()) inputs.push_back(task[index.at(node.map)]);
+    for (const std::string& id : node.inputs) inputs.push_back(task[index.at(id)]);
+
+    if (op.is_probe()) {
+      // Run now, on this thread: what it returns decides the keys of everything downstream.
+      std::vector<Value> values = inputs.empty() ? std::vector<Value>{} : compute(inputs);
+      const auto probe_start = Clock::now();
+      Value found;
+      try {
+        std::vector<const Value*> pointers;
+        for (const Value& v : values) pointers.push_back(&v);
+        if (node.map.empty()) {
+          found = op.call(context, pointers, node.args);
+        } else {
+          Value::List each;
+          for (const Value& item : values.front().as_list()) {
+            pointers.front() = &item;
+            each.push_back(op.call(context, pointers, node.args));
+          }
+          found = Value(std::move(each));
+        }
+      } catch (...) {
+        throw NodeError(describe_failure(spec_, node, std::nullopt, std::current_exception()),
+                        node.id, node.op, std::current_exception());
+      }
+      result.nodes[i].outcome = NodeOutcome::kExecuted;
+      result.nodes[i].seconds = std::chrono::duration<double>(Clock::now() - probe_start).count();
+      task[i] = g.delayed(dagflow::op("dagflow.literal", LiteralCall{}), std::move(found));
+    } else if (!node.map.empty()) {
+      task[i] = add_task(
+          g,
+          dagflow::op("map(" + op.name() + ")", MapCall{&op, &context}).with_version(op.version()),
+          Value(node.args), inputs);
+    } else {
+      task[i] =
+          add_task(g, dagflow::op(op.name(), NodeCall{&op, &context}).with_version(op.version()),
+                   Value(node.args), inputs);
+    }
+    g.set_label(task[i], node.id);
+    if (!op.is_probe()) tally->attribute(task[i].id(), i);
+    if (!node.cache || op.has_side_effects()) g.set_impure(task[i]);
+  }
+
+  std::vector<Delayed<Value>> targets;
+  for (const std::string& id : spec_.outputs) targets.push_back(task[index.at(id)]);
+  std::vector<Value> values = compute(targets);
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    result.outputs.insert_or_assign(spec_.outputs[i], std::move(values[i]));
+  }
+
+  for (const NodeRunInfo& node : result.nodes) {
+    if (node.outcome == NodeOutcome::kExecuted) ++result.stats.executed;
+    if (node.outcome == NodeOutcome::kCached) ++result.stats.cache_hits;
+    result.stats.items_executed += node.items_executed;
+    result.stats.items_cached += node.items_cached;
+  }
+  result.stats.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return result;
+}
+
+namespace {
+std::string dot_quoted(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+}  // namespace
+
+std::string Pipeline::to_dot() const {
+  std::string dot = "digraph " + dot_quoted(spec_.name) + " {\n  rankdir=LR;\n";
+  dot += "  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n";
+  for (const NodeSpec& node : spec_.nodes) {
+    const OpInfo& op = *ops_.find(node.op);
+    std::string label = node.id + "\n" + (node.map.empty() ? node.op : "map " + node.op);
+    std::string attributes = "label=" + dot_quoted(label);
+    if (op.is_probe()) attributes += ", shape=ellipse";
+    if (!node.map.empty()) attributes += ", peripheries=2";
+    if (!node.doc.empty()) attributes += ", tooltip=" + dot_quoted(node.doc);
+    dot += "  " + dot_quoted(node.id) + " [" + attributes + "];\n";
+  }
+  for (const NodeSpec& node : spec_.nodes) {
+    if (!node.map.empty()) {
+      dot += "  " + dot_quoted(node.map) + " -> " + dot_quoted(node.id) +
+             " [style=bold, label=\"each\"];\n";
+    }
+    for (const std::string& input : node.inputs) {
+      dot += "  " + dot_quoted(input) + " -> " + dot_quoted(node.id) + ";\n";
+    }
+  }
+  return dot + "}\n";
+}
+
+}  // namespace dagflow

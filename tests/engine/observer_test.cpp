@@ -1,0 +1,140 @@
+#include <dagflow/engine/observer.hpp>
+
+// (the header under test stays first)
+#include <atomic>
+#include <filesystem>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include <dagflow/engine/chunking.hpp>
+#include <dagflow/engine/executor.hpp>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Keeps every event (the executor calls on_task from several workers at once).
+struct Recorder final : dagflow::RunObserver {
+  std::mutex mutex;
+  std::vector<dagflow::TaskEvent> events;
+  std::size_t starts = 0, ends = 0, to_run = 0, cached = 0;
+
+  void on_run_start(std::size_t run, std::size_t hits) override {
+    std::lock_guard lock(mutex);
+    ++starts;
+    to_run = run;
+    cached = hits;
+  }
+  void on_task(const dagflow::TaskEvent& e) override {
+    std::lock_guard lock(mutex);
+    events.push_back(e);
+  }
+  void on_run_end() override {
+    std::lock_guard lock(mutex);
+    ++ends;
+  }
+  std::size_t count(dagflow::TaskOutcome outcome) {
+    std::lock_guard lock(mutex);
+    std::size_t n = 0;
+    for (const auto& e : events) n += e.outcome == outcome ? 1 : 0;
+    return n;
+  }
+};
+
+long ob_inc(long x) { return x + 1; }
+long ob_add(long a, long b) { return a + b; }
+long ob_fail(long) { throw std::runtime_error("no"); }
+long ob_times3(const long& x) { return x * 3; }
+
+}  // namespace
+
+TEST_CASE("an observer sees every executed task once, with times and a worker index",
+          "[observer]") {
+  auto recorder = std::make_shared<Recorder>();
+  dagflow::Executor ex({.threads = 2, .memory_cache_bytes = 0, .observer = recorder});
+  dagflow::Graph g;
+  std::vector<dagflow::Delayed<long>> leaves;
+  for (long i = 0; i < 50; ++i) leaves.push_back(g.delayed(dagflow::op("ob_inc", ob_inc), i));
+  auto total = g.delayed(dagflow::op("ob_add", ob_add), leaves[0], leaves[1]);
+  CHECK(ex.compute(total) == 3);
+  CHECK(recorder->starts == 1);
+  CHECK(recorder->ends == 1);
+  CHECK(recorder->to_run == 3);  // culled to what `total` needs
+  REQUIRE(recorder->events.size() == 3);
+  for (const auto& e : recorder->events) {
+    CHECK(e.outcome == dagflow::TaskOutcome::kExecuted);
+    CHECK(e.end >= e.start);
+    CHECK(e.worker < 2);
+  }
+  CHECK(recorder->events.back().task == total.id());  // the sink finishes last
+}
+
+TEST_CASE("an observer sees memory and disk cache hits before the run starts", "[observer]") {
+  const fs::path dir =
+      fs::temp_directory_path() / ("dagflow-observer-test-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  {
+    dagflow::Graph g;
+    auto a = g.delayed(dagflow::op("ob_inc", ob_inc), 1L);
+    auto b = g.delayed(dagflow::op("ob_inc", ob_inc), a);
+    {
+      dagflow::Executor warm({.cache_dir = dir});
+      CHECK(warm.compute(b) == 3);
+    }
+    auto recorder = std::make_shared<Recorder>();
+    dagflow::Executor ex({.cache_dir = dir, .observer = recorder});
+    CHECK(ex.compute(b) == 3);  // from disk: b's hit prunes a
+    CHECK(recorder->count(dagflow::TaskOutcome::kDiskHit) == 1);
+    CHECK(recorder->cached == 1);
+    CHECK(recorder->to_run == 0);
+    CHECK(ex.compute(b) == 3);  // now from memory
+    CHECK(recorder->count(dagflow::TaskOutcome::kMemoryHit) == 1);
+  }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("an observer gets item counts of a block-cached map and failed tasks", "[observer]") {
+  const fs::path dir =
+      fs::temp_directory_path() / ("dagflow-observer-map-test-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  std::vector<long> items(100);
+  for (long i = 0; i < 100; ++i) items[static_cast<std::size_t>(i)] = i;
+  {
+    auto recorder = std::make_shared<Recorder>();
+    dagflow::Executor ex({.memory_cache_bytes = 0, .cache_dir = dir, .observer = recorder});
+    dagflow::Graph g;
+    auto source =
+        g.delayed(dagflow::op("ob_items", [](const std::vector<long>& v) { return v; }), items);
+    auto mapped = dagflow::map(g, dagflow::op("ob_times3", ob_times3), source);
+    (void)ex.compute(mapped);
+    REQUIRE(!recorder->events.empty());
+    const auto& last = recorder->events.back();
+    CHECK(last.task == mapped.id());
+    CHECK(last.items_computed == 100);
+    CHECK(last.items_cached == 0);
+
+    auto failing = g.delayed(dagflow::op("ob_fail", ob_fail), 1L);
+    CHECK_THROWS_AS(ex.compute(failing), dagflow::TaskError);
+    CHECK(recorder->count(dagflow::TaskOutcome::kFailed) == 1);
+    CHECK(recorder->ends == 2);  // on_run_end also after a failed run
+  }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("an observer that throws does not fail the run", "[observer]") {
+  struct Throwing final : dagflow::RunObserver {
+    void on_run_start(std::size_t, std::size_t) override { throw std::runtime_error("start"); }
+    void on_task(const dagflow::TaskEvent&) override { throw std::runtime_error("task"); }
+    void on_run_end() override { throw std::runtime_error("end"); }
+  };
+  dagflow::Executor ex({.observer = std::make_shared<Throwing>()});
+  dagflow::Graph g;
+  auto a = g.delayed(dagflow::op("ob_inc", ob_inc), 41L);
+  CHECK(ex.compute(a) == 42);
+  CHECK(ex.compute(a) == 42);  // a memory hit, reported to the throwing observer too
+}
