@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # dagflow's two commands (see README.md). Each installs the Debian packages that are missing,
 # configures and builds with CMake presets, then:
-#   scripts/dev.sh run     runs the main job (an example pipeline) from an optimised build
+#   scripts/dev.sh run     runs the main job (the bundled wordcount pipeline, through the
+#                          `dagflow` command) from an optimised build
 #   scripts/dev.sh test    runs the whole gate: format check, layering check, the test suite
 #                          (Debug, -Werror), then the suite under ASan+UBSan and under TSan
 # Options for `test`:
@@ -12,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(g++ cmake ninja-build pkg-config libtbb-dev libfmt-dev libxxhash-dev libcereal-dev
-          catch2 graphviz
+          libyaml-cpp-dev libcli11-dev catch2 graphviz
           clang-format-14)
 
 log() { printf '\n== %s\n' "$*"; }
@@ -43,11 +44,13 @@ check_format() {
 }
 
 check_layering() {
-  log "layering check: graph/ uses no TBB or YAML, engine/ no YAML"
+  log "layering check: graph/ uses no TBB or YAML, engine/ no YAML, cli/ only public headers"
   local bad=0
   if grep -rnE 'tbb|yaml' graph/; then bad=1; fi
   if grep -rn yaml engine/; then bad=1; fi
   if grep -rn 'include <oneapi\|include <tbb' graph/include engine/include nodes/include; then bad=1; fi
+  if grep -rn 'include <yaml-cpp' graph engine nodes/include cli; then bad=1; fi
+  if grep -rnE 'include "|/src/' cli/src examples/*.cpp | grep -v 'include "[a-z_]*\.hpp"'; then bad=1; fi
   [[ $bad -eq 0 ]] || { echo "layering violated (see above)"; exit 1; }
 }
 
@@ -63,9 +66,8 @@ case "$cmd" in
   run)
     install_missing
     build release
-    log "main job: examples/sum_squares (map + reduce over a million numbers)"
-    ./build/release/examples/sum_squares
-    ./build/release/examples/quickstart
+    log "main job: examples/pipelines/wordcount.yaml (word counts over a folder of text files)"
+    ./build/release/cli/dagflow run examples/pipelines/wordcount.yaml
     ;;
   test)
     variants=(dev asan tsan)
@@ -83,7 +85,7 @@ case "$cmd" in
     log "all passed: ${variants[*]}"
     ;;
   *)
-    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
     [[ -z "$cmd" || "$cmd" == -h || "$cmd" == --help ]] && exit 0
     exit 2
     ;;

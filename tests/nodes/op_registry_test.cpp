@@ -1,1 +1,123 @@
-// placeholder: being written
+#include <dagflow/nodes/op_registry.hpp>
+
+// (the header under test stays first)
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+using dagflow::arg;
+using dagflow::OpContext;
+using dagflow::OpRegistry;
+using dagflow::Value;
+
+namespace {
+Value call(const OpRegistry& ops, std::string_view name, std::vector<Value> inputs,
+           Value::Map args = {}) {
+  std::vector<const Value*> pointers;
+  for (const Value& v : inputs) pointers.push_back(&v);
+  return ops.find(name)->call(OpContext{}, pointers, args);
+}
+}  // namespace
+
+TEST_CASE("a typed function registers in one line; inputs and argument types come from it",
+          "[registry]") {
+  OpRegistry ops;
+  ops.add("scale", [](double x, double by) { return x * by; }, "x times `by`", {arg("by", 2.0)});
+  const dagflow::OpInfo* scale = ops.find("scale");
+  REQUIRE(scale != nullptr);
+  CHECK(scale->doc() == "x times `by`");
+  CHECK(scale->inputs() == std::vector<std::string>{"number"});
+  REQUIRE(scale->args().size() == 1);
+  CHECK(scale->args()[0].name == "by");
+  CHECK(scale->args()[0].type == "number");
+  CHECK(scale->args()[0].accepts(Value(3)));
+  CHECK_FALSE(scale->args()[0].accepts(Value("x")));
+  CHECK(call(ops, "scale", {Value(3)}).as_double() == 6.0);  // the default
+  CHECK(call(ops, "scale", {Value(3)}, {{"by", Value(0.5)}}).as_double() == 1.5);
+}
+
+TEST_CASE("containers, strings and Value convert both ways", "[registry]") {
+  OpRegistry ops;
+  ops.add(
+      "lengths",
+      [](const std::vector<std::string>& words) {
+        std::map<std::string, std::int64_t> out;
+        for (const auto& w : words) out[w] = static_cast<std::int64_t>(w.size());
+        return out;
+      },
+      "length of each word");
+  ops.add(
+      "kind", [](const Value& v) { return std::string(dagflow::kind_name(v.kind())); },
+      "the kind of a value");
+  const Value lengths = call(ops, "lengths", {Value(Value::List{"ab", "c"})});
+  CHECK(lengths == Value(Value::Map{{"ab", 2}, {"c", 1}}));
+  CHECK(call(ops, "kind", {Value(Value::List{})}).as_string() == "list");
+  CHECK(ops.find("lengths")->inputs() == std::vector<std::string>{"list of string"});
+  CHECK(ops.find("kind")->inputs() == std::vector<std::string>{"any"});
+}
+
+TEST_CASE("an op may take the run's OpContext first", "[registry]") {
+  OpRegistry ops;
+  ops.add(
+      "where",
+      [](const OpContext& ctx, const std::string& name) { return (ctx.base_dir / name).string(); },
+      "a file beside the pipeline");
+  CHECK(ops.find("where")->inputs().size() == 1);
+  const Value name("x.txt");
+  const Value* inputs[] = {&name};
+  const Value out = ops.find("where")->call(OpContext{.base_dir = "/data"}, inputs, {});
+  CHECK(out.as_string() == "/data/x.txt");
+}
+
+TEST_CASE("calls with the wrong inputs or arguments fail with the reason", "[registry]") {
+  OpRegistry ops;
+  ops.add("add", [](std::int64_t a, std::int64_t b) { return a + b; }, "a + b", {arg("b")});
+  CHECK_THROWS_WITH(call(ops, "add", {}), Catch::Contains("takes 1 inputs, got 0"));
+  CHECK_THROWS_WITH(call(ops, "add", {Value(1)}), Catch::Contains("needs argument 'b'"));
+  CHECK_THROWS_AS(call(ops, "add", {Value("one")}, {{"b", Value(2)}}), dagflow::ValueError);
+  CHECK(call(ops, "add", {Value(1)}, {{"b", Value(2)}}).as_int() == 3);
+}
+
+TEST_CASE("registration mistakes are refused", "[registry]") {
+  OpRegistry ops;
+  const auto id = [](std::int64_t x) { return x; };
+  ops.add("id", id, "identity");
+  CHECK_THROWS_WITH(ops.add("id", id, "again"), Catch::Contains("already registered"));
+  CHECK_THROWS_WITH(ops.add("bad name", id, ""), Catch::Contains("not a valid op name"));
+  CHECK_THROWS_WITH(ops.add("two", id, "", {arg("a"), arg("b")}),
+                    Catch::Contains("names 2 arguments"));
+  CHECK_THROWS_WITH(ops.add("dflt", id, "", {arg("x", Value("text"))}),
+                    Catch::Contains("default of argument 'x'"));
+  CHECK_THROWS_WITH(ops.add("dup", [](std::int64_t a, std::int64_t b) { return a + b; }, "",
+                            {arg("a"), arg("a")}),
+                    Catch::Contains("twice"));
+  CHECK(ops.ops().size() == 1);  // nothing half-registered
+}
+
+TEST_CASE("flags and versions are set on the registered op", "[registry]") {
+  OpRegistry ops;
+  ops.add(
+         "probe", [] { return 1; }, "looks around")
+      .set_probe()
+      .set_version(3);
+  CHECK(ops.find("probe")->is_probe());
+  CHECK(ops.find("probe")->version() == 3);
+  CHECK_FALSE(ops.find("probe")->runs_commands());
+  CHECK(ops.find("nothing") == nullptr);
+}
+
+TEST_CASE("did-you-mean suggestions find typos, not strangers", "[registry]") {
+  const std::vector<std::string> names{"word_count", "merge_counts", "top_k", "glob", "read_text"};
+  CHECK(dagflow::nearest_names("word_cont", names) == std::vector<std::string>{"word_count"});
+  CHECK(dagflow::nearest_names("wrod_count", names) == std::vector<std::string>{"word_count"});
+  CHECK(dagflow::nearest_names("glb", names) == std::vector<std::string>{"glob"});
+  CHECK(dagflow::nearest_names("zzzzzz", names).empty());
+  CHECK(dagflow::nearest_names("glob", names).empty());  // an exact match is no suggestion
+  OpRegistry ops;
+  ops.add(
+      "top_k", [](std::int64_t k) { return k; }, "");
+  CHECK(ops.suggest("topk") == std::vector<std::string>{"top_k"});
+}

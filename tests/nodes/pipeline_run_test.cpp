@@ -1,1 +1,223 @@
-// placeholder: being written
+#include <dagflow/nodes/pipeline.hpp>
+
+// (the header under test stays first)
+#include <atomic>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+namespace fs = std::filesystem;
+using dagflow::arg;
+using dagflow::NodeOutcome;
+using dagflow::NodeSpec;
+using dagflow::Pipeline;
+using dagflow::PipelineSpec;
+using dagflow::Value;
+
+namespace {
+
+std::atomic<int> g_squares{0};
+std::vector<std::int64_t> g_listing;  // what the `listing` probe sees of "the world"
+
+dagflow::OpRegistry test_ops() {
+  dagflow::OpRegistry ops;
+  ops.add(
+         "listing", [] { return g_listing; }, "the world, as a probe sees it")
+      .set_probe();
+  ops.add("numbers",
+          [](std::int64_t n) {
+            std::vector<std::int64_t> v;
+            for (std::int64_t i = 1; i <= n; ++i) v.push_back(i);
+            return v;
+          },
+          "1..n", {arg("n")});
+  ops.add(
+      "square_plus",
+      [](std::int64_t x, std::int64_t plus) {
+        ++g_squares;
+        if (x == 1313) throw std::runtime_error("unlucky");
+        return x * x + plus;
+      },
+      "x*x + plus");
+  ops.add(
+      "total",
+      [](const std::vector<std::int64_t>& xs) {
+        std::int64_t s = 0;
+        for (auto x : xs) s += x;
+        return s;
+      },
+      "sum");
+  ops.add(
+      "sum5",
+      [](std::int64_t a, std::int64_t b, std::int64_t c, std::int64_t d, std::int64_t e) {
+        return a + b + c + d + e;
+      },
+      "five inputs");
+  ops.add("const", [](std::int64_t v) { return v; }, "a constant", {arg("v")});
+  ops.add(
+      "one", [] { return 1; }, "1");
+  return ops;
+}
+
+NodeSpec node(std::string id, std::string op, std::vector<std::string> inputs = {},
+              Value::Map args = {}, std::string map = {}) {
+  return NodeSpec{.id = std::move(id),
+                  .op = std::move(op),
+                  .inputs = std::move(inputs),
+                  .map = std::move(map),
+                  .args = std::move(args),
+                  .mark = {3, 5}};
+}
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    static std::atomic<int> counter{0};
+    path = fs::temp_directory_path() /
+           ("dagflow-pipeline-run-" + std::to_string(getpid()) + "-" + std::to_string(++counter));
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+// numbers(n) --each--> square_plus(+offset) --> total
+PipelineSpec squares_spec(const fs::path& dir, std::int64_t n) {
+  return PipelineSpec{
+      .name = "squares",
+      .file = (dir / "squares.yaml").string(),
+      .base_dir = dir,
+      .nodes = {node("xs", "numbers", {}, {{"n", Value(n)}}),
+                node("offset", "const", {}, {{"v", 1}}),
+                node("sq", "square_plus", {"offset"}, {}, "xs"), node("sum", "total", {"sq"})},
+      .outputs = {"sum"}};
+}
+
+}  // namespace
+
+TEST_CASE("a pipeline runs its nodes and returns its outputs", "[pipeline_run]") {
+  TempDir dir;
+  const Pipeline p(squares_spec(dir.path, 10), test_ops());
+  const dagflow::PipelineResult r = p.run({.threads = 2});
+  CHECK(r.outputs.at("sum").as_int() == 385 + 10);
+  CHECK(r.stats.executed == 4);
+  CHECK(r.stats.cache_hits == 0);
+  REQUIRE(r.nodes.size() == 4);
+  CHECK(r.nodes[2].id == "sq");
+  CHECK(r.nodes[2].outcome == NodeOutcome::kExecuted);
+}
+
+TEST_CASE("a map node's blocks are cached on disk; a second run executes nothing",
+          "[pipeline_run]") {
+  TempDir dir;
+  const Pipeline p(squares_spec(dir.path, 100), test_ops());
+  const auto cache = dir.path / ".dagflow" / "cache";
+  CHECK(p.default_cache_dir() == cache);
+  const auto first = p.run({.cache_dir = cache});
+  CHECK(first.stats.items_executed == 100);
+  const int squares_before = g_squares.load();
+  const auto second = p.run({.cache_dir = cache});
+  CHECK(second.outputs == first.outputs);
+  CHECK(second.stats.executed == 0);
+  CHECK(second.stats.cache_hits == 1);  // `sum` itself; what it needs is not even looked at
+  CHECK(second.nodes[3].outcome == NodeOutcome::kCached);
+  CHECK(second.nodes[2].outcome == NodeOutcome::kNotNeeded);
+  CHECK(g_squares.load() == squares_before);
+}
+
+TEST_CASE("a probe runs every time; only the map items it changed run again", "[pipeline_run]") {
+  TempDir dir;
+  g_listing = {1, 2, 3, 4, 5, 6, 7, 8};
+  PipelineSpec spec = squares_spec(dir.path, 0);
+  spec.nodes[0] = node("xs", "listing");
+  const Pipeline p(std::move(spec), test_ops());
+  const auto cache = p.default_cache_dir();
+  const auto first = p.run({.cache_dir = cache});
+  CHECK(first.outputs.at("sum").as_int() == 204 + 8);
+  CHECK(first.stats.executed == 4);
+
+  const auto again = p.run({.cache_dir = cache});
+  CHECK(again.stats.executed == 1);  // the probe
+  CHECK(again.nodes[0].outcome == NodeOutcome::kExecuted);
+
+  g_listing[3] = 10;  // one element of the world changed
+  const auto changed = p.run({.cache_dir = cache});
+  CHECK(changed.outputs.at("sum").as_int() == 204 - 16 + 100 + 8);
+  CHECK(changed.stats.items_executed == 1);
+  CHECK(changed.stats.items_cached == 7);
+  CHECK(changed.stats.executed == 3);  // listing, sq, sum
+}
+
+TEST_CASE("a map whose every block is cached counts as a cache hit", "[pipeline_run]") {
+  TempDir dir;
+  g_listing = {1, 2, 3};
+  PipelineSpec spec = squares_spec(dir.path, 0);
+  spec.nodes[0] = node("xs", "listing");
+  const auto cache = dir.path / "cache";
+  (void)Pipeline(spec, test_ops()).run({.cache_dir = cache});
+  // Another node computes the same offset: the map's key changes (its input's key did), but
+  // its items and the values it is given do not, so every block is found on disk.
+  spec.nodes[1] = node("offset", "one");
+  const auto r = Pipeline(spec, test_ops()).run({.cache_dir = cache});
+  CHECK(r.nodes[2].outcome == NodeOutcome::kCached);
+  CHECK(r.stats.items_executed == 0);
+  CHECK(r.stats.items_cached == 3);
+  CHECK(r.stats.cache_hits == 1);
+  CHECK(r.stats.executed == 3);  // listing, offset, sum
+  CHECK(r.outputs.at("sum").as_int() == 14 + 3);
+}
+
+TEST_CASE("a failing node names the file, position, node, op and item", "[pipeline_run]") {
+  TempDir dir;
+  const Pipeline p(squares_spec(dir.path, 1400), test_ops());
+  try {
+    (void)p.run();
+    FAIL("expected a NodeError");
+  } catch (const dagflow::NodeError& e) {
+    const std::string what = e.what();
+    CHECK_THAT(what, Catch::StartsWith((dir.path / "squares.yaml").string() + ":3:5: "));
+    CHECK_THAT(what, Catch::Contains("node 'sq' (op square_plus) failed at item 1312: unlucky"));
+    CHECK(e.node() == "sq");
+    CHECK(e.op() == "square_plus");
+  }
+}
+
+TEST_CASE("cache: false runs a node and its downstream every time", "[pipeline_run]") {
+  TempDir dir;
+  PipelineSpec spec = squares_spec(dir.path, 5);
+  spec.nodes[0].cache = false;
+  const Pipeline p(std::move(spec), test_ops());
+  const auto cache = p.default_cache_dir();
+  (void)p.run({.cache_dir = cache});
+  const auto again = p.run({.cache_dir = cache});
+  CHECK(again.stats.executed == 3);  // xs, sq, sum; offset is found in the cache
+}
+
+TEST_CASE("nodes with more than four inputs get them all, in order", "[pipeline_run]") {
+  TempDir dir;
+  PipelineSpec spec{.name = "five", .file = "five.yaml", .base_dir = dir.path};
+  for (int i = 1; i <= 5; ++i) {
+    spec.nodes.push_back(node("c" + std::to_string(i), "const", {}, {{"v", Value(i * 10 + i)}}));
+  }
+  spec.nodes.push_back(node("s", "sum5", {"c1", "c2", "c3", "c4", "c5"}));
+  spec.outputs = {"s", "c1"};
+  const auto r = Pipeline(std::move(spec), test_ops()).run();
+  CHECK(r.outputs.at("s").as_int() == 165);
+  CHECK(r.outputs.at("c1").as_int() == 11);
+}
+
+TEST_CASE("a pipeline refuses ops its registry lacks; DOT shows nodes and edges",
+          "[pipeline_run]") {
+  TempDir dir;
+  PipelineSpec spec = squares_spec(dir.path, 3);
+  CHECK_THROWS_AS(Pipeline(spec, dagflow::OpRegistry{}), std::invalid_argument);
+  const std::string dot = Pipeline(spec, test_ops()).to_dot();
+  CHECK_THAT(dot, Catch::StartsWith("digraph \"squares\" {"));
+  CHECK_THAT(dot, Catch::Contains("\"sq\" [label=\"sq\\nmap square_plus\""));
+  CHECK_THAT(dot, Catch::Contains("\"xs\" -> \"sq\" [style=bold, label=\"each\"];"));
+  CHECK_THAT(dot, Catch::Contains("\"sq\" -> \"sum\";"));
+}

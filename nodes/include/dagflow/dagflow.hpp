@@ -4,7 +4,11 @@
 #include <dagflow/engine/chunking.hpp>
 #include <dagflow/engine/executor.hpp>
 #include <dagflow/engine/file.hpp>
+#include <dagflow/engine/observer.hpp>
 #include <dagflow/graph/errors.hpp>
 #include <dagflow/graph/graph.hpp>
 #include <dagflow/graph/traversal.hpp>
+#include <dagflow/nodes/op_registry.hpp>
+#include <dagflow/nodes/pipeline.hpp>
+#include <dagflow/nodes/value.hpp>
 #include <dagflow/version.hpp>

@@ -31,7 +31,7 @@ namespace detail {
 /// Throws ValueError "value <got> out of range for <type>".
 [[noreturn]] void throw_out_of_range(const Value& got, std::string_view type);
 
-/// Throws ValueError "expected <expected>, got a list of <size> items" for a std::pair.
+/// Throws ValueError "expected <expected>, got a list of <size> item(s)" for a std::pair.
 [[noreturn]] void throw_wrong_pair_size(std::string_view expected, std::size_t size);
 
 /// To be called while a ValueError from converting one element of a container is handled:
@@ -69,10 +69,11 @@ template <class I>
 template <class T>
 concept NonBoolInteger = std::is_integral_v<T> && !std::is_same_v<T, bool>;
 
-// Converts every element of a list; the error names the element that failed.
+// Converts every element of a list; the error names the element that failed. The type name is
+// built only for an error.
 template <class Out, class Element>
-Out list_from(const Value& v, std::string_view expected) {
-  if (v.kind() != ValueKind::kList) throw_wrong_kind(expected, v);
+Out list_from(const Value& v, std::string (*type_name)()) {
+  if (v.kind() != ValueKind::kList) throw_wrong_kind(type_name(), v);
   const Value::List& list = v.as_list();
   Out out;
   out.reserve(list.size());
@@ -80,7 +81,7 @@ Out list_from(const Value& v, std::string_view expected) {
     try {
       out.push_back(ValueConvert<Element>::from(list[i]));
     } catch (const ValueError&) {
-      rethrow_element_error(expected, ValueKind::kList, list_location(i));
+      rethrow_element_error(type_name(), ValueKind::kList, list_location(i));
     }
   }
   return out;
@@ -251,7 +252,7 @@ template <class T, class A>
 requires ValueConvertible<T>
 struct ValueConvert<std::vector<T, A>> {
   static std::vector<T, A> from(const Value& v) {
-    return detail::list_from<std::vector<T, A>, T>(v, type_name());
+    return detail::list_from<std::vector<T, A>, T>(v, &type_name);
   }
   static Value to(const std::vector<T, A>& items) {
     Value::List list;
