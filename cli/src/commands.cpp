@@ -1,16 +1,16 @@
 #include "commands.hpp"
 
+#include <algorithm>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -26,17 +26,20 @@ namespace {
 namespace fs = std::filesystem;
 
 Pipeline load(const LoadArgs& args) {
-  return Pipeline::load(args.file, OpRegistry::builtins(),
-                        LoadOptions{.set = args.set,
-                                    .allow_outside = args.allow_outside,
-                                    .allow_shell = args.allow_shell});
+  return Pipeline::load(
+      args.file, OpRegistry::builtins(),
+      LoadOptions{
+          .set = args.set, .allow_outside = args.allow_outside, .allow_shell = args.allow_shell});
 }
 
 std::string_view outcome_name(NodeOutcome outcome) {
   switch (outcome) {
-    case NodeOutcome::kExecuted: return "executed";
-    case NodeOutcome::kCached: return "cached";
-    case NodeOutcome::kNotNeeded: return "not_needed";
+    case NodeOutcome::kExecuted:
+      return "executed";
+    case NodeOutcome::kCached:
+      return "cached";
+    case NodeOutcome::kNotNeeded:
+      return "not_needed";
   }
   return "not_needed";
 }
@@ -113,12 +116,15 @@ class StatsFile {
   std::ofstream out_;
 };
 
-// One line for people: "wordcount: 4 nodes, 1 executed, 3 cached (items: 0 executed, 20 cached)
-// in 0.02 s". Items are shown only when the pipeline maps an op over a list.
+// One line for people: "wordcount: 4 nodes, 1 executed, 1 cached, 2 skipped (items: 0 executed,
+// 20 cached) in 0.02 s". Skipped nodes were not needed: what they feed came from the cache.
+// Items are shown only when the pipeline maps an op over a list.
 std::string summary_line(const Pipeline& pipeline, const PipelineResult& result) {
   const PipelineStats& s = result.stats;
   std::string line = fmt::format("{}: {} nodes, {} executed, {} cached", pipeline.spec().name,
                                  result.nodes.size(), s.executed, s.cache_hits);
+  const std::size_t skipped = result.nodes.size() - s.executed - s.cache_hits;
+  if (skipped > 0) line += fmt::format(", {} skipped", skipped);
   bool has_map = false;
   for (const NodeSpec& node : pipeline.spec().nodes) has_map = has_map || !node.map.empty();
   if (has_map) {
@@ -128,15 +134,36 @@ std::string summary_line(const Pipeline& pipeline, const PipelineResult& result)
   return line;
 }
 
+// Prints `text` indented by two spaces, its words wrapped to lines of at most kLineWidth
+// characters (a longer word gets a line of its own); its own line breaks are kept.
+void print_wrapped(std::string_view text) {
+  constexpr std::size_t kLineWidth = 80;
+  constexpr std::string_view kIndent = "  ";
+  while (!text.empty()) {
+    const std::size_t end = text.find('\n');
+    std::string_view paragraph = text.substr(0, end);
+    text = end == std::string_view::npos ? std::string_view{} : text.substr(end + 1);
+    std::string line;
+    while (!paragraph.empty()) {
+      const std::size_t start = paragraph.find_first_not_of(' ');
+      if (start == std::string_view::npos) break;
+      paragraph.remove_prefix(start);
+      const std::string_view word = paragraph.substr(0, paragraph.find(' '));
+      paragraph.remove_prefix(word.size());
+      if (!line.empty() && kIndent.size() + line.size() + 1 + word.size() > kLineWidth) {
+        std::cout << kIndent << line << '\n';
+        line.clear();
+      }
+      if (!line.empty()) line += ' ';
+      line += word;
+    }
+    std::cout << kIndent << line << '\n';
+  }
+}
+
 void print_op(const OpInfo& op) {
   std::cout << op.name() << '\n';
-  // The doc may span lines: indent each.
-  std::string_view doc = op.doc();
-  while (!doc.empty()) {
-    const std::size_t end = doc.find('\n');
-    std::cout << "  " << doc.substr(0, end) << '\n';
-    doc = end == std::string_view::npos ? std::string_view{} : doc.substr(end + 1);
-  }
+  print_wrapped(op.doc());
   std::cout << "  inputs: ";
   if (op.inputs().empty()) std::cout << "(none)";
   for (std::size_t i = 0; i < op.inputs().size(); ++i) {
@@ -148,12 +175,14 @@ void print_op(const OpInfo& op) {
   for (std::size_t i = 0; i < op.args().size(); ++i) {
     const ArgSpec& arg = op.args()[i];
     std::cout << (i == 0 ? "" : "          ") << arg.name << ": " << arg.type;
-    if (arg.default_value) {
-      std::cout << " = " << to_json(*arg.default_value);
-    } else {
+    if (arg.default_value) std::cout << " = " << to_json(*arg.default_value);
+    if (!arg.default_value && arg.is_output_path) {
+      std::cout << " (required; a path it writes to)";
+    } else if (!arg.default_value) {
       std::cout << " (required)";
+    } else if (arg.is_output_path) {
+      std::cout << " (a path it writes to)";
     }
-    if (arg.is_output_path) std::cout << " (a file it writes)";
     std::cout << '\n';
   }
   std::string flags;
@@ -243,8 +272,13 @@ int ops_command(const std::string& name) {
     if (near.empty()) {
       throw CommandError(fmt::format("unknown op '{}' (`dagflow ops` lists them all)", name));
     }
-    throw CommandError(
-        fmt::format("unknown op '{}'; did you mean '{}'?", name, fmt::join(near, "', '")));
+    // "did you mean 'a'?", "'a' or 'b'?", "'a', 'b' or 'c'?", as the pipeline loader says it.
+    std::string list;
+    for (std::size_t i = 0; i < near.size(); ++i) {
+      if (i > 0) list += i + 1 == near.size() ? " or " : ", ";
+      list += fmt::format("'{}'", near[i]);
+    }
+    throw CommandError(fmt::format("unknown op '{}' (did you mean {}?)", name, list));
   }
   print_op(*op);
   return kExitOk;

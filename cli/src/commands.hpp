@@ -3,6 +3,7 @@
 // these functions print results to stdout and everything meant for people to stderr.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <stdexcept>
 #include <string>

@@ -3,7 +3,6 @@
 // Exit codes: 0 success; 1 a node failed while running; 2 an invalid pipeline, a usage error or
 // an environment error (refused cache directory, unwritable --stats-json path, unexpected
 // internal error). Results go to stdout; everything for people goes to stderr.
-#include <cstdint>
 #include <exception>
 #include <filesystem>
 #include <iostream>
@@ -64,8 +63,7 @@ struct Arguments {
 };
 
 void add_cache_target(CLI::App& command, CacheArgs& args) {
-  command.add_option("FILE", args.file,
-                     "A pipeline: its cache is .dagflow/cache beside the file");
+  command.add_option("FILE", args.file, "A pipeline: its cache is .dagflow/cache beside the file");
   command.add_option("--cache-dir", args.cache_dir,
                      "The cache directory (relative to the working directory; wins over FILE)");
 }

@@ -108,6 +108,13 @@ ItemFailure::ItemFailure(std::size_t item, std::exception_ptr original)
 
 const BlockCache* current_block_cache() noexcept { return t_current_block_cache; }
 
+void count_map_items(std::size_t computed, std::size_t cached) noexcept {
+  if (t_current_items != nullptr) {
+    t_current_items->computed += computed;
+    t_current_items->cached += cached;
+  }
+}
+
 void throw_item_failure(std::size_t index) { throw ItemFailure(index, std::current_exception()); }
 
 void run_chunked(std::size_t n, std::size_t fixed_chunk,

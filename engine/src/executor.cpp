@@ -54,21 +54,10 @@ struct RunState {
     void put(const Hash128& key, std::uint64_t fingerprint, std::string_view bytes) const override {
       (void)run_.disk->put(key, fingerprint, bytes);
     }
-    void count_items(std::size_t computed, std::size_t cached) const override {
-      run_.items_computed.fetch_add(computed, std::memory_order_relaxed);
-      run_.items_cached.fetch_add(cached, std::memory_order_relaxed);
-      computed_ += computed;
-      cached_ += cached;
-    }
-    [[nodiscard]] std::size_t computed() const noexcept { return computed_; }
-    [[nodiscard]] std::size_t cached() const noexcept { return cached_; }
 
    private:
     RunState& run_;
     Hash128 identity_;
-    // Only the task's own thread counts (once, after its chunks have joined).
-    mutable std::size_t computed_ = 0;
-    mutable std::size_t cached_ = 0;
   };
   RunObserver* observer = nullptr;
   std::uint64_t tick = 0;
@@ -102,14 +91,19 @@ struct RunState {
     TaskEvent event;
     if (observer != nullptr) event.start = std::chrono::steady_clock::now();
     std::optional<TaskBlockCache> blocks;
+    ItemCounts items;
     try {
       if (disk != nullptr && keys[v].has_value()) {
         Hasher identity;
         identity.add(graph->op_name(order[v])).add(graph->op_version(order[v]));
         blocks.emplace(*this, identity.digest());
       }
-      const TaskScope scope(&cancelled, blocks ? &*blocks : nullptr);
+      const TaskScope scope(&cancelled, blocks ? &*blocks : nullptr, &items);
       node.vtable->invoke(node.payload, inputs, out);
+      if (items.computed + items.cached > 0) {
+        items_computed.fetch_add(items.computed, std::memory_order_relaxed);
+        items_cached.fetch_add(items.cached, std::memory_order_relaxed);
+      }
       if (cache != nullptr && (node.flags & kImpureUpstream) == 0) {
         const std::size_t bytes = node.vtable->retained_bytes(out.raw_value());
         if (bytes != kNotRetainable && credit.spend(bytes)) {
@@ -119,25 +113,23 @@ struct RunState {
       if (disk != nullptr && keys[v].has_value()) persist(v, node, out);
     } catch (...) {
       record_failure(v, std::current_exception());
-      if (observer != nullptr) report(v, TaskOutcome::kFailed, event, blocks);
+      if (observer != nullptr) report(v, TaskOutcome::kFailed, event, items);
       return false;
     }
-    if (observer != nullptr) report(v, TaskOutcome::kExecuted, event, blocks);
+    if (observer != nullptr) report(v, TaskOutcome::kExecuted, event, items);
     out.publish();
     for (std::uint32_t e = 0; e < node.edge_count; ++e) slots[local_of[edges[e]]].release();
     return true;
   }
 
   void report(std::uint32_t v, TaskOutcome outcome, TaskEvent& event,
-              const std::optional<TaskBlockCache>& blocks) noexcept {
+              const ItemCounts& items) noexcept {
     event.end = std::chrono::steady_clock::now();
     event.task = order[v];
     event.outcome = outcome;
     event.worker = WorkerPool::current_worker();
-    if (blocks) {
-      event.items_computed = blocks->computed();
-      event.items_cached = blocks->cached();
-    }
+    event.items_computed = items.computed;
+    event.items_cached = items.cached;
     try {
       observer->on_task(event);
     } catch (...) {  // an observer's failure must not fail or corrupt the run

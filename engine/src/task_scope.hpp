@@ -1,6 +1,6 @@
 // What a running task's body can see of its run, through thread-locals set by TaskScope: the
 // run's cancellation flag (so the chunked loops of map and reduce stop early when another task
-// failed) and the task's block cache (map's per-block disk entries).
+// failed), the task's block cache (map's per-block disk entries) and its map item counts.
 #pragma once
 
 #include <atomic>
@@ -12,21 +12,34 @@ namespace dagflow::detail {
 inline thread_local const std::atomic<bool>* t_current_cancellation = nullptr;
 inline thread_local const BlockCache* t_current_block_cache = nullptr;
 
+/// Map items a task computed and took from its block cache (count_map_items).
+struct ItemCounts {
+  std::size_t computed = 0;
+  std::size_t cached = 0;
+};
+inline thread_local ItemCounts* t_current_items = nullptr;
+
 /// The flag of the run this thread is working for, or null outside any task.
 inline const std::atomic<bool>* current_cancellation() noexcept { return t_current_cancellation; }
 
-/// Sets the current run's cancellation flag, and the running task's block cache (null when it
-/// has none), for the lifetime of the scope; restores the outer ones (nested compute() calls).
+/// Sets the current run's cancellation flag, the running task's block cache (null when it has
+/// none) and its item counts (null: not counted) for the lifetime of the scope; restores the
+/// outer ones (nested compute() calls).
 class TaskScope {
  public:
-  explicit TaskScope(const std::atomic<bool>* flag, const BlockCache* blocks = nullptr) noexcept
-      : previous_(t_current_cancellation), previous_blocks_(t_current_block_cache) {
+  explicit TaskScope(const std::atomic<bool>* flag, const BlockCache* blocks = nullptr,
+                     ItemCounts* items = nullptr) noexcept
+      : previous_(t_current_cancellation),
+        previous_blocks_(t_current_block_cache),
+        previous_items_(t_current_items) {
     t_current_cancellation = flag;
     t_current_block_cache = blocks;
+    t_current_items = items;
   }
   ~TaskScope() {
     t_current_cancellation = previous_;
     t_current_block_cache = previous_blocks_;
+    t_current_items = previous_items_;
   }
   TaskScope(const TaskScope&) = delete;
   TaskScope& operator=(const TaskScope&) = delete;
@@ -34,6 +47,7 @@ class TaskScope {
  private:
   const std::atomic<bool>* previous_;
   const BlockCache* previous_blocks_;
+  ItemCounts* previous_items_;
 };
 
 }  // namespace dagflow::detail

@@ -126,6 +126,19 @@ TEST_CASE("an observer gets item counts of a block-cached map and failed tasks",
   fs::remove_all(dir);
 }
 
+TEST_CASE("map items are counted without a disk cache too", "[observer]") {
+  auto recorder = std::make_shared<Recorder>();
+  dagflow::Executor ex({.memory_cache_bytes = 0, .observer = recorder});
+  dagflow::Graph g;
+  auto mapped = dagflow::map(
+      g, [](const long& x) { return x + 1; }, std::vector<long>(37, 1L));
+  CHECK(ex.compute(mapped).size() == 37);
+  REQUIRE(recorder->events.size() == 1);
+  CHECK(recorder->events[0].items_computed == 37);
+  CHECK(recorder->events[0].items_cached == 0);
+  CHECK(ex.last_run_stats().items_computed == 37);
+}
+
 TEST_CASE("an observer that throws does not fail the run", "[observer]") {
   struct Throwing final : dagflow::RunObserver {
     void on_run_start(std::size_t, std::size_t) override { throw std::runtime_error("start"); }

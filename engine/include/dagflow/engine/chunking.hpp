@@ -146,11 +146,12 @@ std::vector<R> map_items(const std::vector<T>& items, std::size_t chunk_size, co
           cache->put(keys[missing[m]], fingerprint, to_bytes(part));
         }
       });
-      cache->count_items(n - cached_items, cached_items);
+      count_map_items(n - cached_items, cached_items);
       return out;
     }
   }
   for_each_chunk(items.size(), chunk_size, run_items);
+  count_map_items(items.size(), 0);
   return out;
 }
 

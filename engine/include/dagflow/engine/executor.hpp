@@ -70,7 +70,7 @@ struct RunStats {
   std::size_t not_persisted = 0;         ///< results with a content key but no Serializable type
   std::uint64_t disk_bytes_read = 0;     ///< payload bytes of the disk hits
   std::uint64_t disk_bytes_written = 0;  ///< payload bytes of the disk writes
-  std::size_t items_computed = 0;        ///< map items computed (counted with a disk cache)
+  std::size_t items_computed = 0;        ///< map items computed
   std::size_t items_cached = 0;          ///< map items taken from per-block disk entries
   std::size_t threads = 0;               ///< worker threads of the Executor
   double seconds = 0;                    ///< wall time of the run

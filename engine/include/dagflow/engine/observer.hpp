@@ -35,7 +35,7 @@ struct TaskEvent {
   std::chrono::steady_clock::time_point end{};
   /// The worker thread that ran it, 0 .. threads-1 (cache hits: 0, found by the caller).
   std::size_t worker = 0;
-  /// A map task with per-block caching: items computed, and items taken from the cache.
+  /// A map task: items computed, and items taken from its per-block cache entries.
   std::size_t items_computed = 0;
   std::size_t items_cached = 0;
 };

@@ -54,8 +54,6 @@ class BlockCache {
   [[nodiscard]] virtual std::optional<std::string> get(const Hash128& key,
                                                        std::uint64_t fingerprint) const = 0;
   virtual void put(const Hash128& key, std::uint64_t fingerprint, std::string_view bytes) const = 0;
-  /// Items this task computed and items it took from the cache.
-  virtual void count_items(std::size_t computed, std::size_t cached) const = 0;
 
  protected:
   ~BlockCache() = default;
@@ -63,6 +61,10 @@ class BlockCache {
 
 /// The block cache of the task this thread is running, or null.
 [[nodiscard]] const BlockCache* current_block_cache() noexcept;
+
+/// Tells the task this thread is running how many map items it computed and how many it took
+/// from its block cache (RunStats::items_*, TaskEvent::items_*). No-op outside a task.
+void count_map_items(std::size_t computed, std::size_t cached) noexcept;
 
 /// Items per block for n items: the unit whose boundaries depend on the items alone, never on
 /// timing or threads (reduce folds each block left to right, then combines block results in a

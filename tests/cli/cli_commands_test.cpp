@@ -1,0 +1,103 @@
+// `dagflow validate`, `graph` and `ops`: what they print on stdout.
+#include <filesystem>
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include <dagflow/nodes/op_registry.hpp>
+
+#include "cli_process.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using dagflow::testing::DataDir;
+using dagflow::testing::read_file;
+using dagflow::testing::run_dagflow;
+using dagflow::testing::run_process;
+using dagflow::testing::write_file;
+
+// The first words of an op's doc: what must survive the wrapping of `dagflow ops` intact.
+std::string doc_start(const std::string& doc) {
+  const std::string start = doc.substr(0, 40);
+  return start.size() < 40 ? start : start.substr(0, start.rfind(' '));
+}
+
+}  // namespace
+
+// validate loads and checks without running: one "ok" line, no cache made.
+TEST_CASE("dagflow validate: prints the nodes and outputs", "[cli]") {
+  DataDir data;
+  const auto r = run_dagflow({"validate", "wordcount.yaml"}, data.path());
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "wordcount.yaml: ok (4 nodes, outputs: top)\n");
+  CHECK(r.err.empty());
+  CHECK_FALSE(fs::exists(data.path() / ".dagflow"));  // nothing ran, no cache made
+}
+
+// The DOT text is what Graphviz reads: `dot -Tsvg` accepts it.
+TEST_CASE("dagflow graph: prints DOT that Graphviz renders", "[cli]") {
+  DataDir data;
+  const auto r = run_dagflow({"graph", data.file("wordcount.yaml"), "--set", "k=5"});
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::StartsWith("digraph"));
+  for (const char* id : {"files", "counts", "total", "top"}) CHECK_THAT(r.out, Catch::Contains(id));
+
+  const std::string dot_program = DAGFLOW_DOT_PATH;
+  if (dot_program.empty()) {
+    WARN("Graphviz `dot` not found: rendering not checked");
+    return;
+  }
+  const fs::path dot_file = data.path() / "wordcount.dot";
+  const fs::path svg_file = data.path() / "wordcount.svg";
+  write_file(dot_file, r.out);
+  const auto rendered =
+      run_process({dot_program, "-Tsvg", dot_file.string(), "-o", svg_file.string()});
+  INFO(rendered.err);
+  CHECK(rendered.exit_code == 0);
+  CHECK_THAT(read_file(svg_file), Catch::Contains("<svg"));
+}
+
+// Every built-in op is listed, sorted, with its doc; one op can be asked for by name.
+TEST_CASE("dagflow ops: describes the built-in ops", "[cli]") {
+  const dagflow::OpRegistry ops = dagflow::OpRegistry::builtins();
+  SECTION("all") {
+    const auto r = run_dagflow({"ops"});
+    REQUIRE(r.exit_code == 0);
+    std::size_t previous = 0;
+    for (const auto& [name, op] : ops.ops()) {
+      INFO(name);
+      const std::size_t at = r.out.find("\n" + name + "\n");
+      const bool found = r.out.rfind(name + "\n", 0) == 0 || at != std::string::npos;
+      CHECK(found);
+      const std::size_t position = r.out.rfind(name + "\n", 0) == 0 ? 0 : at;
+      CHECK(position >= previous);  // sorted by name
+      previous = position;
+      CHECK_THAT(r.out, Catch::Contains(doc_start(op.doc())));
+    }
+    for (const char* name : {"glob", "word_count", "top_k", "merge_counts", "read_text"}) {
+      CHECK(ops.find(name) != nullptr);
+    }
+  }
+  SECTION("one") {
+    const auto r = run_dagflow({"ops", "top_k"});
+    REQUIRE(r.exit_code == 0);
+    CHECK_THAT(r.out, Catch::StartsWith("top_k\n") && Catch::Contains("k: int"));
+    CHECK_THAT(r.out, Catch::Contains(doc_start(ops.find("top_k")->doc())));
+    CHECK_THAT(r.out, !Catch::Contains("\nglob\n"));
+  }
+  SECTION("flags") {
+    const auto r = run_dagflow({"ops", "glob"});
+    REQUIRE(r.exit_code == 0);
+    CHECK_THAT(r.out, Catch::Contains("probe"));
+    const auto shell = run_dagflow({"ops", "shell"});
+    REQUIRE(shell.exit_code == 0);
+    CHECK_THAT(shell.out, Catch::Contains("--allow-shell"));
+  }
+  SECTION("unknown") {
+    const auto r = run_dagflow({"ops", "word_cnt"});
+    CHECK(r.exit_code == 2);
+    CHECK(r.out.empty());
+    CHECK_THAT(r.err, Catch::Contains("did you mean") && Catch::Contains("'word_count'"));
+  }
+}

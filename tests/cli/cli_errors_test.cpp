@@ -1,0 +1,232 @@
+// Exit codes and messages of `dagflow`: 0 success (and --help/--version), 1 a node failed,
+// 2 an invalid pipeline, a usage error or an environment error. Nothing crashes.
+#include <filesystem>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include <dagflow/nodes/value.hpp>
+#include <dagflow/version.hpp>
+
+#include "cli_process.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using dagflow::testing::DataDir;
+using dagflow::testing::run_dagflow;
+using dagflow::testing::write_file;
+
+// The first line of stderr starts with "<file>:LINE:COL: " as a compiler's error does.
+bool starts_with_position(const std::string& err, const std::string& file) {
+  const std::string first_line = err.substr(0, err.find('\n'));
+  return std::regex_search(
+      first_line,
+      std::regex("^" + std::regex_replace(file, std::regex(R"([.^$|()\[\]{}*+?\\])"), R"(\$&)") +
+                 R"(:[0-9]+:[0-9]+: )"));
+}
+
+}  // namespace
+
+// Invalid pipelines exit 2 with FILE:LINE:COL first, before anything runs.
+TEST_CASE("dagflow: invalid pipelines exit 2 with their position", "[cli]") {
+  DataDir data;
+  struct Case {
+    const char* file;
+    const char* mentions;
+  };
+  const Case c =
+      GENERATE(Case{"errors/syntax.yaml", ""}, Case{"errors/unknown_op.yaml", "word_count"},
+               Case{"errors/cycle.yaml", "cycle"});
+  INFO(c.file);
+  for (const char* command : {"run", "validate", "graph"}) {
+    INFO(command);
+    const auto r = run_dagflow({command, c.file}, data.path());
+    CHECK(r.exit_code == 2);
+    CHECK(r.out.empty());
+    CHECK(starts_with_position(r.err, c.file));
+    CHECK_THAT(r.err, Catch::Contains(c.mentions));
+  }
+  CHECK_FALSE(fs::exists(data.path() / "errors" / ".dagflow"));
+}
+
+// A misspelt op gets the loader's "did you mean".
+TEST_CASE("dagflow: unknown op suggests the near name", "[cli]") {
+  DataDir data;
+  const auto r = run_dagflow({"validate", data.file("errors/unknown_op.yaml")});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("did you mean") && Catch::Contains("word_count"));
+}
+
+// Usage and environment errors exit 2 and print nothing on stdout.
+TEST_CASE("dagflow: usage errors exit 2", "[cli]") {
+  DataDir data;
+  const std::string pipeline = data.file("wordcount.yaml");
+  fs::create_directory(data.path() / "adir.yaml");
+  const std::vector<std::vector<std::string>> cases = {
+      {},                                                   // no command
+      {"frobnicate"},                                       // unknown command
+      {"run"},                                              // no FILE
+      {"run", pipeline, "--frobnicate"},                    // unknown option
+      {"run", pipeline, "extra.yaml"},                      // two files
+      {"run", pipeline, "--set", "nosuch=1"},               // unknown param
+      {"run", pipeline, "--set", "novalue"},                // not NAME=VALUE
+      {"run", pipeline, "--cache-dir", "x", "--no-cache"},  // exclusive
+      {"run", pipeline, "--no-cache", "--cache-dir", "x"},  // either order
+      {"run", pipeline, "--threads", "-1"},                 // negative
+      {"run", pipeline, "--threads", "many"},               // not a number
+      {"run", pipeline, "--threads", "100000"},             // absurd
+      {"run", data.file("missing.yaml")},                   // no such file
+      {"validate", data.file("adir.yaml")},                 // a directory
+      {"run", pipeline, "--stats-json", data.file("no/such/dir/stats.json")},
+      {"run", pipeline, "--stats-json", data.path().string()},  // a directory
+      {"cache"},                                                // no cache action
+      {"cache", "stats"},                                       // neither FILE nor --cache-dir
+      {"cache", "stats", data.file("missing.yaml")},
+      {"cache", "prune", pipeline},  // no --max-bytes
+      {"cache", "prune", pipeline, "--max-bytes", "lots"},
+      {"ops", "word_count", "top_k"},  // one name at most
+  };
+  for (const auto& args : cases) {
+    std::string shown;
+    for (const auto& a : args) shown += a + " ";
+    INFO("dagflow " << shown);
+    const auto r = run_dagflow(args, data.path());
+    CHECK(r.exit_code == 2);
+    CHECK(r.out.empty());
+    CHECK_FALSE(r.err.empty());
+  }
+  // Refused before anything ran: no cache was written, no stats file left behind.
+  CHECK_FALSE(fs::exists(data.path() / ".dagflow"));
+  CHECK_FALSE(fs::exists(data.path() / "x"));
+}
+
+// Each error message names what is wrong (the param, the file, the option, the path).
+TEST_CASE("dagflow: messages name the problem", "[cli]") {
+  DataDir data;
+  const std::string pipeline = data.file("wordcount.yaml");
+  SECTION("unknown param") {
+    const auto r = run_dagflow({"run", pipeline, "--set", "nosuch=1"});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("nosuch"));
+  }
+  SECTION("missing file") {
+    const auto r = run_dagflow({"run", data.file("missing.yaml")});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("missing.yaml"));
+  }
+  SECTION("exclusive options") {
+    const auto r = run_dagflow({"run", pipeline, "--cache-dir", "x", "--no-cache"});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::StartsWith("dagflow: error: ") && Catch::Contains("--no-cache"));
+  }
+  SECTION("refused cache directory") {
+    // The Executor refuses a cache anyone could write to (it could be fed poisoned entries).
+    const fs::path open_dir = data.path() / "open";
+    fs::create_directory(open_dir);
+    fs::permissions(open_dir, fs::perms::all);
+    for (const char* command : {"run", "cache"}) {
+      INFO(command);
+      const auto r = std::string(command) == "run"
+                         ? run_dagflow({"run", pipeline, "--cache-dir", open_dir.string()})
+                         : run_dagflow({"cache", "clear", "--cache-dir", open_dir.string()});
+      CHECK(r.exit_code == 2);
+      CHECK(r.out.empty());
+      CHECK_THAT(r.err, Catch::StartsWith("dagflow: error: ") && Catch::Contains("open"));
+    }
+  }
+  SECTION("unwritable stats file") {
+    const auto r = run_dagflow({"run", pipeline, "--stats-json", data.file("no/stats.json")});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::StartsWith("dagflow: error: ") && Catch::Contains("no/stats.json"));
+  }
+}
+
+// --help and --version are not errors.
+TEST_CASE("dagflow: --help and --version exit 0", "[cli]") {
+  SECTION("dagflow --help") {
+    const auto r = run_dagflow({"--help"});
+    CHECK(r.exit_code == 0);
+    for (const char* command : {"run", "validate", "graph", "ops", "cache"}) {
+      CHECK_THAT(r.out, Catch::Contains(command));
+    }
+  }
+  SECTION("dagflow run --help") {
+    const auto r = run_dagflow({"run", "--help"});
+    CHECK(r.exit_code == 0);
+    for (const char* option : {"--set", "--threads", "--cache-dir", "--no-cache", "--json",
+                               "--stats-json", "--allow-shell", "--allow-outside"}) {
+      CHECK_THAT(r.out, Catch::Contains(option));
+    }
+  }
+  SECTION("dagflow cache prune --help") {
+    const auto r = run_dagflow({"cache", "prune", "--help"});
+    CHECK(r.exit_code == 0);
+    CHECK_THAT(r.out, Catch::Contains("--max-bytes"));
+  }
+  SECTION("dagflow --version") {
+    const auto r = run_dagflow({"--version"});
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == std::string("dagflow ") + DAGFLOW_VERSION_STRING + "\n");
+  }
+}
+
+// A node that fails exits 1 and names the node and its op; with --json stdout stays empty.
+TEST_CASE("dagflow run: a failing node exits 1", "[cli]") {
+  DataDir data;
+  const std::string stats = data.file("stats.json");
+  const std::string pipeline = data.file("overflow.yaml");
+  const auto r = run_dagflow({"run", pipeline, "--json", "--stats-json", stats});
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.empty());
+  CHECK_THAT(r.err, Catch::StartsWith("dagflow: error: " + pipeline + ":") &&
+                        Catch::Contains("'total'") && Catch::Contains("sum"));
+  CHECK_FALSE(fs::exists(stats));  // no stats of a failed run
+}
+
+// A failure inside one element of a map names the node and the item.
+TEST_CASE("dagflow run: a map item that fails exits 1", "[cli]") {
+  DataDir data;
+  // 3037000500 squared is the first square past the largest int64.
+  const auto r = run_dagflow({"run", data.file("square_overflow.yaml"), "--json"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.empty());
+  CHECK_THAT(r.err, Catch::StartsWith("dagflow: error: ") && Catch::Contains("'squares'") &&
+                        Catch::Contains("square") && Catch::Contains("item 2"));
+}
+
+// Ops that run commands need --allow-shell, checked before anything runs.
+TEST_CASE("dagflow: shell ops need --allow-shell", "[cli]") {
+  DataDir data;
+  const std::string pipeline = data.file("shell.yaml");
+  for (const char* command : {"validate", "run"}) {
+    INFO(command);
+    const auto refused = run_dagflow({command, pipeline});
+    CHECK(refused.exit_code == 2);
+    CHECK(refused.out.empty());
+    CHECK_THAT(refused.err, Catch::Contains("--allow-shell"));
+  }
+  CHECK(run_dagflow({"validate", pipeline, "--allow-shell"}).exit_code == 0);
+  const auto r = run_dagflow({"run", pipeline, "--allow-shell", "--json", "--no-cache"});
+  REQUIRE(r.exit_code == 0);
+  const dagflow::Value outputs = dagflow::from_json(r.out);
+  const dagflow::Value::Map& hello = outputs.as_map().at("hello").as_map();
+  CHECK(hello.at("exit_code").as_int() == 0);
+  CHECK(hello.at("stdout").as_string() == "hello\n");
+}
+
+// Garbage in a pipeline file is an error, never a crash.
+TEST_CASE("dagflow: odd pipeline files exit 2", "[cli]") {
+  DataDir data;
+  const fs::path file = data.path() / "odd.yaml";
+  const std::string text = GENERATE(as<std::string>{}, "", "---\n", "[1, 2]\n", "name: x\n",
+                                    "name: x\nnodes: 3\n", std::string("\0\xff\xfe", 3),
+                                    "name: x\nnodes:\n  a: {op: glob, args: {pattern: [1]}}\n");
+  write_file(file, text);
+  const auto r = run_dagflow({"run", file.string()});
+  CHECK(r.exit_code == 2);
+  CHECK(r.out.empty());
+  CHECK_THAT(r.err, Catch::StartsWith(file.string() + ":"));
+}

@@ -1,0 +1,140 @@
+#include "cli_process.hpp"
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <iterator>
+#include <random>
+#include <spawn.h>
+#include <sstream>
+#include <stdexcept>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <utility>
+
+#include <catch2/catch.hpp>
+
+extern char** environ;  // NOLINT: POSIX declares it nowhere
+
+namespace dagflow::testing {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// A file the child writes one of its streams to: files rather than pipes, so that a child that
+// writes a lot to both streams can never block on a pipe nobody reads yet.
+class CaptureFile {
+ public:
+  explicit CaptureFile(const fs::path& dir, const char* name) : path_(dir / name) {
+    fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    REQUIRE(fd_ >= 0);
+  }
+  ~CaptureFile() { ::close(fd_); }
+  CaptureFile(const CaptureFile&) = delete;
+  CaptureFile& operator=(const CaptureFile&) = delete;
+  [[nodiscard]] int fd() const noexcept { return fd_; }
+  [[nodiscard]] std::string contents() const { return read_file(path_); }
+
+ private:
+  fs::path path_;
+  int fd_ = -1;
+};
+
+std::string unique_suffix() {
+  static std::atomic<unsigned> counter{0};
+  static const unsigned seed = std::random_device{}();
+  return std::to_string(::getpid()) + "-" + std::to_string(seed) + "-" + std::to_string(++counter);
+}
+
+}  // namespace
+
+ProcessResult run_process(const std::vector<std::string>& argv, const fs::path& cwd) {
+  REQUIRE(!argv.empty());
+  TempDir capture_dir;
+  CaptureFile out(capture_dir.path(), "stdout");
+  CaptureFile err(capture_dir.path(), "stderr");
+
+  posix_spawn_file_actions_t actions;
+  REQUIRE(posix_spawn_file_actions_init(&actions) == 0);
+  REQUIRE(posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0) == 0);
+  REQUIRE(posix_spawn_file_actions_adddup2(&actions, out.fd(), 1) == 0);
+  REQUIRE(posix_spawn_file_actions_adddup2(&actions, err.fd(), 2) == 0);
+  if (!cwd.empty()) {
+    REQUIRE(posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str()) == 0);
+  }
+  std::vector<char*> args;
+  args.reserve(argv.size() + 1);
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+
+  pid_t pid = 0;
+  const int spawned = posix_spawn(&pid, argv[0].c_str(), &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  INFO("posix_spawn " << argv[0] << ": " << std::strerror(spawned));
+  REQUIRE(spawned == 0);
+
+  int status = 0;
+  pid_t waited = 0;
+  do {
+    waited = ::waitpid(pid, &status, 0);
+  } while (waited < 0 && errno == EINTR);
+  REQUIRE(waited == pid);
+
+  ProcessResult result;
+  if (WIFEXITED(status)) {
+    result.exit_code = WEXITSTATUS(status);
+  } else if (WIFSIGNALED(status)) {
+    result.exit_code = 128 + WTERMSIG(status);
+  }
+  result.out = out.contents();
+  result.err = err.contents();
+  return result;
+}
+
+ProcessResult run_dagflow(const std::vector<std::string>& args, const fs::path& cwd) {
+  std::vector<std::string> argv{DAGFLOW_CLI_PATH};
+  argv.insert(argv.end(), args.begin(), args.end());
+  ProcessResult result = run_process(argv, cwd);
+  // Shown with any failing assertion that follows, so a failure explains itself.
+  UNSCOPED_INFO("dagflow exit code " << result.exit_code << "\n--- stdout ---\n"
+                                     << result.out << "--- stderr ---\n"
+                                     << result.err);
+  return result;
+}
+
+TempDir::TempDir() {
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    fs::path candidate = fs::temp_directory_path() / ("dagflow-cli-test-" + unique_suffix());
+    if (fs::create_directory(candidate)) {
+      path_ = std::move(candidate);
+      return;
+    }
+  }
+  throw std::runtime_error("cannot create a temporary directory");
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  fs::remove_all(path_, ignored);
+}
+
+DataDir::DataDir() { fs::copy(DAGFLOW_CLI_TEST_DATA, path(), fs::copy_options::recursive); }
+
+std::string DataDir::file(const std::string& name) const { return (path() / name).string(); }
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read '" + path.string() + "'");
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void write_file(const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  if (!out) throw std::runtime_error("cannot write '" + path.string() + "'");
+}
+
+}  // namespace dagflow::testing
