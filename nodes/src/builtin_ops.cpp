@@ -118,8 +118,8 @@ UniqueFd open_dir_below(UniqueFd root_fd, const fs::path& rel, std::string_view 
     if (name.empty() || name == ".") continue;
     if (name == "..") throw_write_error(shown, "the path leaves its directory");
     if (::mkdirat(fd.get(), name.c_str(), 0777) != 0 && errno != EEXIST) {
-      throw_write_error(shown, fmt::format("cannot create directory '{}': {}", name,
-                                           errno_text(errno)));
+      throw_write_error(shown,
+                        fmt::format("cannot create directory '{}': {}", name, errno_text(errno)));
     }
     UniqueFd next(
         ::openat(fd.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
@@ -152,8 +152,8 @@ UniqueFd open_parent_dir(const OpContext& ctx, const fs::path& target, std::stri
   // these directories, symlinks included.
   fs::create_directories(dir, ec);
   if (ec) {
-    throw_write_error(shown, fmt::format("cannot create directory {}: {}", dir.string(),
-                                         ec.message()));
+    throw_write_error(shown,
+                      fmt::format("cannot create directory {}: {}", dir.string(), ec.message()));
   }
   UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd.get() < 0) {

@@ -67,8 +67,8 @@ fs::path OpContext::output_path(const fs::path& path) const {
   // lexically: a symlinked directory pointing elsewhere shows up as what it points to.
   const fs::path root = fs::weakly_canonical(base, ec);
   if (ec) {
-    throw Error(fmt::format("cannot resolve the pipeline directory {}: {}", base.string(),
-                            ec.message()));
+    throw Error(
+        fmt::format("cannot resolve the pipeline directory {}: {}", base.string(), ec.message()));
   }
   const fs::path target = fs::weakly_canonical(path.is_absolute() ? path : base / path, ec);
   if (ec) throw Error(fmt::format("cannot resolve output path '{}': {}", text, ec.message()));

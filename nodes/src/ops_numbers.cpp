@@ -90,8 +90,8 @@ std::vector<double> random_uniform(std::int64_t stream, std::int64_t seed, std::
     throw Error(fmt::format("count {} is over the limit of {}", count, kMaxListLength));
   }
   if (!std::isfinite(low) || !std::isfinite(high) || !(low <= high)) {
-    throw Error(fmt::format("low and high must be finite with low <= high, got {} and {}", low,
-                            high));
+    throw Error(
+        fmt::format("low and high must be finite with low <= high, got {} and {}", low, high));
   }
   detail::Rng rng(static_cast<std::uint64_t>(seed), static_cast<std::uint64_t>(stream));
   std::vector<double> values;
@@ -107,8 +107,7 @@ std::vector<double> random_uniform(std::int64_t stream, std::int64_t seed, std::
 
 std::int64_t pi_hits(std::int64_t stream, std::int64_t seed, std::int64_t samples) {
   if (samples < 0 || samples > kMaxSamples) {
-    throw Error(
-        fmt::format("samples must be between 0 and {}, got {}", kMaxSamples, samples));
+    throw Error(fmt::format("samples must be between 0 and {}, got {}", kMaxSamples, samples));
   }
   detail::Rng rng(static_cast<std::uint64_t>(seed), static_cast<std::uint64_t>(stream));
   std::int64_t hits = 0;

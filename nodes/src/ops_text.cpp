@@ -72,9 +72,8 @@ Counts merge_counts(const std::vector<Counts>& parts) {
 Value top_k(const Counts& counts, std::int64_t k) {
   if (k < 0) throw Error(fmt::format("k must be at least 0, got {}", k));
   std::vector<std::pair<std::string_view, std::int64_t>> entries(counts.begin(), counts.end());
-  const std::size_t n = static_cast<std::uint64_t>(k) < entries.size()
-                            ? static_cast<std::size_t>(k)
-                            : entries.size();
+  const std::size_t n =
+      static_cast<std::uint64_t>(k) < entries.size() ? static_cast<std::size_t>(k) : entries.size();
   std::partial_sort(entries.begin(), entries.begin() + static_cast<std::ptrdiff_t>(n),
                     entries.end(), [](const auto& a, const auto& b) {
                       if (a.second != b.second) return a.second > b.second;
@@ -93,7 +92,9 @@ Value top_k(const Counts& counts, std::int64_t k) {
 void add_text_ops(OpRegistry& ops) {
   ops.add(
       "read_text",
-      [](const OpContext& ctx, const detail::FileArg& file) { return detail::read_file(ctx, file); },
+      [](const OpContext& ctx, const detail::FileArg& file) {
+        return detail::read_file(ctx, file);
+      },
       "Reads a whole file (a path, or a string relative to the pipeline's directory) and returns "
       "its contents as a string.");
 
@@ -119,11 +120,10 @@ void add_text_ops(OpRegistry& ops) {
       "Adds up a list of maps word -> count into one map word -> total (an error if a total "
       "overflows a 64-bit int).");
 
-  ops.add(
-      "top_k", [](const Counts& counts, std::int64_t k) { return top_k(counts, k); },
-      "Returns the k entries of a map word -> count with the highest counts, as [word, count] "
-      "pairs, highest first (ties in word order).",
-      {arg("k")});
+  ops.add("top_k", [](const Counts& counts, std::int64_t k) { return top_k(counts, k); },
+          "Returns the k entries of a map word -> count with the highest counts, as [word, count] "
+          "pairs, highest first (ties in word order).",
+          {arg("k")});
 }
 
 }  // namespace dagflow

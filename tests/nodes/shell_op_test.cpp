@@ -1,1 +1,233 @@
-// placeholder: being written
+// The shell op (RELIABILITY.md S2): argv passed literally (never through a shell), the process
+// group killed on timeout, output capped, failures reported, no descriptors or zombies left.
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <set>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <sys/types.h>
+#include <system_error>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include <dagflow/graph/errors.hpp>
+#include <dagflow/nodes/op_registry.hpp>
+#include <dagflow/nodes/value.hpp>
+
+namespace {
+
+namespace fs = std::filesystem;
+using Catch::Matchers::Contains;
+using Catch::Matchers::StartsWith;
+using dagflow::OpContext;
+using dagflow::OpRegistry;
+using dagflow::Value;
+
+class TempDir {
+ public:
+  TempDir() {
+    static std::atomic<int> counter{0};
+    path_ =
+        fs::weakly_canonical(fs::temp_directory_path()) /
+        ("dagflow-shell-op-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    fs::remove_all(path_);
+    fs::create_directory(path_);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  [[nodiscard]] const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+Value shell(const OpContext& ctx, Value::List argv, Value::Map args = {}) {
+  static const OpRegistry ops = OpRegistry::builtins();
+  args["argv"] = std::move(argv);
+  return ops.find("shell")->call(ctx, {}, args);
+}
+
+OpContext allowed(const fs::path& dir) { return OpContext{.base_dir = dir, .allow_shell = true}; }
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// Whether process `pid` is gone or a zombie waiting for its (new) parent. Waits up to 10 s for
+// that: SIGKILL is delivered asynchronously.
+bool is_dead(pid_t pid) {
+  for (int i = 0; i < 1000; ++i) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    if (!stat) return true;
+    std::string line;
+    std::getline(stat, line);
+    const std::size_t paren = line.rfind(')');
+    if (paren != std::string::npos && paren + 2 < line.size() &&
+        (line[paren + 2] == 'Z' || line[paren + 2] == 'X')) {
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+std::size_t open_descriptors() {
+  std::size_t n = 0;
+  for (const auto& entry : fs::directory_iterator("/proc/self/fd")) {
+    (void)entry;
+    ++n;
+  }
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("shell is refused unless the run allows commands", "[shell]") {
+  TempDir dir;
+  const OpContext ctx{.base_dir = dir.path()};
+  CHECK_THROWS_WITH(shell(ctx, {"touch", "made"}), Contains("--allow-shell"));
+  CHECK_FALSE(fs::exists(dir.path() / "made"));
+  const OpRegistry ops = OpRegistry::builtins();
+  const dagflow::OpInfo* op = ops.find("shell");
+  CHECK(op->runs_commands());
+  CHECK(op->has_side_effects());
+  CHECK_THAT(op->doc(), Contains("UNSANDBOXED") && Contains("--allow-shell"));
+}
+
+TEST_CASE("shell passes every argument literally, never through a shell", "[shell]") {
+  TempDir dir;
+  const Value result = shell(allowed(dir.path()), {"printf", "[%s]\n", "; rm -rf ~", "$(id)",
+                                                   "`id`", "a\nb", "*", "$HOME", "'q\" \\"});
+  CHECK(result.as_map().at("stdout") ==
+        Value("[; rm -rf ~]\n[$(id)]\n[`id`]\n[a\nb]\n[*]\n[$HOME]\n['q\" \\]\n"));
+  CHECK(result.as_map().at("exit_code") == Value(0));
+  CHECK(result.as_map().at("stderr") == Value(""));
+  CHECK(result.as_map().at("stdout_truncated") == Value(false));
+  CHECK(result.as_map().at("stderr_truncated") == Value(false));
+  const Value echoed = shell(allowed(dir.path()), {"/bin/echo", "; rm -rf ~", "$(id)"});
+  CHECK(echoed.as_map().at("stdout") == Value("; rm -rf ~ $(id)\n"));
+}
+
+TEST_CASE("shell runs in the pipeline directory with stdin empty", "[shell]") {
+  TempDir dir;
+  CHECK(shell(allowed(dir.path()), {"pwd"}).as_map().at("stdout") ==
+        Value(dir.path().string() + "\n"));
+  // cat would wait forever on an inherited terminal; /dev/null ends it at once.
+  CHECK(shell(allowed(dir.path()), {"cat"}).as_map().at("stdout") == Value(""));
+}
+
+TEST_CASE("a timeout kills the command's whole process group", "[shell]") {
+  TempDir dir;
+  // The shell starts a background sleep (same process group) and waits for it.
+  CHECK_THROWS_WITH(shell(allowed(dir.path()), {"sh", "-c", "sleep 30 & echo $! > bg.pid; wait"},
+                          {{"timeout", 1}}),
+                    "command 'sh' timed out after 1 s");
+  const std::string pid_text = read_file(dir.path() / "bg.pid");
+  REQUIRE_FALSE(pid_text.empty());
+  const auto pid = static_cast<pid_t>(std::stol(pid_text));
+  CHECK(is_dead(pid));
+
+  // A command that closes its output and keeps running still times out.
+  CHECK_THROWS_WITH(shell(allowed(dir.path()), {"sh", "-c", "exec >/dev/null 2>&1; sleep 30"},
+                          {{"timeout", 0.5}}),
+                    "command 'sh' timed out after 0.5 s");
+}
+
+TEST_CASE("shell leaves no background process of the command running", "[shell]") {
+  TempDir dir;
+  const Value result =
+      shell(allowed(dir.path()), {"sh", "-c", "sleep 30 >/dev/null 2>&1 & echo $!"});
+  const auto pid = static_cast<pid_t>(std::stol(result.as_map().at("stdout").as_string()));
+  CHECK(is_dead(pid));
+}
+
+TEST_CASE("shell caps each output at max_output and says so", "[shell]") {
+  TempDir dir;
+  const Value result =
+      shell(allowed(dir.path()), {"head", "-c", "300000", "/dev/zero"}, {{"max_output", 1000}});
+  CHECK(result.as_map().at("stdout").as_string() == std::string(1000, '\0'));
+  CHECK(result.as_map().at("stdout_truncated") == Value(true));
+  CHECK(result.as_map().at("stderr_truncated") == Value(false));
+  CHECK(result.as_map().at("exit_code") == Value(0));
+
+  const Value both =
+      shell(allowed(dir.path()), {"sh", "-c", "echo 123456 >&2; echo abc"}, {{"max_output", 3}});
+  CHECK(both.as_map().at("stdout") == Value("abc"));
+  CHECK(both.as_map().at("stderr") == Value("123"));
+  CHECK(both.as_map().at("stdout_truncated") == Value(true));
+  CHECK(both.as_map().at("stderr_truncated") == Value(true));
+  CHECK(shell(allowed(dir.path()), {"echo", "x"}, {{"max_output", 0}}).as_map().at("stdout") ==
+        Value(""));
+}
+
+TEST_CASE("a non-zero exit is an error unless check is false", "[shell]") {
+  TempDir dir;
+  CHECK_THROWS_WITH(shell(allowed(dir.path()), {"false"}), "command 'false' exited with code 1");
+  CHECK_THROWS_WITH(
+      shell(allowed(dir.path()), {"sh", "-c", "echo 'first line' >&2; echo more >&2; exit 3"}),
+      "command 'sh' exited with code 3: first line");
+  const Value result =
+      shell(allowed(dir.path()), {"sh", "-c", "echo oops >&2; exit 3"}, {{"check", false}});
+  CHECK(result.as_map().at("exit_code") == Value(3));
+  CHECK(result.as_map().at("stderr") == Value("oops\n"));
+
+  CHECK_THROWS_WITH(shell(allowed(dir.path()), {"sh", "-c", "kill -9 $$"}),
+                    StartsWith("command 'sh' was killed by signal 9"));
+  CHECK(shell(allowed(dir.path()), {"sh", "-c", "kill -9 $$"}, {{"check", false}})
+            .as_map()
+            .at("exit_code") == Value(128 + 9));
+}
+
+TEST_CASE("a command that cannot start names itself and the reason", "[shell]") {
+  TempDir dir;
+  CHECK_THROWS_WITH(shell(allowed(dir.path()), {"dagflow-no-such-command"}),
+                    "cannot run command 'dagflow-no-such-command': No such file or directory");
+  CHECK_THROWS_WITH(shell(allowed(dir.path()), {(dir.path() / "missing").string()}),
+                    Contains("No such file or directory"));
+  CHECK_THROWS_WITH(shell(allowed(dir.path()), {}), Contains("argv is empty"));
+  CHECK_THROWS_WITH(shell(allowed(dir.path()), {std::string("ec\0ho", 5)}), Contains("NUL"));
+  CHECK_THROWS_WITH(shell(allowed(dir.path()), {"true"}, {{"timeout", 0}}), Contains("timeout"));
+  CHECK_THROWS_WITH(shell(allowed(dir.path()), {"true"}, {{"max_output", -1}}),
+                    Contains("max_output"));
+  CHECK_THROWS_AS(shell(allowed(dir.path()), {"true", 3}), dagflow::ValueError);
+}
+
+TEST_CASE("shell leaks no descriptors", "[shell]") {
+  TempDir dir;
+  const std::size_t before = open_descriptors();
+  (void)shell(allowed(dir.path()), {"true"});
+  (void)shell(allowed(dir.path()), {"sh", "-c", "echo x; echo y >&2"});
+  CHECK_THROWS(shell(allowed(dir.path()), {"dagflow-no-such-command"}));
+  CHECK_THROWS(shell(allowed(dir.path()), {"false"}));
+  CHECK_THROWS(shell(allowed(dir.path()), {"sleep", "30"}, {{"timeout", 0.2}}));
+  CHECK(open_descriptors() == before);
+  // The command inherits nothing of ours: only 0-2 and what this process holds without
+  // close-on-exec (a test harness may pass some down), plus the directory fd ls itself opens.
+  std::set<std::string> inheritable = {"0", "1", "2"};
+  for (const auto& entry : fs::directory_iterator("/proc/self/fd")) {
+    const std::string name = entry.path().filename().string();
+    const int flags = ::fcntl(std::stoi(name), F_GETFD);
+    if (flags >= 0 && (flags & FD_CLOEXEC) == 0) inheritable.insert(name);
+  }
+  const Value listing = shell(allowed(dir.path()), {"ls", "/proc/self/fd"});
+  std::istringstream lines(listing.as_map().at("stdout").as_string());
+  std::vector<std::string> extra;
+  for (std::string fd; std::getline(lines, fd);) {
+    if (inheritable.count(fd) == 0) extra.push_back(fd);
+  }
+  CHECK(extra.size() == 1);
+}
