@@ -48,6 +48,7 @@ struct Loop {
   std::size_t failed_index = SIZE_MAX;
   std::exception_ptr failure;
   std::atomic<int> lanes_done{0};
+  std::atomic<std::size_t> chunks_run{0};
 
   bool should_stop() const {
     return stop.load(std::memory_order_relaxed) ||
@@ -92,6 +93,7 @@ struct Loop {
         fail(begin, std::current_exception());
         break;
       }
+      chunks_run.fetch_add(1, std::memory_order_relaxed);
       if (fixed_chunk == 0) {
         adapt(end - begin, std::chrono::duration<double>(Clock::now() - start).count());
       }
@@ -140,6 +142,9 @@ void run_chunked(std::size_t n, std::size_t fixed_chunk,
         },
         &published);
     (void)loop.lanes_done.load(std::memory_order_acquire);
+  }
+  if (t_current_items != nullptr) {
+    t_current_items->chunks += loop.chunks_run.load(std::memory_order_relaxed);
   }
   if (loop.failure) throw ItemFailure(loop.failed_index, loop.failure);
 }

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -8,6 +9,7 @@
 
 #include <dagflow/engine/detail/chunked_loop.hpp>
 #include <dagflow/engine/executor.hpp>
+#include <dagflow/engine/trace.hpp>
 #include <dagflow/graph/keys.hpp>
 #include <dagflow/graph/traversal.hpp>
 
@@ -130,6 +132,7 @@ struct RunState {
     event.worker = WorkerPool::current_worker();
     event.items_computed = items.computed;
     event.items_cached = items.cached;
+    event.chunks = items.chunks;
     try {
       observer->on_task(event);
     } catch (...) {  // an observer's failure must not fail or corrupt the run
@@ -216,6 +219,59 @@ void warn_on_stderr(std::string_view message) {
   std::fprintf(stderr, "dagflow: warning: %.*s\n", static_cast<int>(message.size()),
                message.data());
 }
+
+// Passes every event to two observers (the caller's and the trace of `trace_path`).
+class BothObservers final : public RunObserver {
+ public:
+  BothObservers(std::shared_ptr<RunObserver> first, std::shared_ptr<RunObserver> second)
+      : first_(std::move(first)), second_(std::move(second)) {}
+  void on_run_start(const RunView& run) override {
+    call([&](RunObserver& o) { o.on_run_start(run); });
+  }
+  void on_task(const TaskEvent& event) override {
+    call([&](RunObserver& o) { o.on_task(event); });
+  }
+  void on_run_end() override {
+    call([&](RunObserver& o) { o.on_run_end(); });
+  }
+
+ private:
+  template <class F>
+  void call(F&& f) {
+    try {  // one observer's failure must not keep the other from its events
+      f(*first_);
+    } catch (...) {
+    }
+    f(*second_);
+  }
+  std::shared_ptr<RunObserver> first_;
+  std::shared_ptr<RunObserver> second_;
+};
+
+// What observers see of a run.
+class RunViewOf final : public RunView {
+ public:
+  RunViewOf(const detail::GraphState& graph, const std::vector<std::optional<Hash128>>& keys,
+            std::size_t to_run, std::size_t cached, std::size_t threads)
+      : graph_(graph), keys_(keys), to_run_(to_run), cached_(cached), threads_(threads) {}
+  [[nodiscard]] std::size_t to_run() const noexcept override { return to_run_; }
+  [[nodiscard]] std::size_t cached() const noexcept override { return cached_; }
+  [[nodiscard]] std::size_t threads() const noexcept override { return threads_; }
+  [[nodiscard]] std::string label(NodeId task) const override { return graph_.label(task); }
+  [[nodiscard]] std::string_view op_name(NodeId task) const override {
+    return graph_.op_name(task);
+  }
+  [[nodiscard]] std::optional<Hash128> key(NodeId task) const override {
+    return task < keys_.size() ? keys_[task] : std::nullopt;
+  }
+
+ private:
+  const detail::GraphState& graph_;
+  const std::vector<std::optional<Hash128>>& keys_;  // by node id; empty without a disk cache
+  std::size_t to_run_;
+  std::size_t cached_;
+  std::size_t threads_;
+};
 }  // namespace
 
 struct Executor::Impl {
@@ -227,11 +283,31 @@ struct Executor::Impl {
       disk = std::make_unique<detail::DiskStore>(
           options.cache_dir, [log = options.log](const std::string& m) { log(m); });
     }
+    observer = options.observer;
+    if (!options.trace_path.empty()) {
+      trace = std::make_shared<TraceRecorder>();
+      if (observer) {
+        observer = std::make_shared<BothObservers>(observer, trace);
+      } else {
+        observer = trace;
+      }
+    }
+  }
+  // Rewrites the trace file after a run (failed or not).
+  void write_trace() const {
+    if (!trace) return;
+    try {
+      trace->write_chrome_trace(options.trace_path);
+    } catch (const Error& e) {
+      options.log(e.what());
+    }
   }
   ExecutorOptions options;
   detail::WorkerPool pool;
   detail::MemoryCache cache;
   std::unique_ptr<detail::DiskStore> disk;
+  std::shared_ptr<RunObserver> observer;  // the caller's, the trace's, or both
+  std::shared_ptr<TraceRecorder> trace;   // with trace_path
   mutable std::mutex stats_mutex;
   RunStats last_stats;
 };
@@ -266,7 +342,13 @@ RunStats Executor::last_run_stats() const {
   return impl_->last_stats;
 }
 
-detail::RunResults Executor::run(std::span<const DelayedBase* const> targets) {
+DryRun Executor::dry_run(std::span<const DelayedBase* const> targets) {
+  DryRun dry;
+  (void)run(targets, &dry);
+  return dry;
+}
+
+detail::RunResults Executor::run(std::span<const DelayedBase* const> targets, DryRun* dry) {
   const auto start = std::chrono::steady_clock::now();
   std::unique_ptr<detail::RunState, detail::RunStateDeleter> run(new detail::RunState);
   if (targets.empty()) return detail::RunResults(std::move(run));
@@ -370,6 +452,18 @@ detail::RunResults Executor::run(std::span<const DelayedBase* const> targets) {
       look_up ? +[](void* h, NodeId id) { return static_cast<Hits*>(h)->lookup(id); } : nullptr,
       &hits);
   const std::size_t n = run->order.size();
+  if (dry != nullptr) {
+    std::vector<std::uint8_t> is_hit(std::size_t{run->order.back()} + 1, 0);
+    for (const auto& hit : hits.found) {
+      dry->cached.push_back(hit.first);
+      is_hit[hit.first] = 1;
+    }
+    for (NodeId id : run->order) {
+      if (is_hit[id] == 0) dry->to_run.push_back(id);
+    }
+    if (cache != nullptr) impl_->cache.after_run();
+    return detail::RunResults(std::move(run));
+  }
   run->local_of.assign(std::size_t{run->order.back()} + 1, UINT32_MAX);
   for (std::uint32_t v = 0; v < n; ++v) run->local_of[run->order[v]] = v;
   std::vector<std::uint8_t> prefilled;  // cache hits: their upstream was not culled in
@@ -399,16 +493,18 @@ detail::RunResults Executor::run(std::span<const DelayedBase* const> targets) {
   run->plan = detail::plan_execution(graph, run->order, run->local_of.data(), holders,
                                      impl_->options.fuse_tasks, prefilled);
 
-  RunObserver* observer = impl_->options.observer.get();
+  RunObserver* observer = impl_->observer.get();
+  const RunViewOf view(graph, keys_by_id, n - hits.found.size(), hits.found.size(),
+                       impl_->options.threads);
   if (observer != nullptr) {
     run->observer = observer;
     const auto now = std::chrono::steady_clock::now();
     try {  // as on the workers: an observer's failure does not fail the run
+      observer->on_run_start(view);
       for (std::size_t i = 0; i < hits.found.size(); ++i) {
         observer->on_task(TaskEvent{
             .task = hits.found[i].first, .outcome = hits.found_in[i], .start = now, .end = now});
       }
-      observer->on_run_start(n - hits.found.size(), hits.found.size());
     } catch (...) {
     }
   }
@@ -424,6 +520,7 @@ detail::RunResults Executor::run(std::span<const DelayedBase* const> targets) {
       observer->on_run_end();
     } catch (...) {
     }
+    impl_->write_trace();
   }
 
   RunStats stats;

@@ -12,10 +12,12 @@ namespace dagflow::detail {
 inline thread_local const std::atomic<bool>* t_current_cancellation = nullptr;
 inline thread_local const BlockCache* t_current_block_cache = nullptr;
 
-/// Map items a task computed and took from its block cache (count_map_items).
+/// Map items a task computed and took from its block cache (count_map_items), and the chunks
+/// its map or reduce ran them in.
 struct ItemCounts {
   std::size_t computed = 0;
   std::size_t cached = 0;
+  std::size_t chunks = 0;
 };
 inline thread_local ItemCounts* t_current_items = nullptr;
 

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include <dagflow/engine/detail/json_text.hpp>
 #include <dagflow/nodes/value.hpp>
 
 namespace dagflow {
@@ -20,40 +21,6 @@ namespace {
 // RFC 8259 leaves the limit to implementations; 256 is far beyond any hand-written document and
 // keeps the recursive parser's stack use small.
 constexpr int kMaxDepth = 256;
-
-constexpr std::string_view kReplacementCharacter = "\xEF\xBF\xBD";  // U+FFFD
-
-bool is_continuation(unsigned char c) { return (c & 0xC0) == 0x80; }
-
-// The length of the well-formed UTF-8 sequence at the start of `s` (which starts with a byte
-// >= 0x80), or 0 when it is not one (overlong forms, surrogates and values past U+10FFFF are
-// not well formed).
-std::size_t utf8_sequence_length(std::string_view s) {
-  const auto byte = [&s](std::size_t i) { return static_cast<unsigned char>(s[i]); };
-  const unsigned char lead = byte(0);
-  std::size_t length = 0;
-  unsigned char second_min = 0x80;
-  unsigned char second_max = 0xBF;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-    if (lead == 0xE0) second_min = 0xA0;  // overlong
-    if (lead == 0xED) second_max = 0x9F;  // surrogates
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-    if (lead == 0xF0) second_min = 0x90;  // overlong
-    if (lead == 0xF4) second_max = 0x8F;  // past U+10FFFF
-  } else {
-    return 0;
-  }
-  if (s.size() < length) return 0;
-  if (byte(1) < second_min || byte(1) > second_max) return 0;
-  for (std::size_t i = 2; i < length; ++i) {
-    if (!is_continuation(byte(i))) return 0;
-  }
-  return length;
-}
 
 void append_utf8(std::string& out, std::uint32_t code_point) {
   const auto put = [&out](std::uint32_t bits) { out += static_cast<char>(bits); };
@@ -95,10 +62,10 @@ class JsonWriter {
         write_double(v.as_double());
         break;
       case ValueKind::kString:
-        write_string(v.as_string());
+        detail::append_json_string(out_, v.as_string());
         break;
       case ValueKind::kPath:
-        write_string(v.as_path().shown);
+        detail::append_json_string(out_, v.as_path().shown);
         break;
       case ValueKind::kList: {
         const Value::List& list = v.as_list();
@@ -128,7 +95,7 @@ class JsonWriter {
           if (!first) out_ += ',';
           first = false;
           new_line(depth + 1);
-          write_string(key);
+          detail::append_json_string(out_, key);
           out_ += pretty_ ? ": " : ":";
           write(x, depth + 1);
         }
@@ -160,56 +127,6 @@ class JsonWriter {
     if (out_.find_first_of(".eE", start) == std::string::npos) out_ += ".0";
   }
 
-  void write_string(std::string_view s) {
-    out_ += '"';
-    std::size_t i = 0;
-    while (i < s.size()) {
-      const auto c = static_cast<unsigned char>(s[i]);
-      if (c >= 0x80) {
-        const std::size_t length = utf8_sequence_length(s.substr(i));
-        if (length == 0) {
-          out_ += kReplacementCharacter;
-          ++i;
-        } else {
-          out_ += s.substr(i, length);
-          i += length;
-        }
-        continue;
-      }
-      switch (c) {
-        case '"':
-          out_ += "\\\"";
-          break;
-        case '\\':
-          out_ += "\\\\";
-          break;
-        case '\n':
-          out_ += "\\n";
-          break;
-        case '\t':
-          out_ += "\\t";
-          break;
-        case '\r':
-          out_ += "\\r";
-          break;
-        case '\b':
-          out_ += "\\b";
-          break;
-        case '\f':
-          out_ += "\\f";
-          break;
-        default:
-          if (c < 0x20) {
-            fmt::format_to(std::back_inserter(out_), "\\u{:04x}", static_cast<unsigned>(c));
-          } else {
-            out_ += static_cast<char>(c);
-          }
-      }
-      ++i;
-    }
-    out_ += '"';
-  }
-
   bool pretty_;
   std::string out_;
 };
@@ -239,7 +156,7 @@ class JsonParser {
       if (c == '\n') {
         ++line;
         column = 1;
-      } else if (!is_continuation(c)) {
+      } else if (!detail::is_utf8_continuation(c)) {
         ++column;  // columns count characters, not the bytes of one
       }
     }
@@ -421,7 +338,7 @@ class JsonParser {
                                static_cast<unsigned>(c)));
       }
       if (c >= 0x80) {
-        const std::size_t length = utf8_sequence_length(text_.substr(pos_));
+        const std::size_t length = detail::utf8_sequence_length(text_.substr(pos_));
         if (length == 0) fail(pos_, "invalid UTF-8 in a string");
         out += text_.substr(pos_, length);
         pos_ += length;

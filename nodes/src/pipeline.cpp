@@ -127,8 +127,8 @@ class NodeTally final : public RunObserver {
     node_of_[task] = node;
   }
 
-  void on_run_start(std::size_t to_run, std::size_t cached) override {
-    if (next_) next_->on_run_start(to_run, cached);
+  void on_run_start(const RunView& run) override {
+    if (next_) next_->on_run_start(run);
   }
   void on_task(const TaskEvent& event) override {
     if (next_) next_->on_task(event);

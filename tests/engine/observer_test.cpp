@@ -24,11 +24,11 @@ struct Recorder final : dagflow::RunObserver {
   std::vector<dagflow::TaskEvent> events;
   std::size_t starts = 0, ends = 0, to_run = 0, cached = 0;
 
-  void on_run_start(std::size_t run, std::size_t hits) override {
+  void on_run_start(const dagflow::RunView& run) override {
     std::lock_guard lock(mutex);
     ++starts;
-    to_run = run;
-    cached = hits;
+    to_run = run.to_run();
+    cached = run.cached();
   }
   void on_task(const dagflow::TaskEvent& e) override {
     std::lock_guard lock(mutex);
@@ -74,7 +74,7 @@ TEST_CASE("an observer sees every executed task once, with times and a worker in
   CHECK(recorder->events.back().task == total.id());  // the sink finishes last
 }
 
-TEST_CASE("an observer sees memory and disk cache hits before the run starts", "[observer]") {
+TEST_CASE("an observer sees memory and disk cache hits as the run starts", "[observer]") {
   const fs::path dir =
       fs::temp_directory_path() / ("dagflow-observer-test-" + std::to_string(getpid()));
   fs::remove_all(dir);
@@ -141,7 +141,7 @@ TEST_CASE("map items are counted without a disk cache too", "[observer]") {
 
 TEST_CASE("an observer that throws does not fail the run", "[observer]") {
   struct Throwing final : dagflow::RunObserver {
-    void on_run_start(std::size_t, std::size_t) override { throw std::runtime_error("start"); }
+    void on_run_start(const dagflow::RunView&) override { throw std::runtime_error("start"); }
     void on_task(const dagflow::TaskEvent&) override { throw std::runtime_error("task"); }
     void on_run_end() override { throw std::runtime_error("end"); }
   };

@@ -51,6 +51,18 @@ struct ExecutorOptions {
   std::function<void(std::string_view)> log{};
   /// Receives an event for every task of every compute() (see RunObserver); default none.
   std::shared_ptr<RunObserver> observer{};
+  /// When set, every compute() (re)writes this file with a Chrome trace of all the Executor's
+  /// runs so far (see TraceRecorder; relative paths resolve against the working directory).
+  /// A trace that cannot be written is a warning through `log`, never a failed compute.
+  std::filesystem::path trace_path{};
+};
+
+/// What a compute() of the same targets would do now (Executor::dry_run).
+struct DryRun {
+  /// Tasks that would run, in a valid run order.
+  std::vector<NodeId> to_run;
+  /// Tasks whose results are in the memory or disk cache (their upstream is not needed).
+  std::vector<NodeId> cached;
 };
 
 /// What the memory cache holds (Executor::memory_cache_stats).
@@ -149,6 +161,11 @@ class Executor {
     return values;
   }
 
+  /// Which tasks a compute() of `targets` would run and which results it would take from the
+  /// caches, without running anything (`make -n`). Cache entries are read and verified, as a
+  /// compute() would. A map listed to run may still find its blocks in the disk cache.
+  [[nodiscard]] DryRun dry_run(std::span<const DelayedBase* const> targets);
+
   /// Statistics of the most recent compute() that finished (from any thread), failed or not.
   [[nodiscard]] RunStats last_run_stats() const;
   /// The options this Executor was made with (threads resolved: never 0).
@@ -173,7 +190,8 @@ class Executor {
     return std::tuple<Ts...>{results.take<Ts>(I)...};  // braces: taken in order
   }
 
-  detail::RunResults run(std::span<const DelayedBase* const> targets);
+  // Runs the targets; with `dry` set, only plans them and fills it in.
+  detail::RunResults run(std::span<const DelayedBase* const> targets, DryRun* dry = nullptr);
 
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -13,8 +13,12 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
 
 #include <dagflow/graph/detail/graph_state.hpp>
+#include <dagflow/graph/hashing.hpp>
 
 namespace dagflow {
 
@@ -38,17 +42,38 @@ struct TaskEvent {
   /// A map task: items computed, and items taken from its per-block cache entries.
   std::size_t items_computed = 0;
   std::size_t items_cached = 0;
+  /// A map or reduce task: the chunks its items ran in.
+  std::size_t chunks = 0;
+};
+
+/// The run an observer is watching, valid from on_run_start to on_run_end (keep the pointer to
+/// look tasks up from on_task; copy what must outlive the run).
+class RunView {
+ public:
+  /// Tasks that will run, and results found in a cache.
+  [[nodiscard]] virtual std::size_t to_run() const noexcept = 0;
+  [[nodiscard]] virtual std::size_t cached() const noexcept = 0;
+  /// Worker threads of the Executor.
+  [[nodiscard]] virtual std::size_t threads() const noexcept = 0;
+  /// A task's label (see Graph::label) and op name (empty for anonymous callables).
+  [[nodiscard]] virtual std::string label(NodeId task) const = 0;
+  [[nodiscard]] virtual std::string_view op_name(NodeId task) const = 0;
+  /// A task's content key, when the run has a disk cache and the task has a key.
+  [[nodiscard]] virtual std::optional<Hash128> key(NodeId task) const = 0;
+
+ protected:
+  ~RunView() = default;
 };
 
 /// Receives the events of every compute() of an Executor (ExecutorOptions::observer).
 class RunObserver {
  public:
   virtual ~RunObserver() = default;
-  /// Before the first task starts: how many tasks will run and how many results were found in a
-  /// cache (their on_task events have been delivered already). Called by compute()'s thread.
-  virtual void on_run_start(std::size_t /*to_run*/, std::size_t /*cached*/) {}
-  /// A task finished, or was found in a cache. Called from worker threads, concurrently: keep
-  /// it short and thread-safe.
+  /// Before the first task starts (and before the events of cache hits). Called by compute()'s
+  /// thread.
+  virtual void on_run_start(const RunView& /*run*/) {}
+  /// A task was found in a cache (from compute()'s thread, before any task runs), or finished
+  /// (from worker threads, concurrently: keep it short and thread-safe).
   virtual void on_task(const TaskEvent& event) = 0;
   /// After the run, failed or not (before compute() returns or throws). Called by compute()'s
   /// thread.

@@ -1,0 +1,257 @@
+#include <dagflow/engine/trace.hpp>
+// (the header this file implements first)
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <map>
+
+#include <fmt/format.h>
+
+#include <dagflow/engine/detail/json_text.hpp>
+#include <dagflow/graph/errors.hpp>
+
+namespace dagflow {
+
+void TraceRecorder::on_run_start(const RunView& run) {
+  std::lock_guard lock(mutex_);
+  run_ = &run;
+  if (!started_) {
+    started_ = true;
+    origin_ = std::chrono::steady_clock::now();
+  }
+  threads_ = std::max(threads_, run.threads());
+}
+
+void TraceRecorder::on_task(const TaskEvent& event) {
+  std::lock_guard lock(mutex_);
+  if (run_ == nullptr) return;  // not between on_run_start and on_run_end
+  TraceSpan span;
+  span.name = run_->label(event.task);
+  span.op = std::string(run_->op_name(event.task));
+  if (const auto key = run_->key(event.task)) span.key = key->to_hex();
+  span.outcome = event.outcome;
+  span.worker = event.worker;
+  span.start_us = std::chrono::duration<double, std::micro>(event.start - origin_).count();
+  span.duration_us = std::chrono::duration<double, std::micro>(event.end - event.start).count();
+  span.items_computed = event.items_computed;
+  span.items_cached = event.items_cached;
+  span.chunks = event.chunks;
+  spans_.push_back(std::move(span));
+}
+
+void TraceRecorder::on_run_end() {
+  std::lock_guard lock(mutex_);
+  run_ = nullptr;
+}
+
+std::vector<TraceSpan> TraceRecorder::spans() const {
+  std::lock_guard lock(mutex_);
+  return spans_;
+}
+
+std::size_t TraceRecorder::threads() const {
+  std::lock_guard lock(mutex_);
+  return threads_;
+}
+
+namespace {
+
+bool is_hit(const TraceSpan& s) {
+  return s.outcome == TaskOutcome::kMemoryHit || s.outcome == TaskOutcome::kDiskHit;
+}
+
+std::string_view cache_state(const TraceSpan& s) {
+  switch (s.outcome) {
+    case TaskOutcome::kMemoryHit:
+      return "memory hit";
+    case TaskOutcome::kDiskHit:
+      return "disk hit";
+    case TaskOutcome::kFailed:
+      return "failed";
+    case TaskOutcome::kExecuted:
+      break;
+  }
+  return s.items_computed == 0 && s.items_cached > 0 ? "blocks" : "miss";
+}
+
+void write_file(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.flush();
+  if (!out) throw Error("cannot write '" + path.string() + "'");
+}
+
+std::string xml_escaped(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+// Colour-blind-friendly and distinct on white (Okabe-Ito, then Tableau).
+constexpr std::string_view kPalette[] = {"#0072B2", "#E69F00", "#009E73", "#CC79A7",
+                                         "#56B4E9", "#D55E00", "#F0E442", "#999999",
+                                         "#8C564B", "#17BECF", "#BCBD22", "#7F7F7F"};
+
+// A "nice" tick step (1, 2 or 5 times a power of ten) giving about `ticks` ticks over `span`.
+double tick_step(double span, int ticks) {
+  const double raw = span / ticks;
+  const double power = std::pow(10.0, std::floor(std::log10(raw)));
+  for (double m : {1.0, 2.0, 5.0}) {
+    if (raw <= m * power) return m * power;
+  }
+  return 10 * power;
+}
+
+}  // namespace
+
+std::string TraceRecorder::chrome_trace() const {
+  const std::vector<TraceSpan> all = spans();
+  std::string out = "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n";
+  std::size_t lanes = threads();
+  for (const TraceSpan& s : all) lanes = std::max(lanes, s.worker + 1);
+  for (std::size_t w = 0; w < lanes; ++w) {
+    out += fmt::format(
+        "{{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":1,\"tid\":{},\"args\":{{\"name\":"
+        "\"worker {}\"}}}},\n",
+        w, w);
+  }
+  for (const TraceSpan& s : all) {
+    out += "{\"name\":";
+    detail::append_json_string(out, s.name);
+    out += ",\"cat\":";
+    detail::append_json_string(out, s.op.empty() ? "task" : s.op);
+    if (is_hit(s)) {
+      out += fmt::format(",\"ph\":\"i\",\"s\":\"t\",\"ts\":{:.3f}", s.start_us);
+    } else {
+      out += fmt::format(",\"ph\":\"X\",\"ts\":{:.3f},\"dur\":{:.3f}", s.start_us, s.duration_us);
+    }
+    out +=
+        fmt::format(",\"pid\":1,\"tid\":{},\"args\":{{\"cache\":\"{}\"", s.worker, cache_state(s));
+    if (!s.key.empty()) out += ",\"key\":\"" + s.key + "\"";
+    if (s.items_computed + s.items_cached + s.chunks > 0) {
+      out += fmt::format(",\"items_computed\":{},\"items_cached\":{},\"chunks\":{}",
+                         s.items_computed, s.items_cached, s.chunks);
+    }
+    out += "}},\n";
+  }
+  if (out.ends_with(",\n")) out.erase(out.size() - 2, 1);
+  return out + "]}\n";
+}
+
+std::string TraceRecorder::timeline_svg() const {
+  const std::vector<TraceSpan> all = spans();
+  std::size_t workers = std::max<std::size_t>(threads(), 1);
+  double end_us = 0;
+  bool any_hit = false;
+  std::map<std::string, std::size_t> colour_of;  // op -> palette index, by first appearance
+  std::vector<std::string> ops;
+  for (const TraceSpan& s : all) {
+    workers = std::max(workers, s.worker + 1);
+    end_us = std::max(end_us, s.start_us + s.duration_us);
+    any_hit = any_hit || is_hit(s);
+    const std::string op = s.op.empty() ? "(anonymous)" : s.op;
+    if (!is_hit(s) && colour_of.emplace(op, ops.size()).second) ops.push_back(op);
+  }
+  if (end_us <= 0) end_us = 1;
+
+  constexpr double kLeft = 90, kPlotWidth = 900, kLane = 24, kTop = 30;
+  const std::size_t lanes = workers + (any_hit ? 1 : 0);
+  const double plot_bottom = kTop + kLane * static_cast<double>(lanes);
+  const double legend_rows = std::ceil(static_cast<double>(ops.size()) / 4.0);
+  const double height = plot_bottom + 40 + 20 * legend_rows + 10;
+  const auto x = [&](double us) { return kLeft + us / end_us * kPlotWidth; };
+
+  std::string svg = fmt::format(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{:.0f}\" height=\"{:.0f}\" "
+      "font-family=\"Helvetica, Arial, sans-serif\" font-size=\"12\">\n"
+      "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+      "<text x=\"{}\" y=\"18\" font-weight=\"bold\">dagflow timeline: {} tasks on {} "
+      "workers</text>\n",
+      kLeft + kPlotWidth + 20, height, kLeft, all.size(), workers);
+  for (std::size_t lane = 0; lane < lanes; ++lane) {
+    const double y = kTop + kLane * static_cast<double>(lane);
+    const std::string name = any_hit && lane == 0
+                                 ? std::string("cache hits")
+                                 : fmt::format("worker {}", lane - (any_hit ? 1 : 0));
+    svg += fmt::format(
+        "<rect x=\"{}\" y=\"{:.1f}\" width=\"{}\" height=\"{}\" fill=\"{}\"/>\n"
+        "<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n",
+        kLeft, y, kPlotWidth, kLane, lane % 2 == 0 ? "#F4F4F4" : "#FAFAFA", kLeft - 8,
+        y + kLane / 2 + 4, name);
+  }
+  // Time axis, in milliseconds.
+  const double step = tick_step(end_us, 8);
+  for (double t = 0; t <= end_us * 1.0001; t += step) {
+    svg += fmt::format(
+        "<line x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1}\" y2=\"{2:.1f}\" stroke=\"#CCCCCC\"/>\n"
+        "<text x=\"{0:.1f}\" y=\"{3:.1f}\" text-anchor=\"middle\">{4:g} ms</text>\n",
+        x(t), kTop, plot_bottom + 4, plot_bottom + 18, t / 1000);
+  }
+  for (const TraceSpan& s : all) {
+    const std::string tooltip = xml_escaped(
+        fmt::format("{} ({}): {}, {:.3f} ms{}", s.name, s.op.empty() ? "anonymous" : s.op,
+                    cache_state(s), s.duration_us / 1000,
+                    s.items_computed + s.items_cached > 0
+                        ? fmt::format(", items {} computed / {} cached, {} chunks",
+                                      s.items_computed, s.items_cached, s.chunks)
+                        : std::string()));
+    if (is_hit(s)) {
+      const double cx = x(s.start_us);
+      const double cy = kTop + kLane / 2;
+      svg += fmt::format(
+          "<path d=\"M{:.1f},{:.1f} l5,-7 l5,7 l-5,7 z\" fill=\"{}\"><title>{}</title></path>\n",
+          cx - 5, cy, s.outcome == TaskOutcome::kDiskHit ? "#2E7D32" : "#81C784", tooltip);
+      continue;
+    }
+    const std::size_t lane = s.worker + (any_hit ? 1 : 0);
+    const double y = kTop + kLane * static_cast<double>(lane) + 3;
+    const std::string op = s.op.empty() ? "(anonymous)" : s.op;
+    const std::string_view colour = kPalette[colour_of.at(op) % std::size(kPalette)];
+    const std::string outline = s.outcome == TaskOutcome::kFailed
+                                    ? " stroke=\"#D00000\" stroke-width=\"2\""
+                                    : " stroke=\"white\" stroke-width=\"0.5\"";
+    svg += fmt::format(
+        "<rect x=\"{:.2f}\" y=\"{:.1f}\" width=\"{:.2f}\" height=\"{}\" fill=\"{}\"{}>"
+        "<title>{}</title></rect>\n",
+        x(s.start_us), y, std::max(0.5, x(s.start_us + s.duration_us) - x(s.start_us)), kLane - 6,
+        colour, outline, tooltip);
+  }
+  // Legend: one swatch per op.
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    const double lx = kLeft + static_cast<double>(i % 4) * 225;
+    const double ly = plot_bottom + 32 + 20 * static_cast<double>(i / 4);
+    svg += fmt::format(
+        "<rect x=\"{:.0f}\" y=\"{:.0f}\" width=\"12\" height=\"12\" fill=\"{}\"/>"
+        "<text x=\"{:.0f}\" y=\"{:.0f}\">{}</text>\n",
+        lx, ly, kPalette[i % std::size(kPalette)], lx + 18, ly + 11, xml_escaped(ops[i]));
+  }
+  return svg + "</svg>\n";
+}
+
+void TraceRecorder::write_chrome_trace(const std::filesystem::path& path) const {
+  write_file(path, chrome_trace());
+}
+
+void TraceRecorder::write_timeline_svg(const std::filesystem::path& path) const {
+  write_file(path, timeline_svg());
+}
+
+}  // namespace dagflow

@@ -1,0 +1,188 @@
+#include <dagflow/engine/trace.hpp>
+
+// (the header under test stays first)
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include <dagflow/engine/chunking.hpp>
+#include <dagflow/engine/executor.hpp>
+#include <dagflow/nodes/value.hpp>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+long tr_inc(long x) { return x + 1; }
+long tr_add(long a, long b) { return a + b; }
+long tr_fail(long) { throw std::runtime_error("boom"); }
+
+std::size_t count_of(const std::string& text, std::string_view what) {
+  std::size_t n = 0;
+  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) {
+    ++n;
+  }
+  return n;
+}
+
+std::string read_all(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+fs::path temp_path(const std::string& name) {
+  return fs::temp_directory_path() /
+         ("dagflow-trace-test-" + std::to_string(getpid()) + "-" + name);
+}
+
+}  // namespace
+
+TEST_CASE("a Chrome trace has one complete event per executed task, with its fields", "[trace]") {
+  auto trace = std::make_shared<dagflow::TraceRecorder>();
+  dagflow::Executor ex({.threads = 2, .observer = trace});
+  dagflow::Graph g;
+  auto a = g.delayed(dagflow::op("tr_inc", tr_inc), 1L);
+  auto b = g.delayed(dagflow::op("tr_inc", tr_inc), 2L);
+  g.set_label(b, "second \"inc\"");  // quotes must be escaped
+  auto sum = g.delayed(dagflow::op("tr_add", tr_add), a, b);
+  auto squares = dagflow::map(g, dagflow::op("tr_square", [](const long& x) { return x * x; }),
+                              std::vector<long>(500, 3));
+  CHECK(ex.compute(sum) == 5);
+  CHECK(ex.compute(squares).size() == 500);
+  CHECK(ex.compute(sum) == 5);  // a memory hit: an instant event
+
+  const dagflow::Value doc = dagflow::from_json(trace->chrome_trace());  // valid JSON
+  const auto& events = doc.as_map().at("traceEvents").as_list();
+  std::size_t complete = 0, instant = 0, names = 0;
+  for (const dagflow::Value& e : events) {
+    const auto& m = e.as_map();
+    const std::string& ph = m.at("ph").as_string();
+    CHECK(m.at("pid").as_int() == 1);
+    CHECK(m.at("tid").as_int() >= 0);
+    if (ph == "M") {
+      ++names;
+      CHECK(m.at("name").as_string() == "thread_name");
+      continue;
+    }
+    CHECK(m.at("ts").as_double() >= 0);
+    CHECK(m.contains("cat"));
+    CHECK(m.at("args").as_map().contains("cache"));
+    if (ph == "X") {
+      ++complete;
+      CHECK(m.at("dur").as_double() >= 0);
+      CHECK(m.at("args").as_map().at("cache").as_string() == "miss");
+    } else {
+      REQUIRE(ph == "i");
+      ++instant;
+      CHECK(m.at("args").as_map().at("cache").as_string() == "memory hit");
+      CHECK(m.at("name").as_string() == "tr_add");
+    }
+  }
+  CHECK(complete == 4);  // a, b, sum, squares
+  CHECK(instant == 1);
+  CHECK(names == 2);  // one per worker
+  const auto spans = trace->spans();
+  const auto map_span = std::find_if(spans.begin(), spans.end(),
+                                     [](const auto& s) { return s.op == "map(tr_square)"; });
+  REQUIRE(map_span != spans.end());
+  CHECK(map_span->items_computed == 500);
+  CHECK(map_span->chunks >= 1);
+  CHECK(std::count_if(spans.begin(), spans.end(),
+                      [](const auto& s) { return s.name == "second \"inc\""; }) == 1);
+}
+
+TEST_CASE("a disk-cached run puts content keys in the trace", "[trace]") {
+  const fs::path dir = temp_path("cache");
+  fs::remove_all(dir);
+  auto trace = std::make_shared<dagflow::TraceRecorder>();
+  {
+    dagflow::Executor ex({.cache_dir = dir, .observer = trace});
+    dagflow::Graph g;
+    auto a = g.delayed(dagflow::op("tr_inc", tr_inc), 1L);
+    CHECK(ex.compute(a) == 2);
+  }
+  const auto spans = trace->spans();
+  REQUIRE(spans.size() == 1);
+  CHECK(spans[0].key.size() == 32);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("the SVG timeline has a lane per worker, a bar per task, a legend and hit marks",
+          "[trace]") {
+  auto trace = std::make_shared<dagflow::TraceRecorder>();
+  dagflow::Executor ex({.threads = 2, .observer = trace});
+  dagflow::Graph g;
+  std::vector<dagflow::Delayed<long>> parts;
+  for (long i = 0; i < 10; ++i) parts.push_back(g.delayed(dagflow::op("tr_inc", tr_inc), i));
+  auto total = g.delayed(
+      dagflow::op("tr_total", [](const std::vector<long>& v) { return v.size(); }), parts);
+  (void)ex.compute(total);
+  (void)ex.compute(total);  // hit
+  auto failing = g.delayed(dagflow::op("tr_fail", tr_fail), 1L);
+  CHECK_THROWS_AS(ex.compute(failing), dagflow::TaskError);
+
+  const std::string svg = trace->timeline_svg();
+  CHECK(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+  CHECK(svg.ends_with("</svg>\n"));
+  CHECK(count_of(svg, "<title>") == 13);  // 10 + 1 executed, 1 failed, 1 hit
+  CHECK(count_of(svg, "<title>") == count_of(svg, "</title>"));
+  CHECK(count_of(svg, ">worker 0<") == 1);
+  CHECK(count_of(svg, ">worker 1<") == 1);
+  CHECK(count_of(svg, ">cache hits<") == 1);
+  CHECK(count_of(svg, ">tr_inc<") == 1);  // the legend
+  CHECK(count_of(svg, ">tr_fail<") == 1);
+  CHECK(count_of(svg, "stroke=\"#D00000\"") == 1);  // the failed task, outlined
+  CHECK(count_of(svg, "<path ") == 1);              // the hit
+}
+
+TEST_CASE("ExecutorOptions::trace_path writes the trace of every compute", "[trace]") {
+  const fs::path file = temp_path("trace.json");
+  fs::remove(file);
+  {
+    dagflow::Executor ex({.trace_path = file});
+    dagflow::Graph g;
+    auto a = g.delayed(dagflow::op("tr_inc", tr_inc), 1L);
+    auto b = g.delayed(dagflow::op("tr_inc", tr_inc), a);
+    CHECK(ex.compute(a) == 2);
+    CHECK(count_of(read_all(file), "\"ph\":\"X\"") == 1);
+    CHECK(ex.compute(b) == 3);
+    CHECK(count_of(read_all(file), "\"ph\":\"X\"") == 2);  // both runs
+  }
+  std::vector<std::string> warnings;
+  dagflow::Executor bad({.log = [&](std::string_view m) { warnings.emplace_back(m); },
+                         .trace_path = "/nonexistent-dir/trace.json"});
+  dagflow::Graph g;
+  CHECK(bad.compute(g.delayed(tr_inc, 1L)) == 2);  // the run still succeeds
+  REQUIRE(warnings.size() == 1);
+  CHECK_THAT(warnings[0], Catch::Contains("cannot write"));
+  fs::remove(file);
+}
+
+TEST_CASE("dry_run tells what would run and what is cached, running nothing", "[trace]") {
+  static std::atomic<int> runs{0};
+  const auto counted = [](long x) { return ++runs, x + 1; };
+  dagflow::Executor ex;
+  dagflow::Graph g;
+  auto a = g.delayed(dagflow::op("tr_counted", +counted), 1L);
+  auto b = g.delayed(dagflow::op("tr_counted", +counted), a);
+  auto c = g.delayed(dagflow::op("tr_counted", +counted), b);
+  const dagflow::DelayedBase* targets[] = {&c};
+  const dagflow::DryRun before = ex.dry_run(targets);
+  CHECK(before.to_run == std::vector<dagflow::NodeId>{a.id(), b.id(), c.id()});
+  CHECK(before.cached.empty());
+  CHECK(runs == 0);
+  CHECK(ex.compute(b) == 3);
+  const dagflow::DryRun after = ex.dry_run(targets);
+  CHECK(after.to_run == std::vector<dagflow::NodeId>{c.id()});
+  CHECK(after.cached == std::vector<dagflow::NodeId>{b.id()});
+  CHECK(runs == 2);
+}
