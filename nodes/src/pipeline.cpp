@@ -8,6 +8,7 @@
 #include <dagflow/nodes/pipeline.hpp>
 // (the header this file implements first)
 
+#include <algorithm>
 #include <chrono>
 #include <mutex>
 #include <stdexcept>
@@ -187,6 +188,14 @@ std::filesystem::path Pipeline::default_cache_dir() const {
 }
 
 PipelineResult Pipeline::run(ExecutorOptions options) const {
+  return execute(std::move(options), false);
+}
+
+PipelineResult Pipeline::dry_run(ExecutorOptions options) const {
+  return execute(std::move(options), true);
+}
+
+PipelineResult Pipeline::execute(ExecutorOptions options, bool dry) const {
   const auto start = Clock::now();
   PipelineResult result;
   result.nodes.resize(spec_.nodes.size());
@@ -271,9 +280,24 @@ PipelineResult Pipeline::run(ExecutorOptions options) const {
 
   std::vector<Delayed<Value>> targets;
   for (const std::string& id : spec_.outputs) targets.push_back(task[index.at(id)]);
-  std::vector<Value> values = compute(targets);
-  for (std::size_t i = 0; i < targets.size(); ++i) {
-    result.outputs.insert_or_assign(spec_.outputs[i], std::move(values[i]));
+  if (dry) {
+    std::vector<const DelayedBase*> pointers;
+    for (const auto& t : targets) pointers.push_back(&t);
+    const DryRun plan = executor.dry_run(pointers);
+    for (std::size_t i = 0; i < spec_.nodes.size(); ++i) {
+      if (ops_.find(spec_.nodes[i].op)->is_probe()) continue;  // it ran
+      const NodeId id = task[i].id();
+      const auto in = [id](const std::vector<NodeId>& ids) {
+        return std::find(ids.begin(), ids.end(), id) != ids.end();
+      };
+      if (in(plan.to_run)) result.nodes[i].outcome = NodeOutcome::kExecuted;
+      if (in(plan.cached)) result.nodes[i].outcome = NodeOutcome::kCached;
+    }
+  } else {
+    std::vector<Value> values = compute(targets);
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+      result.outputs.insert_or_assign(spec_.outputs[i], std::move(values[i]));
+    }
   }
 
   for (const NodeRunInfo& node : result.nodes) {
@@ -301,16 +325,34 @@ std::string dot_quoted(std::string_view text) {
 }
 }  // namespace
 
-std::string Pipeline::to_dot() const {
+std::string Pipeline::to_dot(std::span<const NodeRunInfo> states) const {
   std::string dot = "digraph " + dot_quoted(spec_.name) + " {\n  rankdir=LR;\n";
   dot += "  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n";
-  for (const NodeSpec& node : spec_.nodes) {
+  if (!states.empty()) {  // a legend for the colours
+    dot +=
+        "  subgraph cluster_legend {\n    label=\"cache state\"; fontname=\"Helvetica\";\n"
+        "    legend_run [label=\"would run\", style=\"rounded,filled\", "
+        "fillcolor=\"#FFD8A8\"];\n"
+        "    legend_cached [label=\"cached\", style=\"rounded,filled\", "
+        "fillcolor=\"#B2F2BB\"];\n"
+        "    legend_skipped [label=\"not needed\", style=\"rounded,filled\", "
+        "fillcolor=\"#E9ECEF\"];\n  }\n";
+  }
+  for (std::size_t i = 0; i < spec_.nodes.size(); ++i) {
+    const NodeSpec& node = spec_.nodes[i];
     const OpInfo& op = *ops_.find(node.op);
     std::string label = node.id + "\n" + (node.map.empty() ? node.op : "map " + node.op);
     std::string attributes = "label=" + dot_quoted(label);
     if (op.is_probe()) attributes += ", shape=ellipse";
     if (!node.map.empty()) attributes += ", peripheries=2";
     if (!node.doc.empty()) attributes += ", tooltip=" + dot_quoted(node.doc);
+    if (i < states.size()) {
+      const NodeOutcome outcome = states[i].outcome;
+      attributes +=
+          outcome == NodeOutcome::kExecuted ? ", style=\"rounded,filled\", fillcolor=\"#FFD8A8\""
+          : outcome == NodeOutcome::kCached ? ", style=\"rounded,filled\", fillcolor=\"#B2F2BB\""
+                                            : ", style=\"rounded,filled\", fillcolor=\"#E9ECEF\"";
+    }
     dot += "  " + dot_quoted(node.id) + " [" + attributes + "];\n";
   }
   for (const NodeSpec& node : spec_.nodes) {

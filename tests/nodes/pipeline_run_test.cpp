@@ -221,3 +221,35 @@ TEST_CASE("a pipeline refuses ops its registry lacks; DOT shows nodes and edges"
   CHECK_THAT(dot, Catch::Contains("\"xs\" -> \"sq\" [style=bold, label=\"each\"];"));
   CHECK_THAT(dot, Catch::Contains("\"sq\" -> \"sum\";"));
 }
+
+TEST_CASE("dry_run runs only the probes and tells what would run and what is cached",
+          "[pipeline_run]") {
+  TempDir dir;
+  g_listing = {1, 2, 3};
+  PipelineSpec spec = squares_spec(dir.path, 0);
+  spec.nodes[0] = node("xs", "listing");
+  const Pipeline p(std::move(spec), test_ops());
+  const auto cache = p.default_cache_dir();
+  const int squares_before = g_squares.load();
+  const auto cold = p.dry_run({.cache_dir = cache});
+  CHECK(g_squares.load() == squares_before);  // nothing but the probe ran
+  CHECK(cold.outputs.empty());
+  CHECK(cold.nodes[0].outcome == NodeOutcome::kExecuted);  // the probe
+  CHECK(cold.nodes[2].outcome == NodeOutcome::kExecuted);  // would run
+  CHECK(cold.nodes[3].outcome == NodeOutcome::kExecuted);
+  (void)p.run({.cache_dir = cache});
+  const auto warm = p.dry_run({.cache_dir = cache});
+  CHECK(warm.nodes[3].outcome == NodeOutcome::kCached);
+  CHECK(warm.nodes[2].outcome == NodeOutcome::kNotNeeded);
+  g_listing = {1, 2, 4};
+  const auto changed = p.dry_run({.cache_dir = cache});
+  CHECK(changed.nodes[2].outcome == NodeOutcome::kExecuted);
+  CHECK(changed.nodes[1].outcome == NodeOutcome::kCached);  // offset did not change
+
+  const std::string dot = p.to_dot(changed.nodes);
+  CHECK_THAT(dot, Catch::Contains("\"sq\" [label=\"sq\\nmap square_plus\", peripheries=2, "
+                                  "style=\"rounded,filled\", fillcolor=\"#FFD8A8\"]"));
+  CHECK_THAT(dot, Catch::Contains("\"offset\" [label=\"offset\\nconst\", "
+                                  "style=\"rounded,filled\", fillcolor=\"#B2F2BB\"]"));
+  CHECK_THAT(dot, Catch::Contains("cluster_legend"));
+}

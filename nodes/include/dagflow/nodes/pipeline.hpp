@@ -22,6 +22,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -175,10 +176,20 @@ class Pipeline {
   /// values. Throws NodeError when a node fails, std::invalid_argument for a refused cache_dir.
   [[nodiscard]] PipelineResult run(ExecutorOptions options = {}) const;
 
-  /// The pipeline as a Graphviz DOT digraph (nodes labelled "id\nop", maps marked).
-  [[nodiscard]] std::string to_dot() const;
+  /// What run() would do now, running only the probes (`dagflow run --dry-run`, like
+  /// `make -n`): each node's outcome is kExecuted when it would run (probes have run), kCached
+  /// when its result is in the cache, kNotNeeded when nothing needs it. No outputs. A probe
+  /// that takes the result of another node needs that node computed first: it is.
+  [[nodiscard]] PipelineResult dry_run(ExecutorOptions options = {}) const;
+
+  /// The pipeline as a Graphviz DOT digraph (nodes labelled "id\nop", maps drawn with a double
+  /// border, probes as ellipses). With `states` (PipelineResult::nodes of run() or dry_run()),
+  /// nodes are filled by outcome: would run / ran orange, cached green, not needed grey.
+  [[nodiscard]] std::string to_dot(std::span<const NodeRunInfo> states = {}) const;
 
  private:
+  PipelineResult execute(ExecutorOptions options, bool dry) const;
+
   PipelineSpec spec_;
   OpRegistry ops_;
   LoadOptions options_;
