@@ -9,12 +9,14 @@
 
 #include <dagflow/dagflow.hpp>
 
+#include "example_support.hpp"
+
 // An ordinary typed function: the registry converts Values to and from its parameter types.
 double to_fahrenheit(double celsius) { return celsius * 9 / 5 + 32; }
 
 int main(int argc, char** argv) try {
   const std::filesystem::path file =
-      argc > 1 ? argv[1] : DAGFLOW_PIPELINES_DIR "/temperatures.yaml";
+      argc > 1 ? argv[1] : example::pipelines_dir() / "temperatures.yaml";
 
   dagflow::OpRegistry ops = dagflow::OpRegistry::builtins();
   ops.add("to_fahrenheit", to_fahrenheit, "degrees Celsius -> degrees Fahrenheit");

@@ -226,51 +226,6 @@ Value write_file_atomically(const OpContext& ctx, const FileArg& file, std::stri
   return Value::path(target, file.shown);
 }
 
-namespace {
-
-std::uint64_t splitmix64(std::uint64_t& state) noexcept {
-  std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
-std::uint64_t rotl(std::uint64_t x, int k) noexcept { return (x << k) | (x >> (64 - k)); }
-
-}  // namespace
-
-Rng::Rng(std::uint64_t seed, std::uint64_t stream) noexcept {
-  // Two splitmix64 outputs: every (seed, stream) pair gets an unrelated starting point.
-  std::uint64_t a = seed;
-  std::uint64_t b = stream ^ 0x6a09e667f3bcc909ULL;
-  std::uint64_t state = splitmix64(a) ^ rotl(splitmix64(b), 32);
-  for (std::uint64_t& word : s_) word = splitmix64(state);
-  if ((s_[0] | s_[1] | s_[2] | s_[3]) == 0) s_[0] = 1;  // the one state xoshiro cannot leave
-}
-
-std::uint64_t Rng::next() noexcept {
-  const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
-  const std::uint64_t t = s_[1] << 17;
-  s_[2] ^= s_[0];
-  s_[3] ^= s_[1];
-  s_[1] ^= s_[2];
-  s_[0] ^= s_[3];
-  s_[2] ^= t;
-  s_[3] = rotl(s_[3], 45);
-  return result;
-}
-
-double Rng::next_double() noexcept { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
-
-std::uint64_t Rng::next_below(std::uint64_t bound) noexcept {
-  // Rejecting the lowest (2^64 mod bound) values leaves a range that bound divides evenly.
-  const std::uint64_t threshold = (0 - bound) % bound;
-  for (;;) {
-    const std::uint64_t r = next();
-    if (r >= threshold) return r % bound;
-  }
-}
-
 }  // namespace detail
 
 }  // namespace dagflow

@@ -1,7 +1,7 @@
 // The built-in ops, split by theme (one add_*_ops per ops_*.cpp), and what they share: argument
 // types that keep a path's two forms, whole-file reads, atomic writes confined to the pipeline's
-// directory, and a reproducible random number generator. Everything here is stateless or
-// per-call, so ops may run on any number of threads at once.
+// directory. Everything here is stateless or per-call, so ops may run on any number of threads at
+// once.
 #pragma once
 
 #include <cstdint>
@@ -58,22 +58,6 @@ Value write_file_atomically(const OpContext& ctx, const FileArg& file, std::stri
 
 /// The text of errno value `err` ("No such file or directory").
 [[nodiscard]] std::string errno_text(int err);
-
-/// A small, fast generator whose output is fixed by (seed, stream) on every platform and library
-/// version: xoshiro256** seeded through splitmix64. Not for cryptography.
-class Rng {
- public:
-  Rng(std::uint64_t seed, std::uint64_t stream) noexcept;
-  /// The next 64 random bits.
-  std::uint64_t next() noexcept;
-  /// A double uniform in [0, 1) with 53 random bits.
-  double next_double() noexcept;
-  /// An integer uniform in [0, bound) (bound > 0), without modulo bias.
-  std::uint64_t next_below(std::uint64_t bound) noexcept;
-
- private:
-  std::uint64_t s_[4];
-};
 
 }  // namespace detail
 

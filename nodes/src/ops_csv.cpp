@@ -1,309 +1,16 @@
-// CSV ops: read_csv, write_csv, rollup, concat.
-#include <charconv>
-#include <cmath>
+// CSV ops: read_csv, write_csv, rollup (all three calling <dagflow/nodes/csv.hpp>), concat.
 #include <cstddef>
-#include <cstdint>
-#include <map>
-#include <set>
+#include <iterator>
 #include <string>
-#include <string_view>
-#include <system_error>
-#include <utility>
 #include <vector>
 
-#include <fmt/format.h>
-
-#include <dagflow/graph/errors.hpp>
+#include <dagflow/nodes/csv.hpp>
 
 #include "builtin_ops.hpp"
 
 namespace dagflow {
 
 namespace {
-
-struct Field {
-  std::string text;
-  bool quoted = false;
-};
-
-struct Record {
-  std::size_t line = 0;  // where the record starts, 1-based
-  std::vector<Field> fields;
-};
-
-// Splits CSV text into records (RFC 4180: fields in double quotes may hold commas, newlines and
-// "" for a quote; lines end in \n or \r\n). Empty lines are skipped.
-class CsvParser {
- public:
-  CsvParser(std::string_view text, std::string_view shown) : text_(text), shown_(shown) {
-    if (text_.starts_with("\xEF\xBB\xBF")) text_.remove_prefix(3);  // a UTF-8 byte order mark
-  }
-
-  std::vector<Record> parse() {
-    std::vector<Record> records;
-    while (pos_ < text_.size()) {
-      Record record = parse_record();
-      const bool blank =
-          record.fields.size() == 1 && !record.fields[0].quoted && record.fields[0].text.empty();
-      if (!blank) records.push_back(std::move(record));
-    }
-    return records;
-  }
-
- private:
-  [[noreturn]] void fail(std::size_t line, std::string_view what) const {
-    throw Error(fmt::format("'{}' line {}: {}", shown_, line, what));
-  }
-
-  Record parse_record() {
-    Record record;
-    record.line = line_;
-    for (;;) {
-      record.fields.push_back(parse_field());
-      if (pos_ >= text_.size()) break;
-      const char c = text_[pos_];
-      if (c == ',') {
-        ++pos_;
-        continue;
-      }
-      if (c == '\n') {
-        ++pos_;
-        ++line_;
-        break;
-      }
-      if (c == '\r' && pos_ + 1 < text_.size() && text_[pos_ + 1] == '\n') {
-        pos_ += 2;
-        ++line_;
-        break;
-      }
-      fail(line_, "unexpected character after a closing quote");
-    }
-    return record;
-  }
-
-  Field parse_field() {
-    Field field;
-    if (pos_ < text_.size() && text_[pos_] == '"') {
-      field.quoted = true;
-      const std::size_t start_line = line_;
-      ++pos_;
-      for (;;) {
-        if (pos_ >= text_.size()) fail(start_line, "a quoted field is not closed");
-        const char c = text_[pos_];
-        if (c == '"') {
-          if (pos_ + 1 < text_.size() && text_[pos_ + 1] == '"') {
-            field.text.push_back('"');
-            pos_ += 2;
-            continue;
-          }
-          ++pos_;
-          break;
-        }
-        if (c == '\n') ++line_;
-        field.text.push_back(c);
-        ++pos_;
-      }
-      return field;
-    }
-    std::size_t end = text_.find_first_of(",\n", pos_);
-    if (end == std::string_view::npos) end = text_.size();
-    std::size_t stop = end;
-    // The \r of a \r\n line end; parse_record consumes it with the \n.
-    if (end < text_.size() && text_[end] == '\n' && stop > pos_ && text_[stop - 1] == '\r') --stop;
-    field.text.assign(text_.substr(pos_, stop - pos_));
-    pos_ = stop;
-    return field;
-  }
-
-  std::string_view text_;
-  std::string_view shown_;
-  std::size_t pos_ = 0;
-  std::size_t line_ = 1;
-};
-
-// An unquoted field as an int, a finite double, or else the string itself.
-Value typed(const Field& field) {
-  const std::string& s = field.text;
-  if (field.quoted || s.empty()) return s;
-  const char* first = s.data();
-  const char* last = s.data() + s.size();
-  std::int64_t i = 0;
-  if (auto [end, ec] = std::from_chars(first, last, i); ec == std::errc() && end == last) return i;
-  double d = 0;
-  if (auto [end, ec] = std::from_chars(first, last, d);
-      ec == std::errc() && end == last && std::isfinite(d)) {
-    return d;
-  }
-  return s;
-}
-
-Value read_csv(const OpContext& ctx, const detail::FileArg& file) {
-  const std::string text = detail::read_file(ctx, file);
-  std::vector<Record> records = CsvParser(text, file.shown).parse();
-  Value::List rows;
-  if (records.empty()) return rows;
-  const Record& header = records.front();
-  std::set<std::string_view> seen;
-  for (const Field& name : header.fields) {
-    if (!seen.insert(name.text).second) {
-      throw Error(fmt::format("'{}' line {}: the column '{}' appears twice in the header",
-                              file.shown, header.line, name.text));
-    }
-  }
-  rows.reserve(records.size() - 1);
-  for (std::size_t r = 1; r < records.size(); ++r) {
-    const Record& record = records[r];
-    if (record.fields.size() != header.fields.size()) {
-      throw Error(fmt::format("'{}' line {}: {} fields, but the header has {}", file.shown,
-                              record.line, record.fields.size(), header.fields.size()));
-    }
-    Value::Map row;
-    for (std::size_t c = 0; c < record.fields.size(); ++c) {
-      row.emplace(header.fields[c].text, typed(record.fields[c]));
-    }
-    rows.emplace_back(std::move(row));
-  }
-  return rows;
-}
-
-// Whether a string field must be quoted: it holds a separator or a quote, or would read back as
-// a number (or be taken for an empty line).
-bool needs_quotes(const std::string& s) {
-  if (s.find_first_of(",\"\r\n") != std::string::npos) return true;
-  return typed(Field{s, false}).kind() != ValueKind::kString;
-}
-
-void append_csv_string(std::string& out, const std::string& s, bool quote) {
-  if (!quote) {
-    out += s;
-    return;
-  }
-  out.push_back('"');
-  for (const char c : s) {
-    if (c == '"') out.push_back('"');
-    out.push_back(c);
-  }
-  out.push_back('"');
-}
-
-void append_csv_value(std::string& out, const Value& v, std::size_t row,
-                      const std::string& column) {
-  switch (v.kind()) {
-    case ValueKind::kNull:
-      break;
-    case ValueKind::kBool:
-      out += v.as_bool() ? "true" : "false";
-      break;
-    case ValueKind::kInt:
-      out += std::to_string(v.as_int());
-      break;
-    case ValueKind::kDouble:
-      // to_json keeps a double a double (1.0, not 1), so it reads back as one.
-      out += std::isfinite(v.as_double()) ? to_json(v) : fmt::format("{}", v.as_double());
-      break;
-    case ValueKind::kString:
-      append_csv_string(out, v.as_string(), needs_quotes(v.as_string()));
-      break;
-    case ValueKind::kPath: {
-      const std::string& shown = v.as_path().shown;
-      append_csv_string(out, shown, needs_quotes(shown));
-      break;
-    }
-    case ValueKind::kList:
-    case ValueKind::kMap:
-      throw Error(fmt::format("row {}, column '{}': a {} cannot be written to CSV (only scalars)",
-                              row, column, kind_name(v.kind())));
-  }
-}
-
-std::string format_csv(const std::vector<Value::Map>& rows) {
-  std::set<std::string> columns;
-  for (const Value::Map& row : rows) {
-    for (const auto& entry : row) columns.insert(entry.first);
-  }
-  if (columns.empty()) return {};
-  std::string out;
-  bool first = true;
-  for (const std::string& column : columns) {
-    if (!first) out.push_back(',');
-    first = false;
-    append_csv_string(out, column,
-                      column.empty() || column.find_first_of(",\"\r\n") != std::string::npos);
-  }
-  out.push_back('\n');
-  const Value null;
-  for (std::size_t r = 0; r < rows.size(); ++r) {
-    const std::size_t line_start = out.size();
-    first = true;
-    for (const std::string& column : columns) {
-      if (!first) out.push_back(',');
-      first = false;
-      const auto it = rows[r].find(column);
-      append_csv_value(out, it == rows[r].end() ? null : it->second, r, column);
-    }
-    // An empty line would be skipped when read back: write one empty quoted field instead.
-    if (out.size() == line_start) out += "\"\"";
-    out.push_back('\n');
-  }
-  return out;
-}
-
-// The group a rollup key falls in: a string as it is, anything else as JSON.
-std::string group_name(const Value& v) {
-  if (v.kind() == ValueKind::kString) return v.as_string();
-  if (v.kind() == ValueKind::kPath) return v.as_path().shown;
-  return to_json(v);
-}
-
-struct Group {
-  std::int64_t count = 0;
-  bool all_ints = true;
-  std::int64_t int_sum = 0;
-  double double_sum = 0;
-  Value min;
-  Value max;
-};
-
-Value rollup(const std::vector<Value::Map>& rows, const std::string& key,
-             const std::string& value) {
-  std::map<std::string, Group> groups;
-  for (std::size_t r = 0; r < rows.size(); ++r) {
-    const Value::Map& row = rows[r];
-    const auto k = row.find(key);
-    if (k == row.end()) throw Error(fmt::format("row {} has no column '{}'", r, key));
-    const auto v = row.find(value);
-    if (v == row.end()) throw Error(fmt::format("row {} has no column '{}'", r, value));
-    const Value& x = v->second;
-    if (!x.is_number()) {
-      throw Error(fmt::format("row {}: the column '{}' is not a number: {}", r, value, to_json(x)));
-    }
-    const std::string name = group_name(k->second);
-    Group& g = groups[name];
-    ++g.count;
-    if (g.all_ints && x.kind() == ValueKind::kInt) {
-      if (__builtin_add_overflow(g.int_sum, x.as_int(), &g.int_sum)) {
-        throw Error(
-            fmt::format("row {}: int64 overflow in the sum of '{}' for '{}'", r, value, name));
-      }
-    } else {
-      g.all_ints = false;
-    }
-    g.double_sum += x.as_double();
-    if (g.min.is_null() || x.as_double() < g.min.as_double()) g.min = x;
-    if (g.max.is_null() || x.as_double() > g.max.as_double()) g.max = x;
-  }
-  Value::Map result;
-  for (auto& [name, g] : groups) {
-    const double mean = g.all_ints ? static_cast<double>(g.int_sum) / static_cast<double>(g.count)
-                                   : g.double_sum / static_cast<double>(g.count);
-    result.emplace(name, Value::Map{{"count", g.count},
-                                    {"sum", g.all_ints ? Value(g.int_sum) : Value(g.double_sum)},
-                                    {"mean", mean},
-                                    {"min", std::move(g.min)},
-                                    {"max", std::move(g.max)}});
-  }
-  return result;
-}
 
 Value::List concat(const std::vector<Value::List>& lists) {
   std::size_t total = 0;
@@ -317,10 +24,16 @@ Value::List concat(const std::vector<Value::List>& lists) {
 }  // namespace
 
 void add_csv_ops(OpRegistry& ops) {
-  ops.add("read_csv", &read_csv,
-          "Reads a CSV file (RFC 4180; the first row names the columns) and returns its rows as "
-          "maps column -> value; unquoted fields that are whole ints or finite numbers become "
-          "ints or doubles, everything else strings.");
+  ops.add(
+      "read_csv",
+      [](const OpContext& ctx, const detail::FileArg& file) {
+        std::vector<Value::Map> rows = parse_csv(detail::read_file(ctx, file), file.shown);
+        return Value::List(std::make_move_iterator(rows.begin()),
+                           std::make_move_iterator(rows.end()));
+      },
+      "Reads a CSV file (RFC 4180; the first row names the columns) and returns its rows as "
+      "maps column -> value; unquoted fields that are whole ints or finite numbers become "
+      "ints or doubles, everything else strings.");
 
   ops.add("write_csv",
           [](const OpContext& ctx, const std::vector<Value::Map>& rows,
@@ -333,7 +46,9 @@ void add_csv_ops(OpRegistry& ops) {
           {output_path_arg("path")})
       .set_side_effects();
 
-  ops.add("rollup", &rollup,
+  ops.add("rollup",
+          [](const std::vector<Value::Map>& rows, const std::string& key,
+             const std::string& value) { return rollup(rows, key, value); },
           "Groups rows (a list of maps) by the column `key` and summarises the numeric column "
           "`value` per group: a map group -> {count, sum, mean, min, max}.",
           {arg("key"), arg("value")});

@@ -1,5 +1,5 @@
-// Number ops: range, square, sum, mean, random_uniform, pi_hits.
-#include <cmath>
+// Number ops: range, square, sum, mean, random_uniform, pi_hits (the last two draw from
+// <dagflow/nodes/random.hpp>).
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <dagflow/graph/errors.hpp>
+#include <dagflow/nodes/random.hpp>
 
 #include "builtin_ops.hpp"
 
@@ -16,8 +17,6 @@ namespace {
 
 // Lists longer than this are refused: a typo in `stop` should fail, not exhaust memory.
 constexpr std::uint64_t kMaxListLength = 100'000'000;
-// pi_hits refuses more samples than this: about a minute of work, not a hang.
-constexpr std::int64_t kMaxSamples = 10'000'000'000;
 
 std::vector<std::int64_t> make_range(std::int64_t start, std::int64_t stop, std::int64_t step) {
   if (step == 0) throw Error("range: step must not be 0");
@@ -83,42 +82,6 @@ double mean(const std::vector<detail::Number>& numbers) {
   return total / static_cast<double>(numbers.size());
 }
 
-std::vector<double> random_uniform(std::int64_t stream, std::int64_t seed, std::int64_t count,
-                                   double low, double high) {
-  if (count < 0) throw Error(fmt::format("count must be at least 0, got {}", count));
-  if (static_cast<std::uint64_t>(count) > kMaxListLength) {
-    throw Error(fmt::format("count {} is over the limit of {}", count, kMaxListLength));
-  }
-  if (!std::isfinite(low) || !std::isfinite(high) || !(low <= high)) {
-    throw Error(
-        fmt::format("low and high must be finite with low <= high, got {} and {}", low, high));
-  }
-  detail::Rng rng(static_cast<std::uint64_t>(seed), static_cast<std::uint64_t>(stream));
-  std::vector<double> values;
-  values.reserve(static_cast<std::size_t>(count));
-  const double width = high - low;
-  for (std::int64_t i = 0; i < count; ++i) {
-    const double x = low + width * rng.next_double();
-    // Rounding can reach `high` itself when the interval is wide; keep the interval half-open.
-    values.push_back(x < high || low == high ? x : std::nextafter(high, low));
-  }
-  return values;
-}
-
-std::int64_t pi_hits(std::int64_t stream, std::int64_t seed, std::int64_t samples) {
-  if (samples < 0 || samples > kMaxSamples) {
-    throw Error(fmt::format("samples must be between 0 and {}, got {}", kMaxSamples, samples));
-  }
-  detail::Rng rng(static_cast<std::uint64_t>(seed), static_cast<std::uint64_t>(stream));
-  std::int64_t hits = 0;
-  for (std::int64_t i = 0; i < samples; ++i) {
-    const double x = rng.next_double();
-    const double y = rng.next_double();
-    if (x * x + y * y < 1.0) ++hits;
-  }
-  return hits;
-}
-
 }  // namespace
 
 void add_number_ops(OpRegistry& ops) {
@@ -145,12 +108,20 @@ void add_number_ops(OpRegistry& ops) {
       "mean", [](const std::vector<detail::Number>& numbers) { return mean(numbers); },
       "Returns the mean of a list of numbers as a double ([] is an error).");
 
-  ops.add("random_uniform", &random_uniform,
+  ops.add("random_uniform",
+          [](std::int64_t stream, std::int64_t seed, std::int64_t count, double low, double high) {
+            return random_uniform(static_cast<std::uint64_t>(seed),
+                                  static_cast<std::uint64_t>(stream), count, low, high);
+          },
           "Returns `count` doubles uniform in [low, high), the same on every machine for the same "
           "seed and stream (the input, an int: give each element of a map its own).",
           {arg("seed", 0), arg("count"), arg("low", 0.0), arg("high", 1.0)});
 
-  ops.add("pi_hits", &pi_hits,
+  ops.add("pi_hits",
+          [](std::int64_t stream, std::int64_t seed, std::int64_t samples) {
+            return pi_hits(static_cast<std::uint64_t>(seed), static_cast<std::uint64_t>(stream),
+                           samples);
+          },
           "Draws `samples` random points in the unit square (reproducible from seed and the "
           "stream input, an int) and returns how many fall inside the quarter circle x*x+y*y < 1: "
           "pi is about 4 * hits / samples.",

@@ -1,25 +1,21 @@
-// Text ops: read_text, lines, word_count, merge_counts, top_k.
-#include <algorithm>
+// Text ops: read_text, lines, word_count, merge_counts, top_k (the last three call
+// <dagflow/nodes/text.hpp>).
 #include <cstddef>
 #include <cstdint>
-#include <map>
 #include <string>
-#include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include <dagflow/graph/errors.hpp>
+#include <dagflow/nodes/text.hpp>
 
 #include "builtin_ops.hpp"
 
 namespace dagflow {
 
 namespace {
-
-using Counts = std::map<std::string, std::int64_t>;
 
 std::vector<std::string> split_lines(const std::string& text) {
   std::vector<std::string> lines;
@@ -36,53 +32,11 @@ std::vector<std::string> split_lines(const std::string& text) {
   return lines;
 }
 
-bool is_word_byte(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-Counts count_words(std::string_view text) {
-  std::unordered_map<std::string, std::int64_t> counts;
-  std::string word;
-  for (std::size_t i = 0; i <= text.size(); ++i) {
-    if (i < text.size() && is_word_byte(text[i])) {
-      word.push_back(ascii_lower(text[i]));
-    } else if (!word.empty()) {
-      ++counts[word];
-      word.clear();
-    }
-  }
-  return Counts(counts.begin(), counts.end());
-}
-
-Counts merge_counts(const std::vector<Counts>& parts) {
-  Counts total;
-  for (const Counts& part : parts) {
-    for (const auto& [word, count] : part) {
-      std::int64_t& sum = total[word];
-      if (__builtin_add_overflow(sum, count, &sum)) {
-        throw Error(fmt::format("the count of '{}' overflows a 64-bit int", word));
-      }
-    }
-  }
-  return total;
-}
-
-Value top_k(const Counts& counts, std::int64_t k) {
+Value top_k(const WordCounts& counts, std::int64_t k) {
   if (k < 0) throw Error(fmt::format("k must be at least 0, got {}", k));
-  std::vector<std::pair<std::string_view, std::int64_t>> entries(counts.begin(), counts.end());
-  const std::size_t n =
-      static_cast<std::uint64_t>(k) < entries.size() ? static_cast<std::size_t>(k) : entries.size();
-  std::partial_sort(entries.begin(), entries.begin() + static_cast<std::ptrdiff_t>(n),
-                    entries.end(), [](const auto& a, const auto& b) {
-                      if (a.second != b.second) return a.second > b.second;
-                      return a.first < b.first;
-                    });
   Value::List top;
-  top.reserve(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    top.emplace_back(Value::List{Value(entries[i].first), Value(entries[i].second)});
+  for (auto& [word, count] : top_words(counts, static_cast<std::size_t>(k))) {
+    top.emplace_back(Value::List{Value(std::move(word)), Value(count)});
   }
   return top;
 }
@@ -116,11 +70,11 @@ void add_text_ops(OpRegistry& ops) {
       "word is a run of ASCII letters and digits, lowercased; everything else separates words.");
 
   ops.add(
-      "merge_counts", [](const std::vector<Counts>& parts) { return merge_counts(parts); },
+      "merge_counts", [](const std::vector<WordCounts>& parts) { return merge_counts(parts); },
       "Adds up a list of maps word -> count into one map word -> total (an error if a total "
       "overflows a 64-bit int).");
 
-  ops.add("top_k", [](const Counts& counts, std::int64_t k) { return top_k(counts, k); },
+  ops.add("top_k", [](const WordCounts& counts, std::int64_t k) { return top_k(counts, k); },
           "Returns the k entries of a map word -> count with the highest counts, as [word, count] "
           "pairs, highest first (ties in word order).",
           {arg("k")});

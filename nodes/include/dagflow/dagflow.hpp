@@ -8,7 +8,11 @@
 #include <dagflow/graph/errors.hpp>
 #include <dagflow/graph/graph.hpp>
 #include <dagflow/graph/traversal.hpp>
+#include <dagflow/nodes/csv.hpp>
+#include <dagflow/nodes/image.hpp>
 #include <dagflow/nodes/op_registry.hpp>
 #include <dagflow/nodes/pipeline.hpp>
+#include <dagflow/nodes/random.hpp>
+#include <dagflow/nodes/text.hpp>
 #include <dagflow/nodes/value.hpp>
 #include <dagflow/version.hpp>
