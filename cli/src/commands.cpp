@@ -6,18 +6,25 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <unistd.h>
 #include <utility>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include <dagflow/engine/executor.hpp>
+#include <dagflow/engine/trace.hpp>
 #include <dagflow/nodes/op_registry.hpp>
 #include <dagflow/nodes/pipeline.hpp>
 #include <dagflow/nodes/value.hpp>
+
+#include "graphviz.hpp"
+#include "progress.hpp"
+#include "summary.hpp"
 
 namespace dagflow {
 
@@ -62,22 +69,20 @@ std::string entries_text(const CacheStats& stats) {
                      human_bytes(stats.bytes));
 }
 
-// The --stats-json file, opened (and so checked) before the run starts, so that a bad path costs
-// nothing; written only after a successful run, and removed if the run fails, so that a failed
-// run never leaves an empty or stale stats file behind.
-class StatsFile {
+// A file the command writes once its work is done (--stats-json, --trace, --timeline, graph
+// --output), opened (and so checked) before the work starts, so that a bad path costs nothing.
+// Removed again when it was never written, so that a failed run leaves no empty or stale file.
+class OutputFile {
  public:
-  explicit StatsFile(const std::string& path) : path_(path) {
+  // `what` names the contents in messages ("stats"). An empty path: no file.
+  OutputFile(std::string path, std::string_view what) : path_(std::move(path)), what_(what) {
     if (path_.empty()) return;
     out_.open(path_, std::ios::out | std::ios::trunc | std::ios::binary);
-    if (!out_) {
-      throw CommandError(
-          fmt::format("cannot write stats to '{}': {}", path_, std::strerror(errno)));
-    }
+    if (!out_) fail();
   }
-  StatsFile(const StatsFile&) = delete;
-  StatsFile& operator=(const StatsFile&) = delete;
-  ~StatsFile() {
+  OutputFile(const OutputFile&) = delete;
+  OutputFile& operator=(const OutputFile&) = delete;
+  ~OutputFile() {
     if (out_.is_open()) {
       out_.close();
       std::error_code ignored;
@@ -85,53 +90,203 @@ class StatsFile {
     }
   }
 
-  void write(const PipelineResult& result) {
-    if (path_.empty()) return;
-    Value::List nodes;
-    for (const NodeRunInfo& node : result.nodes) {
-      nodes.emplace_back(Value::Map{{"id", node.id},
-                                    {"op", node.op},
-                                    {"outcome", outcome_name(node.outcome)},
-                                    {"items_executed", node.items_executed},
-                                    {"items_cached", node.items_cached},
-                                    {"seconds", node.seconds}});
-    }
-    const PipelineStats& s = result.stats;
-    const Value stats = Value::Map{{"executed", s.executed},
-                                   {"cache_hits", s.cache_hits},
-                                   {"items_executed", s.items_executed},
-                                   {"items_cached", s.items_cached},
-                                   {"seconds", s.seconds},
-                                   {"nodes", std::move(nodes)}};
-    out_ << to_json(stats, JsonStyle::kPretty) << '\n';
+  [[nodiscard]] bool wanted() const noexcept { return !path_.empty(); }
+
+  // Writes `text` and closes the file. Throws CommandError when that fails.
+  void write(std::string_view text) {
+    out_ << text;
     out_.close();
-    if (!out_) {
-      throw CommandError(
-          fmt::format("cannot write stats to '{}': {}", path_, std::strerror(errno)));
+    if (!out_) fail();
+  }
+
+ private:
+  [[noreturn]] void fail() const {
+    throw CommandError(
+        fmt::format("cannot write {} to '{}': {}", what_, path_, std::strerror(errno)));
+  }
+
+  std::string path_;
+  std::string_view what_;
+  std::ofstream out_;
+};
+
+// The --stats-json file's contents.
+std::string stats_json(const PipelineResult& result) {
+  Value::List nodes;
+  for (const NodeRunInfo& node : result.nodes) {
+    nodes.emplace_back(Value::Map{{"id", node.id},
+                                  {"op", node.op},
+                                  {"outcome", outcome_name(node.outcome)},
+                                  {"items_executed", node.items_executed},
+                                  {"items_cached", node.items_cached},
+                                  {"seconds", node.seconds}});
+  }
+  const PipelineStats& s = result.stats;
+  const Value stats = Value::Map{{"executed", s.executed},
+                                 {"cache_hits", s.cache_hits},
+                                 {"items_executed", s.items_executed},
+                                 {"items_cached", s.items_cached},
+                                 {"seconds", s.seconds},
+                                 {"nodes", std::move(nodes)}};
+  return to_json(stats, JsonStyle::kPretty) + "\n";
+}
+
+// Passes every event on to each of several observers (the progress bar and the trace).
+class ObserverList final : public RunObserver {
+ public:
+  explicit ObserverList(std::vector<std::shared_ptr<RunObserver>> observers)
+      : observers_(std::move(observers)) {}
+  void on_run_start(const RunView& run) override {
+    for (const auto& o : observers_) o->on_run_start(run);
+  }
+  void on_task(const TaskEvent& event) override {
+    for (const auto& o : observers_) o->on_task(event);
+  }
+  void on_run_end() override {
+    for (const auto& o : observers_) o->on_run_end();
+  }
+
+ private:
+  std::vector<std::shared_ptr<RunObserver>> observers_;
+};
+
+// The observer of a run: none, the only one, or both.
+std::shared_ptr<RunObserver> observe_with(std::shared_ptr<ProgressBar> progress,
+                                          std::shared_ptr<TraceRecorder> trace) {
+  if (progress && trace) {
+    return std::make_shared<ObserverList>(
+        std::vector<std::shared_ptr<RunObserver>>{std::move(progress), std::move(trace)});
+  }
+  if (progress) return progress;
+  return trace;
+}
+
+// The Chrome trace (--trace) and SVG timeline (--timeline) of a run: recorded while it runs,
+// written after it, whether it succeeded or not.
+class TraceFiles {
+ public:
+  explicit TraceFiles(const RunArgs& args)
+      : trace_file_(args.trace, "the trace"), timeline_file_(args.timeline, "the timeline") {
+    if (trace_file_.wanted() || timeline_file_.wanted()) {
+      recorder_ = std::make_shared<TraceRecorder>();
+    }
+  }
+
+  [[nodiscard]] const std::shared_ptr<TraceRecorder>& recorder() const { return recorder_; }
+
+  // Throws CommandError when a file cannot be written.
+  void write() {
+    if (trace_file_.wanted()) trace_file_.write(recorder_->chrome_trace());
+    if (timeline_file_.wanted()) timeline_file_.write(recorder_->timeline_svg());
+  }
+
+  // After a failed run: what was recorded up to the failure. A file that cannot be written is
+  // a warning then, so that the run's own error is the one reported.
+  void write_after_failure() noexcept {
+    try {
+      write();
+    } catch (const std::exception& e) {
+      std::cerr << "dagflow: warning: " << e.what() << '\n';
     }
   }
 
  private:
-  std::string path_;
-  std::ofstream out_;
+  OutputFile trace_file_;
+  OutputFile timeline_file_;
+  std::shared_ptr<TraceRecorder> recorder_;
 };
 
-// One line for people: "wordcount: 4 nodes, 1 executed, 1 cached, 2 skipped (items: 0 executed,
-// 20 cached) in 0.02 s". Skipped nodes were not needed: what they feed came from the cache.
-// Items are shown only when the pipeline maps an op over a list.
-std::string summary_line(const Pipeline& pipeline, const PipelineResult& result) {
-  const PipelineStats& s = result.stats;
-  std::string line = fmt::format("{}: {} nodes, {} executed, {} cached", pipeline.spec().name,
-                                 result.nodes.size(), s.executed, s.cache_hits);
-  const std::size_t skipped = result.nodes.size() - s.executed - s.cache_hits;
-  if (skipped > 0) line += fmt::format(", {} skipped", skipped);
-  bool has_map = false;
-  for (const NodeSpec& node : pipeline.spec().nodes) has_map = has_map || !node.map.empty();
-  if (has_map) {
-    line += fmt::format(" (items: {} executed, {} cached)", s.items_executed, s.items_cached);
+void print_outputs(const Pipeline& pipeline, const PipelineResult& result, bool json) {
+  if (json) {
+    std::cout << to_json(Value(result.outputs), JsonStyle::kPretty) << '\n';
+    return;
   }
-  line += fmt::format(" in {:.2f} s", s.seconds);
-  return line;
+  for (const std::string& id : pipeline.spec().outputs) {
+    const auto it = result.outputs.find(id);
+    if (it != result.outputs.end()) std::cout << id << ": " << to_json(it->second) << '\n';
+  }
+}
+
+// What a node's line of `dagflow run --dry-run` says.
+enum class DryState : std::uint8_t { kWouldRun, kCached, kNotNeeded, kProbe };
+constexpr std::size_t kDryStates = 4;
+
+DryState dry_state(const Pipeline& pipeline, const NodeRunInfo& node) {
+  const OpInfo* op = pipeline.ops().find(node.op);
+  if (op != nullptr && op->is_probe()) return DryState::kProbe;
+  switch (node.outcome) {
+    case NodeOutcome::kExecuted:
+      return DryState::kWouldRun;
+    case NodeOutcome::kCached:
+      return DryState::kCached;
+    case NodeOutcome::kNotNeeded:
+      break;
+  }
+  return DryState::kNotNeeded;
+}
+
+std::string_view dry_state_text(DryState state) {
+  switch (state) {
+    case DryState::kWouldRun:
+      return "would run";
+    case DryState::kCached:
+      return "cached";
+    case DryState::kNotNeeded:
+      return "not needed";
+    case DryState::kProbe:
+      return "probe ran";
+  }
+  return "not needed";
+}
+
+std::string_view dry_state_json(DryState state) {
+  switch (state) {
+    case DryState::kWouldRun:
+      return "would_run";
+    case DryState::kCached:
+      return "cached";
+    case DryState::kNotNeeded:
+      return "not_needed";
+    case DryState::kProbe:
+      return "probe";
+  }
+  return "not_needed";
+}
+
+// `dagflow run --dry-run`, like `make -n`: a line per node ("would run   counts (map
+// word_count)"), or with --json {"nodes": [{"id", "op", "state"}]}; a summary on stderr.
+int dry_run_command(const Pipeline& pipeline, ExecutorOptions options, const RunArgs& args) {
+  // A missing cache holds nothing: look at none rather than have the Executor create it.
+  std::error_code ec;
+  if (!options.cache_dir.empty() && !fs::exists(options.cache_dir, ec)) options.cache_dir.clear();
+  const PipelineResult plan = pipeline.dry_run(std::move(options));
+  std::size_t count[kDryStates] = {};
+  Value::List nodes;
+  for (std::size_t i = 0; i < plan.nodes.size(); ++i) {
+    const NodeRunInfo& node = plan.nodes[i];
+    const DryState state = dry_state(pipeline, node);
+    ++count[static_cast<std::size_t>(state)];
+    if (args.json) {
+      nodes.emplace_back(
+          Value::Map{{"id", node.id}, {"op", node.op}, {"state", dry_state_json(state)}});
+    } else {
+      const bool is_map = !pipeline.spec().nodes[i].map.empty();
+      std::cout << fmt::format("{:<12}{} ({}{})\n", dry_state_text(state), node.id,
+                               is_map ? "map " : "", node.op);
+    }
+  }
+  if (args.json) {
+    std::cout << to_json(Value(Value::Map{{"nodes", std::move(nodes)}}), JsonStyle::kPretty)
+              << '\n';
+  }
+  std::cout.flush();
+  if (!args.quiet) {
+    std::cerr << fmt::format(
+        "{}: dry run, {} nodes: {} would run, {} cached, {} not needed, {} {} ran\n",
+        pipeline.spec().name, plan.nodes.size(), count[0], count[1], count[2], count[3],
+        count[3] == 1 ? "probe" : "probes");
+  }
+  return kExitOk;
 }
 
 // Prints `text` indented by two spaces, its words wrapped to lines of at most kLineWidth
@@ -223,20 +378,37 @@ int run_command(const RunArgs& args) {
     options.cache_dir =
         args.cache_dir.empty() ? pipeline.default_cache_dir() : fs::absolute(args.cache_dir);
   }
-  StatsFile stats(args.stats_json);
-  const PipelineResult result = pipeline.run(std::move(options));
-  stats.write(result);
+  if (args.dry_run) return dry_run_command(pipeline, std::move(options), args);
 
-  if (args.json) {
-    std::cout << to_json(Value(result.outputs), JsonStyle::kPretty) << '\n';
-  } else {
-    for (const std::string& id : pipeline.spec().outputs) {
-      const auto it = result.outputs.find(id);
-      if (it != result.outputs.end()) std::cout << id << ": " << to_json(it->second) << '\n';
-    }
+  OutputFile stats(args.stats_json, "stats");
+  TraceFiles traces(args);
+  const ProgressMode mode =
+      progress_mode(args.progress, args.no_progress, args.quiet, ::isatty(STDERR_FILENO) == 1);
+  std::shared_ptr<ProgressBar> progress;
+  if (mode != ProgressMode::kOff) {
+    progress = std::make_shared<ProgressBar>(mode);
+    // Warnings (a damaged cache entry...) on lines of their own, not through the bar.
+    options.log = [bar = progress.get()](std::string_view message) {
+      bar->print_line(fmt::format("dagflow: warning: {}", message));
+    };
   }
+  options.observer = observe_with(progress, traces.recorder());
+
+  PipelineResult result;
+  try {
+    result = pipeline.run(std::move(options));
+  } catch (...) {
+    if (progress) progress->finish(false);
+    traces.write_after_failure();
+    throw;
+  }
+  if (progress) progress->finish(true);
+  traces.write();
+  if (stats.wanted()) stats.write(stats_json(result));
+
+  print_outputs(pipeline, result, args.json);
   std::cout.flush();
-  std::cerr << summary_line(pipeline, result) << '\n';
+  if (!args.quiet) std::cerr << summary_line(pipeline, result) << '\n' << op_table(result);
   return kExitOk;
 }
 
@@ -248,10 +420,31 @@ int validate_command(const LoadArgs& args) {
   return kExitOk;
 }
 
-int graph_command(const LoadArgs& args) {
-  const std::string dot = load(args).to_dot();
-  std::cout << dot;
-  if (!dot.empty() && dot.back() != '\n') std::cout << '\n';
+int graph_command(const GraphArgs& args) {
+  const Pipeline pipeline = load(args.load);
+  // Checked before the probes run: a missing Graphviz or a bad path costs nothing.
+  const fs::path dot_program = args.format == "svg" ? find_graphviz_dot() : fs::path();
+  OutputFile output(args.output, "the graph");
+
+  std::vector<NodeRunInfo> states;
+  if (!args.no_cache) {
+    const fs::path cache_dir =
+        args.cache_dir.empty() ? pipeline.default_cache_dir() : fs::absolute(args.cache_dir);
+    std::error_code ec;
+    // Only an existing cache is looked at: the Executor would create a missing one.
+    if (fs::is_directory(cache_dir, ec)) {
+      states = pipeline.dry_run({.cache_dir = cache_dir}).nodes;
+    }
+  }
+  std::string text = pipeline.to_dot(states);
+  if (!text.empty() && text.back() != '\n') text += '\n';
+  if (args.format == "svg") text = dot_to_svg(dot_program, text);
+
+  if (output.wanted()) {
+    output.write(text);
+  } else {
+    std::cout << text;
+  }
   return kExitOk;
 }
 

@@ -43,6 +43,21 @@ struct RunArgs {
   bool no_cache = false;
   bool json = false;
   std::string stats_json{};  // empty = no stats file
+  std::string trace{};       // empty = no Chrome trace file
+  std::string timeline{};    // empty = no SVG timeline
+  bool dry_run = false;      // say what would run; run only the probes
+  bool progress = false;     // --progress: a progress bar even when stderr is no terminal
+  bool no_progress = false;  // --no-progress: none even on a terminal
+  bool quiet = false;        // no summary line, no table (errors and warnings still print)
+};
+
+/// `dagflow graph`.
+struct GraphArgs {
+  LoadArgs load{};
+  std::string format = "dot";  // "dot" or "svg"
+  std::string output{};        // empty = stdout
+  std::string cache_dir{};     // empty = the pipeline's default cache dir
+  bool no_cache = false;       // a plain graph, not coloured by cache state
 };
 
 /// `dagflow cache stats|clear|prune`.
@@ -53,16 +68,23 @@ struct CacheArgs {
   std::uint64_t max_bytes = 0;
 };
 
-/// Loads, runs and prints the outputs (JSON object with --json, else `id: value` lines).
-/// Throws what loading and running throw (PipelineError, NodeError, std::invalid_argument) and
-/// CommandError for an unwritable stats file.
+/// Loads, runs and prints the outputs (JSON object with --json, else `id: value` lines), then,
+/// on stderr, a summary line and a table of the time per op (unless --quiet); shows a progress
+/// bar on stderr while it runs (see progress.hpp); writes --stats-json, --trace and --timeline.
+/// With --dry-run, prints what would run instead (one line per node, or a JSON object) and runs
+/// only the probes. Throws what loading and running throw (PipelineError, NodeError,
+/// std::invalid_argument) and CommandError for an unwritable output file (checked before the
+/// run). The trace and timeline are written even when a node fails.
 int run_command(const RunArgs& args);
 
 /// Loads the pipeline and prints "FILE: ok (N nodes, outputs: a, b)".
 int validate_command(const LoadArgs& args);
 
-/// Loads the pipeline and prints its Graphviz DOT graph.
-int graph_command(const LoadArgs& args);
+/// Loads the pipeline and prints its graph, in Graphviz DOT or (through Graphviz's `dot`) SVG,
+/// to stdout or --output. When the pipeline's cache directory exists (and not --no-cache), the
+/// nodes are coloured by what a run would do now, found by a dry run (which runs the probes).
+/// Throws CommandError when `dot` is missing or fails, or the output file cannot be written.
+int graph_command(const GraphArgs& args);
 
 /// Describes every built-in op, or only `name` (CommandError with suggestions when unknown).
 int ops_command(const std::string& name);

@@ -1,8 +1,9 @@
 // `dagflow`: run, validate and inspect YAML pipelines, list the built-in ops, manage the cache.
 //
 // Exit codes: 0 success; 1 a node failed while running; 2 an invalid pipeline, a usage error or
-// an environment error (refused cache directory, unwritable --stats-json path, unexpected
-// internal error). Results go to stdout; everything for people goes to stderr.
+// an environment error (refused cache directory, unwritable --stats-json/--trace/--timeline/-o
+// path, Graphviz missing for `graph --format svg`, unexpected internal error). Results go to
+// stdout; everything for people (progress, summaries, warnings, errors) goes to stderr.
 #include <exception>
 #include <filesystem>
 #include <iostream>
@@ -57,7 +58,8 @@ struct Commands {
 
 struct Arguments {
   RunArgs run{};
-  LoadArgs load{};  // validate and graph
+  LoadArgs load{};  // validate
+  GraphArgs graph{};
   std::string op_name{};
   CacheArgs cache{};
 };
@@ -78,6 +80,12 @@ Commands define_commands(CLI::App& app, Arguments& a) {
   Commands c;
 
   c.run = app.add_subcommand("run", "Run a pipeline and print its outputs");
+  c.run->footer(
+      "While it runs, a progress bar (tasks done/total, cache hits, elapsed time, ETA) is shown "
+      "on stderr when stderr is a terminal. After the run, stderr gets a summary line and a "
+      "table with a row per op: nodes, executed, cached, time in the op (summed over workers), "
+      "and its share of the wall time. Results alone go to stdout.\n"
+      "Exit codes: 0 success, 1 a node failed, 2 an invalid pipeline or a usage error.");
   add_file_option(*c.run, a.run.load);
   add_set_option(*c.run, a.run.load);
   c.run->add_option("--threads", a.run.threads, "Worker threads (default 0: all cores)")
@@ -91,9 +99,38 @@ Commands define_commands(CLI::App& app, Arguments& a) {
   cache_dir->excludes(no_cache);
   no_cache->excludes(cache_dir);
   c.run->add_flag("--json", a.run.json,
-                  "Print the outputs as one JSON object {output id: value} and nothing else");
-  c.run->add_option("--stats-json", a.run.stats_json,
-                    "Write what ran and what came from the cache to this JSON file");
+                  "Print the outputs as one JSON object {output id: value} and nothing else "
+                  "(with --dry-run: {\"nodes\": [{\"id\", \"op\", \"state\"}]})");
+  CLI::Option* dry_run = c.run->add_flag(
+      "-n,--dry-run", a.run.dry_run,
+      "Print what a run would do now, one line per node: 'would run', 'cached', 'not needed' "
+      "or 'probe ran' (like make -n); runs only the probes (e.g. glob)");
+  CLI::Option* stats_json =
+      c.run->add_option("--stats-json", a.run.stats_json,
+                        "Write what ran and what came from the cache to this JSON file");
+  CLI::Option* trace = c.run->add_option(
+      "--trace", a.run.trace,
+      "Write a Chrome trace (trace-event JSON) of the run's tasks to this file, even when a "
+      "node fails; open it in https://ui.perfetto.dev or chrome://tracing");
+  CLI::Option* timeline = c.run->add_option(
+      "--timeline", a.run.timeline,
+      "Write an SVG timeline of the run's tasks (a lane per worker thread) to this file, even "
+      "when a node fails");
+  CLI::Option* progress =
+      c.run->add_flag("--progress", a.run.progress,
+                      "Show progress on stderr even when it is no terminal (then only a final line "
+                      "'N/N tasks done, C cached, S s')");
+  CLI::Option* no_progress =
+      c.run->add_flag("--no-progress", a.run.no_progress, "Show no progress bar");
+  progress->excludes(no_progress);
+  no_progress->excludes(progress);
+  for (CLI::Option* writes : {stats_json, trace, timeline, progress}) {
+    dry_run->excludes(writes);
+    writes->excludes(dry_run);
+  }
+  c.run->add_flag("-q,--quiet", a.run.quiet,
+                  "Print no summary line and no table on stderr, and no progress bar unless "
+                  "--progress (errors and warnings still print)");
   add_permission_flags(*c.run, a.run.load);
 
   c.validate = app.add_subcommand("validate", "Check a pipeline without running it");
@@ -101,10 +138,29 @@ Commands define_commands(CLI::App& app, Arguments& a) {
   add_set_option(*c.validate, a.load);
   add_permission_flags(*c.validate, a.load);
 
-  c.graph = app.add_subcommand("graph", "Print a pipeline's graph in Graphviz DOT");
-  add_file_option(*c.graph, a.load);
-  add_set_option(*c.graph, a.load);
-  add_permission_flags(*c.graph, a.load);
+  c.graph = app.add_subcommand(
+      "graph", "Print a pipeline's graph in Graphviz DOT or SVG, coloured by cache state");
+  c.graph->footer(
+      "When the pipeline's cache exists, nodes are filled by what a run would do now: orange "
+      "would run, green cached, grey not needed (found like run --dry-run: the probes run).");
+  add_file_option(*c.graph, a.graph.load);
+  add_set_option(*c.graph, a.graph.load);
+  c.graph
+      ->add_option("--format", a.graph.format,
+                   "dot (default) or svg (rendered by Graphviz's `dot`, which must be on "
+                   "PATH)")
+      ->check(CLI::IsMember({"dot", "svg"}));
+  c.graph->add_option("-o,--output", a.graph.output,
+                      "Write the graph to this file instead of stdout");
+  CLI::Option* graph_cache_dir = c.graph->add_option(
+      "--cache-dir", a.graph.cache_dir,
+      "The cache whose state colours the nodes, relative to the working directory (default: "
+      ".dagflow/cache beside the pipeline file)");
+  CLI::Option* graph_no_cache =
+      c.graph->add_flag("--no-cache", a.graph.no_cache, "A plain graph: look at no cache");
+  graph_cache_dir->excludes(graph_no_cache);
+  graph_no_cache->excludes(graph_cache_dir);
+  add_permission_flags(*c.graph, a.graph.load);
 
   c.ops = app.add_subcommand("ops", "Describe the built-in ops (all, or one)");
   c.ops->add_option("NAME", a.op_name, "Describe only this op");
@@ -130,7 +186,7 @@ Commands define_commands(CLI::App& app, Arguments& a) {
 int dispatch(const Commands& c, const Arguments& a) {
   if (c.run->parsed()) return run_command(a.run);
   if (c.validate->parsed()) return validate_command(a.load);
-  if (c.graph->parsed()) return graph_command(a.load);
+  if (c.graph->parsed()) return graph_command(a.graph);
   if (c.ops->parsed()) return ops_command(a.op_name);
   if (c.cache_stats->parsed()) return cache_command(CacheAction::kStats, a.cache);
   if (c.cache_clear->parsed()) return cache_command(CacheAction::kClear, a.cache);

@@ -498,9 +498,9 @@ detail::RunResults Executor::run(std::span<const DelayedBase* const> targets, Dr
                        impl_->options.threads);
   if (observer != nullptr) {
     run->observer = observer;
-    const auto now = std::chrono::steady_clock::now();
     try {  // as on the workers: an observer's failure does not fail the run
       observer->on_run_start(view);
+      const auto now = std::chrono::steady_clock::now();  // after the start: a trace's origin
       for (std::size_t i = 0; i < hits.found.size(); ++i) {
         observer->on_task(TaskEvent{
             .task = hits.found[i].first, .outcome = hits.found_in[i], .start = now, .end = now});

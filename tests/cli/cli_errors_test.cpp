@@ -82,8 +82,17 @@ TEST_CASE("dagflow: usage errors exit 2", "[cli]") {
       {"validate", data.file("adir.yaml")},                 // a directory
       {"run", pipeline, "--stats-json", data.file("no/such/dir/stats.json")},
       {"run", pipeline, "--stats-json", data.path().string()},  // a directory
-      {"cache"},                                                // no cache action
-      {"cache", "stats"},                                       // neither FILE nor --cache-dir
+      {"run", pipeline, "--trace", data.file("no/such/dir/trace.json")},
+      {"run", pipeline, "--timeline", data.path().string()},  // a directory
+      {"run", pipeline, "--progress", "--no-progress"},       // exclusive
+      {"run", pipeline, "--dry-run", "--stats-json", "s.json"},
+      {"run", pipeline, "--dry-run", "--trace", "t.json"},
+      {"run", pipeline, "--timeline", "t.svg", "-n"},
+      {"graph", pipeline, "--format", "png"},
+      {"graph", pipeline, "-o", data.file("no/such/dir/graph.dot")},
+      {"graph", pipeline, "--no-cache", "--cache-dir", "x"},
+      {"cache"},           // no cache action
+      {"cache", "stats"},  // neither FILE nor --cache-dir
       {"cache", "stats", data.file("missing.yaml")},
       {"cache", "prune", pipeline},  // no --max-bytes
       {"cache", "prune", pipeline, "--max-bytes", "lots"},
@@ -101,6 +110,8 @@ TEST_CASE("dagflow: usage errors exit 2", "[cli]") {
   // Refused before anything ran: no cache was written, no stats file left behind.
   CHECK_FALSE(fs::exists(data.path() / ".dagflow"));
   CHECK_FALSE(fs::exists(data.path() / "x"));
+  for (const char* file : {"s.json", "t.json", "t.svg"})
+    CHECK_FALSE(fs::exists(data.path() / file));
 }
 
 // Each error message names what is wrong (the param, the file, the option, the path).
@@ -142,6 +153,19 @@ TEST_CASE("dagflow: messages name the problem", "[cli]") {
     CHECK(r.exit_code == 2);
     CHECK_THAT(r.err, Catch::StartsWith("dagflow: error: ") && Catch::Contains("no/stats.json"));
   }
+  SECTION("unwritable trace, timeline and graph files") {
+    const std::vector<std::vector<std::string>> cases = {
+        {"run", pipeline, "--trace", "no/trace.json"},
+        {"run", pipeline, "--timeline", "no/timeline.svg"},
+        {"graph", pipeline, "-o", "no/graph.dot"}};
+    for (const auto& args : cases) {
+      INFO(args.back());
+      const auto r = run_dagflow(args, data.path());
+      CHECK(r.exit_code == 2);
+      CHECK_THAT(r.err, Catch::StartsWith("dagflow: error: cannot write ") &&
+                            Catch::Contains("'" + args.back() + "'"));
+    }
+  }
 }
 
 // --help and --version are not errors.
@@ -156,8 +180,17 @@ TEST_CASE("dagflow: --help and --version exit 0", "[cli]") {
   SECTION("dagflow run --help") {
     const auto r = run_dagflow({"run", "--help"});
     CHECK(r.exit_code == 0);
-    for (const char* option : {"--set", "--threads", "--cache-dir", "--no-cache", "--json",
-                               "--stats-json", "--allow-shell", "--allow-outside"}) {
+    for (const char* option :
+         {"--set", "--threads", "--cache-dir", "--no-cache", "--json", "--stats-json",
+          "--allow-shell", "--allow-outside", "--dry-run", "--trace", "--timeline", "--progress",
+          "--no-progress", "--quiet", "progress bar", "table"}) {
+      CHECK_THAT(r.out, Catch::Contains(option));
+    }
+  }
+  SECTION("dagflow graph --help") {
+    const auto r = run_dagflow({"graph", "--help"});
+    CHECK(r.exit_code == 0);
+    for (const char* option : {"--format", "svg", "--output", "--cache-dir", "--no-cache"}) {
       CHECK_THAT(r.out, Catch::Contains(option));
     }
   }

@@ -105,6 +105,26 @@ ProcessResult run_dagflow(const std::vector<std::string>& args, const fs::path& 
   return result;
 }
 
+std::string script_program() { return DAGFLOW_SCRIPT_PATH; }
+
+ProcessResult run_dagflow_on_terminal(const std::vector<std::string>& args, const fs::path& cwd) {
+  REQUIRE_FALSE(script_program().empty());
+  // `script -c` hands the command to a shell: every word is single-quoted.
+  const auto quoted = [](const std::string& word) {
+    std::string out = "'";
+    for (char c : word) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+  };
+  std::string command = quoted(DAGFLOW_CLI_PATH);
+  for (const std::string& a : args) command += " " + quoted(a);
+  // -q: no "Script started" lines; -e: its exit code is the command's.
+  ProcessResult result = run_process({script_program(), "-qec", command, "/dev/null"}, cwd);
+  UNSCOPED_INFO("dagflow on a terminal: exit code " << result.exit_code << "\n--- output ---\n"
+                                                    << result.out << "--- script's stderr ---\n"
+                                                    << result.err);
+  return result;
+}
+
 TempDir::TempDir() {
   for (int attempt = 0; attempt < 100; ++attempt) {
     fs::path candidate = fs::temp_directory_path() / ("dagflow-cli-test-" + unique_suffix());

@@ -26,6 +26,16 @@ ProcessResult run_process(const std::vector<std::string>& argv,
 ProcessResult run_dagflow(const std::vector<std::string>& args,
                           const std::filesystem::path& cwd = {});
 
+/// util-linux `script`, which runs a command on a pseudo-terminal; empty when not installed.
+[[nodiscard]] std::string script_program();
+
+/// Runs the `dagflow` binary under test with `args` on a pseudo-terminal (through `script -qec`),
+/// so that its stdout and stderr are a terminal. `out` holds everything it printed on either
+/// (the terminal's lines end in "\r\n"); `err` holds what `script` itself printed. Requires
+/// script_program() to be non-empty.
+ProcessResult run_dagflow_on_terminal(const std::vector<std::string>& args,
+                                      const std::filesystem::path& cwd = {});
+
 /// A fresh directory under the system temp dir, removed (with everything in it) on destruction.
 class TempDir {
  public:

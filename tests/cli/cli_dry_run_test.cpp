@@ -1,0 +1,193 @@
+// `dagflow run --dry-run` (what a run would do now, like make -n) and `dagflow graph` with
+// --format svg, --output and nodes coloured by cache state.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include <dagflow/nodes/value.hpp>
+
+#include "cli_process.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using dagflow::from_json;
+using dagflow::Value;
+using dagflow::testing::DataDir;
+using dagflow::testing::read_file;
+using dagflow::testing::run_dagflow;
+using dagflow::testing::run_process;
+using dagflow::testing::TempDir;
+using dagflow::testing::write_file;
+
+// The fill colour Pipeline::to_dot gives cached nodes.
+constexpr const char* kCachedColour = "#B2F2BB";
+
+// The DOT line that declares node `id`.
+std::string dot_node_line(const std::string& dot, const std::string& id) {
+  const std::size_t at = dot.find("\n  \"" + id + "\" [");
+  if (at == std::string::npos) return {};
+  return dot.substr(at + 1, dot.find('\n', at + 1) - at - 1);
+}
+
+bool has_dot() { return !std::string(DAGFLOW_DOT_PATH).empty(); }
+
+}  // namespace
+
+// A fresh pipeline would run everything; after a run only the top is needed, from the cache;
+// after an edit the map runs again. Only probes run: no cache is written.
+TEST_CASE("dagflow run --dry-run: says what a run would do", "[cli]") {
+  DataDir data;
+  const std::string pipeline = data.file("wordcount.yaml");
+
+  const auto fresh = run_dagflow({"run", pipeline, "--dry-run"});
+  REQUIRE(fresh.exit_code == 0);
+  CHECK(fresh.out ==
+        "probe ran   files (glob)\n"
+        "would run   counts (map word_count)\n"
+        "would run   total (merge_counts)\n"
+        "would run   top (top_k)\n");
+  CHECK(fresh.err ==
+        "wordcount: dry run, 4 nodes: 3 would run, 0 cached, 0 not needed, 1 probe ran\n");
+  CHECK_FALSE(fs::exists(data.path() / ".dagflow"));  // nothing written, not even a cache dir
+
+  REQUIRE(run_dagflow({"run", pipeline}).exit_code == 0);
+  const auto after_run = run_dagflow({"run", pipeline, "-n"});
+  REQUIRE(after_run.exit_code == 0);
+  CHECK(after_run.out ==
+        "probe ran   files (glob)\n"
+        "not needed  counts (map word_count)\n"
+        "not needed  total (merge_counts)\n"
+        "cached      top (top_k)\n");
+
+  write_file(data.path() / "texts" / "f.txt", "date date date date date grape 42 grape\n");
+  const auto edited = run_dagflow({"run", pipeline, "--dry-run"});
+  REQUIRE(edited.exit_code == 0);
+  CHECK_THAT(edited.out, Catch::Contains("would run   counts (map word_count)\n") &&
+                             Catch::Contains("would run   top (top_k)\n"));
+
+  // The dry runs computed nothing: a real run now still computes the edited file's counts.
+  const std::string stats = data.file("stats.json");
+  REQUIRE(run_dagflow({"run", pipeline, "--stats-json", stats}).exit_code == 0);
+  const Value::Map counts = from_json(read_file(stats)).as_map();
+  CHECK(counts.at("items_executed").as_int() == 1);
+}
+
+// With --json, stdout is one object {"nodes": [{"id", "op", "state"}]}.
+TEST_CASE("dagflow run --dry-run --json", "[cli]") {
+  DataDir data;
+  REQUIRE(run_dagflow({"run", "wordcount.yaml"}, data.path()).exit_code == 0);
+  const auto r = run_dagflow({"run", "wordcount.yaml", "--dry-run", "--json"}, data.path());
+  REQUIRE(r.exit_code == 0);
+  const Value plan = from_json(r.out);
+  REQUIRE(plan.as_map().size() == 1);
+  std::vector<std::string> nodes;
+  for (const Value& node : plan.as_map().at("nodes").as_list()) {
+    const Value::Map& n = node.as_map();
+    CHECK(n.size() == 3);
+    nodes.push_back(n.at("id").as_string() + " " + n.at("op").as_string() + " " +
+                    n.at("state").as_string());
+  }
+  CHECK(nodes == std::vector<std::string>{"files glob probe", "counts word_count not_needed",
+                                          "total merge_counts not_needed", "top top_k cached"});
+}
+
+// Nothing but probes runs: a pipeline whose node would fail succeeds under --dry-run.
+TEST_CASE("dagflow run --dry-run: runs no node", "[cli]") {
+  DataDir data;
+  const std::string pipeline = data.file("overflow.yaml");
+  REQUIRE(run_dagflow({"run", pipeline}).exit_code == 1);
+  const auto r = run_dagflow({"run", pipeline, "--dry-run"});
+  CHECK(r.exit_code == 0);
+  // The failed run cached what it computed before `total` failed.
+  CHECK(r.out ==
+        "cached      numbers (range)\n"
+        "would run   total (sum)\n");
+  SECTION("--quiet") {
+    const auto quiet = run_dagflow({"run", pipeline, "--dry-run", "--quiet"});
+    CHECK(quiet.exit_code == 0);
+    CHECK(quiet.out == r.out);
+    CHECK(quiet.err.empty());
+  }
+}
+
+// svg goes through Graphviz; -o writes a file instead of stdout.
+TEST_CASE("dagflow graph: --format svg and --output", "[cli]") {
+  DataDir data;
+  const std::string pipeline = data.file("wordcount.yaml");
+  SECTION("dot to a file") {
+    const auto r = run_dagflow({"graph", "wordcount.yaml", "-o", "graph.dot"}, data.path());
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.empty());
+    CHECK(read_file(data.path() / "graph.dot") == run_dagflow({"graph", pipeline}).out);
+  }
+  SECTION("svg") {
+    if (!has_dot()) {
+      WARN("Graphviz `dot` not found: --format svg not checked");
+      return;
+    }
+    const auto r = run_dagflow({"graph", pipeline, "--format", "svg"});
+    REQUIRE(r.exit_code == 0);
+    CHECK_THAT(r.out, Catch::Contains("<svg") && Catch::Contains("</svg>"));
+    CHECK_THAT(r.out, Catch::Contains("counts"));
+
+    const auto to_file = run_dagflow(
+        {"graph", "wordcount.yaml", "--format", "svg", "--output", "g.svg"}, data.path());
+    REQUIRE(to_file.exit_code == 0);
+    CHECK(to_file.out.empty());
+    CHECK_THAT(read_file(data.path() / "g.svg"), Catch::Contains("<svg"));
+  }
+  SECTION("svg without Graphviz") {
+    TempDir empty_path;  // PATH holds only this empty directory
+    const auto r =
+        run_process({"/usr/bin/env", "PATH=" + empty_path.path().string(), DAGFLOW_CLI_PATH,
+                     "graph", "wordcount.yaml", "--format", "svg", "-o", "g.svg"},
+                    data.path());
+    CHECK(r.exit_code == 2);
+    CHECK(r.out.empty());
+    CHECK(r.err ==
+          "dagflow: error: graphviz 'dot' not found: install graphviz or use --format dot\n");
+    CHECK_FALSE(fs::exists(data.path() / "g.svg"));
+  }
+}
+
+// Once a cache exists, nodes are filled by cache state (found by a dry run); --no-cache, or no
+// cache yet, gives the plain graph. Looking never creates a cache.
+TEST_CASE("dagflow graph: nodes coloured by cache state", "[cli]") {
+  DataDir data;
+  const std::string pipeline = data.file("wordcount.yaml");
+  const auto before = run_dagflow({"graph", pipeline});
+  REQUIRE(before.exit_code == 0);
+  CHECK_THAT(before.out, !Catch::Contains("fillcolor"));
+  CHECK_FALSE(fs::exists(data.path() / ".dagflow"));
+
+  REQUIRE(run_dagflow({"run", pipeline}).exit_code == 0);
+  const auto after = run_dagflow({"graph", pipeline});
+  REQUIRE(after.exit_code == 0);
+  CHECK_THAT(dot_node_line(after.out, "top"), Catch::Contains(kCachedColour));
+  CHECK_THAT(dot_node_line(after.out, "counts"), !Catch::Contains(kCachedColour));
+
+  const auto plain = run_dagflow({"graph", pipeline, "--no-cache"});
+  REQUIRE(plain.exit_code == 0);
+  CHECK(plain.out == before.out);
+
+  // Another cache dir, relative to the working directory: nothing there yet.
+  TempDir work;
+  const auto elsewhere = run_dagflow({"graph", pipeline, "--cache-dir", "mine"}, work.path());
+  REQUIRE(elsewhere.exit_code == 0);
+  CHECK(elsewhere.out == before.out);
+  CHECK_FALSE(fs::exists(work.path() / "mine"));
+
+  if (!has_dot()) {
+    WARN("Graphviz `dot` not found: rendering not checked");
+    return;
+  }
+  // The coloured DOT renders too.
+  const fs::path dot_file = data.path() / "coloured.dot";
+  write_file(dot_file, after.out);
+  const auto rendered = run_process({DAGFLOW_DOT_PATH, "-Tsvg", dot_file.string()});
+  CHECK(rendered.exit_code == 0);
+  CHECK_THAT(rendered.out, Catch::Contains("<svg"));
+}
