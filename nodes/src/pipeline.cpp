@@ -238,43 +238,31 @@ PipelineResult Pipeline::execute(ExecutorOptions options, bool dry) const {
     if (!node.map.empty()) inputs.push_back(task[index.at(node.map)]);
     for (const std::string& id : node.inputs) inputs.push_back(task[index.at(id)]);
 
-    if (op.is_probe()) {
-      // Run now, on this thread: what it returns decides the keys of everything downstream.
-      std::vector<Value> values = inputs.empty() ? std::vector<Value>{} : compute(inputs);
-      const auto probe_start = Clock::now();
-      Value found;
-      try {
-        std::vector<const Value*> pointers;
-        for (const Value& v : values) pointers.push_back(&v);
-        if (node.map.empty()) {
-          found = op.call(context, pointers, node.args);
-        } else {
-          Value::List each;
-          for (const Value& item : values.front().as_list()) {
-            pointers.front() = &item;
-            each.push_back(op.call(context, pointers, node.args));
-          }
-          found = Value(std::move(each));
-        }
-      } catch (...) {
-        throw NodeError(describe_failure(spec_, node, std::nullopt, std::current_exception()),
-                        node.id, node.op, std::current_exception());
+    const auto body = [&]() {
+      if (node.map.empty()) {
+        return add_task(g,
+                        dagflow::op(op.name(), NodeCall{&op, &context}).with_version(op.version()),
+                        Value(node.args), inputs);
       }
-      result.nodes[i].outcome = NodeOutcome::kExecuted;
-      result.nodes[i].seconds = std::chrono::duration<double>(Clock::now() - probe_start).count();
-      task[i] = g.delayed(dagflow::op("dagflow.literal", LiteralCall{}), std::move(found));
-    } else if (!node.map.empty()) {
-      task[i] = add_task(
+      return add_task(
           g,
           dagflow::op("map(" + op.name() + ")", MapCall{&op, &context}).with_version(op.version()),
           Value(node.args), inputs);
-    } else {
-      task[i] =
-          add_task(g, dagflow::op(op.name(), NodeCall{&op, &context}).with_version(op.version()),
-                   Value(node.args), inputs);
+    };
+    task[i] = body();
+    if (op.is_probe()) {
+      // Run it now (like any task, so observers see it): what it returns decides the keys of
+      // everything downstream, which then sees it as a literal keyed by its content.
+      g.set_label(task[i], node.id);
+      g.set_impure(task[i]);
+      tally->attribute(task[i].id(), i);
+      Value found = std::move(compute({task[i]}).front());
+      task[i] = g.delayed(dagflow::op("dagflow.literal", LiteralCall{}), std::move(found));
+      g.set_label(task[i], node.id);
+      continue;
     }
     g.set_label(task[i], node.id);
-    if (!op.is_probe()) tally->attribute(task[i].id(), i);
+    tally->attribute(task[i].id(), i);
     if (!node.cache || op.has_side_effects()) g.set_impure(task[i]);
   }
 
