@@ -68,8 +68,8 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 
 std::vector<std::string> nearest_names(std::string_view word,
                                        std::span<const std::string> candidates, std::size_t max) {
-  // Close enough to be a typo: a third of the word's length, at least 1 and at most 3 edits.
-  const std::size_t limit = std::clamp<std::size_t>(word.size() / 3, 1, 3);
+  // Close enough to be a typo: about a third of the word's length, 1 to 3 edits.
+  const std::size_t limit = std::clamp<std::size_t>((word.size() + 2) / 3, 1, 3);
   std::vector<std::pair<std::size_t, std::string>> near;
   for (const std::string& c : candidates) {
     if (c.size() > word.size() + limit || word.size() > c.size() + limit) continue;
@@ -77,8 +77,11 @@ std::vector<std::string> nearest_names(std::string_view word,
     if (d <= limit && d > 0) near.emplace_back(d, c);
   }
   std::sort(near.begin(), near.end());
+  // Only the closest: "node" suggests "nodes", not also "name".
   std::vector<std::string> names;
-  for (std::size_t i = 0; i < near.size() && i < max; ++i) names.push_back(near[i].second);
+  for (std::size_t i = 0; i < near.size() && i < max && near[i].first == near[0].first; ++i) {
+    names.push_back(near[i].second);
+  }
   return names;
 }
 

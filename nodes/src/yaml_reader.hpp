@@ -71,7 +71,11 @@ struct YamlNode {
 /// ("multiple documents are not supported"); an anchor or alias; an explicit tag other than
 /// !!str, !!seq and !!map (tags never select types or code); a key that is not a scalar or is
 /// null; a duplicate key ("duplicate key 'a' (first at line 1)"); nesting deeper than
-/// kMaxYamlDepth; more than kMaxYamlNodes nodes; memory exhaustion ("input too large").
+/// kMaxYamlDepth; more than kMaxYamlNodes nodes; memory exhaustion ("input too large"); and
+/// input that yaml-cpp would buffer whole before any event ("the YAML parser would hold too much
+/// in memory..."): a flow collection where a key could start ("[1, 1, ..." at the top level or
+/// after "- ") with over 2^17 YAML indicator characters, or a scalar or comment with that many
+/// ([]{},:?&!*"'), which yaml-cpp also reads whole.
 [[nodiscard]] std::optional<YamlNode> read_yaml(std::string_view text, const std::string& file);
 
 /// A plain scalar's value under the YAML 1.2 core schema:

@@ -116,6 +116,10 @@ TEST_CASE("did-you-mean suggestions find typos, not strangers", "[registry]") {
   CHECK(dagflow::nearest_names("glb", names) == std::vector<std::string>{"glob"});
   CHECK(dagflow::nearest_names("zzzzzz", names).empty());
   CHECK(dagflow::nearest_names("glob", names).empty());  // an exact match is no suggestion
+  CHECK(dagflow::nearest_names("cnts", std::vector<std::string>{"counts", "total"}) ==
+        std::vector<std::string>{"counts"});  // two edits in a short word
+  CHECK(dagflow::nearest_names("node", std::vector<std::string>{"nodes", "name"}) ==
+        std::vector<std::string>{"nodes"});  // only the closest
   OpRegistry ops;
   ops.add(
       "top_k", [](std::int64_t k) { return k; }, "");

@@ -1,1 +1,338 @@
-// placeholder: being written
+#include <dagflow/nodes/pipeline.hpp>
+
+// Tests of the loader against hostile input (RELIABILITY.md Y1-Y4, Y7): deep nesting, the
+// inputs that make yaml-cpp's LoadAll run away, files that are not files or are too large,
+// alias bombs, and encodings, through load_pipeline_spec as the CLI calls it. Each must end in a
+// PipelineError with a position, quickly, on the calling thread or any thread with a normal stack.
+#include <atomic>
+#include <cstdint>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <string_view>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <system_error>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include <dagflow/nodes/op_registry.hpp>
+#include <dagflow/nodes/value.hpp>
+
+namespace {
+
+namespace fs = std::filesystem;
+using dagflow::PipelineError;
+using dagflow::PipelineSpec;
+using dagflow::Value;
+
+const dagflow::OpRegistry& test_ops() {
+  static const dagflow::OpRegistry ops = [] {
+    dagflow::OpRegistry r;
+    r.add("constant", [](const Value& v) { return v; }, "its argument", {dagflow::arg("value")});
+    r.add(
+        "twice",
+        [](const Value& v) {
+          return Value::List{v, v};
+        },
+        "a pair of its input");
+    return r;
+  }();
+  return ops;
+}
+
+constexpr std::string_view kValid =
+    "name: small\n"
+    "nodes:\n"
+    "  a: {op: constant, args: {value: 1}}\n"
+    "  b: {op: twice, inputs: [a]}\n";
+
+std::string parse_error(std::string_view text) {
+  try {
+    (void)dagflow::parse_pipeline_spec(text, "p.yaml", test_ops());
+  } catch (const PipelineError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+std::string load_error(const fs::path& file) {
+  try {
+    (void)dagflow::load_pipeline_spec(file, test_ops());
+  } catch (const PipelineError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+// parse_error run on a new std::thread (a default, 8 MiB stack).
+std::string parse_error_on_thread(const std::string& text) {
+  std::string result;
+  std::exception_ptr failure;
+  std::thread worker([&] {
+    try {
+      result = parse_error(text);
+    } catch (...) {
+      failure = std::current_exception();
+    }
+  });
+  worker.join();
+  if (failure) std::rethrow_exception(failure);
+  return result;
+}
+
+std::string repeat(std::string_view piece, std::size_t times) {
+  std::string out;
+  out.reserve(piece.size() * times);
+  for (std::size_t i = 0; i < times; ++i) out += piece;
+  return out;
+}
+
+// A fresh directory under the system temp directory, removed with its contents at scope exit.
+class TempDir {
+ public:
+  TempDir() {
+    static std::atomic<int> counter{0};
+    path_ = fs::temp_directory_path() /
+            ("dagflow-limits-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  [[nodiscard]] const fs::path& path() const { return path_; }
+
+  fs::path write(const std::string& name, std::string_view content) const {
+    const fs::path file = path_ / name;
+    std::ofstream out(file, std::ios::binary);
+    out.write(content.data(), static_cast<std::streamsize>(content.size()));
+    REQUIRE(out.good());
+    return file;
+  }
+
+ private:
+  fs::path path_;
+};
+
+}  // namespace
+
+TEST_CASE("Y1: deep nesting is refused with a position, on this thread or another", "[limits]") {
+  // yaml-cpp's own guard stops at ~250 '[' with a "bad file"; ours stops at 65 levels first,
+  // naming where. Parsing happens on the calling thread: a std::thread's stack is big enough, a
+  // TBB worker's small one is not (RELIABILITY (c)), so the loader is never called from a task.
+  const std::string brackets(100'000, '[');
+  const std::string braces = repeat("{a: ", 100'000);
+  const std::string block = repeat("- ", 3000) + "x\n";
+  std::string indented;
+  for (std::size_t level = 0; level < 3000; ++level)
+    indented += std::string(2 * level, ' ') + "-\n";
+
+  // yaml-cpp reads unclosed '[' as keys of implicit single-pair mappings: two levels each.
+  CHECK(parse_error(brackets) == "p.yaml:1:33: nesting deeper than 64 levels");
+  // 100 000 '{a: ' reach the read-ahead guard first (see the test below).
+  CHECK(parse_error(braces).find("p.yaml:1:1: the YAML parser would hold too much in memory") == 0);
+  CHECK(parse_error(block) == "p.yaml:1:129: nesting deeper than 64 levels");
+  CHECK(parse_error(indented) == "p.yaml:65:129: nesting deeper than 64 levels");
+
+  CHECK(parse_error_on_thread(brackets) == "p.yaml:1:33: nesting deeper than 64 levels");
+  CHECK(parse_error_on_thread(braces).find("p.yaml:1:1: the YAML parser would hold too much") == 0);
+  CHECK(parse_error_on_thread(repeat("{a: ", 1000)) ==
+        "p.yaml:1:253: nesting deeper than 64 levels");
+  CHECK(parse_error_on_thread(block) == "p.yaml:1:129: nesting deeper than 64 levels");
+  CHECK(parse_error_on_thread(indented) == "p.yaml:65:129: nesting deeper than 64 levels");
+}
+
+TEST_CASE("a flow collection yaml-cpp would buffer whole is refused early", "[limits]") {
+  // yaml-cpp holds every token of a flow collection that starts where a key could, until its end,
+  // before any event: 16 MiB of "[1,1,1,..." took 2.3 GB and 20 s (measured). The guard stops it
+  // after 2^17 indicators, with the position of the last node read.
+  const std::string message =
+      "the YAML parser would hold too much in memory to read on from here (over 131072 "
+      "brackets, commas and other indicators before the next node ends): write long [...] or "
+      "{...} collections in block style or as the value of a key";
+  CHECK(parse_error("[" + repeat("1,", 8'000'000)) == "p.yaml:1:1: " + message);
+  CHECK(parse_error("[" + repeat("1,\n", 1'000'000) + "]") == "p.yaml:1:1: " + message);
+  CHECK(parse_error("{" + repeat("a: 1, ", 1'000'000) + "}") == "p.yaml:1:1: " + message);
+  CHECK(parse_error("[" + repeat("? ", 1'000'000)) == "p.yaml:1:1: " + message);
+  CHECK(parse_error("name: x\nnodes:\n  - [" + repeat("1,", 1'000'000) + "]\n") ==
+        "p.yaml:3:3: " + message);
+  // As the value of a key it streams, and the node budget applies.
+  CHECK(parse_error("name: x\nlist: [" + repeat("1,", 1'000'001) + "]\n")
+            .find("the document has more than 1000000 nodes") != std::string::npos);
+  // Smaller ones are fine where a key could start, too.
+  CHECK(parse_error("[" + repeat("1,", 50'000) + "]") ==
+        "p.yaml:1:1: expected a mapping with 'name' and 'nodes' at the top level, got a list");
+}
+
+TEST_CASE("Y1: nesting within the limit inside args is fine", "[limits]") {
+  // name > nodes > a > args > value: 4 levels used, 60 left for the value.
+  const std::string value = std::string(60, '[') + "1" + std::string(60, ']');
+  const PipelineSpec spec = dagflow::parse_pipeline_spec(
+      "name: deep\nnodes:\n  a: {op: constant, args: {value: " + value + "}}\n", "p.yaml",
+      test_ops());
+  const Value* v = &spec.nodes[0].args.at("value");
+  int depth = 0;
+  while (v->kind() == dagflow::ValueKind::kList) {
+    v = &v->as_list().at(0);
+    ++depth;
+  }
+  CHECK(depth == 60);
+  CHECK(*v == Value(1));
+  CHECK(parse_error(
+            "name: deep\nnodes:\n  a: {op: constant, args: {value: " + std::string(61, '[') + "1" +
+            std::string(61, ']') + "}}\n") == "p.yaml:3:95: nesting deeper than 64 levels");
+}
+
+TEST_CASE("Y2: the inputs that make yaml-cpp's LoadAll run away are clean syntax errors",
+          "[limits]") {
+  CHECK(parse_error(",") == "p.yaml:1:1: YAML syntax error: unexpected ','");
+  CHECK(parse_error(" ,") == "p.yaml:1:2: YAML syntax error: unexpected ','");
+  CHECK(parse_error(",a") == "p.yaml:1:1: YAML syntax error: unexpected ','");
+  CHECK(parse_error("name: x\n,\n") == "p.yaml:2:1: YAML syntax error: end of map not found");
+  CHECK(parse_error("name: x\nnodes: ,\n") ==
+        "p.yaml:2:8: YAML syntax error: end of map not found");
+  // The other PoCs of RELIABILITY (c).
+  CHECK(parse_error("[[:") == "p.yaml:1:3: YAML syntax error: unknown token");
+  CHECK(parse_error("{!\xdb:") == "p.yaml:1:3: invalid UTF-8 (byte 0x3a after 0xdb)");
+  CHECK(parse_error("!2") ==
+        "p.yaml:1:1: the pipeline is empty (expected a mapping with 'name' and 'nodes')");
+  CHECK(parse_error(std::string(kValid) + "---\nname: second\n") ==
+        "p.yaml:5:1: multiple documents are not supported (a second document starts here)");
+}
+
+TEST_CASE("Y3: what is not a regular file is refused before it is read", "[limits]") {
+  const TempDir dir;
+  CHECK(load_error(dir.path()) == dir.path().string() + ": not a regular file (a directory)");
+
+  const fs::path fifo = dir.path() / "pipe.yaml";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  // No writer ever opens the FIFO: reading it would block forever.
+  CHECK(load_error(fifo) == fifo.string() + ": not a regular file (a FIFO)");
+
+  CHECK(load_error("/dev/zero") == "/dev/zero: not a regular file (a character device)");
+  CHECK(load_error("/dev/null") == "/dev/null: not a regular file (a character device)");
+
+  const fs::path link = dir.path() / "link.yaml";
+  fs::create_symlink(fifo, link);
+  CHECK(load_error(link) == link.string() + ": not a regular file (a FIFO)");
+
+  const fs::path missing = dir.path() / "missing.yaml";
+  CHECK(load_error(missing) == missing.string() + ": cannot open: No such file or directory");
+  CHECK(load_error("") == "<pipeline>: cannot open: No such file or directory");
+}
+
+TEST_CASE("Y3: a file over 16 MiB is refused before it is read, one at the limit is read",
+          "[limits]") {
+  const TempDir dir;
+  const fs::path big = dir.path() / "big.yaml";
+  { std::ofstream touch(big); }
+  fs::resize_file(big, std::uintmax_t{17} << 20);  // sparse: no 17 MiB written
+  CHECK(load_error(big) == big.string() + ": file is 17.0 MiB, over the 16 MiB limit");
+  fs::resize_file(big, dagflow::kMaxPipelineBytes + 1);
+  CHECK(load_error(big) == big.string() + ": file is 16.0 MiB, over the 16 MiB limit");
+
+  // Exactly the limit: read and parsed (a valid pipeline padded with a comment).
+  std::string text = std::string(kValid) + "#";
+  text.resize(dagflow::kMaxPipelineBytes, 'x');
+  const fs::path at_limit = dir.write("limit.yaml", text);
+  REQUIRE(fs::file_size(at_limit) == dagflow::kMaxPipelineBytes);
+  CHECK(dagflow::load_pipeline_spec(at_limit, test_ops()).nodes.size() == 2);
+}
+
+TEST_CASE("Y4: alias bombs are refused at the first anchor", "[limits]") {
+  const std::string laughs =
+      "name: lol\n"
+      "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
+      "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+      "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+      "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+      "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
+      "f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
+      "g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n"
+      "h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\n"
+      "i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]\n";
+  CHECK(parse_error(laughs) ==
+        "p.yaml:2:4: anchors and aliases are not supported (found '&a'): write the value out in "
+        "full");
+  CHECK(parse_error("&s [ *s ]") ==
+        "p.yaml:1:1: anchors and aliases are not supported (found '&s'): write the value out in "
+        "full");
+  CHECK(parse_error("name: x\nnodes:\n  a: {op: constant, args: {value: &v [*v]}}\n") ==
+        "p.yaml:3:35: anchors and aliases are not supported (found '&v'): write the value out in "
+        "full");
+}
+
+TEST_CASE("load_pipeline_spec reads a file: base directory, messages with its name", "[limits]") {
+  const TempDir dir;
+  const fs::path file = dir.write("small.yaml", kValid);
+  const PipelineSpec spec = dagflow::load_pipeline_spec(file, test_ops());
+  CHECK(spec.name == "small");
+  CHECK(spec.file == file.string());
+  CHECK(spec.base_dir == dir.path());
+  CHECK(spec.nodes.size() == 2);
+  CHECK(spec.outputs == std::vector<std::string>{"b"});
+
+  const fs::path bad = dir.write("bad.yaml", "name: x\nnodes:\n  a: {op: nope}\n");
+  CHECK(load_error(bad) == bad.string() + ":3:11: unknown op 'nope'");
+  const fs::path empty = dir.write("empty.yaml", "");
+  CHECK(load_error(empty) == empty.string() + ": empty file");
+  // A symlink to a regular file is fine.
+  const fs::path link = dir.path() / "link.yaml";
+  fs::create_symlink(file, link);
+  CHECK(dagflow::load_pipeline_spec(link, test_ops()).name == "small");
+}
+
+TEST_CASE("Y7: BOM, CRLF and tabs in a file; NUL and invalid UTF-8 with their position",
+          "[limits]") {
+  const TempDir dir;
+  const fs::path bom = dir.write("bom.yaml", "\xEF\xBB\xBF" + std::string(kValid));
+  CHECK(dagflow::load_pipeline_spec(bom, test_ops()).name == "small");
+
+  const fs::path crlf =
+      dir.write("crlf.yaml",
+                "name: crlf\r\nnodes:\r\n  a: {op: constant, args: {value: 1}}\r\n  b: {op: "
+                "twice, inputs: [zz]}\r\n");
+  CHECK(load_error(crlf) == crlf.string() + ":4:27: unknown node 'zz' in 'inputs' of node 'b'");
+
+  const fs::path tab = dir.write("tab.yaml", "name: x\nnodes:\n\ta: {op: constant}\n");
+  CHECK(load_error(tab) ==
+        tab.string() +
+            ":3:3: YAML syntax error: illegal map value (line 3 is indented with a "
+            "tab: YAML indents with spaces only)");
+
+  using namespace std::string_literals;
+  const fs::path nul = dir.write("nul.yaml", "name: x\nnodes:\0\n"s);
+  CHECK(load_error(nul) == nul.string() +
+                               ":2:7: NUL byte: a YAML file is text (is this a binary "
+                               "file?)");
+  const fs::path latin1 = dir.write("latin1.yaml", "name: caf\xe9\n");
+  CHECK(load_error(latin1) == latin1.string() + ":1:10: invalid UTF-8 (byte 0x0a after 0xe9)");
+}
+
+TEST_CASE("the loader works with the built-in ops: the wordcount pipeline", "[limits]") {
+  const TempDir dir;
+  const fs::path file = dir.write("wordcount.yaml",
+                                  "name: wordcount\n"
+                                  "params: {dir: texts, k: 3}\n"
+                                  "nodes:\n"
+                                  "  files: {op: glob, args: {pattern: \"${dir}/*.txt\"}}\n"
+                                  "  counts: {op: word_count, map: files}\n"
+                                  "  total: {op: merge_counts, inputs: [counts]}\n"
+                                  "  top: {op: top_k, inputs: [total], args: {k: \"${k}\"}}\n"
+                                  "outputs: [top]\n");
+  const PipelineSpec spec =
+      dagflow::load_pipeline_spec(file, dagflow::OpRegistry::builtins(), {.set = {"k=5"}});
+  REQUIRE(spec.nodes.size() == 4);
+  CHECK(spec.nodes[0].id == "files");
+  CHECK(spec.nodes[3].args.at("k") == Value(5));
+  CHECK(spec.outputs == std::vector<std::string>{"top"});
+}

@@ -157,8 +157,8 @@ class OpRegistry {
   std::map<std::string, OpInfo, std::less<>> ops_;
 };
 
-/// Up to `max` of `candidates` within a small edit distance of `word`, closest first (for "did
-/// you mean" messages).
+/// Up to `max` of `candidates` closest to `word` (by edit distance, at most about a third of
+/// its length), for "did you mean" messages: only the closest ones, alphabetically.
 [[nodiscard]] std::vector<std::string> nearest_names(std::string_view word,
                                                      std::span<const std::string> candidates,
                                                      std::size_t max = 3);
@@ -216,8 +216,8 @@ template <class F>
 OpInfo& OpRegistry::add(std::string name, F fn, std::string doc, std::vector<ArgSpec> args) {
   using Sig = detail::Signature<std::decay_t<F>>;
   using Params = typename Sig::params;
-  constexpr std::size_t kOffset = detail::TakesContext<Params>::value ? 1 : 0;
-  constexpr std::size_t kCount = std::tuple_size_v<Params> - kOffset;
+  static constexpr std::size_t kOffset = detail::TakesContext<Params>::value ? 1 : 0;
+  static constexpr std::size_t kCount = std::tuple_size_v<Params> - kOffset;
   static_assert(!std::is_void_v<typename Sig::result>,
                 "OpRegistry::add: an op must return a value");
   static_assert(ValueConvertible<typename Sig::result>,
