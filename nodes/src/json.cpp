@@ -1,4 +1,5 @@
 // JSON output and input for Value (RFC 8259).
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -43,6 +44,9 @@ void append_utf8(std::string& out, std::uint32_t code_point) {
 
 // ---- Output ----------------------------------------------------------------------------------
 
+// Pretty output writes lists of at most this many scalars on one line.
+constexpr std::size_t kInlineListItems = 8;
+
 class JsonWriter {
  public:
   explicit JsonWriter(JsonStyle style) : pretty_(style == JsonStyle::kPretty) {}
@@ -73,13 +77,19 @@ class JsonWriter {
           out_ += "[]";
           break;
         }
+        // Pretty output keeps a short list of scalars on one line: ["the", 42], not 4 lines.
+        const bool inline_list =
+            pretty_ && list.size() <= kInlineListItems &&
+            std::all_of(list.begin(), list.end(), [](const Value& x) {
+              return x.kind() != ValueKind::kList && x.kind() != ValueKind::kMap;
+            });
         out_ += '[';
         for (std::size_t i = 0; i < list.size(); ++i) {
-          if (i != 0) out_ += ',';
-          new_line(depth + 1);
+          if (i != 0) out_ += inline_list ? ", " : ",";
+          if (!inline_list) new_line(depth + 1);
           write(list[i], depth + 1);
         }
-        new_line(depth);
+        if (!inline_list) new_line(depth);
         out_ += ']';
         break;
       }

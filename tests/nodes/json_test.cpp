@@ -59,28 +59,40 @@ TEST_CASE("to_json writes compact JSON by default", "[json]") {
   CHECK(to_json(Value::path("/abs/data/in.txt", "data/in.txt")) == R"("data/in.txt")");
 }
 
-TEST_CASE("to_json pretty-prints with two-space indents", "[json]") {
+TEST_CASE("to_json pretty-prints with two-space indents, short scalar lists on one line",
+          "[json]") {
   const Value v = Value::Map{
       {"a", 1},
       {"b", Value::List{1, 2.5, "x"}},
       {"e", Value::List{}},
+      {"l", Value::List{1, 2, 3, 4, 5, 6, 7, 8, 9}},
       {"m", Value::Map{}},
       {"n", Value::Map{{"k", Value::List{true}}}},
+      {"t", Value::List{Value::List{"the", 42}, Value::List{"of", 10}}},
   };
   CHECK(to_json(v, JsonStyle::kPretty) == R"({
   "a": 1,
-  "b": [
-    1,
-    2.5,
-    "x"
-  ],
+  "b": [1, 2.5, "x"],
   "e": [],
+  "l": [
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+    7,
+    8,
+    9
+  ],
   "m": {},
   "n": {
-    "k": [
-      true
-    ]
-  }
+    "k": [true]
+  },
+  "t": [
+    ["the", 42],
+    ["of", 10]
+  ]
 })");
   CHECK(to_json(Value(3), JsonStyle::kPretty) == "3");
   CHECK(to_json(Value(Value::List{}), JsonStyle::kPretty) == "[]");
