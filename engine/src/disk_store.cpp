@@ -19,6 +19,8 @@
 
 #include <fmt/core.h>
 
+#include <dagflow/engine/detail/posix_io.hpp>
+
 namespace dagflow::detail {
 
 namespace {
@@ -118,26 +120,6 @@ ssize_t read_at(int fd, void* buf, std::size_t size, off_t offset) {
     done += static_cast<std::size_t>(n);
   }
   return static_cast<ssize_t>(done);
-}
-
-// Writes all `size` bytes; false with errno set on failure (a short write that makes no progress,
-// such as EFBIG past RLIMIT_FSIZE, ends in an error).
-bool write_all(int fd, const void* data, std::size_t size) {
-  const auto* in = static_cast<const char*>(data);
-  while (size > 0) {
-    const ssize_t n = ::write(fd, in, size);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    if (n == 0) {
-      errno = EIO;
-      return false;
-    }
-    in += n;
-    size -= static_cast<std::size_t>(n);
-  }
-  return true;
 }
 
 bool is_hex(std::string_view s) {
@@ -518,8 +500,8 @@ bool DiskStore::put(const Hash128& key, std::uint64_t type_fingerprint, std::str
 
   const HeaderBytes header = encode_header(type_fingerprint, payload);
   std::string_view step;
-  if (!write_all(file.get(), header.data(), header.size()) ||
-      !write_all(file.get(), payload.data(), payload.size())) {
+  const std::string_view header_bytes(reinterpret_cast<const char*>(header.data()), header.size());
+  if (!write_all(file.get(), header_bytes) || !write_all(file.get(), payload)) {
     step = "writing failed";
   } else if (::close(file.release()) != 0) {
     step = "closing failed";

@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include <dagflow/engine/detail/posix_io.hpp>
 #include <dagflow/graph/errors.hpp>
 
 namespace dagflow {
@@ -83,26 +84,6 @@ class UniqueFd {
 std::atomic<std::uint64_t> g_temp_counter{0};
 
 bool has_nul(const fs::path& p) { return p.native().find('\0') != std::string::npos; }
-
-// Writes all of `bytes`; false with errno set on failure.
-bool write_all(int fd, std::string_view bytes) {
-  const char* data = bytes.data();
-  std::size_t left = bytes.size();
-  while (left > 0) {
-    const ssize_t n = ::write(fd, data, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    if (n == 0) {
-      errno = EIO;
-      return false;
-    }
-    data += n;
-    left -= static_cast<std::size_t>(n);
-  }
-  return true;
-}
 
 [[noreturn]] void throw_write_error(std::string_view shown, std::string_view reason) {
   throw Error(fmt::format("cannot write '{}': {}", shown, reason));
@@ -219,7 +200,7 @@ Value write_file_atomically(const OpContext& ctx, const FileArg& file, std::stri
     ::unlinkat(dir.get(), temp.c_str(), 0);
     throw_write_error(file.shown, errno_text(err));
   };
-  if (!write_all(out.get(), bytes)) fail(errno);
+  if (!detail::write_all(out.get(), bytes)) fail(errno);
   if (::close(out.release()) != 0) fail(errno);
   // rename replaces a symlink at the target instead of following it.
   if (::renameat(dir.get(), temp.c_str(), dir.get(), name.c_str()) != 0) fail(errno);
