@@ -11,7 +11,7 @@
 
 #include <dagflow/graph/errors.hpp>
 #include <dagflow/nodes/op_registry.hpp>
-#include <dagflow/nodes/pipeline.hpp>
+#include <dagflow/pipeline/pipeline.hpp>
 #include <dagflow/nodes/value.hpp>
 
 namespace {

@@ -19,7 +19,7 @@
 #include <dagflow/engine/executor.hpp>
 #include <dagflow/engine/trace.hpp>
 #include <dagflow/nodes/op_registry.hpp>
-#include <dagflow/nodes/pipeline.hpp>
+#include <dagflow/pipeline/pipeline.hpp>
 #include <dagflow/nodes/value.hpp>
 
 #include "graphviz.hpp"

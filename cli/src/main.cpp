@@ -14,7 +14,7 @@
 #include <CLI/CLI.hpp>
 
 #include <dagflow/graph/errors.hpp>
-#include <dagflow/nodes/pipeline.hpp>
+#include <dagflow/pipeline/pipeline.hpp>
 #include <dagflow/version.hpp>
 
 #include "commands.hpp"

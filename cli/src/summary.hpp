@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include <dagflow/nodes/pipeline.hpp>
+#include <dagflow/pipeline/pipeline.hpp>
 
 namespace dagflow {
 

@@ -19,7 +19,7 @@
 
 #include <fmt/core.h>
 
-#include <dagflow/engine/detail/posix_io.hpp>
+#include <dagflow/util/posix_io.hpp>
 
 namespace dagflow::detail {
 
@@ -501,7 +501,7 @@ bool DiskStore::put(const Hash128& key, std::uint64_t type_fingerprint, std::str
   const HeaderBytes header = encode_header(type_fingerprint, payload);
   std::string_view step;
   const std::string_view header_bytes(reinterpret_cast<const char*>(header.data()), header.size());
-  if (!write_all(file.get(), header_bytes) || !write_all(file.get(), payload)) {
+  if (!util::write_all(file.get(), header_bytes) || !util::write_all(file.get(), payload)) {
     step = "writing failed";
   } else if (::close(file.release()) != 0) {
     step = "closing failed";

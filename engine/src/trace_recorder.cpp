@@ -8,7 +8,7 @@
 
 #include <fmt/format.h>
 
-#include <dagflow/engine/detail/json_text.hpp>
+#include <dagflow/util/json_text.hpp>
 #include <dagflow/graph/errors.hpp>
 
 namespace dagflow {
@@ -135,9 +135,9 @@ std::string TraceRecorder::chrome_trace() const {
   }
   for (const TraceSpan& s : all) {
     out += "{\"name\":";
-    detail::append_json_string(out, s.name);
+    util::append_json_string(out, s.name);
     out += ",\"cat\":";
-    detail::append_json_string(out, s.op.empty() ? "task" : s.op);
+    util::append_json_string(out, s.op.empty() ? "task" : s.op);
     if (is_hit(s)) {
       out += fmt::format(",\"ph\":\"i\",\"s\":\"t\",\"ts\":{:.3f}", s.start_us);
     } else {

@@ -18,7 +18,7 @@
 #include <dagflow/nodes/csv.hpp>
 #include <dagflow/nodes/op_registry.hpp>
 
-#include "builtin_ops.hpp"
+#include "ops/builtin_ops.hpp"
 
 namespace dagflow {
 

@@ -15,7 +15,7 @@
 #include <dagflow/nodes/op_registry.hpp>
 #include <dagflow/nodes/random.hpp>
 
-#include "builtin_ops.hpp"
+#include "ops/builtin_ops.hpp"
 
 namespace dagflow {
 

@@ -12,7 +12,7 @@
 
 #include <fmt/format.h>
 
-#include <dagflow/engine/detail/json_text.hpp>
+#include <dagflow/util/json_text.hpp>
 #include <dagflow/nodes/value.hpp>
 
 namespace dagflow {
@@ -66,10 +66,10 @@ class JsonWriter {
         write_double(v.as_double());
         break;
       case ValueKind::kString:
-        detail::append_json_string(out_, v.as_string());
+        util::append_json_string(out_, v.as_string());
         break;
       case ValueKind::kPath:
-        detail::append_json_string(out_, v.as_path().shown);
+        util::append_json_string(out_, v.as_path().shown);
         break;
       case ValueKind::kList: {
         const Value::List& list = v.as_list();
@@ -105,7 +105,7 @@ class JsonWriter {
           if (!first) out_ += ',';
           first = false;
           new_line(depth + 1);
-          detail::append_json_string(out_, key);
+          util::append_json_string(out_, key);
           out_ += pretty_ ? ": " : ":";
           write(x, depth + 1);
         }
@@ -166,7 +166,7 @@ class JsonParser {
       if (c == '\n') {
         ++line;
         column = 1;
-      } else if (!detail::is_utf8_continuation(c)) {
+      } else if (!util::is_utf8_continuation(c)) {
         ++column;  // columns count characters, not the bytes of one
       }
     }
@@ -348,7 +348,7 @@ class JsonParser {
                                static_cast<unsigned>(c)));
       }
       if (c >= 0x80) {
-        const std::size_t length = detail::utf8_sequence_length(text_.substr(pos_));
+        const std::size_t length = util::utf8_sequence_length(text_.substr(pos_));
         if (length == 0) fail(pos_, "invalid UTF-8 in a string");
         out += text_.substr(pos_, length);
         pos_ += length;

@@ -9,7 +9,7 @@
 #include <dagflow/nodes/op_registry.hpp>
 #include <dagflow/nodes/text.hpp>
 
-#include "builtin_ops.hpp"
+#include "ops/builtin_ops.hpp"
 
 namespace dagflow {
 

@@ -3,7 +3,7 @@
 //
 // The text is parsed on the calling thread (see yaml_reader.hpp: yaml-cpp recurses, and ~250
 // nested '[' overflow a 64 KiB stack), so never load a pipeline from a TBB worker.
-#include <dagflow/nodes/pipeline.hpp>
+#include <dagflow/pipeline/pipeline.hpp>
 // (the header this file implements first)
 
 #include <algorithm>

@@ -1,4 +1,4 @@
-#include <dagflow/nodes/pipeline.hpp>
+#include <dagflow/pipeline/pipeline.hpp>
 
 // Tests of the pipeline loader: a valid pipeline becomes the expected spec, and every mistake of
 // the format is a PipelineError with its message and position (RELIABILITY.md Y5, Y6, S1, S3).

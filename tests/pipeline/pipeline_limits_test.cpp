@@ -1,4 +1,4 @@
-#include <dagflow/nodes/pipeline.hpp>
+#include <dagflow/pipeline/pipeline.hpp>
 
 // Tests of the loader against hostile input (RELIABILITY.md Y1-Y4, Y7): deep nesting, the
 // inputs that make yaml-cpp's LoadAll run away, files that are not files or are too large,

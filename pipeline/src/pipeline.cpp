@@ -5,7 +5,7 @@
 // the graph is built: their results enter the graph as literals, keyed by content (a path by
 // the file's bytes), so everything downstream has a content key before the run starts and a
 // re-run finds it in the cache unless what the probe saw changed.
-#include <dagflow/nodes/pipeline.hpp>
+#include <dagflow/pipeline/pipeline.hpp>
 // (the header this file implements first)
 
 #include <algorithm>

@@ -1,4 +1,4 @@
-#include <dagflow/nodes/pipeline.hpp>
+#include <dagflow/pipeline/pipeline.hpp>
 
 // (the header under test stays first)
 #include <atomic>

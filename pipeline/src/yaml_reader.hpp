@@ -17,7 +17,7 @@
 #include <string_view>
 #include <vector>
 
-#include <dagflow/nodes/pipeline.hpp>
+#include <dagflow/pipeline/pipeline.hpp>
 #include <dagflow/nodes/value.hpp>
 
 namespace dagflow {

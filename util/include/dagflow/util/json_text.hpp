@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace dagflow::detail {
+namespace dagflow::util {
 
 /// True for a UTF-8 continuation byte (10xxxxxx).
 [[nodiscard]] constexpr bool is_utf8_continuation(unsigned char c) noexcept {
@@ -23,4 +23,4 @@ namespace dagflow::detail {
 /// is not part of well-formed UTF-8 as U+FFFD, so the output is always valid UTF-8.
 void append_json_string(std::string& out, std::string_view s);
 
-}  // namespace dagflow::detail
+}  // namespace dagflow::util

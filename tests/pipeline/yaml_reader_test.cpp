@@ -11,7 +11,7 @@
 
 #include <catch2/catch.hpp>
 
-#include <dagflow/nodes/pipeline.hpp>
+#include <dagflow/pipeline/pipeline.hpp>
 #include <dagflow/nodes/value.hpp>
 
 namespace {

@@ -12,7 +12,7 @@
 
 #include <fmt/format.h>
 
-#include <dagflow/engine/detail/posix_io.hpp>
+#include <dagflow/util/posix_io.hpp>
 #include <dagflow/graph/errors.hpp>
 
 namespace dagflow {
@@ -200,7 +200,7 @@ Value write_file_atomically(const OpContext& ctx, const FileArg& file, std::stri
     ::unlinkat(dir.get(), temp.c_str(), 0);
     throw_write_error(file.shown, errno_text(err));
   };
-  if (!detail::write_all(out.get(), bytes)) fail(errno);
+  if (!util::write_all(out.get(), bytes)) fail(errno);
   if (::close(out.release()) != 0) fail(errno);
   // rename replaces a symlink at the target instead of following it.
   if (::renameat(dir.get(), temp.c_str(), dir.get(), name.c_str()) != 0) fail(errno);

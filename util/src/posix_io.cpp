@@ -2,9 +2,9 @@
 #include <cstddef>
 #include <unistd.h>
 
-#include <dagflow/engine/detail/posix_io.hpp>
+#include <dagflow/util/posix_io.hpp>
 
-namespace dagflow::detail {
+namespace dagflow::util {
 
 bool write_all(int fd, std::string_view bytes) noexcept {
   const char* data = bytes.data();
@@ -25,4 +25,4 @@ bool write_all(int fd, std::string_view bytes) noexcept {
   return true;
 }
 
-}  // namespace dagflow::detail
+}  // namespace dagflow::util

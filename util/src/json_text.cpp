@@ -2,9 +2,9 @@
 
 #include <fmt/format.h>
 
-#include <dagflow/engine/detail/json_text.hpp>
+#include <dagflow/util/json_text.hpp>
 
-namespace dagflow::detail {
+namespace dagflow::util {
 
 namespace {
 constexpr std::string_view kReplacementCharacter = "\xEF\xBF\xBD";  // U+FFFD
@@ -88,4 +88,4 @@ void append_json_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
-}  // namespace dagflow::detail
+}  // namespace dagflow::util
