@@ -11,8 +11,8 @@
 
 #include <dagflow/graph/errors.hpp>
 #include <dagflow/nodes/op_registry.hpp>
-#include <dagflow/pipeline/pipeline.hpp>
 #include <dagflow/nodes/value.hpp>
+#include <dagflow/pipeline/pipeline.hpp>
 
 namespace {
 

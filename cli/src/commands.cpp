@@ -19,8 +19,8 @@
 #include <dagflow/engine/executor.hpp>
 #include <dagflow/engine/trace.hpp>
 #include <dagflow/nodes/op_registry.hpp>
-#include <dagflow/pipeline/pipeline.hpp>
 #include <dagflow/nodes/value.hpp>
+#include <dagflow/pipeline/pipeline.hpp>
 
 #include "graphviz.hpp"
 #include "progress.hpp"

@@ -8,8 +8,8 @@
 
 #include <fmt/format.h>
 
-#include <dagflow/util/json_text.hpp>
 #include <dagflow/graph/errors.hpp>
+#include <dagflow/util/json_text.hpp>
 
 namespace dagflow {
 

@@ -12,8 +12,8 @@
 
 #include <fmt/format.h>
 
-#include <dagflow/util/json_text.hpp>
 #include <dagflow/nodes/value.hpp>
+#include <dagflow/util/json_text.hpp>
 
 namespace dagflow {
 

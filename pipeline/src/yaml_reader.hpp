@@ -17,8 +17,8 @@
 #include <string_view>
 #include <vector>
 
-#include <dagflow/pipeline/pipeline.hpp>
 #include <dagflow/nodes/value.hpp>
+#include <dagflow/pipeline/pipeline.hpp>
 
 namespace dagflow {
 

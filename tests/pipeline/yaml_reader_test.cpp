@@ -11,8 +11,8 @@
 
 #include <catch2/catch.hpp>
 
-#include <dagflow/pipeline/pipeline.hpp>
 #include <dagflow/nodes/value.hpp>
+#include <dagflow/pipeline/pipeline.hpp>
 
 namespace {
 

@@ -12,8 +12,8 @@
 
 #include <fmt/format.h>
 
-#include <dagflow/util/posix_io.hpp>
 #include <dagflow/graph/errors.hpp>
+#include <dagflow/util/posix_io.hpp>
 
 namespace dagflow {
 

@@ -11,8 +11,8 @@
 #include <dagflow/nodes/csv.hpp>
 #include <dagflow/nodes/image.hpp>
 #include <dagflow/nodes/op_registry.hpp>
-#include <dagflow/pipeline/pipeline.hpp>
 #include <dagflow/nodes/random.hpp>
 #include <dagflow/nodes/text.hpp>
 #include <dagflow/nodes/value.hpp>
+#include <dagflow/pipeline/pipeline.hpp>
 #include <dagflow/version.hpp>
