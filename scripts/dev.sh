@@ -3,20 +3,44 @@
 # configures and builds with CMake presets, then:
 #   scripts/dev.sh run     runs the main job (the bundled wordcount pipeline, through the
 #                          `dagflow` command) from an optimised build
-#   scripts/dev.sh test    runs the whole gate: format check, layering check, the test suite
-#                          (Debug, -Werror), then the suite under ASan+UBSan and under TSan
+#   scripts/dev.sh test    runs the whole gate: format and layering checks, the test suite
+#                          (Debug, -Werror), clang-tidy, an -O2 -Werror build of the static
+#                          libraries, then the suite under ASan+UBSan and under TSan; prints the
+#                          wall time of each phase at the end
 # Options for `test`:
-#   --quick                the plain suite only (no sanitizer builds)
-#   --only=dev|asan|tsan   one variant only
+#   --quick                the plain suite only (no clang-tidy, -O2 or sanitizer builds)
+#   --only=dev|tidy|strict|asan|tsan   one phase only
+# Also: scripts/dev.sh tidy  (clang-tidy alone, on the dev build's compile commands).
 # Environment: DAGFLOW_JOBS (build parallelism, default: all cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(g++ cmake ninja-build pkg-config libtbb-dev libfmt-dev libxxhash-dev libcereal-dev
           libyaml-cpp-dev libcli11-dev catch2 graphviz
-          clang-format-14)
+          clang-format-14 clang-tidy-14)
 
 log() { printf '\n== %s\n' "$*"; }
+
+# phase <name> <command...>: runs one phase of the gate and records its wall time.
+phase_names=()
+phase_seconds=()
+phase() {
+  local name=$1 start=$SECONDS
+  shift
+  "$@"
+  phase_names+=("$name")
+  phase_seconds+=($((SECONDS - start)))
+}
+
+print_phase_times() {
+  local i total=0
+  log "wall time per phase"
+  for i in "${!phase_names[@]}"; do
+    printf '  %-22s %5d s\n' "${phase_names[$i]}" "${phase_seconds[$i]}"
+    total=$((total + phase_seconds[i]))
+  done
+  printf '  %-22s %5d s (%d min)\n' total "$total" $((total / 60))
+}
 
 install_missing() {
   local missing=()
@@ -80,8 +104,15 @@ check_layering() {
   [[ $bad -eq 0 ]] || { echo "layering violated (see above)"; exit 1; }
 }
 
-run_suite() {  # run_suite <preset>
-  build "$1"
+# clang-tidy (.clang-tidy: the checks the house style names) over the first-party sources.
+run_tidy() {
+  log "clang-tidy-14 on util graph engine nodes pipeline cli"
+  [[ -f build/dev/compile_commands.json ]] || cmake --preset dev >/dev/null
+  git ls-files 'util/*.cpp' 'graph/*.cpp' 'engine/*.cpp' 'nodes/*.cpp' 'pipeline/*.cpp' 'cli/*.cpp' |
+    xargs -P "${DAGFLOW_JOBS:-$(nproc)}" -n 4 clang-tidy-14 -p build/dev --quiet 2>/dev/null
+}
+
+tests() {  # tests <preset>
   log "tests: $1"
   ctest --preset "$1"
 }
@@ -95,8 +126,12 @@ case "$cmd" in
     log "main job: examples/pipelines/wordcount.yaml (word counts over a folder of text files)"
     ./build/release/cli/dagflow run examples/pipelines/wordcount.yaml
     ;;
+  tidy)
+    install_missing
+    run_tidy
+    ;;
   test)
-    variants=(dev asan tsan)
+    variants=(dev tidy strict asan tsan)
     for arg in "$@"; do
       case "$arg" in
         --quick) variants=(dev) ;;
@@ -104,14 +139,22 @@ case "$cmd" in
         *) echo "unknown option: $arg (see the top of $0)" >&2; exit 2 ;;
       esac
     done
-    install_missing
-    check_format
-    check_layering
-    for v in "${variants[@]}"; do run_suite "$v"; done
+    phase packages install_missing
+    phase format check_format
+    phase layering check_layering
+    for v in "${variants[@]}"; do
+      case "$v" in
+        tidy) phase tidy run_tidy ;;
+        strict) phase "build strict" build strict ;;  # -O2 -Werror, static: built, not run
+        dev|asan|tsan) phase "build $v" build "$v"; phase "tests $v" tests "$v" ;;
+        *) echo "unknown build: $v (see the top of $0)" >&2; exit 2 ;;
+      esac
+    done
+    print_phase_times
     log "all passed: ${variants[*]}"
     ;;
   *)
-    sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
     [[ -z "$cmd" || "$cmd" == -h || "$cmd" == --help ]] && exit 0
     exit 2
     ;;
