@@ -3,9 +3,11 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstddef>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -28,13 +30,8 @@ ProcessResult sh(const std::string& script, ProcessOptions options = {}) {
 }
 
 // How many descriptors this process has open.
-std::size_t open_descriptors() {
-  std::size_t n = 0;
-  for (const auto& entry : fs::directory_iterator("/proc/self/fd")) {
-    (void)entry;
-    ++n;
-  }
-  return n;
+std::ptrdiff_t open_descriptors() {
+  return std::distance(fs::directory_iterator("/proc/self/fd"), fs::directory_iterator());
 }
 
 // Whether process `pid` has ended (a zombie or reaped), waiting up to 5 s for SIGKILL to land.
@@ -112,7 +109,7 @@ TEST_CASE("run_process: reports the signal that ended the program", "[util][proc
 
 // A missing program is a SpawnError with its errno; nothing is left open either way.
 TEST_CASE("run_process: a program that cannot start is a SpawnError", "[util][process]") {
-  const std::size_t before = open_descriptors();
+  const std::ptrdiff_t before = open_descriptors();
   try {
     (void)run_process({.argv = {"dagflow-no-such-program"}});
     FAIL("started a program that does not exist");
