@@ -1,5 +1,5 @@
-// The file ops (glob, read_text, read_json, write_json, write_text) and OpContext's path rules
-// (RELIABILITY.md S1: no op writes outside the pipeline's directory unless allowed).
+// The file ops (glob, read_text, read_json, write_json, write_text) and OpContext's path rules:
+// no op writes outside the pipeline's directory unless the run allows it.
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -246,7 +246,7 @@ TEST_CASE("a symlink at the target is refused when it points out, replaced when 
   CHECK(read_bytes(dir.path() / "dangling.txt") == "new");
 }
 
-// ---- OpContext paths (S1) --------------------------------------------------------------------
+// ---- OpContext paths --------------------------------------------------------------------------
 
 TEST_CASE("input_path resolves relative paths against the pipeline directory", "[file_ops]") {
   const OpContext ctx{.base_dir = "/data/pipe"};

@@ -1,4 +1,4 @@
-// The shell op (RELIABILITY.md S2): argv passed literally (never through a shell), the process
+// The shell op: argv passed literally (never through a shell), the process
 // group killed on timeout, output capped, failures reported, no descriptors or zombies left.
 #include <atomic>
 #include <chrono>

@@ -1,7 +1,7 @@
 #include <dagflow/pipeline/pipeline.hpp>
 
 // Tests of the pipeline loader: a valid pipeline becomes the expected spec, and every mistake of
-// the format is a PipelineError with its message and position (RELIABILITY.md Y5, Y6, S1, S3).
+// the format is a PipelineError with its message and position, found before anything runs.
 // A small registry of its own keeps the tests independent of the built-in ops.
 #include <atomic>
 #include <cstdint>

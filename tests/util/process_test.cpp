@@ -3,8 +3,8 @@
 
 #include <cerrno>
 #include <chrono>
-#include <cstddef>
 #include <csignal>
+#include <cstddef>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
