@@ -31,6 +31,7 @@ class ReadFileError : public std::runtime_error {
     kTooLarge,    ///< over the caller's size limit
   };
 
+  /// `what` is the whole message; `error` and `size` as reported by error() and size().
   ReadFileError(Reason reason, int error, std::string what,
                 std::optional<std::uint64_t> size = std::nullopt);
 
