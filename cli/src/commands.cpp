@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -21,12 +20,14 @@
 #include <dagflow/nodes/op_registry.hpp>
 #include <dagflow/nodes/value.hpp>
 #include <dagflow/pipeline/pipeline.hpp>
+#include <dagflow/util/posix_io.hpp>
+#include <dagflow/util/suggest.hpp>
 
 #include "graphviz.hpp"
 #include "progress.hpp"
 #include "summary.hpp"
 
-namespace dagflow {
+namespace dagflow::cli {
 
 namespace {
 
@@ -102,7 +103,7 @@ class OutputFile {
  private:
   [[noreturn]] void fail() const {
     throw CommandError(
-        fmt::format("cannot write {} to '{}': {}", what_, path_, std::strerror(errno)));
+        fmt::format("cannot write {} to '{}': {}", what_, path_, util::errno_text(errno)));
   }
 
   std::string path_;
@@ -365,7 +366,7 @@ fs::path cache_dir_of(const CacheArgs& args) {
   if (!fs::is_regular_file(status)) {
     throw CommandError(fmt::format("'{}' is not a pipeline file", args.file));
   }
-  return fs::absolute(args.file).parent_path() / ".dagflow" / "cache";
+  return default_cache_dir_in(pipeline_dir_of(args.file));
 }
 
 }  // namespace
@@ -465,13 +466,7 @@ int ops_command(const std::string& name) {
     if (near.empty()) {
       throw CommandError(fmt::format("unknown op '{}' (`dagflow ops` lists them all)", name));
     }
-    // "did you mean 'a'?", "'a' or 'b'?", "'a', 'b' or 'c'?", as the pipeline loader says it.
-    std::string list;
-    for (std::size_t i = 0; i < near.size(); ++i) {
-      if (i > 0) list += i + 1 == near.size() ? " or " : ", ";
-      list += fmt::format("'{}'", near[i]);
-    }
-    throw CommandError(fmt::format("unknown op '{}' (did you mean {}?)", name, list));
+    throw CommandError(fmt::format("unknown op '{}'{}", name, util::did_you_mean(near)));
   }
   print_op(*op);
   return kExitOk;
@@ -506,4 +501,4 @@ int cache_command(CacheAction action, const CacheArgs& args) {
   return kExitOk;
 }
 
-}  // namespace dagflow
+}  // namespace dagflow::cli

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace dagflow {
+namespace dagflow::cli {
 
 /// Exit codes of `dagflow` (documented in the README's usage section).
 inline constexpr int kExitOk = 0;
@@ -93,4 +93,4 @@ int ops_command(const std::string& name);
 /// is given, or the file is not a regular file.
 int cache_command(CacheAction action, const CacheArgs& args);
 
-}  // namespace dagflow
+}  // namespace dagflow::cli

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace dagflow {
+namespace dagflow::cli {
 
 /// Where a command named `program` would be found on PATH (as execvp searches it: the first
 /// executable regular file in PATH's directories, an empty entry meaning the working directory;
@@ -23,4 +23,4 @@ namespace dagflow {
 [[nodiscard]] std::string dot_to_svg(const std::filesystem::path& program,
                                      std::string_view dot_text);
 
-}  // namespace dagflow
+}  // namespace dagflow::cli

@@ -8,18 +8,21 @@
 #include <filesystem>
 #include <iostream>
 #include <new>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include <CLI/CLI.hpp>
 
 #include <dagflow/graph/errors.hpp>
+#include <dagflow/nodes/op_registry.hpp>
 #include <dagflow/pipeline/pipeline.hpp>
 #include <dagflow/version.hpp>
 
 #include "commands.hpp"
 
-namespace dagflow {
+namespace dagflow::cli {
 
 namespace {
 
@@ -194,19 +197,56 @@ int dispatch(const Commands& c, const Arguments& a) {
   return kExitInvalid;  // require_subcommand makes this unreachable
 }
 
+std::optional<Capability> refused_capability(const std::exception_ptr& error) noexcept;
+
+// The capability `error` (or the failure it wraps) says was refused, if any.
+std::optional<Capability> refused_capability(const std::exception& error) noexcept {
+  if (const auto* e = dynamic_cast<const CapabilityError*>(&error)) return e->refused();
+  if (const auto* e = dynamic_cast<const PipelineError*>(&error)) return e->refused();
+  if (const auto* e = dynamic_cast<const NodeError*>(&error)) return refused_capability(e->cause());
+  if (const auto* e = dynamic_cast<const TaskError*>(&error)) {
+    return refused_capability(e->original());
+  }
+  return std::nullopt;
+}
+
+std::optional<Capability> refused_capability(const std::exception_ptr& error) noexcept {
+  try {
+    if (error) std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    return refused_capability(e);
+  } catch (...) {
+  }
+  return std::nullopt;
+}
+
+// What to print after `error`'s message when it refused a capability: the flag that allows it.
+// The library names what it refused; only the command knows its flags.
+std::string_view flag_hint(const std::exception& error) noexcept {
+  const std::optional<Capability> refused = refused_capability(error);
+  if (!refused) return {};
+  switch (*refused) {
+    case Capability::kWriteOutside:
+      return " (pass --allow-outside)";
+    case Capability::kRunCommands:
+      return " (pass --allow-shell)";
+  }
+  return {};
+}
+
 // Reports the exception being handled on stderr and returns the exit code it means. A pipeline
 // error starts with FILE:LINE:COL, as a compiler's does, so editors can jump to it.
 int report_failure() noexcept {
   try {
     throw;
   } catch (const PipelineError& e) {
-    std::cerr << e.what() << '\n';
+    std::cerr << e.what() << flag_hint(e) << '\n';
     return kExitInvalid;
   } catch (const NodeError& e) {
-    std::cerr << "dagflow: error: " << e.what() << '\n';
+    std::cerr << "dagflow: error: " << e.what() << flag_hint(e) << '\n';
     return kExitTaskFailed;
   } catch (const TaskError& e) {
-    std::cerr << "dagflow: error: " << e.what() << '\n';
+    std::cerr << "dagflow: error: " << e.what() << flag_hint(e) << '\n';
     return kExitTaskFailed;
   } catch (const CommandError& e) {
     std::cerr << "dagflow: error: " << e.what() << '\n';
@@ -218,7 +258,7 @@ int report_failure() noexcept {
     std::cerr << "dagflow: error: " << e.what() << '\n';
     return kExitInvalid;
   } catch (const Error& e) {
-    std::cerr << "dagflow: error: " << e.what() << '\n';
+    std::cerr << "dagflow: error: " << e.what() << flag_hint(e) << '\n';
     return kExitInvalid;
   } catch (const std::bad_alloc&) {
     std::cerr << "dagflow: error: out of memory\n";
@@ -255,13 +295,13 @@ int main_impl(int argc, char** argv) {
 
 }  // namespace
 
-}  // namespace dagflow
+}  // namespace dagflow::cli
 
 int main(int argc, char** argv) {
   try {
-    return dagflow::main_impl(argc, argv);
+    return dagflow::cli::main_impl(argc, argv);
   } catch (...) {
     std::cout.flush();
-    return dagflow::report_failure();
+    return dagflow::cli::report_failure();
   }
 }

@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-namespace dagflow {
+namespace dagflow::cli {
 
 namespace {
 
@@ -152,4 +152,4 @@ void ProgressBar::redraw_until_stopped(const std::stop_token& stop) {
   }
 }
 
-}  // namespace dagflow
+}  // namespace dagflow::cli

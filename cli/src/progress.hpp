@@ -19,7 +19,7 @@
 
 #include <dagflow/engine/observer.hpp>
 
-namespace dagflow {
+namespace dagflow::cli {
 
 /// How progress is shown.
 enum class ProgressMode : std::uint8_t {
@@ -98,4 +98,4 @@ class ProgressBar final : public RunObserver {
   bool finished_ = false;
 };
 
-}  // namespace dagflow
+}  // namespace dagflow::cli

@@ -8,7 +8,7 @@
 
 #include <fmt/format.h>
 
-namespace dagflow {
+namespace dagflow::cli {
 
 namespace {
 
@@ -78,4 +78,4 @@ std::string op_table(const PipelineResult& result) {
   return aligned(lines);
 }
 
-}  // namespace dagflow
+}  // namespace dagflow::cli

@@ -6,7 +6,7 @@
 
 #include <dagflow/pipeline/pipeline.hpp>
 
-namespace dagflow {
+namespace dagflow::cli {
 
 /// One line: "wordcount: 4 nodes, 1 executed, 1 cached, 2 skipped (items: 0 executed, 20
 /// cached) in 0.02 s". Skipped nodes were not needed: what they feed came from the cache. Items
@@ -22,4 +22,4 @@ namespace dagflow {
 /// may add up to more than 100%); `share` is that time over the run's wall time.
 [[nodiscard]] std::string op_table(const PipelineResult& result);
 
-}  // namespace dagflow
+}  // namespace dagflow::cli

@@ -19,11 +19,16 @@
 
 #include <fmt/core.h>
 
+#include <dagflow/util/atomic_write.hpp>
 #include <dagflow/util/posix_io.hpp>
+#include <dagflow/util/unique_fd.hpp>
 
 namespace dagflow::detail {
 
 namespace {
+
+using util::errno_text;
+using util::UniqueFd;
 
 // Header layout (all little-endian):
 //   0  magic "DAGFLOW\x01"        8 bytes
@@ -47,13 +52,9 @@ using HeaderBytes = std::array<unsigned char, kHeaderSize>;
 // Past this many keys warned about, one last warning says that the rest are silenced, so that a
 // wrecked cache directory cannot grow the set (or the log) without bound.
 constexpr std::size_t kMaxWarnedKeys = 4096;
-// O_EXCL retries when a temp name is taken (a pid reused across PID namespaces sharing a root).
-constexpr int kMaxTempAttempts = 16;
+// Temp files are named `.tmp-<key hex>-<pid>-<counter>` (see temp_owner).
 constexpr std::string_view kTempPrefix = ".tmp-";
 constexpr std::string_view kEntrySuffix = ".entry";
-
-// Process-wide, so that two stores in one process never pick the same temp name.
-std::atomic<std::uint64_t> g_temp_counter{0};
 
 void store_u32(unsigned char* p, std::uint32_t v) {
   for (std::size_t i = 0; i < 4; ++i) p[i] = static_cast<unsigned char>(v >> (8 * i));
@@ -83,27 +84,6 @@ HeaderBytes encode_header(std::uint64_t type_fingerprint, std::string_view paylo
   store_u64(h.data() + kHeaderSumOffset, hash64_bytes(h.data(), kHeaderSumOffset));
   return h;
 }
-
-std::string errno_text(int err) { return std::generic_category().message(err); }
-
-// Owns a file descriptor.
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd = -1) noexcept : fd_(fd) {}
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd() { reset(); }
-  void reset(int fd = -1) noexcept {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-  [[nodiscard]] int release() noexcept { return std::exchange(fd_, -1); }
-  [[nodiscard]] int get() const noexcept { return fd_; }
-  explicit operator bool() const noexcept { return fd_ >= 0; }
-
- private:
-  int fd_;
-};
 
 // Reads up to `size` bytes at `offset`; returns how many (fewer only at end of file), or -1 with
 // errno set.
@@ -487,32 +467,16 @@ bool DiskStore::put(const Hash128& key, std::uint64_t type_fingerprint, std::str
   }
   if (!dir) return failed("opening its directory failed", errno);
 
-  std::string temp;
-  UniqueFd file;
-  for (int attempt = 0; attempt < kMaxTempAttempts && !file; ++attempt) {
-    temp = fmt::format("{}{}-{}-{}", kTempPrefix, hex, ::getpid(),
-                       g_temp_counter.fetch_add(1, std::memory_order_relaxed));
-    file.reset(::openat(dir.get(), temp.c_str(),
-                        O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (!file && errno != EEXIST) break;
-  }
-  if (!file) return failed("creating a temp file failed", errno);
-
   const HeaderBytes header = encode_header(type_fingerprint, payload);
-  std::string_view step;
-  const std::string_view header_bytes(reinterpret_cast<const char*>(header.data()), header.size());
-  if (!util::write_all(file.get(), header_bytes) || !util::write_all(file.get(), payload)) {
-    step = "writing failed";
-  } else if (::close(file.release()) != 0) {
-    step = "closing failed";
-  } else if (::renameat(dir.get(), temp.c_str(), dir.get(), name.c_str()) != 0) {
-    step = "renaming the temp file into place failed";
-  }
-  if (!step.empty()) {
-    const int err = errno;
-    file.reset();
-    ::unlinkat(dir.get(), temp.c_str(), 0);
-    return failed(step, err);
+  const std::string_view parts[] = {
+      std::string_view(reinterpret_cast<const char*>(header.data()), header.size()), payload};
+  const std::string temp_prefix = fmt::format("{}{}-", kTempPrefix, hex);
+  try {
+    util::write_file_atomically_at(dir.get(), name, parts,
+                                   {.mode = 0600, .temp_prefix = temp_prefix});
+  } catch (const std::system_error& e) {  // what(): the step that failed and errno's text
+    return fail_put(
+        fmt::format("cannot store cache entry '{}': {}", entry_path(key).string(), e.what()));
   }
   writes_.fetch_add(1, std::memory_order_relaxed);
   bytes_written_.fetch_add(header.size() + payload.size(), std::memory_order_relaxed);

@@ -16,9 +16,8 @@
 
 #include <dagflow/graph/errors.hpp>
 #include <dagflow/nodes/csv.hpp>
-#include <dagflow/nodes/op_registry.hpp>
 
-#include "ops/builtin_ops.hpp"
+#include "file_io.hpp"
 
 namespace dagflow {
 
@@ -237,8 +236,8 @@ std::vector<Value::Map> parse_csv(std::string_view text, std::string_view name) 
 }
 
 std::vector<Value::Map> read_csv(const std::filesystem::path& path) {
-  const detail::FileArg file{path, path.string()};
-  return parse_csv(detail::read_file(OpContext{}, file), file.shown);
+  const std::string name = path.string();
+  return parse_csv(detail::read_file(path, name), name);
 }
 
 std::string format_csv(const std::vector<Value::Map>& rows) {

@@ -15,7 +15,7 @@
 #include <dagflow/nodes/op_registry.hpp>
 #include <dagflow/nodes/random.hpp>
 
-#include "ops/builtin_ops.hpp"
+#include "file_io.hpp"
 
 namespace dagflow {
 
@@ -233,13 +233,13 @@ Image decode_pnm(std::string_view bytes, std::string_view name) {
 }
 
 Image read_pnm(const std::filesystem::path& path) {
-  const detail::FileArg file{path, path.string()};
-  return decode_pnm(detail::read_file(OpContext{}, file), file.shown);
+  const std::string name = path.string();
+  return decode_pnm(detail::read_file(path, name), name);
 }
 
 void write_pnm(const std::filesystem::path& path, const Image& image) {
   // The ops' atomic writer; allow_outside: a C++ caller may write wherever it likes.
-  detail::write_file_atomically(OpContext{.allow_outside = true}, {path, path.string()},
+  detail::write_file_atomically(OpContext{.allow_outside = true}, path, path.string(),
                                 encode_pnm(image));
 }
 

@@ -1,4 +1,5 @@
-// OpContext: where an op's relative paths lead, and which files it may write (RELIABILITY S1).
+// OpContext: where an op's relative paths lead, and which files it may write: none outside the
+// pipeline's directory unless the run allows it, however the path tries to get out.
 #include <cstddef>
 #include <filesystem>
 #include <string>
@@ -73,11 +74,24 @@ fs::path OpContext::output_path(const fs::path& path) const {
   const fs::path target = fs::weakly_canonical(path.is_absolute() ? path : base / path, ec);
   if (ec) throw Error(fmt::format("cannot resolve output path '{}': {}", text, ec.message()));
   if (!allow_outside && !is_within(target, root)) {
-    throw Error(fmt::format(
-        "output path '{}' is outside the pipeline directory {} (pass --allow-outside to allow it)",
-        text, root.string()));
+    throw CapabilityError(
+        Capability::kWriteOutside,
+        fmt::format("output path '{}' is outside the pipeline directory {}", text, root.string()));
   }
   return target;
 }
+
+std::string_view refusal_text(Capability capability) noexcept {
+  switch (capability) {
+    case Capability::kWriteOutside:
+      return "writing outside the pipeline's directory is not allowed";
+    case Capability::kRunCommands:
+      return "running commands is not allowed";
+  }
+  return "not allowed";
+}
+
+CapabilityError::CapabilityError(Capability refused, std::string_view context)
+    : Error(fmt::format("{}: {}", context, refusal_text(refused))), refused_(refused) {}
 
 }  // namespace dagflow

@@ -6,10 +6,9 @@
 #include <fmt/format.h>
 
 #include <dagflow/graph/errors.hpp>
-#include <dagflow/nodes/op_registry.hpp>
 #include <dagflow/nodes/text.hpp>
 
-#include "ops/builtin_ops.hpp"
+#include "file_io.hpp"
 
 namespace dagflow {
 
@@ -67,8 +66,8 @@ std::vector<std::pair<std::string, std::int64_t>> top_words(const WordCounts& co
 }
 
 std::string read_text_file(const std::filesystem::path& path) {
-  // The ops' reader (regular files only, so a FIFO cannot block), with paths taken as given.
-  return detail::read_file(OpContext{}, detail::FileArg{path, path.string()});
+  // Regular files only, so a FIFO cannot block; the path is taken as given.
+  return detail::read_file(path, path.string());
 }
 
 }  // namespace dagflow

@@ -6,6 +6,7 @@
 
 #include <dagflow/engine/file.hpp>
 #include <dagflow/nodes/value.hpp>
+#include <dagflow/util/json_text.hpp>
 
 namespace dagflow {
 
@@ -244,18 +245,9 @@ void rethrow_element_error(std::string_view expected, ValueKind container, std::
 std::string list_location(std::size_t index) { return fmt::format("[{}]", index); }
 
 std::string map_location(std::string_view key) {
-  std::string out = "[\"";
-  for (const char c : key) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += fmt::format("\\u{:04x}", static_cast<unsigned>(static_cast<unsigned char>(c)));
-    } else {
-      out += c;
-    }
-  }
-  out += "\"]";
+  std::string out = "[";
+  util::append_json_string(out, key);
+  out += ']';
   return out;
 }
 

@@ -183,8 +183,12 @@ Pipeline::Pipeline(PipelineSpec spec, OpRegistry ops, LoadOptions options)
   }
 }
 
+std::filesystem::path default_cache_dir_in(const std::filesystem::path& pipeline_dir) {
+  return pipeline_dir / ".dagflow" / "cache";
+}
+
 std::filesystem::path Pipeline::default_cache_dir() const {
-  return spec_.base_dir / ".dagflow" / "cache";
+  return default_cache_dir_in(spec_.base_dir);
 }
 
 PipelineResult Pipeline::run(ExecutorOptions options) const {

@@ -8,11 +8,9 @@
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <fcntl.h>
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -20,15 +18,14 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <system_error>
-#include <unistd.h>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include <fmt/format.h>
+
+#include <dagflow/util/file_read.hpp>
+#include <dagflow/util/suggest.hpp>
 
 #include "yaml_reader.hpp"
 
@@ -44,11 +41,13 @@ std::string format_what(const std::string& file, SourceMark mark, const std::str
 
 }  // namespace
 
-PipelineError::PipelineError(std::string file, SourceMark mark, std::string message)
+PipelineError::PipelineError(std::string file, SourceMark mark, std::string message,
+                             std::optional<Capability> refused)
     : Error(format_what(file, mark, message)),
       file_(std::move(file)),
       mark_(mark),
-      message_(std::move(message)) {}
+      message_(std::move(message)),
+      refused_(refused) {}
 
 namespace {
 
@@ -68,14 +67,7 @@ std::string q(std::string_view text) { return quote_for_message(text); }
 // " (did you mean 'a'?)", " (did you mean 'a' or 'b'?)", " (did you mean 'a', 'b' or 'c'?)" or
 // "" when nothing is close.
 std::string did_you_mean(std::string_view word, std::span<const std::string> candidates) {
-  const std::vector<std::string> near = nearest_names(word, candidates);
-  if (near.empty()) return {};
-  std::string list;
-  for (std::size_t i = 0; i < near.size(); ++i) {
-    if (i > 0) list += i + 1 == near.size() ? " or " : ", ";
-    list += q(near[i]);
-  }
-  return fmt::format(" (did you mean {}?)", list);
+  return util::did_you_mean(util::nearest_names(word, candidates), q);
 }
 
 // did_you_mean, or when nothing is close, " (<label>: a, b, c)" (at most 8 names), or
@@ -472,13 +464,15 @@ class Loader {
     node.op = ops_.find(op_name);
     if (node.op == nullptr) {
       const std::vector<std::string> near = ops_.suggest(op_name);
-      fail(value_mark(*op), "unknown op " + q(op_name) + did_you_mean(op_name, near));
+      fail(value_mark(*op), "unknown op " + q(op_name) + util::did_you_mean(near, q));
     }
     if (node.op->runs_commands() && !options_.allow_shell) {
-      fail(value_mark(*op),
-           fmt::format("node {} uses op {}, which runs commands without a sandbox: pass "
-                       "--allow-shell to allow it",
-                       q(node.id), q(op_name)));
+      constexpr Capability kNeeded = Capability::kRunCommands;
+      throw PipelineError(file_, value_mark(*op),
+                          fmt::format("node {} uses op {}, which runs commands without a "
+                                      "sandbox: {}",
+                                      q(node.id), q(op_name), refusal_text(kNeeded)),
+                          kNeeded);
     }
 
     if (map) {
@@ -587,6 +581,10 @@ class Loader {
       fs::path resolved;
       try {
         resolved = context_.output_path(value.as_string());
+      } catch (const CapabilityError& e) {
+        throw PipelineError(
+            file_, mark, fmt::format("argument {} of node {}: {}", q(a.name), q(node.id), e.what()),
+            e.refused());
       } catch (const Error& e) {
         fail(mark, fmt::format("argument {} of node {}: {}", q(a.name), q(node.id), e.what()));
       }
@@ -728,87 +726,33 @@ std::string display_name(const fs::path& file) {
   return file.empty() ? std::string(kUnnamedFile) : file.string();
 }
 
-std::string errno_text(int error) {
-  return std::error_code(error, std::generic_category()).message();
+// Why the pipeline file cannot be read, as util says it, but with sizes in MiB.
+std::string read_problem(const util::ReadFileError& e) {
+  if (e.reason() != util::ReadFileError::Reason::kTooLarge) return e.what();
+  constexpr std::size_t kLimitMiB = kMaxPipelineBytes >> 20;
+  if (!e.size()) return fmt::format("file is over the {} MiB limit", kLimitMiB);
+  return fmt::format("file is {:.1f} MiB, over the {} MiB limit",
+                     static_cast<double>(*e.size()) / (1024.0 * 1024.0), kLimitMiB);
 }
-
-std::string file_kind(mode_t mode) {
-  if (S_ISDIR(mode)) return "a directory";
-  if (S_ISFIFO(mode)) return "a FIFO";
-  if (S_ISCHR(mode)) return "a character device";
-  if (S_ISBLK(mode)) return "a block device";
-  if (S_ISSOCK(mode)) return "a socket";
-  return "not a plain file";
-}
-
-// Refuses what is not a regular file or is over kMaxPipelineBytes, from a stat result.
-void check_file_stat(const struct stat& st, const std::string& name) {
-  if (!S_ISREG(st.st_mode)) {
-    throw PipelineError(name, {}, "not a regular file (" + file_kind(st.st_mode) + ")");
-  }
-  if (static_cast<std::uintmax_t>(st.st_size) > kMaxPipelineBytes) {
-    throw PipelineError(
-        name, {},
-        fmt::format("file is {:.1f} MiB, over the {} MiB limit",
-                    static_cast<double>(st.st_size) / (1024.0 * 1024.0), kMaxPipelineBytes >> 20));
-  }
-}
-
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) noexcept : fd_(fd) {}
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  ~FileDescriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  [[nodiscard]] int get() const noexcept { return fd_; }
-
- private:
-  int fd_;
-};
 
 }  // namespace
 
 PipelineSpec load_pipeline_spec(const fs::path& file, const OpRegistry& ops,
                                 const LoadOptions& options) {
   const std::string name = display_name(file);
-  // stat before open: a FIFO, /dev/zero or a directory is refused without being opened.
-  struct stat st {};
-  if (::stat(file.c_str(), &st) != 0) {
-    throw PipelineError(name, {}, "cannot open: " + errno_text(errno));
-  }
-  check_file_stat(st, name);
-  // O_NONBLOCK: should the path be swapped for a FIFO after the stat, open must not wait for a
-  // writer; the fstat below then refuses it.
-  const FileDescriptor fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-  if (fd.get() < 0) throw PipelineError(name, {}, "cannot open: " + errno_text(errno));
-  if (::fstat(fd.get(), &st) != 0)
-    throw PipelineError(name, {}, "cannot read: " + errno_text(errno));
-  check_file_stat(st, name);
-
   std::string text;
-  text.resize(static_cast<std::size_t>(st.st_size));
-  std::size_t size = 0;
-  while (true) {
-    if (size == text.size()) {
-      // The file may have grown since fstat: read on, but never past the limit.
-      if (text.size() > kMaxPipelineBytes) {
-        throw PipelineError(name, {},
-                            fmt::format("file is over the {} MiB limit", kMaxPipelineBytes >> 20));
-      }
-      text.resize(std::min(text.size() + 4096, kMaxPipelineBytes + 1));
-    }
-    const ssize_t got = ::read(fd.get(), text.data() + size, text.size() - size);
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      throw PipelineError(name, {}, "cannot read: " + errno_text(errno));
-    }
-    if (got == 0) break;
-    size += static_cast<std::size_t>(got);
+  try {
+    // Not a FIFO, a device or a directory (refused before it is opened), and never more than
+    // the limit, even when the file grows while it is read.
+    text = util::read_regular_file(file, kMaxPipelineBytes);
+  } catch (const util::ReadFileError& e) {
+    throw PipelineError(name, {}, read_problem(e));
   }
-  text.resize(size);
   return parse_pipeline_spec(text, file, ops, options);
+}
+
+fs::path pipeline_dir_of(const fs::path& file) {
+  return fs::absolute(file.empty() ? fs::path(".") : file).parent_path().lexically_normal();
 }
 
 PipelineSpec parse_pipeline_spec(std::string_view text, const fs::path& file, const OpRegistry& ops,
@@ -816,7 +760,7 @@ PipelineSpec parse_pipeline_spec(std::string_view text, const fs::path& file, co
   const std::string name = display_name(file);
   fs::path base_dir;
   try {
-    base_dir = fs::absolute(file.empty() ? fs::path(".") : file).parent_path().lexically_normal();
+    base_dir = pipeline_dir_of(file);
   } catch (const fs::filesystem_error& e) {
     throw PipelineError(
         name, {}, fmt::format("cannot find the pipeline's directory: {}", e.code().message()));

@@ -239,7 +239,8 @@ TEST_CASE("dagflow: shell ops need --allow-shell", "[cli]") {
     const auto refused = run_dagflow({command, pipeline});
     CHECK(refused.exit_code == 2);
     CHECK(refused.out.empty());
-    CHECK_THAT(refused.err, Catch::Contains("--allow-shell"));
+    CHECK_THAT(refused.err,
+               Catch::EndsWith("running commands is not allowed (pass --allow-shell)\n"));
   }
   CHECK(run_dagflow({"validate", pipeline, "--allow-shell"}).exit_code == 0);
   const auto r = run_dagflow({"run", pipeline, "--allow-shell", "--json", "--no-cache"});
@@ -248,6 +249,20 @@ TEST_CASE("dagflow: shell ops need --allow-shell", "[cli]") {
   const dagflow::Value::Map& hello = outputs.as_map().at("hello").as_map();
   CHECK(hello.at("exit_code").as_int() == 0);
   CHECK(hello.at("stdout").as_string() == "hello\n");
+}
+
+// Only the command names its flag: the library's refusal gets "(pass --allow-outside)" appended.
+TEST_CASE("dagflow: writing outside the pipeline's directory needs --allow-outside", "[cli]") {
+  DataDir data;
+  const fs::path file = data.path() / "outside.yaml";
+  write_file(file,
+             "name: x\nnodes:\n  g: {op: glob, args: {pattern: '*.txt'}}\n"
+             "  w: {op: write_json, inputs: [g], args: {path: ../outside.json}}\n");
+  const auto refused = run_dagflow({"validate", file.string()});
+  CHECK(refused.exit_code == 2);
+  CHECK_THAT(refused.err, Catch::EndsWith("writing outside the pipeline's directory is not "
+                                          "allowed (pass --allow-outside)\n"));
+  CHECK(run_dagflow({"validate", file.string(), "--allow-outside"}).exit_code == 0);
 }
 
 // Garbage in a pipeline file is an error, never a crash.

@@ -1,5 +1,5 @@
-// The file ops (glob, read_text, read_json, write_json, write_text) and OpContext's path rules
-// (RELIABILITY.md S1: no op writes outside the pipeline's directory unless allowed).
+// The file ops (glob, read_text, read_json, write_json, write_text) and OpContext's path rules:
+// no op writes outside the pipeline's directory unless the run allows it.
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -246,7 +246,7 @@ TEST_CASE("a symlink at the target is refused when it points out, replaced when 
   CHECK(read_bytes(dir.path() / "dangling.txt") == "new");
 }
 
-// ---- OpContext paths (S1) --------------------------------------------------------------------
+// ---- OpContext paths --------------------------------------------------------------------------
 
 TEST_CASE("input_path resolves relative paths against the pipeline directory", "[file_ops]") {
   const OpContext ctx{.base_dir = "/data/pipe"};
@@ -267,7 +267,15 @@ TEST_CASE("output_path refuses every way out of the pipeline directory", "[file_
   const OpContext ctx{.base_dir = root};
 
   CHECK(refusal(ctx, "../x") == "output path '../x' is outside the pipeline directory " +
-                                    root.string() + " (pass --allow-outside to allow it)");
+                                    root.string() +
+                                    ": writing outside the pipeline's directory is not allowed");
+  // Which capability was refused is on the error, for a front end to say how to allow it.
+  try {
+    (void)ctx.output_path("../x");
+    FAIL("accepted a path outside");
+  } catch (const dagflow::CapabilityError& e) {
+    CHECK(e.refused() == dagflow::Capability::kWriteOutside);
+  }
   CHECK_THAT(refusal(ctx, "/etc/passwd"), Contains("outside the pipeline directory"));
   CHECK_THAT(refusal(ctx, "a/../../x"), Contains("outside the pipeline directory"));
   CHECK_THAT(refusal(ctx, "sub/../../root2/x"), Contains("outside the pipeline directory"));
@@ -314,8 +322,9 @@ TEST_CASE("write ops refuse outside paths and symlinked subdirectories", "[file_
   const OpContext ctx{.base_dir = root};
   CHECK_THROWS_WITH(call("write_json", {Value(1)}, {{"path", "escape/x.json"}}, ctx),
                     Contains("outside the pipeline directory"));
-  CHECK_THROWS_WITH(call("write_text", {"x"}, {{"path", "../x.txt"}}, ctx),
-                    Contains("--allow-outside"));
+  CHECK_THROWS_WITH(
+      call("write_text", {"x"}, {{"path", "../x.txt"}}, ctx),
+      Contains("writing outside the pipeline's directory is not allowed") && !Contains("--allow"));
   CHECK_THROWS_WITH(call("write_text", {"x"}, {{"path", "/etc/passwd"}}, ctx),
                     Contains("outside the pipeline directory"));
   CHECK(fs::is_empty(tmp.path() / "outside"));

@@ -1,4 +1,4 @@
-// The shell op (RELIABILITY.md S2): argv passed literally (never through a shell), the process
+// The shell op: argv passed literally (never through a shell), the process
 // group killed on timeout, output capped, failures reported, no descriptors or zombies left.
 #include <atomic>
 #include <chrono>
@@ -99,13 +99,15 @@ std::size_t open_descriptors() {
 TEST_CASE("shell is refused unless the run allows commands", "[shell]") {
   TempDir dir;
   const OpContext ctx{.base_dir = dir.path()};
-  CHECK_THROWS_WITH(shell(ctx, {"touch", "made"}), Contains("--allow-shell"));
+  CHECK_THROWS_WITH(shell(ctx, {"touch", "made"}),
+                    "the shell op runs commands: running commands is not allowed");
+  CHECK_THROWS_AS(shell(ctx, {"touch", "made"}), dagflow::CapabilityError);
   CHECK_FALSE(fs::exists(dir.path() / "made"));
   const OpRegistry ops = OpRegistry::builtins();
   const dagflow::OpInfo* op = ops.find("shell");
   CHECK(op->runs_commands());
   CHECK(op->has_side_effects());
-  CHECK_THAT(op->doc(), Contains("UNSANDBOXED") && Contains("--allow-shell"));
+  CHECK_THAT(op->doc(), Contains("UNSANDBOXED") && Contains("running commands is allowed"));
 }
 
 TEST_CASE("shell passes every argument literally, never through a shell", "[shell]") {

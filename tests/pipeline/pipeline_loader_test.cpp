@@ -1,7 +1,7 @@
 #include <dagflow/pipeline/pipeline.hpp>
 
 // Tests of the pipeline loader: a valid pipeline becomes the expected spec, and every mistake of
-// the format is a PipelineError with its message and position (RELIABILITY.md Y5, Y6, S1, S3).
+// the format is a PipelineError with its message and position, found before anything runs.
 // A small registry of its own keeps the tests independent of the built-in ops.
 #include <atomic>
 #include <cstdint>
@@ -585,7 +585,13 @@ TEST_CASE("output paths are checked now: outside the directory only with allow_o
   const std::string outside = load_error(text("../x"), {}, file);
   CHECK(outside.find(file.string() + ":4:42: argument 'out' of node 's': output path '../x' is "
                                      "outside the pipeline directory") == 0);
-  CHECK(outside.find("--allow-outside") != std::string::npos);
+  CHECK(outside.find(": writing outside the pipeline's directory is not allowed") !=
+        std::string::npos);
+  try {
+    (void)parse(text("../x"), {}, file);
+  } catch (const PipelineError& e) {
+    CHECK(e.refused() == dagflow::Capability::kWriteOutside);
+  }
   CHECK(load_error(text("/etc/passwd"), {}, file)
             .find(file.string() + ":4:42: argument 'out' of node 's': output path "
                                   "'/etc/passwd' is outside") == 0);
@@ -605,8 +611,18 @@ TEST_CASE("output paths are checked now: outside the directory only with allow_o
 TEST_CASE("an op that runs commands needs allow_shell", "[loader]") {
   const std::string text = "name: x\nnodes:\n  sh: {op: shell, args: {argv: [ls]}}\n";
   CHECK(load_error(text) ==
-        "p.yaml:3:12: node 'sh' uses op 'shell', which runs commands without a sandbox: pass "
-        "--allow-shell to allow it");
+        "p.yaml:3:12: node 'sh' uses op 'shell', which runs commands without a sandbox: running "
+        "commands is not allowed");
+  try {
+    (void)parse(text);
+  } catch (const PipelineError& e) {
+    CHECK(e.refused() == dagflow::Capability::kRunCommands);
+  }
+  try {
+    (void)parse("name: x\nnodes:\n  a: {op: nosuchop}\n");
+  } catch (const PipelineError& e) {
+    CHECK_FALSE(e.refused().has_value());  // other mistakes refuse no capability
+  }
   CHECK(parse(text, LoadOptions{.allow_shell = true}).nodes[0].op == "shell");
 }
 

@@ -117,6 +117,9 @@ TEST_CASE("a map node's blocks are cached on disk; a second run executes nothing
   const Pipeline p(squares_spec(dir.path, 100), test_ops());
   const auto cache = dir.path / ".dagflow" / "cache";
   CHECK(p.default_cache_dir() == cache);
+  // The one derivation of the default cache, also used by `dagflow cache` with a file alone.
+  CHECK(dagflow::default_cache_dir_in(
+            dagflow::pipeline_dir_of(dir.path / "sub" / ".." / "p.yaml")) == cache);
   const auto first = p.run({.cache_dir = cache});
   CHECK(first.stats.items_executed == 100);
   const int squares_before = g_squares.load();

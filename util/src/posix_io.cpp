@@ -1,10 +1,14 @@
+#include <dagflow/util/posix_io.hpp>
+// (the header this file implements first)
+
 #include <cerrno>
 #include <cstddef>
+#include <system_error>
 #include <unistd.h>
 
-#include <dagflow/util/posix_io.hpp>
-
 namespace dagflow::util {
+
+std::string errno_text(int err) { return std::generic_category().message(err); }
 
 bool write_all(int fd, std::string_view bytes) noexcept {
   const char* data = bytes.data();

@@ -1,16 +1,17 @@
-// The built-in ops, split by theme (one add_*_ops per ops_*.cpp), and what they share: argument
-// types that keep a path's two forms, whole-file reads, atomic writes confined to the pipeline's
-// directory. Everything here is stateless or per-call, so ops may run on any number of threads at
-// once.
+// The built-in ops, split by theme (one add_*_ops per ops_*.cpp), and the argument types they
+// share: paths that keep their two forms, text or file, numbers of either kind (whole-file reads
+// and writes are in file_io.hpp). Everything here is stateless or per-call, so ops may run on any
+// number of threads at once.
 #pragma once
 
-#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
 
 #include <dagflow/nodes/op_registry.hpp>
 #include <dagflow/nodes/value.hpp>
+
+#include "file_io.hpp"
 
 namespace dagflow {
 
@@ -43,21 +44,16 @@ struct Number {
   Value value;
 };
 
-/// The whole file at `ctx.input_path(file.path)`. Throws Error "cannot read 'SHOWN': REASON"
-/// when it cannot be opened or read, or is not a regular file (a FIFO or device could block or
-/// never end).
-[[nodiscard]] std::string read_file(const OpContext& ctx, const FileArg& file);
+/// read_file (file_io.hpp) of `file`, resolved against the pipeline's directory.
+[[nodiscard]] inline std::string read_file(const OpContext& ctx, const FileArg& file) {
+  return read_file(ctx.input_path(file.path), file.shown);
+}
 
-/// Writes `bytes` to `ctx.output_path(file.path)` atomically: into a temp file in the same
-/// directory (created with O_EXCL | O_NOFOLLOW), then renamed over the target, so readers see
-/// the old file or the new one and a symlink at the target is replaced, never followed. Missing
-/// parent directories are created. Unless ctx.allow_outside, the directories are opened one by
-/// one below the pipeline's directory with O_NOFOLLOW, so a symlink swapped in after the check
-/// cannot redirect the write. Returns the file as a path Value (shown as given). Throws Error.
-Value write_file_atomically(const OpContext& ctx, const FileArg& file, std::string_view bytes);
-
-/// The text of errno value `err` ("No such file or directory").
-[[nodiscard]] std::string errno_text(int err);
+/// write_file_atomically (file_io.hpp) of `file`.
+inline Value write_file_atomically(const OpContext& ctx, const FileArg& file,
+                                   std::string_view bytes) {
+  return write_file_atomically(ctx, file.path, file.shown, bytes);
+}
 
 }  // namespace detail
 

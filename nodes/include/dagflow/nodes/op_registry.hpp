@@ -29,25 +29,50 @@
 #include <utility>
 #include <vector>
 
+#include <dagflow/graph/errors.hpp>
 #include <dagflow/nodes/value.hpp>
 
 namespace dagflow {
+
+/// What a run may do beyond computing. Each is refused unless the run allows it (OpContext,
+/// LoadOptions); how a user allows it is the front end's business (the `dagflow` command has a
+/// flag for each).
+enum class Capability : std::uint8_t {
+  kWriteOutside,  ///< writing files outside the pipeline's directory (allow_outside)
+  kRunCommands,   ///< running external commands, unsandboxed (allow_shell)
+};
+
+/// What refusing `capability` says: "writing outside the pipeline's directory is not allowed",
+/// "running commands is not allowed".
+[[nodiscard]] std::string_view refusal_text(Capability capability) noexcept;
+
+/// A capability the run does not allow was needed. what() is "CONTEXT: " followed by
+/// refusal_text(refused()), and never says how to allow it: a front end that can (the `dagflow`
+/// command) adds that, knowing which capability from refused().
+class CapabilityError : public Error {
+ public:
+  CapabilityError(Capability refused, std::string_view context);
+  [[nodiscard]] Capability refused() const noexcept { return refused_; }
+
+ private:
+  Capability refused_;
+};
 
 /// What an op may know about the run it is part of.
 struct OpContext {
   /// The directory of the pipeline file (absolute): relative paths resolve against it.
   std::filesystem::path base_dir{};
-  /// --allow-outside: ops may write outside base_dir.
+  /// Ops may write outside base_dir (Capability::kWriteOutside).
   bool allow_outside = false;
-  /// --allow-shell: ops that run commands may run.
+  /// Ops that run commands may run (Capability::kRunCommands).
   bool allow_shell = false;
 
   /// `path` resolved against base_dir (absolute paths stay as they are).
   [[nodiscard]] std::filesystem::path input_path(const std::filesystem::path& path) const;
-  /// `path` resolved against base_dir for writing: throws dagflow::Error when it is empty,
-  /// contains a NUL, or leads outside base_dir (`..`, an absolute path elsewhere, a symlink that
-  /// points out), unless allow_outside. Missing parent directories are fine (checked lexically
-  /// from the deepest existing one).
+  /// `path` resolved against base_dir for writing: throws dagflow::Error when it is empty or
+  /// contains a NUL, and CapabilityError (kWriteOutside) when it leads outside base_dir (`..`, an
+  /// absolute path elsewhere, a symlink that points out), unless allow_outside. Missing parent
+  /// directories are fine (checked lexically from the deepest existing one).
   [[nodiscard]] std::filesystem::path output_path(const std::filesystem::path& path) const;
 };
 
@@ -82,7 +107,7 @@ class OpInfo {
   /// A probe reads the outside world cheaply (like `glob`): it runs on every run, before the
   /// rest, and what it returns decides which downstream results are still cached.
   [[nodiscard]] bool is_probe() const noexcept { return probe_; }
-  /// Runs external commands: refused unless the run allows it (--allow-shell).
+  /// Runs external commands: refused unless the run allows it (Capability::kRunCommands).
   [[nodiscard]] bool runs_commands() const noexcept { return runs_commands_; }
   /// Writes files or has other effects beyond its result: it runs every time (never cached).
   [[nodiscard]] bool has_side_effects() const noexcept { return side_effects_; }

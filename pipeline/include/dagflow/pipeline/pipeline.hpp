@@ -22,6 +22,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -44,16 +45,21 @@ struct SourceMark {
 /// "FILE:LINE:COL: message" ("FILE: message" without a position).
 class PipelineError : public Error {
  public:
-  PipelineError(std::string file, SourceMark mark, std::string message);
+  PipelineError(std::string file, SourceMark mark, std::string message,
+                std::optional<Capability> refused = std::nullopt);
   [[nodiscard]] const std::string& file() const noexcept { return file_; }
   [[nodiscard]] SourceMark mark() const noexcept { return mark_; }
   /// The message without the position.
   [[nodiscard]] const std::string& message() const noexcept { return message_; }
+  /// The capability the pipeline needs and the load options do not allow (the message then ends
+  /// with refusal_text of it), or nullopt for any other mistake.
+  [[nodiscard]] std::optional<Capability> refused() const noexcept { return refused_; }
 
  private:
   std::string file_;
   SourceMark mark_;
   std::string message_;
+  std::optional<Capability> refused_;
 };
 
 /// A node of a pipeline failed while running: what() is
@@ -75,9 +81,9 @@ class NodeError : public Error {
 struct LoadOptions {
   /// "NAME=VALUE" overrides of params (--set); VALUE is read as a YAML 1.2 core-schema scalar.
   std::vector<std::string> set{};
-  /// Ops may write outside the pipeline's directory (--allow-outside).
+  /// Ops may write outside the pipeline's directory (Capability::kWriteOutside).
   bool allow_outside = false;
-  /// Ops that run commands may be used (--allow-shell).
+  /// Ops that run commands may be used (Capability::kRunCommands).
   bool allow_shell = false;
 };
 
@@ -112,6 +118,15 @@ struct PipelineSpec {
   /// Ids of the outputs, in order.
   std::vector<std::string> outputs{};
 };
+
+/// The directory of the pipeline file `file`, absolute and normalised: where the pipeline's
+/// relative paths lead (PipelineSpec::base_dir) and its cache lives by default. Throws
+/// std::filesystem::filesystem_error when the working directory cannot be found.
+[[nodiscard]] std::filesystem::path pipeline_dir_of(const std::filesystem::path& file);
+
+/// Where the results of the pipeline in `pipeline_dir` are cached unless told otherwise:
+/// `.dagflow/cache` in that directory (see pipeline_dir_of).
+[[nodiscard]] std::filesystem::path default_cache_dir_in(const std::filesystem::path& pipeline_dir);
 
 /// Reads and validates a pipeline file. Refuses (PipelineError) what is not a regular file of at
 /// most kMaxPipelineBytes before reading it. Parses on the calling thread.
@@ -169,7 +184,7 @@ class Pipeline {
 
   [[nodiscard]] const PipelineSpec& spec() const noexcept { return spec_; }
   [[nodiscard]] const OpRegistry& ops() const noexcept { return ops_; }
-  /// `.dagflow/cache` in the pipeline's directory.
+  /// `.dagflow/cache` in the pipeline's directory (default_cache_dir_in(spec().base_dir)).
   [[nodiscard]] std::filesystem::path default_cache_dir() const;
 
   /// Runs the outputs (probes first, then everything they need on all cores) and returns their

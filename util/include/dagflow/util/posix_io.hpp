@@ -1,9 +1,15 @@
-// Small POSIX file helpers shared by the disk store and the file-writing ops. Not API.
+// Small POSIX helpers shared by the disk store, the file-writing ops, the loaders and the CLI:
+// errno as text, and writes that finish. Thread-safe: no state of their own.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 namespace dagflow::util {
+
+/// The text of errno value `err`, e.g. "No such file or directory" (thread-safe, unlike
+/// strerror).
+[[nodiscard]] std::string errno_text(int err);
 
 /// Writes all of `bytes` to `fd`, retrying after EINTR and short writes; false with errno set on
 /// failure (a write that makes no progress, such as EFBIG past RLIMIT_FSIZE, ends in EIO).

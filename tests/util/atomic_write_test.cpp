@@ -1,0 +1,103 @@
+#include <dagflow/util/atomic_write.hpp>
+// (the header under test first)
+
+#include <cerrno>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <string_view>
+#include <sys/stat.h>
+#include <system_error>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include <dagflow/util/unique_fd.hpp>
+
+namespace {
+
+namespace fs = std::filesystem;
+using dagflow::util::write_file_atomically_at;
+
+// A fresh directory, open, removed with its contents at the end.
+struct TempDir {
+  TempDir() {
+    std::string p = (fs::temp_directory_path() / "dagflow-util-write-XXXXXX").string();
+    path = ::mkdtemp(p.data());
+    fd.reset(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    fs::remove_all(path, ignored);
+  }
+  fs::path path;
+  dagflow::util::UniqueFd fd;
+};
+
+std::string read_bytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::size_t count_entries(const fs::path& dir) {
+  return static_cast<std::size_t>(
+      std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
+}
+
+}  // namespace
+
+// The parts arrive in order as one file, replacing the old one, and no temp file is left.
+TEST_CASE("write_file_atomically_at: writes the parts and replaces the file", "[util][write]") {
+  TempDir dir;
+  write_file_atomically_at(dir.fd.get(), "f", "old");
+  const std::string_view parts[] = {"head-", "", "body"};
+  write_file_atomically_at(dir.fd.get(), "f", parts);
+  CHECK(read_bytes(dir.path / "f") == "head-body");
+  CHECK(count_entries(dir.path) == 1);
+}
+
+// The mode is the caller's (the disk cache wants 0600), narrowed only by the umask.
+TEST_CASE("write_file_atomically_at: creates the file with the mode asked for", "[util][write]") {
+  TempDir dir;
+  write_file_atomically_at(dir.fd.get(), "private", "x", {.mode = 0600});
+  struct stat st {};
+  REQUIRE(::stat((dir.path / "private").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+}
+
+// A symlink at the target is replaced by the file, and what it pointed to is untouched.
+TEST_CASE("write_file_atomically_at: replaces a symlink, never follows it", "[util][write]") {
+  TempDir dir;
+  write_file_atomically_at(dir.fd.get(), "victim", "keep");
+  fs::create_symlink(dir.path / "victim", dir.path / "link");
+  write_file_atomically_at(dir.fd.get(), "link", "new");
+  CHECK_FALSE(fs::is_symlink(dir.path / "link"));
+  CHECK(read_bytes(dir.path / "link") == "new");
+  CHECK(read_bytes(dir.path / "victim") == "keep");
+}
+
+// A failed rename (a directory in the way) names the step, keeps errno and removes the temp file.
+TEST_CASE("write_file_atomically_at: a failure names its step and leaves no temp file",
+          "[util][write]") {
+  TempDir dir;
+  fs::create_directory(dir.path / "taken");
+  fs::create_directory(dir.path / "taken" / "inside");  // a non-empty directory cannot be replaced
+  try {
+    write_file_atomically_at(dir.fd.get(), "taken", "x", {.temp_prefix = ".mine-"});
+    FAIL("wrote over a directory");
+  } catch (const std::system_error& e) {
+    CHECK(e.code().value() == EISDIR);
+    CHECK_THAT(e.what(), Catch::StartsWith("renaming the temp file into place failed: "));
+  }
+  CHECK(count_entries(dir.path) == 1);
+
+  try {
+    write_file_atomically_at(-1, "f", "x");
+    FAIL("wrote without a directory");
+  } catch (const std::system_error& e) {
+    CHECK(e.code().value() == EBADF);
+    CHECK_THAT(e.what(), Catch::StartsWith("creating a temp file failed: "));
+  }
+}
