@@ -106,7 +106,7 @@ struct RunState {
         items_computed.fetch_add(items.computed, std::memory_order_relaxed);
         items_cached.fetch_add(items.cached, std::memory_order_relaxed);
       }
-      if (cache != nullptr && (node.flags & kImpureUpstream) == 0) {
+      if (cache != nullptr && !has_flag(node.flags, NodeFlags::kImpureUpstream)) {
         const std::size_t bytes = node.vtable->retained_bytes(out.raw_value());
         if (bytes != kNotRetainable && credit.spend(bytes)) {
           cache->insert(order[v], node.vtable->share(out), bytes, tick);
@@ -382,7 +382,7 @@ struct CacheLookup {
   // load as the task's type; anything else is a miss).
   bool lookup(NodeId id) {
     const detail::NodeRecord& node = graph->node(id);
-    if ((node.flags & detail::kImpureUpstream) != 0) return false;
+    if (detail::has_flag(node.flags, detail::NodeFlags::kImpureUpstream)) return false;
     if (cache != nullptr) {
       if (auto value = cache->find(id, tick)) {
         found.emplace_back(id, std::move(value));
