@@ -1,9 +1,8 @@
-// Content hashing for cache keys: a streaming XXH3-128 Hasher and the Hash<T> trait.
-//
-// Built in for arithmetic types, enums, std::string(_view), and std vectors, arrays, maps, pairs,
-// tuples and optionals of hashable types; specialise Hash<T> for your own. Numbers are hashed as
-// their object bytes, so share hashes only between machines of one byte order. A Hasher is not
-// thread-safe; the free functions are.
+// Content hashing for cache keys: a streaming XXH3-128 Hasher and the Hash<T> trait, built in for
+// arithmetic types, enums, std::string(_view), and std vectors, arrays, maps, pairs, tuples and
+// optionals of hashable types (specialise Hash<T> for your own). Numbers hash as their object
+// bytes: share hashes only between machines of one byte order.
+// Thread-safety: a Hasher is not thread-safe; the free functions are.
 #pragma once
 
 #include <array>
@@ -99,6 +98,8 @@ requires Hashable<T>
   h.add(value);
   return h.digest();
 }
+
+// ---- implementation: the built-in Hash specialisations -----------------------------------------
 
 namespace detail {
 
