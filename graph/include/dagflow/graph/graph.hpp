@@ -33,7 +33,8 @@ class GraphState;
 [[nodiscard]] std::shared_ptr<GraphState> graph_of(const DelayedBase& d);
 }  // namespace detail
 
-/// A DAG of delayed tasks. Move-only; destroying it invalidates its Delayed handles.
+/// A DAG of delayed tasks. Move-only. Its Delayed handles do not keep it alive: once it is
+/// destroyed, using them throws std::invalid_argument.
 ///
 ///   dagflow::Graph g;
 ///   auto a = g.delayed(square, 3);          // literal arguments are captured by value
