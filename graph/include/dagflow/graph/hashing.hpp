@@ -6,7 +6,6 @@
 #pragma once
 
 #include <array>
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -132,7 +131,7 @@ struct Hash<T, std::enable_if_t<(std::is_arithmetic_v<T> && !std::is_same_v<T, b
     } else if constexpr (std::is_floating_point_v<T>) {
       T v = value;
       if (v == T{0}) v = T{0};
-      if (std::isnan(v)) v = std::numeric_limits<T>::quiet_NaN();
+      if (v != v) v = std::numeric_limits<T>::quiet_NaN();  // NaN: unequal to itself
       h.update(&v, sizeof v);
     } else {
       h.update(&value, sizeof value);

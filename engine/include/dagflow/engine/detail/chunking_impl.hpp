@@ -3,7 +3,6 @@
 // <dagflow/engine/chunking.hpp>.
 #pragma once
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
