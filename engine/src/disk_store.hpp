@@ -34,6 +34,12 @@ struct DiskStoreStats {
   std::uint64_t bytes_written = 0;  ///< Entry-file bytes (header and payload) stored by writes.
 };
 
+/// What the cache directory holds.
+struct DiskUsage {
+  std::size_t entries = 0;  ///< entry files
+  std::uint64_t bytes = 0;  ///< their sizes, headers included
+};
+
 /// A directory of entries: `<root>/<2 hex>/<32 hex>.entry`, where the hex is Hash128::to_hex() of
 /// the key. Each entry is a 48-byte little-endian header (magic "DAGFLOW\x01", format version,
 /// header size, type fingerprint, payload length, XXH3-64 of the payload, XXH3-64 of the header
@@ -46,12 +52,6 @@ struct DiskStoreStats {
 ///   dagflow::detail::DiskStore store("/home/me/.cache/dagflow", nullptr);  // warns on stderr
 ///   store.put(key, kTypeFingerprint, bytes);
 ///   if (auto hit = store.get(key, kTypeFingerprint)) use(*hit);
-/// What the cache directory holds.
-struct DiskUsage {
-  std::size_t entries = 0;
-  std::uint64_t bytes = 0;
-};
-
 class DiskStore {
  public:
   /// Receives each warning (one line, no trailing newline). It must be thread-safe and must not

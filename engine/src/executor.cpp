@@ -106,7 +106,7 @@ struct RunState {
         items_computed.fetch_add(items.computed, std::memory_order_relaxed);
         items_cached.fetch_add(items.cached, std::memory_order_relaxed);
       }
-      if (cache != nullptr && (node.flags & kImpureUpstream) == 0) {
+      if (cache != nullptr && !has_flag(node.flags, NodeFlags::kImpureUpstream)) {
         const std::size_t bytes = node.vtable->retained_bytes(out.raw_value());
         if (bytes != kNotRetainable && credit.spend(bytes)) {
           cache->insert(order[v], node.vtable->share(out), bytes, tick);
@@ -348,84 +348,212 @@ DryRun Executor::dry_run(std::span<const DelayedBase* const> targets) {
   return dry;
 }
 
-detail::RunResults Executor::run(std::span<const DelayedBase* const> targets, DryRun* dry) {
-  const auto start = std::chrono::steady_clock::now();
-  std::unique_ptr<detail::RunState, detail::RunStateDeleter> run(new detail::RunState);
-  if (targets.empty()) return detail::RunResults(std::move(run));
+namespace {
 
-  // All targets must come from one live Graph.
-  run->graph = detail::graph_of(*targets.front());
+// What a run finds in the caches before it starts: needed_tasks asks lookup() once about each
+// task the targets need, and a hit keeps that task's result and prunes its upstream.
+struct CacheLookup {
+  detail::GraphCache* cache = nullptr;   // set when the memory cache has entries for this graph
+  detail::GraphCache* memory = nullptr;  // set when the memory cache is on
+  detail::MemoryCache* memory_owner = nullptr;
+  const detail::GraphState* graph = nullptr;
+  std::uint64_t tick = 0;
+  detail::DiskStore* disk = nullptr;
+  const std::vector<std::optional<Hash128>>* keys = nullptr;  // by node id, with a disk cache
+  const std::function<void(std::string_view)>* log = nullptr;
+  std::vector<std::pair<NodeId, std::shared_ptr<const void>>> found{};
+  std::vector<TaskOutcome> found_in{};  // memory or disk, for each of `found`
+  std::size_t memory_hits = 0;
+  std::size_t disk_hits = 0;
+  std::uint64_t disk_bytes_read = 0;
+
+  // A value loaded from disk is also kept in memory (when it fits), so that the next compute()
+  // of this Executor finds it there.
+  void keep_in_memory(NodeId id, const detail::NodeRecord& node,
+                      const std::shared_ptr<const void>& value) {
+    if (memory == nullptr) return;
+    const std::size_t bytes = node.vtable->retained_bytes(value.get());
+    if (bytes != detail::kNotRetainable && memory_owner->reserve(bytes)) {
+      memory->insert(id, value, bytes, tick);
+    }
+  }
+
+  // Is the result of `id` at hand? From memory, else from disk (a verified entry whose bytes
+  // load as the task's type; anything else is a miss).
+  bool lookup(NodeId id) {
+    const detail::NodeRecord& node = graph->node(id);
+    if (detail::has_flag(node.flags, detail::NodeFlags::kImpureUpstream)) return false;
+    if (cache != nullptr) {
+      if (auto value = cache->find(id, tick)) {
+        found.emplace_back(id, std::move(value));
+        found_in.push_back(TaskOutcome::kMemoryHit);
+        ++memory_hits;
+        return true;
+      }
+    }
+    if (disk == nullptr || !(*keys)[id].has_value()) return false;
+    std::optional<std::string> bytes = disk->get(*(*keys)[id], node.vtable->fingerprint());
+    if (!bytes) return false;
+    try {
+      auto value = node.vtable->load(*bytes);
+      if (value == nullptr) return false;
+      keep_in_memory(id, node, value);
+      found.emplace_back(id, std::move(value));
+      found_in.push_back(TaskOutcome::kDiskHit);
+    } catch (const Error& e) {
+      (*log)(fmt::format("cache entry for task#{} did not load ({}): recomputing", id, e.what()));
+      return false;
+    }
+    ++disk_hits;
+    disk_bytes_read += bytes->size();
+    return true;
+  }
+
+  // needed_tasks' `available` callback.
+  static bool lookup_of(void* self, NodeId id) {
+    return static_cast<CacheLookup*>(self)->lookup(id);
+  }
+};
+
+// The id of each target, once all are known to come from one live Graph (which `run` then keeps
+// alive).
+std::vector<NodeId> resolve_targets(detail::RunState& run,
+                                    std::span<const DelayedBase* const> targets) {
+  run.graph = detail::graph_of(*targets.front());
   std::vector<NodeId> target_ids;
   target_ids.reserve(targets.size());
   for (const DelayedBase* t : targets) {
-    if (detail::graph_of(*t) != run->graph) {
+    if (detail::graph_of(*t) != run.graph) {
       throw std::invalid_argument("the targets of one compute() must come from one Graph");
     }
     target_ids.push_back(t->id());
   }
+  return target_ids;
+}
+
+// The content key of every task the targets could need, by node id. A key depends on the keys
+// upstream, so this looks at the whole upstream once, cache hits or not.
+std::vector<std::optional<Hash128>> keys_by_node(const detail::GraphState& graph,
+                                                 std::span<const NodeId> target_ids) {
+  const std::vector<NodeId> upstream = detail::needed_tasks(graph, target_ids);
+  std::vector<std::uint32_t> position(std::size_t{upstream.back()} + 1, UINT32_MAX);
+  for (std::uint32_t i = 0; i < upstream.size(); ++i) position[upstream[i]] = i;
+  const auto keys = detail::task_keys(graph, upstream, position.data());
+  std::vector<std::optional<Hash128>> keys_by_id(position.size());
+  for (std::uint32_t i = 0; i < upstream.size(); ++i) keys_by_id[upstream[i]] = keys[i];
+  return keys_by_id;
+}
+
+// A dry run's answer: the cache hits, and the rest of the culled tasks in run order.
+void fill_dry_run(DryRun& dry, const std::vector<NodeId>& order, const CacheLookup& hits) {
+  std::vector<std::uint8_t> is_hit(std::size_t{order.back()} + 1, 0);
+  for (const auto& hit : hits.found) {
+    dry.cached.push_back(hit.first);
+    is_hit[hit.first] = 1;
+  }
+  for (NodeId id : order) {
+    if (is_hit[id] == 0) dry.to_run.push_back(id);
+  }
+}
+
+// Indexes the culled tasks (run.order) densely, counts each result's readers, gives the cache
+// hits' values to their slots, and plans the flow graph.
+void prepare_run(detail::RunState& run, std::span<const NodeId> target_ids, CacheLookup& hits,
+                 const std::vector<std::optional<Hash128>>& keys_by_id, bool fuse_tasks) {
+  const detail::GraphState& graph = *run.graph;
+  const std::size_t n = run.order.size();
+  run.local_of.assign(std::size_t{run.order.back()} + 1, UINT32_MAX);
+  for (std::uint32_t v = 0; v < n; ++v) run.local_of[run.order[v]] = v;
+  std::vector<std::uint8_t> prefilled;  // cache hits: their upstream was not culled in
+  if (!hits.found.empty()) {
+    prefilled.assign(n, 0);
+    for (const auto& hit : hits.found) prefilled[run.local_of[hit.first]] = 1;
+  }
+  std::vector<std::int32_t> holders(n, 0);
+  for (std::uint32_t v = 0; v < n; ++v) {
+    if (!prefilled.empty() && prefilled[v] != 0) continue;
+    const detail::NodeRecord& node = graph.node(run.order[v]);
+    const NodeId* edges = graph.edges(node);
+    for (std::uint32_t e = 0; e < node.edge_count; ++e) ++holders[run.local_of[edges[e]]];
+  }
+  for (NodeId id : target_ids) {
+    run.targets.push_back(run.local_of[id]);
+    ++holders[run.local_of[id]];
+  }
+  run.slots = std::make_unique<detail::ResultSlot[]>(n);
+  for (std::uint32_t v = 0; v < n; ++v) run.slots[v].set_holders(holders[v]);
+  for (auto& [id, value] : hits.found) run.slots[run.local_of[id]].adopt(std::move(value));
+  if (hits.disk != nullptr) {
+    run.disk = hits.disk;
+    run.keys.resize(n);
+    for (std::uint32_t v = 0; v < n; ++v) run.keys[v] = keys_by_id[run.order[v]];
+  }
+  run.plan =
+      detail::plan_execution(graph, run.order, run.local_of.data(), holders, fuse_tasks, prefilled);
+}
+
+// Tells the observer that the run starts, then reports the cache hits. As on the workers, an
+// observer's failure does not fail the run.
+void announce_start(RunObserver& observer, const RunView& view, const CacheLookup& hits) {
+  try {
+    observer.on_run_start(view);
+    const auto now = std::chrono::steady_clock::now();  // after the start: a trace's origin
+    for (std::size_t i = 0; i < hits.found.size(); ++i) {
+      observer.on_task(TaskEvent{
+          .task = hits.found[i].first, .outcome = hits.found_in[i], .start = now, .end = now});
+    }
+  } catch (...) {
+  }
+}
+
+RunStats stats_of(const detail::RunState& run, const CacheLookup& hits, std::size_t threads,
+                  std::chrono::steady_clock::time_point start) {
+  RunStats stats;
+  stats.tasks = run.order.size();
+  stats.executed = run.executed.load(std::memory_order_relaxed);
+  stats.flow_nodes = run.plan.units();
+  stats.memory_hits = hits.memory_hits;
+  stats.disk_hits = hits.disk_hits;
+  stats.disk_bytes_read = hits.disk_bytes_read;
+  stats.disk_writes = run.disk_writes.load(std::memory_order_relaxed);
+  stats.not_persisted = run.not_persisted.load(std::memory_order_relaxed);
+  stats.disk_bytes_written = run.disk_bytes_written.load(std::memory_order_relaxed);
+  stats.items_computed = run.items_computed.load(std::memory_order_relaxed);
+  stats.items_cached = run.items_cached.load(std::memory_order_relaxed);
+  stats.threads = threads;
+  stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return stats;
+}
+
+// Rethrows the run's first failure, if any, as a TaskError naming the task (and, for map and
+// reduce, the item).
+void rethrow_failure(const detail::RunState& run) {
+  if (!run.has_failure.load(std::memory_order_acquire)) return;
+  const NodeId failed = run.order[run.failed_task];
+  try {
+    std::rethrow_exception(run.failure);
+  } catch (const detail::ItemFailure& item) {  // from map or reduce: name the item too
+    throw TaskError(run.graph->label(failed), failed, item.error, item.index);
+  } catch (...) {
+    throw TaskError(run.graph->label(failed), failed, run.failure);
+  }
+}
+
+}  // namespace
+
+detail::RunResults Executor::run(std::span<const DelayedBase* const> targets, DryRun* dry) {
+  const auto start = std::chrono::steady_clock::now();
+  std::unique_ptr<detail::RunState, detail::RunStateDeleter> run(new detail::RunState);
+  if (targets.empty()) return detail::RunResults(std::move(run));
+  const std::vector<NodeId> target_ids = resolve_targets(*run, targets);
   const detail::GraphState& graph = *run->graph;
 
-  // Cull to what the targets need (a cached result prunes its upstream), index it densely, and
-  // count each result's readers.
-  std::shared_ptr<detail::GraphCache> cache;
-  struct Hits {
-    detail::GraphCache* cache;   // set when the memory cache has entries for this graph
-    detail::GraphCache* memory;  // set when the memory cache is on
-    detail::MemoryCache* memory_owner;
-    const detail::GraphState* graph;
-    std::uint64_t tick;
-    detail::DiskStore* disk;
-    const std::vector<std::optional<Hash128>>* keys;  // by node id, with a disk cache
-    const std::function<void(std::string_view)>* log;
-    std::vector<std::pair<NodeId, std::shared_ptr<const void>>> found;
-    std::vector<TaskOutcome> found_in;  // memory or disk, for each of `found`
-    std::size_t memory_hits = 0;
-    std::size_t disk_hits = 0;
-    std::uint64_t disk_bytes_read = 0;
-
-    // A value loaded from disk is also kept in memory (when it fits), so that the next compute()
-    // of this Executor finds it there.
-    void keep_in_memory(NodeId id, const detail::NodeRecord& node,
-                        const std::shared_ptr<const void>& value) {
-      if (memory == nullptr) return;
-      const std::size_t bytes = node.vtable->retained_bytes(value.get());
-      if (bytes != detail::kNotRetainable && memory_owner->reserve(bytes)) {
-        memory->insert(id, value, bytes, tick);
-      }
-    }
-
-    // Is the result of `id` at hand? From memory, else from disk (a verified entry whose bytes
-    // load as the task's type; anything else is a miss).
-    bool lookup(NodeId id) {
-      const detail::NodeRecord& node = graph->node(id);
-      if ((node.flags & detail::kImpureUpstream) != 0) return false;
-      if (cache != nullptr) {
-        if (auto value = cache->find(id, tick)) {
-          found.emplace_back(id, std::move(value));
-          found_in.push_back(TaskOutcome::kMemoryHit);
-          ++memory_hits;
-          return true;
-        }
-      }
-      if (disk == nullptr || !(*keys)[id].has_value()) return false;
-      std::optional<std::string> bytes = disk->get(*(*keys)[id], node.vtable->fingerprint());
-      if (!bytes) return false;
-      try {
-        auto value = node.vtable->load(*bytes);
-        if (value == nullptr) return false;
-        keep_in_memory(id, node, value);
-        found.emplace_back(id, std::move(value));
-        found_in.push_back(TaskOutcome::kDiskHit);
-      } catch (const Error& e) {
-        (*log)(fmt::format("cache entry for task#{} did not load ({}): recomputing", id, e.what()));
-        return false;
-      }
-      ++disk_hits;
-      disk_bytes_read += bytes->size();
-      return true;
-    }
-  } hits{nullptr,           nullptr, &impl_->cache,       &graph, 0,
-         impl_->disk.get(), nullptr, &impl_->options.log, {},     {}};
+  // Cull to what the targets need: a cached result prunes its upstream.
+  CacheLookup hits{.memory_owner = &impl_->cache,
+                   .graph = &graph,
+                   .disk = impl_->disk.get(),
+                   .log = &impl_->options.log};
+  std::shared_ptr<detail::GraphCache> cache;  // this graph's part of the memory cache
   if (impl_->cache.enabled()) {
     cache = impl_->cache.graph_cache(run->graph);
     run->cache = cache.get();
@@ -434,79 +562,27 @@ detail::RunResults Executor::run(std::span<const DelayedBase* const> targets, Dr
     hits.memory = cache.get();
     if (cache->entries() > 0) hits.cache = cache.get();
   }
-  // With a disk cache, every task the targets could need gets its content key first (a key
-  // depends on the keys upstream, so this looks at the whole upstream once, hits or not).
-  std::vector<std::optional<Hash128>> keys_by_id;
+  std::vector<std::optional<Hash128>> keys_by_id;  // with a disk cache
   if (hits.disk != nullptr) {
-    const std::vector<NodeId> upstream = detail::needed_tasks(graph, target_ids);
-    std::vector<std::uint32_t> position(std::size_t{upstream.back()} + 1, UINT32_MAX);
-    for (std::uint32_t i = 0; i < upstream.size(); ++i) position[upstream[i]] = i;
-    const auto keys = detail::task_keys(graph, upstream, position.data());
-    keys_by_id.resize(position.size());
-    for (std::uint32_t i = 0; i < upstream.size(); ++i) keys_by_id[upstream[i]] = keys[i];
+    keys_by_id = keys_by_node(graph, target_ids);
     hits.keys = &keys_by_id;
   }
   const bool look_up = hits.cache != nullptr || hits.disk != nullptr;
-  run->order = detail::needed_tasks(
-      graph, target_ids,
-      look_up ? +[](void* h, NodeId id) { return static_cast<Hits*>(h)->lookup(id); } : nullptr,
-      &hits);
-  const std::size_t n = run->order.size();
+  run->order =
+      detail::needed_tasks(graph, target_ids, look_up ? &CacheLookup::lookup_of : nullptr, &hits);
   if (dry != nullptr) {
-    std::vector<std::uint8_t> is_hit(std::size_t{run->order.back()} + 1, 0);
-    for (const auto& hit : hits.found) {
-      dry->cached.push_back(hit.first);
-      is_hit[hit.first] = 1;
-    }
-    for (NodeId id : run->order) {
-      if (is_hit[id] == 0) dry->to_run.push_back(id);
-    }
+    fill_dry_run(*dry, run->order, hits);
     if (cache != nullptr) impl_->cache.after_run();
     return detail::RunResults(std::move(run));
   }
-  run->local_of.assign(std::size_t{run->order.back()} + 1, UINT32_MAX);
-  for (std::uint32_t v = 0; v < n; ++v) run->local_of[run->order[v]] = v;
-  std::vector<std::uint8_t> prefilled;  // cache hits: their upstream was not culled in
-  if (!hits.found.empty()) {
-    prefilled.assign(n, 0);
-    for (const auto& hit : hits.found) prefilled[run->local_of[hit.first]] = 1;
-  }
-  std::vector<std::int32_t> holders(n, 0);
-  for (std::uint32_t v = 0; v < n; ++v) {
-    if (!prefilled.empty() && prefilled[v] != 0) continue;
-    const detail::NodeRecord& node = graph.node(run->order[v]);
-    const NodeId* edges = graph.edges(node);
-    for (std::uint32_t e = 0; e < node.edge_count; ++e) ++holders[run->local_of[edges[e]]];
-  }
-  for (NodeId id : target_ids) {
-    run->targets.push_back(run->local_of[id]);
-    ++holders[run->local_of[id]];
-  }
-  run->slots = std::make_unique<detail::ResultSlot[]>(n);
-  for (std::uint32_t v = 0; v < n; ++v) run->slots[v].set_holders(holders[v]);
-  for (auto& [id, value] : hits.found) run->slots[run->local_of[id]].adopt(std::move(value));
-  if (hits.disk != nullptr) {
-    run->disk = hits.disk;
-    run->keys.resize(n);
-    for (std::uint32_t v = 0; v < n; ++v) run->keys[v] = keys_by_id[run->order[v]];
-  }
-  run->plan = detail::plan_execution(graph, run->order, run->local_of.data(), holders,
-                                     impl_->options.fuse_tasks, prefilled);
+  prepare_run(*run, target_ids, hits, keys_by_id, impl_->options.fuse_tasks);
 
   RunObserver* observer = impl_->observer.get();
-  const RunViewOf view(graph, keys_by_id, n - hits.found.size(), hits.found.size(),
+  const RunViewOf view(graph, keys_by_id, run->order.size() - hits.found.size(), hits.found.size(),
                        impl_->options.threads);
   if (observer != nullptr) {
     run->observer = observer;
-    try {  // as on the workers: an observer's failure does not fail the run
-      observer->on_run_start(view);
-      const auto now = std::chrono::steady_clock::now();  // after the start: a trace's origin
-      for (std::size_t i = 0; i < hits.found.size(); ++i) {
-        observer->on_task(TaskEvent{
-            .task = hits.found[i].first, .outcome = hits.found_in[i], .start = now, .end = now});
-      }
-    } catch (...) {
-    }
+    announce_start(*observer, view, hits);
   }
 
   run->started.store(true, std::memory_order_release);
@@ -522,35 +598,12 @@ detail::RunResults Executor::run(std::span<const DelayedBase* const> targets, Dr
     }
     impl_->write_trace();
   }
-
-  RunStats stats;
-  stats.tasks = n;
-  stats.executed = run->executed.load(std::memory_order_relaxed);
-  stats.flow_nodes = run->plan.units();
-  stats.memory_hits = hits.memory_hits;
-  stats.disk_hits = hits.disk_hits;
-  stats.disk_bytes_read = hits.disk_bytes_read;
-  stats.disk_writes = run->disk_writes.load(std::memory_order_relaxed);
-  stats.not_persisted = run->not_persisted.load(std::memory_order_relaxed);
-  stats.disk_bytes_written = run->disk_bytes_written.load(std::memory_order_relaxed);
-  stats.items_computed = run->items_computed.load(std::memory_order_relaxed);
-  stats.items_cached = run->items_cached.load(std::memory_order_relaxed);
-  stats.threads = impl_->options.threads;
-  stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const RunStats stats = stats_of(*run, hits, impl_->options.threads, start);
   {
     std::lock_guard lock(impl_->stats_mutex);
     impl_->last_stats = stats;
   }
-  if (run->has_failure.load(std::memory_order_acquire)) {
-    const NodeId failed = run->order[run->failed_task];
-    try {
-      std::rethrow_exception(run->failure);
-    } catch (const detail::ItemFailure& item) {  // from map or reduce: name the item too
-      throw TaskError(graph.label(failed), failed, item.error, item.index);
-    } catch (...) {
-      throw TaskError(graph.label(failed), failed, run->failure);
-    }
-  }
+  rethrow_failure(*run);
   return detail::RunResults(std::move(run));
 }
 

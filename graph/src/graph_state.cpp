@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 
 #include <dagflow/graph/detail/graph_state.hpp>
-#include <dagflow/graph/detail/task_binding.hpp>
+#include <dagflow/graph/detail/op_identity.hpp>
 
 namespace dagflow::detail {
 
@@ -53,9 +53,11 @@ NodeId GraphState::commit_node(const TaskVTable* vtable, void* payload, std::uin
   }
   const auto edge_begin = static_cast<std::uint32_t>(committed_edges_);
   const auto edge_count = static_cast<std::uint32_t>(edges_.size() - committed_edges_);
-  std::uint8_t flags = 0;
+  NodeFlags flags = NodeFlags::kNone;
   for (std::size_t e = committed_edges_; e < edges_.size(); ++e) {
-    flags = static_cast<std::uint8_t>(flags | (nodes_[edges_[e]].flags & kImpureUpstream));
+    if (has_flag(nodes_[edges_[e]].flags, NodeFlags::kImpureUpstream)) {
+      flags |= NodeFlags::kImpureUpstream;
+    }
   }
   nodes_.push_back(NodeRecord{vtable, payload, edge_begin, edge_count, op_name, flags});
   committed_edges_ = edges_.size();
@@ -105,13 +107,13 @@ void GraphState::set_label(NodeId id, std::string label) {
 
 void GraphState::set_impure(NodeId id) {
   if (id >= nodes_.size()) throw std::invalid_argument(fmt::format("no task with id {}", id));
-  nodes_[id].flags = kImpure | kImpureUpstream;
+  nodes_[id].flags = NodeFlags::kImpure | NodeFlags::kImpureUpstream;
   // Consumers are always younger: one forward sweep carries the flag downstream.
   for (std::size_t i = std::size_t{id} + 1; i < nodes_.size(); ++i) {
     NodeRecord& n = nodes_[i];
     for (std::uint32_t e = 0; e < n.edge_count; ++e) {
-      if ((nodes_[edges_[n.edge_begin + e]].flags & kImpureUpstream) != 0) {
-        n.flags = static_cast<std::uint8_t>(n.flags | kImpureUpstream);
+      if (has_flag(nodes_[edges_[n.edge_begin + e]].flags, NodeFlags::kImpureUpstream)) {
+        n.flags |= NodeFlags::kImpureUpstream;
         break;
       }
     }

@@ -19,7 +19,7 @@ std::vector<std::optional<Hash128>> task_keys(const GraphState& graph,
   for (std::size_t v = 0; v < order.size(); ++v) {
     const NodeId id = order[v];
     const NodeRecord& node = graph.node(id);
-    if (node.op_name == kNoOp || (node.flags & kImpureUpstream) != 0) continue;
+    if (node.op_name == kNoOp || has_flag(node.flags, NodeFlags::kImpureUpstream)) continue;
     Hasher h;
     h.add(kKeyFormat).add(graph.op_name(id)).add(graph.op_version(id));
     if (!node.vtable->hash_literals(node.payload, h)) continue;
@@ -42,7 +42,7 @@ std::vector<std::optional<Hash128>> task_keys(const Graph& graph) {
   const std::vector<NodeId> order = topological_order(graph);
   std::vector<std::uint32_t> local_of(order.size());
   std::iota(local_of.begin(), local_of.end(), 0U);
-  return detail::task_keys(*graph.state(), order, local_of.data());
+  return detail::task_keys(*detail::state_of(graph), order, local_of.data());
 }
 
 }  // namespace dagflow

@@ -48,7 +48,7 @@ std::vector<NodeId> topological_order(const Graph& graph) {
 }
 
 std::vector<NodeId> topological_order(const Graph& graph, std::span<const NodeId> targets) {
-  return detail::needed_tasks(*graph.state(), targets);
+  return detail::needed_tasks(*detail::state_of(graph), targets);
 }
 
 namespace {

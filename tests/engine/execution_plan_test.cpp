@@ -24,7 +24,8 @@ dagflow::detail::ExecutionPlan plan_for(const dagflow::Graph& g, dagflow::NodeId
     for (auto dep : g.dependencies(id)) ++holders[local_of[dep]];
   }
   ++holders[local_of[target]];
-  return dagflow::detail::plan_execution(*g.state(), order, local_of.data(), holders, fuse);
+  return dagflow::detail::plan_execution(*dagflow::detail::state_of(g), order, local_of.data(),
+                                         holders, fuse);
 }
 }  // namespace
 

@@ -1,29 +1,17 @@
-// map and reduce: data-parallel tasks that choose their own chunk sizes.
+// map and reduce: data-parallel tasks that choose their own chunk sizes. Each is one task (one
+// graph node) however many items it has; inside it, items run in chunks on every worker, and the
+// result never depends on chunk sizes or thread counts (see reduce).
+// Thread-safety: like Graph::delayed, call them from the thread that builds the graph.
 //
-//   auto ys = dagflow::map(g, [](double x) { return x * x; }, std::move(xs));  //
-//   Delayed<vector<double>> auto total = dagflow::reduce(g, std::plus<>{}, 0.0, ys); //
-//   Delayed<double>
-//
-// Each is one task (one graph node) however many items it has; inside it, items are run in
-// chunks by every worker. Chunk sizes adapt at run time to the measured cost of items, and never
-// change the result: map writes each item's result in place, in input order, and reduce folds a
-// fixed partition of the input (blocks that depend on the item count only) and combines the
-// block results in a fixed tree, so even a floating-point sum is bit-identical from run to run
-// and whatever the thread count.
+//   std::vector<double> xs = {1, 2, 3};
+//   auto ys = dagflow::map(g, [](double x) { return x * x; }, std::move(xs));  // Delayed<vector>
+//   auto total = dagflow::reduce(g, std::plus<>{}, 0.0, ys);                   // Delayed<double>
 #pragma once
 
 #include <cstddef>
-#include <functional>
-#include <optional>
 #include <string>
-#include <type_traits>
-#include <utility>
-#include <vector>
 
-#include <dagflow/engine/detail/chunked_loop.hpp>
 #include <dagflow/graph/graph.hpp>
-#include <dagflow/graph/hashing.hpp>
-#include <dagflow/graph/serialization.hpp>
 
 namespace dagflow {
 
@@ -32,257 +20,21 @@ struct ChunkOptions {
   /// The task's label; empty (default) = "map(<op name>)" for a dagflow::op, else "map#<id>"
   /// (likewise "reduce...").
   std::string label{};
-  /// Items per chunk; 0 (default) = automatic. A fixed size is for experiments: it changes only
-  /// how work is scheduled, never the result.
+  /// Items per chunk; 0 (default) = automatic: sizes adapt at run time to the measured cost of
+  /// items. A fixed size is for experiments: it changes only how work is scheduled, never the
+  /// result.
   std::size_t chunk_size = 0;
 };
-
-namespace detail {
-
-template <class Input>
-struct MapInput {
-  static constexpr bool supported = false;
-  using item = void;
-};
-template <class T, class A>
-struct MapInput<std::vector<T, A>> {
-  static constexpr bool supported = std::is_same_v<A, std::allocator<T>>;
-  using item = T;
-};
-template <class T>
-struct MapInput<Delayed<std::vector<T>>> {
-  static constexpr bool supported = true;
-  using item = T;
-};
-template <class Input>
-using map_item_t = typename MapInput<std::remove_cvref_t<Input>>::item;
-
-template <class Fn, class Input>
-struct MapCheck {
-  using T = map_item_t<Input>;
-  static constexpr bool input_ok = MapInput<std::remove_cvref_t<Input>>::supported;
-  static constexpr bool invocable = input_ok && std::is_invocable_v<const Fn&, const T&>;
-  using R = std::remove_cvref_t<typename std::conditional_t<
-      invocable, std::invoke_result<const Fn&, const T&>, std::type_identity<int>>::type>;
-  static constexpr bool returns_value = !std::is_void_v<R>;
-  static constexpr bool not_bool = !std::is_same_v<R, bool>;
-  static constexpr bool storable =
-      !returns_value || (std::is_default_constructible_v<R> && std::is_move_assignable_v<R>);
-  static constexpr bool ok = input_ok && invocable && returns_value && not_bool && storable;
-};
-
-template <class Fn, class U, class Input>
-struct ReduceCheck {
-  using T = map_item_t<Input>;
-  static constexpr bool input_ok = MapInput<std::remove_cvref_t<Input>>::supported;
-  static constexpr bool init_copyable = copyable_v<U>;
-  // Checked only once the earlier conditions hold, so that one mistake gives one message.
-  static constexpr bool starts_from_item =
-      !input_ok || !init_copyable || std::is_constructible_v<U, const T&>;
-  static constexpr bool invocable = !input_ok || !init_copyable ||
-                                    (std::is_invocable_r_v<U, const Fn&, U, const T&> &&
-                                     std::is_invocable_r_v<U, const Fn&, U, U> &&
-                                     std::is_invocable_r_v<U, const Fn&, const U&, U>);
-  static constexpr bool ok = input_ok && starts_from_item && invocable && init_copyable;
-};
-
-// Applies `call` (as call(const T&) -> R) to every item, in input order, in chunks sized at run
-// time. When the running task has a block cache (a keyed task with a disk cache), results are
-// stored per block (block_items: boundaries from the item count only), keyed by the op's
-// identity, `salt` and the block's items: after one item changes, only its block runs again.
-// `salt` stands for whatever else decides the results (further arguments of the call).
-template <class R, class T, class Call>
-std::vector<R> map_items(const std::vector<T>& items, std::size_t chunk_size, const Call& call,
-                         const Hash128& salt = {}) {
-  std::vector<R> out(items.size());
-  auto run_items = [&](std::size_t begin, std::size_t end) {
-    std::size_t i = begin;
-    try {
-      for (; i < end; ++i) out[i] = call(items[i]);
-    } catch (...) {
-      throw_item_failure(i);
-    }
-  };
-  if constexpr (Hashable<T> && Serializable<std::vector<R>> && copyable_v<R>) {
-    if (const BlockCache* cache = current_block_cache(); cache != nullptr && !items.empty()) {
-      const std::size_t n = items.size();
-      const std::size_t per_block = block_items(n);
-      const std::size_t blocks = (n + per_block - 1) / per_block;
-      const std::uint64_t fingerprint = type_fingerprint<std::vector<R>>();
-      std::vector<Hash128> keys(blocks);
-      std::vector<std::size_t> missing;
-      std::size_t cached_items = 0;
-      for (std::size_t b = 0; b < blocks; ++b) {
-        const std::size_t begin = b * per_block;
-        const std::size_t end = std::min(n, begin + per_block);
-        Hasher h;
-        h.add(std::string_view("dagflow-map-block-2")).add(cache->op_identity().low);
-        h.add(cache->op_identity().high).add(salt.low).add(salt.high);
-        h.add(std::uint64_t{end - begin});
-        for (std::size_t i = begin; i < end; ++i) h.add(items[i]);
-        keys[b] = h.digest();
-        std::optional<std::string> bytes = cache->get(keys[b], fingerprint);
-        bool loaded = false;
-        if (bytes) {
-          try {
-            std::vector<R> part = from_bytes<std::vector<R>>(*bytes);
-            if (part.size() == end - begin) {
-              std::move(part.begin(), part.end(), out.begin() + static_cast<std::ptrdiff_t>(begin));
-              loaded = true;
-              cached_items += end - begin;
-            }
-          } catch (const Error&) {  // a bad entry is a miss; the recomputed block replaces it
-          }
-        }
-        if (!loaded) missing.push_back(b);
-      }
-      for_each_chunk(missing.size(), 0, [&](std::size_t first, std::size_t last) {
-        for (std::size_t m = first; m < last; ++m) {
-          const std::size_t begin = missing[m] * per_block;
-          const std::size_t end = std::min(n, begin + per_block);
-          run_items(begin, end);
-          const std::vector<R> part(out.begin() + static_cast<std::ptrdiff_t>(begin),
-                                    out.begin() + static_cast<std::ptrdiff_t>(end));
-          cache->put(keys[missing[m]], fingerprint, to_bytes(part));
-        }
-      });
-      count_map_items(n - cached_items, cached_items);
-      return out;
-    }
-  }
-  for_each_chunk(items.size(), chunk_size, run_items);
-  count_map_items(items.size(), 0);
-  return out;
-}
-
-template <class F, class T>
-struct MapBody {
-  F fn;
-  std::size_t chunk_size;
-  using R = std::remove_cvref_t<std::invoke_result_t<const F&, const T&>>;
-
-  std::vector<R> operator()(const std::vector<T>& items) const {
-    return map_items<R>(items, chunk_size, [this](const T& x) { return std::invoke(fn, x); });
-  }
-};
-
-template <class Op, class U, class T>
-struct ReduceBody {
-  Op op;
-  U init;
-  std::size_t chunk_size;
-
-  // init changes the result, so it is part of the task's content key (chunk_size is not).
-  bool hash_state(Hasher& h) const {
-    if constexpr (Hashable<U>) {
-      h.add(init);
-      return true;
-    } else {
-      return false;
-    }
-  }
-
-  U operator()(const std::vector<T>& items) const {
-    const std::size_t n = items.size();
-    if (n == 0) return init;
-    const std::size_t per_block = block_items(n);
-    const std::size_t blocks = (n + per_block - 1) / per_block;
-    std::vector<std::optional<U>> partial(blocks);
-    const std::size_t blocks_per_chunk =
-        chunk_size == 0 ? 0 : std::max<std::size_t>(1, chunk_size / per_block);
-    // 1. Each block, left to right.
-    for_each_chunk(blocks, blocks_per_chunk, [&](std::size_t first_block, std::size_t last_block) {
-      for (std::size_t k = first_block; k < last_block; ++k) {
-        std::size_t i = k * per_block;
-        const std::size_t end = std::min(n, i + per_block);
-        try {
-          U acc(items[i]);
-          for (++i; i < end; ++i) acc = std::invoke(op, std::move(acc), items[i]);
-          partial[k].emplace(std::move(acc));
-        } catch (...) {
-          throw_item_failure(i);
-        }
-      }
-    });
-    // 2. Block results in a tree fixed by the block count: (k, k + stride) for doubling strides.
-    for (std::size_t stride = 1; stride < blocks; stride *= 2) {
-      const std::size_t pairs = (blocks + 2 * stride - 1) / (2 * stride);
-      for_each_chunk(pairs, 0, [&](std::size_t first_pair, std::size_t last_pair) {
-        for (std::size_t p = first_pair; p < last_pair; ++p) {
-          const std::size_t k = p * 2 * stride;
-          if (k + stride >= blocks) continue;
-          try {
-            U merged = std::invoke(op, std::move(*partial[k]), std::move(*partial[k + stride]));
-            partial[k + stride].reset();
-            partial[k].emplace(std::move(merged));
-          } catch (...) {
-            throw_item_failure((k + stride) * per_block);
-          }
-        }
-      });
-    }
-    return std::invoke(op, init, std::move(*partial[0]));
-  }
-};
-
-// Builds the task: the op name (if any) is kept as "<kind>(<name>)", so that a map of a named op
-// has a stable identity of its own.
-template <class Body, class F, class Input>
-auto add_chunked_task(Graph& g, const char* kind, const F& fn, Body body, Input&& input,
-                      const ChunkOptions& options) {
-  auto task = [&] {
-    if constexpr (is_op<F>) {
-      // The map (or reduce) of an op is an op of its own, with the item function's identity and
-      // version: the body type also depends on the item type, which must not count as another
-      // callable.
-      Op<Body> whole(std::string(kind) + "(" + fn.name() + ")", std::move(body), fn.identity());
-      return g.delayed(std::move(whole).with_version(fn.version()), std::forward<Input>(input));
-    } else {
-      return g.delayed(std::move(body), std::forward<Input>(input));
-    }
-  }();
-  if (!options.label.empty()) {
-    g.set_label(task, options.label);
-  } else if constexpr (!is_op<F>) {
-    g.set_label(task, std::string(kind) + "#" + std::to_string(task.id()));
-  }
-  return task;
-}
-
-}  // namespace detail
 
 /// A task that applies `fn` to every item of `input` and returns the results in input order, as
 /// a `Delayed<std::vector<R>>`. `input` is a `std::vector<T>` (moved into the graph when passed
 /// as an rvalue, copied otherwise) or a `Delayed<std::vector<T>>` (its size known only at run
 /// time). `fn` is called as `fn(const T&)`, possibly from several threads at once; it may be a
 /// `dagflow::op`. An item that throws fails the task with a TaskError naming its index; no new
-/// chunk starts after that. One graph node and one output allocation, however many items.
+/// chunk starts after that. One graph node and one output allocation, however many items; each
+/// item's result is written in place, in input order.
 template <class F, class Input>
-[[nodiscard]] auto map(Graph& g, F&& fn, Input&& input, ChunkOptions options = {}) {
-  using Check = detail::MapCheck<detail::callable_t<F>, Input>;
-  static_assert(Check::input_ok,
-                "dagflow::map: the input must be a std::vector<T> or a Delayed<std::vector<T>>");
-  static_assert(Check::invocable,
-                "dagflow::map: the function cannot be called as fn(const T&) on the input's items");
-  static_assert(Check::returns_value,
-                "dagflow::map: the function returns void; it must return a value");
-  static_assert(Check::not_bool,
-                "dagflow::map: a function returning bool would make a std::vector<bool>, whose "
-                "packed bits cannot be written from several threads; return char or std::uint8_t");
-  static_assert(Check::storable,
-                "dagflow::map: results are written in place into a std::vector<R> of the input's "
-                "size, so R must be default-constructible and move-assignable (wrap it in "
-                "std::optional<R> otherwise)");
-  if constexpr (Check::ok) {
-    using Fn = detail::callable_t<F>;
-    detail::MapBody<Fn, detail::map_item_t<Input>> body{
-        Fn(detail::callable_of(std::forward<F>(fn))), options.chunk_size};
-    return detail::add_chunked_task(g, "map", fn, std::move(body), std::forward<Input>(input),
-                                    options);
-  } else {
-    return detail::InvalidTask{};  // only after a static_assert fired: keeps the error list short
-  }
-}
+[[nodiscard]] auto map(Graph& g, F&& fn, Input&& input, ChunkOptions options = {});
 
 /// A task that combines all items of `input` with the associative `op` and returns
 /// `op(init, x0 · x1 · ... · xn-1)` as a `Delayed<U>` (`init` when there are no items; `init` is
@@ -291,28 +43,10 @@ template <class F, class Input>
 /// bit-identical for every thread count and every run. `op` is called as `op(U, const T&)` and
 /// `op(U, U)`, and U must be constructible from a `const T&` (reduce a map to change the type).
 template <class Op, class U, class Input>
-[[nodiscard]] auto reduce(Graph& g, Op&& op, U init, Input&& input, ChunkOptions options = {}) {
-  using Check = detail::ReduceCheck<detail::callable_t<Op>, U, Input>;
-  static_assert(Check::input_ok,
-                "dagflow::reduce: the input must be a std::vector<T> or a Delayed<std::vector<T>>");
-  static_assert(Check::starts_from_item,
-                "dagflow::reduce: each block starts from its first item, so the result type U must "
-                "be constructible from the items' type T (map the items first to change type)");
-  static_assert(
-      Check::invocable,
-      "dagflow::reduce: op must be callable as op(U, const T&) and op(U, U), returning U");
-  static_assert(Check::init_copyable,
-                "dagflow::reduce: init is kept in the graph and used by every run, so U must be "
-                "copy-constructible");
-  if constexpr (Check::ok) {
-    using Fn = detail::callable_t<Op>;
-    detail::ReduceBody<Fn, U, detail::map_item_t<Input>> body{
-        Fn(detail::callable_of(std::forward<Op>(op))), std::move(init), options.chunk_size};
-    return detail::add_chunked_task(g, "reduce", op, std::move(body), std::forward<Input>(input),
-                                    options);
-  } else {
-    return detail::InvalidTask{};  // only after a static_assert fired: keeps the error list short
-  }
-}
+[[nodiscard]] auto reduce(Graph& g, Op&& op, U init, Input&& input, ChunkOptions options = {});
 
 }  // namespace dagflow
+
+// ---- implementation -----------------------------------------------------------------------------
+
+#include <dagflow/engine/detail/chunking_impl.hpp>

@@ -15,8 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include <dagflow/engine/detail/run_results.hpp>
 #include <dagflow/engine/observer.hpp>
-#include <dagflow/graph/detail/result_slot.hpp>
 #include <dagflow/graph/errors.hpp>
 #include <dagflow/graph/graph.hpp>
 
@@ -57,64 +57,11 @@ struct ExecutorOptions {
   std::filesystem::path trace_path{};
 };
 
-/// What a compute() of the same targets would do now (Executor::dry_run).
-struct DryRun {
-  /// Tasks that would run, in a valid run order.
-  std::vector<NodeId> to_run;
-  /// Tasks whose results are in the memory or disk cache (their upstream is not needed).
-  std::vector<NodeId> cached;
-};
+struct DryRun;
+struct CacheStats;
+struct RunStats;
 
-/// What the memory cache holds (Executor::memory_cache_stats).
-struct CacheStats {
-  std::size_t entries = 0;
-  std::size_t bytes = 0;
-};
-
-/// What one compute() did.
-struct RunStats {
-  std::size_t tasks = 0;                 ///< tasks the targets needed
-  std::size_t executed = 0;              ///< task bodies run by that compute()
-  std::size_t flow_nodes = 0;            ///< tbb::flow::graph nodes built (after fusion)
-  std::size_t memory_hits = 0;           ///< needed tasks whose result came from the memory cache
-  std::size_t disk_hits = 0;             ///< needed tasks whose result came from the disk cache
-  std::size_t disk_writes = 0;           ///< results written to the disk cache
-  std::size_t not_persisted = 0;         ///< results with a content key but no Serializable type
-  std::uint64_t disk_bytes_read = 0;     ///< payload bytes of the disk hits
-  std::uint64_t disk_bytes_written = 0;  ///< payload bytes of the disk writes
-  std::size_t items_computed = 0;        ///< map items computed
-  std::size_t items_cached = 0;          ///< map items taken from per-block disk entries
-  std::size_t threads = 0;               ///< worker threads of the Executor
-  double seconds = 0;                    ///< wall time of the run
-};
-
-namespace detail {
-struct RunState;
-struct RunStateDeleter {
-  void operator()(RunState* run) const noexcept;
-};
-
-/// The finished run of a compute(), from which the typed results are taken.
-class RunResults {
- public:
-  explicit RunResults(std::unique_ptr<RunState, RunStateDeleter> run) : run_(std::move(run)) {}
-
-  /// Target i's value: moved out when nothing else holds it, copied otherwise.
-  template <class T>
-  T take(std::size_t i) {
-    ResultSlot& slot = target_slot(i);
-    T value = slot.take<T>();
-    slot.release();
-    return value;
-  }
-
- private:
-  ResultSlot& target_slot(std::size_t i);
-  std::unique_ptr<RunState, RunStateDeleter> run_;
-};
-}  // namespace detail
-
-/// Runs delayed tasks.
+/// Runs delayed tasks. Owns its worker threads and its memory cache; not copyable.
 ///
 ///   dagflow::Executor ex;                    // all cores
 ///   int r = ex.compute(b);                   // one target: its value
@@ -122,8 +69,12 @@ class RunResults {
 ///   std::size_t ran = ex.last_run_stats().executed;
 class Executor {
  public:
+  /// An Executor with the default options (all cores, 256 MiB memory cache, no disk cache).
   Executor();
+  /// An Executor with `options`. Throws std::invalid_argument for a cache_dir that cannot be
+  /// used (see ExecutorOptions::cache_dir).
   explicit Executor(ExecutorOptions options);
+  /// Destroy an Executor only once every compute() on it has returned.
   ~Executor();
   Executor(const Executor&) = delete;
   Executor& operator=(const Executor&) = delete;
@@ -133,33 +84,17 @@ class Executor {
   /// yet started never start), running tasks finish, and the Executor stays usable. Throws
   /// std::invalid_argument for an empty Delayed or one whose Graph is gone.
   template <class T>
-  [[nodiscard]] T compute(const Delayed<T>& target) {
-    const DelayedBase* targets[] = {&target};
-    return run(targets).template take<T>(0);
-  }
+  [[nodiscard]] T compute(const Delayed<T>& target);
 
   /// Several targets of one Graph in one run: a std::tuple of their values, in order.
   template <class T0, class T1, class... Ts>
   [[nodiscard]] std::tuple<T0, T1, Ts...> compute(const Delayed<T0>& first,
                                                   const Delayed<T1>& second,
-                                                  const Delayed<Ts>&... rest) {
-    const DelayedBase* targets[] = {&first, &second, &rest...};
-    detail::RunResults results = run(targets);
-    return take_all<T0, T1, Ts...>(results, std::index_sequence_for<T0, T1, Ts...>{});
-  }
+                                                  const Delayed<Ts>&... rest);
 
   /// Any number of targets of one type, in one run: their values, in order.
   template <class T>
-  [[nodiscard]] std::vector<T> compute(const std::vector<Delayed<T>>& targets) {
-    std::vector<const DelayedBase*> pointers;
-    pointers.reserve(targets.size());
-    for (const Delayed<T>& t : targets) pointers.push_back(&t);
-    detail::RunResults results = run(pointers);
-    std::vector<T> values;
-    values.reserve(targets.size());
-    for (std::size_t i = 0; i < targets.size(); ++i) values.push_back(results.take<T>(i));
-    return values;
-  }
+  [[nodiscard]] std::vector<T> compute(const std::vector<Delayed<T>>& targets);
 
   /// Which tasks a compute() of `targets` would run and which results it would take from the
   /// caches, without running anything (`make -n`). Cache entries are read and verified, as a
@@ -186,9 +121,7 @@ class Executor {
  private:
   template <class... Ts, std::size_t... I>
   static std::tuple<Ts...> take_all(detail::RunResults& results,
-                                    std::index_sequence<I...> /*unused*/) {
-    return std::tuple<Ts...>{results.take<Ts>(I)...};  // braces: taken in order
-  }
+                                    std::index_sequence<I...> /*unused*/);
 
   // Runs the targets; with `dry` set, only plans them and fills it in.
   detail::RunResults run(std::span<const DelayedBase* const> targets, DryRun* dry = nullptr);
@@ -196,5 +129,70 @@ class Executor {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+/// What a compute() of the same targets would do now (Executor::dry_run).
+struct DryRun {
+  /// Tasks that would run, in a valid run order.
+  std::vector<NodeId> to_run;
+  /// Tasks whose results are in the memory or disk cache (their upstream is not needed).
+  std::vector<NodeId> cached;
+};
+
+/// What a cache holds (Executor::memory_cache_stats, disk_cache_stats, prune_disk_cache).
+struct CacheStats {
+  std::size_t entries = 0;  ///< results (memory) or entry files (disk)
+  std::size_t bytes = 0;    ///< their ValueSize (memory) or file sizes (disk)
+};
+
+/// What one compute() did.
+struct RunStats {
+  std::size_t tasks = 0;                 ///< tasks the targets needed
+  std::size_t executed = 0;              ///< task bodies run by that compute()
+  std::size_t flow_nodes = 0;            ///< tbb::flow::graph nodes built (after fusion)
+  std::size_t memory_hits = 0;           ///< needed tasks whose result came from the memory cache
+  std::size_t disk_hits = 0;             ///< needed tasks whose result came from the disk cache
+  std::size_t disk_writes = 0;           ///< results written to the disk cache
+  std::size_t not_persisted = 0;         ///< results with a content key but no Serializable type
+  std::uint64_t disk_bytes_read = 0;     ///< payload bytes of the disk hits
+  std::uint64_t disk_bytes_written = 0;  ///< payload bytes of the disk writes
+  std::size_t items_computed = 0;        ///< map items computed
+  std::size_t items_cached = 0;          ///< map items taken from per-block disk entries
+  std::size_t threads = 0;               ///< worker threads of the Executor
+  double seconds = 0;                    ///< wall time of the run
+};
+
+// ---- implementation -----------------------------------------------------------------------------
+
+template <class T>
+T Executor::compute(const Delayed<T>& target) {
+  const DelayedBase* targets[] = {&target};
+  return run(targets).template take<T>(0);
+}
+
+template <class T0, class T1, class... Ts>
+std::tuple<T0, T1, Ts...> Executor::compute(const Delayed<T0>& first, const Delayed<T1>& second,
+                                            const Delayed<Ts>&... rest) {
+  const DelayedBase* targets[] = {&first, &second, &rest...};
+  detail::RunResults results = run(targets);
+  return take_all<T0, T1, Ts...>(results, std::index_sequence_for<T0, T1, Ts...>{});
+}
+
+template <class T>
+std::vector<T> Executor::compute(const std::vector<Delayed<T>>& targets) {
+  std::vector<const DelayedBase*> pointers;
+  pointers.reserve(targets.size());
+  for (const Delayed<T>& t : targets) pointers.push_back(&t);
+  detail::RunResults results = run(pointers);
+  std::vector<T> values;
+  values.reserve(targets.size());
+  for (std::size_t i = 0; i < targets.size(); ++i) values.push_back(results.take<T>(i));
+  return values;
+}
+
+template <class... Ts, std::size_t... I>
+std::tuple<Ts...> Executor::take_all(detail::RunResults& results,
+                                     std::index_sequence<I...> /*unused*/) {
+  return std::tuple<Ts...>{results.take<Ts>(I)...};  // braces: taken in order
+}
 
 }  // namespace dagflow

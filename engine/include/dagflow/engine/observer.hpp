@@ -1,13 +1,12 @@
 // RunObserver: what an Executor reports while it runs, for progress bars, traces and statistics.
+// Events cost nothing when no observer is set; with one, each task adds two clock reads and a
+// virtual call. Thread-safety: on_task is called from worker threads at once (see RunObserver).
 //
 //   struct Counter : dagflow::RunObserver {
 //     std::atomic<int> ran{0};
 //     void on_task(const dagflow::TaskEvent& e) override { ++ran; }
 //   };
 //   dagflow::Executor ex({.observer = std::make_shared<Counter>()});
-//
-// Events cost nothing when no observer is set; with one, each task adds two clock reads and a
-// virtual call. Exceptions thrown by an observer are ignored: watching a run never fails it.
 #pragma once
 
 #include <chrono>
@@ -17,8 +16,8 @@
 #include <string>
 #include <string_view>
 
-#include <dagflow/graph/detail/graph_state.hpp>
 #include <dagflow/graph/hashing.hpp>
+#include <dagflow/graph/types.hpp>
 
 namespace dagflow {
 
@@ -32,15 +31,18 @@ enum class TaskOutcome : std::uint8_t {
 
 /// One task of a run.
 struct TaskEvent {
+  /// The task's id in its Graph.
   NodeId task = 0;
+  /// How its result was obtained.
   TaskOutcome outcome = TaskOutcome::kExecuted;
   /// When the body started and ended (for a cache hit: when it was found, twice).
   std::chrono::steady_clock::time_point start{};
   std::chrono::steady_clock::time_point end{};
   /// The worker thread that ran it, 0 .. threads-1 (cache hits: 0, found by the caller).
   std::size_t worker = 0;
-  /// A map task: items computed, and items taken from its per-block cache entries.
+  /// A map task: items computed.
   std::size_t items_computed = 0;
+  /// A map task: items taken from its per-block cache entries.
   std::size_t items_cached = 0;
   /// A map or reduce task: the chunks its items ran in.
   std::size_t chunks = 0;
@@ -50,13 +52,15 @@ struct TaskEvent {
 /// look tasks up from on_task; copy what must outlive the run).
 class RunView {
  public:
-  /// Tasks that will run, and results found in a cache.
+  /// Tasks that will run.
   [[nodiscard]] virtual std::size_t to_run() const noexcept = 0;
+  /// Results found in a cache.
   [[nodiscard]] virtual std::size_t cached() const noexcept = 0;
   /// Worker threads of the Executor.
   [[nodiscard]] virtual std::size_t threads() const noexcept = 0;
-  /// A task's label (see Graph::label) and op name (empty for anonymous callables).
+  /// A task's label (see Graph::label).
   [[nodiscard]] virtual std::string label(NodeId task) const = 0;
+  /// A task's op name (empty for anonymous callables).
   [[nodiscard]] virtual std::string_view op_name(NodeId task) const = 0;
   /// A task's content key, when the run has a disk cache and the task has a key.
   [[nodiscard]] virtual std::optional<Hash128> key(NodeId task) const = 0;
@@ -66,6 +70,7 @@ class RunView {
 };
 
 /// Receives the events of every compute() of an Executor (ExecutorOptions::observer).
+/// Exceptions thrown by an observer are ignored: watching a run never fails it.
 class RunObserver {
  public:
   virtual ~RunObserver() = default;

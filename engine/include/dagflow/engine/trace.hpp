@@ -1,4 +1,5 @@
 // TraceRecorder: every task of the runs it watches, as a Chrome trace or an SVG timeline.
+// Thread-safety: a recorder may watch several Executors and be read while they run.
 //
 //   auto trace = std::make_shared<dagflow::TraceRecorder>();
 //   dagflow::Executor ex({.observer = trace});

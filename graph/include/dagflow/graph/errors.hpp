@@ -1,5 +1,6 @@
 // The exceptions dagflow throws at run time. Misuse detected while a graph is built throws
 // std::invalid_argument instead (see Graph::delayed).
+// Thread-safety: exceptions are immutable once thrown; read them from any thread.
 #pragma once
 
 #include <cstddef>
@@ -48,6 +49,8 @@ class TaskError : public Error {
   std::exception_ptr original_;
   std::optional<std::size_t> item_;
 };
+
+// ---- implementation -----------------------------------------------------------------------------
 
 namespace detail {
 /// The message of any exception: what() for a std::exception, a fixed text otherwise.

@@ -1,13 +1,11 @@
-// Content hashing for cache keys: a streaming XXH3-128 Hasher and the Hash<T> trait.
-//
-// Built in for arithmetic types, enums, std::string(_view), and std vectors, arrays, maps, pairs,
-// tuples and optionals of hashable types; specialise Hash<T> for your own. Numbers are hashed as
-// their object bytes, so share hashes only between machines of one byte order. A Hasher is not
-// thread-safe; the free functions are.
+// Content hashing for cache keys: a streaming XXH3-128 Hasher and the Hash<T> trait, built in for
+// arithmetic types, enums, std::string(_view), and std vectors, arrays, maps, pairs, tuples and
+// optionals of hashable types (specialise Hash<T> for your own). Numbers hash as their object
+// bytes: share hashes only between machines of one byte order.
+// Thread-safety: a Hasher is not thread-safe; the free functions are.
 #pragma once
 
 #include <array>
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -100,6 +98,8 @@ requires Hashable<T>
   return h.digest();
 }
 
+// ---- implementation: the built-in Hash specialisations -----------------------------------------
+
 namespace detail {
 
 // Lengths are fed as 64-bit so that the hash does not depend on the width of size_t.
@@ -131,7 +131,7 @@ struct Hash<T, std::enable_if_t<(std::is_arithmetic_v<T> && !std::is_same_v<T, b
     } else if constexpr (std::is_floating_point_v<T>) {
       T v = value;
       if (v == T{0}) v = T{0};
-      if (std::isnan(v)) v = std::numeric_limits<T>::quiet_NaN();
+      if (v != v) v = std::numeric_limits<T>::quiet_NaN();  // NaN: unequal to itself
       h.update(&v, sizeof v);
     } else {
       h.update(&value, sizeof value);

@@ -1,6 +1,7 @@
-// Values to bytes and back, for the persistent cache (and later for moving values between MPI
-// ranks): cereal binary archives. Your own types persist with no extra code when they have a
-// cereal serialize() (or save()/load()) and a default constructor.
+// Values to bytes and back (cereal binary archives), for the persistent cache. Your own types
+// persist when they have a cereal serialize() (or save()/load()) and a default constructor, and
+// are then also Hashable, as their bytes, unless they have a Hash of their own.
+// Thread-safety: nothing here keeps state; call it from any thread.
 #pragma once
 
 #include <cstdint>
@@ -33,6 +34,36 @@
 namespace dagflow {
 
 namespace detail {
+template <class T>
+struct CerealBinary;
+template <class T>
+using IsSerializable = ForAllElements<CerealBinary, T>;
+}  // namespace detail
+
+/// True when values of T can be saved to bytes and loaded back: arithmetic types, std::string,
+/// the standard containers, pairs, tuples and optionals of such, and class types with cereal
+/// serialisation and a default constructor.
+template <class T>
+concept Serializable = detail::IsSerializable<std::remove_cvref_t<T>>::value;
+
+/// The bytes of `value` (cereal binary archive). O(size of the value).
+template <Serializable T>
+[[nodiscard]] std::string to_bytes(const T& value);
+
+/// The value saved in `bytes` by to_bytes<T>. Throws dagflow::Error when the bytes are short,
+/// malformed, or longer than the value they hold. O(bytes).
+template <Serializable T>
+[[nodiscard]] T from_bytes(std::string_view bytes);
+
+/// A fingerprint of T, stored beside serialised values so that bytes are never loaded as the
+/// wrong type: equal for the same type within one build of a program (it hashes the compiler's
+/// name for the type), different for different types.
+template <class T>
+[[nodiscard]] std::uint64_t type_fingerprint();
+
+// ---- implementation -----------------------------------------------------------------------------
+
+namespace detail {
 
 // Whether cereal can save and load one (non-container) type into a binary archive; containers
 // are looked through by ForAllElements (cereal's own traits say "yes" for std::vector<X> even
@@ -43,9 +74,6 @@ struct CerealBinary
           cereal::traits::is_output_serializable<T, cereal::BinaryOutputArchive>::value &&
           cereal::traits::is_input_serializable<T, cereal::BinaryInputArchive>::value &&
           std::is_default_constructible_v<T>> {};
-
-template <class T>
-using IsSerializable = ForAllElements<CerealBinary, T>;
 
 // Reads from bytes in place (no copy into a stringstream).
 class ByteViewBuffer : public std::streambuf {
@@ -59,41 +87,6 @@ class ByteViewBuffer : public std::streambuf {
   }
 };
 
-}  // namespace detail
-
-/// True when values of T can be saved to bytes and loaded back (see the header comment).
-template <class T>
-concept Serializable = detail::IsSerializable<std::remove_cvref_t<T>>::value;
-
-/// The bytes of `value` (cereal binary archive).
-template <Serializable T>
-[[nodiscard]] std::string to_bytes(const T& value) {
-  std::ostringstream out(std::ios::binary);
-  {
-    cereal::BinaryOutputArchive archive(out);
-    archive(value);
-  }
-  return std::move(out).str();
-}
-
-/// The value saved in `bytes` by to_bytes<T>. Throws dagflow::Error when the bytes are short,
-/// malformed, or longer than the value they hold.
-template <Serializable T>
-[[nodiscard]] T from_bytes(std::string_view bytes) {
-  detail::ByteViewBuffer buffer(bytes);
-  std::istream in(&buffer);
-  T value{};
-  try {
-    cereal::BinaryInputArchive archive(in);
-    archive(value);
-  } catch (const cereal::Exception& e) {
-    throw Error(std::string("malformed serialised value: ") + e.what());
-  }
-  if (buffer.unread() != 0) throw Error("malformed serialised value: trailing bytes");
-  return value;
-}
-
-namespace detail {
 // Types that already have a Hash of their own (the std ones hashing.hpp covers).
 template <class T>
 struct HasBuiltinHash : std::false_type {};
@@ -111,11 +104,37 @@ template <class T>
 struct HasBuiltinHash<std::optional<T>> : std::true_type {};
 template <class C, class Tr, class A>
 struct HasBuiltinHash<std::basic_string<C, Tr, A>> : std::true_type {};
+
 }  // namespace detail
 
-/// Any other class type with cereal serialisation hashes as its serialised bytes, so user types
-/// with serialize() work as literal arguments of keyed tasks with no extra code. (A Hash
-/// specialisation of your own takes precedence.)
+template <Serializable T>
+std::string to_bytes(const T& value) {
+  std::ostringstream out(std::ios::binary);
+  {
+    cereal::BinaryOutputArchive archive(out);
+    archive(value);
+  }
+  return std::move(out).str();
+}
+
+template <Serializable T>
+T from_bytes(std::string_view bytes) {
+  detail::ByteViewBuffer buffer(bytes);
+  std::istream in(&buffer);
+  T value{};
+  try {
+    cereal::BinaryInputArchive archive(in);
+    archive(value);
+  } catch (const cereal::Exception& e) {
+    throw Error(std::string("malformed serialised value: ") + e.what());
+  }
+  if (buffer.unread() != 0) throw Error("malformed serialised value: trailing bytes");
+  return value;
+}
+
+// Any other class type with cereal serialisation hashes as its serialised bytes, so user types
+// with serialize() work as literal arguments of keyed tasks with no extra code. (A Hash
+// specialisation of your own takes precedence.)
 template <class T>
 struct Hash<T, std::enable_if_t<std::is_class_v<T> && !detail::HasBuiltinHash<T>::value &&
                                 detail::IsSerializable<T>::value>> {
@@ -125,11 +144,8 @@ struct Hash<T, std::enable_if_t<std::is_class_v<T> && !detail::HasBuiltinHash<T>
   }
 };
 
-/// A fingerprint of T, stored beside serialised values so that bytes are never loaded as the
-/// wrong type: equal for the same type within one build of a program (it hashes the compiler's
-/// name for the type), different for different types.
 template <class T>
-[[nodiscard]] std::uint64_t type_fingerprint() {
+std::uint64_t type_fingerprint() {
   static const std::uint64_t fingerprint = [] {
     const std::string_view name = typeid(T).name();
     return hash64_bytes(name.data(), name.size());

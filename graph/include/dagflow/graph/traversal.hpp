@@ -1,5 +1,6 @@
 // Whole-graph tools: topological order (culled to targets or not) and Graphviz DOT export.
 // Both are iterative, so a chain of millions of tasks does not touch the call stack's limits.
+// Thread-safety: they only read the graph (not while tasks are added).
 #pragma once
 
 #include <span>
@@ -21,6 +22,8 @@ namespace dagflow {
 /// Graphviz DOT of the whole graph: one node per task (labelled with its label), one edge per
 /// dependency (a dependency used twice gives two edges). Render with `dot -Tsvg`.
 [[nodiscard]] std::string to_dot(const Graph& graph);
+
+// ---- implementation -----------------------------------------------------------------------------
 
 namespace detail {
 /// topological_order on the storage, for the engine. When `available` is given it is asked once

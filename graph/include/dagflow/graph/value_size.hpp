@@ -1,14 +1,7 @@
-// ValueSize<T>: how many bytes a value holds, for the memory cache's budget.
-//
-// Built in for arithmetic types, enums, std::string, and std containers, pairs, tuples and
-// optionals of sizeable types. Specialise it for your own types:
-//
-//   template <> struct dagflow::ValueSize<Image> {
-//     static std::size_t bytes(const Image& im) { return sizeof im + im.pixels.capacity(); }
-//   };
-//
-// A type with no ValueSize is never retained by the memory cache (it is still computed, passed
-// on and freed as usual).
+// ValueSize<T>: how many bytes a value holds, for the memory cache's budget. Built in for
+// arithmetic types, enums, std::string, and std vectors, arrays, maps, unordered maps, pairs,
+// tuples and optionals of sizeable types; specialise it for your own.
+// Thread-safety: the traits are stateless; bytes() only reads the value.
 #pragma once
 
 #include <array>
@@ -24,7 +17,15 @@
 
 namespace dagflow {
 
-/// Primary template: not sizeable. Specialise with `static std::size_t bytes(const T&)`.
+/// Primary template: not sizeable. Specialise with `static std::size_t bytes(const T&)`, the
+/// bytes the value holds (its own size included):
+///
+///   template <> struct dagflow::ValueSize<Image> {
+///     static std::size_t bytes(const Image& im) { return sizeof im + im.pixels.capacity(); }
+///   };
+///
+/// A type with no ValueSize is never retained by the memory cache (it is still computed, passed
+/// on and freed as usual).
 template <class T, class Enable = void>
 struct ValueSize;
 
@@ -33,6 +34,13 @@ template <class T>
 concept Sizeable = requires(const T& v) {
   { ValueSize<T>::bytes(v) } -> std::convertible_to<std::size_t>;
 };
+
+// ---- implementation: the built-in ValueSize specialisations ------------------------------------
+
+namespace detail {
+// A tree or hash node costs about this much beyond its key and value.
+inline constexpr std::size_t kNodeOverheadBytes = 32;
+}  // namespace detail
 
 template <class T>
 struct ValueSize<T, std::enable_if_t<std::is_arithmetic_v<T> || std::is_enum_v<T>>> {
@@ -91,11 +99,6 @@ requires(Sizeable<Ts>&&...) struct ValueSize<std::tuple<Ts...>> {
         [](const Ts&... x) { return (std::size_t{0} + ... + ValueSize<Ts>::bytes(x)); }, t);
   }
 };
-
-namespace detail {
-// A tree or hash node costs about this much beyond its key and value.
-inline constexpr std::size_t kNodeOverheadBytes = 32;
-}  // namespace detail
 
 template <class K, class V>
 requires Sizeable<K> && Sizeable<V>

@@ -11,6 +11,7 @@
 // (Value, bool, integers, double, std::string, std::filesystem::path, std::vector<T>,
 // std::map<std::string, T>); the argument types shown by `dagflow ops` and checked before a run
 // come from the parameter types.
+// Thread-safety: add() is not thread-safe; the const members are, and copies share the functions.
 #pragma once
 
 #include <cstddef>

@@ -9,6 +9,7 @@
 // hashable (a path hashes as the content of its file, so editing a file changes every key that
 // depends on it), serialisable (the disk cache stores Values) and has a ValueSize (the memory
 // cache budget). Typed C++ values convert to and from it with to_value / from_value.
+// Thread-safety: a plain value type; reading one Value from several threads at once is safe.
 #pragma once
 
 #include <cstdint>

@@ -17,6 +17,8 @@
 // A node also takes `doc` (a string) and `cache: false` (run every time, and so does everything
 // downstream). Everything is checked before anything runs: each mistake is a PipelineError
 // "FILE:LINE:COL: message".
+// Thread-safety: a loaded Pipeline is only read: its const members (run() and dry_run()
+// included, each with an Executor of its own) may be called from several threads at once.
 #pragma once
 
 #include <cstddef>

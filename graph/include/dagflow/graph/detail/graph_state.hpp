@@ -1,5 +1,6 @@
 // GraphState: the storage behind a Graph (nodes, edges, task payloads, labels). Not API.
 //
+// Not thread-safe while tasks are added; once built, any number of runs may read it at once.
 // Node ids are handed out in creation order and a task can only depend on tasks that already
 // exist, so id order is a topological order and a graph can never hold a cycle.
 #pragma once
@@ -13,9 +14,9 @@
 #include <vector>
 
 #include <dagflow/graph/detail/result_slot.hpp>
+#include <dagflow/graph/types.hpp>
 
 namespace dagflow {
-using NodeId = std::uint32_t;
 class Hasher;
 }  // namespace dagflow
 
@@ -56,12 +57,24 @@ struct TaskVTable {
   std::uint64_t (*fingerprint)();
 };
 
-/// NodeRecord::flags bits.
-enum NodeFlags : std::uint8_t {
-  kImpure = 1,  // set_impure: never cached, always run
-  kImpureUpstream =
-      2,  // impure itself or through a dependency: results keyed by identity would go stale
+/// The bits of NodeRecord::flags. Combine with |, test with has_flag.
+enum class NodeFlags : std::uint8_t {
+  kNone = 0,
+  /// Marked with set_impure: the task runs on every compute() and is never cached.
+  kImpure = 1U << 0U,
+  /// Impure itself or through a dependency: a result kept under the task's identity could go
+  /// stale, so neither cache keeps it.
+  kImpureUpstream = 1U << 1U,
 };
+
+[[nodiscard]] constexpr NodeFlags operator|(NodeFlags a, NodeFlags b) noexcept {
+  return static_cast<NodeFlags>(static_cast<std::uint8_t>(a) | static_cast<std::uint8_t>(b));
+}
+constexpr NodeFlags& operator|=(NodeFlags& a, NodeFlags b) noexcept { return a = a | b; }
+/// True when `flags` has any bit of `bits` set.
+[[nodiscard]] constexpr bool has_flag(NodeFlags flags, NodeFlags bits) noexcept {
+  return (static_cast<std::uint8_t>(flags) & static_cast<std::uint8_t>(bits)) != 0;
+}
 
 struct NodeRecord {
   const TaskVTable* vtable;
@@ -69,7 +82,7 @@ struct NodeRecord {
   std::uint32_t edge_begin;
   std::uint32_t edge_count;
   std::uint32_t op_name;  // index of the op (name and version), kNoOp for anonymous tasks
-  std::uint8_t flags;     // NodeFlags
+  NodeFlags flags;
 };
 
 inline constexpr std::uint32_t kNoOp = UINT32_MAX;
@@ -120,7 +133,7 @@ class GraphState {
   [[nodiscard]] std::uint32_t op_version(NodeId id) const;
 
   void set_label(NodeId id, std::string label);
-  /// Marks a task impure (and, through kImpureUpstream, everything downstream of it).
+  /// Marks a task impure (and, through NodeFlags::kImpureUpstream, everything downstream of it).
   void set_impure(NodeId id);
   /// The user's label, else the op name, else "task#<id>".
   [[nodiscard]] std::string label(NodeId id) const;

@@ -22,61 +22,10 @@
 #include <dagflow/graph/value_size.hpp>
 
 namespace dagflow {
-
 template <class T>
 class Delayed;
-
-namespace detail {
-/// What makes two callables "the same op": the same callable type, and for function pointers
-/// the same function.
-struct OpIdentity {
-  const void* type;         // one address per callable type
-  std::uintptr_t function;  // the function's address, or 0 for other callables
-  friend bool operator==(const OpIdentity&, const OpIdentity&) = default;
-};
-
 template <class F>
-inline constexpr char kTypeTag = 0;
-
-template <class F>
-OpIdentity identity_of(const F& fn) {
-  if constexpr (std::is_pointer_v<F> && std::is_function_v<std::remove_pointer_t<F>>) {
-    return {&kTypeTag<F>, reinterpret_cast<std::uintptr_t>(fn)};
-  } else {
-    return {&kTypeTag<F>, 0};
-  }
-}
-}  // namespace detail
-
-/// A callable with a stable name: `dagflow::op("square", square)`. The name labels the task, and
-/// is the identity under which its results are cached.
-template <class F>
-class Op {
- public:
-  Op(std::string name, F callable, detail::OpIdentity identity)
-      : name_(std::move(name)), fn_(std::move(callable)), identity_(identity) {}
-
-  /// Declares the op's version (default 0). Bump it when the function's behaviour changes: its
-  /// cached results, and everything computed from them, then stop matching.
-  ///   auto sq = dagflow::op("square", square).with_version(2);
-  [[nodiscard]] Op with_version(std::uint32_t version) && {
-    version_ = version;
-    return std::move(*this);
-  }
-
-  [[nodiscard]] const std::string& name() const noexcept { return name_; }
-  [[nodiscard]] std::uint32_t version() const noexcept { return version_; }
-  [[nodiscard]] const F& fn() const noexcept { return fn_; }
-  /// Which callable this is: the same for copies of one function or one callable type.
-  [[nodiscard]] detail::OpIdentity identity() const noexcept { return identity_; }
-
- private:
-  std::string name_;
-  F fn_;
-  detail::OpIdentity identity_;
-  std::uint32_t version_ = 0;
-};
-
+class Op;
 }  // namespace dagflow
 
 namespace dagflow::detail {
@@ -140,8 +89,7 @@ using param_t = typename ParamAt<typename CallableParams<F>::type, I>::type;
 template <class P>
 inline constexpr bool takes_by_value = !std::is_same_v<P, UnknownParam> && !std::is_reference_v<P>;
 
-// ---- the three bound forms of an argument
-// --------------------------------------------------------
+// ---- the three bound forms of an argument ------------------------------------------------------
 
 template <class L>
 struct LiteralArg {
@@ -213,8 +161,7 @@ std::vector<U> fetch(const DependencyListArg<U>& arg, const TaskInputs& inputs) 
   return values;
 }
 
-// ---- the payload and its type-erased entry points
-// -------------------------------------------------
+// ---- the payload and its type-erased entry points ----------------------------------------------
 
 template <class F, class... B>
 struct Payload {
@@ -349,8 +296,7 @@ inline constexpr TaskVTable kTaskVTable{&invoke_payload<F, B...>,
                                         &load_result<stored_result_t<F, B...>>,
                                         &type_fingerprint<stored_result_t<F, B...>>};
 
-// ---- compile-time checks with readable messages
-// ---------------------------------------------------
+// ---- compile-time checks with readable messages ------------------------------------------------
 
 template <class F>
 struct UnwrapOp {
