@@ -6,16 +6,18 @@
 
 #include <dagflow/nodes/op_registry.hpp>
 
-#include "cli_process.hpp"
+#include "support/files.hpp"
+#include "support/process.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
-using dagflow::testing::DataDir;
-using dagflow::testing::read_file;
-using dagflow::testing::run_dagflow;
-using dagflow::testing::run_process;
-using dagflow::testing::write_file;
+using dagflow::test::DataDir;
+using dagflow::test::dot_program;
+using dagflow::test::read_file;
+using dagflow::test::run_dagflow;
+using dagflow::test::run_process;
+using dagflow::test::write_file;
 
 // The first words of an op's doc: what must survive the wrapping of `dagflow ops` intact.
 std::string doc_start(const std::string& doc) {
@@ -43,16 +45,15 @@ TEST_CASE("dagflow graph: prints DOT that Graphviz renders", "[cli]") {
   CHECK_THAT(r.out, Catch::StartsWith("digraph"));
   for (const char* id : {"files", "counts", "total", "top"}) CHECK_THAT(r.out, Catch::Contains(id));
 
-  const std::string dot_program = DAGFLOW_DOT_PATH;
-  if (dot_program.empty()) {
+  const std::string dot = dot_program();
+  if (dot.empty()) {
     WARN("Graphviz `dot` not found: rendering not checked");
     return;
   }
   const fs::path dot_file = data.path() / "wordcount.dot";
   const fs::path svg_file = data.path() / "wordcount.svg";
   write_file(dot_file, r.out);
-  const auto rendered =
-      run_process({dot_program, "-Tsvg", dot_file.string(), "-o", svg_file.string()});
+  const auto rendered = run_process({dot, "-Tsvg", dot_file.string(), "-o", svg_file.string()});
   INFO(rendered.err);
   CHECK(rendered.exit_code == 0);
   CHECK_THAT(read_file(svg_file), Catch::Contains("<svg"));

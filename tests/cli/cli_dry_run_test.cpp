@@ -8,19 +8,23 @@
 
 #include <dagflow/nodes/value.hpp>
 
-#include "cli_process.hpp"
+#include "support/files.hpp"
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 using dagflow::from_json;
 using dagflow::Value;
-using dagflow::testing::DataDir;
-using dagflow::testing::read_file;
-using dagflow::testing::run_dagflow;
-using dagflow::testing::run_process;
-using dagflow::testing::TempDir;
-using dagflow::testing::write_file;
+using dagflow::test::dagflow_program;
+using dagflow::test::DataDir;
+using dagflow::test::dot_program;
+using dagflow::test::read_file;
+using dagflow::test::run_dagflow;
+using dagflow::test::run_process;
+using dagflow::test::TempDir;
+using dagflow::test::write_file;
 
 // The fill colour Pipeline::to_dot gives cached nodes.
 constexpr const char* kCachedColour = "#B2F2BB";
@@ -32,7 +36,7 @@ std::string dot_node_line(const std::string& dot, const std::string& id) {
   return dot.substr(at + 1, dot.find('\n', at + 1) - at - 1);
 }
 
-bool has_dot() { return !std::string(DAGFLOW_DOT_PATH).empty(); }
+bool has_dot() { return !dot_program().empty(); }
 
 }  // namespace
 
@@ -142,7 +146,7 @@ TEST_CASE("dagflow graph: --format svg and --output", "[cli]") {
   SECTION("svg without Graphviz") {
     TempDir empty_path;  // PATH holds only this empty directory
     const auto r =
-        run_process({"/usr/bin/env", "PATH=" + empty_path.path().string(), DAGFLOW_CLI_PATH,
+        run_process({"/usr/bin/env", "PATH=" + empty_path.path().string(), dagflow_program(),
                      "graph", "wordcount.yaml", "--format", "svg", "-o", "g.svg"},
                     data.path());
     CHECK(r.exit_code == 2);
@@ -187,7 +191,7 @@ TEST_CASE("dagflow graph: nodes coloured by cache state", "[cli]") {
   // The coloured DOT renders too.
   const fs::path dot_file = data.path() / "coloured.dot";
   write_file(dot_file, after.out);
-  const auto rendered = run_process({DAGFLOW_DOT_PATH, "-Tsvg", dot_file.string()});
+  const auto rendered = run_process({dot_program(), "-Tsvg", dot_file.string()});
   CHECK(rendered.exit_code == 0);
   CHECK_THAT(rendered.out, Catch::Contains("<svg"));
 }

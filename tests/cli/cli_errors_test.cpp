@@ -10,14 +10,15 @@
 #include <dagflow/nodes/value.hpp>
 #include <dagflow/version.hpp>
 
-#include "cli_process.hpp"
+#include "support/files.hpp"
+#include "support/process.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
-using dagflow::testing::DataDir;
-using dagflow::testing::run_dagflow;
-using dagflow::testing::write_file;
+using dagflow::test::DataDir;
+using dagflow::test::run_dagflow;
+using dagflow::test::write_file;
 
 // The first line of stderr starts with "<file>:LINE:COL: " as a compiler's error does.
 bool starts_with_position(const std::string& err, const std::string& file) {

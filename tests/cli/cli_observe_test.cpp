@@ -16,18 +16,21 @@
 
 #include <dagflow/nodes/value.hpp>
 
-#include "cli_process.hpp"
+#include "support/files.hpp"
+#include "support/process.hpp"
+#include "support/text.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 using dagflow::from_json;
 using dagflow::Value;
-using dagflow::testing::DataDir;
-using dagflow::testing::read_file;
-using dagflow::testing::run_dagflow;
-using dagflow::testing::run_dagflow_on_terminal;
-using dagflow::testing::script_program;
+using dagflow::test::count_of;
+using dagflow::test::DataDir;
+using dagflow::test::read_file;
+using dagflow::test::run_dagflow;
+using dagflow::test::run_dagflow_on_terminal;
+using dagflow::test::script_program;
 
 // The final line of the progress display: "5/5 tasks done, 0 cached, 0.0 s" (the glob, the
 // literal that carries its result into the graph, counts, total, top).
@@ -53,14 +56,6 @@ std::vector<std::string> lines_of(const std::string& text) {
 Value::List trace_events(const fs::path& file) {
   const Value trace = from_json(read_file(file));
   return trace.as_map().at("traceEvents").as_list();
-}
-
-std::size_t count_of(const std::string& text, const std::string& what) {
-  std::size_t count = 0;
-  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) {
-    ++count;
-  }
-  return count;
 }
 
 }  // namespace

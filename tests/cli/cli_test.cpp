@@ -14,7 +14,9 @@
 
 #include <dagflow/nodes/value.hpp>
 
-#include "cli_process.hpp"
+#include "support/files.hpp"
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
@@ -22,11 +24,11 @@ namespace fs = std::filesystem;
 using dagflow::from_json;
 using dagflow::to_json;
 using dagflow::Value;
-using dagflow::testing::DataDir;
-using dagflow::testing::read_file;
-using dagflow::testing::run_dagflow;
-using dagflow::testing::TempDir;
-using dagflow::testing::write_file;
+using dagflow::test::DataDir;
+using dagflow::test::read_file;
+using dagflow::test::run_dagflow;
+using dagflow::test::TempDir;
+using dagflow::test::write_file;
 
 Value top(std::vector<std::pair<std::string, int>> entries) {
   Value::List list;

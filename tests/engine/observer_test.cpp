@@ -6,7 +6,6 @@
 #include <mutex>
 #include <stdexcept>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -14,7 +13,10 @@
 #include <dagflow/engine/chunking.hpp>
 #include <dagflow/engine/executor.hpp>
 
+#include "support/temp_dir.hpp"
+
 namespace fs = std::filesystem;
+using dagflow::test::TempDir;
 
 namespace {
 
@@ -75,9 +77,8 @@ TEST_CASE("an observer sees every executed task once, with times and a worker in
 }
 
 TEST_CASE("an observer sees memory and disk cache hits as the run starts", "[observer]") {
-  const fs::path dir =
-      fs::temp_directory_path() / ("dagflow-observer-test-" + std::to_string(getpid()));
-  fs::remove_all(dir);
+  const TempDir tmp;
+  const fs::path dir = tmp.path() / "cache";
   {
     dagflow::Graph g;
     auto a = g.delayed(dagflow::op("ob_inc", ob_inc), 1L);
@@ -95,13 +96,11 @@ TEST_CASE("an observer sees memory and disk cache hits as the run starts", "[obs
     CHECK(ex.compute(b) == 3);  // now from memory
     CHECK(recorder->count(dagflow::TaskOutcome::kMemoryHit) == 1);
   }
-  fs::remove_all(dir);
 }
 
 TEST_CASE("an observer gets item counts of a block-cached map and failed tasks", "[observer]") {
-  const fs::path dir =
-      fs::temp_directory_path() / ("dagflow-observer-map-test-" + std::to_string(getpid()));
-  fs::remove_all(dir);
+  const TempDir tmp;
+  const fs::path dir = tmp.path() / "cache";
   std::vector<long> items(100);
   for (long i = 0; i < 100; ++i) items[static_cast<std::size_t>(i)] = i;
   {
@@ -123,7 +122,6 @@ TEST_CASE("an observer gets item counts of a block-cached map and failed tasks",
     CHECK(recorder->count(dagflow::TaskOutcome::kFailed) == 1);
     CHECK(recorder->ends == 2);  // on_run_end also after a failed run
   }
-  fs::remove_all(dir);
 }
 
 TEST_CASE("map items are counted without a disk cache too", "[observer]") {

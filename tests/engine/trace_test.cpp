@@ -3,11 +3,8 @@
 // (the header under test stays first)
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -16,33 +13,20 @@
 #include <dagflow/engine/executor.hpp>
 #include <dagflow/nodes/value.hpp>
 
+#include "support/files.hpp"
+#include "support/temp_dir.hpp"
+#include "support/text.hpp"
+
 namespace fs = std::filesystem;
+using dagflow::test::count_of;
+using dagflow::test::read_file;
+using dagflow::test::TempDir;
 
 namespace {
 
 long tr_inc(long x) { return x + 1; }
 long tr_add(long a, long b) { return a + b; }
 long tr_fail(long) { throw std::runtime_error("boom"); }
-
-std::size_t count_of(const std::string& text, std::string_view what) {
-  std::size_t n = 0;
-  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) {
-    ++n;
-  }
-  return n;
-}
-
-std::string read_all(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-fs::path temp_path(const std::string& name) {
-  return fs::temp_directory_path() /
-         ("dagflow-trace-test-" + std::to_string(getpid()) + "-" + name);
-}
 
 }  // namespace
 
@@ -101,8 +85,8 @@ TEST_CASE("a Chrome trace has one complete event per executed task, with its fie
 }
 
 TEST_CASE("a disk-cached run puts content keys in the trace", "[trace]") {
-  const fs::path dir = temp_path("cache");
-  fs::remove_all(dir);
+  const TempDir tmp;
+  const fs::path dir = tmp.path() / "cache";
   auto trace = std::make_shared<dagflow::TraceRecorder>();
   {
     dagflow::Executor ex({.cache_dir = dir, .observer = trace});
@@ -113,7 +97,6 @@ TEST_CASE("a disk-cached run puts content keys in the trace", "[trace]") {
   const auto spans = trace->spans();
   REQUIRE(spans.size() == 1);
   CHECK(spans[0].key.size() == 32);
-  fs::remove_all(dir);
 }
 
 TEST_CASE("the SVG timeline has a lane per worker, a bar per task, a legend and hit marks",
@@ -145,17 +128,17 @@ TEST_CASE("the SVG timeline has a lane per worker, a bar per task, a legend and 
 }
 
 TEST_CASE("ExecutorOptions::trace_path writes the trace of every compute", "[trace]") {
-  const fs::path file = temp_path("trace.json");
-  fs::remove(file);
+  const TempDir tmp;
+  const fs::path file = tmp.path() / "trace.json";
   {
     dagflow::Executor ex({.trace_path = file});
     dagflow::Graph g;
     auto a = g.delayed(dagflow::op("tr_inc", tr_inc), 1L);
     auto b = g.delayed(dagflow::op("tr_inc", tr_inc), a);
     CHECK(ex.compute(a) == 2);
-    CHECK(count_of(read_all(file), "\"ph\":\"X\"") == 1);
+    CHECK(count_of(read_file(file), "\"ph\":\"X\"") == 1);
     CHECK(ex.compute(b) == 3);
-    CHECK(count_of(read_all(file), "\"ph\":\"X\"") == 2);  // both runs
+    CHECK(count_of(read_file(file), "\"ph\":\"X\"") == 2);  // both runs
   }
   std::vector<std::string> warnings;
   dagflow::Executor bad({.log = [&](std::string_view m) { warnings.emplace_back(m); },
@@ -164,7 +147,6 @@ TEST_CASE("ExecutorOptions::trace_path writes the trace of every compute", "[tra
   CHECK(bad.compute(g.delayed(tr_inc, 1L)) == 2);  // the run still succeeds
   REQUIRE(warnings.size() == 1);
   CHECK_THAT(warnings[0], Catch::Contains("cannot write"));
-  fs::remove(file);
 }
 
 TEST_CASE("dry_run tells what would run and what is cached, running nothing", "[trace]") {

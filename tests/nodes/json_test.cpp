@@ -11,6 +11,8 @@
 
 #include <dagflow/nodes/value.hpp>
 
+#include "support/text.hpp"
+
 namespace {
 
 using dagflow::from_json;
@@ -19,16 +21,11 @@ using dagflow::to_json;
 using dagflow::Value;
 using dagflow::ValueError;
 using dagflow::ValueKind;
+using dagflow::test::thrown_message;
 
-// The message from_json throws for `text` (fails the test when it parses).
+// The message of the ValueError from_json throws for `text`, or "(no error)".
 std::string parse_error(std::string_view text) {
-  try {
-    (void)from_json(text);
-  } catch (const ValueError& e) {
-    return e.what();
-  }
-  FAIL("parsed without an error: " << text);
-  return {};
+  return thrown_message<ValueError>([&] { (void)from_json(text); });
 }
 
 std::string nested(std::string_view open, std::string_view inner, std::string_view close,

@@ -1,19 +1,16 @@
 // The shell op (RELIABILITY.md S2): argv passed literally (never through a shell), the process
 // group killed on timeout, output capped, failures reported, no descriptors or zombies left.
-#include <atomic>
-#include <chrono>
+#include <cerrno>
 #include <csignal>
 #include <fcntl.h>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
+#include <poll.h>
 #include <set>
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <sys/syscall.h>
 #include <sys/types.h>
-#include <system_error>
-#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -23,66 +20,42 @@
 #include <dagflow/nodes/op_registry.hpp>
 #include <dagflow/nodes/value.hpp>
 
+#include "support/files.hpp"
+#include "support/ops.hpp"
+#include "support/temp_dir.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
 using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
 using dagflow::OpContext;
-using dagflow::OpRegistry;
 using dagflow::Value;
-
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ =
-        fs::weakly_canonical(fs::temp_directory_path()) /
-        ("dagflow-shell-op-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directory(path_);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  [[nodiscard]] const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using dagflow::test::call_op;
+using dagflow::test::read_file;
+using dagflow::test::TempDir;
 
 Value shell(const OpContext& ctx, Value::List argv, Value::Map args = {}) {
-  static const OpRegistry ops = OpRegistry::builtins();
   args["argv"] = std::move(argv);
-  return ops.find("shell")->call(ctx, {}, args);
+  return call_op("shell", {}, args, ctx);
 }
 
 OpContext allowed(const fs::path& dir) { return OpContext{.base_dir = dir, .allow_shell = true}; }
 
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-// Whether process `pid` is gone or a zombie waiting for its (new) parent. Waits up to 10 s for
-// that: SIGKILL is delivered asynchronously.
+// Whether process `pid` is gone or has exited (a zombie waiting for its new parent), waiting up
+// to 10 s for that: SIGKILL is delivered asynchronously. A pidfd becomes readable when the
+// process exits, so nothing polls on a timer.
 bool is_dead(pid_t pid) {
-  for (int i = 0; i < 1000; ++i) {
-    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-    if (!stat) return true;
-    std::string line;
-    std::getline(stat, line);
-    const std::size_t paren = line.rfind(')');
-    if (paren != std::string::npos && paren + 2 < line.size() &&
-        (line[paren + 2] == 'Z' || line[paren + 2] == 'X')) {
-      return true;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return false;
+  // glibc 2.36 declares pidfd_open without C linkage: call the system call itself.
+  const auto fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (fd < 0) return errno == ESRCH;  // already gone (reaped)
+  pollfd exited{.fd = fd, .events = POLLIN, .revents = 0};
+  int ready = 0;
+  do {
+    ready = ::poll(&exited, 1, 10'000);
+  } while (ready < 0 && errno == EINTR);
+  ::close(fd);
+  return ready == 1;
 }
 
 std::size_t open_descriptors() {
@@ -101,8 +74,8 @@ TEST_CASE("shell is refused unless the run allows commands", "[shell]") {
   const OpContext ctx{.base_dir = dir.path()};
   CHECK_THROWS_WITH(shell(ctx, {"touch", "made"}), Contains("--allow-shell"));
   CHECK_FALSE(fs::exists(dir.path() / "made"));
-  const OpRegistry ops = OpRegistry::builtins();
-  const dagflow::OpInfo* op = ops.find("shell");
+  const dagflow::OpInfo* op = dagflow::test::builtin_ops().find("shell");
+  REQUIRE(op != nullptr);
   CHECK(op->runs_commands());
   CHECK(op->has_side_effects());
   CHECK_THAT(op->doc(), Contains("UNSANDBOXED") && Contains("--allow-shell"));

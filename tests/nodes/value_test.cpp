@@ -1,17 +1,13 @@
 // Tests of dagflow::Value: kinds and accessors, the ValueConvert conversions, equality, hashing
 // (a path by its file's content), cereal round trips and ValueSize.
-#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <system_error>
-#include <unistd.h>
 #include <utility>
 #include <vector>
 
@@ -20,6 +16,9 @@
 #include <dagflow/engine/file.hpp>
 #include <dagflow/graph/serialization.hpp>
 #include <dagflow/nodes/value.hpp>
+
+#include "support/files.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
@@ -32,37 +31,11 @@ using dagflow::Value;
 using dagflow::ValueConvert;
 using dagflow::ValueError;
 using dagflow::ValueKind;
+using dagflow::test::TempDir;
+using dagflow::test::write_file;
 // Aliases keep template commas out of the Catch macros.
 using IntMap = std::map<std::string, int>;
 using IntListMap = std::map<std::string, std::vector<int>>;
-
-// A fresh directory under the system temp directory, removed with its contents at scope exit.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() /
-            ("dagflow-value-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directory(path_);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  [[nodiscard]] const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-void write_file(const fs::path& path, std::string_view content) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << content;
-  REQUIRE(out.good());
-}
 
 // A value with every kind in it, nested.
 Value sample_value() {

@@ -3,21 +3,21 @@
 // Tests of the pipeline loader: a valid pipeline becomes the expected spec, and every mistake of
 // the format is a PipelineError with its message and position (RELIABILITY.md Y5, Y6, S1, S3).
 // A small registry of its own keeps the tests independent of the built-in ops.
-#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <string>
 #include <string_view>
-#include <system_error>
-#include <unistd.h>
 #include <vector>
 
 #include <catch2/catch.hpp>
 
 #include <dagflow/nodes/op_registry.hpp>
 #include <dagflow/nodes/value.hpp>
+
+#include "support/temp_dir.hpp"
+#include "support/text.hpp"
 
 namespace {
 
@@ -29,6 +29,8 @@ using dagflow::PipelineError;
 using dagflow::PipelineSpec;
 using dagflow::Value;
 using dagflow::ValueKind;
+using dagflow::test::TempDir;
+using dagflow::test::thrown_message;
 using Counts = std::map<std::string, std::int64_t>;
 
 // Ops with the signatures of the wordcount pipeline's, and a few to exercise the argument rules.
@@ -89,12 +91,7 @@ PipelineSpec parse(std::string_view text, const LoadOptions& options = {},
 // what() of the PipelineError loading `text` throws, or "(no error)".
 std::string load_error(std::string_view text, const LoadOptions& options = {},
                        const fs::path& file = "p.yaml") {
-  try {
-    (void)parse(text, options, file);
-  } catch (const PipelineError& e) {
-    return e.what();
-  }
-  return "(no error)";
+  return thrown_message<PipelineError>([&] { (void)parse(text, options, file); });
 }
 
 const NodeSpec& node(const PipelineSpec& spec, std::string_view id) {
@@ -110,29 +107,6 @@ std::vector<std::string> ids(const PipelineSpec& spec) {
   for (const NodeSpec& n : spec.nodes) out.push_back(n.id);
   return out;
 }
-
-// A fresh directory under the system temp directory, removed with its contents at scope exit.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() /
-            ("dagflow-loader-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-    path_ = fs::canonical(path_);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  [[nodiscard]] const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 constexpr std::string_view kWordcount =
     "name: wordcount                  # required\n"                                  // 1

@@ -5,10 +5,11 @@
 #include <filesystem>
 #include <stdexcept>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include <catch2/catch.hpp>
+
+#include "support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using dagflow::arg;
@@ -17,6 +18,7 @@ using dagflow::NodeSpec;
 using dagflow::Pipeline;
 using dagflow::PipelineSpec;
 using dagflow::Value;
+using dagflow::test::TempDir;
 
 namespace {
 
@@ -73,18 +75,6 @@ NodeSpec node(std::string id, std::string op, std::vector<std::string> inputs = 
                   .mark = {3, 5}};
 }
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path = fs::temp_directory_path() /
-           ("dagflow-pipeline-run-" + std::to_string(getpid()) + "-" + std::to_string(++counter));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
-
 // numbers(n) --each--> square_plus(+offset) --> total
 PipelineSpec squares_spec(const fs::path& dir, std::int64_t n) {
   return PipelineSpec{
@@ -101,7 +91,7 @@ PipelineSpec squares_spec(const fs::path& dir, std::int64_t n) {
 
 TEST_CASE("a pipeline runs its nodes and returns its outputs", "[pipeline_run]") {
   TempDir dir;
-  const Pipeline p(squares_spec(dir.path, 10), test_ops());
+  const Pipeline p(squares_spec(dir.path(), 10), test_ops());
   const dagflow::PipelineResult r = p.run({.threads = 2});
   CHECK(r.outputs.at("sum").as_int() == 385 + 10);
   CHECK(r.stats.executed == 4);
@@ -114,8 +104,8 @@ TEST_CASE("a pipeline runs its nodes and returns its outputs", "[pipeline_run]")
 TEST_CASE("a map node's blocks are cached on disk; a second run executes nothing",
           "[pipeline_run]") {
   TempDir dir;
-  const Pipeline p(squares_spec(dir.path, 100), test_ops());
-  const auto cache = dir.path / ".dagflow" / "cache";
+  const Pipeline p(squares_spec(dir.path(), 100), test_ops());
+  const auto cache = dir.path() / ".dagflow" / "cache";
   CHECK(p.default_cache_dir() == cache);
   const auto first = p.run({.cache_dir = cache});
   CHECK(first.stats.items_executed == 100);
@@ -132,7 +122,7 @@ TEST_CASE("a map node's blocks are cached on disk; a second run executes nothing
 TEST_CASE("a probe runs every time; only the map items it changed run again", "[pipeline_run]") {
   TempDir dir;
   g_listing = {1, 2, 3, 4, 5, 6, 7, 8};
-  PipelineSpec spec = squares_spec(dir.path, 0);
+  PipelineSpec spec = squares_spec(dir.path(), 0);
   spec.nodes[0] = node("xs", "listing");
   const Pipeline p(std::move(spec), test_ops());
   const auto cache = p.default_cache_dir();
@@ -155,9 +145,9 @@ TEST_CASE("a probe runs every time; only the map items it changed run again", "[
 TEST_CASE("a map whose every block is cached counts as a cache hit", "[pipeline_run]") {
   TempDir dir;
   g_listing = {1, 2, 3};
-  PipelineSpec spec = squares_spec(dir.path, 0);
+  PipelineSpec spec = squares_spec(dir.path(), 0);
   spec.nodes[0] = node("xs", "listing");
-  const auto cache = dir.path / "cache";
+  const auto cache = dir.path() / "cache";
   (void)Pipeline(spec, test_ops()).run({.cache_dir = cache});
   // Another node computes the same offset: the map's key changes (its input's key did), but
   // its items and the values it is given do not, so every block is found on disk.
@@ -173,13 +163,13 @@ TEST_CASE("a map whose every block is cached counts as a cache hit", "[pipeline_
 
 TEST_CASE("a failing node names the file, position, node, op and item", "[pipeline_run]") {
   TempDir dir;
-  const Pipeline p(squares_spec(dir.path, 1400), test_ops());
+  const Pipeline p(squares_spec(dir.path(), 1400), test_ops());
   try {
     (void)p.run();
     FAIL("expected a NodeError");
   } catch (const dagflow::NodeError& e) {
     const std::string what = e.what();
-    CHECK_THAT(what, Catch::StartsWith((dir.path / "squares.yaml").string() + ":3:5: "));
+    CHECK_THAT(what, Catch::StartsWith((dir.path() / "squares.yaml").string() + ":3:5: "));
     CHECK_THAT(what, Catch::Contains("node 'sq' (op square_plus) failed at item 1312: unlucky"));
     CHECK(e.node() == "sq");
     CHECK(e.op() == "square_plus");
@@ -188,7 +178,7 @@ TEST_CASE("a failing node names the file, position, node, op and item", "[pipeli
 
 TEST_CASE("cache: false runs a node and its downstream every time", "[pipeline_run]") {
   TempDir dir;
-  PipelineSpec spec = squares_spec(dir.path, 5);
+  PipelineSpec spec = squares_spec(dir.path(), 5);
   spec.nodes[0].cache = false;
   const Pipeline p(std::move(spec), test_ops());
   const auto cache = p.default_cache_dir();
@@ -199,7 +189,7 @@ TEST_CASE("cache: false runs a node and its downstream every time", "[pipeline_r
 
 TEST_CASE("nodes with more than four inputs get them all, in order", "[pipeline_run]") {
   TempDir dir;
-  PipelineSpec spec{.name = "five", .file = "five.yaml", .base_dir = dir.path};
+  PipelineSpec spec{.name = "five", .file = "five.yaml", .base_dir = dir.path()};
   for (int i = 1; i <= 5; ++i) {
     spec.nodes.push_back(node("c" + std::to_string(i), "const", {}, {{"v", Value(i * 10 + i)}}));
   }
@@ -213,7 +203,7 @@ TEST_CASE("nodes with more than four inputs get them all, in order", "[pipeline_
 TEST_CASE("a pipeline refuses ops its registry lacks; DOT shows nodes and edges",
           "[pipeline_run]") {
   TempDir dir;
-  PipelineSpec spec = squares_spec(dir.path, 3);
+  PipelineSpec spec = squares_spec(dir.path(), 3);
   CHECK_THROWS_AS(Pipeline(spec, dagflow::OpRegistry{}), std::invalid_argument);
   const std::string dot = Pipeline(spec, test_ops()).to_dot();
   CHECK_THAT(dot, Catch::StartsWith("digraph \"squares\" {"));
@@ -226,7 +216,7 @@ TEST_CASE("dry_run runs only the probes and tells what would run and what is cac
           "[pipeline_run]") {
   TempDir dir;
   g_listing = {1, 2, 3};
-  PipelineSpec spec = squares_spec(dir.path, 0);
+  PipelineSpec spec = squares_spec(dir.path(), 0);
   spec.nodes[0] = node("xs", "listing");
   const Pipeline p(std::move(spec), test_ops());
   const auto cache = p.default_cache_dir();

@@ -14,6 +14,8 @@
 #include <dagflow/nodes/value.hpp>
 #include <dagflow/pipeline/pipeline.hpp>
 
+#include "support/text.hpp"
+
 namespace {
 
 using dagflow::PipelineError;
@@ -22,6 +24,7 @@ using dagflow::resolve_core_scalar;
 using dagflow::Value;
 using dagflow::ValueKind;
 using dagflow::YamlNode;
+using dagflow::test::thrown_message;
 
 YamlNode read(std::string_view text) {
   std::optional<YamlNode> root = read_yaml(text, "t.yaml");
@@ -31,12 +34,7 @@ YamlNode read(std::string_view text) {
 
 // what() of the PipelineError reading `text` throws, or "(no error)".
 std::string read_error(std::string_view text) {
-  try {
-    (void)read_yaml(text, "t.yaml");
-  } catch (const PipelineError& e) {
-    return e.what();
-  }
-  return "(no error)";
+  return thrown_message<PipelineError>([&] { (void)read_yaml(text, "t.yaml"); });
 }
 
 }  // namespace
