@@ -28,7 +28,7 @@ std::string doc_start(const std::string& doc) {
 }  // namespace
 
 // validate loads and checks without running: one "ok" line, no cache made.
-TEST_CASE("dagflow validate: prints the nodes and outputs", "[cli]") {
+TEST_CASE("dagflow validate: prints the nodes and outputs", "[cli][validate]") {
   DataDir data;
   const auto r = run_dagflow({"validate", "wordcount.yaml"}, data.path());
   CHECK(r.exit_code == 0);
@@ -38,7 +38,7 @@ TEST_CASE("dagflow validate: prints the nodes and outputs", "[cli]") {
 }
 
 // The DOT text is what Graphviz reads: `dot -Tsvg` accepts it.
-TEST_CASE("dagflow graph: prints DOT that Graphviz renders", "[cli]") {
+TEST_CASE("dagflow graph: prints DOT that Graphviz renders", "[cli][graph]") {
   DataDir data;
   const auto r = run_dagflow({"graph", data.file("wordcount.yaml"), "--set", "k=5"});
   REQUIRE(r.exit_code == 0);
@@ -60,7 +60,7 @@ TEST_CASE("dagflow graph: prints DOT that Graphviz renders", "[cli]") {
 }
 
 // Every built-in op is listed, sorted, with its doc; one op can be asked for by name.
-TEST_CASE("dagflow ops: describes the built-in ops", "[cli]") {
+TEST_CASE("dagflow ops: describes the built-in ops", "[cli][ops]") {
   const dagflow::OpRegistry ops = dagflow::OpRegistry::builtins();
   SECTION("all") {
     const auto r = run_dagflow({"ops"});

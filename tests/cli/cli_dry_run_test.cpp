@@ -42,7 +42,7 @@ bool has_dot() { return !dot_program().empty(); }
 
 // A fresh pipeline would run everything; after a run only the top is needed, from the cache;
 // after an edit the map runs again. Only probes run: no cache is written.
-TEST_CASE("dagflow run --dry-run: says what a run would do", "[cli]") {
+TEST_CASE("dagflow run --dry-run: says what a run would do", "[cli][dry-run]") {
   DataDir data;
   const std::string pipeline = data.file("wordcount.yaml");
 
@@ -80,7 +80,8 @@ TEST_CASE("dagflow run --dry-run: says what a run would do", "[cli]") {
 }
 
 // With --json, stdout is one object {"nodes": [{"id", "op", "state"}]}.
-TEST_CASE("dagflow run --dry-run --json", "[cli]") {
+TEST_CASE("dagflow run --dry-run --json: prints each node's state as one JSON object",
+          "[cli][dry-run]") {
   DataDir data;
   REQUIRE(run_dagflow({"run", "wordcount.yaml"}, data.path()).exit_code == 0);
   const auto r = run_dagflow({"run", "wordcount.yaml", "--dry-run", "--json"}, data.path());
@@ -99,7 +100,7 @@ TEST_CASE("dagflow run --dry-run --json", "[cli]") {
 }
 
 // Nothing but probes runs: a pipeline whose node would fail succeeds under --dry-run.
-TEST_CASE("dagflow run --dry-run: runs no node", "[cli]") {
+TEST_CASE("dagflow run --dry-run: runs no node", "[cli][dry-run]") {
   DataDir data;
   const std::string pipeline = data.file("overflow.yaml");
   REQUIRE(run_dagflow({"run", pipeline}).exit_code == 1);
@@ -118,7 +119,8 @@ TEST_CASE("dagflow run --dry-run: runs no node", "[cli]") {
 }
 
 // svg goes through Graphviz; -o writes a file instead of stdout.
-TEST_CASE("dagflow graph: --format svg and --output", "[cli]") {
+TEST_CASE("dagflow graph: --output writes the file, --format svg renders through Graphviz",
+          "[cli][graph]") {
   DataDir data;
   const std::string pipeline = data.file("wordcount.yaml");
   SECTION("dot to a file") {
@@ -159,7 +161,7 @@ TEST_CASE("dagflow graph: --format svg and --output", "[cli]") {
 
 // Once a cache exists, nodes are filled by cache state (found by a dry run); --no-cache, or no
 // cache yet, gives the plain graph. Looking never creates a cache.
-TEST_CASE("dagflow graph: nodes coloured by cache state", "[cli]") {
+TEST_CASE("dagflow graph: colours nodes by cache state", "[cli][graph]") {
   DataDir data;
   const std::string pipeline = data.file("wordcount.yaml");
   const auto before = run_dagflow({"graph", pipeline});

@@ -1,6 +1,8 @@
 #include <dagflow/engine/executor.hpp>
 
-// (the header under test stays first)
+// Tests of the Executor's disk cache: results persist across Executors (as across processes),
+// changes rerun only what they affect, damaged entries are recomputed, and the cache can be
+// inspected, pruned and cleared.
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -165,7 +167,8 @@ TEST_CASE("DiskCache: damaged entries are recomputed and replaced", "[engine][di
 }
 
 // The cache root is created when missing; an unsafe root is refused up front.
-TEST_CASE("DiskCache: cache root creation and refusal", "[engine][disk-cache]") {
+TEST_CASE("DiskCache: creates a missing root and refuses an unsafe one",
+          "[engine][disk-cache][errors]") {
   const TempDir tmp;
   const fs::path root = tmp.path() / "cache";  // created by the Executor
   dagflow::Executor created({.cache_dir = root / "a" / "b"});
@@ -191,7 +194,8 @@ TEST_CASE("DiskCache: disk hits are kept in memory", "[engine][disk-cache]") {
 }
 
 // Inspecting, pruning to a budget (least recently used first) and clearing the disk cache.
-TEST_CASE("DiskCache: stats, prune and clear", "[engine][disk-cache]") {
+TEST_CASE("DiskCache: reports stats, prunes least recently used first, and clears",
+          "[engine][disk-cache]") {
   const TempDir tmp;
   const fs::path root = tmp.path() / "cache";  // created by the Executor
   dagflow::Executor ex({.memory_cache_bytes = 0, .cache_dir = root});

@@ -1,7 +1,10 @@
 #include "disk_store.hpp"
 
-// Tests of the on-disk entry store (RELIABILITY.md "Persistent cache", C1-C4). Disk trouble and
-// crashes are simulated in forked children (RLIMIT_FSIZE, SIGKILL), never in this process.
+// Tests of the on-disk entry store behind the disk cache: entries round-trip byte for byte, a
+// damaged or foreign entry is a miss (never a wrong value), concurrent writers of one key from
+// threads and processes leave one good entry, a failed or killed write leaves nothing behind,
+// and unsafe roots are refused. Disk trouble and crashes are simulated in forked children
+// (RLIMIT_FSIZE, SIGKILL), never in this process.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -328,7 +331,8 @@ TEST_CASE("DiskStore: one warning per damaged key, naming its path", "[engine][d
 }
 
 // Threads storing and reading one key at once all succeed, and one entry is left.
-TEST_CASE("DiskStore: concurrent puts of one key from threads", "[engine][disk]") {
+TEST_CASE("DiskStore: concurrent puts of one key from threads all succeed and leave one entry",
+          "[engine][disk][concurrency]") {
   constexpr int kThreads = 8;
   constexpr int kIterations = 50;
   const TempDir tmp;
@@ -369,7 +373,8 @@ TEST_CASE("DiskStore: concurrent puts of one key from threads", "[engine][disk]"
 }
 
 // Processes, each with its own store on one root, race on one key: all succeed, one entry stays.
-TEST_CASE("DiskStore: concurrent puts of one key from processes", "[engine][disk]") {
+TEST_CASE("DiskStore: concurrent puts of one key from processes all succeed and leave one entry",
+          "[engine][disk][concurrency]") {
   constexpr int kProcesses = 4;
   constexpr int kThreads = 2;
   constexpr int kIterations = 20;

@@ -1,6 +1,7 @@
 #include <dagflow/engine/trace.hpp>
 
-// (the header under test stays first)
+// Tests of TraceRecorder and the Executor's trace options: the Chrome trace JSON, the SVG
+// timeline, trace_path, and dry_run.
 #include <algorithm>
 #include <filesystem>
 #include <stdexcept>
@@ -30,7 +31,10 @@ long tr_fail(long) { throw std::runtime_error("boom"); }
 
 }  // namespace
 
-TEST_CASE("a Chrome trace has one complete event per executed task, with its fields", "[trace]") {
+// The Chrome trace JSON has one "X" event per executed task with name, times, worker and
+// escaped labels, so chrome://tracing and Perfetto show the run as it happened.
+TEST_CASE("TraceRecorder: a Chrome trace has one complete event per executed task, with its fields",
+          "[engine][trace]") {
   auto trace = std::make_shared<dagflow::TraceRecorder>();
   dagflow::Executor ex({.threads = 2, .observer = trace});
   dagflow::Graph g;
@@ -84,7 +88,8 @@ TEST_CASE("a Chrome trace has one complete event per executed task, with its fie
                       [](const auto& s) { return s.name == "second \"inc\""; }) == 1);
 }
 
-TEST_CASE("a disk-cached run puts content keys in the trace", "[trace]") {
+// With a disk cache each span carries its task's 32-hex-digit content key.
+TEST_CASE("TraceRecorder: a disk-cached run puts content keys in the trace", "[engine][trace]") {
   const TempDir tmp;
   const fs::path dir = tmp.path() / "cache";
   auto trace = std::make_shared<dagflow::TraceRecorder>();
@@ -99,8 +104,11 @@ TEST_CASE("a disk-cached run puts content keys in the trace", "[trace]") {
   CHECK(spans[0].key.size() == 32);
 }
 
-TEST_CASE("the SVG timeline has a lane per worker, a bar per task, a legend and hit marks",
-          "[trace]") {
+// The SVG timeline draws every recorded span (executed, failed, hit) once, one lane per worker,
+// one legend entry per op, failures outlined and hits marked.
+TEST_CASE(
+    "TraceRecorder: the SVG timeline has a lane per worker, a bar per task, a legend and hit marks",
+    "[engine][trace]") {
   auto trace = std::make_shared<dagflow::TraceRecorder>();
   dagflow::Executor ex({.threads = 2, .observer = trace});
   dagflow::Graph g;
@@ -127,7 +135,10 @@ TEST_CASE("the SVG timeline has a lane per worker, a bar per task, a legend and 
   CHECK(count_of(svg, "<path ") == 1);              // the hit
 }
 
-TEST_CASE("ExecutorOptions::trace_path writes the trace of every compute", "[trace]") {
+// ExecutorOptions::trace_path is rewritten after each compute with all spans so far; a path that
+// cannot be written is a warning through the log callback, never a failed run.
+TEST_CASE("Executor: trace_path gets the trace of every compute, and a bad path only warns",
+          "[engine][trace]") {
   const TempDir tmp;
   const fs::path file = tmp.path() / "trace.json";
   {
@@ -149,7 +160,9 @@ TEST_CASE("ExecutorOptions::trace_path writes the trace of every compute", "[tra
   CHECK_THAT(warnings[0], Catch::Contains("cannot write"));
 }
 
-TEST_CASE("dry_run tells what would run and what is cached, running nothing", "[trace]") {
+// dry_run answers from the graph and the caches alone: no task body runs.
+TEST_CASE("Executor: dry_run tells what would run and what is cached, running nothing",
+          "[engine][dry-run]") {
   static std::atomic<int> runs{0};
   const auto counted = [](long x) { return ++runs, x + 1; };
   dagflow::Executor ex;

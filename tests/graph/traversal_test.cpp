@@ -1,11 +1,13 @@
+#include <dagflow/graph/traversal.hpp>
+
+// Tests of topological_order (culling, deep chains) and to_dot (labels, edges, escaping, and
+// output Graphviz accepts).
 #include <algorithm>
 #include <filesystem>
 #include <string>
 #include <vector>
 
 #include <catch2/catch.hpp>
-
-#include <dagflow/graph/traversal.hpp>
 
 #include "support/files.hpp"
 #include "support/process.hpp"
@@ -38,7 +40,8 @@ TEST_CASE("topological_order: culls to the targets' upstream", "[graph][traversa
 }
 
 // The traversal is iterative: a chain of a million tasks does not overflow the stack.
-TEST_CASE("topological_order: a 1,000,000-task chain", "[graph][traversal]") {
+TEST_CASE("topological_order: a 1,000,000-task chain does not overflow the stack",
+          "[graph][traversal]") {
   dagflow::Graph g;
   auto last = g.delayed(inc, 0);
   for (int i = 1; i < 1'000'000; ++i) last = g.delayed(inc, last);
@@ -50,7 +53,7 @@ TEST_CASE("topological_order: a 1,000,000-task chain", "[graph][traversal]") {
 }
 
 // DOT output names every task by label and every dependency as an edge, escaping quotes.
-TEST_CASE("to_dot: labels and edges", "[graph][dot]") {
+TEST_CASE("to_dot: names every task by label and every dependency as an edge", "[graph][dot]") {
   dagflow::Graph g;
   auto a = g.delayed(dagflow::op("load", inc), 1);
   auto b = g.delayed(add, a, a);
@@ -64,8 +67,9 @@ TEST_CASE("to_dot: labels and edges", "[graph][dot]") {
   CHECK(dot.back() == '\n');
 }
 
-// The DOT text is accepted by Graphviz itself (the test command installs graphviz).
-TEST_CASE("to_dot: output renders with Graphviz dot", "[graph][dot]") {
+// The DOT text is accepted by Graphviz itself (the test command installs graphviz), labels
+// with quotes, backslashes and newlines included.
+TEST_CASE("to_dot: the output renders with Graphviz dot", "[graph][dot]") {
   dagflow::Graph g;
   auto a = g.delayed(dagflow::op("load \"data\"", inc), 1);
   auto b = g.delayed(inc, a);

@@ -66,7 +66,7 @@ TEST_CASE("ValueSize: Sizeable is true exactly for the documented types", "[grap
 }
 
 // Scalars count their own size; strings their object plus their heap capacity.
-TEST_CASE("ValueSize: scalars and strings", "[graph][memory]") {
+TEST_CASE("ValueSize: scalars count their size, strings their capacity too", "[graph][memory]") {
   CHECK(size_of(7) == sizeof(int));
   CHECK(size_of(2.5) == sizeof(double));
   CHECK(size_of(Colour::kRed) == 1);

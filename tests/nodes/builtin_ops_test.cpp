@@ -1,3 +1,5 @@
+#include <dagflow/nodes/op_registry.hpp>
+
 // The built-in text, number, CSV and image ops, called through OpRegistry::builtins() as a
 // pipeline calls them, with exact expected values.
 #include <cmath>
@@ -12,12 +14,12 @@
 #include <catch2/catch.hpp>
 
 #include <dagflow/graph/errors.hpp>
-#include <dagflow/nodes/op_registry.hpp>
 #include <dagflow/nodes/value.hpp>
 
 #include "support/files.hpp"
 #include "support/ops.hpp"
 #include "support/temp_dir.hpp"
+#include "support/text.hpp"
 
 namespace {
 
@@ -30,6 +32,7 @@ using dagflow::test::builtin_ops;
 using dagflow::test::call_op;
 using dagflow::test::read_file;
 using dagflow::test::TempDir;
+using dagflow::test::thrown_message;
 using dagflow::test::write_file;
 
 constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
@@ -50,7 +53,10 @@ Value pair(std::string word, std::int64_t count) { return Value::List{std::move(
 
 }  // namespace
 
-TEST_CASE("every built-in op has a doc string and the expected flags", "[ops]") {
+// `dagflow ops` and the loader rely on each built-in op's doc, probe, side-effect and
+// command flags, and on its input types.
+TEST_CASE("OpRegistry::builtins: every op has a doc string and the expected flags",
+          "[nodes][ops][registry]") {
   const OpRegistry& ops = builtin_ops();
   for (const std::string_view name :
        {"read_text", "lines",      "word_count",   "merge_counts",   "top_k",     "range",
@@ -79,7 +85,8 @@ TEST_CASE("every built-in op has a doc string and the expected flags", "[ops]") 
 
 // ---- text ------------------------------------------------------------------------------------
 
-TEST_CASE("read_text returns the whole file and names the file it cannot read", "[ops]") {
+// read_text is byte-exact (NULs included) and its errors name the file as the pipeline wrote it.
+TEST_CASE("read_text: returns the whole file and names the file it cannot read", "[nodes][ops]") {
   TempDir dir;
   write_file(dir.path() / "a.txt", std::string("line 1\nline 2\0end", 17));
   const OpContext ctx{.base_dir = dir.path()};
@@ -93,7 +100,8 @@ TEST_CASE("read_text returns the whole file and names the file it cannot read", 
   CHECK_THROWS_AS(call_op("read_text", {3}, {}, ctx), dagflow::ValueError);
 }
 
-TEST_CASE("lines splits on newlines and drops a trailing carriage return", "[ops]") {
+// Text from Windows and Unix files splits into the same lines.
+TEST_CASE("lines: splits on newlines and drops a trailing carriage return", "[nodes][ops]") {
   CHECK(call_op("lines", {"a\r\nb\n"}) == Value(Value::List{"a", "b"}));
   CHECK(call_op("lines", {""}) == Value(Value::List{}));
   CHECK(call_op("lines", {"x"}) == Value(Value::List{"x"}));
@@ -102,7 +110,8 @@ TEST_CASE("lines splits on newlines and drops a trailing carriage return", "[ops
   CHECK(call_op("lines", {"a\rb\r\n\r\n"}) == Value(Value::List{"a\rb", ""}));
 }
 
-TEST_CASE("word_count counts lowercased runs of ASCII letters and digits", "[ops]") {
+// The op counts words as count_words does, from a string or from a file path.
+TEST_CASE("word_count: counts lowercased runs of ASCII letters and digits", "[nodes][ops]") {
   CHECK(call_op("word_count", {"Hello, hello WORLD! x2y"}) ==
         Value(Value::Map{{"hello", 2}, {"world", 1}, {"x2y", 1}}));
   CHECK(call_op("word_count", {""}) == Value(Value::Map{}));
@@ -121,7 +130,8 @@ TEST_CASE("word_count counts lowercased runs of ASCII letters and digits", "[ops
   CHECK_THROWS_AS(call_op("word_count", {Value::List{}}), dagflow::ValueError);
 }
 
-TEST_CASE("merge_counts adds counts and refuses an overflowing total", "[ops]") {
+// Merged counts are exact; a total past int64 is an error, never a wrapped number.
+TEST_CASE("merge_counts: adds counts and refuses an overflowing total", "[nodes][ops]") {
   CHECK(call_op("merge_counts", {Value::List{Value::Map{{"a", 1}, {"b", 2}},
                                              Value::Map{{"b", 3}, {"c", 1}}, Value::Map{}}}) ==
         Value(Value::Map{{"a", 1}, {"b", 5}, {"c", 1}}));
@@ -131,7 +141,9 @@ TEST_CASE("merge_counts adds counts and refuses an overflowing total", "[ops]") 
       Contains("'big'") && Contains("overflows"));
 }
 
-TEST_CASE("top_k sorts by count descending, then word ascending, and keeps at most k", "[ops]") {
+// top_k's order is total (ties by word), so a pipeline's output never depends on hashing.
+TEST_CASE("top_k: sorts by count descending, then word ascending, and keeps at most k",
+          "[nodes][ops]") {
   const Value counts = Value::Map{{"b", 2}, {"a", 2}, {"c", 5}, {"d", 1}, {"B", 2}};
   CHECK(call_op("top_k", {counts}, {{"k", 3}}) ==
         Value(Value::List{pair("c", 5), pair("B", 2), pair("a", 2)}));
@@ -145,7 +157,9 @@ TEST_CASE("top_k sorts by count descending, then word ascending, and keeps at mo
 
 // ---- numbers ---------------------------------------------------------------------------------
 
-TEST_CASE("range behaves like Python's range", "[ops]") {
+// range follows Python's rules for every sign of step, up to the ends of int64, and refuses
+// step 0 and lists over its limit.
+TEST_CASE("range: behaves like Python's range", "[nodes][ops]") {
   using L = Value::List;
   CHECK(call_op("range", {}, {{"start", 5}, {"stop", 0}, {"step", -2}}) == Value(L{5, 3, 1}));
   CHECK(call_op("range", {}, {{"stop", 3}}) == Value(L{0, 1, 2}));
@@ -166,7 +180,8 @@ TEST_CASE("range behaves like Python's range", "[ops]") {
                     Contains("limit"));
 }
 
-TEST_CASE("square keeps ints ints and doubles doubles, and refuses overflow", "[ops]") {
+// square never changes a number's kind and never wraps.
+TEST_CASE("square: keeps ints ints and doubles doubles, and refuses overflow", "[nodes][ops]") {
   CHECK(call_op("square", {7}) == Value(49));
   CHECK(call_op("square", {-3}) == Value(9));
   CHECK(call_op("square", {1.5}) == Value(2.25));
@@ -175,7 +190,8 @@ TEST_CASE("square keeps ints ints and doubles doubles, and refuses overflow", "[
   CHECK_THROWS_AS(call_op("square", {"x"}), dagflow::ValueError);
 }
 
-TEST_CASE("sum is exact for ints, a double when any element is one", "[ops]") {
+// sum stays an exact int unless a double is present; int64 overflow is an error.
+TEST_CASE("sum: is exact for ints, a double when any element is one", "[nodes][ops]") {
   CHECK(call_op("sum", {Value::List{1, 2, 3}}) == Value(6));
   CHECK(call_op("sum", {Value::List{1, 2.5}}) == Value(3.5));
   CHECK(call_op("sum", {Value::List{}}) == Value(0));
@@ -184,13 +200,16 @@ TEST_CASE("sum is exact for ints, a double when any element is one", "[ops]") {
   CHECK_THROWS_AS(call_op("sum", {Value::List{1, "2"}}), dagflow::ValueError);
 }
 
-TEST_CASE("mean is a double and refuses an empty list", "[ops]") {
+// mean always returns a double and has no value for an empty list.
+TEST_CASE("mean: is a double and refuses an empty list", "[nodes][ops]") {
   CHECK(call_op("mean", {Value::List{1, 2}}) == Value(1.5));
   CHECK(call_op("mean", {Value::List{4}}) == Value(4.0));
   CHECK_THROWS_WITH(call_op("mean", {Value::List{}}), "mean of an empty list");
 }
 
-TEST_CASE("random_uniform is reproducible from seed and stream", "[ops]") {
+// The op draws what random_uniform does: in range, pinned values, a prefix for a shorter count,
+// scaled to [low, high), and refused arguments.
+TEST_CASE("random_uniform: draws reproducibly from seed and stream", "[nodes][ops]") {
   const Value a = call_op("random_uniform", {0}, {{"seed", 1}, {"count", 1000}});
   REQUIRE(a.as_list().size() == 1000);
   double total = 0;
@@ -222,7 +241,8 @@ TEST_CASE("random_uniform is reproducible from seed and stream", "[ops]") {
                     Contains("low <= high"));
 }
 
-TEST_CASE("pi_hits estimates pi reproducibly", "[ops]") {
+// The op's hit count is pinned per seed and stream and estimates pi.
+TEST_CASE("pi_hits: estimates pi reproducibly", "[nodes][ops]") {
   const Value hits = call_op("pi_hits", {0}, {{"seed", 7}, {"samples", 200000}});
   REQUIRE(hits.kind() == dagflow::ValueKind::kInt);
   CHECK(std::fabs(4.0 * static_cast<double>(hits.as_int()) / 200000 - M_PI) < 0.02);
@@ -235,7 +255,8 @@ TEST_CASE("pi_hits estimates pi reproducibly", "[ops]") {
 
 // ---- CSV -------------------------------------------------------------------------------------
 
-TEST_CASE("read_csv follows RFC 4180 and types unquoted fields", "[ops]") {
+// The op reads a file relative to the pipeline directory as parse_csv parses text.
+TEST_CASE("read_csv: follows RFC 4180 and types unquoted fields", "[nodes][ops]") {
   TempDir dir;
   write_file(dir.path() / "t.csv",
              "\xEF\xBB\xBF"
@@ -264,7 +285,8 @@ TEST_CASE("read_csv follows RFC 4180 and types unquoted fields", "[ops]") {
         Value(Value::List{Value::Map{{"n", 1e20}}, Value::Map{{"n", -0.5}}}));
 }
 
-TEST_CASE("read_csv names the line of a malformed record", "[ops]") {
+// The op's parse errors name the file as the pipeline wrote it, and the line.
+TEST_CASE("read_csv: names the line of a malformed record", "[nodes][ops]") {
   TempDir dir;
   const OpContext ctx{.base_dir = dir.path()};
   write_file(dir.path() / "short.csv", "a,b\n1,2\n3\n");
@@ -284,7 +306,10 @@ TEST_CASE("read_csv names the line of a malformed record", "[ops]") {
   CHECK_THROWS_WITH(call_op("read_csv", {"dup.csv"}, {}, ctx), Contains("'a' appears twice"));
 }
 
-TEST_CASE("write_csv writes the sorted union of keys and reads back the same values", "[ops]") {
+// write_csv writes inside the pipeline directory what read_csv reads back, and refuses paths
+// outside it.
+TEST_CASE("write_csv: writes the sorted union of keys and reads back the same values",
+          "[nodes][ops]") {
   TempDir dir;
   const OpContext ctx{.base_dir = dir.path()};
   const Value rows = Value::List{Value::Map{{"b", "x,y"}, {"a", 1}},
@@ -313,7 +338,8 @@ TEST_CASE("write_csv writes the sorted union of keys and reads back the same val
                     Contains("outside the pipeline directory"));
 }
 
-TEST_CASE("rollup summarises a numeric column per key", "[ops]") {
+// The op groups and summarises as dagflow::rollup does, with its error messages.
+TEST_CASE("rollup: summarises a numeric column per key", "[nodes][ops]") {
   const Value rows =
       Value::List{Value::Map{{"k", "a"}, {"v", 1}}, Value::Map{{"k", "b"}, {"v", 2.5}},
                   Value::Map{{"k", "a"}, {"v", 3}}, Value::Map{{"k", 7}, {"v", -1}}};
@@ -343,7 +369,8 @@ TEST_CASE("rollup summarises a numeric column per key", "[ops]") {
                     Contains("row 1") && Contains("overflow"));
 }
 
-TEST_CASE("concat joins lists in order", "[ops]") {
+// concat keeps the order of lists and of their elements, and refuses what is not a list.
+TEST_CASE("concat: joins lists in order", "[nodes][ops]") {
   CHECK(call_op("concat", {Value::List{Value::List{1, 2}, Value::List{}, Value::List{"x"}}}) ==
         Value(Value::List{1, 2, "x"}));
   CHECK(call_op("concat", {Value::List{}}) == Value(Value::List{}));
@@ -352,7 +379,9 @@ TEST_CASE("concat joins lists in order", "[ops]") {
 
 // ---- images ----------------------------------------------------------------------------------
 
-TEST_CASE("make_image writes a deterministic PPM named after its index", "[ops]") {
+// make_image writes the same bytes for the same seed and index, under the name
+// test_image_name gives, inside the pipeline directory only.
+TEST_CASE("make_image: writes a deterministic PPM named after its index", "[nodes][ops]") {
   TempDir dir;
   const OpContext ctx{.base_dir = dir.path()};
   const Value::Map args{{"dir", "imgs"}, {"width", 8}, {"height", 6}, {"seed", 1}};
@@ -380,7 +409,8 @@ TEST_CASE("make_image writes a deterministic PPM named after its index", "[ops]"
                     Contains("outside the pipeline directory"));
 }
 
-TEST_CASE("image_filter computes grey, blur and edges exactly", "[ops]") {
+// The op's output files hold exactly the filtered pixels, named by filtered_image_name.
+TEST_CASE("image_filter: computes grey, blur and edges exactly", "[nodes][ops]") {
   TempDir dir;
   const OpContext ctx{.base_dir = dir.path()};
   // 2x2 RGB: red, green / blue, white.
@@ -416,17 +446,15 @@ TEST_CASE("image_filter computes grey, blur and edges exactly", "[ops]") {
       "unknown filter 'sharpen' (expected blur, grey or edges)");
 }
 
-TEST_CASE("damaged images are refused with the file's name", "[ops]") {
+// Every kind of damaged image file is an error naming the file, never a crash or a huge
+// allocation.
+TEST_CASE("image_stats: damaged images are refused with the file's name", "[nodes][ops]") {
   TempDir dir;
   const OpContext ctx{.base_dir = dir.path()};
   const auto stats_error = [&](std::string_view name, std::string_view bytes) {
     write_file(dir.path() / name, bytes);
-    try {
-      (void)call_op("image_stats", {std::string(name)}, {}, ctx);
-    } catch (const dagflow::Error& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
+    return thrown_message<dagflow::Error>(
+        [&] { (void)call_op("image_stats", {std::string(name)}, {}, ctx); });
   };
   CHECK_THAT(stats_error("magic.ppm", "P3\n1 1\n255\n0 0 0\n"),
              Contains("image 'magic.ppm'") && Contains("P5 or P6"));

@@ -1,5 +1,8 @@
-// The file ops (glob, read_text, read_json, write_json, write_text) and OpContext's path rules
-// (RELIABILITY.md S1: no op writes outside the pipeline's directory unless allowed).
+#include <dagflow/nodes/op_registry.hpp>
+
+// The file ops (glob, read_text, read_json, write_json, write_text) and OpContext's path rules:
+// no op writes outside the pipeline's directory unless the run allows it, whatever path or
+// symlink it is given.
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -8,7 +11,6 @@
 #include <catch2/catch.hpp>
 
 #include <dagflow/graph/errors.hpp>
-#include <dagflow/nodes/op_registry.hpp>
 #include <dagflow/nodes/value.hpp>
 
 #include "support/files.hpp"
@@ -52,7 +54,10 @@ void make_tree(const fs::path& root) {
 
 // ---- glob ------------------------------------------------------------------------------------
 
-TEST_CASE("glob matches *, ? and [..] within one directory, sorted, shown relative", "[file_ops]") {
+// glob's wildcards match within one path component, results are sorted and shown relative to
+// the pipeline directory, and hidden names need an explicit dot.
+TEST_CASE("glob: matches *, ? and [..] within one directory, sorted, shown relative",
+          "[nodes][file-ops]") {
   TempDir dir;
   make_tree(dir.path());
   const OpContext ctx{.base_dir = dir.path()};
@@ -76,7 +81,8 @@ TEST_CASE("glob matches *, ? and [..] within one directory, sorted, shown relati
         std::vector<std::string>{"texts/a.txt"});
 }
 
-TEST_CASE("glob's ** matches any number of directories and skips hidden ones", "[file_ops]") {
+// ** descends through every directory level but not into hidden directories.
+TEST_CASE("glob: ** matches any number of directories and skips hidden ones", "[nodes][file-ops]") {
   TempDir dir;
   make_tree(dir.path());
   const OpContext ctx{.base_dir = dir.path()};
@@ -95,7 +101,8 @@ TEST_CASE("glob's ** matches any number of directories and skips hidden ones", "
         std::vector<std::string>{"texts/sub/d.txt"});
 }
 
-TEST_CASE("glob survives a symlink loop and lists nothing for no match", "[file_ops]") {
+// A symlink loop cannot make glob recurse forever; no match is an empty list, not an error.
+TEST_CASE("glob: survives a symlink loop and lists nothing for no match", "[nodes][file-ops]") {
   TempDir dir;
   make_tree(dir.path());
   fs::create_directory_symlink(dir.path() / "texts", dir.path() / "texts" / "sub" / "loop");
@@ -110,7 +117,8 @@ TEST_CASE("glob survives a symlink loop and lists nothing for no match", "[file_
   CHECK_THROWS_WITH(call_op("glob", {}, {{"pattern", ""}}, ctx), Contains("empty"));
 }
 
-TEST_CASE("glob takes absolute patterns and .. as written", "[file_ops]") {
+// Reading may leave the pipeline directory: absolute and .. patterns are shown as written.
+TEST_CASE("glob: takes absolute patterns and .. as written", "[nodes][file-ops]") {
   TempDir dir;
   make_tree(dir.path());
   const std::string absolute = (dir.path() / "texts" / "*.md").string();
@@ -122,7 +130,8 @@ TEST_CASE("glob takes absolute patterns and .. as written", "[file_ops]") {
   CHECK(up.as_list()[0].as_path().resolved == dir.path() / "other" / "x.txt");
 }
 
-TEST_CASE("glob results feed read_text and word_count", "[file_ops]") {
+// The paths glob returns are accepted by the ops that read files.
+TEST_CASE("glob: results feed read_text and word_count", "[nodes][file-ops]") {
   TempDir dir;
   write_file(dir.path() / "in" / "a.txt", "one two two");
   const OpContext ctx{.base_dir = dir.path()};
@@ -135,7 +144,10 @@ TEST_CASE("glob results feed read_text and word_count", "[file_ops]") {
 
 // ---- JSON and text files ---------------------------------------------------------------------
 
-TEST_CASE("write_json writes pretty JSON atomically and read_json reads it back", "[file_ops]") {
+// write_json's file is the pretty JSON of the value, written through a temp file, and
+// read_json returns the same value.
+TEST_CASE("write_json: writes pretty JSON atomically and read_json reads it back",
+          "[nodes][file-ops]") {
   TempDir dir;
   const OpContext ctx{.base_dir = dir.path()};
   const Value v = Value::Map{{"k", 3}, {"words", Value::List{"a", "b"}}, {"x", 1.5}};
@@ -162,7 +174,8 @@ TEST_CASE("write_json writes pretty JSON atomically and read_json reads it back"
                     "cannot read 'none.json': No such file or directory");
 }
 
-TEST_CASE("write_text writes the string as it is", "[file_ops]") {
+// write_text adds nothing to the string and refuses a path that names a directory.
+TEST_CASE("write_text: writes the string as it is", "[nodes][file-ops]") {
   TempDir dir;
   const OpContext ctx{.base_dir = dir.path()};
   const std::string text("no newline at the end\0!", 23);
@@ -179,8 +192,10 @@ TEST_CASE("write_text writes the string as it is", "[file_ops]") {
                     Contains("cannot write 'adir/'"));
 }
 
-TEST_CASE("a symlink at the target is refused when it points out, replaced when dangling",
-          "[file_ops]") {
+// A symlink planted at an output path cannot redirect a write outside the pipeline directory.
+TEST_CASE(
+    "write_text: a symlink at the target is refused when it points out, replaced when dangling",
+    "[nodes][file-ops]") {
   TempDir dir;
   TempDir outside;
   write_file(outside.path() / "victim.txt", "precious");
@@ -201,7 +216,9 @@ TEST_CASE("a symlink at the target is refused when it points out, replaced when 
 
 // ---- OpContext paths (S1) --------------------------------------------------------------------
 
-TEST_CASE("input_path resolves relative paths against the pipeline directory", "[file_ops]") {
+// Relative input paths mean the same thing wherever dagflow is run from.
+TEST_CASE("OpContext: input_path resolves relative paths against the pipeline directory",
+          "[nodes][file-ops][paths]") {
   const OpContext ctx{.base_dir = "/data/pipe"};
   CHECK(ctx.input_path("texts/a.txt") == fs::path("/data/pipe/texts/a.txt"));
   CHECK(ctx.input_path("./x/../b.txt") == fs::path("/data/pipe/b.txt"));
@@ -209,7 +226,10 @@ TEST_CASE("input_path resolves relative paths against the pipeline directory", "
   CHECK(ctx.input_path("/etc/hosts") == fs::path("/etc/hosts"));
 }
 
-TEST_CASE("output_path refuses every way out of the pipeline directory", "[file_ops]") {
+// No op writes outside the pipeline directory unless allowed: .., absolute paths, symlinked
+// directories, NULs and overlong paths are all refused with a message.
+TEST_CASE("OpContext: output_path refuses every way out of the pipeline directory",
+          "[nodes][file-ops][paths]") {
   TempDir tmp;
   const fs::path root = tmp.path() / "root";
   fs::create_directories(root / "sub");
@@ -241,8 +261,9 @@ TEST_CASE("output_path refuses every way out of the pipeline directory", "[file_
   CHECK(ctx.output_path(".") == root);
 }
 
-TEST_CASE("allow_outside lets output paths leave the directory, but not malformed ones",
-          "[file_ops]") {
+// --allow-outside lifts the directory rule only; malformed paths stay refused.
+TEST_CASE("OpContext: allow_outside lets output paths leave the directory, but not malformed ones",
+          "[nodes][file-ops][paths]") {
   TempDir tmp;
   const fs::path root = tmp.path() / "root";
   fs::create_directories(root);
@@ -258,7 +279,10 @@ TEST_CASE("allow_outside lets output paths leave the directory, but not malforme
   CHECK(read_file(tmp.path() / "outside" / "new" / "y.txt") == "out");
 }
 
-TEST_CASE("write ops refuse outside paths and symlinked subdirectories", "[file_ops]") {
+// The write ops check their paths as output_path does, including symlinks swapped in below
+// the pipeline directory.
+TEST_CASE("write_text: refuses outside paths and symlinked subdirectories",
+          "[nodes][file-ops][paths]") {
   TempDir tmp;
   const fs::path root = tmp.path() / "root";
   fs::create_directories(root);

@@ -1,5 +1,8 @@
-// The shell op (RELIABILITY.md S2): argv passed literally (never through a shell), the process
-// group killed on timeout, output capped, failures reported, no descriptors or zombies left.
+#include <dagflow/nodes/op_registry.hpp>
+
+// The shell op, which runs commands only when the run allows it: argv passed literally (never
+// through a shell), the process group killed on timeout, output capped, failures reported, no
+// descriptors or processes left behind.
 #include <cerrno>
 #include <csignal>
 #include <fcntl.h>
@@ -17,7 +20,6 @@
 #include <catch2/catch.hpp>
 
 #include <dagflow/graph/errors.hpp>
-#include <dagflow/nodes/op_registry.hpp>
 #include <dagflow/nodes/value.hpp>
 
 #include "support/files.hpp"
@@ -69,7 +71,8 @@ std::size_t open_descriptors() {
 
 }  // namespace
 
-TEST_CASE("shell is refused unless the run allows commands", "[shell]") {
+// No command runs without --allow-shell, and the op says so in its doc and flags.
+TEST_CASE("shell: is refused unless the run allows commands", "[nodes][shell]") {
   TempDir dir;
   const OpContext ctx{.base_dir = dir.path()};
   CHECK_THROWS_WITH(shell(ctx, {"touch", "made"}), Contains("--allow-shell"));
@@ -81,7 +84,8 @@ TEST_CASE("shell is refused unless the run allows commands", "[shell]") {
   CHECK_THAT(op->doc(), Contains("UNSANDBOXED") && Contains("--allow-shell"));
 }
 
-TEST_CASE("shell passes every argument literally, never through a shell", "[shell]") {
+// Shell metacharacters in arguments reach the command as plain text.
+TEST_CASE("shell: passes every argument literally, never through a shell", "[nodes][shell]") {
   TempDir dir;
   const Value result = shell(allowed(dir.path()), {"printf", "[%s]\n", "; rm -rf ~", "$(id)",
                                                    "`id`", "a\nb", "*", "$HOME", "'q\" \\"});
@@ -95,7 +99,8 @@ TEST_CASE("shell passes every argument literally, never through a shell", "[shel
   CHECK(echoed.as_map().at("stdout") == Value("; rm -rf ~ $(id)\n"));
 }
 
-TEST_CASE("shell runs in the pipeline directory with stdin empty", "[shell]") {
+// Commands run where the pipeline is, and can never wait on an inherited terminal.
+TEST_CASE("shell: runs in the pipeline directory with stdin empty", "[nodes][shell]") {
   TempDir dir;
   CHECK(shell(allowed(dir.path()), {"pwd"}).as_map().at("stdout") ==
         Value(dir.path().string() + "\n"));
@@ -103,7 +108,9 @@ TEST_CASE("shell runs in the pipeline directory with stdin empty", "[shell]") {
   CHECK(shell(allowed(dir.path()), {"cat"}).as_map().at("stdout") == Value(""));
 }
 
-TEST_CASE("a timeout kills the command's whole process group", "[shell]") {
+// A command past its timeout is killed with everything it started, even when it closed its
+// output.
+TEST_CASE("shell: a timeout kills the command's whole process group", "[nodes][shell]") {
   TempDir dir;
   // The shell starts a background sleep (same process group) and waits for it.
   CHECK_THROWS_WITH(shell(allowed(dir.path()), {"sh", "-c", "sleep 30 & echo $! > bg.pid; wait"},
@@ -120,7 +127,8 @@ TEST_CASE("a timeout kills the command's whole process group", "[shell]") {
                     "command 'sh' timed out after 0.5 s");
 }
 
-TEST_CASE("shell leaves no background process of the command running", "[shell]") {
+// Background processes a command leaves behind are killed when it exits.
+TEST_CASE("shell: leaves no background process of the command running", "[nodes][shell]") {
   TempDir dir;
   const Value result =
       shell(allowed(dir.path()), {"sh", "-c", "sleep 30 >/dev/null 2>&1 & echo $!"});
@@ -128,7 +136,8 @@ TEST_CASE("shell leaves no background process of the command running", "[shell]"
   CHECK(is_dead(pid));
 }
 
-TEST_CASE("shell caps each output at max_output and says so", "[shell]") {
+// A command's output cannot grow without bound; truncation is reported per stream.
+TEST_CASE("shell: caps each output at max_output and says so", "[nodes][shell]") {
   TempDir dir;
   const Value result =
       shell(allowed(dir.path()), {"head", "-c", "300000", "/dev/zero"}, {{"max_output", 1000}});
@@ -147,7 +156,8 @@ TEST_CASE("shell caps each output at max_output and says so", "[shell]") {
         Value(""));
 }
 
-TEST_CASE("a non-zero exit is an error unless check is false", "[shell]") {
+// Failing commands fail the node with their exit code or signal and first stderr line.
+TEST_CASE("shell: a non-zero exit is an error unless check is false", "[nodes][shell][errors]") {
   TempDir dir;
   CHECK_THROWS_WITH(shell(allowed(dir.path()), {"false"}), "command 'false' exited with code 1");
   CHECK_THROWS_WITH(
@@ -165,7 +175,9 @@ TEST_CASE("a non-zero exit is an error unless check is false", "[shell]") {
             .at("exit_code") == Value(128 + 9));
 }
 
-TEST_CASE("a command that cannot start names itself and the reason", "[shell]") {
+// Commands that cannot run, and bad arguments, are errors that say why.
+TEST_CASE("shell: a command that cannot start names itself and the reason",
+          "[nodes][shell][errors]") {
   TempDir dir;
   CHECK_THROWS_WITH(shell(allowed(dir.path()), {"dagflow-no-such-command"}),
                     "cannot run command 'dagflow-no-such-command': No such file or directory");
@@ -179,7 +191,9 @@ TEST_CASE("a command that cannot start names itself and the reason", "[shell]") 
   CHECK_THROWS_AS(shell(allowed(dir.path()), {"true", 3}), dagflow::ValueError);
 }
 
-TEST_CASE("shell leaks no descriptors", "[shell]") {
+// Running commands, failing or not, leaves no descriptor open in this process and passes
+// none of ours to the command.
+TEST_CASE("shell: leaks no descriptors", "[nodes][shell]") {
   TempDir dir;
   const std::size_t before = open_descriptors();
   (void)shell(allowed(dir.path()), {"true"});
