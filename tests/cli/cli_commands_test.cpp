@@ -6,16 +6,18 @@
 
 #include <dagflow/nodes/op_registry.hpp>
 
-#include "cli_process.hpp"
+#include "support/files.hpp"
+#include "support/process.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
-using dagflow::testing::DataDir;
-using dagflow::testing::read_file;
-using dagflow::testing::run_dagflow;
-using dagflow::testing::run_process;
-using dagflow::testing::write_file;
+using dagflow::test::DataDir;
+using dagflow::test::dot_program;
+using dagflow::test::read_file;
+using dagflow::test::run_dagflow;
+using dagflow::test::run_process;
+using dagflow::test::write_file;
 
 // The first words of an op's doc: what must survive the wrapping of `dagflow ops` intact.
 std::string doc_start(const std::string& doc) {
@@ -26,7 +28,7 @@ std::string doc_start(const std::string& doc) {
 }  // namespace
 
 // validate loads and checks without running: one "ok" line, no cache made.
-TEST_CASE("dagflow validate: prints the nodes and outputs", "[cli]") {
+TEST_CASE("dagflow validate: prints the nodes and outputs", "[cli][validate]") {
   DataDir data;
   const auto r = run_dagflow({"validate", "wordcount.yaml"}, data.path());
   CHECK(r.exit_code == 0);
@@ -36,30 +38,29 @@ TEST_CASE("dagflow validate: prints the nodes and outputs", "[cli]") {
 }
 
 // The DOT text is what Graphviz reads: `dot -Tsvg` accepts it.
-TEST_CASE("dagflow graph: prints DOT that Graphviz renders", "[cli]") {
+TEST_CASE("dagflow graph: prints DOT that Graphviz renders", "[cli][graph]") {
   DataDir data;
   const auto r = run_dagflow({"graph", data.file("wordcount.yaml"), "--set", "k=5"});
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(r.out, Catch::StartsWith("digraph"));
   for (const char* id : {"files", "counts", "total", "top"}) CHECK_THAT(r.out, Catch::Contains(id));
 
-  const std::string dot_program = DAGFLOW_DOT_PATH;
-  if (dot_program.empty()) {
+  const std::string dot = dot_program();
+  if (dot.empty()) {
     WARN("Graphviz `dot` not found: rendering not checked");
     return;
   }
   const fs::path dot_file = data.path() / "wordcount.dot";
   const fs::path svg_file = data.path() / "wordcount.svg";
   write_file(dot_file, r.out);
-  const auto rendered =
-      run_process({dot_program, "-Tsvg", dot_file.string(), "-o", svg_file.string()});
+  const auto rendered = run_process({dot, "-Tsvg", dot_file.string(), "-o", svg_file.string()});
   INFO(rendered.err);
   CHECK(rendered.exit_code == 0);
   CHECK_THAT(read_file(svg_file), Catch::Contains("<svg"));
 }
 
 // Every built-in op is listed, sorted, with its doc; one op can be asked for by name.
-TEST_CASE("dagflow ops: describes the built-in ops", "[cli]") {
+TEST_CASE("dagflow ops: describes the built-in ops", "[cli][ops]") {
   const dagflow::OpRegistry ops = dagflow::OpRegistry::builtins();
   SECTION("all") {
     const auto r = run_dagflow({"ops"});

@@ -8,19 +8,23 @@
 
 #include <dagflow/nodes/value.hpp>
 
-#include "cli_process.hpp"
+#include "support/files.hpp"
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 using dagflow::from_json;
 using dagflow::Value;
-using dagflow::testing::DataDir;
-using dagflow::testing::read_file;
-using dagflow::testing::run_dagflow;
-using dagflow::testing::run_process;
-using dagflow::testing::TempDir;
-using dagflow::testing::write_file;
+using dagflow::test::dagflow_program;
+using dagflow::test::DataDir;
+using dagflow::test::dot_program;
+using dagflow::test::read_file;
+using dagflow::test::run_dagflow;
+using dagflow::test::run_process;
+using dagflow::test::TempDir;
+using dagflow::test::write_file;
 
 // The fill colour Pipeline::to_dot gives cached nodes.
 constexpr const char* kCachedColour = "#B2F2BB";
@@ -32,13 +36,13 @@ std::string dot_node_line(const std::string& dot, const std::string& id) {
   return dot.substr(at + 1, dot.find('\n', at + 1) - at - 1);
 }
 
-bool has_dot() { return !std::string(DAGFLOW_DOT_PATH).empty(); }
+bool has_dot() { return !dot_program().empty(); }
 
 }  // namespace
 
 // A fresh pipeline would run everything; after a run only the top is needed, from the cache;
 // after an edit the map runs again. Only probes run: no cache is written.
-TEST_CASE("dagflow run --dry-run: says what a run would do", "[cli]") {
+TEST_CASE("dagflow run --dry-run: says what a run would do", "[cli][dry-run]") {
   DataDir data;
   const std::string pipeline = data.file("wordcount.yaml");
 
@@ -76,7 +80,8 @@ TEST_CASE("dagflow run --dry-run: says what a run would do", "[cli]") {
 }
 
 // With --json, stdout is one object {"nodes": [{"id", "op", "state"}]}.
-TEST_CASE("dagflow run --dry-run --json", "[cli]") {
+TEST_CASE("dagflow run --dry-run --json: prints each node's state as one JSON object",
+          "[cli][dry-run]") {
   DataDir data;
   REQUIRE(run_dagflow({"run", "wordcount.yaml"}, data.path()).exit_code == 0);
   const auto r = run_dagflow({"run", "wordcount.yaml", "--dry-run", "--json"}, data.path());
@@ -95,7 +100,7 @@ TEST_CASE("dagflow run --dry-run --json", "[cli]") {
 }
 
 // Nothing but probes runs: a pipeline whose node would fail succeeds under --dry-run.
-TEST_CASE("dagflow run --dry-run: runs no node", "[cli]") {
+TEST_CASE("dagflow run --dry-run: runs no node", "[cli][dry-run]") {
   DataDir data;
   const std::string pipeline = data.file("overflow.yaml");
   REQUIRE(run_dagflow({"run", pipeline}).exit_code == 1);
@@ -114,7 +119,8 @@ TEST_CASE("dagflow run --dry-run: runs no node", "[cli]") {
 }
 
 // svg goes through Graphviz; -o writes a file instead of stdout.
-TEST_CASE("dagflow graph: --format svg and --output", "[cli]") {
+TEST_CASE("dagflow graph: --output writes the file, --format svg renders through Graphviz",
+          "[cli][graph]") {
   DataDir data;
   const std::string pipeline = data.file("wordcount.yaml");
   SECTION("dot to a file") {
@@ -142,7 +148,7 @@ TEST_CASE("dagflow graph: --format svg and --output", "[cli]") {
   SECTION("svg without Graphviz") {
     TempDir empty_path;  // PATH holds only this empty directory
     const auto r =
-        run_process({"/usr/bin/env", "PATH=" + empty_path.path().string(), DAGFLOW_CLI_PATH,
+        run_process({"/usr/bin/env", "PATH=" + empty_path.path().string(), dagflow_program(),
                      "graph", "wordcount.yaml", "--format", "svg", "-o", "g.svg"},
                     data.path());
     CHECK(r.exit_code == 2);
@@ -155,7 +161,7 @@ TEST_CASE("dagflow graph: --format svg and --output", "[cli]") {
 
 // Once a cache exists, nodes are filled by cache state (found by a dry run); --no-cache, or no
 // cache yet, gives the plain graph. Looking never creates a cache.
-TEST_CASE("dagflow graph: nodes coloured by cache state", "[cli]") {
+TEST_CASE("dagflow graph: colours nodes by cache state", "[cli][graph]") {
   DataDir data;
   const std::string pipeline = data.file("wordcount.yaml");
   const auto before = run_dagflow({"graph", pipeline});
@@ -187,7 +193,7 @@ TEST_CASE("dagflow graph: nodes coloured by cache state", "[cli]") {
   // The coloured DOT renders too.
   const fs::path dot_file = data.path() / "coloured.dot";
   write_file(dot_file, after.out);
-  const auto rendered = run_process({DAGFLOW_DOT_PATH, "-Tsvg", dot_file.string()});
+  const auto rendered = run_process({dot_program(), "-Tsvg", dot_file.string()});
   CHECK(rendered.exit_code == 0);
   CHECK_THAT(rendered.out, Catch::Contains("<svg"));
 }

@@ -10,14 +10,15 @@
 #include <dagflow/nodes/value.hpp>
 #include <dagflow/version.hpp>
 
-#include "cli_process.hpp"
+#include "support/files.hpp"
+#include "support/process.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
-using dagflow::testing::DataDir;
-using dagflow::testing::run_dagflow;
-using dagflow::testing::write_file;
+using dagflow::test::DataDir;
+using dagflow::test::run_dagflow;
+using dagflow::test::write_file;
 
 // The first line of stderr starts with "<file>:LINE:COL: " as a compiler's error does.
 bool starts_with_position(const std::string& err, const std::string& file) {
@@ -31,7 +32,7 @@ bool starts_with_position(const std::string& err, const std::string& file) {
 }  // namespace
 
 // Invalid pipelines exit 2 with FILE:LINE:COL first, before anything runs.
-TEST_CASE("dagflow: invalid pipelines exit 2 with their position", "[cli]") {
+TEST_CASE("dagflow: invalid pipelines exit 2 with their position", "[cli][errors]") {
   DataDir data;
   struct Case {
     const char* file;
@@ -53,7 +54,7 @@ TEST_CASE("dagflow: invalid pipelines exit 2 with their position", "[cli]") {
 }
 
 // A misspelt op gets the loader's "did you mean".
-TEST_CASE("dagflow: unknown op suggests the near name", "[cli]") {
+TEST_CASE("dagflow: unknown op suggests the near name", "[cli][errors]") {
   DataDir data;
   const auto r = run_dagflow({"validate", data.file("errors/unknown_op.yaml")});
   CHECK(r.exit_code == 2);
@@ -61,7 +62,7 @@ TEST_CASE("dagflow: unknown op suggests the near name", "[cli]") {
 }
 
 // Usage and environment errors exit 2 and print nothing on stdout.
-TEST_CASE("dagflow: usage errors exit 2", "[cli]") {
+TEST_CASE("dagflow: usage errors exit 2", "[cli][errors]") {
   DataDir data;
   const std::string pipeline = data.file("wordcount.yaml");
   fs::create_directory(data.path() / "adir.yaml");
@@ -115,7 +116,7 @@ TEST_CASE("dagflow: usage errors exit 2", "[cli]") {
 }
 
 // Each error message names what is wrong (the param, the file, the option, the path).
-TEST_CASE("dagflow: messages name the problem", "[cli]") {
+TEST_CASE("dagflow: messages name the problem", "[cli][errors]") {
   DataDir data;
   const std::string pipeline = data.file("wordcount.yaml");
   SECTION("unknown param") {
@@ -169,7 +170,7 @@ TEST_CASE("dagflow: messages name the problem", "[cli]") {
 }
 
 // --help and --version are not errors.
-TEST_CASE("dagflow: --help and --version exit 0", "[cli]") {
+TEST_CASE("dagflow: --help and --version exit 0", "[cli][usage]") {
   SECTION("dagflow --help") {
     const auto r = run_dagflow({"--help"});
     CHECK(r.exit_code == 0);
@@ -207,7 +208,7 @@ TEST_CASE("dagflow: --help and --version exit 0", "[cli]") {
 }
 
 // A node that fails exits 1 and names the node and its op; with --json stdout stays empty.
-TEST_CASE("dagflow run: a failing node exits 1", "[cli]") {
+TEST_CASE("dagflow run: a failing node exits 1", "[cli][errors]") {
   DataDir data;
   const std::string stats = data.file("stats.json");
   const std::string pipeline = data.file("overflow.yaml");
@@ -220,7 +221,7 @@ TEST_CASE("dagflow run: a failing node exits 1", "[cli]") {
 }
 
 // A failure inside one element of a map names the node and the item.
-TEST_CASE("dagflow run: a map item that fails exits 1", "[cli]") {
+TEST_CASE("dagflow run: a map item that fails exits 1", "[cli][errors]") {
   DataDir data;
   // 3037000500 squared is the first square past the largest int64.
   const auto r = run_dagflow({"run", data.file("square_overflow.yaml"), "--json"});
@@ -231,7 +232,7 @@ TEST_CASE("dagflow run: a map item that fails exits 1", "[cli]") {
 }
 
 // Ops that run commands need --allow-shell, checked before anything runs.
-TEST_CASE("dagflow: shell ops need --allow-shell", "[cli]") {
+TEST_CASE("dagflow: shell ops need --allow-shell", "[cli][errors][security]") {
   DataDir data;
   const std::string pipeline = data.file("shell.yaml");
   for (const char* command : {"validate", "run"}) {
@@ -266,7 +267,7 @@ TEST_CASE("dagflow: writing outside the pipeline's directory needs --allow-outsi
 }
 
 // Garbage in a pipeline file is an error, never a crash.
-TEST_CASE("dagflow: odd pipeline files exit 2", "[cli]") {
+TEST_CASE("dagflow: odd pipeline files exit 2", "[cli][errors]") {
   DataDir data;
   const fs::path file = data.path() / "odd.yaml";
   const std::string text = GENERATE(as<std::string>{}, "", "---\n", "[1, 2]\n", "name: x\n",

@@ -16,18 +16,21 @@
 
 #include <dagflow/nodes/value.hpp>
 
-#include "cli_process.hpp"
+#include "support/files.hpp"
+#include "support/process.hpp"
+#include "support/text.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 using dagflow::from_json;
 using dagflow::Value;
-using dagflow::testing::DataDir;
-using dagflow::testing::read_file;
-using dagflow::testing::run_dagflow;
-using dagflow::testing::run_dagflow_on_terminal;
-using dagflow::testing::script_program;
+using dagflow::test::count_of;
+using dagflow::test::DataDir;
+using dagflow::test::read_file;
+using dagflow::test::run_dagflow;
+using dagflow::test::run_dagflow_on_terminal;
+using dagflow::test::script_program;
 
 // The final line of the progress display: "5/5 tasks done, 0 cached, 0.0 s" (the glob, the
 // literal that carries its result into the graph, counts, total, top).
@@ -55,19 +58,11 @@ Value::List trace_events(const fs::path& file) {
   return trace.as_map().at("traceEvents").as_list();
 }
 
-std::size_t count_of(const std::string& text, const std::string& what) {
-  std::size_t count = 0;
-  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) {
-    ++count;
-  }
-  return count;
-}
-
 }  // namespace
 
 // On a terminal the bar is drawn in place with '\r' and ends in a final line; --no-progress
 // and --quiet keep it away.
-TEST_CASE("dagflow run: a progress bar when stderr is a terminal", "[cli]") {
+TEST_CASE("dagflow run: draws a progress bar when stderr is a terminal", "[cli][progress]") {
   if (script_program().empty()) {
     WARN("util-linux `script` not found: progress on a terminal not checked");
     return;
@@ -107,7 +102,7 @@ TEST_CASE("dagflow run: a progress bar when stderr is a terminal", "[cli]") {
 
 // Without a terminal nothing is drawn, unless --progress asks for it: then only the final line,
 // without '\r' animation.
-TEST_CASE("dagflow run: progress without a terminal", "[cli]") {
+TEST_CASE("dagflow run: without a terminal, progress is off unless asked for", "[cli][progress]") {
   DataDir data;
   const std::string pipeline = data.file("wordcount.yaml");
   SECTION("silent by default") {
@@ -141,7 +136,7 @@ TEST_CASE("dagflow run: progress without a terminal", "[cli]") {
 }
 
 // --progress never touches stdout: with --json it is still exactly one JSON object.
-TEST_CASE("dagflow run: --json --progress keeps stdout one JSON object", "[cli]") {
+TEST_CASE("dagflow run: --json --progress keeps stdout one JSON object", "[cli][progress]") {
   DataDir data;
   const auto r = run_dagflow({"run", data.file("wordcount.yaml"), "--json", "--progress"});
   REQUIRE(r.exit_code == 0);
@@ -154,7 +149,8 @@ TEST_CASE("dagflow run: --json --progress keeps stdout one JSON object", "[cli]"
 
 // The trace holds a complete event per task that ran, named after its node; the timeline has a
 // tooltip per recorded task. Both paths are relative to the working directory.
-TEST_CASE("dagflow run: --trace and --timeline", "[cli]") {
+TEST_CASE("dagflow run: --trace and --timeline write the Chrome trace and the SVG timeline",
+          "[cli][trace]") {
   DataDir data;
   const auto r =
       run_dagflow({"run", "wordcount.yaml", "--trace", "trace.json", "--timeline", "timeline.svg"},
@@ -207,7 +203,7 @@ TEST_CASE("dagflow run: --trace and --timeline", "[cli]") {
 }
 
 // A failed run still leaves its trace (the failed task included), then exits 1.
-TEST_CASE("dagflow run: --trace is written when a node fails", "[cli]") {
+TEST_CASE("dagflow run: --trace is written when a node fails", "[cli][trace][errors]") {
   DataDir data;
   const auto r = run_dagflow({"run", "overflow.yaml", "--no-cache", "--trace", "t.json",
                               "--timeline", "t.svg", "--stats-json", "s.json"},
@@ -228,7 +224,7 @@ TEST_CASE("dagflow run: --trace is written when a node fails", "[cli]") {
 }
 
 // After the summary line, a table with a row per op: nodes, executed, cached, time, share.
-TEST_CASE("dagflow run: a table of the time per op, unless --quiet", "[cli]") {
+TEST_CASE("dagflow run: prints a table of the time per op, unless --quiet", "[cli][run]") {
   DataDir data;
   const std::string pipeline = data.file("wordcount.yaml");
   SECTION("first run") {

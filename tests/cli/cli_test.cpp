@@ -14,7 +14,9 @@
 
 #include <dagflow/nodes/value.hpp>
 
-#include "cli_process.hpp"
+#include "support/files.hpp"
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
@@ -22,11 +24,11 @@ namespace fs = std::filesystem;
 using dagflow::from_json;
 using dagflow::to_json;
 using dagflow::Value;
-using dagflow::testing::DataDir;
-using dagflow::testing::read_file;
-using dagflow::testing::run_dagflow;
-using dagflow::testing::TempDir;
-using dagflow::testing::write_file;
+using dagflow::test::DataDir;
+using dagflow::test::read_file;
+using dagflow::test::run_dagflow;
+using dagflow::test::TempDir;
+using dagflow::test::write_file;
 
 Value top(std::vector<std::pair<std::string, int>> entries) {
   Value::List list;
@@ -58,9 +60,10 @@ Value json_top(const std::string& out) {
 
 }  // namespace
 
-// The issue's acceptance: a second run recomputes only the probe, and editing one file reruns
-// one map item and what depends on it, with the new top 3 printed as one JSON object.
-TEST_CASE("dagflow run: wordcount reruns only what an edited file changes", "[cli]") {
+// The wordcount pipeline end to end: a second run recomputes only the probe, and editing one
+// file reruns one map item and what depends on it, with the new top 3 printed as one JSON
+// object.
+TEST_CASE("dagflow run: wordcount reruns only what an edited file changes", "[cli][run][cache]") {
   DataDir data;
   const std::string pipeline = data.file("wordcount.yaml");
   const std::string stats = data.file("stats.json");
@@ -97,7 +100,7 @@ TEST_CASE("dagflow run: wordcount reruns only what an edited file changes", "[cl
 }
 
 // The stats file names every node with its op and what happened to it.
-TEST_CASE("dagflow run: --stats-json lists every node's outcome", "[cli]") {
+TEST_CASE("dagflow run: --stats-json lists every node's outcome", "[cli][run]") {
   DataDir data;
   // Relative to the working directory.
   REQUIRE(
@@ -135,7 +138,7 @@ TEST_CASE("dagflow run: --stats-json lists every node's outcome", "[cli]") {
 }
 
 // Without --json: one "id: value" line per output on stdout, the summary on stderr.
-TEST_CASE("dagflow run: prints outputs on stdout and a summary on stderr", "[cli]") {
+TEST_CASE("dagflow run: prints outputs on stdout and a summary on stderr", "[cli][run]") {
   DataDir data;
   const auto r = run_dagflow({"run", data.file("wordcount.yaml")});
   REQUIRE(r.exit_code == 0);
@@ -150,7 +153,7 @@ TEST_CASE("dagflow run: prints outputs on stdout and a summary on stderr", "[cli
 
 // --set overrides params: k changes the output, dir resolves against the pipeline's directory
 // whatever the working directory is.
-TEST_CASE("dagflow run: --set overrides params", "[cli]") {
+TEST_CASE("dagflow run: --set overrides params", "[cli][run]") {
   DataDir data;
   SECTION("k") {
     const auto r = run_dagflow({"run", data.file("wordcount.yaml"), "--json", "--set", "k=2"});
@@ -183,7 +186,7 @@ TEST_CASE("dagflow run: --set overrides params", "[cli]") {
 
 // The disk cache: on by default beside the pipeline, elsewhere with --cache-dir, off with
 // --no-cache; `dagflow cache` shows and clears it.
-TEST_CASE("dagflow run: caches beside the pipeline unless told otherwise", "[cli]") {
+TEST_CASE("dagflow run: caches beside the pipeline unless told otherwise", "[cli][run][cache]") {
   DataDir data;
   const std::string pipeline = data.file("wordcount.yaml");
   const fs::path default_cache = data.path() / ".dagflow" / "cache";
@@ -256,7 +259,7 @@ TEST_CASE("dagflow run: caches beside the pipeline unless told otherwise", "[cli
 
 // With --json, stdout is the JSON object even when the run has warnings to give (here: damaged
 // cache entries, which are recomputed).
-TEST_CASE("dagflow run: --json keeps warnings off stdout", "[cli]") {
+TEST_CASE("dagflow run: --json keeps warnings off stdout", "[cli][run]") {
   DataDir data;
   const std::string pipeline = data.file("wordcount.yaml");
   REQUIRE(run_dagflow({"run", pipeline}).exit_code == 0);
@@ -279,7 +282,7 @@ TEST_CASE("dagflow run: --json keeps warnings off stdout", "[cli]") {
 }
 
 // --threads takes 0 (all cores) or a worker count.
-TEST_CASE("dagflow run: --threads", "[cli]") {
+TEST_CASE("dagflow run: --threads gives the same result at any thread count", "[cli][run]") {
   DataDir data;
   const std::string threads = GENERATE("0", "1", "3");
   const auto r = run_dagflow({"run", data.file("wordcount.yaml"), "--threads", threads, "--json"});

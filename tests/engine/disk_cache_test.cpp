@@ -1,15 +1,15 @@
 #include <dagflow/engine/executor.hpp>
 
-// (the header under test stays first)
+// Tests of the Executor's disk cache: results persist across Executors (as across processes),
+// changes rerun only what they affect, damaged entries are recomputed, and the cache can be
+// inspected, pruned and cleared.
 #include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <mutex>
 #include <string>
 #include <sys/stat.h>
-#include <unistd.h>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -17,21 +17,15 @@
 #include <dagflow/engine/chunking.hpp>
 #include <dagflow/engine/file.hpp>
 
+#include "support/files.hpp"
+#include "support/temp_dir.hpp"
+
 namespace fs = std::filesystem;
+using dagflow::test::read_file;
+using dagflow::test::TempDir;
+using dagflow::test::write_file;
 
 namespace {
-// A fresh cache directory per test, removed afterwards.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path = fs::temp_directory_path() / ("dagflow-disk-cache-test-" + std::to_string(getpid()) +
-                                        "-" + std::to_string(++counter));
-    fs::remove_all(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
-
 std::atomic<int> g_runs{0};
 long dc_load(long x) { return ++g_runs, x * 10; }
 long dc_square(long x) { return ++g_runs, x * x; }
@@ -64,17 +58,18 @@ std::vector<fs::path> entries_in(const fs::path& root) {
 // Results written by one Executor are found by another (as by another process): a hit on the
 // target prunes its whole upstream.
 TEST_CASE("DiskCache: results persist across Executors", "[engine][disk-cache]") {
-  TempDir dir;
+  const TempDir tmp;
+  const fs::path root = tmp.path() / "cache";  // created by the Executor
   g_runs = 0;
   {
     dagflow::Graph g;
-    dagflow::Executor ex({.cache_dir = dir.path});
+    dagflow::Executor ex({.cache_dir = root});
     CHECK(ex.compute(pipeline(g, 1)) == 100 + 4900);
     CHECK(ex.last_run_stats().disk_writes == 5);
     CHECK(g_runs == 5);
   }
   dagflow::Graph g;
-  dagflow::Executor ex({.cache_dir = dir.path});
+  dagflow::Executor ex({.cache_dir = root});
   CHECK(ex.compute(pipeline(g, 1)) == 5000);
   const dagflow::RunStats st = ex.last_run_stats();
   CHECK(st.executed == 0);
@@ -82,16 +77,17 @@ TEST_CASE("DiskCache: results persist across Executors", "[engine][disk-cache]")
   CHECK(st.tasks == 1);
   CHECK(st.disk_bytes_read > 0);
   CHECK(g_runs == 5);
-  CHECK((fs::status(dir.path).permissions() & fs::perms::all) == fs::perms::owner_all);
+  CHECK((fs::status(root).permissions() & fs::perms::all) == fs::perms::owner_all);
 }
 
 // Change one literal: only that branch and what depends on it run again.
 TEST_CASE("DiskCache: a changed literal reruns only its downstream", "[engine][disk-cache]") {
-  TempDir dir;
-  fill_cache(dir.path);
+  const TempDir tmp;
+  const fs::path root = tmp.path() / "cache";  // created by the Executor
+  fill_cache(root);
   g_runs = 0;
   dagflow::Graph g;
-  dagflow::Executor ex({.cache_dir = dir.path});
+  dagflow::Executor ex({.cache_dir = root});
   CHECK(ex.compute(pipeline(g, 2)) == 400 + 4900);
   CHECK(g_runs == 3);  // load(2), its square, the add; the other branch came from disk
   CHECK(ex.last_run_stats().disk_hits == 1);
@@ -99,11 +95,12 @@ TEST_CASE("DiskCache: a changed literal reruns only its downstream", "[engine][d
 
 // Bumping an op's version reruns its tasks and everything downstream.
 TEST_CASE("DiskCache: a version bump reruns that op and its downstream", "[engine][disk-cache]") {
-  TempDir dir;
-  fill_cache(dir.path);
+  const TempDir tmp;
+  const fs::path root = tmp.path() / "cache";  // created by the Executor
+  fill_cache(root);
   g_runs = 0;
   dagflow::Graph g;
-  dagflow::Executor ex({.cache_dir = dir.path});
+  dagflow::Executor ex({.cache_dir = root});
   CHECK(ex.compute(pipeline(g, 1, 1)) == 5000);
   CHECK(g_runs == 3);  // both squares and the add; the loads came from disk
   CHECK(ex.last_run_stats().disk_hits == 2);
@@ -115,7 +112,8 @@ TEST_CASE("DiskCache: anonymous and unserialisable results stay in memory",
   struct Opaque {
     long v;
   };
-  TempDir dir;
+  const TempDir tmp;
+  const fs::path root = tmp.path() / "cache";  // created by the Executor
   std::atomic<int> runs{0};
   auto build = [&](dagflow::Graph& g) {
     auto anonymous = g.delayed([&runs] { return ++runs, 1L; });
@@ -124,7 +122,7 @@ TEST_CASE("DiskCache: anonymous and unserialisable results stay in memory",
   };
   for (int round = 0; round < 2; ++round) {
     dagflow::Graph g;
-    dagflow::Executor ex({.cache_dir = dir.path});
+    dagflow::Executor ex({.cache_dir = root});
     CHECK(ex.compute(build(g)) == 2);
     // the unwrap depends on an op: it has a key, so it is persisted; the opaque value is not
     if (round == 0) CHECK(ex.last_run_stats().not_persisted == 1);
@@ -135,9 +133,10 @@ TEST_CASE("DiskCache: anonymous and unserialisable results stay in memory",
 
 // A damaged entry is a miss: recomputed, replaced, warned about; never a wrong value.
 TEST_CASE("DiskCache: damaged entries are recomputed and replaced", "[engine][disk-cache]") {
-  TempDir dir;
-  fill_cache(dir.path);
-  const auto files = entries_in(dir.path);
+  const TempDir tmp;
+  const fs::path root = tmp.path() / "cache";  // created by the Executor
+  fill_cache(root);
+  const auto files = entries_in(root);
   REQUIRE(files.size() == 5);
   for (const auto& f : files) {  // flip one payload byte near the end of every entry
     std::fstream io(f, std::ios::in | std::ios::out | std::ios::binary);
@@ -151,7 +150,7 @@ TEST_CASE("DiskCache: damaged entries are recomputed and replaced", "[engine][di
   g_runs = 0;
   {
     dagflow::Graph g;
-    dagflow::Executor ex({.cache_dir = dir.path, .log = [&](std::string_view w) {
+    dagflow::Executor ex({.cache_dir = root, .log = [&](std::string_view w) {
                             std::lock_guard lock(warnings_mutex);
                             warnings.emplace_back(w);
                           }});
@@ -162,28 +161,31 @@ TEST_CASE("DiskCache: damaged entries are recomputed and replaced", "[engine][di
   CHECK_FALSE(warnings.empty());
   g_runs = 0;
   dagflow::Graph g;
-  dagflow::Executor ex({.cache_dir = dir.path});
+  dagflow::Executor ex({.cache_dir = root});
   CHECK(ex.compute(pipeline(g, 1)) == 5000);
   CHECK(g_runs == 0);  // replaced entries are good again
 }
 
 // The cache root is created when missing; an unsafe root is refused up front.
-TEST_CASE("DiskCache: cache root creation and refusal", "[engine][disk-cache]") {
-  TempDir dir;
-  dagflow::Executor created({.cache_dir = dir.path / "a" / "b"});
-  CHECK(fs::is_directory(dir.path / "a" / "b"));
-  fs::create_directories(dir.path / "open");
-  fs::permissions(dir.path / "open", fs::perms::all);
-  CHECK_THROWS_AS(dagflow::Executor({.cache_dir = dir.path / "open"}), std::invalid_argument);
+TEST_CASE("DiskCache: creates a missing root and refuses an unsafe one",
+          "[engine][disk-cache][errors]") {
+  const TempDir tmp;
+  const fs::path root = tmp.path() / "cache";  // created by the Executor
+  dagflow::Executor created({.cache_dir = root / "a" / "b"});
+  CHECK(fs::is_directory(root / "a" / "b"));
+  fs::create_directories(root / "open");
+  fs::permissions(root / "open", fs::perms::all);
+  CHECK_THROWS_AS(dagflow::Executor({.cache_dir = root / "open"}), std::invalid_argument);
 }
 
 // A disk hit is also kept in memory: the next compute() of that Executor does not read the disk.
 TEST_CASE("DiskCache: disk hits are kept in memory", "[engine][disk-cache]") {
-  TempDir dir;
-  fill_cache(dir.path);
+  const TempDir tmp;
+  const fs::path root = tmp.path() / "cache";  // created by the Executor
+  fill_cache(root);
   dagflow::Graph g;
   auto target = pipeline(g, 1);
-  dagflow::Executor ex({.cache_dir = dir.path});
+  dagflow::Executor ex({.cache_dir = root});
   CHECK(ex.compute(target) == 5000);
   CHECK(ex.last_run_stats().disk_hits == 1);
   CHECK(ex.compute(target) == 5000);
@@ -192,9 +194,11 @@ TEST_CASE("DiskCache: disk hits are kept in memory", "[engine][disk-cache]") {
 }
 
 // Inspecting, pruning to a budget (least recently used first) and clearing the disk cache.
-TEST_CASE("DiskCache: stats, prune and clear", "[engine][disk-cache]") {
-  TempDir dir;
-  dagflow::Executor ex({.memory_cache_bytes = 0, .cache_dir = dir.path});
+TEST_CASE("DiskCache: reports stats, prunes least recently used first, and clears",
+          "[engine][disk-cache]") {
+  const TempDir tmp;
+  const fs::path root = tmp.path() / "cache";  // created by the Executor
+  dagflow::Executor ex({.memory_cache_bytes = 0, .cache_dir = root});
   {
     dagflow::Graph g;
     (void)ex.compute(pipeline(g, 1));
@@ -203,7 +207,7 @@ TEST_CASE("DiskCache: stats, prune and clear", "[engine][disk-cache]") {
   CHECK(full.entries == 5);
   CHECK(full.bytes > 5 * 48);
   // File times are coarse (a few ms): age every entry, so that the hit below is strictly newer.
-  for (const auto& f : entries_in(dir.path)) {
+  for (const auto& f : entries_in(root)) {
     fs::last_write_time(f, fs::file_time_type::clock::now() - std::chrono::hours(1));
   }
   // Touch one branch (a disk hit refreshes its recency), then keep only about one entry's worth.
@@ -230,7 +234,8 @@ TEST_CASE("DiskCache: stats, prune and clear", "[engine][disk-cache]") {
 // A map keeps one disk entry per block of items: after one of 1000 items changes, a new run
 // computes only that item's block (plus what depends on the map).
 TEST_CASE("DiskCache: a map reruns only the block of a changed item", "[engine][disk-cache]") {
-  TempDir dir;
+  const TempDir tmp;
+  const fs::path root = tmp.path() / "cache";  // created by the Executor
   std::atomic<int> item_runs{0};
   auto run = [&](int changed) {
     std::vector<long> xs(1000);
@@ -244,7 +249,7 @@ TEST_CASE("DiskCache: a map reruns only the block of a changed item", "[engine][
                                        }),
                            std::move(xs));
     auto sum = dagflow::reduce(g, dagflow::op("dc sum", std::plus<>{}), 0L, ys);
-    dagflow::Executor ex({.cache_dir = dir.path});
+    dagflow::Executor ex({.cache_dir = root});
     const long value = ex.compute(sum);
     return std::pair{value, ex.last_run_stats()};
   };
@@ -268,23 +273,21 @@ TEST_CASE("DiskCache: a map reruns only the block of a changed item", "[engine][
 // A File argument is keyed by its contents: an edit reruns its readers (even a same-size edit
 // within the same second); rewriting the same bytes does not.
 TEST_CASE("DiskCache: File arguments are keyed by content", "[engine][disk-cache]") {
-  TempDir dir;
-  fs::create_directories(dir.path);
-  const fs::path input = dir.path / "input.txt";
-  auto write = [&](const std::string& text) { std::ofstream(input, std::ios::binary) << text; };
+  const TempDir tmp;
+  const fs::path root = tmp.path() / "cache";  // created by the Executor
+  const fs::path input = tmp.path() / "input.txt";
+  auto write = [&](const std::string& text) { write_file(input, text); };
   std::atomic<int> reads{0};
   auto run = [&] {
     dagflow::Graph g;
     auto size = g.delayed(dagflow::op("dc file size",
                                       [&reads](const dagflow::File& f) {
                                         ++reads;
-                                        std::ifstream in(f.path, std::ios::binary);
-                                        std::string s((std::istreambuf_iterator<char>(in)),
-                                                      std::istreambuf_iterator<char>());
+                                        const std::string s = read_file(f.path);
                                         return static_cast<long>(s.size() * 100 + s.front());
                                       }),
                           dagflow::File{input});
-    return dagflow::Executor({.cache_dir = dir.path / "cache"}).compute(size);
+    return dagflow::Executor({.cache_dir = root}).compute(size);
   };
   write("abc");
   CHECK(run() == 300 + 'a');

@@ -1,3 +1,8 @@
+#include <dagflow/engine/executor.hpp>
+
+// Tests of Executor under concurrency: compute() from several threads and from inside tasks,
+// tasks that block or run their own parallel_for, and process-wide thread limits, none of
+// which may deadlock.
 #include <atomic>
 #include <latch>
 #include <numeric>
@@ -7,8 +12,6 @@
 #include <catch2/catch.hpp>
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/parallel_for.h>
-
-#include <dagflow/engine/executor.hpp>
 
 namespace {
 long sum(const std::vector<long>& v) { return std::accumulate(v.begin(), v.end(), 0L); }
@@ -22,7 +25,8 @@ dagflow::Delayed<long> sum_of_range(dagflow::Graph& g, long n) {
 }  // namespace
 
 // compute() from several threads at once on one Executor: independent, correct runs.
-TEST_CASE("Executor: concurrent compute() calls on one Executor", "[engine][concurrency]") {
+TEST_CASE("Executor: concurrent compute() calls on one Executor all get their results",
+          "[engine][concurrency]") {
   const std::size_t threads = GENERATE(1, 2, 4);
   dagflow::Executor ex({.threads = threads});
   dagflow::Graph shared;
@@ -45,7 +49,7 @@ TEST_CASE("Executor: concurrent compute() calls on one Executor", "[engine][conc
 }
 
 // compute() from inside a running task works at every thread count (the wait is isolated).
-TEST_CASE("Executor: compute() inside a task", "[engine][concurrency]") {
+TEST_CASE("Executor: compute() may be called from inside a task", "[engine][concurrency]") {
   const std::size_t threads = GENERATE(1, 2, 4);
   dagflow::Executor ex({.threads = threads});
   dagflow::Graph g;
@@ -63,7 +67,8 @@ TEST_CASE("Executor: compute() inside a task", "[engine][concurrency]") {
 }
 
 // Tasks that block on an outside event, or run their own tbb::parallel_for, do not deadlock.
-TEST_CASE("Executor: blocking tasks and nested parallel_for", "[engine][concurrency]") {
+TEST_CASE("Executor: blocking tasks and nested parallel_for do not deadlock",
+          "[engine][concurrency]") {
   const std::size_t threads = GENERATE(1, 2, 4);
   dagflow::Executor ex({.threads = threads});
   dagflow::Graph g;
@@ -98,7 +103,7 @@ TEST_CASE("Executor: blocking tasks and nested parallel_for", "[engine][concurre
   }
 }
 
-// RELIABILITY E5: under a process-wide thread limit of 1, 2 or 4 (tbb::global_control), tasks
+// Under a process-wide thread limit of 1, 2 or 4 (tbb::global_control), tasks
 // that block on an outside event, run their own parallel_for, or call compute() all finish.
 TEST_CASE("Executor: no deadlock under a global thread limit", "[engine][concurrency]") {
   const int limit = GENERATE(1, 2, 4);

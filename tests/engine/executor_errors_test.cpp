@@ -1,3 +1,8 @@
+#include <dagflow/engine/executor.hpp>
+
+// Tests of failures in Executor runs: a throwing task cancels what depends on it, exactly one
+// TaskError reaches compute() naming the task, nothing starts after a failure, and the Executor
+// stays usable afterwards.
 #include <atomic>
 #include <cstdint>
 #include <new>
@@ -7,8 +12,6 @@
 #include <vector>
 
 #include <catch2/catch.hpp>
-
-#include <dagflow/engine/executor.hpp>
 
 namespace {
 int inc(int x) { return x + 1; }
@@ -113,7 +116,8 @@ TEST_CASE("Executor: odd exceptions propagate as TaskError", "[engine][errors]")
 }
 
 // oneTBB rethrows a stale exception unless the graph is reset: every compute() starts clean.
-TEST_CASE("Executor: 100 alternating failing and succeeding computes", "[engine][errors]") {
+TEST_CASE("Executor: stays usable over 100 alternating failing and succeeding computes",
+          "[engine][errors]") {
   const std::size_t threads = GENERATE(1, 2);
   dagflow::Graph g;
   std::vector<dagflow::Delayed<int>> checks;
@@ -175,9 +179,11 @@ TEST_CASE("Executor: concurrent failures report exactly one", "[engine][errors]"
   }
 }
 
-// RELIABILITY E1: random DAGs (<= 200 nodes, fan-in <= 8) with 0-5 throwing nodes. Exactly one
-// error comes out and names a thrower; no task ever runs after a failed dependency.
-TEST_CASE("Executor: random DAGs with throwing tasks", "[engine][errors][random]") {
+// Random DAGs (up to 200 nodes, fan-in up to 8) with 0 to 5 throwing nodes: exactly one error
+// comes out and names a thrower; no task ever runs after a failed dependency.
+TEST_CASE(
+    "Executor: random DAGs with throwing tasks report exactly one error and run nothing after it",
+    "[engine][errors][random]") {
   const bool fuse = GENERATE(true, false);
   constexpr std::uint64_t kSeed = 20261122;  // fixed: a failure can be replayed
   std::mt19937_64 rng(kSeed);

@@ -1,3 +1,8 @@
+#include <dagflow/engine/executor.hpp>
+
+// Tests of the Executor's memory cache: repeated and overlapping targets reuse kept results,
+// impure and unsizeable results are not kept, the budget holds, and graphs that are gone are
+// forgotten.
 #include <atomic>
 #include <memory>
 #include <string>
@@ -7,7 +12,6 @@
 #include <catch2/catch.hpp>
 
 #include <dagflow/engine/chunking.hpp>
-#include <dagflow/engine/executor.hpp>
 
 namespace {
 // A chain of `length` increments after `start`, counting the bodies that run.
@@ -111,7 +115,7 @@ TEST_CASE("MemoryCache: kept targets are copied out", "[engine][cache]") {
 }
 
 // Budget 0 turns the cache off; clear() empties it; the budget is never exceeded.
-TEST_CASE("MemoryCache: budget, clear and eviction", "[engine][cache]") {
+TEST_CASE("MemoryCache: stays within its budget, evicts and clears", "[engine][cache]") {
   std::atomic<int> runs{0};
   dagflow::Graph g;
   std::vector<dagflow::Delayed<std::vector<double>>> blocks;
@@ -180,7 +184,8 @@ TEST_CASE("MemoryCache: map and reduce results are kept", "[engine][cache]") {
 }
 
 // Concurrent computes share the cache safely (and TSan checks the hand-offs).
-TEST_CASE("MemoryCache: concurrent computes on one graph", "[engine][cache][concurrency]") {
+TEST_CASE("MemoryCache: concurrent computes on one graph share it safely",
+          "[engine][cache][concurrency]") {
   dagflow::Graph g;
   std::atomic<int> runs{0};
   auto root = g.delayed([&runs] { return ++runs, 0L; });

@@ -1,12 +1,12 @@
 #include <dagflow/engine/observer.hpp>
 
-// (the header under test stays first)
+// Tests of RunObserver: what an observer is told about a run (executed tasks, cache hits, map
+// item counts, failures) and that a misbehaving observer cannot fail the run.
 #include <atomic>
 #include <filesystem>
 #include <mutex>
 #include <stdexcept>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -14,7 +14,10 @@
 #include <dagflow/engine/chunking.hpp>
 #include <dagflow/engine/executor.hpp>
 
+#include "support/temp_dir.hpp"
+
 namespace fs = std::filesystem;
+using dagflow::test::TempDir;
 
 namespace {
 
@@ -53,8 +56,10 @@ long ob_times3(const long& x) { return x * 3; }
 
 }  // namespace
 
-TEST_CASE("an observer sees every executed task once, with times and a worker index",
-          "[observer]") {
+// on_task reports each task that ran exactly once, on a valid worker, with end >= start; the
+// run is culled to what the target needs.
+TEST_CASE("RunObserver: sees every executed task once, with times and a worker index",
+          "[engine][observer]") {
   auto recorder = std::make_shared<Recorder>();
   dagflow::Executor ex({.threads = 2, .memory_cache_bytes = 0, .observer = recorder});
   dagflow::Graph g;
@@ -74,10 +79,10 @@ TEST_CASE("an observer sees every executed task once, with times and a worker in
   CHECK(recorder->events.back().task == total.id());  // the sink finishes last
 }
 
-TEST_CASE("an observer sees memory and disk cache hits as the run starts", "[observer]") {
-  const fs::path dir =
-      fs::temp_directory_path() / ("dagflow-observer-test-" + std::to_string(getpid()));
-  fs::remove_all(dir);
+// Hits are reported as such (disk, then memory), and on_run_start already knows what is cached.
+TEST_CASE("RunObserver: sees memory and disk cache hits as the run starts", "[engine][observer]") {
+  const TempDir tmp;
+  const fs::path dir = tmp.path() / "cache";
   {
     dagflow::Graph g;
     auto a = g.delayed(dagflow::op("ob_inc", ob_inc), 1L);
@@ -95,13 +100,14 @@ TEST_CASE("an observer sees memory and disk cache hits as the run starts", "[obs
     CHECK(ex.compute(b) == 3);  // now from memory
     CHECK(recorder->count(dagflow::TaskOutcome::kMemoryHit) == 1);
   }
-  fs::remove_all(dir);
 }
 
-TEST_CASE("an observer gets item counts of a block-cached map and failed tasks", "[observer]") {
-  const fs::path dir =
-      fs::temp_directory_path() / ("dagflow-observer-map-test-" + std::to_string(getpid()));
-  fs::remove_all(dir);
+// A map's event counts its computed and cached items; a failing task is reported as failed and
+// the run still ends with on_run_end.
+TEST_CASE("RunObserver: gets item counts of a block-cached map, and failed tasks",
+          "[engine][observer]") {
+  const TempDir tmp;
+  const fs::path dir = tmp.path() / "cache";
   std::vector<long> items(100);
   for (long i = 0; i < 100; ++i) items[static_cast<std::size_t>(i)] = i;
   {
@@ -123,10 +129,10 @@ TEST_CASE("an observer gets item counts of a block-cached map and failed tasks",
     CHECK(recorder->count(dagflow::TaskOutcome::kFailed) == 1);
     CHECK(recorder->ends == 2);  // on_run_end also after a failed run
   }
-  fs::remove_all(dir);
 }
 
-TEST_CASE("map items are counted without a disk cache too", "[observer]") {
+// Item counts do not depend on a disk cache being configured.
+TEST_CASE("RunObserver: counts map items without a disk cache too", "[engine][observer]") {
   auto recorder = std::make_shared<Recorder>();
   dagflow::Executor ex({.memory_cache_bytes = 0, .observer = recorder});
   dagflow::Graph g;
@@ -139,7 +145,9 @@ TEST_CASE("map items are counted without a disk cache too", "[observer]") {
   CHECK(ex.last_run_stats().items_computed == 37);
 }
 
-TEST_CASE("an observer that throws does not fail the run", "[observer]") {
+// Observers are diagnostics: an exception from any callback is swallowed, never the run's result.
+TEST_CASE("RunObserver: an observer that throws does not fail the run",
+          "[engine][observer][errors]") {
   struct Throwing final : dagflow::RunObserver {
     void on_run_start(const dagflow::RunView&) override { throw std::runtime_error("start"); }
     void on_task(const dagflow::TaskEvent&) override { throw std::runtime_error("task"); }

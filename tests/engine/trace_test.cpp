@@ -1,13 +1,11 @@
 #include <dagflow/engine/trace.hpp>
 
-// (the header under test stays first)
+// Tests of TraceRecorder and the Executor's trace options: the Chrome trace JSON, the SVG
+// timeline, trace_path, and dry_run.
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -16,7 +14,14 @@
 #include <dagflow/engine/executor.hpp>
 #include <dagflow/nodes/value.hpp>
 
+#include "support/files.hpp"
+#include "support/temp_dir.hpp"
+#include "support/text.hpp"
+
 namespace fs = std::filesystem;
+using dagflow::test::count_of;
+using dagflow::test::read_file;
+using dagflow::test::TempDir;
 
 namespace {
 
@@ -24,29 +29,12 @@ long tr_inc(long x) { return x + 1; }
 long tr_add(long a, long b) { return a + b; }
 long tr_fail(long) { throw std::runtime_error("boom"); }
 
-std::size_t count_of(const std::string& text, std::string_view what) {
-  std::size_t n = 0;
-  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) {
-    ++n;
-  }
-  return n;
-}
-
-std::string read_all(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-fs::path temp_path(const std::string& name) {
-  return fs::temp_directory_path() /
-         ("dagflow-trace-test-" + std::to_string(getpid()) + "-" + name);
-}
-
 }  // namespace
 
-TEST_CASE("a Chrome trace has one complete event per executed task, with its fields", "[trace]") {
+// The Chrome trace JSON has one "X" event per executed task with name, times, worker and
+// escaped labels, so chrome://tracing and Perfetto show the run as it happened.
+TEST_CASE("TraceRecorder: a Chrome trace has one complete event per executed task, with its fields",
+          "[engine][trace]") {
   auto trace = std::make_shared<dagflow::TraceRecorder>();
   dagflow::Executor ex({.threads = 2, .observer = trace});
   dagflow::Graph g;
@@ -100,9 +88,10 @@ TEST_CASE("a Chrome trace has one complete event per executed task, with its fie
                       [](const auto& s) { return s.name == "second \"inc\""; }) == 1);
 }
 
-TEST_CASE("a disk-cached run puts content keys in the trace", "[trace]") {
-  const fs::path dir = temp_path("cache");
-  fs::remove_all(dir);
+// With a disk cache each span carries its task's 32-hex-digit content key.
+TEST_CASE("TraceRecorder: a disk-cached run puts content keys in the trace", "[engine][trace]") {
+  const TempDir tmp;
+  const fs::path dir = tmp.path() / "cache";
   auto trace = std::make_shared<dagflow::TraceRecorder>();
   {
     dagflow::Executor ex({.cache_dir = dir, .observer = trace});
@@ -113,11 +102,13 @@ TEST_CASE("a disk-cached run puts content keys in the trace", "[trace]") {
   const auto spans = trace->spans();
   REQUIRE(spans.size() == 1);
   CHECK(spans[0].key.size() == 32);
-  fs::remove_all(dir);
 }
 
-TEST_CASE("the SVG timeline has a lane per worker, a bar per task, a legend and hit marks",
-          "[trace]") {
+// The SVG timeline draws every recorded span (executed, failed, hit) once, one lane per worker,
+// one legend entry per op, failures outlined and hits marked.
+TEST_CASE(
+    "TraceRecorder: the SVG timeline has a lane per worker, a bar per task, a legend and hit marks",
+    "[engine][trace]") {
   auto trace = std::make_shared<dagflow::TraceRecorder>();
   dagflow::Executor ex({.threads = 2, .observer = trace});
   dagflow::Graph g;
@@ -144,18 +135,21 @@ TEST_CASE("the SVG timeline has a lane per worker, a bar per task, a legend and 
   CHECK(count_of(svg, "<path ") == 1);              // the hit
 }
 
-TEST_CASE("ExecutorOptions::trace_path writes the trace of every compute", "[trace]") {
-  const fs::path file = temp_path("trace.json");
-  fs::remove(file);
+// ExecutorOptions::trace_path is rewritten after each compute with all spans so far; a path that
+// cannot be written is a warning through the log callback, never a failed run.
+TEST_CASE("Executor: trace_path gets the trace of every compute, and a bad path only warns",
+          "[engine][trace]") {
+  const TempDir tmp;
+  const fs::path file = tmp.path() / "trace.json";
   {
     dagflow::Executor ex({.trace_path = file});
     dagflow::Graph g;
     auto a = g.delayed(dagflow::op("tr_inc", tr_inc), 1L);
     auto b = g.delayed(dagflow::op("tr_inc", tr_inc), a);
     CHECK(ex.compute(a) == 2);
-    CHECK(count_of(read_all(file), "\"ph\":\"X\"") == 1);
+    CHECK(count_of(read_file(file), "\"ph\":\"X\"") == 1);
     CHECK(ex.compute(b) == 3);
-    CHECK(count_of(read_all(file), "\"ph\":\"X\"") == 2);  // both runs
+    CHECK(count_of(read_file(file), "\"ph\":\"X\"") == 2);  // both runs
   }
   std::vector<std::string> warnings;
   dagflow::Executor bad({.log = [&](std::string_view m) { warnings.emplace_back(m); },
@@ -164,10 +158,11 @@ TEST_CASE("ExecutorOptions::trace_path writes the trace of every compute", "[tra
   CHECK(bad.compute(g.delayed(tr_inc, 1L)) == 2);  // the run still succeeds
   REQUIRE(warnings.size() == 1);
   CHECK_THAT(warnings[0], Catch::Contains("cannot write"));
-  fs::remove(file);
 }
 
-TEST_CASE("dry_run tells what would run and what is cached, running nothing", "[trace]") {
+// dry_run answers from the graph and the caches alone: no task body runs.
+TEST_CASE("Executor: dry_run tells what would run and what is cached, running nothing",
+          "[engine][dry-run]") {
   static std::atomic<int> runs{0};
   const auto counted = [](long x) { return ++runs, x + 1; };
   dagflow::Executor ex;

@@ -15,25 +15,27 @@
 
 #include <dagflow/nodes/value.hpp>
 
-#include "cli_process.hpp"
+#include "support/files.hpp"
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 using dagflow::from_json;
 using dagflow::Value;
-using dagflow::testing::ProcessResult;
-using dagflow::testing::read_file;
-using dagflow::testing::run_dagflow;
-using dagflow::testing::run_process;
-using dagflow::testing::TempDir;
+using dagflow::test::ProcessResult;
+using dagflow::test::read_file;
+using dagflow::test::run_dagflow;
+using dagflow::test::run_process;
+using dagflow::test::TempDir;
 
-const fs::path kPipelines = DAGFLOW_EXAMPLE_PIPELINES;
+const fs::path kPipelines = dagflow::test::example_pipelines_dir();
 
 // Runs the example `name` with `args` from an empty directory, which must still be empty after.
 ProcessResult run_example(const std::string& name, const std::vector<std::string>& args = {}) {
   TempDir cwd;
-  std::vector<std::string> argv{(fs::path(DAGFLOW_EXAMPLES_DIR) / name).string()};
+  std::vector<std::string> argv{dagflow::test::example_program(name).string()};
   argv.insert(argv.end(), args.begin(), args.end());
   ProcessResult result = run_process(argv, cwd.path());
   UNSCOPED_INFO(name << " exit code " << result.exit_code << "\n--- stdout ---\n"

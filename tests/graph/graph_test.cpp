@@ -1,11 +1,13 @@
+#include <dagflow/graph/graph.hpp>
+
+// Tests of building a Graph with Graph::delayed and dagflow::op: dependency edges, callables,
+// labels, op names and versions, and misuse refused with std::invalid_argument.
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <catch2/catch.hpp>
-
-#include <dagflow/graph/graph.hpp>
 
 namespace {
 int square(int x) { return x * x; }
@@ -17,7 +19,7 @@ struct Scale {
 }  // namespace
 
 // Every kind of argument becomes the right dependency edges, in argument order.
-TEST_CASE("Graph: delayed records dependencies in argument order", "[graph]") {
+TEST_CASE("Graph: delayed records dependencies in argument order", "[graph][build]") {
   dagflow::Graph g;
   auto a = g.delayed(square, 3);
   auto b = g.delayed(square, 4);
@@ -39,7 +41,7 @@ TEST_CASE("Graph: delayed records dependencies in argument order", "[graph]") {
 }
 
 // Function pointers, lambdas (capturing too), functors and ops are all accepted.
-TEST_CASE("Graph: accepts every kind of callable", "[graph]") {
+TEST_CASE("Graph: accepts every kind of callable", "[graph][build]") {
   dagflow::Graph g;
   const int offset = 5;
   auto p = g.delayed(&square, 2);
@@ -71,7 +73,7 @@ TEST_CASE("Graph: labels come from the user, the op name, or the node id", "[gra
 }
 
 // An op without a name has no stable identity: refused.
-TEST_CASE("Graph: op with an empty name is rejected", "[graph][errors]") {
+TEST_CASE("Graph: an op with an empty name is rejected", "[graph][errors]") {
   CHECK_THROWS_AS(dagflow::op("", square), std::invalid_argument);
 }
 
@@ -108,7 +110,7 @@ TEST_CASE("Graph: foreign, dead and empty handles are rejected", "[graph][errors
 }
 
 // A moved Graph keeps its tasks, and handles made before the move still work with it.
-TEST_CASE("Graph: moving keeps tasks and handles valid", "[graph]") {
+TEST_CASE("Graph: moving keeps tasks and handles valid", "[graph][build]") {
   dagflow::Graph g;
   auto a = g.delayed(square, 2);
   dagflow::Graph moved = std::move(g);
@@ -118,7 +120,7 @@ TEST_CASE("Graph: moving keeps tasks and handles valid", "[graph]") {
 }
 
 // Literals are copied at build time: later changes to the caller's variable do not leak in.
-TEST_CASE("Graph: literal arguments are captured by value", "[graph]") {
+TEST_CASE("Graph: literal arguments are captured by value", "[graph][build]") {
   dagflow::Graph g;
   std::string text = "before";
   auto t = g.delayed([](const std::string& s) { return s.size(); }, text);
@@ -133,7 +135,7 @@ int thrice(int x) { return 3 * x; }
 }  // namespace
 
 // An op's version is recorded per task (0 unless declared).
-TEST_CASE("Graph: op versions", "[graph][ops]") {
+TEST_CASE("Graph: records each task's op version, 0 unless declared", "[graph][ops]") {
   dagflow::Graph g;
   auto v0 = g.delayed(dagflow::op("versioned twice", twice), 1);
   auto v3 = g.delayed(dagflow::op("versioned twice", twice).with_version(3), 1);
@@ -145,7 +147,7 @@ TEST_CASE("Graph: op versions", "[graph][ops]") {
 }
 
 // One name and version stand for one callable in a process; the same callable may reuse it.
-TEST_CASE("Graph: one op name and version, one callable", "[graph][ops][errors]") {
+TEST_CASE("Graph: one op name and version stand for one callable", "[graph][ops][errors]") {
   dagflow::Graph g;
   auto first = g.delayed(dagflow::op("identity check", twice), 1);
   auto again = g.delayed(dagflow::op("identity check", twice), 2);  // same function: fine

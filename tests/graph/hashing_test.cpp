@@ -1,5 +1,8 @@
 #include <dagflow/graph/hashing.hpp>
-// (a non-include line keeps clang-format from regrouping the unit under test below the rest)
+
+// Tests of Hasher and Hash: equal values hash equal, different ones differently, composites
+// unambiguously, floating point normalised, streaming equal to one-shot, XXH3 reference
+// values, and which types are Hashable.
 #include <algorithm>
 #include <array>
 #include <cmath>

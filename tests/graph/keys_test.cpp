@@ -1,9 +1,12 @@
+#include <dagflow/graph/keys.hpp>
+
+// Tests of task_keys, the content keys of the disk cache: equal graphs give equal keys, any
+// change of a literal, an op version or argument order changes exactly the keys downstream of
+// it, and tasks without a stable identity get none.
 #include <string>
 #include <vector>
 
 #include <catch2/catch.hpp>
-
-#include <dagflow/graph/keys.hpp>
 
 namespace {
 int key_inc(int x) { return x + 1; }

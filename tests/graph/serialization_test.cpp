@@ -1,6 +1,7 @@
 #include <dagflow/graph/serialization.hpp>
 
-// (the header under test stays first)
+// Tests of to_bytes/from_bytes (the disk cache's format): round trips, which types are
+// Serializable, malformed bytes refused, type fingerprints, and hashing through bytes.
 #include <map>
 #include <memory>
 #include <optional>
@@ -32,7 +33,7 @@ T round_trip(const T& value) {
 }  // namespace
 
 // Standard types and user types with serialize() come back equal.
-TEST_CASE("Serialization: values round-trip", "[graph][serialization]") {
+TEST_CASE("Serialization: standard and user values round-trip", "[graph][serialization]") {
   CHECK(round_trip(42) == 42);
   CHECK(round_trip(-0.5) == -0.5);
   CHECK(round_trip(std::string("hello\0world", 11)) == std::string("hello\0world", 11));
@@ -48,7 +49,8 @@ TEST_CASE("Serialization: values round-trip", "[graph][serialization]") {
 }
 
 // The trait recurses into std containers instead of trusting cereal's (which would hard-fail).
-TEST_CASE("Serialization: which types are Serializable", "[graph][serialization]") {
+TEST_CASE("Serialization: Serializable is true exactly for serialisable types",
+          "[graph][serialization]") {
   STATIC_REQUIRE(dagflow::Serializable<int>);
   STATIC_REQUIRE(dagflow::Serializable<std::map<std::string, std::vector<Point>>>);
   STATIC_REQUIRE_FALSE(dagflow::Serializable<NoSerialize>);
@@ -68,7 +70,8 @@ TEST_CASE("Serialization: malformed bytes are rejected", "[graph][serialization]
 }
 
 // Fingerprints tell types apart and are stable for a type.
-TEST_CASE("Serialization: type fingerprints", "[graph][serialization]") {
+TEST_CASE("Serialization: type fingerprints tell types apart and are stable",
+          "[graph][serialization]") {
   CHECK(dagflow::type_fingerprint<int>() == dagflow::type_fingerprint<int>());
   CHECK(dagflow::type_fingerprint<int>() != dagflow::type_fingerprint<long>());
   CHECK(dagflow::type_fingerprint<std::vector<int>>() !=

@@ -1,15 +1,18 @@
+#include <dagflow/graph/traversal.hpp>
+
+// Tests of topological_order (culling, deep chains) and to_dot (labels, edges, escaping, and
+// output Graphviz accepts).
 #include <algorithm>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include <catch2/catch.hpp>
 
-#include <dagflow/graph/traversal.hpp>
+#include "support/files.hpp"
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
+#include "support/text.hpp"
 
 namespace {
 int inc(int x) { return x + 1; }
@@ -37,7 +40,8 @@ TEST_CASE("topological_order: culls to the targets' upstream", "[graph][traversa
 }
 
 // The traversal is iterative: a chain of a million tasks does not overflow the stack.
-TEST_CASE("topological_order: a 1,000,000-task chain", "[graph][traversal]") {
+TEST_CASE("topological_order: a 1,000,000-task chain does not overflow the stack",
+          "[graph][traversal]") {
   dagflow::Graph g;
   auto last = g.delayed(inc, 0);
   for (int i = 1; i < 1'000'000; ++i) last = g.delayed(inc, last);
@@ -49,7 +53,7 @@ TEST_CASE("topological_order: a 1,000,000-task chain", "[graph][traversal]") {
 }
 
 // DOT output names every task by label and every dependency as an edge, escaping quotes.
-TEST_CASE("to_dot: labels and edges", "[graph][dot]") {
+TEST_CASE("to_dot: names every task by label and every dependency as an edge", "[graph][dot]") {
   dagflow::Graph g;
   auto a = g.delayed(dagflow::op("load", inc), 1);
   auto b = g.delayed(add, a, a);
@@ -59,37 +63,26 @@ TEST_CASE("to_dot: labels and edges", "[graph][dot]") {
   CHECK(dot.find("n0 [label=\"load\"]") != std::string::npos);
   CHECK(dot.find("n1 [label=\"say \\\"hi\\\"\"]") != std::string::npos);
   // A dependency used twice is two edges.
-  std::size_t edges = 0;
-  for (std::size_t at = dot.find("n0 -> n1"); at != std::string::npos;
-       at = dot.find("n0 -> n1", at + 1)) {
-    ++edges;
-  }
-  CHECK(edges == 2);
+  CHECK(dagflow::test::count_of(dot, "n0 -> n1") == 2);
   CHECK(dot.back() == '\n');
 }
 
-// The DOT text is accepted by Graphviz itself (the test command installs graphviz).
-TEST_CASE("to_dot: output renders with Graphviz dot", "[graph][dot]") {
+// The DOT text is accepted by Graphviz itself (the test command installs graphviz), labels
+// with quotes, backslashes and newlines included.
+TEST_CASE("to_dot: the output renders with Graphviz dot", "[graph][dot]") {
   dagflow::Graph g;
   auto a = g.delayed(dagflow::op("load \"data\"", inc), 1);
   auto b = g.delayed(inc, a);
   auto c = g.delayed(add, a, b);
   g.set_label(c, "back\\slash\nnew line");
-  const std::filesystem::path dir =
-      std::filesystem::temp_directory_path() / ("dagflow-dot-test-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  const std::filesystem::path dot_file = dir / "graph.dot";
-  const std::filesystem::path svg_file = dir / "graph.svg";
-  {
-    std::ofstream out(dot_file);
-    out << dagflow::to_dot(g);
-  }
-  const int status =
-      std::system(("dot -Tsvg -o '" + svg_file.string() + "' '" + dot_file.string() + "'").c_str());
-  CHECK(status == 0);
-  std::ifstream svg(svg_file);
-  const std::string text((std::istreambuf_iterator<char>(svg)), std::istreambuf_iterator<char>());
+  const dagflow::test::TempDir dir;
+  const std::filesystem::path dot_file = dir.write("graph.dot", dagflow::to_dot(g));
+  const std::filesystem::path svg_file = dir.path() / "graph.svg";
+  if (dagflow::test::dot_program().empty()) FAIL("Graphviz dot is not installed");
+  const dagflow::test::ProcessResult dot = dagflow::test::run_process(
+      {dagflow::test::dot_program(), "-Tsvg", "-o", svg_file.string(), dot_file.string()});
+  CHECK(dot.exit_code == 0);
+  const std::string text = dagflow::test::read_file(svg_file);
   CHECK(text.find("<svg") != std::string::npos);
   CHECK(text.find("new line") != std::string::npos);
-  std::filesystem::remove_all(dir);
 }

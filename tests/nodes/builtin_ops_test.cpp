@@ -1,24 +1,25 @@
+#include <dagflow/nodes/op_registry.hpp>
+
 // The built-in text, number, CSV and image ops, called through OpRegistry::builtins() as a
 // pipeline calls them, with exact expected values.
-#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <initializer_list>
-#include <iterator>
 #include <limits>
 #include <string>
 #include <string_view>
-#include <system_error>
-#include <unistd.h>
 #include <vector>
 
 #include <catch2/catch.hpp>
 
 #include <dagflow/graph/errors.hpp>
-#include <dagflow/nodes/op_registry.hpp>
 #include <dagflow/nodes/value.hpp>
+
+#include "support/files.hpp"
+#include "support/ops.hpp"
+#include "support/temp_dir.hpp"
+#include "support/text.hpp"
 
 namespace {
 
@@ -27,6 +28,12 @@ using Catch::Matchers::Contains;
 using dagflow::OpContext;
 using dagflow::OpRegistry;
 using dagflow::Value;
+using dagflow::test::builtin_ops;
+using dagflow::test::call_op;
+using dagflow::test::read_file;
+using dagflow::test::TempDir;
+using dagflow::test::thrown_message;
+using dagflow::test::write_file;
 
 constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
 
@@ -35,55 +42,6 @@ constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
 constexpr double kGoldenSeed1First = 0x1.a46fd3e47229cp-1;   // 0.8211656776776013
 constexpr double kGoldenSeed1Second = 0x1.99ca7d6747c54p-2;  // 0.4001865000045133
 constexpr std::int64_t kGoldenHitsSeed7 = 156891;            // of 200000 samples
-
-// A fresh directory under the system temp directory, removed with its contents at scope exit.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() / ("dagflow-builtin-ops-test-" + std::to_string(::getpid()) +
-                                         "-" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directory(path_);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  [[nodiscard]] const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-void write_bytes(const fs::path& path, std::string_view bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  REQUIRE(out.good());
-}
-
-std::string read_bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE(in.good());
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-const OpRegistry& builtins() {
-  static const OpRegistry ops = OpRegistry::builtins();
-  return ops;
-}
-
-// Calls the built-in op `name` as a pipeline node would.
-Value call(std::string_view name, std::vector<Value> inputs, const Value::Map& args = {},
-           const OpContext& ctx = {}) {
-  const dagflow::OpInfo* op = builtins().find(name);
-  REQUIRE(op != nullptr);
-  std::vector<const Value*> pointers;
-  for (const Value& v : inputs) pointers.push_back(&v);
-  return op->call(ctx, pointers, args);
-}
 
 std::string bytes(std::initializer_list<int> values) {
   std::string out;
@@ -95,8 +53,11 @@ Value pair(std::string word, std::int64_t count) { return Value::List{std::move(
 
 }  // namespace
 
-TEST_CASE("every built-in op has a doc string and the expected flags", "[ops]") {
-  const OpRegistry& ops = builtins();
+// `dagflow ops` and the loader rely on each built-in op's doc, probe, side-effect and
+// command flags, and on its input types.
+TEST_CASE("OpRegistry::builtins: every op has a doc string and the expected flags",
+          "[nodes][ops][registry]") {
+  const OpRegistry& ops = builtin_ops();
   for (const std::string_view name :
        {"read_text", "lines",      "word_count",   "merge_counts",   "top_k",     "range",
         "square",    "sum",        "mean",         "random_uniform", "pi_hits",   "glob",
@@ -124,116 +85,132 @@ TEST_CASE("every built-in op has a doc string and the expected flags", "[ops]") 
 
 // ---- text ------------------------------------------------------------------------------------
 
-TEST_CASE("read_text returns the whole file and names the file it cannot read", "[ops]") {
+// read_text is byte-exact (NULs included) and its errors name the file as the pipeline wrote it.
+TEST_CASE("read_text: returns the whole file and names the file it cannot read", "[nodes][ops]") {
   TempDir dir;
-  write_bytes(dir.path() / "a.txt", std::string("line 1\nline 2\0end", 17));
+  write_file(dir.path() / "a.txt", std::string("line 1\nline 2\0end", 17));
   const OpContext ctx{.base_dir = dir.path()};
-  CHECK(call("read_text", {"a.txt"}, {}, ctx) == Value(std::string("line 1\nline 2\0end", 17)));
-  CHECK(call("read_text", {Value::path(dir.path() / "a.txt", "a.txt")}) ==
+  CHECK(call_op("read_text", {"a.txt"}, {}, ctx) == Value(std::string("line 1\nline 2\0end", 17)));
+  CHECK(call_op("read_text", {Value::path(dir.path() / "a.txt", "a.txt")}) ==
         Value(std::string("line 1\nline 2\0end", 17)));
-  CHECK_THROWS_WITH(call("read_text", {"missing.txt"}, {}, ctx),
+  CHECK_THROWS_WITH(call_op("read_text", {"missing.txt"}, {}, ctx),
                     "cannot read 'missing.txt': No such file or directory");
   fs::create_directory(dir.path() / "sub");
-  CHECK_THROWS_WITH(call("read_text", {"sub"}, {}, ctx), "cannot read 'sub': Is a directory");
-  CHECK_THROWS_AS(call("read_text", {3}, {}, ctx), dagflow::ValueError);
+  CHECK_THROWS_WITH(call_op("read_text", {"sub"}, {}, ctx), "cannot read 'sub': Is a directory");
+  CHECK_THROWS_AS(call_op("read_text", {3}, {}, ctx), dagflow::ValueError);
 }
 
-TEST_CASE("lines splits on newlines and drops a trailing carriage return", "[ops]") {
-  CHECK(call("lines", {"a\r\nb\n"}) == Value(Value::List{"a", "b"}));
-  CHECK(call("lines", {""}) == Value(Value::List{}));
-  CHECK(call("lines", {"x"}) == Value(Value::List{"x"}));
-  CHECK(call("lines", {"\n"}) == Value(Value::List{""}));
-  CHECK(call("lines", {"a\n\nb"}) == Value(Value::List{"a", "", "b"}));
-  CHECK(call("lines", {"a\rb\r\n\r\n"}) == Value(Value::List{"a\rb", ""}));
+// Text from Windows and Unix files splits into the same lines.
+TEST_CASE("lines: splits on newlines and drops a trailing carriage return", "[nodes][ops]") {
+  CHECK(call_op("lines", {"a\r\nb\n"}) == Value(Value::List{"a", "b"}));
+  CHECK(call_op("lines", {""}) == Value(Value::List{}));
+  CHECK(call_op("lines", {"x"}) == Value(Value::List{"x"}));
+  CHECK(call_op("lines", {"\n"}) == Value(Value::List{""}));
+  CHECK(call_op("lines", {"a\n\nb"}) == Value(Value::List{"a", "", "b"}));
+  CHECK(call_op("lines", {"a\rb\r\n\r\n"}) == Value(Value::List{"a\rb", ""}));
 }
 
-TEST_CASE("word_count counts lowercased runs of ASCII letters and digits", "[ops]") {
-  CHECK(call("word_count", {"Hello, hello WORLD! x2y"}) ==
+// The op counts words as count_words does, from a string or from a file path.
+TEST_CASE("word_count: counts lowercased runs of ASCII letters and digits", "[nodes][ops]") {
+  CHECK(call_op("word_count", {"Hello, hello WORLD! x2y"}) ==
         Value(Value::Map{{"hello", 2}, {"world", 1}, {"x2y", 1}}));
-  CHECK(call("word_count", {""}) == Value(Value::Map{}));
-  CHECK(call("word_count", {"  ...  "}) == Value(Value::Map{}));
+  CHECK(call_op("word_count", {""}) == Value(Value::Map{}));
+  CHECK(call_op("word_count", {"  ...  "}) == Value(Value::Map{}));
   // Bytes of UTF-8 sequences separate words; underscores and apostrophes too.
-  CHECK(call("word_count", {"caf\xC3\xA9s don't snake_case 42"}) ==
+  CHECK(call_op("word_count", {"caf\xC3\xA9s don't snake_case 42"}) ==
         Value(Value::Map{
             {"caf", 1}, {"s", 1}, {"don", 1}, {"t", 1}, {"snake", 1}, {"case", 1}, {"42", 1}}));
 
   TempDir dir;
-  write_bytes(dir.path() / "t.txt", "The cat and THE hat\n");
-  const Value counts = call("word_count", {Value::path(dir.path() / "t.txt", "t.txt")});
+  write_file(dir.path() / "t.txt", "The cat and THE hat\n");
+  const Value counts = call_op("word_count", {Value::path(dir.path() / "t.txt", "t.txt")});
   CHECK(counts == Value(Value::Map{{"the", 2}, {"cat", 1}, {"and", 1}, {"hat", 1}}));
-  CHECK_THROWS_WITH(call("word_count", {Value::path(dir.path() / "no.txt", "no.txt")}),
+  CHECK_THROWS_WITH(call_op("word_count", {Value::path(dir.path() / "no.txt", "no.txt")}),
                     "cannot read 'no.txt': No such file or directory");
-  CHECK_THROWS_AS(call("word_count", {Value::List{}}), dagflow::ValueError);
+  CHECK_THROWS_AS(call_op("word_count", {Value::List{}}), dagflow::ValueError);
 }
 
-TEST_CASE("merge_counts adds counts and refuses an overflowing total", "[ops]") {
-  CHECK(call("merge_counts", {Value::List{Value::Map{{"a", 1}, {"b", 2}},
-                                          Value::Map{{"b", 3}, {"c", 1}}, Value::Map{}}}) ==
+// Merged counts are exact; a total past int64 is an error, never a wrapped number.
+TEST_CASE("merge_counts: adds counts and refuses an overflowing total", "[nodes][ops]") {
+  CHECK(call_op("merge_counts", {Value::List{Value::Map{{"a", 1}, {"b", 2}},
+                                             Value::Map{{"b", 3}, {"c", 1}}, Value::Map{}}}) ==
         Value(Value::Map{{"a", 1}, {"b", 5}, {"c", 1}}));
-  CHECK(call("merge_counts", {Value::List{}}) == Value(Value::Map{}));
+  CHECK(call_op("merge_counts", {Value::List{}}) == Value(Value::Map{}));
   CHECK_THROWS_WITH(
-      call("merge_counts", {Value::List{Value::Map{{"big", kMax}}, Value::Map{{"big", 1}}}}),
+      call_op("merge_counts", {Value::List{Value::Map{{"big", kMax}}, Value::Map{{"big", 1}}}}),
       Contains("'big'") && Contains("overflows"));
 }
 
-TEST_CASE("top_k sorts by count descending, then word ascending, and keeps at most k", "[ops]") {
+// top_k's order is total (ties by word), so a pipeline's output never depends on hashing.
+TEST_CASE("top_k: sorts by count descending, then word ascending, and keeps at most k",
+          "[nodes][ops]") {
   const Value counts = Value::Map{{"b", 2}, {"a", 2}, {"c", 5}, {"d", 1}, {"B", 2}};
-  CHECK(call("top_k", {counts}, {{"k", 3}}) ==
+  CHECK(call_op("top_k", {counts}, {{"k", 3}}) ==
         Value(Value::List{pair("c", 5), pair("B", 2), pair("a", 2)}));
-  CHECK(call("top_k", {counts}, {{"k", 10}}) ==
+  CHECK(call_op("top_k", {counts}, {{"k", 10}}) ==
         Value(Value::List{pair("c", 5), pair("B", 2), pair("a", 2), pair("b", 2), pair("d", 1)}));
-  CHECK(call("top_k", {counts}, {{"k", 0}}) == Value(Value::List{}));
-  CHECK(call("top_k", {Value::Map{}}, {{"k", 2}}) == Value(Value::List{}));
-  CHECK_THROWS_WITH(call("top_k", {counts}, {{"k", -1}}), "k must be at least 0, got -1");
-  CHECK_THROWS_AS(call("top_k", {counts}), std::invalid_argument);  // k is required
+  CHECK(call_op("top_k", {counts}, {{"k", 0}}) == Value(Value::List{}));
+  CHECK(call_op("top_k", {Value::Map{}}, {{"k", 2}}) == Value(Value::List{}));
+  CHECK_THROWS_WITH(call_op("top_k", {counts}, {{"k", -1}}), "k must be at least 0, got -1");
+  CHECK_THROWS_AS(call_op("top_k", {counts}), std::invalid_argument);  // k is required
 }
 
 // ---- numbers ---------------------------------------------------------------------------------
 
-TEST_CASE("range behaves like Python's range", "[ops]") {
+// range follows Python's rules for every sign of step, up to the ends of int64, and refuses
+// step 0 and lists over its limit.
+TEST_CASE("range: behaves like Python's range", "[nodes][ops]") {
   using L = Value::List;
-  CHECK(call("range", {}, {{"start", 5}, {"stop", 0}, {"step", -2}}) == Value(L{5, 3, 1}));
-  CHECK(call("range", {}, {{"stop", 3}}) == Value(L{0, 1, 2}));
-  CHECK(call("range", {}, {{"start", 0}, {"stop", 10}, {"step", 3}}) == Value(L{0, 3, 6, 9}));
-  CHECK(call("range", {}, {{"start", -2}, {"stop", 2}}) == Value(L{-2, -1, 0, 1}));
-  CHECK(call("range", {}, {{"start", 3}, {"stop", 3}}) == Value(L{}));
-  CHECK(call("range", {}, {{"start", 0}, {"stop", 5}, {"step", -1}}) == Value(L{}));
-  CHECK(call("range", {}, {{"start", 5}, {"stop", 0}}) == Value(L{}));
+  CHECK(call_op("range", {}, {{"start", 5}, {"stop", 0}, {"step", -2}}) == Value(L{5, 3, 1}));
+  CHECK(call_op("range", {}, {{"stop", 3}}) == Value(L{0, 1, 2}));
+  CHECK(call_op("range", {}, {{"start", 0}, {"stop", 10}, {"step", 3}}) == Value(L{0, 3, 6, 9}));
+  CHECK(call_op("range", {}, {{"start", -2}, {"stop", 2}}) == Value(L{-2, -1, 0, 1}));
+  CHECK(call_op("range", {}, {{"start", 3}, {"stop", 3}}) == Value(L{}));
+  CHECK(call_op("range", {}, {{"start", 0}, {"stop", 5}, {"step", -1}}) == Value(L{}));
+  CHECK(call_op("range", {}, {{"start", 5}, {"stop", 0}}) == Value(L{}));
   // The ends of int64 do not overflow.
-  CHECK(call("range", {}, {{"start", kMax - 2}, {"stop", kMax}}) == Value(L{kMax - 2, kMax - 1}));
-  CHECK(call("range", {}, {{"start", kMax}, {"stop", -kMax - 1}, {"step", -kMax}}) ==
+  CHECK(call_op("range", {}, {{"start", kMax - 2}, {"stop", kMax}}) ==
+        Value(L{kMax - 2, kMax - 1}));
+  CHECK(call_op("range", {}, {{"start", kMax}, {"stop", -kMax - 1}, {"step", -kMax}}) ==
         Value(L{kMax, 0, -kMax}));
-  CHECK_THROWS_WITH(call("range", {}, {{"stop", 3}, {"step", 0}}), Contains("step must not be 0"));
-  CHECK_THROWS_WITH(call("range", {}, {{"stop", 200'000'000}}), Contains("limit"));
-  CHECK_THROWS_WITH(call("range", {}, {{"start", -kMax - 1}, {"stop", kMax}}), Contains("limit"));
+  CHECK_THROWS_WITH(call_op("range", {}, {{"stop", 3}, {"step", 0}}),
+                    Contains("step must not be 0"));
+  CHECK_THROWS_WITH(call_op("range", {}, {{"stop", 200'000'000}}), Contains("limit"));
+  CHECK_THROWS_WITH(call_op("range", {}, {{"start", -kMax - 1}, {"stop", kMax}}),
+                    Contains("limit"));
 }
 
-TEST_CASE("square keeps ints ints and doubles doubles, and refuses overflow", "[ops]") {
-  CHECK(call("square", {7}) == Value(49));
-  CHECK(call("square", {-3}) == Value(9));
-  CHECK(call("square", {1.5}) == Value(2.25));
-  CHECK(call("square", {3037000499}) == Value(std::int64_t{9223372030926249001}));
-  CHECK_THROWS_WITH(call("square", {3037000500}), "int64 overflow in square(3037000500)");
-  CHECK_THROWS_AS(call("square", {"x"}), dagflow::ValueError);
+// square never changes a number's kind and never wraps.
+TEST_CASE("square: keeps ints ints and doubles doubles, and refuses overflow", "[nodes][ops]") {
+  CHECK(call_op("square", {7}) == Value(49));
+  CHECK(call_op("square", {-3}) == Value(9));
+  CHECK(call_op("square", {1.5}) == Value(2.25));
+  CHECK(call_op("square", {3037000499}) == Value(std::int64_t{9223372030926249001}));
+  CHECK_THROWS_WITH(call_op("square", {3037000500}), "int64 overflow in square(3037000500)");
+  CHECK_THROWS_AS(call_op("square", {"x"}), dagflow::ValueError);
 }
 
-TEST_CASE("sum is exact for ints, a double when any element is one", "[ops]") {
-  CHECK(call("sum", {Value::List{1, 2, 3}}) == Value(6));
-  CHECK(call("sum", {Value::List{1, 2.5}}) == Value(3.5));
-  CHECK(call("sum", {Value::List{}}) == Value(0));
-  CHECK(call("sum", {Value::List{kMax, -1, 1}}) == Value(kMax));
-  CHECK_THROWS_WITH(call("sum", {Value::List{kMax, 1}}), Contains("int64 overflow"));
-  CHECK_THROWS_AS(call("sum", {Value::List{1, "2"}}), dagflow::ValueError);
+// sum stays an exact int unless a double is present; int64 overflow is an error.
+TEST_CASE("sum: is exact for ints, a double when any element is one", "[nodes][ops]") {
+  CHECK(call_op("sum", {Value::List{1, 2, 3}}) == Value(6));
+  CHECK(call_op("sum", {Value::List{1, 2.5}}) == Value(3.5));
+  CHECK(call_op("sum", {Value::List{}}) == Value(0));
+  CHECK(call_op("sum", {Value::List{kMax, -1, 1}}) == Value(kMax));
+  CHECK_THROWS_WITH(call_op("sum", {Value::List{kMax, 1}}), Contains("int64 overflow"));
+  CHECK_THROWS_AS(call_op("sum", {Value::List{1, "2"}}), dagflow::ValueError);
 }
 
-TEST_CASE("mean is a double and refuses an empty list", "[ops]") {
-  CHECK(call("mean", {Value::List{1, 2}}) == Value(1.5));
-  CHECK(call("mean", {Value::List{4}}) == Value(4.0));
-  CHECK_THROWS_WITH(call("mean", {Value::List{}}), "mean of an empty list");
+// mean always returns a double and has no value for an empty list.
+TEST_CASE("mean: is a double and refuses an empty list", "[nodes][ops]") {
+  CHECK(call_op("mean", {Value::List{1, 2}}) == Value(1.5));
+  CHECK(call_op("mean", {Value::List{4}}) == Value(4.0));
+  CHECK_THROWS_WITH(call_op("mean", {Value::List{}}), "mean of an empty list");
 }
 
-TEST_CASE("random_uniform is reproducible from seed and stream", "[ops]") {
-  const Value a = call("random_uniform", {0}, {{"seed", 1}, {"count", 1000}});
+// The op draws what random_uniform does: in range, pinned values, a prefix for a shorter count,
+// scaled to [low, high), and refused arguments.
+TEST_CASE("random_uniform: draws reproducibly from seed and stream", "[nodes][ops]") {
+  const Value a = call_op("random_uniform", {0}, {{"seed", 1}, {"count", 1000}});
   REQUIRE(a.as_list().size() == 1000);
   double total = 0;
   for (const Value& x : a.as_list()) {
@@ -243,124 +220,131 @@ TEST_CASE("random_uniform is reproducible from seed and stream", "[ops]") {
     total += x.as_double();
   }
   CHECK(std::fabs(total / 1000 - 0.5) < 0.05);
-  CHECK(call("random_uniform", {0}, {{"seed", 1}, {"count", 1000}}) == a);
-  CHECK(call("random_uniform", {1}, {{"seed", 1}, {"count", 1000}}) != a);
-  CHECK(call("random_uniform", {0}, {{"seed", 2}, {"count", 1000}}) != a);
+  CHECK(call_op("random_uniform", {0}, {{"seed", 1}, {"count", 1000}}) == a);
+  CHECK(call_op("random_uniform", {1}, {{"seed", 1}, {"count", 1000}}) != a);
+  CHECK(call_op("random_uniform", {0}, {{"seed", 2}, {"count", 1000}}) != a);
   // A shorter run is a prefix of a longer one.
-  const Value head = call("random_uniform", {0}, {{"seed", 1}, {"count", 3}});
+  const Value head = call_op("random_uniform", {0}, {{"seed", 1}, {"count", 3}});
   CHECK(head == Value(Value::List(a.as_list().begin(), a.as_list().begin() + 3)));
   // Pinned: the generator is our own, so these never change with the platform or library.
   CHECK(head.as_list()[0].as_double() == kGoldenSeed1First);
   CHECK(head.as_list()[1].as_double() == kGoldenSeed1Second);
 
   const Value scaled =
-      call("random_uniform", {0}, {{"seed", 1}, {"count", 3}, {"low", 2}, {"high", 4.0}});
+      call_op("random_uniform", {0}, {{"seed", 1}, {"count", 3}, {"low", 2}, {"high", 4.0}});
   for (std::size_t i = 0; i < 3; ++i) {
     CHECK(scaled.as_list()[i].as_double() == 2 + 2 * head.as_list()[i].as_double());
   }
-  CHECK(call("random_uniform", {0}, {{"count", 0}}) == Value(Value::List{}));
-  CHECK_THROWS_WITH(call("random_uniform", {0}, {{"count", -1}}), Contains("count"));
-  CHECK_THROWS_WITH(call("random_uniform", {0}, {{"count", 1}, {"low", 2}, {"high", 1}}),
+  CHECK(call_op("random_uniform", {0}, {{"count", 0}}) == Value(Value::List{}));
+  CHECK_THROWS_WITH(call_op("random_uniform", {0}, {{"count", -1}}), Contains("count"));
+  CHECK_THROWS_WITH(call_op("random_uniform", {0}, {{"count", 1}, {"low", 2}, {"high", 1}}),
                     Contains("low <= high"));
 }
 
-TEST_CASE("pi_hits estimates pi reproducibly", "[ops]") {
-  const Value hits = call("pi_hits", {0}, {{"seed", 7}, {"samples", 200000}});
+// The op's hit count is pinned per seed and stream and estimates pi.
+TEST_CASE("pi_hits: estimates pi reproducibly", "[nodes][ops]") {
+  const Value hits = call_op("pi_hits", {0}, {{"seed", 7}, {"samples", 200000}});
   REQUIRE(hits.kind() == dagflow::ValueKind::kInt);
   CHECK(std::fabs(4.0 * static_cast<double>(hits.as_int()) / 200000 - M_PI) < 0.02);
-  CHECK(call("pi_hits", {0}, {{"seed", 7}, {"samples", 200000}}) == hits);
-  CHECK(call("pi_hits", {0}, {{"seed", 7}, {"samples", 200000}}) == Value(kGoldenHitsSeed7));
-  CHECK(call("pi_hits", {3}, {{"seed", 7}, {"samples", 200000}}) != hits);
-  CHECK(call("pi_hits", {0}, {{"samples", 0}}) == Value(0));
-  CHECK_THROWS_WITH(call("pi_hits", {0}, {{"samples", -5}}), Contains("samples"));
+  CHECK(call_op("pi_hits", {0}, {{"seed", 7}, {"samples", 200000}}) == hits);
+  CHECK(call_op("pi_hits", {0}, {{"seed", 7}, {"samples", 200000}}) == Value(kGoldenHitsSeed7));
+  CHECK(call_op("pi_hits", {3}, {{"seed", 7}, {"samples", 200000}}) != hits);
+  CHECK(call_op("pi_hits", {0}, {{"samples", 0}}) == Value(0));
+  CHECK_THROWS_WITH(call_op("pi_hits", {0}, {{"samples", -5}}), Contains("samples"));
 }
 
 // ---- CSV -------------------------------------------------------------------------------------
 
-TEST_CASE("read_csv follows RFC 4180 and types unquoted fields", "[ops]") {
+// The op reads a file relative to the pipeline directory as parse_csv parses text.
+TEST_CASE("read_csv: follows RFC 4180 and types unquoted fields", "[nodes][ops]") {
   TempDir dir;
-  write_bytes(dir.path() / "t.csv",
-              "\xEF\xBB\xBF"
-              "name,qty,price,note\r\n"
-              "apple,3,1.5,\"red, sweet\"\r\n"
-              "\r\n"
-              "\"pear\",-2,2,\"say \"\"hi\"\"\nline 2\"\n"
-              "\"7\",1e3,nan,\n");
+  write_file(dir.path() / "t.csv",
+             "\xEF\xBB\xBF"
+             "name,qty,price,note\r\n"
+             "apple,3,1.5,\"red, sweet\"\r\n"
+             "\r\n"
+             "\"pear\",-2,2,\"say \"\"hi\"\"\nline 2\"\n"
+             "\"7\",1e3,nan,\n");
   const OpContext ctx{.base_dir = dir.path()};
-  const Value rows = call("read_csv", {"t.csv"}, {}, ctx);
+  const Value rows = call_op("read_csv", {"t.csv"}, {}, ctx);
   CHECK(rows ==
         Value(Value::List{
             Value::Map{{"name", "apple"}, {"qty", 3}, {"price", 1.5}, {"note", "red, sweet"}},
             Value::Map{{"name", "pear"}, {"qty", -2}, {"price", 2}, {"note", "say \"hi\"\nline 2"}},
             Value::Map{{"name", "7"}, {"qty", 1000.0}, {"price", "nan"}, {"note", ""}}}));
 
-  write_bytes(dir.path() / "empty.csv", "");
-  CHECK(call("read_csv", {"empty.csv"}, {}, ctx) == Value(Value::List{}));
-  write_bytes(dir.path() / "header.csv", "a,b\n");
-  CHECK(call("read_csv", {"header.csv"}, {}, ctx) == Value(Value::List{}));
-  write_bytes(dir.path() / "no_newline.csv", "a,b\n1,x");
-  CHECK(call("read_csv", {"no_newline.csv"}, {}, ctx) ==
+  write_file(dir.path() / "empty.csv", "");
+  CHECK(call_op("read_csv", {"empty.csv"}, {}, ctx) == Value(Value::List{}));
+  write_file(dir.path() / "header.csv", "a,b\n");
+  CHECK(call_op("read_csv", {"header.csv"}, {}, ctx) == Value(Value::List{}));
+  write_file(dir.path() / "no_newline.csv", "a,b\n1,x");
+  CHECK(call_op("read_csv", {"no_newline.csv"}, {}, ctx) ==
         Value(Value::List{Value::Map{{"a", 1}, {"b", "x"}}}));
-  write_bytes(dir.path() / "big.csv", "n\n99999999999999999999\n-0.5\n");
-  CHECK(call("read_csv", {"big.csv"}, {}, ctx) ==
+  write_file(dir.path() / "big.csv", "n\n99999999999999999999\n-0.5\n");
+  CHECK(call_op("read_csv", {"big.csv"}, {}, ctx) ==
         Value(Value::List{Value::Map{{"n", 1e20}}, Value::Map{{"n", -0.5}}}));
 }
 
-TEST_CASE("read_csv names the line of a malformed record", "[ops]") {
+// The op's parse errors name the file as the pipeline wrote it, and the line.
+TEST_CASE("read_csv: names the line of a malformed record", "[nodes][ops]") {
   TempDir dir;
   const OpContext ctx{.base_dir = dir.path()};
-  write_bytes(dir.path() / "short.csv", "a,b\n1,2\n3\n");
-  CHECK_THROWS_WITH(call("read_csv", {"short.csv"}, {}, ctx),
+  write_file(dir.path() / "short.csv", "a,b\n1,2\n3\n");
+  CHECK_THROWS_WITH(call_op("read_csv", {"short.csv"}, {}, ctx),
                     "'short.csv' line 3: 1 fields, but the header has 2");
   // Line numbers count the newlines inside quoted fields.
-  write_bytes(dir.path() / "long.csv", "a,b\n\"x\ny\",1\n1,2,3\n");
-  CHECK_THROWS_WITH(call("read_csv", {"long.csv"}, {}, ctx),
+  write_file(dir.path() / "long.csv", "a,b\n\"x\ny\",1\n1,2,3\n");
+  CHECK_THROWS_WITH(call_op("read_csv", {"long.csv"}, {}, ctx),
                     "'long.csv' line 4: 3 fields, but the header has 2");
-  write_bytes(dir.path() / "open.csv", "a\n\"never closed\n");
-  CHECK_THROWS_WITH(call("read_csv", {"open.csv"}, {}, ctx),
+  write_file(dir.path() / "open.csv", "a\n\"never closed\n");
+  CHECK_THROWS_WITH(call_op("read_csv", {"open.csv"}, {}, ctx),
                     "'open.csv' line 2: a quoted field is not closed");
-  write_bytes(dir.path() / "after.csv", "a,b\n\"x\"y,1\n");
-  CHECK_THROWS_WITH(call("read_csv", {"after.csv"}, {}, ctx),
+  write_file(dir.path() / "after.csv", "a,b\n\"x\"y,1\n");
+  CHECK_THROWS_WITH(call_op("read_csv", {"after.csv"}, {}, ctx),
                     Contains("line 2") && Contains("after a closing quote"));
-  write_bytes(dir.path() / "dup.csv", "a,a\n1,2\n");
-  CHECK_THROWS_WITH(call("read_csv", {"dup.csv"}, {}, ctx), Contains("'a' appears twice"));
+  write_file(dir.path() / "dup.csv", "a,a\n1,2\n");
+  CHECK_THROWS_WITH(call_op("read_csv", {"dup.csv"}, {}, ctx), Contains("'a' appears twice"));
 }
 
-TEST_CASE("write_csv writes the sorted union of keys and reads back the same values", "[ops]") {
+// write_csv writes inside the pipeline directory what read_csv reads back, and refuses paths
+// outside it.
+TEST_CASE("write_csv: writes the sorted union of keys and reads back the same values",
+          "[nodes][ops]") {
   TempDir dir;
   const OpContext ctx{.base_dir = dir.path()};
   const Value rows = Value::List{Value::Map{{"b", "x,y"}, {"a", 1}},
                                  Value::Map{{"a", 2.0}, {"c", "12"}, {"d", true}},
                                  Value::Map{{"c", "say \"hi\""}, {"d", Value()}}};
-  const Value written = call("write_csv", {rows}, {{"path", "out/t.csv"}}, ctx);
+  const Value written = call_op("write_csv", {rows}, {{"path", "out/t.csv"}}, ctx);
   CHECK(written.as_path().shown == "out/t.csv");
-  CHECK(read_bytes(dir.path() / "out" / "t.csv") ==
+  CHECK(read_file(dir.path() / "out" / "t.csv") ==
         "a,b,c,d\n"
         "1,\"x,y\",,\n"
         "2.0,,\"12\",true\n"
         ",,\"say \"\"hi\"\"\",\n");
-  CHECK(call("read_csv", {written}, {}, ctx) ==
+  CHECK(call_op("read_csv", {written}, {}, ctx) ==
         Value(Value::List{Value::Map{{"a", 1}, {"b", "x,y"}, {"c", ""}, {"d", ""}},
                           Value::Map{{"a", 2.0}, {"b", ""}, {"c", "12"}, {"d", "true"}},
                           Value::Map{{"a", ""}, {"b", ""}, {"c", "say \"hi\""}, {"d", ""}}}));
   // A single empty column is written so that the row survives the reading.
-  call("write_csv", {Value::List{Value::Map{{"a", ""}}, Value::Map{{"a", "x"}}}},
-       {{"path", "one.csv"}}, ctx);
-  CHECK(call("read_csv", {"one.csv"}, {}, ctx) ==
+  call_op("write_csv", {Value::List{Value::Map{{"a", ""}}, Value::Map{{"a", "x"}}}},
+          {{"path", "one.csv"}}, ctx);
+  CHECK(call_op("read_csv", {"one.csv"}, {}, ctx) ==
         Value(Value::List{Value::Map{{"a", ""}}, Value::Map{{"a", "x"}}}));
-  CHECK_THROWS_WITH(call("write_csv", {Value::List{Value::Map{{"a", Value::List{}}}}},
-                         {{"path", "bad.csv"}}, ctx),
+  CHECK_THROWS_WITH(call_op("write_csv", {Value::List{Value::Map{{"a", Value::List{}}}}},
+                            {{"path", "bad.csv"}}, ctx),
                     Contains("row 0, column 'a'"));
-  CHECK_THROWS_WITH(call("write_csv", {rows}, {{"path", "../out.csv"}}, ctx),
+  CHECK_THROWS_WITH(call_op("write_csv", {rows}, {{"path", "../out.csv"}}, ctx),
                     Contains("outside the pipeline directory"));
 }
 
-TEST_CASE("rollup summarises a numeric column per key", "[ops]") {
+// The op groups and summarises as dagflow::rollup does, with its error messages.
+TEST_CASE("rollup: summarises a numeric column per key", "[nodes][ops]") {
   const Value rows =
       Value::List{Value::Map{{"k", "a"}, {"v", 1}}, Value::Map{{"k", "b"}, {"v", 2.5}},
                   Value::Map{{"k", "a"}, {"v", 3}}, Value::Map{{"k", 7}, {"v", -1}}};
   CHECK(
-      call("rollup", {rows}, {{"key", "k"}, {"value", "v"}}) ==
+      call_op("rollup", {rows}, {{"key", "k"}, {"value", "v"}}) ==
       Value(Value::Map{
           {"a", Value::Map{{"count", 2}, {"sum", 4}, {"mean", 2.0}, {"min", 1}, {"max", 3}}},
           {"b", Value::Map{{"count", 1}, {"sum", 2.5}, {"mean", 2.5}, {"min", 2.5}, {"max", 2.5}}},
@@ -368,107 +352,109 @@ TEST_CASE("rollup summarises a numeric column per key", "[ops]") {
   // A double among ints makes the sum a double; min and max keep each value's kind.
   const Value mixed =
       Value::List{Value::Map{{"k", "a"}, {"v", 1}}, Value::Map{{"k", "a"}, {"v", 0.5}}};
-  CHECK(call("rollup", {mixed}, {{"key", "k"}, {"value", "v"}}) ==
+  CHECK(call_op("rollup", {mixed}, {{"key", "k"}, {"value", "v"}}) ==
         Value(Value::Map{
             {"a",
              Value::Map{{"count", 2}, {"sum", 1.5}, {"mean", 0.75}, {"min", 0.5}, {"max", 1}}}}));
-  CHECK(call("rollup", {Value::List{}}, {{"key", "k"}, {"value", "v"}}) == Value(Value::Map{}));
+  CHECK(call_op("rollup", {Value::List{}}, {{"key", "k"}, {"value", "v"}}) == Value(Value::Map{}));
   const Value missing = Value::List{Value::Map{{"k", "a"}, {"v", 1}}, Value::Map{{"v", 2}}};
-  CHECK_THROWS_WITH(call("rollup", {missing}, {{"key", "k"}, {"value", "v"}}),
+  CHECK_THROWS_WITH(call_op("rollup", {missing}, {{"key", "k"}, {"value", "v"}}),
                     "row 1 has no column 'k'");
   const Value text = Value::List{Value::Map{{"k", "a"}, {"v", "n/a"}}};
-  CHECK_THROWS_WITH(call("rollup", {text}, {{"key", "k"}, {"value", "v"}}),
+  CHECK_THROWS_WITH(call_op("rollup", {text}, {{"key", "k"}, {"value", "v"}}),
                     "row 0: the column 'v' is not a number: \"n/a\"");
   const Value big =
       Value::List{Value::Map{{"k", "a"}, {"v", kMax}}, Value::Map{{"k", "a"}, {"v", 1}}};
-  CHECK_THROWS_WITH(call("rollup", {big}, {{"key", "k"}, {"value", "v"}}),
+  CHECK_THROWS_WITH(call_op("rollup", {big}, {{"key", "k"}, {"value", "v"}}),
                     Contains("row 1") && Contains("overflow"));
 }
 
-TEST_CASE("concat joins lists in order", "[ops]") {
-  CHECK(call("concat", {Value::List{Value::List{1, 2}, Value::List{}, Value::List{"x"}}}) ==
+// concat keeps the order of lists and of their elements, and refuses what is not a list.
+TEST_CASE("concat: joins lists in order", "[nodes][ops]") {
+  CHECK(call_op("concat", {Value::List{Value::List{1, 2}, Value::List{}, Value::List{"x"}}}) ==
         Value(Value::List{1, 2, "x"}));
-  CHECK(call("concat", {Value::List{}}) == Value(Value::List{}));
-  CHECK_THROWS_AS(call("concat", {Value::List{1}}), dagflow::ValueError);
+  CHECK(call_op("concat", {Value::List{}}) == Value(Value::List{}));
+  CHECK_THROWS_AS(call_op("concat", {Value::List{1}}), dagflow::ValueError);
 }
 
 // ---- images ----------------------------------------------------------------------------------
 
-TEST_CASE("make_image writes a deterministic PPM named after its index", "[ops]") {
+// make_image writes the same bytes for the same seed and index, under the name
+// test_image_name gives, inside the pipeline directory only.
+TEST_CASE("make_image: writes a deterministic PPM named after its index", "[nodes][ops]") {
   TempDir dir;
   const OpContext ctx{.base_dir = dir.path()};
   const Value::Map args{{"dir", "imgs"}, {"width", 8}, {"height", 6}, {"seed", 1}};
-  const Value path = call("make_image", {7}, args, ctx);
+  const Value path = call_op("make_image", {7}, args, ctx);
   CHECK(path.as_path().shown == "imgs/img_0007.ppm");
   CHECK(path.as_path().resolved == fs::weakly_canonical(dir.path()) / "imgs" / "img_0007.ppm");
-  const std::string bytes = read_bytes(dir.path() / "imgs" / "img_0007.ppm");
+  const std::string bytes = read_file(dir.path() / "imgs" / "img_0007.ppm");
   CHECK(bytes.substr(0, 11) == "P6\n8 6\n255\n");
   CHECK(bytes.size() == 11 + 8 * 6 * 3);
-  call("make_image", {7}, args, ctx);
-  CHECK(read_bytes(dir.path() / "imgs" / "img_0007.ppm") == bytes);
+  call_op("make_image", {7}, args, ctx);
+  CHECK(read_file(dir.path() / "imgs" / "img_0007.ppm") == bytes);
   Value::Map other = args;
   other["seed"] = 2;
-  call("make_image", {7}, other, ctx);
-  CHECK(read_bytes(dir.path() / "imgs" / "img_0007.ppm") != bytes);
-  CHECK(call("make_image", {12345}, args, ctx).as_path().shown == "imgs/img_12345.ppm");
+  call_op("make_image", {7}, other, ctx);
+  CHECK(read_file(dir.path() / "imgs" / "img_0007.ppm") != bytes);
+  CHECK(call_op("make_image", {12345}, args, ctx).as_path().shown == "imgs/img_12345.ppm");
 
-  CHECK(call("image_stats", {path}, {}, ctx).as_map().at("width") == Value(8));
-  CHECK(call("image_stats", {path}, {}, ctx).as_map().at("channels") == Value(3));
-  CHECK_THROWS_WITH(call("make_image", {-1}, args, ctx), "index must be at least 0, got -1");
+  CHECK(call_op("image_stats", {path}, {}, ctx).as_map().at("width") == Value(8));
+  CHECK(call_op("image_stats", {path}, {}, ctx).as_map().at("channels") == Value(3));
+  CHECK_THROWS_WITH(call_op("make_image", {-1}, args, ctx), "index must be at least 0, got -1");
   Value::Map huge = args;
   huge["width"] = 20000;
-  CHECK_THROWS_WITH(call("make_image", {0}, huge, ctx), Contains("width must be between 1 and"));
-  CHECK_THROWS_WITH(call("make_image", {0}, {{"dir", "../elsewhere"}}, ctx),
+  CHECK_THROWS_WITH(call_op("make_image", {0}, huge, ctx), Contains("width must be between 1 and"));
+  CHECK_THROWS_WITH(call_op("make_image", {0}, {{"dir", "../elsewhere"}}, ctx),
                     Contains("outside the pipeline directory"));
 }
 
-TEST_CASE("image_filter computes grey, blur and edges exactly", "[ops]") {
+// The op's output files hold exactly the filtered pixels, named by filtered_image_name.
+TEST_CASE("image_filter: computes grey, blur and edges exactly", "[nodes][ops]") {
   TempDir dir;
   const OpContext ctx{.base_dir = dir.path()};
   // 2x2 RGB: red, green / blue, white.
-  write_bytes(dir.path() / "rgb.ppm", "P6\n# a comment\n2 2\n255\n" +
-                                          bytes({255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255}));
+  write_file(dir.path() / "rgb.ppm", "P6\n# a comment\n2 2\n255\n" +
+                                         bytes({255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255}));
   const Value grey =
-      call("image_filter", {"rgb.ppm"}, {{"filter", "grey"}, {"out_dir", "out"}}, ctx);
+      call_op("image_filter", {"rgb.ppm"}, {{"filter", "grey"}, {"out_dir", "out"}}, ctx);
   CHECK(grey.as_path().shown == "out/rgb_grey.pgm");
-  CHECK(read_bytes(dir.path() / "out" / "rgb_grey.pgm") ==
+  CHECK(read_file(dir.path() / "out" / "rgb_grey.pgm") ==
         "P5\n2 2\n255\n" + bytes({76, 150, 29, 255}));
 
   // Clamped edges: the first pixel averages 0 0 90 three times.
-  write_bytes(dir.path() / "row.pgm", "P5 3 1 255\n" + bytes({0, 90, 180}));
-  call("image_filter", {"row.pgm"}, {{"filter", "blur"}, {"out_dir", "."}}, ctx);
-  CHECK(read_bytes(dir.path() / "row_blur.pgm") == "P5\n3 1\n255\n" + bytes({30, 90, 150}));
+  write_file(dir.path() / "row.pgm", "P5 3 1 255\n" + bytes({0, 90, 180}));
+  call_op("image_filter", {"row.pgm"}, {{"filter", "blur"}, {"out_dir", "."}}, ctx);
+  CHECK(read_file(dir.path() / "row_blur.pgm") == "P5\n3 1\n255\n" + bytes({30, 90, 150}));
 
-  write_bytes(dir.path() / "step.pgm", "P5\n4 1\n255\n" + bytes({0, 0, 255, 255}));
-  call("image_filter", {"step.pgm"}, {{"filter", "edges"}, {"out_dir", "."}}, ctx);
-  CHECK(read_bytes(dir.path() / "step_edges.pgm") == "P5\n4 1\n255\n" + bytes({0, 255, 255, 0}));
+  write_file(dir.path() / "step.pgm", "P5\n4 1\n255\n" + bytes({0, 0, 255, 255}));
+  call_op("image_filter", {"step.pgm"}, {{"filter", "edges"}, {"out_dir", "."}}, ctx);
+  CHECK(read_file(dir.path() / "step_edges.pgm") == "P5\n4 1\n255\n" + bytes({0, 255, 255, 0}));
 
   // Blur keeps colour; its output is a PPM.
   const Value blurred =
-      call("image_filter", {"rgb.ppm"}, {{"filter", "blur"}, {"out_dir", "out"}}, ctx);
+      call_op("image_filter", {"rgb.ppm"}, {{"filter", "blur"}, {"out_dir", "out"}}, ctx);
   CHECK(blurred.as_path().shown == "out/rgb_blur.ppm");
   // Red at (0,0) counts 4 times in its own clamped 3x3 window, twice in its neighbours'.
-  CHECK(read_bytes(dir.path() / "out" / "rgb_blur.ppm") ==
+  CHECK(read_file(dir.path() / "out" / "rgb_blur.ppm") ==
         "P6\n2 2\n255\n" + bytes({142, 85, 85, 113, 170, 85, 113, 85, 170, 142, 170, 170}));
-  const Value stats = call("image_stats", {blurred}, {}, ctx);
+  const Value stats = call_op("image_stats", {blurred}, {}, ctx);
   CHECK(stats == Value(Value::Map{{"width", 2}, {"height", 2}, {"channels", 3}, {"mean", 127.5}}));
 
   CHECK_THROWS_WITH(
-      call("image_filter", {"rgb.ppm"}, {{"filter", "sharpen"}, {"out_dir", "out"}}, ctx),
+      call_op("image_filter", {"rgb.ppm"}, {{"filter", "sharpen"}, {"out_dir", "out"}}, ctx),
       "unknown filter 'sharpen' (expected blur, grey or edges)");
 }
 
-TEST_CASE("damaged images are refused with the file's name", "[ops]") {
+// Every kind of damaged image file is an error naming the file, never a crash or a huge
+// allocation.
+TEST_CASE("image_stats: damaged images are refused with the file's name", "[nodes][ops]") {
   TempDir dir;
   const OpContext ctx{.base_dir = dir.path()};
   const auto stats_error = [&](std::string_view name, std::string_view bytes) {
-    write_bytes(dir.path() / name, bytes);
-    try {
-      (void)call("image_stats", {std::string(name)}, {}, ctx);
-    } catch (const dagflow::Error& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
+    write_file(dir.path() / name, bytes);
+    return thrown_message<dagflow::Error>(
+        [&] { (void)call_op("image_stats", {std::string(name)}, {}, ctx); });
   };
   CHECK_THAT(stats_error("magic.ppm", "P3\n1 1\n255\n0 0 0\n"),
              Contains("image 'magic.ppm'") && Contains("P5 or P6"));

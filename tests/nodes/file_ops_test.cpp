@@ -1,74 +1,35 @@
+#include <dagflow/nodes/op_registry.hpp>
+
 // The file ops (glob, read_text, read_json, write_json, write_text) and OpContext's path rules:
-// no op writes outside the pipeline's directory unless the run allows it.
+// no op writes outside the pipeline's directory unless the run allows it, whatever path or
+// symlink it is given.
 #include <atomic>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <string_view>
-#include <system_error>
-#include <unistd.h>
 #include <vector>
 
 #include <catch2/catch.hpp>
 
 #include <dagflow/graph/errors.hpp>
-#include <dagflow/nodes/op_registry.hpp>
 #include <dagflow/nodes/value.hpp>
+
+#include "support/files.hpp"
+#include "support/ops.hpp"
+#include "support/temp_dir.hpp"
+#include "support/text.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 using Catch::Matchers::Contains;
 using dagflow::OpContext;
-using dagflow::OpRegistry;
 using dagflow::Value;
-
-// A fresh directory under the system temp directory, removed with its contents at scope exit.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ =
-        fs::weakly_canonical(fs::temp_directory_path()) /
-        ("dagflow-file-ops-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directory(path_);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  [[nodiscard]] const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-void write_bytes(const fs::path& path, std::string_view bytes) {
-  fs::create_directories(path.parent_path());
-  std::ofstream out(path, std::ios::binary);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  REQUIRE(out.good());
-}
-
-std::string read_bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE(in.good());
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-Value call(std::string_view name, std::vector<Value> inputs, const Value::Map& args,
-           const OpContext& ctx) {
-  static const OpRegistry ops = OpRegistry::builtins();
-  const dagflow::OpInfo* op = ops.find(name);
-  REQUIRE(op != nullptr);
-  std::vector<const Value*> pointers;
-  for (const Value& v : inputs) pointers.push_back(&v);
-  return op->call(ctx, pointers, args);
-}
+using dagflow::test::call_op;
+using dagflow::test::read_file;
+using dagflow::test::TempDir;
+using dagflow::test::thrown_message;
+using dagflow::test::write_file;
 
 std::vector<std::string> shown_paths(const Value& paths) {
   std::vector<std::string> shown;
@@ -76,14 +37,9 @@ std::vector<std::string> shown_paths(const Value& paths) {
   return shown;
 }
 
-// The message of what output_path throws for `path`, or "accepted".
+// The message of what output_path throws for `path`, or "(no error)".
 std::string refusal(const OpContext& ctx, const fs::path& path) {
-  try {
-    (void)ctx.output_path(path);
-  } catch (const dagflow::Error& e) {
-    return e.what();
-  }
-  return "accepted";
+  return thrown_message<dagflow::Error>([&] { (void)ctx.output_path(path); });
 }
 
 // A tree for glob: texts/{a,b}.txt, c.md, sub/d.txt, sub/deep/e.txt, hidden files and dirs.
@@ -91,7 +47,7 @@ void make_tree(const fs::path& root) {
   for (const char* name :
        {"texts/b.txt", "texts/a.txt", "texts/c.md", "texts/sub/d.txt", "texts/sub/deep/e.txt",
         "texts/.hidden.txt", "texts/.git/f.txt", "other/x.txt"}) {
-    write_bytes(root / name, name);
+    write_file(root / name, name);
   }
 }
 
@@ -99,156 +55,171 @@ void make_tree(const fs::path& root) {
 
 // ---- glob ------------------------------------------------------------------------------------
 
-TEST_CASE("glob matches *, ? and [..] within one directory, sorted, shown relative", "[file_ops]") {
+// glob's wildcards match within one path component, results are sorted and shown relative to
+// the pipeline directory, and hidden names need an explicit dot.
+TEST_CASE("glob: matches *, ? and [..] within one directory, sorted, shown relative",
+          "[nodes][file-ops]") {
   TempDir dir;
   make_tree(dir.path());
   const OpContext ctx{.base_dir = dir.path()};
-  const Value txt = call("glob", {}, {{"pattern", "texts/*.txt"}}, ctx);
+  const Value txt = call_op("glob", {}, {{"pattern", "texts/*.txt"}}, ctx);
   CHECK(shown_paths(txt) == std::vector<std::string>{"texts/a.txt", "texts/b.txt"});
   CHECK(txt.as_list()[0].as_path().resolved == dir.path() / "texts" / "a.txt");
   CHECK(txt.as_list()[0].as_path().resolved.is_absolute());
 
-  CHECK(shown_paths(call("glob", {}, {{"pattern", "texts/?.md"}}, ctx)) ==
+  CHECK(shown_paths(call_op("glob", {}, {{"pattern", "texts/?.md"}}, ctx)) ==
         std::vector<std::string>{"texts/c.md"});
-  CHECK(shown_paths(call("glob", {}, {{"pattern", "texts/[bc].*"}}, ctx)) ==
+  CHECK(shown_paths(call_op("glob", {}, {{"pattern", "texts/[bc].*"}}, ctx)) ==
         std::vector<std::string>{"texts/b.txt", "texts/c.md"});
   // Directories are not files; hidden names need an explicit dot.
-  CHECK(shown_paths(call("glob", {}, {{"pattern", "texts/*"}}, ctx)) ==
+  CHECK(shown_paths(call_op("glob", {}, {{"pattern", "texts/*"}}, ctx)) ==
         std::vector<std::string>{"texts/a.txt", "texts/b.txt", "texts/c.md"});
-  CHECK(shown_paths(call("glob", {}, {{"pattern", "texts/.*.txt"}}, ctx)) ==
+  CHECK(shown_paths(call_op("glob", {}, {{"pattern", "texts/.*.txt"}}, ctx)) ==
         std::vector<std::string>{"texts/.hidden.txt"});
-  CHECK(shown_paths(call("glob", {}, {{"pattern", "*/x.txt"}}, ctx)) ==
+  CHECK(shown_paths(call_op("glob", {}, {{"pattern", "*/x.txt"}}, ctx)) ==
         std::vector<std::string>{"other/x.txt"});
-  CHECK(shown_paths(call("glob", {}, {{"pattern", "texts/a.txt"}}, ctx)) ==
+  CHECK(shown_paths(call_op("glob", {}, {{"pattern", "texts/a.txt"}}, ctx)) ==
         std::vector<std::string>{"texts/a.txt"});
 }
 
-TEST_CASE("glob's ** matches any number of directories and skips hidden ones", "[file_ops]") {
+// ** descends through every directory level but not into hidden directories.
+TEST_CASE("glob: ** matches any number of directories and skips hidden ones", "[nodes][file-ops]") {
   TempDir dir;
   make_tree(dir.path());
   const OpContext ctx{.base_dir = dir.path()};
-  CHECK(shown_paths(call("glob", {}, {{"pattern", "texts/**/*.txt"}}, ctx)) ==
+  CHECK(shown_paths(call_op("glob", {}, {{"pattern", "texts/**/*.txt"}}, ctx)) ==
         std::vector<std::string>{"texts/a.txt", "texts/b.txt", "texts/sub/d.txt",
                                  "texts/sub/deep/e.txt"});
-  CHECK(shown_paths(call("glob", {}, {{"pattern", "**/e.txt"}}, ctx)) ==
+  CHECK(shown_paths(call_op("glob", {}, {{"pattern", "**/e.txt"}}, ctx)) ==
         std::vector<std::string>{"texts/sub/deep/e.txt"});
-  CHECK(shown_paths(call("glob", {}, {{"pattern", "texts/**"}}, ctx)) ==
+  CHECK(shown_paths(call_op("glob", {}, {{"pattern", "texts/**"}}, ctx)) ==
         std::vector<std::string>{"texts/a.txt", "texts/b.txt", "texts/c.md", "texts/sub/d.txt",
                                  "texts/sub/deep/e.txt"});
-  CHECK(shown_paths(call("glob", {}, {{"pattern", "texts/**/deep/*"}}, ctx)) ==
+  CHECK(shown_paths(call_op("glob", {}, {{"pattern", "texts/**/deep/*"}}, ctx)) ==
         std::vector<std::string>{"texts/sub/deep/e.txt"});
   // ** twice finds each file once.
-  CHECK(shown_paths(call("glob", {}, {{"pattern", "**/**/d.txt"}}, ctx)) ==
+  CHECK(shown_paths(call_op("glob", {}, {{"pattern", "**/**/d.txt"}}, ctx)) ==
         std::vector<std::string>{"texts/sub/d.txt"});
 }
 
-TEST_CASE("glob survives a symlink loop and lists nothing for no match", "[file_ops]") {
+// A symlink loop cannot make glob recurse forever; no match is an empty list, not an error.
+TEST_CASE("glob: survives a symlink loop and lists nothing for no match", "[nodes][file-ops]") {
   TempDir dir;
   make_tree(dir.path());
   fs::create_directory_symlink(dir.path() / "texts", dir.path() / "texts" / "sub" / "loop");
   const OpContext ctx{.base_dir = dir.path()};
-  CHECK(shown_paths(call("glob", {}, {{"pattern", "texts/**/d.txt"}}, ctx)) ==
+  CHECK(shown_paths(call_op("glob", {}, {{"pattern", "texts/**/d.txt"}}, ctx)) ==
         std::vector<std::string>{"texts/sub/d.txt"});
   // A named symlinked directory is followed.
-  CHECK(shown_paths(call("glob", {}, {{"pattern", "texts/sub/loop/*.md"}}, ctx)) ==
+  CHECK(shown_paths(call_op("glob", {}, {{"pattern", "texts/sub/loop/*.md"}}, ctx)) ==
         std::vector<std::string>{"texts/sub/loop/c.md"});
-  CHECK(call("glob", {}, {{"pattern", "texts/*.csv"}}, ctx) == Value(Value::List{}));
-  CHECK(call("glob", {}, {{"pattern", "missing/**/*.txt"}}, ctx) == Value(Value::List{}));
-  CHECK_THROWS_WITH(call("glob", {}, {{"pattern", ""}}, ctx), Contains("empty"));
+  CHECK(call_op("glob", {}, {{"pattern", "texts/*.csv"}}, ctx) == Value(Value::List{}));
+  CHECK(call_op("glob", {}, {{"pattern", "missing/**/*.txt"}}, ctx) == Value(Value::List{}));
+  CHECK_THROWS_WITH(call_op("glob", {}, {{"pattern", ""}}, ctx), Contains("empty"));
 }
 
-TEST_CASE("glob takes absolute patterns and .. as written", "[file_ops]") {
+// Reading may leave the pipeline directory: absolute and .. patterns are shown as written.
+TEST_CASE("glob: takes absolute patterns and .. as written", "[nodes][file-ops]") {
   TempDir dir;
   make_tree(dir.path());
   const std::string absolute = (dir.path() / "texts" / "*.md").string();
-  const Value found = call("glob", {}, {{"pattern", absolute}}, OpContext{.base_dir = "/"});
+  const Value found = call_op("glob", {}, {{"pattern", absolute}}, OpContext{.base_dir = "/"});
   CHECK(shown_paths(found) == std::vector<std::string>{(dir.path() / "texts" / "c.md").string()});
   const OpContext in_texts{.base_dir = dir.path() / "texts"};
-  const Value up = call("glob", {}, {{"pattern", "../other/*.txt"}}, in_texts);
+  const Value up = call_op("glob", {}, {{"pattern", "../other/*.txt"}}, in_texts);
   CHECK(shown_paths(up) == std::vector<std::string>{"../other/x.txt"});
   CHECK(up.as_list()[0].as_path().resolved == dir.path() / "other" / "x.txt");
 }
 
-TEST_CASE("glob results feed read_text and word_count", "[file_ops]") {
+// The paths glob returns are accepted by the ops that read files.
+TEST_CASE("glob: results feed read_text and word_count", "[nodes][file-ops]") {
   TempDir dir;
-  write_bytes(dir.path() / "in" / "a.txt", "one two two");
+  write_file(dir.path() / "in" / "a.txt", "one two two");
   const OpContext ctx{.base_dir = dir.path()};
-  const Value files = call("glob", {}, {{"pattern", "in/*.txt"}}, ctx);
+  const Value files = call_op("glob", {}, {{"pattern", "in/*.txt"}}, ctx);
   REQUIRE(files.as_list().size() == 1);
-  CHECK(call("read_text", {files.as_list()[0]}, {}, ctx) == Value("one two two"));
-  CHECK(call("word_count", {files.as_list()[0]}, {}, ctx) ==
+  CHECK(call_op("read_text", {files.as_list()[0]}, {}, ctx) == Value("one two two"));
+  CHECK(call_op("word_count", {files.as_list()[0]}, {}, ctx) ==
         Value(Value::Map{{"one", 1}, {"two", 2}}));
 }
 
 // ---- JSON and text files ---------------------------------------------------------------------
 
-TEST_CASE("write_json writes pretty JSON atomically and read_json reads it back", "[file_ops]") {
+// write_json's file is the pretty JSON of the value, written through a temp file, and
+// read_json returns the same value.
+TEST_CASE("write_json: writes pretty JSON atomically and read_json reads it back",
+          "[nodes][file-ops]") {
   TempDir dir;
   const OpContext ctx{.base_dir = dir.path()};
   const Value v = Value::Map{{"k", 3}, {"words", Value::List{"a", "b"}}, {"x", 1.5}};
-  const Value written = call("write_json", {v}, {{"path", "out/deeper/r.json"}}, ctx);
+  const Value written = call_op("write_json", {v}, {{"path", "out/deeper/r.json"}}, ctx);
   CHECK(written.as_path().shown == "out/deeper/r.json");
   CHECK(written.as_path().resolved == dir.path() / "out" / "deeper" / "r.json");
-  CHECK(read_bytes(dir.path() / "out" / "deeper" / "r.json") ==
+  CHECK(read_file(dir.path() / "out" / "deeper" / "r.json") ==
         dagflow::to_json(v, dagflow::JsonStyle::kPretty) + "\n");
-  CHECK(call("read_json", {written}, {}, ctx) == v);
-  CHECK(call("read_json", {"out/deeper/r.json"}, {}, ctx) == v);
+  CHECK(call_op("read_json", {written}, {}, ctx) == v);
+  CHECK(call_op("read_json", {"out/deeper/r.json"}, {}, ctx) == v);
   // Overwriting leaves no temp file behind.
-  call("write_json", {Value(1)}, {{"path", "out/deeper/r.json"}}, ctx);
-  CHECK(read_bytes(dir.path() / "out" / "deeper" / "r.json") == "1\n");
+  call_op("write_json", {Value(1)}, {{"path", "out/deeper/r.json"}}, ctx);
+  CHECK(read_file(dir.path() / "out" / "deeper" / "r.json") == "1\n");
   std::vector<std::string> names;
   for (const auto& e : fs::directory_iterator(dir.path() / "out" / "deeper")) {
     names.push_back(e.path().filename().string());
   }
   CHECK(names == std::vector<std::string>{"r.json"});
 
-  write_bytes(dir.path() / "bad.json", "{\"a\": [1, }");
-  CHECK_THROWS_WITH(call("read_json", {"bad.json"}, {}, ctx),
+  write_file(dir.path() / "bad.json", "{\"a\": [1, }");
+  CHECK_THROWS_WITH(call_op("read_json", {"bad.json"}, {}, ctx),
                     Contains("cannot parse 'bad.json'") && Contains("json:1:"));
-  CHECK_THROWS_WITH(call("read_json", {"none.json"}, {}, ctx),
+  CHECK_THROWS_WITH(call_op("read_json", {"none.json"}, {}, ctx),
                     "cannot read 'none.json': No such file or directory");
 }
 
-TEST_CASE("write_text writes the string as it is", "[file_ops]") {
+// write_text adds nothing to the string and refuses a path that names a directory.
+TEST_CASE("write_text: writes the string as it is", "[nodes][file-ops]") {
   TempDir dir;
   const OpContext ctx{.base_dir = dir.path()};
   const std::string text("no newline at the end\0!", 23);
-  const Value written = call("write_text", {text}, {{"path", "t.txt"}}, ctx);
-  CHECK(read_bytes(dir.path() / "t.txt") == text);
-  CHECK(call("read_text", {written}, {}, ctx) == Value(text));
+  const Value written = call_op("write_text", {text}, {{"path", "t.txt"}}, ctx);
+  CHECK(read_file(dir.path() / "t.txt") == text);
+  CHECK(call_op("read_text", {written}, {}, ctx) == Value(text));
   // A path Value as the destination (what the loader passes) works too.
-  call("write_text", {"x"}, {{"path", Value::path(dir.path() / "p.txt", "p.txt")}}, ctx);
-  CHECK(read_bytes(dir.path() / "p.txt") == "x");
+  call_op("write_text", {"x"}, {{"path", Value::path(dir.path() / "p.txt", "p.txt")}}, ctx);
+  CHECK(read_file(dir.path() / "p.txt") == "x");
   fs::create_directory(dir.path() / "adir");
-  CHECK_THROWS_WITH(call("write_text", {"x"}, {{"path", "adir"}}, ctx),
+  CHECK_THROWS_WITH(call_op("write_text", {"x"}, {{"path", "adir"}}, ctx),
                     Contains("cannot write 'adir'"));
-  CHECK_THROWS_WITH(call("write_text", {"x"}, {{"path", "adir/"}}, ctx),
+  CHECK_THROWS_WITH(call_op("write_text", {"x"}, {{"path", "adir/"}}, ctx),
                     Contains("cannot write 'adir/'"));
 }
 
-TEST_CASE("a symlink at the target is refused when it points out, replaced when dangling",
-          "[file_ops]") {
+// A symlink planted at an output path cannot redirect a write outside the pipeline directory.
+TEST_CASE(
+    "write_text: a symlink at the target is refused when it points out, replaced when dangling",
+    "[nodes][file-ops]") {
   TempDir dir;
   TempDir outside;
-  write_bytes(outside.path() / "victim.txt", "precious");
+  write_file(outside.path() / "victim.txt", "precious");
   fs::create_symlink(outside.path() / "victim.txt", dir.path() / "out.txt");
   const OpContext ctx{.base_dir = dir.path()};
-  CHECK_THROWS_WITH(call("write_text", {"new"}, {{"path", "out.txt"}}, ctx),
+  CHECK_THROWS_WITH(call_op("write_text", {"new"}, {{"path", "out.txt"}}, ctx),
                     Contains("outside the pipeline directory"));
-  CHECK(read_bytes(outside.path() / "victim.txt") == "precious");
+  CHECK(read_file(outside.path() / "victim.txt") == "precious");
 
   // A dangling link resolves to itself (nothing exists behind it): the write replaces the link
   // and never creates the file it names.
   fs::create_symlink(outside.path() / "created.txt", dir.path() / "dangling.txt");
-  call("write_text", {"new"}, {{"path", "dangling.txt"}}, ctx);
+  call_op("write_text", {"new"}, {{"path", "dangling.txt"}}, ctx);
   CHECK_FALSE(fs::exists(outside.path() / "created.txt"));
   CHECK_FALSE(fs::is_symlink(dir.path() / "dangling.txt"));
-  CHECK(read_bytes(dir.path() / "dangling.txt") == "new");
+  CHECK(read_file(dir.path() / "dangling.txt") == "new");
 }
 
 // ---- OpContext paths --------------------------------------------------------------------------
 
-TEST_CASE("input_path resolves relative paths against the pipeline directory", "[file_ops]") {
+// Relative input paths mean the same thing wherever dagflow is run from.
+TEST_CASE("OpContext: input_path resolves relative paths against the pipeline directory",
+          "[nodes][file-ops][paths]") {
   const OpContext ctx{.base_dir = "/data/pipe"};
   CHECK(ctx.input_path("texts/a.txt") == fs::path("/data/pipe/texts/a.txt"));
   CHECK(ctx.input_path("./x/../b.txt") == fs::path("/data/pipe/b.txt"));
@@ -256,7 +227,10 @@ TEST_CASE("input_path resolves relative paths against the pipeline directory", "
   CHECK(ctx.input_path("/etc/hosts") == fs::path("/etc/hosts"));
 }
 
-TEST_CASE("output_path refuses every way out of the pipeline directory", "[file_ops]") {
+// No op writes outside the pipeline directory unless allowed: .., absolute paths, symlinked
+// directories, NULs and overlong paths are all refused with a message.
+TEST_CASE("OpContext: output_path refuses every way out of the pipeline directory",
+          "[nodes][file-ops][paths]") {
   TempDir tmp;
   const fs::path root = tmp.path() / "root";
   fs::create_directories(root / "sub");
@@ -296,8 +270,9 @@ TEST_CASE("output_path refuses every way out of the pipeline directory", "[file_
   CHECK(ctx.output_path(".") == root);
 }
 
-TEST_CASE("allow_outside lets output paths leave the directory, but not malformed ones",
-          "[file_ops]") {
+// --allow-outside lifts the directory rule only; malformed paths stay refused.
+TEST_CASE("OpContext: allow_outside lets output paths leave the directory, but not malformed ones",
+          "[nodes][file-ops][paths]") {
   TempDir tmp;
   const fs::path root = tmp.path() / "root";
   fs::create_directories(root);
@@ -309,23 +284,26 @@ TEST_CASE("allow_outside lets output paths leave the directory, but not malforme
   CHECK_THAT(refusal(ctx, std::string("a\0b", 3)), Contains("NUL"));
   CHECK_THAT(refusal(ctx, std::string(4096, 'a')), Contains("too long"));
 
-  call("write_text", {"out"}, {{"path", "escape/new/y.txt"}}, ctx);
-  CHECK(read_bytes(tmp.path() / "outside" / "new" / "y.txt") == "out");
+  call_op("write_text", {"out"}, {{"path", "escape/new/y.txt"}}, ctx);
+  CHECK(read_file(tmp.path() / "outside" / "new" / "y.txt") == "out");
 }
 
-TEST_CASE("write ops refuse outside paths and symlinked subdirectories", "[file_ops]") {
+// The write ops check their paths as output_path does, including symlinks swapped in below
+// the pipeline directory.
+TEST_CASE("write_text: refuses outside paths and symlinked subdirectories",
+          "[nodes][file-ops][paths]") {
   TempDir tmp;
   const fs::path root = tmp.path() / "root";
   fs::create_directories(root);
   fs::create_directories(tmp.path() / "outside");
   fs::create_directory_symlink(tmp.path() / "outside", root / "escape");
   const OpContext ctx{.base_dir = root};
-  CHECK_THROWS_WITH(call("write_json", {Value(1)}, {{"path", "escape/x.json"}}, ctx),
+  CHECK_THROWS_WITH(call_op("write_json", {Value(1)}, {{"path", "escape/x.json"}}, ctx),
                     Contains("outside the pipeline directory"));
   CHECK_THROWS_WITH(
-      call("write_text", {"x"}, {{"path", "../x.txt"}}, ctx),
+      call_op("write_text", {"x"}, {{"path", "../x.txt"}}, ctx),
       Contains("writing outside the pipeline's directory is not allowed") && !Contains("--allow"));
-  CHECK_THROWS_WITH(call("write_text", {"x"}, {{"path", "/etc/passwd"}}, ctx),
+  CHECK_THROWS_WITH(call_op("write_text", {"x"}, {{"path", "/etc/passwd"}}, ctx),
                     Contains("outside the pipeline directory"));
   CHECK(fs::is_empty(tmp.path() / "outside"));
   CHECK_FALSE(fs::exists(tmp.path() / "x.txt"));

@@ -1,3 +1,5 @@
+#include <dagflow/nodes/value.hpp>
+
 // Tests of to_json and from_json: layout, escapes, UTF-8, doubles, and every class of parse
 // error with its line and column.
 #include <cmath>
@@ -9,7 +11,7 @@
 
 #include <catch2/catch.hpp>
 
-#include <dagflow/nodes/value.hpp>
+#include "support/text.hpp"
 
 namespace {
 
@@ -19,16 +21,11 @@ using dagflow::to_json;
 using dagflow::Value;
 using dagflow::ValueError;
 using dagflow::ValueKind;
+using dagflow::test::thrown_message;
 
-// The message from_json throws for `text` (fails the test when it parses).
+// The message of the ValueError from_json throws for `text`, or "(no error)".
 std::string parse_error(std::string_view text) {
-  try {
-    (void)from_json(text);
-  } catch (const ValueError& e) {
-    return e.what();
-  }
-  FAIL("parsed without an error: " << text);
-  return {};
+  return thrown_message<ValueError>([&] { (void)from_json(text); });
 }
 
 std::string nested(std::string_view open, std::string_view inner, std::string_view close,
@@ -44,7 +41,8 @@ std::string nested(std::string_view open, std::string_view inner, std::string_vi
 
 // ---- Output ----------------------------------------------------------------------------------
 
-TEST_CASE("to_json writes compact JSON by default", "[json]") {
+// Compact output has no spaces and sorted keys; a path prints as written, not as resolved.
+TEST_CASE("to_json: writes compact JSON by default", "[nodes][json]") {
   CHECK(to_json(Value::Map{{"b", Value::List{1, 2.5, "x"}}, {"a", 1}}) ==
         R"({"a":1,"b":[1,2.5,"x"]})");
   CHECK(to_json(Value()) == "null");
@@ -59,8 +57,9 @@ TEST_CASE("to_json writes compact JSON by default", "[json]") {
   CHECK(to_json(Value::path("/abs/data/in.txt", "data/in.txt")) == R"("data/in.txt")");
 }
 
-TEST_CASE("to_json pretty-prints with two-space indents, short scalar lists on one line",
-          "[json]") {
+// The pretty layout that `dagflow run` prints and write_json writes is stable to the byte.
+TEST_CASE("to_json: pretty-prints with two-space indents, short scalar lists on one line",
+          "[nodes][json]") {
   const Value v = Value::Map{
       {"a", 1},
       {"b", Value::List{1, 2.5, "x"}},
@@ -98,7 +97,8 @@ TEST_CASE("to_json pretty-prints with two-space indents, short scalar lists on o
   CHECK(to_json(Value(Value::List{}), JsonStyle::kPretty) == "[]");
 }
 
-TEST_CASE("to_json escapes quotes, backslashes and control characters", "[json]") {
+// Every string is valid JSON whatever bytes it holds.
+TEST_CASE("to_json: escapes quotes, backslashes and control characters", "[nodes][json]") {
   const std::string text = std::string("q\"b\\n\nt\tr\rb\bf\f") + '\0' + "\x01\x1f\x7f/";
   CHECK(to_json(Value(text)) ==
         std::string(R"("q\"b\\n\nt\tr\rb\bf\f\u0000\u0001\u001f)") + "\x7f/\"");
@@ -106,7 +106,8 @@ TEST_CASE("to_json escapes quotes, backslashes and control characters", "[json]"
   CHECK(to_json(Value::Map{{"k\"\n", 1}}) == R"({"k\"\n":1})");
 }
 
-TEST_CASE("to_json passes UTF-8 through and replaces invalid bytes with U+FFFD", "[json]") {
+// Valid UTF-8 is kept as is; invalid bytes cannot produce invalid JSON.
+TEST_CASE("to_json: passes UTF-8 through and replaces invalid bytes with U+FFFD", "[nodes][json]") {
   const std::string replacement = "\xEF\xBF\xBD";
   CHECK(to_json(Value("\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80")) ==
         "\"\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\"");
@@ -126,7 +127,8 @@ TEST_CASE("to_json passes UTF-8 through and replaces invalid bytes with U+FFFD",
   CHECK(from_json(to_json(Value("\xFF\xFE ok"))) == Value(replacement + replacement + " ok"));
 }
 
-TEST_CASE("to_json writes doubles so that they read back as the same double", "[json]") {
+// Doubles round-trip exactly and stay doubles (1.0, not 1).
+TEST_CASE("to_json: writes doubles so that they read back as the same double", "[nodes][json]") {
   CHECK(to_json(Value(0.1)) == "0.1");
   CHECK(to_json(Value(1.0)) == "1.0");
   CHECK(to_json(Value(-2.0)) == "-2.0");
@@ -145,7 +147,8 @@ TEST_CASE("to_json writes doubles so that they read back as the same double", "[
   }
 }
 
-TEST_CASE("to_json writes NaN and infinities as null", "[json]") {
+// JSON has no NaN or infinity: they become null rather than invalid output.
+TEST_CASE("to_json: writes NaN and infinities as null", "[nodes][json]") {
   CHECK(to_json(Value(std::numeric_limits<double>::quiet_NaN())) == "null");
   CHECK(to_json(Value(std::numeric_limits<double>::infinity())) == "null");
   CHECK(to_json(Value(Value::List{-std::numeric_limits<double>::infinity()})) == "[null]");
@@ -153,7 +156,8 @@ TEST_CASE("to_json writes NaN and infinities as null", "[json]") {
 
 // ---- Input -----------------------------------------------------------------------------------
 
-TEST_CASE("from_json reads every kind", "[json]") {
+// Each JSON kind becomes the matching Value kind.
+TEST_CASE("from_json: reads every kind", "[nodes][json]") {
   CHECK(from_json("null") == Value());
   CHECK(from_json("true") == Value(true));
   CHECK(from_json("false") == Value(false));
@@ -167,7 +171,9 @@ TEST_CASE("from_json reads every kind", "[json]") {
   CHECK(from_json("\xEF\xBB\xBF[1]") == Value(Value::List{1}));
 }
 
-TEST_CASE("from_json reads integers as int and other numbers as double", "[json]") {
+// Integer literals that fit int64 are ints; fractions, exponents and larger integers are
+// doubles; underflow is 0.
+TEST_CASE("from_json: reads integers as int and other numbers as double", "[nodes][json]") {
   CHECK(from_json("1").kind() == ValueKind::kInt);
   CHECK(from_json("-0") == Value(0));
   CHECK(from_json("1.0") == Value(1.0));
@@ -182,7 +188,9 @@ TEST_CASE("from_json reads integers as int and other numbers as double", "[json]
   CHECK(from_json("1e-400") == Value(0.0));
 }
 
-TEST_CASE("from_json decodes escapes and \\u sequences, surrogate pairs included", "[json]") {
+// Every escape decodes to its UTF-8 bytes.
+TEST_CASE("from_json: decodes escapes and \\u sequences, surrogate pairs included",
+          "[nodes][json]") {
   CHECK(from_json(R"("\"\\\/\b\f\n\r\t")") == Value("\"\\/\b\f\n\r\t"));
   CHECK(from_json(R"("\u00e9\u20AC\ud83d\ude00")") ==
         Value("\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80"));
@@ -194,7 +202,8 @@ TEST_CASE("from_json decodes escapes and \\u sequences, surrogate pairs included
   CHECK(from_json("\"\xC3\xA9\"") == Value("\xC3\xA9"));
 }
 
-TEST_CASE("to_json and from_json round-trip values in both styles", "[json]") {
+// Compact and pretty output both read back as the same Value.
+TEST_CASE("to_json: from_json reads back what it writes, in both styles", "[nodes][json]") {
   const std::vector<Value> values = {
       Value(),
       Value(Value::List{}),
@@ -210,7 +219,8 @@ TEST_CASE("to_json and from_json round-trip values in both styles", "[json]") {
   }
 }
 
-TEST_CASE("from_json reports malformed JSON with its line and column", "[json]") {
+// Every class of malformed JSON is a ValueError with the position of the problem.
+TEST_CASE("from_json: reports malformed JSON with its line and column", "[nodes][json]") {
   // Empty and truncated input.
   CHECK(parse_error("") == "json:1:1: unexpected end of input, expected a value");
   CHECK(parse_error("   ") == "json:1:4: unexpected end of input, expected a value");
@@ -273,7 +283,8 @@ TEST_CASE("from_json reports malformed JSON with its line and column", "[json]")
         "json:1:8: high surrogate \\ud800 followed by \\ud800, not by a low surrogate");
 }
 
-TEST_CASE("from_json counts lines and characters for positions", "[json]") {
+// Positions count lines and characters (not bytes), so they point at what an editor shows.
+TEST_CASE("from_json: counts lines and characters for positions", "[nodes][json]") {
   CHECK(parse_error("{\n  \"a\": 1,\n  \"b\": ]\n}") ==
         "json:3:8: unexpected ']', expected a value");
   CHECK(parse_error("[\n\n1,\n  x]") == "json:4:3: unexpected 'x', expected a value");
@@ -281,7 +292,8 @@ TEST_CASE("from_json counts lines and characters for positions", "[json]") {
   CHECK(parse_error("\"\xC3\xA9\" x") == "json:1:5: unexpected 'x' after the value");
 }
 
-TEST_CASE("from_json limits nesting to 256 levels", "[json]") {
+// Deeply nested input is refused before it can exhaust the stack.
+TEST_CASE("from_json: limits nesting to 256 levels", "[nodes][json][limits]") {
   CHECK(from_json(nested("[", "", "]", 200)).kind() == ValueKind::kList);
   CHECK(from_json(nested("[", "1", "]", 256)).kind() == ValueKind::kList);
   CHECK(from_json(nested(R"({"a":)", "1", "}", 256)).kind() == ValueKind::kMap);

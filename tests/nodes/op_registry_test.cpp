@@ -1,6 +1,8 @@
 #include <dagflow/nodes/op_registry.hpp>
 
-// (the header under test stays first)
+// Tests of OpRegistry: registering typed functions as ops, the Value conversions of their
+// parameters and results, calls with wrong inputs, registration mistakes, flags, and the
+// did-you-mean suggestions.
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -22,8 +24,10 @@ Value call(const OpRegistry& ops, std::string_view name, std::vector<Value> inpu
 }
 }  // namespace
 
-TEST_CASE("a typed function registers in one line; inputs and argument types come from it",
-          "[registry]") {
+// add() derives an op's inputs and argument types from the function's parameters.
+TEST_CASE(
+    "OpRegistry: a typed function registers in one line; inputs and argument types come from it",
+    "[nodes][registry]") {
   OpRegistry ops;
   ops.add("scale", [](double x, double by) { return x * by; }, "x times `by`", {arg("by", 2.0)});
   const dagflow::OpInfo* scale = ops.find("scale");
@@ -39,7 +43,8 @@ TEST_CASE("a typed function registers in one line; inputs and argument types com
   CHECK(call(ops, "scale", {Value(3)}, {{"by", Value(0.5)}}).as_double() == 1.5);
 }
 
-TEST_CASE("containers, strings and Value convert both ways", "[registry]") {
+// Parameters and results of std container and string types convert from and to Values.
+TEST_CASE("OpRegistry: containers, strings and Value convert both ways", "[nodes][registry]") {
   OpRegistry ops;
   ops.add(
       "lengths",
@@ -59,7 +64,8 @@ TEST_CASE("containers, strings and Value convert both ways", "[registry]") {
   CHECK(ops.find("kind")->inputs() == std::vector<std::string>{"any"});
 }
 
-TEST_CASE("an op may take the run's OpContext first", "[registry]") {
+// A leading const OpContext& parameter receives the run's context and is not an input.
+TEST_CASE("OpRegistry: an op may take the run's OpContext first", "[nodes][registry]") {
   OpRegistry ops;
   ops.add(
       "where",
@@ -72,7 +78,9 @@ TEST_CASE("an op may take the run's OpContext first", "[registry]") {
   CHECK(out.as_string() == "/data/x.txt");
 }
 
-TEST_CASE("calls with the wrong inputs or arguments fail with the reason", "[registry]") {
+// A call that does not match the op's signature fails with a message saying what is wrong.
+TEST_CASE("OpRegistry: calls with the wrong inputs or arguments fail with the reason",
+          "[nodes][registry][errors]") {
   OpRegistry ops;
   ops.add("add", [](std::int64_t a, std::int64_t b) { return a + b; }, "a + b", {arg("b")});
   CHECK_THROWS_WITH(call(ops, "add", {}), Catch::Contains("takes 1 inputs, got 0"));
@@ -81,7 +89,9 @@ TEST_CASE("calls with the wrong inputs or arguments fail with the reason", "[reg
   CHECK(call(ops, "add", {Value(1)}, {{"b", Value(2)}}).as_int() == 3);
 }
 
-TEST_CASE("registration mistakes are refused", "[registry]") {
+// Duplicate or invalid names, argument lists that do not match the function and bad defaults
+// are refused when the op is added, and nothing is half-registered.
+TEST_CASE("OpRegistry: registration mistakes are refused", "[nodes][registry][errors]") {
   OpRegistry ops;
   const auto id = [](std::int64_t x) { return x; };
   ops.add("id", id, "identity");
@@ -97,7 +107,8 @@ TEST_CASE("registration mistakes are refused", "[registry]") {
   CHECK(ops.ops().size() == 1);  // nothing half-registered
 }
 
-TEST_CASE("flags and versions are set on the registered op", "[registry]") {
+// set_probe and set_version stick to the op they are set on; other flags stay off.
+TEST_CASE("OpRegistry: flags and versions are set on the registered op", "[nodes][registry]") {
   OpRegistry ops;
   ops.add(
          "probe", [] { return 1; }, "looks around")
@@ -109,7 +120,9 @@ TEST_CASE("flags and versions are set on the registered op", "[registry]") {
   CHECK(ops.find("nothing") == nullptr);
 }
 
-TEST_CASE("did-you-mean suggestions find typos, not strangers", "[registry]") {
+// Suggestions help with a typo and stay quiet for an unrelated word.
+TEST_CASE("nearest_names: did-you-mean suggestions find typos, not strangers",
+          "[nodes][registry]") {
   const std::vector<std::string> names{"word_count", "merge_counts", "top_k", "glob", "read_text"};
   CHECK(dagflow::nearest_names("word_cont", names) == std::vector<std::string>{"word_count"});
   CHECK(dagflow::nearest_names("wrod_count", names) == std::vector<std::string>{"word_count"});

@@ -1,27 +1,31 @@
-// The shell op: argv passed literally (never through a shell), the process
-// group killed on timeout, output capped, failures reported, no descriptors or zombies left.
+#include <dagflow/nodes/op_registry.hpp>
+
+// The shell op, which runs commands only when the run allows it: argv passed literally (never
+// through a shell), the process group killed on timeout, output capped, failures reported, no
+// descriptors or processes left behind.
 #include <atomic>
-#include <chrono>
+#include <cerrno>
 #include <csignal>
 #include <fcntl.h>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
+#include <poll.h>
 #include <set>
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <sys/syscall.h>
 #include <sys/types.h>
-#include <system_error>
-#include <thread>
 #include <unistd.h>
 #include <vector>
 
 #include <catch2/catch.hpp>
 
 #include <dagflow/graph/errors.hpp>
-#include <dagflow/nodes/op_registry.hpp>
 #include <dagflow/nodes/value.hpp>
+
+#include "support/files.hpp"
+#include "support/ops.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
@@ -29,60 +33,32 @@ namespace fs = std::filesystem;
 using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
 using dagflow::OpContext;
-using dagflow::OpRegistry;
 using dagflow::Value;
-
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ =
-        fs::weakly_canonical(fs::temp_directory_path()) /
-        ("dagflow-shell-op-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directory(path_);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  [[nodiscard]] const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using dagflow::test::call_op;
+using dagflow::test::read_file;
+using dagflow::test::TempDir;
 
 Value shell(const OpContext& ctx, Value::List argv, Value::Map args = {}) {
-  static const OpRegistry ops = OpRegistry::builtins();
   args["argv"] = std::move(argv);
-  return ops.find("shell")->call(ctx, {}, args);
+  return call_op("shell", {}, args, ctx);
 }
 
 OpContext allowed(const fs::path& dir) { return OpContext{.base_dir = dir, .allow_shell = true}; }
 
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-// Whether process `pid` is gone or a zombie waiting for its (new) parent. Waits up to 10 s for
-// that: SIGKILL is delivered asynchronously.
+// Whether process `pid` is gone or has exited (a zombie waiting for its new parent), waiting up
+// to 10 s for that: SIGKILL is delivered asynchronously. A pidfd becomes readable when the
+// process exits, so nothing polls on a timer.
 bool is_dead(pid_t pid) {
-  for (int i = 0; i < 1000; ++i) {
-    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-    if (!stat) return true;
-    std::string line;
-    std::getline(stat, line);
-    const std::size_t paren = line.rfind(')');
-    if (paren != std::string::npos && paren + 2 < line.size() &&
-        (line[paren + 2] == 'Z' || line[paren + 2] == 'X')) {
-      return true;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return false;
+  // glibc 2.36 declares pidfd_open without C linkage: call the system call itself.
+  const auto fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (fd < 0) return errno == ESRCH;  // already gone (reaped)
+  pollfd exited{.fd = fd, .events = POLLIN, .revents = 0};
+  int ready = 0;
+  do {
+    ready = ::poll(&exited, 1, 10'000);
+  } while (ready < 0 && errno == EINTR);
+  ::close(fd);
+  return ready == 1;
 }
 
 std::size_t open_descriptors() {
@@ -96,21 +72,23 @@ std::size_t open_descriptors() {
 
 }  // namespace
 
-TEST_CASE("shell is refused unless the run allows commands", "[shell]") {
+// No command runs without --allow-shell, and the op says so in its doc and flags.
+TEST_CASE("shell: is refused unless the run allows commands", "[nodes][shell]") {
   TempDir dir;
   const OpContext ctx{.base_dir = dir.path()};
   CHECK_THROWS_WITH(shell(ctx, {"touch", "made"}),
                     "the shell op runs commands: running commands is not allowed");
   CHECK_THROWS_AS(shell(ctx, {"touch", "made"}), dagflow::CapabilityError);
   CHECK_FALSE(fs::exists(dir.path() / "made"));
-  const OpRegistry ops = OpRegistry::builtins();
-  const dagflow::OpInfo* op = ops.find("shell");
+  const dagflow::OpInfo* op = dagflow::test::builtin_ops().find("shell");
+  REQUIRE(op != nullptr);
   CHECK(op->runs_commands());
   CHECK(op->has_side_effects());
   CHECK_THAT(op->doc(), Contains("UNSANDBOXED") && Contains("running commands is allowed"));
 }
 
-TEST_CASE("shell passes every argument literally, never through a shell", "[shell]") {
+// Shell metacharacters in arguments reach the command as plain text.
+TEST_CASE("shell: passes every argument literally, never through a shell", "[nodes][shell]") {
   TempDir dir;
   const Value result = shell(allowed(dir.path()), {"printf", "[%s]\n", "; rm -rf ~", "$(id)",
                                                    "`id`", "a\nb", "*", "$HOME", "'q\" \\"});
@@ -124,7 +102,8 @@ TEST_CASE("shell passes every argument literally, never through a shell", "[shel
   CHECK(echoed.as_map().at("stdout") == Value("; rm -rf ~ $(id)\n"));
 }
 
-TEST_CASE("shell runs in the pipeline directory with stdin empty", "[shell]") {
+// Commands run where the pipeline is, and can never wait on an inherited terminal.
+TEST_CASE("shell: runs in the pipeline directory with stdin empty", "[nodes][shell]") {
   TempDir dir;
   CHECK(shell(allowed(dir.path()), {"pwd"}).as_map().at("stdout") ==
         Value(dir.path().string() + "\n"));
@@ -132,7 +111,9 @@ TEST_CASE("shell runs in the pipeline directory with stdin empty", "[shell]") {
   CHECK(shell(allowed(dir.path()), {"cat"}).as_map().at("stdout") == Value(""));
 }
 
-TEST_CASE("a timeout kills the command's whole process group", "[shell]") {
+// A command past its timeout is killed with everything it started, even when it closed its
+// output.
+TEST_CASE("shell: a timeout kills the command's whole process group", "[nodes][shell]") {
   TempDir dir;
   // The shell starts a background sleep (same process group) and waits for it.
   CHECK_THROWS_WITH(shell(allowed(dir.path()), {"sh", "-c", "sleep 30 & echo $! > bg.pid; wait"},
@@ -149,7 +130,8 @@ TEST_CASE("a timeout kills the command's whole process group", "[shell]") {
                     "command 'sh' timed out after 0.5 s");
 }
 
-TEST_CASE("shell leaves no background process of the command running", "[shell]") {
+// Background processes a command leaves behind are killed when it exits.
+TEST_CASE("shell: leaves no background process of the command running", "[nodes][shell]") {
   TempDir dir;
   const Value result =
       shell(allowed(dir.path()), {"sh", "-c", "sleep 30 >/dev/null 2>&1 & echo $!"});
@@ -157,7 +139,8 @@ TEST_CASE("shell leaves no background process of the command running", "[shell]"
   CHECK(is_dead(pid));
 }
 
-TEST_CASE("shell caps each output at max_output and says so", "[shell]") {
+// A command's output cannot grow without bound; truncation is reported per stream.
+TEST_CASE("shell: caps each output at max_output and says so", "[nodes][shell]") {
   TempDir dir;
   const Value result =
       shell(allowed(dir.path()), {"head", "-c", "300000", "/dev/zero"}, {{"max_output", 1000}});
@@ -176,7 +159,8 @@ TEST_CASE("shell caps each output at max_output and says so", "[shell]") {
         Value(""));
 }
 
-TEST_CASE("a non-zero exit is an error unless check is false", "[shell]") {
+// Failing commands fail the node with their exit code or signal and first stderr line.
+TEST_CASE("shell: a non-zero exit is an error unless check is false", "[nodes][shell][errors]") {
   TempDir dir;
   CHECK_THROWS_WITH(shell(allowed(dir.path()), {"false"}), "command 'false' exited with code 1");
   CHECK_THROWS_WITH(
@@ -194,7 +178,9 @@ TEST_CASE("a non-zero exit is an error unless check is false", "[shell]") {
             .at("exit_code") == Value(128 + 9));
 }
 
-TEST_CASE("a command that cannot start names itself and the reason", "[shell]") {
+// Commands that cannot run, and bad arguments, are errors that say why.
+TEST_CASE("shell: a command that cannot start names itself and the reason",
+          "[nodes][shell][errors]") {
   TempDir dir;
   CHECK_THROWS_WITH(shell(allowed(dir.path()), {"dagflow-no-such-command"}),
                     "cannot run command 'dagflow-no-such-command': No such file or directory");
@@ -208,7 +194,9 @@ TEST_CASE("a command that cannot start names itself and the reason", "[shell]") 
   CHECK_THROWS_AS(shell(allowed(dir.path()), {"true", 3}), dagflow::ValueError);
 }
 
-TEST_CASE("shell leaks no descriptors", "[shell]") {
+// Running commands, failing or not, leaves no descriptor open in this process and passes
+// none of ours to the command.
+TEST_CASE("shell: leaks no descriptors", "[nodes][shell]") {
   TempDir dir;
   const std::size_t before = open_descriptors();
   (void)shell(allowed(dir.path()), {"true"});

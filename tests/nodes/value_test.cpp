@@ -1,17 +1,15 @@
+#include <dagflow/nodes/value.hpp>
+
 // Tests of dagflow::Value: kinds and accessors, the ValueConvert conversions, equality, hashing
 // (a path by its file's content), cereal round trips and ValueSize.
-#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <system_error>
-#include <unistd.h>
 #include <utility>
 #include <vector>
 
@@ -19,7 +17,9 @@
 
 #include <dagflow/engine/file.hpp>
 #include <dagflow/graph/serialization.hpp>
-#include <dagflow/nodes/value.hpp>
+
+#include "support/files.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
@@ -32,37 +32,11 @@ using dagflow::Value;
 using dagflow::ValueConvert;
 using dagflow::ValueError;
 using dagflow::ValueKind;
+using dagflow::test::TempDir;
+using dagflow::test::write_file;
 // Aliases keep template commas out of the Catch macros.
 using IntMap = std::map<std::string, int>;
 using IntListMap = std::map<std::string, std::vector<int>>;
-
-// A fresh directory under the system temp directory, removed with its contents at scope exit.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() /
-            ("dagflow-value-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directory(path_);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  [[nodiscard]] const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-void write_file(const fs::path& path, std::string_view content) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << content;
-  REQUIRE(out.good());
-}
 
 // A value with every kind in it, nested.
 Value sample_value() {
@@ -81,7 +55,9 @@ Value sample_value() {
 
 // ---- Kinds and accessors ---------------------------------------------------------------------
 
-TEST_CASE("each constructor makes its kind and the accessors return its content", "[value]") {
+// Every constructor makes the kind it says, and the accessors give back what went in.
+TEST_CASE("Value: each constructor makes its kind and the accessors return its content",
+          "[nodes][value]") {
   CHECK(Value().kind() == ValueKind::kNull);
   CHECK(Value().is_null());
   CHECK(Value(nullptr).is_null());
@@ -104,7 +80,8 @@ TEST_CASE("each constructor makes its kind and the accessors return its content"
   CHECK_THROWS_WITH(Value(3.0).as_int(), "expected int, got double");
 }
 
-TEST_CASE("kind_name names every kind", "[value]") {
+// Messages name kinds with these exact words.
+TEST_CASE("kind_name: names every kind", "[nodes][value]") {
   CHECK(dagflow::kind_name(ValueKind::kNull) == "null");
   CHECK(dagflow::kind_name(ValueKind::kBool) == "bool");
   CHECK(dagflow::kind_name(ValueKind::kInt) == "int");
@@ -115,7 +92,9 @@ TEST_CASE("kind_name names every kind", "[value]") {
   CHECK(dagflow::kind_name(ValueKind::kMap) == "map");
 }
 
-TEST_CASE("accessors of the wrong kind throw ValueError naming both kinds", "[value]") {
+// Asking for the wrong kind is a ValueError that says what was expected and what was there.
+TEST_CASE("Value: accessors of the wrong kind throw ValueError naming both kinds",
+          "[nodes][value][errors]") {
   const Value s("x");
   CHECK_THROWS_WITH(s.as_int(), "expected int, got string");
   CHECK_THROWS_WITH(s.as_bool(), "expected bool, got string");
@@ -132,21 +111,24 @@ TEST_CASE("accessors of the wrong kind throw ValueError naming both kinds", "[va
   CHECK_THROWS_AS(s.as_int(), dagflow::Error);
 }
 
-TEST_CASE("the mutable accessors change the value in place", "[value]") {
+// as_list() and as_map() on a non-const Value give references into it.
+TEST_CASE("Value: the mutable accessors change the value in place", "[nodes][value]") {
   Value v = Value::Map{{"list", Value::List{1}}};
   v.as_map()["list"].as_list().push_back(2);
   v.as_map()["new"] = "x";
   CHECK(v == Value(Value::Map{{"list", Value::List{1, 2}}, {"new", "x"}}));
 }
 
-TEST_CASE("an unsigned integer above INT64_MAX does not fit in a Value", "[value]") {
+// Integers are int64: a larger unsigned value is refused, never wrapped.
+TEST_CASE("Value: an unsigned integer above INT64_MAX does not fit", "[nodes][value][errors]") {
   constexpr std::uint64_t kMax = std::numeric_limits<std::int64_t>::max();
   CHECK(Value(kMax).as_int() == std::numeric_limits<std::int64_t>::max());
   CHECK_THROWS_AS(Value(kMax + 1), ValueError);
   CHECK_THROWS_AS(to_value(std::numeric_limits<std::uint64_t>::max()), ValueError);
 }
 
-TEST_CASE("Value::path shows the resolved path unless told otherwise", "[value]") {
+// A path Value keeps the resolved path and how to show it.
+TEST_CASE("Value: path shows the resolved path unless told otherwise", "[nodes][value]") {
   const Value plain = Value::path("/data/a.txt");
   CHECK(plain.as_path().resolved == fs::path("/data/a.txt"));
   CHECK(plain.as_path().shown == "/data/a.txt");
@@ -157,7 +139,8 @@ TEST_CASE("Value::path shows the resolved path unless told otherwise", "[value]"
   CHECK(plain != Value::path("/data/b.txt", "a.txt"));
 }
 
-TEST_CASE("equality needs the same kind and the same contents", "[value]") {
+// 1 and 1.0 are different Values; paths compare by their resolved form.
+TEST_CASE("Value: equality needs the same kind and the same contents", "[nodes][value]") {
   CHECK(Value(1) == Value(1));
   CHECK(Value(1) != Value(1.0));
   CHECK(Value(1) != Value(true));
@@ -172,7 +155,8 @@ TEST_CASE("equality needs the same kind and the same contents", "[value]") {
 
 // ---- Conversions -----------------------------------------------------------------------------
 
-TEST_CASE("ValueConvert<Value> passes the value through by reference", "[value]") {
+// An op taking a const Value& gets the Value itself, not a copy.
+TEST_CASE("ValueConvert: Value passes through by reference", "[nodes][value][convert]") {
   const Value v = sample_value();
   const Value& same = from_value<Value>(v);
   CHECK(&same == &v);
@@ -181,7 +165,8 @@ TEST_CASE("ValueConvert<Value> passes the value through by reference", "[value]"
   CHECK(to_value(Value(3)) == Value(3));
 }
 
-TEST_CASE("bool converts from a bool only", "[value]") {
+// No number or string silently becomes a bool.
+TEST_CASE("ValueConvert: bool converts from a bool only", "[nodes][value][convert]") {
   CHECK(from_value<bool>(Value(true)));
   CHECK_FALSE(from_value<bool>(Value(false)));
   CHECK_THROWS_WITH(from_value<bool>(Value(1)), "expected bool, got int");
@@ -191,7 +176,9 @@ TEST_CASE("bool converts from a bool only", "[value]") {
   CHECK(ValueConvert<bool>::type_name() == "bool");
 }
 
-TEST_CASE("integers convert from an int only, range-checked for the target type", "[value]") {
+// An integer parameter never receives a double, and never a value out of its range.
+TEST_CASE("ValueConvert: integers convert from an int only, range-checked for the target type",
+          "[nodes][value][convert]") {
   CHECK(from_value<int>(Value(-7)) == -7);
   CHECK(from_value<std::int64_t>(Value(std::numeric_limits<std::int64_t>::min())) ==
         std::numeric_limits<std::int64_t>::min());
@@ -225,7 +212,9 @@ TEST_CASE("integers convert from an int only, range-checked for the target type"
   CHECK(ValueConvert<long long>::type_name() == "int");
 }
 
-TEST_CASE("double and float convert from an int or a double", "[value]") {
+// Floating-point parameters accept both number kinds.
+TEST_CASE("ValueConvert: double and float convert from an int or a double",
+          "[nodes][value][convert]") {
   CHECK(from_value<double>(Value(0.5)) == 0.5);
   CHECK(from_value<double>(Value(3)) == 3.0);
   CHECK(from_value<float>(Value(0.5)) == 0.5F);
@@ -245,7 +234,9 @@ TEST_CASE("double and float convert from an int or a double", "[value]") {
   CHECK(ValueConvert<float>::type_name() == "number");
 }
 
-TEST_CASE("std::string converts from a string only, as a reference into the value", "[value]") {
+// String parameters bind to the Value's own string, without a copy.
+TEST_CASE("ValueConvert: std::string converts from a string only, as a reference into the value",
+          "[nodes][value][convert]") {
   const Value v("hello");
   const std::string& s = from_value<std::string>(v);
   CHECK(&s == &v.as_string());
@@ -262,7 +253,9 @@ TEST_CASE("std::string converts from a string only, as a reference into the valu
   CHECK(ValueConvert<std::string>::type_name() == "string");
 }
 
-TEST_CASE("std::filesystem::path converts from a path or a string", "[value]") {
+// Path parameters get the resolved path of a path Value, or a string as written.
+TEST_CASE("ValueConvert: std::filesystem::path converts from a path or a string",
+          "[nodes][value][convert]") {
   CHECK(from_value<fs::path>(Value::path("/abs/file.txt", "file.txt")) ==
         fs::path("/abs/file.txt"));
   CHECK(from_value<fs::path>(Value("rel/file.txt")) == fs::path("rel/file.txt"));
@@ -281,7 +274,9 @@ TEST_CASE("std::filesystem::path converts from a path or a string", "[value]") {
   CHECK_FALSE(ValueConvert<PathValue>::accepts(Value("/a")));
 }
 
-TEST_CASE("vectors convert element by element and name the element that failed", "[value]") {
+// A bad element is reported by its index.
+TEST_CASE("ValueConvert: vectors convert element by element and name the element that failed",
+          "[nodes][value][convert]") {
   CHECK(from_value<std::vector<int>>(Value(Value::List{1, 2, 3})) == std::vector<int>{1, 2, 3});
   CHECK(from_value<std::vector<int>>(Value(Value::List{})).empty());
   CHECK(from_value<std::vector<bool>>(Value(Value::List{true, false})) ==
@@ -319,7 +314,9 @@ TEST_CASE("vectors convert element by element and name the element that failed",
         "list of list of string");
 }
 
-TEST_CASE("converting an rvalue container moves its elements into the value", "[value]") {
+// Large results are moved into the Value, not copied.
+TEST_CASE("ValueConvert: converting an rvalue container moves its elements into the value",
+          "[nodes][value][convert]") {
   // Long enough not to fit in the small-string buffer, so a move keeps the same characters.
   std::vector<std::string> words{std::string(100, 'w')};
   const char* const characters = words[0].data();
@@ -337,7 +334,9 @@ TEST_CASE("converting an rvalue container moves its elements into the value", "[
   CHECK(kept.size() == 2);
 }
 
-TEST_CASE("Value::List and Value::Map convert as references into the value", "[value]") {
+// Parameters of the Value container types bind without a copy.
+TEST_CASE("ValueConvert: Value::List and Value::Map convert as references into the value",
+          "[nodes][value][convert]") {
   const Value list = Value::List{1, "a"};
   CHECK(&from_value<Value::List>(list) == &list.as_list());
   CHECK_THROWS_WITH(from_value<Value::List>(Value(1)), "expected list, got int");
@@ -348,7 +347,9 @@ TEST_CASE("Value::List and Value::Map convert as references into the value", "[v
   CHECK(to_value(Value::List{1}) == Value(Value::List{1}));
 }
 
-TEST_CASE("maps convert value by value and name the key that failed", "[value]") {
+// A bad map entry is reported by its key.
+TEST_CASE("ValueConvert: maps convert value by value and name the key that failed",
+          "[nodes][value][convert]") {
   const Value v = Value::Map{{"a", 1}, {"b", 2}};
   CHECK(from_value<IntMap>(v) == IntMap{{"a", 1}, {"b", 2}});
   CHECK(from_value<std::map<std::string, double, std::less<>>>(v).at("b") == 2.0);
@@ -365,7 +366,8 @@ TEST_CASE("maps convert value by value and name the key that failed", "[value]")
         "map of list of bool");
 }
 
-TEST_CASE("pairs convert as two-element lists", "[value]") {
+// std::pair maps to a list of exactly two elements, both ways.
+TEST_CASE("ValueConvert: pairs convert as two-element lists", "[nodes][value][convert]") {
   const Value v = Value::List{3, "three"};
   const auto pair = from_value<std::pair<int, std::string>>(v);
   CHECK(pair.first == 3);
@@ -381,7 +383,9 @@ TEST_CASE("pairs convert as two-element lists", "[value]") {
   CHECK(ValueConvert<std::pair<int, std::string>>::type_name() == "pair of int and string");
 }
 
-TEST_CASE("optionals convert from null or from their type", "[value]") {
+// null is an empty optional; anything else must convert to the optional's type.
+TEST_CASE("ValueConvert: optionals convert from null or from their type",
+          "[nodes][value][convert]") {
   CHECK(from_value<std::optional<int>>(Value()) == std::nullopt);
   CHECK(from_value<std::optional<int>>(Value(4)) == 4);
   CHECK_THROWS_WITH(from_value<std::optional<int>>(Value("4")), "expected int, got string");
@@ -392,7 +396,9 @@ TEST_CASE("optionals convert from null or from their type", "[value]") {
   CHECK(ValueConvert<std::optional<int>>::type_name() == "int or null");
 }
 
-TEST_CASE("ValueConvertible tells the convertible types from the others", "[value]") {
+// OpRegistry::add accepts exactly the types ValueConvertible admits.
+TEST_CASE("ValueConvertible: tells the convertible types from the others",
+          "[nodes][value][convert]") {
   STATIC_REQUIRE(dagflow::ValueConvertible<int>);
   STATIC_REQUIRE(dagflow::ValueConvertible<const std::string&>);
   STATIC_REQUIRE(dagflow::ValueConvertible<std::vector<std::map<std::string, fs::path>>>);
@@ -403,7 +409,10 @@ TEST_CASE("ValueConvertible tells the convertible types from the others", "[valu
 
 // ---- Hashing ---------------------------------------------------------------------------------
 
-TEST_CASE("equal values hash equal and different values differently", "[value]") {
+// Value hashes are content keys: equal content, equal hash; any difference, including kind,
+// changes it.
+TEST_CASE("Value: equal values hash equal and different values differently",
+          "[nodes][value][hashing]") {
   CHECK(hash_value(sample_value()) == hash_value(sample_value()));
   CHECK(hash_value(Value(1)) != hash_value(Value(1.0)));
   CHECK(hash_value(Value(1)) != hash_value(Value(true)));
@@ -419,7 +428,9 @@ TEST_CASE("equal values hash equal and different values differently", "[value]")
   CHECK(hash_value(Value(-0.0)) == hash_value(Value(0.0)));
 }
 
-TEST_CASE("a map's hash does not depend on the order its keys were inserted in", "[value]") {
+// Maps built in any order are the same content key.
+TEST_CASE("Value: a map's hash does not depend on the order its keys were inserted in",
+          "[nodes][value][hashing]") {
   Value::Map forward;
   forward["a"] = 1;
   forward["b"] = Value::List{2};
@@ -433,7 +444,8 @@ TEST_CASE("a map's hash does not depend on the order its keys were inserted in",
   CHECK(hash_value(Value(forward)) != hash_value(Value(backward)));
 }
 
-TEST_CASE("a path hashes as its file's content", "[value]") {
+// A path Value is keyed by its file's bytes, like dagflow::File, so edits rerun its readers.
+TEST_CASE("Value: a path hashes as its file's content", "[nodes][value][hashing]") {
   const TempDir dir;
   const fs::path a = dir.path() / "a.txt";
   const fs::path b = dir.path() / "b.txt";
@@ -473,7 +485,9 @@ TEST_CASE("a path hashes as its file's content", "[value]") {
 
 // ---- Serialisation ---------------------------------------------------------------------------
 
-TEST_CASE("a nested value survives to_bytes and from_bytes", "[value]") {
+// The disk cache stores Values exactly: kinds and both forms of a path survive.
+TEST_CASE("Value: a nested value survives to_bytes and from_bytes",
+          "[nodes][value][serialization]") {
   const Value v = sample_value();
   const std::string bytes = dagflow::to_bytes(v);
   const Value back = dagflow::from_bytes<Value>(bytes);
@@ -487,7 +501,9 @@ TEST_CASE("a nested value survives to_bytes and from_bytes", "[value]") {
   CHECK(dagflow::from_bytes<Value>(dagflow::to_bytes(Value())).is_null());
 }
 
-TEST_CASE("truncated or garbled bytes throw dagflow::Error", "[value]") {
+// A damaged cache entry is an error, never a wrong Value.
+TEST_CASE("Value: truncated or garbled bytes throw dagflow::Error",
+          "[nodes][value][serialization]") {
   const std::string bytes = dagflow::to_bytes(sample_value());
   for (std::size_t length = 0; length < bytes.size(); ++length) {
     INFO("prefix of " << length << " bytes");
@@ -501,8 +517,9 @@ TEST_CASE("truncated or garbled bytes throw dagflow::Error", "[value]") {
   CHECK_THROWS_WITH(dagflow::from_bytes<Value>(unknown_kind), Catch::Contains("unknown kind 99"));
 }
 
-TEST_CASE("a huge claimed list or map length with few bytes throws without reserving it",
-          "[value]") {
+// A damaged length prefix cannot make the reader allocate gigabytes.
+TEST_CASE("Value: a huge claimed list or map length with few bytes throws without reserving it",
+          "[nodes][value][serialization]") {
   // A list claiming 2^60 elements, followed by one element: were the claimed size reserved,
   // this would ask for exabytes.
   for (const ValueKind kind : {ValueKind::kList, ValueKind::kMap}) {
@@ -516,7 +533,8 @@ TEST_CASE("a huge claimed list or map length with few bytes throws without reser
 
 // ---- Size ------------------------------------------------------------------------------------
 
-TEST_CASE("ValueSize counts nested content", "[value]") {
+// The memory cache budgets Values by everything they hold.
+TEST_CASE("ValueSize: counts a Value's nested content", "[nodes][value][memory]") {
   using Size = dagflow::ValueSize<Value>;
   STATIC_REQUIRE(dagflow::Sizeable<Value>);
   CHECK(Size::bytes(Value()) == sizeof(Value));

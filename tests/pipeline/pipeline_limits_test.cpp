@@ -4,17 +4,14 @@
 // inputs that make yaml-cpp's LoadAll run away, files that are not files or are too large,
 // alias bombs, and encodings, through load_pipeline_spec as the CLI calls it. Each must end in a
 // PipelineError with a position, quickly, on the calling thread or any thread with a normal stack.
-#include <atomic>
 #include <cstdint>
 #include <exception>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <string>
 #include <string_view>
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <system_error>
 #include <thread>
 #include <unistd.h>
 #include <vector>
@@ -24,12 +21,17 @@
 #include <dagflow/nodes/op_registry.hpp>
 #include <dagflow/nodes/value.hpp>
 
+#include "support/temp_dir.hpp"
+#include "support/text.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
 using dagflow::PipelineError;
 using dagflow::PipelineSpec;
 using dagflow::Value;
+using dagflow::test::TempDir;
+using dagflow::test::thrown_message;
 
 const dagflow::OpRegistry& test_ops() {
   static const dagflow::OpRegistry ops = [] {
@@ -52,22 +54,16 @@ constexpr std::string_view kValid =
     "  a: {op: constant, args: {value: 1}}\n"
     "  b: {op: twice, inputs: [a]}\n";
 
+// what() of the PipelineError parsing `text` throws, or "(no error)".
 std::string parse_error(std::string_view text) {
-  try {
-    (void)dagflow::parse_pipeline_spec(text, "p.yaml", test_ops());
-  } catch (const PipelineError& e) {
-    return e.what();
-  }
-  return "(no error)";
+  return thrown_message<PipelineError>(
+      [&] { (void)dagflow::parse_pipeline_spec(text, "p.yaml", test_ops()); });
 }
 
+// what() of the PipelineError loading the file at `file` throws, or "(no error)".
 std::string load_error(const fs::path& file) {
-  try {
-    (void)dagflow::load_pipeline_spec(file, test_ops());
-  } catch (const PipelineError& e) {
-    return e.what();
-  }
-  return "(no error)";
+  return thrown_message<PipelineError>(
+      [&] { (void)dagflow::load_pipeline_spec(file, test_ops()); });
 }
 
 // parse_error run on a new std::thread (a default, 8 MiB stack).
@@ -92,36 +88,6 @@ std::string repeat(std::string_view piece, std::size_t times) {
   for (std::size_t i = 0; i < times; ++i) out += piece;
   return out;
 }
-
-// A fresh directory under the system temp directory, removed with its contents at scope exit.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() /
-            ("dagflow-limits-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  [[nodiscard]] const fs::path& path() const { return path_; }
-
-  fs::path write(const std::string& name, std::string_view content) const {
-    const fs::path file = path_ / name;
-    std::ofstream out(file, std::ios::binary);
-    out.write(content.data(), static_cast<std::streamsize>(content.size()));
-    REQUIRE(out.good());
-    return file;
-  }
-
- private:
-  fs::path path_;
-};
 
 }  // namespace
 
@@ -234,7 +200,7 @@ TEST_CASE("Y3: a file over 16 MiB is refused before it is read, one at the limit
           "[limits]") {
   const TempDir dir;
   const fs::path big = dir.path() / "big.yaml";
-  { std::ofstream touch(big); }
+  dir.write("big.yaml", "");
   fs::resize_file(big, std::uintmax_t{17} << 20);  // sparse: no 17 MiB written
   CHECK(load_error(big) == big.string() + ": file is 17.0 MiB, over the 16 MiB limit");
   fs::resize_file(big, dagflow::kMaxPipelineBytes + 1);

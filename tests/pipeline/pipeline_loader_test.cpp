@@ -1,8 +1,9 @@
 #include <dagflow/pipeline/pipeline.hpp>
 
 // Tests of the pipeline loader: a valid pipeline becomes the expected spec, and every mistake of
-// the format is a PipelineError with its message and position, found before anything runs.
-// A small registry of its own keeps the tests independent of the built-in ops.
+// the format is a PipelineError with its message and position; paths and commands are checked
+// before anything runs, and the environment is never read. A small registry of its own keeps
+// the tests independent of the built-in ops.
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
@@ -10,14 +11,15 @@
 #include <map>
 #include <string>
 #include <string_view>
-#include <system_error>
-#include <unistd.h>
 #include <vector>
 
 #include <catch2/catch.hpp>
 
 #include <dagflow/nodes/op_registry.hpp>
 #include <dagflow/nodes/value.hpp>
+
+#include "support/temp_dir.hpp"
+#include "support/text.hpp"
 
 namespace {
 
@@ -29,6 +31,8 @@ using dagflow::PipelineError;
 using dagflow::PipelineSpec;
 using dagflow::Value;
 using dagflow::ValueKind;
+using dagflow::test::TempDir;
+using dagflow::test::thrown_message;
 using Counts = std::map<std::string, std::int64_t>;
 
 // Ops with the signatures of the wordcount pipeline's, and a few to exercise the argument rules.
@@ -89,12 +93,7 @@ PipelineSpec parse(std::string_view text, const LoadOptions& options = {},
 // what() of the PipelineError loading `text` throws, or "(no error)".
 std::string load_error(std::string_view text, const LoadOptions& options = {},
                        const fs::path& file = "p.yaml") {
-  try {
-    (void)parse(text, options, file);
-  } catch (const PipelineError& e) {
-    return e.what();
-  }
-  return "(no error)";
+  return thrown_message<PipelineError>([&] { (void)parse(text, options, file); });
 }
 
 const NodeSpec& node(const PipelineSpec& spec, std::string_view id) {
@@ -110,29 +109,6 @@ std::vector<std::string> ids(const PipelineSpec& spec) {
   for (const NodeSpec& n : spec.nodes) out.push_back(n.id);
   return out;
 }
-
-// A fresh directory under the system temp directory, removed with its contents at scope exit.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() /
-            ("dagflow-loader-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-    path_ = fs::canonical(path_);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  [[nodiscard]] const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 constexpr std::string_view kWordcount =
     "name: wordcount                  # required\n"                                  // 1
@@ -157,7 +133,9 @@ constexpr std::string_view kWordcount =
 
 }  // namespace
 
-TEST_CASE("the wordcount pipeline of the format loads into the expected spec", "[loader]") {
+// The documented example pipeline becomes exactly the expected PipelineSpec, positions included.
+TEST_CASE("parse_pipeline_spec: the wordcount pipeline loads into the expected spec",
+          "[pipeline][loader]") {
   const TempDir dir;
   const PipelineSpec spec = parse(kWordcount, {}, dir.path() / "wordcount.yaml");
   CHECK(spec.name == "wordcount");
@@ -197,7 +175,10 @@ TEST_CASE("the wordcount pipeline of the format loads into the expected spec", "
   CHECK(spec.outputs == std::vector<std::string>{"top"});
 }
 
-TEST_CASE("nodes come out dependencies first, in file order where there is a choice", "[loader]") {
+// Node order is deterministic: a topological order that keeps file order where it can.
+TEST_CASE(
+    "parse_pipeline_spec: nodes come out dependencies first, in file order where there is a choice",
+    "[pipeline][loader]") {
   const PipelineSpec spec = parse(
       "name: order\n"
       "nodes:\n"
@@ -211,7 +192,10 @@ TEST_CASE("nodes come out dependencies first, in file order where there is a cho
   CHECK(spec.outputs == std::vector<std::string>{"z", "d"});
 }
 
-TEST_CASE("node fields: doc, cache, defaults filled in, version 1", "[loader]") {
+// Optional node fields are read, omitted arguments get their defaults, and the format version
+// 1 is accepted.
+TEST_CASE("parse_pipeline_spec: reads doc and cache, fills in argument defaults, accepts version 1",
+          "[pipeline][loader]") {
   const PipelineSpec spec = parse(
       "version: 1\n"
       "name: fields\n"
@@ -231,7 +215,9 @@ TEST_CASE("node fields: doc, cache, defaults filled in, version 1", "[loader]") 
   CHECK(s.args.at("by").kind() == ValueKind::kInt);  // an int is a number: accepted as it is
 }
 
-TEST_CASE("PipelineError::what() is FILE:LINE:COL: message, or FILE: message", "[loader]") {
+// Error messages look like a compiler's, so editors can jump to them.
+TEST_CASE("PipelineError: what() is FILE:LINE:COL: message, or FILE: message",
+          "[pipeline][loader][errors]") {
   const PipelineError at("w.yaml", {3, 7}, "bad thing");
   CHECK(std::string(at.what()) == "w.yaml:3:7: bad thing");
   CHECK(at.file() == "w.yaml");
@@ -244,7 +230,9 @@ TEST_CASE("PipelineError::what() is FILE:LINE:COL: message, or FILE: message", "
   CHECK(std::string(base.what()) == "w.yaml:3:7: bad thing");
 }
 
-TEST_CASE("an empty or non-mapping document is refused", "[loader]") {
+// A document that is not a mapping at the top level is refused with what it is instead.
+TEST_CASE("parse_pipeline_spec: an empty or non-mapping document is refused",
+          "[pipeline][loader][errors]") {
   CHECK(load_error("") == "p.yaml: empty file");
   CHECK(load_error("\xEF\xBB\xBF") == "p.yaml: empty file");
   CHECK(load_error("# nothing\n\n") ==
@@ -259,7 +247,9 @@ TEST_CASE("an empty or non-mapping document is refused", "[loader]") {
         "p.yaml:1:1: expected a mapping with 'name' and 'nodes' at the top level, got an int");
 }
 
-TEST_CASE("top-level keys: missing, unknown (with did you mean), wrong types", "[loader]") {
+// Every mistake in the top-level keys is named, with a suggestion for a typo.
+TEST_CASE("parse_pipeline_spec: top-level keys missing, unknown or of the wrong type are refused",
+          "[pipeline][loader][errors]") {
   CHECK(load_error("nodes: {a: {op: constant, args: {value: 1}}}\n") ==
         "p.yaml:1:1: missing 'name' (the pipeline's name)");
   CHECK(load_error("name: x\n") == "p.yaml:1:1: missing 'nodes' (a mapping from node id to node)");
@@ -287,7 +277,9 @@ TEST_CASE("top-level keys: missing, unknown (with did you mean), wrong types", "
         "p.yaml:1:10: unsupported version '1' (this dagflow reads version 1)");
 }
 
-TEST_CASE("node ids: invalid, duplicate (both lines, Y5)", "[loader]") {
+// Node ids must be valid names and unique; a duplicate names both lines.
+TEST_CASE("parse_pipeline_spec: invalid and duplicate node ids are refused",
+          "[pipeline][loader][errors]") {
   CHECK(load_error("name: x\nnodes:\n  a: {op: constant, args: {value: 1}}\n  b: {op: constant, "
                    "args: {value: 1}}\n  a: {op: constant, args: {value: 2}}\n") ==
         "p.yaml:5:3: duplicate key 'a' (first at line 3)");
@@ -302,7 +294,10 @@ TEST_CASE("node ids: invalid, duplicate (both lines, Y5)", "[loader]") {
   CHECK(parse("name: x\nnodes:\n  _a-1: {op: constant, args: {value: 1}}\n").nodes[0].id == "_a-1");
 }
 
-TEST_CASE("node keys and op: missing, unknown, wrong type (Y6)", "[loader]") {
+// Every mistake in a node's keys and op is named at its position, with a suggestion for a typo.
+TEST_CASE(
+    "parse_pipeline_spec: node keys and ops missing, unknown or of the wrong type are refused",
+    "[pipeline][loader][errors]") {
   CHECK(load_error("name: x\nnodes:\n  a: 5\n") ==
         "p.yaml:3:6: node 'a' must be a mapping with an 'op', got an int");
   CHECK(load_error("name: x\nnodes:\n  a:\n") ==
@@ -331,7 +326,8 @@ TEST_CASE("node keys and op: missing, unknown, wrong type (Y6)", "[loader]") {
         "list");
 }
 
-TEST_CASE("inputs and map: wrong type, unknown id, self, count (Y6)", "[loader]") {
+// inputs and map must name other existing nodes, as many as the op takes.
+TEST_CASE("parse_pipeline_spec: bad inputs and map are refused", "[pipeline][loader][errors]") {
   const std::string head = "name: x\nnodes:\n  counts: {op: constant, args: {value: 1}}\n";
   CHECK(load_error(head + "  b: {op: word_count, inputs: 5}\n") ==
         "p.yaml:4:31: expected a list of node ids for 'inputs' of node 'b', got an int");
@@ -369,7 +365,10 @@ TEST_CASE("inputs and map: wrong type, unknown id, self, count (Y6)", "[loader]"
                   "args: {value: 1}}\n")) == std::vector<std::string>{"a", "b"});
 }
 
-TEST_CASE("a cycle is refused with its path, at the node of it that comes first (Y6)", "[loader]") {
+// A cycle is reported once, with the whole path, at a deterministic position.
+TEST_CASE(
+    "parse_pipeline_spec: a cycle is refused with its path, at the node of it that comes first",
+    "[pipeline][loader][errors]") {
   CHECK(load_error("name: x\nnodes:\n"
                    "  start: {op: constant, args: {value: 1}}\n"
                    "  a: {op: pair, inputs: [start, c]}\n"
@@ -387,7 +386,8 @@ TEST_CASE("a cycle is refused with its path, at the node of it that comes first 
                    "  q: {op: word_count, inputs: [p]}\n") == "p.yaml:4:3: cycle: p -> q -> p");
 }
 
-TEST_CASE("outputs: unknown, duplicate, empty, wrong type", "[loader]") {
+// outputs must be a non-empty list of distinct existing node ids.
+TEST_CASE("parse_pipeline_spec: bad outputs are refused", "[pipeline][loader][errors]") {
   const std::string head = "name: x\nnodes:\n  top: {op: constant, args: {value: 1}}\n";
   CHECK(parse(head + "outputs: [top]\n").outputs == std::vector<std::string>{"top"});
   CHECK(load_error(head + "outputs: [tpo]\n") ==
@@ -400,7 +400,9 @@ TEST_CASE("outputs: unknown, duplicate, empty, wrong type", "[loader]") {
         "p.yaml:4:10: expected a list of node ids for 'outputs', got a string");
 }
 
-TEST_CASE("arguments: unknown name, missing, wrong type (Y6)", "[loader]") {
+// Arguments are checked against the op's signature before anything runs.
+TEST_CASE("parse_pipeline_spec: unknown, missing and mistyped arguments are refused",
+          "[pipeline][loader][errors]") {
   const std::string head =
       "name: x\nparams: {k: 3, word: x}\nnodes:\n"
       "  c: {op: constant, args: {value: {}}}\n";
@@ -428,7 +430,10 @@ TEST_CASE("arguments: unknown name, missing, wrong type (Y6)", "[loader]") {
         "p.yaml:5:45: argument 'round' of op 'scale' expects bool, got string 'yes'");
 }
 
-TEST_CASE("${NAME} substitution: whole scalars keep the type, splices, $${ escapes", "[loader]") {
+// Param substitution: a whole scalar takes the param's value and type, text splices its string
+// form, $${ is a literal ${.
+TEST_CASE("parse_pipeline_spec: ${NAME} keeps a whole scalar's type, splices text, $${ escapes",
+          "[pipeline][loader]") {
   const std::string head =
       "name: x\n"
       "params: {dir: texts, k: 3, ratio: 0.5, on: true, list: [a, b], map: {m: 1}, none: ~}\n"
@@ -467,7 +472,9 @@ TEST_CASE("${NAME} substitution: whole scalars keep the type, splices, $${ escap
   CHECK(literal.nodes[0].args.at("value") == Value("${b}"));
 }
 
-TEST_CASE("${NAME} substitution errors", "[loader]") {
+// Unknown params and malformed references are errors at their position.
+TEST_CASE("parse_pipeline_spec: bad ${NAME} substitutions are refused",
+          "[pipeline][loader][errors]") {
   const std::string head =
       "name: x\nparams: {dir: texts, list: [a], map: {m: 1}, none: ~}\nnodes:\n";
   auto error_of = [&](const std::string& yaml_value) {
@@ -493,7 +500,10 @@ TEST_CASE("${NAME} substitution errors", "[loader]") {
         "letter or '_')");
 }
 
-TEST_CASE("environment variables are never substituted nor echoed (S3)", "[loader]") {
+// A pipeline file cannot read the environment: ${NAME} never falls back to it, and its value
+// never appears in a message.
+TEST_CASE("parse_pipeline_spec: environment variables are never substituted nor echoed",
+          "[pipeline][loader][security]") {
   REQUIRE(::setenv("DAGFLOW_LOADER_TEST_SECRET", "hunter2-do-not-print", 1) == 0);
   const std::string error = load_error(
       "name: x\nparams: {dir: d}\nnodes:\n  c: {op: constant, args: {value: "
@@ -503,7 +513,9 @@ TEST_CASE("environment variables are never substituted nor echoed (S3)", "[loade
   CHECK(error.find("hunter2") == std::string::npos);
 }
 
-TEST_CASE("LoadOptions::set (--set) overrides params with core-schema values", "[loader]") {
+// --set values are typed as YAML would type them and override the file's params.
+TEST_CASE("parse_pipeline_spec: LoadOptions::set overrides params with core-schema values",
+          "[pipeline][loader]") {
   const std::string text =
       "name: x\nparams: {k: 3, dir: texts}\nnodes:\n"
       "  c: {op: constant, args: {value: \"${k}\"}}\n"
@@ -540,7 +552,9 @@ TEST_CASE("LoadOptions::set (--set) overrides params with core-schema values", "
   }
 }
 
-TEST_CASE("path arguments resolve against the pipeline's directory", "[loader]") {
+// Relative paths in a pipeline mean the same wherever dagflow is run from.
+TEST_CASE("parse_pipeline_spec: path arguments resolve against the pipeline's directory",
+          "[pipeline][loader]") {
   const TempDir dir;
   const fs::path file = dir.path() / "sub" / "p.yaml";
   const std::string text =
@@ -567,8 +581,11 @@ TEST_CASE("path arguments resolve against the pipeline's directory", "[loader]")
         "p.yaml:3:35: argument 'file' of op 'read_text' expects path, got int 5");
 }
 
-TEST_CASE("output paths are checked now: outside the directory only with allow_outside (S1)",
-          "[loader]") {
+// Output paths are checked when loading, before anything runs: outside the pipeline's
+// directory only with allow_outside.
+TEST_CASE(
+    "parse_pipeline_spec: output paths outside the directory are refused unless allow_outside",
+    "[pipeline][loader][security]") {
   const TempDir dir;
   const fs::path file = dir.path() / "p.yaml";
   auto text = [](std::string_view out) {
@@ -608,7 +625,9 @@ TEST_CASE("output paths are checked now: outside the directory only with allow_o
             .resolved == "/etc/passwd");
 }
 
-TEST_CASE("an op that runs commands needs allow_shell", "[loader]") {
+// A pipeline using a command-running op is refused at load time unless allowed.
+TEST_CASE("parse_pipeline_spec: an op that runs commands needs allow_shell",
+          "[pipeline][loader][security]") {
   const std::string text = "name: x\nnodes:\n  sh: {op: shell, args: {argv: [ls]}}\n";
   CHECK(load_error(text) ==
         "p.yaml:3:12: node 'sh' uses op 'shell', which runs commands without a sandbox: running "
@@ -626,7 +645,9 @@ TEST_CASE("an op that runs commands needs allow_shell", "[loader]") {
   CHECK(parse(text, LoadOptions{.allow_shell = true}).nodes[0].op == "shell");
 }
 
-TEST_CASE("messages name the file as given, or <pipeline> without one", "[loader]") {
+// Messages use the file name as the user wrote it.
+TEST_CASE("PipelineError: messages name the file as given, or <pipeline> without one",
+          "[pipeline][loader][errors]") {
   CHECK(load_error("name: x\n", {}, "dir/w.yaml") ==
         "dir/w.yaml:1:1: missing 'nodes' (a mapping from node id to node)");
   CHECK(load_error("name: x\n", {}, "") ==

@@ -1,14 +1,16 @@
 #include <dagflow/pipeline/pipeline.hpp>
 
-// (the header under test stays first)
+// Tests of Pipeline::run and dry_run: outputs, the disk cache of map blocks, probes, cache:
+// false, failures named by file position, node and item, and DOT output.
 #include <atomic>
 #include <filesystem>
 #include <stdexcept>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include <catch2/catch.hpp>
+
+#include "support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using dagflow::arg;
@@ -17,6 +19,7 @@ using dagflow::NodeSpec;
 using dagflow::Pipeline;
 using dagflow::PipelineSpec;
 using dagflow::Value;
+using dagflow::test::TempDir;
 
 namespace {
 
@@ -73,18 +76,6 @@ NodeSpec node(std::string id, std::string op, std::vector<std::string> inputs = 
                   .mark = {3, 5}};
 }
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path = fs::temp_directory_path() /
-           ("dagflow-pipeline-run-" + std::to_string(getpid()) + "-" + std::to_string(++counter));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
-
 // numbers(n) --each--> square_plus(+offset) --> total
 PipelineSpec squares_spec(const fs::path& dir, std::int64_t n) {
   return PipelineSpec{
@@ -99,9 +90,10 @@ PipelineSpec squares_spec(const fs::path& dir, std::int64_t n) {
 
 }  // namespace
 
-TEST_CASE("a pipeline runs its nodes and returns its outputs", "[pipeline_run]") {
+// run() computes the outputs and reports every node's outcome.
+TEST_CASE("Pipeline: runs its nodes and returns its outputs", "[pipeline][run]") {
   TempDir dir;
-  const Pipeline p(squares_spec(dir.path, 10), test_ops());
+  const Pipeline p(squares_spec(dir.path(), 10), test_ops());
   const dagflow::PipelineResult r = p.run({.threads = 2});
   CHECK(r.outputs.at("sum").as_int() == 385 + 10);
   CHECK(r.stats.executed == 4);
@@ -111,11 +103,12 @@ TEST_CASE("a pipeline runs its nodes and returns its outputs", "[pipeline_run]")
   CHECK(r.nodes[2].outcome == NodeOutcome::kExecuted);
 }
 
-TEST_CASE("a map node's blocks are cached on disk; a second run executes nothing",
-          "[pipeline_run]") {
+// With a disk cache, a rerun of an unchanged pipeline runs no node body.
+TEST_CASE("Pipeline: caches a map node's blocks on disk, so a second run executes nothing",
+          "[pipeline][run]") {
   TempDir dir;
-  const Pipeline p(squares_spec(dir.path, 100), test_ops());
-  const auto cache = dir.path / ".dagflow" / "cache";
+  const Pipeline p(squares_spec(dir.path(), 100), test_ops());
+  const auto cache = dir.path() / ".dagflow" / "cache";
   CHECK(p.default_cache_dir() == cache);
   // The one derivation of the default cache, also used by `dagflow cache` with a file alone.
   CHECK(dagflow::default_cache_dir_in(
@@ -132,10 +125,12 @@ TEST_CASE("a map node's blocks are cached on disk; a second run executes nothing
   CHECK(g_squares.load() == squares_before);
 }
 
-TEST_CASE("a probe runs every time; only the map items it changed run again", "[pipeline_run]") {
+// Probes see the world anew on each run; only what their change affects is recomputed.
+TEST_CASE("Pipeline: a probe runs every time, and only the map items it changed run again",
+          "[pipeline][run]") {
   TempDir dir;
   g_listing = {1, 2, 3, 4, 5, 6, 7, 8};
-  PipelineSpec spec = squares_spec(dir.path, 0);
+  PipelineSpec spec = squares_spec(dir.path(), 0);
   spec.nodes[0] = node("xs", "listing");
   const Pipeline p(std::move(spec), test_ops());
   const auto cache = p.default_cache_dir();
@@ -155,12 +150,13 @@ TEST_CASE("a probe runs every time; only the map items it changed run again", "[
   CHECK(changed.stats.executed == 3);  // listing, sq, sum
 }
 
-TEST_CASE("a map whose every block is cached counts as a cache hit", "[pipeline_run]") {
+// Stats count a fully cached map as a hit, not as an execution.
+TEST_CASE("Pipeline: a map whose every block is cached counts as a cache hit", "[pipeline][run]") {
   TempDir dir;
   g_listing = {1, 2, 3};
-  PipelineSpec spec = squares_spec(dir.path, 0);
+  PipelineSpec spec = squares_spec(dir.path(), 0);
   spec.nodes[0] = node("xs", "listing");
-  const auto cache = dir.path / "cache";
+  const auto cache = dir.path() / "cache";
   (void)Pipeline(spec, test_ops()).run({.cache_dir = cache});
   // Another node computes the same offset: the map's key changes (its input's key did), but
   // its items and the values it is given do not, so every block is found on disk.
@@ -174,24 +170,27 @@ TEST_CASE("a map whose every block is cached counts as a cache hit", "[pipeline_
   CHECK(r.outputs.at("sum").as_int() == 14 + 3);
 }
 
-TEST_CASE("a failing node names the file, position, node, op and item", "[pipeline_run]") {
+// A node failure points at the line in the pipeline file and the map item that failed.
+TEST_CASE("Pipeline: a failing node names the file, position, node, op and item",
+          "[pipeline][run][errors]") {
   TempDir dir;
-  const Pipeline p(squares_spec(dir.path, 1400), test_ops());
+  const Pipeline p(squares_spec(dir.path(), 1400), test_ops());
   try {
     (void)p.run();
     FAIL("expected a NodeError");
   } catch (const dagflow::NodeError& e) {
     const std::string what = e.what();
-    CHECK_THAT(what, Catch::StartsWith((dir.path / "squares.yaml").string() + ":3:5: "));
+    CHECK_THAT(what, Catch::StartsWith((dir.path() / "squares.yaml").string() + ":3:5: "));
     CHECK_THAT(what, Catch::Contains("node 'sq' (op square_plus) failed at item 1312: unlucky"));
     CHECK(e.node() == "sq");
     CHECK(e.op() == "square_plus");
   }
 }
 
-TEST_CASE("cache: false runs a node and its downstream every time", "[pipeline_run]") {
+// An uncached node and everything after it are recomputed on each run.
+TEST_CASE("Pipeline: cache: false runs a node and its downstream every time", "[pipeline][run]") {
   TempDir dir;
-  PipelineSpec spec = squares_spec(dir.path, 5);
+  PipelineSpec spec = squares_spec(dir.path(), 5);
   spec.nodes[0].cache = false;
   const Pipeline p(std::move(spec), test_ops());
   const auto cache = p.default_cache_dir();
@@ -200,9 +199,10 @@ TEST_CASE("cache: false runs a node and its downstream every time", "[pipeline_r
   CHECK(again.stats.executed == 3);  // xs, sq, sum; offset is found in the cache
 }
 
-TEST_CASE("nodes with more than four inputs get them all, in order", "[pipeline_run]") {
+// Inputs are passed in order however many there are.
+TEST_CASE("Pipeline: nodes with more than four inputs get them all, in order", "[pipeline][run]") {
   TempDir dir;
-  PipelineSpec spec{.name = "five", .file = "five.yaml", .base_dir = dir.path};
+  PipelineSpec spec{.name = "five", .file = "five.yaml", .base_dir = dir.path()};
   for (int i = 1; i <= 5; ++i) {
     spec.nodes.push_back(node("c" + std::to_string(i), "const", {}, {{"v", Value(i * 10 + i)}}));
   }
@@ -213,10 +213,11 @@ TEST_CASE("nodes with more than four inputs get them all, in order", "[pipeline_
   CHECK(r.outputs.at("c1").as_int() == 11);
 }
 
-TEST_CASE("a pipeline refuses ops its registry lacks; DOT shows nodes and edges",
-          "[pipeline_run]") {
+// A Pipeline built from a spec checks its ops, and draws itself as DOT.
+TEST_CASE("Pipeline: refuses ops its registry lacks, and to_dot shows nodes and edges",
+          "[pipeline][run]") {
   TempDir dir;
-  PipelineSpec spec = squares_spec(dir.path, 3);
+  PipelineSpec spec = squares_spec(dir.path(), 3);
   CHECK_THROWS_AS(Pipeline(spec, dagflow::OpRegistry{}), std::invalid_argument);
   const std::string dot = Pipeline(spec, test_ops()).to_dot();
   CHECK_THAT(dot, Catch::StartsWith("digraph \"squares\" {"));
@@ -225,11 +226,12 @@ TEST_CASE("a pipeline refuses ops its registry lacks; DOT shows nodes and edges"
   CHECK_THAT(dot, Catch::Contains("\"sq\" -> \"sum\";"));
 }
 
-TEST_CASE("dry_run runs only the probes and tells what would run and what is cached",
-          "[pipeline_run]") {
+// dry_run is like make -n: probes run, nothing else, and each node says what would happen.
+TEST_CASE("Pipeline: dry_run runs only the probes and tells what would run and what is cached",
+          "[pipeline][run][dry-run]") {
   TempDir dir;
   g_listing = {1, 2, 3};
-  PipelineSpec spec = squares_spec(dir.path, 0);
+  PipelineSpec spec = squares_spec(dir.path(), 0);
   spec.nodes[0] = node("xs", "listing");
   const Pipeline p(std::move(spec), test_ops());
   const auto cache = p.default_cache_dir();

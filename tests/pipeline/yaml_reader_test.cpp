@@ -1,7 +1,8 @@
 #include "yaml_reader.hpp"
 
 // Tests of the YAML reader: the tree and its positions, the YAML 1.2 core schema, and what it
-// refuses (RELIABILITY.md Y2, Y4, Y5, Y7 and S3: tags never select code).
+// refuses (extra documents, anchors and aliases, duplicate keys, bad encodings, and tags, which
+// never select code or a type).
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -14,6 +15,8 @@
 #include <dagflow/nodes/value.hpp>
 #include <dagflow/pipeline/pipeline.hpp>
 
+#include "support/text.hpp"
+
 namespace {
 
 using dagflow::PipelineError;
@@ -22,6 +25,7 @@ using dagflow::resolve_core_scalar;
 using dagflow::Value;
 using dagflow::ValueKind;
 using dagflow::YamlNode;
+using dagflow::test::thrown_message;
 
 YamlNode read(std::string_view text) {
   std::optional<YamlNode> root = read_yaml(text, "t.yaml");
@@ -31,17 +35,14 @@ YamlNode read(std::string_view text) {
 
 // what() of the PipelineError reading `text` throws, or "(no error)".
 std::string read_error(std::string_view text) {
-  try {
-    (void)read_yaml(text, "t.yaml");
-  } catch (const PipelineError& e) {
-    return e.what();
-  }
-  return "(no error)";
+  return thrown_message<PipelineError>([&] { (void)read_yaml(text, "t.yaml"); });
 }
 
 }  // namespace
 
-TEST_CASE("read_yaml builds a tree with keys in file order and 1-based positions", "[yaml]") {
+// The reader's tree keeps file order and the position of every node.
+TEST_CASE("read_yaml: builds a tree with keys in file order and 1-based positions",
+          "[pipeline][yaml]") {
   const YamlNode root = read(
       "name: x\n"
       "nodes:\n"
@@ -90,13 +91,17 @@ TEST_CASE("read_yaml builds a tree with keys in file order and 1-based positions
   CHECK(dagflow::scalar_value(a.items[1]) == Value("5"));
 }
 
-TEST_CASE("read_yaml returns nothing for text without a document", "[yaml]") {
+// Empty text, whitespace and comments alone are no document, not an error.
+TEST_CASE("read_yaml: returns nothing for text without a document", "[pipeline][yaml]") {
   CHECK_FALSE(read_yaml("", "t.yaml").has_value());
   CHECK_FALSE(read_yaml("# only a comment\n\n", "t.yaml").has_value());
   CHECK_FALSE(read_yaml("  \n\t\n", "t.yaml").has_value());
 }
 
-TEST_CASE("the YAML 1.2 core schema decides plain scalars", "[yaml]") {
+// Plain scalars are typed by the YAML 1.2 core schema only: no YAML 1.1 yes/no booleans, no
+// leading-zero octal, no 1_000; what matches no rule stays a string.
+TEST_CASE("resolve_core_scalar: the YAML 1.2 core schema decides plain scalars",
+          "[pipeline][yaml]") {
   // Booleans: only true/false spellings; the YAML 1.1 words stay strings.
   for (const char* word : {"true", "True", "TRUE"}) CHECK(resolve_core_scalar(word) == Value(true));
   for (const char* word : {"false", "False", "FALSE"}) {
@@ -144,7 +149,8 @@ TEST_CASE("the YAML 1.2 core schema decides plain scalars", "[yaml]") {
   }
 }
 
-TEST_CASE("the core schema refuses numbers out of range", "[yaml]") {
+// Integers past int64 and floats past double are errors, never silently rounded or wrapped.
+TEST_CASE("resolve_core_scalar: numbers out of range are refused", "[pipeline][yaml][errors]") {
   CHECK_THROWS_WITH(resolve_core_scalar("9223372036854775808"),
                     "integer '9223372036854775808' is out of range (64-bit signed)");
   CHECK_THROWS_WITH(resolve_core_scalar("-9223372036854775809"),
@@ -158,7 +164,9 @@ TEST_CASE("the core schema refuses numbers out of range", "[yaml]") {
   CHECK_THROWS_AS(resolve_core_scalar("1e999"), dagflow::ValueError);
 }
 
-TEST_CASE("quoted and block scalars are strings whatever they look like", "[yaml]") {
+// Only plain scalars are typed; quoting keeps text as text.
+TEST_CASE("read_yaml: quoted and block scalars are strings whatever they look like",
+          "[pipeline][yaml]") {
   const YamlNode root = read("a: \"true\"\nb: '3'\nc: \"~\"\nd: |\n  1\ne: ''\nf: !!str yes\n");
   CHECK(dagflow::scalar_value(root.items[0]) == Value("true"));
   CHECK(dagflow::scalar_value(root.items[1]) == Value("3"));
@@ -174,7 +182,9 @@ TEST_CASE("quoted and block scalars are strings whatever they look like", "[yaml
   CHECK(plain.items[3].is_null());
 }
 
-TEST_CASE("tags never choose a type: only !!str, !!seq and !!map are accepted", "[yaml]") {
+// Tags can never select code or a type: anything but the three harmless core tags is refused.
+TEST_CASE("read_yaml: tags never choose a type, only !!str, !!seq and !!map are accepted",
+          "[pipeline][yaml][security]") {
   CHECK(read_error("a: !!int 5\n") ==
         "t.yaml:1:4: unsupported tag '!!int': tags never choose a type here (only !!str is "
         "allowed on this node)");
@@ -192,7 +202,9 @@ TEST_CASE("tags never choose a type: only !!str, !!seq and !!map are accepted", 
   CHECK(root.items[1].is_mapping());
 }
 
-TEST_CASE("anchors and aliases are refused where they are written (Y4)", "[yaml]") {
+// Anchors and aliases are refused at their position, so alias bombs cannot expand.
+TEST_CASE("read_yaml: anchors and aliases are refused where they are written",
+          "[pipeline][yaml][security]") {
   CHECK(read_error("&s [ *s ]") ==
         "t.yaml:1:1: anchors and aliases are not supported (found '&s'): write the value out in "
         "full");
@@ -217,7 +229,8 @@ TEST_CASE("anchors and aliases are refused where they are written (Y4)", "[yaml]
         "full");
 }
 
-TEST_CASE("duplicate keys are refused with both lines (Y5)", "[yaml]") {
+// A key given twice is an error naming both places, never a silent override.
+TEST_CASE("read_yaml: duplicate keys are refused with both lines", "[pipeline][yaml][errors]") {
   CHECK(read_error("a: 1\na: 2\n") == "t.yaml:2:1: duplicate key 'a' (first at line 1)");
   CHECK(read_error("x:\n  k: 1\n  j: 2\n  k: 3\n") ==
         "t.yaml:4:3: duplicate key 'k' (first at line 2)");
@@ -228,7 +241,8 @@ TEST_CASE("duplicate keys are refused with both lines (Y5)", "[yaml]") {
   CHECK(read("a: {k: 1}\nb: {k: 2}\n").keys.size() == 2);
 }
 
-TEST_CASE("mapping keys must be non-null scalars", "[yaml]") {
+// Complex and null keys are refused at their position.
+TEST_CASE("read_yaml: mapping keys must be non-null scalars", "[pipeline][yaml][errors]") {
   CHECK(read_error("? [a]\n: 1\n") ==
         "t.yaml:1:3: a mapping key must be a scalar, not a list or mapping");
   CHECK(read_error("{a: 1}: 2\n") ==
@@ -238,7 +252,9 @@ TEST_CASE("mapping keys must be non-null scalars", "[yaml]") {
   CHECK(read("1: a\ntrue: b\n").keys[1].text == "true");  // keys are their text
 }
 
-TEST_CASE("one document only, and stray top-level content is a syntax error (Y2)", "[yaml]") {
+// A second document or stray text after the first is refused, never silently ignored.
+TEST_CASE("read_yaml: one document only, and stray top-level content is a syntax error",
+          "[pipeline][yaml][errors]") {
   CHECK(read_error("a: 1\n---\nb: 2\n") ==
         "t.yaml:2:1: multiple documents are not supported (a second document starts here)");
   CHECK(read_error("a: 1\n---\n") ==
@@ -257,18 +273,22 @@ TEST_CASE("one document only, and stray top-level content is a syntax error (Y2)
   CHECK(read("%YAML 1.2\n---\na: 1\n").keys.size() == 1);
 }
 
-TEST_CASE("syntax errors carry yaml-cpp's position, 1-based", "[yaml]") {
+// yaml-cpp's 0-based marks become 1-based positions in messages.
+TEST_CASE("read_yaml: syntax errors carry yaml-cpp's position, 1-based",
+          "[pipeline][yaml][errors]") {
   // An unclosed flow sequence is reported where the input ends.
   CHECK(read_error("a: [1, 2\n") ==
         "t.yaml:2:1: YAML syntax error: end of sequence flow not found");
   CHECK(read_error("a: b: c\n") == "t.yaml:1:5: YAML syntax error: illegal map value");
   CHECK(read_error("[[:") == "t.yaml:1:3: YAML syntax error: unknown token");
-  // The PoC of an old yaml-cpp bug never reaches yaml-cpp: it is not UTF-8.
+  // An input known to trigger a yaml-cpp bug never reaches it: it is not UTF-8.
   CHECK(read_error("{!\xdb:") == "t.yaml:1:3: invalid UTF-8 (byte 0x3a after 0xdb)");
   CHECK(read_error("{!\xc3\x9b:").find("t.yaml:1:") == 0);
 }
 
-TEST_CASE("encoding: BOM skipped, CRLF and CR read as LF with the right positions (Y7)", "[yaml]") {
+// Files from any editor read the same, with positions that match what the editor shows.
+TEST_CASE("read_yaml: a BOM is skipped, CRLF and CR read as LF with the right positions",
+          "[pipeline][yaml]") {
   const YamlNode bom = read("\xEF\xBB\xBFname: x\nk: 1\n");
   CHECK(bom.keys[0].text == "name");
   CHECK(bom.keys[0].mark.column == 1);
@@ -287,8 +307,9 @@ TEST_CASE("encoding: BOM skipped, CRLF and CR read as LF with the right position
   CHECK(read("a: \"x\r\n  y\"\r\n").items[0].text == "x y");
 }
 
-TEST_CASE("encoding: NUL, invalid UTF-8 and control characters are refused with a position (Y7)",
-          "[yaml]") {
+// Bytes that are not valid YAML text are refused before yaml-cpp sees them, with a position.
+TEST_CASE("read_yaml: NUL, invalid UTF-8 and control characters are refused with a position",
+          "[pipeline][yaml][errors]") {
   using namespace std::string_literals;
   CHECK(read_error("a: 1\nb: x\0y\n"s) ==
         "t.yaml:2:5: NUL byte: a YAML file is text (is this a binary file?)");
@@ -317,8 +338,9 @@ TEST_CASE("encoding: NUL, invalid UTF-8 and control characters are refused with 
   CHECK(read_error("\xc3\xa9: b: c\n") == "t.yaml:1:6: YAML syntax error: illegal map value");
 }
 
-TEST_CASE("tabs: indenting with a tab is a syntax error with a hint, a tab elsewhere is fine (Y7)",
-          "[yaml]") {
+// A tab in indentation gets a message that says so; tabs inside values are fine.
+TEST_CASE("read_yaml: indenting with a tab is a syntax error with a hint, a tab elsewhere is fine",
+          "[pipeline][yaml][errors]") {
   CHECK(read_error("a:\n\tb: 1\n") ==
         "t.yaml:2:3: YAML syntax error: illegal map value (line 2 is indented with a tab: YAML "
         "indents with spaces only)");
@@ -337,7 +359,9 @@ TEST_CASE("tabs: indenting with a tab is a syntax error with a hint, a tab elsew
   CHECK(read("a:\n\tb\n").items[0].text == "b");
 }
 
-TEST_CASE("nesting deeper than kMaxYamlDepth is refused at the node that goes too deep", "[yaml]") {
+// The depth limit is exact: kMaxYamlDepth levels read, one more refused where it starts.
+TEST_CASE("read_yaml: nesting deeper than kMaxYamlDepth is refused at the node that goes too deep",
+          "[pipeline][yaml][limits]") {
   std::string ok(static_cast<std::size_t>(dagflow::kMaxYamlDepth), '[');
   ok += std::string(static_cast<std::size_t>(dagflow::kMaxYamlDepth), ']');
   CHECK(read(ok).is_sequence());
@@ -346,7 +370,9 @@ TEST_CASE("nesting deeper than kMaxYamlDepth is refused at the node that goes to
   CHECK(read_error(deep) == "t.yaml:1:65: nesting deeper than 64 levels");
 }
 
-TEST_CASE("a document with more than kMaxYamlNodes nodes is refused", "[yaml]") {
+// The node budget bounds the memory a document can take.
+TEST_CASE("read_yaml: a document with more than kMaxYamlNodes nodes is refused",
+          "[pipeline][yaml][limits]") {
   std::string text = "a: [";  // a value streams; at the top level the read-ahead guard stops it
   for (std::size_t i = 0; i < dagflow::kMaxYamlNodes; ++i) text += "1,";
   text += "]";
@@ -355,7 +381,8 @@ TEST_CASE("a document with more than kMaxYamlNodes nodes is refused", "[yaml]") 
   CHECK(error.find("the document has more than 1000000 nodes") != std::string::npos);
 }
 
-TEST_CASE("quote_for_message escapes control characters and cuts long text", "[yaml]") {
+// Text quoted into messages can neither hide characters nor flood the terminal.
+TEST_CASE("quote_for_message: escapes control characters and cuts long text", "[pipeline][yaml]") {
   CHECK(dagflow::quote_for_message("a\nb\tc\x01") == "'a\\nb\\tc\\x01'");
   const std::string long_text(100, 'x');
   CHECK(dagflow::quote_for_message(long_text) == "'" + std::string(60, 'x') + "...'");
@@ -364,7 +391,8 @@ TEST_CASE("quote_for_message escapes control characters and cuts long text", "[y
   CHECK(dagflow::quote_for_message(euros) == "'" + std::string(59, 'x') + "...'");
 }
 
-TEST_CASE("describe_node names a node's kind for messages", "[yaml]") {
+// Messages describe what was found with these exact words.
+TEST_CASE("describe_node: names a node's kind for messages", "[pipeline][yaml]") {
   const YamlNode root = read("a: 1\nb: x\nc: [1]\nd: {}\ne:\nf: 1.5\ng: true\nh: '1'\n");
   CHECK(dagflow::describe_node(root.items[0]) == "an int");
   CHECK(dagflow::describe_node(root.items[1]) == "a string");

@@ -1,5 +1,5 @@
-// The foundation issue's acceptance program, unchanged, plus checks of its commented values.
-// Kept character for character as the issue wrote it:
+// The program that first specified the delayed API, plus checks of its commented values. Kept
+// character for character as it was specified, so the installed headers still accept it:
 // clang-format off
 #include <dagflow/dagflow.hpp>
 #include <numeric>

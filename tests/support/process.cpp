@@ -1,24 +1,19 @@
-#include "cli_process.hpp"
+#include "support/process.hpp"
 
-#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
-#include <fstream>
-#include <iterator>
-#include <random>
 #include <spawn.h>
-#include <sstream>
-#include <stdexcept>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <utility>
 
 #include <catch2/catch.hpp>
 
+#include "support/files.hpp"
+
 extern char** environ;  // NOLINT: POSIX declares it nowhere
 
-namespace dagflow::testing {
+namespace dagflow::test {
 
 namespace fs = std::filesystem;
 
@@ -42,12 +37,6 @@ class CaptureFile {
   fs::path path_;
   int fd_ = -1;
 };
-
-std::string unique_suffix() {
-  static std::atomic<unsigned> counter{0};
-  static const unsigned seed = std::random_device{}();
-  return std::to_string(::getpid()) + "-" + std::to_string(seed) + "-" + std::to_string(++counter);
-}
 
 }  // namespace
 
@@ -94,18 +83,30 @@ ProcessResult run_process(const std::vector<std::string>& argv, const fs::path& 
   return result;
 }
 
+std::string dagflow_program() { return DAGFLOW_TEST_DAGFLOW_PROGRAM; }
+
+std::string dot_program() { return DAGFLOW_TEST_DOT_PROGRAM; }
+
+std::string script_program() { return DAGFLOW_TEST_SCRIPT_PROGRAM; }
+
+fs::path example_program(std::string_view name) {
+  const fs::path dir = DAGFLOW_TEST_EXAMPLES_DIR;
+  INFO("the examples are not built (DAGFLOW_BUILD_EXAMPLES=OFF)");
+  REQUIRE_FALSE(dir.empty());
+  return dir / name;
+}
+
+fs::path example_pipelines_dir() { return DAGFLOW_TEST_EXAMPLE_PIPELINES; }
+
 ProcessResult run_dagflow(const std::vector<std::string>& args, const fs::path& cwd) {
-  std::vector<std::string> argv{DAGFLOW_CLI_PATH};
+  std::vector<std::string> argv{dagflow_program()};
   argv.insert(argv.end(), args.begin(), args.end());
   ProcessResult result = run_process(argv, cwd);
-  // Shown with any failing assertion that follows, so a failure explains itself.
   UNSCOPED_INFO("dagflow exit code " << result.exit_code << "\n--- stdout ---\n"
                                      << result.out << "--- stderr ---\n"
                                      << result.err);
   return result;
 }
-
-std::string script_program() { return DAGFLOW_SCRIPT_PATH; }
 
 ProcessResult run_dagflow_on_terminal(const std::vector<std::string>& args, const fs::path& cwd) {
   REQUIRE_FALSE(script_program().empty());
@@ -115,7 +116,7 @@ ProcessResult run_dagflow_on_terminal(const std::vector<std::string>& args, cons
     for (char c : word) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
     return out + "'";
   };
-  std::string command = quoted(DAGFLOW_CLI_PATH);
+  std::string command = quoted(dagflow_program());
   for (const std::string& a : args) command += " " + quoted(a);
   // -q: no "Script started" lines; -e: its exit code is the command's.
   ProcessResult result = run_process({script_program(), "-qec", command, "/dev/null"}, cwd);
@@ -125,36 +126,8 @@ ProcessResult run_dagflow_on_terminal(const std::vector<std::string>& args, cons
   return result;
 }
 
-TempDir::TempDir() {
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    fs::path candidate = fs::temp_directory_path() / ("dagflow-cli-test-" + unique_suffix());
-    if (fs::create_directory(candidate)) {
-      path_ = std::move(candidate);
-      return;
-    }
-  }
-  throw std::runtime_error("cannot create a temporary directory");
-}
-
-TempDir::~TempDir() {
-  std::error_code ignored;
-  fs::remove_all(path_, ignored);
-}
-
-DataDir::DataDir() { fs::copy(DAGFLOW_CLI_TEST_DATA, path(), fs::copy_options::recursive); }
+DataDir::DataDir() { fs::copy(DAGFLOW_TEST_CLI_DATA, path(), fs::copy_options::recursive); }
 
 std::string DataDir::file(const std::string& name) const { return (path() / name).string(); }
 
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read '" + path.string() + "'");
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void write_file(const fs::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  if (!out) throw std::runtime_error("cannot write '" + path.string() + "'");
-}
-
-}  // namespace dagflow::testing
+}  // namespace dagflow::test

@@ -1,0 +1,64 @@
+// Running programs as a user would, for the CLI and example tests: no shell, stdin from
+// /dev/null, stdout and stderr captured apart, the exit code. The programs under test (the
+// `dagflow` command, the examples) and the tools the tests use (Graphviz `dot`, util-linux
+// `script`) are found through paths the build gives this library, and nowhere else.
+// Call from the test's thread only (failures are Catch2 REQUIREs).
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "support/temp_dir.hpp"
+
+namespace dagflow::test {
+
+/// What a finished process left behind.
+struct ProcessResult {
+  /// The exit status; 128 + the signal number when the process was killed by a signal.
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+/// Runs argv[0] (a path, no PATH search, no shell) with argv, stdin from /dev/null, in `cwd`
+/// (empty: this process's working directory), and waits for it. Stdout and stderr go to files,
+/// so a child that writes a lot to both never blocks. Fails the test (REQUIRE) when the process
+/// cannot be started.
+ProcessResult run_process(const std::vector<std::string>& argv,
+                          const std::filesystem::path& cwd = {});
+
+/// The `dagflow` binary under test.
+[[nodiscard]] std::string dagflow_program();
+/// Graphviz `dot`; empty when it is not installed.
+[[nodiscard]] std::string dot_program();
+/// util-linux `script`, which runs a command on a pseudo-terminal; empty when not installed.
+[[nodiscard]] std::string script_program();
+/// The example program built from examples/<name>.cpp. Fails the test when the examples are not
+/// built.
+[[nodiscard]] std::filesystem::path example_program(std::string_view name);
+/// examples/pipelines in the source tree (the YAML twins of the examples).
+[[nodiscard]] std::filesystem::path example_pipelines_dir();
+
+/// Runs the `dagflow` binary under test with `args`. The exit code and both streams are shown
+/// with any failing assertion that follows, so a failure explains itself.
+ProcessResult run_dagflow(const std::vector<std::string>& args,
+                          const std::filesystem::path& cwd = {});
+
+/// Runs the `dagflow` binary under test with `args` on a pseudo-terminal (through `script -qec`),
+/// so that its stdout and stderr are a terminal. `out` holds everything it printed on either
+/// (the terminal's lines end in "\r\n"); `err` holds what `script` itself printed. Requires
+/// script_program() to be non-empty.
+ProcessResult run_dagflow_on_terminal(const std::vector<std::string>& args,
+                                      const std::filesystem::path& cwd = {});
+
+/// A TempDir holding a fresh copy of tests/cli/data (the CLI tests' pipelines and text files).
+class DataDir : public TempDir {
+ public:
+  DataDir();
+  /// `name` inside the copy, as a string (for argv).
+  [[nodiscard]] std::string file(const std::string& name) const;
+};
+
+}  // namespace dagflow::test
