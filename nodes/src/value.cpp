@@ -235,11 +235,11 @@ void rethrow_element_error(std::string_view expected, ValueKind container, std::
   } catch (const ValueError& e) {
     reason = e.what();
   }
-  std::string message =
+  const std::string message =
       got_kind ? fmt::format("expected {}, got {} with {} {} at {}", expected, kind_name(container),
                              article(*got_kind), kind_name(*got_kind), location)
                : fmt::format("expected {}: at {}: {}", expected, location, reason);
-  throw ElementError(std::move(message), std::move(location), got_kind, std::move(reason));
+  throw ElementError(message, std::move(location), got_kind, std::move(reason));
 }
 
 std::string list_location(std::size_t index) { return fmt::format("[{}]", index); }
