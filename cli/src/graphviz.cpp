@@ -23,7 +23,7 @@ fs::path find_on_path(std::string_view program) {
     std::size_t end = dirs.find(':', begin);
     if (end == std::string_view::npos) end = dirs.size();
     const std::string_view dir = dirs.substr(begin, end - begin);
-    const fs::path candidate = fs::path(dir.empty() ? "." : dir) / program;
+    fs::path candidate = fs::path(dir.empty() ? "." : dir) / program;
     struct stat info {};
     if (::stat(candidate.c_str(), &info) == 0 && S_ISREG(info.st_mode) &&
         ::access(candidate.c_str(), X_OK) == 0) {

@@ -71,7 +71,7 @@ fs::path OpContext::output_path(const fs::path& path) const {
     throw Error(
         fmt::format("cannot resolve the pipeline directory {}: {}", base.string(), ec.message()));
   }
-  const fs::path target = fs::weakly_canonical(path.is_absolute() ? path : base / path, ec);
+  fs::path target = fs::weakly_canonical(path.is_absolute() ? path : base / path, ec);
   if (ec) throw Error(fmt::format("cannot resolve output path '{}': {}", text, ec.message()));
   if (!allow_outside && !is_within(target, root)) {
     throw CapabilityError(

@@ -16,7 +16,7 @@ namespace {
 // element had which kind ("got list with a string at [3]").
 class WrongKindError : public ValueError {
  public:
-  WrongKindError(std::string message, ValueKind got) : ValueError(std::move(message)), got_(got) {}
+  WrongKindError(const std::string& message, ValueKind got) : ValueError(message), got_(got) {}
   [[nodiscard]] ValueKind got() const noexcept { return got_; }
 
  private:
@@ -27,9 +27,9 @@ class WrongKindError : public ValueError {
 // its wrong kind or the element's own message.
 class ElementError : public ValueError {
  public:
-  ElementError(std::string message, std::string location, std::optional<ValueKind> got_kind,
+  ElementError(const std::string& message, std::string location, std::optional<ValueKind> got_kind,
                std::string reason)
-      : ValueError(std::move(message)),
+      : ValueError(message),
         location_(std::move(location)),
         got_kind_(got_kind),
         reason_(std::move(reason)) {}
@@ -235,11 +235,11 @@ void rethrow_element_error(std::string_view expected, ValueKind container, std::
   } catch (const ValueError& e) {
     reason = e.what();
   }
-  std::string message =
+  const std::string message =
       got_kind ? fmt::format("expected {}, got {} with {} {} at {}", expected, kind_name(container),
                              article(*got_kind), kind_name(*got_kind), location)
                : fmt::format("expected {}: at {}: {}", expected, location, reason);
-  throw ElementError(std::move(message), std::move(location), got_kind, std::move(reason));
+  throw ElementError(message, std::move(location), got_kind, std::move(reason));
 }
 
 std::string list_location(std::size_t index) { return fmt::format("[{}]", index); }

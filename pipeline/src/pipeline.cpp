@@ -21,11 +21,9 @@
 
 namespace dagflow {
 
-NodeError::NodeError(std::string what, std::string node, std::string op, std::exception_ptr cause)
-    : Error(std::move(what)),
-      node_(std::move(node)),
-      op_(std::move(op)),
-      cause_(std::move(cause)) {}
+NodeError::NodeError(const std::string& what, std::string node, std::string op,
+                     std::exception_ptr cause)
+    : Error(what), node_(std::move(node)), op_(std::move(op)), cause_(std::move(cause)) {}
 
 namespace {
 
@@ -271,9 +269,11 @@ PipelineResult Pipeline::execute(ExecutorOptions options, bool dry) const {
   }
 
   std::vector<Delayed<Value>> targets;
+  targets.reserve(spec_.outputs.size());
   for (const std::string& id : spec_.outputs) targets.push_back(task[index.at(id)]);
   if (dry) {
     std::vector<const DelayedBase*> pointers;
+    pointers.reserve(targets.size());
     for (const auto& t : targets) pointers.push_back(&t);
     const DryRun plan = executor.dry_run(pointers);
     for (std::size_t i = 0; i < spec_.nodes.size(); ++i) {

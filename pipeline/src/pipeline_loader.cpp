@@ -545,6 +545,7 @@ class Loader {
 
     const std::vector<ArgSpec>& arg_specs = raw.op->args();
     std::vector<std::string> arg_names;
+    arg_names.reserve(arg_specs.size());
     for (const ArgSpec& a : arg_specs) arg_names.push_back(a.name);
     if (raw.args != nullptr && raw.args->is_mapping()) {
       for (std::size_t i = 0; i < raw.args->keys.size(); ++i) {

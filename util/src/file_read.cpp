@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <utility>
 
 #include <fmt/format.h>
 
@@ -48,9 +47,9 @@ void check_stat(const struct stat& st, std::uint64_t max_bytes) {
 
 }  // namespace
 
-ReadFileError::ReadFileError(Reason reason, int error, std::string what,
+ReadFileError::ReadFileError(Reason reason, int error, const std::string& what,
                              std::optional<std::uint64_t> size)
-    : std::runtime_error(std::move(what)), reason_(reason), error_(error), size_(size) {}
+    : std::runtime_error(what), reason_(reason), error_(error), size_(size) {}
 
 RegularFile open_regular_file(const std::filesystem::path& path, std::uint64_t max_bytes) {
   // c_str() would cut the path at the NUL and open another file.

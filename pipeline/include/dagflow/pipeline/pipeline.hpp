@@ -68,7 +68,7 @@ class PipelineError : public Error {
 /// "FILE:LINE:COL: node 'counts' (op word_count) failed[ at item 3]: <the error>".
 class NodeError : public Error {
  public:
-  NodeError(std::string what, std::string node, std::string op, std::exception_ptr cause);
+  NodeError(const std::string& what, std::string node, std::string op, std::exception_ptr cause);
   [[nodiscard]] const std::string& node() const noexcept { return node_; }
   [[nodiscard]] const std::string& op() const noexcept { return op_; }
   [[nodiscard]] const std::exception_ptr& cause() const noexcept { return cause_; }

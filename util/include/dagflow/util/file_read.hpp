@@ -32,7 +32,7 @@ class ReadFileError : public std::runtime_error {
   };
 
   /// `what` is the whole message; `error` and `size` as reported by error() and size().
-  ReadFileError(Reason reason, int error, std::string what,
+  ReadFileError(Reason reason, int error, const std::string& what,
                 std::optional<std::uint64_t> size = std::nullopt);
 
   [[nodiscard]] Reason reason() const noexcept { return reason_; }
