@@ -78,9 +78,10 @@ struct MemoryCacheCounts {
 class MemoryCache {
  public:
   /// Budget is taken from the shared counter this many bytes at a time (see BudgetCredit).
-  static constexpr std::size_t kCreditBytes = 64 * 1024;
+  static constexpr std::size_t kCreditBytes = std::size_t{64} * 1024;
 
   explicit MemoryCache(std::size_t budget_bytes) : budget_(budget_bytes) {}
+  ~MemoryCache() = default;
   MemoryCache(const MemoryCache&) = delete;
   MemoryCache& operator=(const MemoryCache&) = delete;
 

@@ -236,8 +236,9 @@ std::string TraceRecorder::timeline_svg() const {
   }
   // Legend: one swatch per op.
   for (std::size_t i = 0; i < ops.size(); ++i) {
+    const std::size_t row = i / 4;  // four swatches a row
     const double lx = kLeft + static_cast<double>(i % 4) * 225;
-    const double ly = plot_bottom + 32 + 20 * static_cast<double>(i / 4);
+    const double ly = plot_bottom + 32 + 20 * static_cast<double>(row);
     svg += fmt::format(
         "<rect x=\"{:.0f}\" y=\"{:.0f}\" width=\"12\" height=\"12\" fill=\"{}\"/>"
         "<text x=\"{:.0f}\" y=\"{:.0f}\">{}</text>\n",

@@ -11,7 +11,7 @@
 namespace dagflow::detail {
 
 namespace {
-constexpr std::size_t kArenaBlockBytes = 64 * 1024;
+constexpr std::size_t kArenaBlockBytes = std::size_t{64} * 1024;
 }  // namespace
 
 void* PayloadArena::allocate(std::size_t size, std::size_t align) {

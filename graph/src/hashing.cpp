@@ -37,7 +37,7 @@ Hasher::Hasher(const Hasher& other) noexcept {
 }
 
 Hasher& Hasher::operator=(const Hasher& other) noexcept {
-  XXH3_copyState(state_of(state_), state_of(other.state_));
+  if (this != &other) XXH3_copyState(state_of(state_), state_of(other.state_));
   return *this;
 }
 

@@ -112,7 +112,7 @@ TEST_CASE("Pipeline: caches a map node's blocks on disk, so a second run execute
   CHECK(p.default_cache_dir() == cache);
   // The one derivation of the default cache, also used by `dagflow cache` with a file alone.
   CHECK(dagflow::default_cache_dir_in(
-            dagflow::pipeline_dir_of(dir.path / "sub" / ".." / "p.yaml")) == cache);
+            dagflow::pipeline_dir_of(dir.path() / "sub" / ".." / "p.yaml")) == cache);
   const auto first = p.run({.cache_dir = cache});
   CHECK(first.stats.items_executed == 100);
   const int squares_before = g_squares.load();

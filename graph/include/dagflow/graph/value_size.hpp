@@ -49,7 +49,7 @@ struct ValueSize<T, std::enable_if_t<std::is_arithmetic_v<T> || std::is_enum_v<T
 
 template <>
 struct ValueSize<std::string> {
-  static std::size_t bytes(const std::string& s) { return sizeof s + s.capacity(); }
+  static std::size_t bytes(const std::string& s) { return sizeof(std::string) + s.capacity(); }
 };
 
 template <class T>
