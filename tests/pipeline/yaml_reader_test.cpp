@@ -372,7 +372,7 @@ TEST_CASE("read_yaml: nesting deeper than kMaxYamlDepth is refused at the node t
 
 // The node budget bounds the memory a document can take.
 TEST_CASE("read_yaml: a document with more than kMaxYamlNodes nodes is refused",
-          "[pipeline][yaml][limits]") {
+          "[pipeline][yaml][limits][slow]") {
   std::string text = "a: [";  // a value streams; at the top level the read-ahead guard stops it
   for (std::size_t i = 0; i < dagflow::kMaxYamlNodes; ++i) text += "1,";
   text += "]";
