@@ -18,8 +18,8 @@ int square(int x) { return x * x; }
 int add(int a, int b) { return a + b; }
 int sum(std::vector<int> v) { return std::accumulate(v.begin(), v.end(), 0); }
 
-using dagflow_test::Counted;
-using dagflow_test::Counters;
+using dagflow::test::Counted;
+using dagflow::test::Counters;
 }  // namespace
 
 // The program of the package consumer test (tests/package/consumer/main.cpp): every value its

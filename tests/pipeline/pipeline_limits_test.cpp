@@ -21,6 +21,7 @@
 #include <dagflow/nodes/op_registry.hpp>
 #include <dagflow/nodes/value.hpp>
 
+#include "hostile_yaml.hpp"
 #include "support/temp_dir.hpp"
 #include "support/text.hpp"
 
@@ -250,17 +251,7 @@ TEST_CASE(
 
 // Anchors are refused where they first appear, so an alias bomb costs nothing to reject.
 TEST_CASE("load_pipeline_spec: alias bombs are refused at the first anchor", "[pipeline][limits]") {
-  const std::string laughs =
-      "name: lol\n"
-      "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
-      "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
-      "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
-      "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
-      "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
-      "f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
-      "g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n"
-      "h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\n"
-      "i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]\n";
+  const std::string laughs = "name: lol\n" + dagflow::test::alias_bomb();
   CHECK(parse_error(laughs) ==
         "p.yaml:2:4: anchors and aliases are not supported (found '&a'): write the value out in "
         "full");
