@@ -205,7 +205,7 @@ TEST_CASE("dagflow run: --no-cache runs everything every time and writes no cach
 
 // The default cache is .dagflow/cache beside the pipeline; `cache stats` and `cache clear` use
 // it, and a cleared cache makes the next run compute everything.
-TEST_CASE("dagflow run: caches beside the pipeline by default; cache stats and clear see it",
+TEST_CASE("dagflow run: caches beside the pipeline by default, where cache stats and clear find it",
           "[cli][run][cache]") {
   DataDir data;
   const std::string pipeline = data.file("wordcount.yaml");
