@@ -29,6 +29,26 @@ bool starts_with_position(const std::string& err, const std::string& file) {
                  R"(:[0-9]+:[0-9]+: )"));
 }
 
+// Runs `dagflow` with each argument list in `data`: each must exit 2 with a message on stderr
+// and nothing on stdout, and none may leave a cache or an output file behind (refused before
+// anything ran).
+void check_usage_errors(const DataDir& data, const std::vector<std::vector<std::string>>& cases) {
+  for (const auto& args : cases) {
+    std::string shown;
+    for (const auto& a : args) shown += a + " ";
+    INFO("dagflow " << shown);
+    const auto r = run_dagflow(args, data.path());
+    CHECK(r.exit_code == 2);
+    CHECK(r.out.empty());
+    CHECK_FALSE(r.err.empty());
+  }
+  CHECK_FALSE(fs::exists(data.path() / ".dagflow"));
+  CHECK_FALSE(fs::exists(data.path() / "x"));
+  for (const char* file : {"s.json", "t.json", "t.svg"}) {
+    CHECK_FALSE(fs::exists(data.path() / file));
+  }
+}
+
 }  // namespace
 
 // Invalid pipelines exit 2 with FILE:LINE:COL first, before anything runs.
@@ -61,58 +81,72 @@ TEST_CASE("dagflow: unknown op suggests the near name", "[cli][errors]") {
   CHECK_THAT(r.err, Catch::Contains("did you mean") && Catch::Contains("word_count"));
 }
 
-// Usage and environment errors exit 2 and print nothing on stdout.
-TEST_CASE("dagflow: usage errors exit 2", "[cli][errors]") {
+// Usage and environment errors exit 2 and print nothing on stdout, in four groups (each run
+// is a process of its own, which a sanitizer build makes costly).
+
+// Commands and their files: missing, unknown, doubled, or not there.
+TEST_CASE("dagflow: a missing or unknown command or file exits 2", "[cli][errors]") {
   DataDir data;
   const std::string pipeline = data.file("wordcount.yaml");
   fs::create_directory(data.path() / "adir.yaml");
-  const std::vector<std::vector<std::string>> cases = {
-      {},                                                   // no command
-      {"frobnicate"},                                       // unknown command
-      {"run"},                                              // no FILE
-      {"run", pipeline, "--frobnicate"},                    // unknown option
-      {"run", pipeline, "extra.yaml"},                      // two files
-      {"run", pipeline, "--set", "nosuch=1"},               // unknown param
-      {"run", pipeline, "--set", "novalue"},                // not NAME=VALUE
-      {"run", pipeline, "--cache-dir", "x", "--no-cache"},  // exclusive
-      {"run", pipeline, "--no-cache", "--cache-dir", "x"},  // either order
-      {"run", pipeline, "--threads", "-1"},                 // negative
-      {"run", pipeline, "--threads", "many"},               // not a number
-      {"run", pipeline, "--threads", "100000"},             // absurd
-      {"run", data.file("missing.yaml")},                   // no such file
-      {"validate", data.file("adir.yaml")},                 // a directory
-      {"run", pipeline, "--stats-json", data.file("no/such/dir/stats.json")},
-      {"run", pipeline, "--stats-json", data.path().string()},  // a directory
-      {"run", pipeline, "--trace", data.file("no/such/dir/trace.json")},
-      {"run", pipeline, "--timeline", data.path().string()},  // a directory
-      {"run", pipeline, "--progress", "--no-progress"},       // exclusive
-      {"run", pipeline, "--dry-run", "--stats-json", "s.json"},
-      {"run", pipeline, "--dry-run", "--trace", "t.json"},
-      {"run", pipeline, "--timeline", "t.svg", "-n"},
-      {"graph", pipeline, "--format", "png"},
-      {"graph", pipeline, "-o", data.file("no/such/dir/graph.dot")},
-      {"graph", pipeline, "--no-cache", "--cache-dir", "x"},
-      {"cache"},           // no cache action
-      {"cache", "stats"},  // neither FILE nor --cache-dir
-      {"cache", "stats", data.file("missing.yaml")},
-      {"cache", "prune", pipeline},  // no --max-bytes
-      {"cache", "prune", pipeline, "--max-bytes", "lots"},
-      {"ops", "word_count", "top_k"},  // one name at most
-  };
-  for (const auto& args : cases) {
-    std::string shown;
-    for (const auto& a : args) shown += a + " ";
-    INFO("dagflow " << shown);
-    const auto r = run_dagflow(args, data.path());
-    CHECK(r.exit_code == 2);
-    CHECK(r.out.empty());
-    CHECK_FALSE(r.err.empty());
-  }
-  // Refused before anything ran: no cache was written, no stats file left behind.
-  CHECK_FALSE(fs::exists(data.path() / ".dagflow"));
-  CHECK_FALSE(fs::exists(data.path() / "x"));
-  for (const char* file : {"s.json", "t.json", "t.svg"})
-    CHECK_FALSE(fs::exists(data.path() / file));
+  check_usage_errors(data, {
+                               {},                                    // no command
+                               {"frobnicate"},                        // unknown command
+                               {"run"},                               // no FILE
+                               {"run", pipeline, "extra.yaml"},       // two files
+                               {"run", data.file("missing.yaml")},    // no such file
+                               {"validate", data.file("adir.yaml")},  // a directory
+                               {"ops", "word_count", "top_k"},        // one name at most
+                           });
+}
+
+// Options of `run` that are unknown, malformed, out of range or exclusive.
+TEST_CASE("dagflow run: unknown, malformed and conflicting options exit 2", "[cli][errors]") {
+  DataDir data;
+  const std::string pipeline = data.file("wordcount.yaml");
+  check_usage_errors(data, {
+                               {"run", pipeline, "--frobnicate"},                    // unknown
+                               {"run", pipeline, "--set", "nosuch=1"},               // no param
+                               {"run", pipeline, "--set", "novalue"},                // no =
+                               {"run", pipeline, "--cache-dir", "x", "--no-cache"},  // exclusive
+                               {"run", pipeline, "--no-cache", "--cache-dir", "x"},  // either order
+                               {"run", pipeline, "--threads", "-1"},                 // negative
+                               {"run", pipeline, "--threads", "many"},               // not a number
+                               {"run", pipeline, "--threads", "100000"},             // absurd
+                               {"run", pipeline, "--progress", "--no-progress"},     // exclusive
+                           });
+}
+
+// Output files of `run` that cannot be written, or that a dry run would not write.
+TEST_CASE("dagflow run: unwritable outputs, and outputs with --dry-run, exit 2", "[cli][errors]") {
+  DataDir data;
+  const std::string pipeline = data.file("wordcount.yaml");
+  check_usage_errors(data,
+                     {
+                         {"run", pipeline, "--stats-json", data.file("no/such/dir/stats.json")},
+                         {"run", pipeline, "--stats-json", data.path().string()},  // a dir
+                         {"run", pipeline, "--trace", data.file("no/such/dir/trace.json")},
+                         {"run", pipeline, "--timeline", data.path().string()},  // a dir
+                         {"run", pipeline, "--dry-run", "--stats-json", "s.json"},
+                         {"run", pipeline, "--dry-run", "--trace", "t.json"},
+                         {"run", pipeline, "--timeline", "t.svg", "-n"},
+                     });
+}
+
+// `graph` and `cache` with bad formats, outputs, actions or arguments.
+TEST_CASE("dagflow graph and cache: usage errors exit 2", "[cli][errors]") {
+  DataDir data;
+  const std::string pipeline = data.file("wordcount.yaml");
+  check_usage_errors(data, {
+                               {"graph", pipeline, "--format", "png"},
+                               {"graph", pipeline, "-o", data.file("no/such/dir/graph.dot")},
+                               {"graph", pipeline, "--no-cache", "--cache-dir", "x"},
+                               {"cache"},           // no cache action
+                               {"cache", "stats"},  // neither FILE nor --cache-dir
+                               {"cache", "stats", data.file("missing.yaml")},
+                               {"cache", "prune", pipeline},  // no --max-bytes
+                               {"cache", "prune", pipeline, "--max-bytes", "lots"},
+                           });
 }
 
 // Each error message names what is wrong (the param, the file, the option, the path).

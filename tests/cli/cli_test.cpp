@@ -184,77 +184,88 @@ TEST_CASE("dagflow run: --set overrides params", "[cli][run]") {
   }
 }
 
-// The disk cache: on by default beside the pipeline, elsewhere with --cache-dir, off with
-// --no-cache; `dagflow cache` shows and clears it.
-TEST_CASE("dagflow run: caches beside the pipeline unless told otherwise", "[cli][run][cache]") {
+// --no-cache never reads nor writes a cache, and `cache stats` creates none.
+TEST_CASE("dagflow run: --no-cache runs everything every time and writes no cache",
+          "[cli][run][cache]") {
+  DataDir data;
+  const std::string pipeline = data.file("wordcount.yaml");
+  const std::string stats = data.file("stats.json");
+  for (int run = 0; run < 2; ++run) {
+    REQUIRE(run_dagflow({"run", pipeline, "--no-cache", "--stats-json", stats}).exit_code == 0);
+    const Counts c = read_stats(stats);
+    CHECK(c.executed == 4);
+    CHECK(c.items_executed == 6);
+  }
+  CHECK_FALSE(fs::exists(data.path() / ".dagflow"));
+  const auto shown = run_dagflow({"cache", "stats", pipeline});
+  CHECK(shown.exit_code == 0);
+  CHECK_THAT(shown.out, Catch::Contains(": 0 entries"));
+  CHECK_FALSE(fs::exists(data.path() / ".dagflow"));  // looking creates nothing
+}
+
+// The default cache is .dagflow/cache beside the pipeline; `cache stats` and `cache clear` use
+// it, and a cleared cache makes the next run compute everything.
+TEST_CASE("dagflow run: caches beside the pipeline by default, where cache stats and clear find it",
+          "[cli][run][cache]") {
   DataDir data;
   const std::string pipeline = data.file("wordcount.yaml");
   const fs::path default_cache = data.path() / ".dagflow" / "cache";
   const std::string stats = data.file("stats.json");
+  REQUIRE(run_dagflow({"run", pipeline}).exit_code == 0);
+  CHECK(fs::is_directory(default_cache));
 
-  SECTION("--no-cache runs everything every time and writes no cache") {
-    for (int run = 0; run < 2; ++run) {
-      REQUIRE(run_dagflow({"run", pipeline, "--no-cache", "--stats-json", stats}).exit_code == 0);
-      const Counts c = read_stats(stats);
-      CHECK(c.executed == 4);
-      CHECK(c.items_executed == 6);
-    }
-    CHECK_FALSE(fs::exists(data.path() / ".dagflow"));
-    const auto shown = run_dagflow({"cache", "stats", pipeline});
-    CHECK(shown.exit_code == 0);
-    CHECK_THAT(shown.out, Catch::Contains(": 0 entries"));
-    CHECK_FALSE(fs::exists(data.path() / ".dagflow"));  // looking creates nothing
-  }
+  const auto shown = run_dagflow({"cache", "stats", pipeline});
+  REQUIRE(shown.exit_code == 0);
+  CHECK_THAT(shown.out, Catch::StartsWith(default_cache.string() + ": "));
+  CHECK_THAT(shown.out, !Catch::Contains(": 0 entries"));
 
-  SECTION("default cache, then cache stats and clear") {
-    REQUIRE(run_dagflow({"run", pipeline}).exit_code == 0);
-    CHECK(fs::is_directory(default_cache));
+  const auto cleared = run_dagflow({"cache", "clear", pipeline});
+  REQUIRE(cleared.exit_code == 0);
+  CHECK_THAT(cleared.out,
+             Catch::Contains("removed") && Catch::Contains("0 entries, 0 bytes remain"));
+  const auto after = run_dagflow({"cache", "stats", pipeline});
+  REQUIRE(after.exit_code == 0);
+  CHECK_THAT(after.out, Catch::Contains(": 0 entries"));
 
-    const auto shown = run_dagflow({"cache", "stats", pipeline});
-    REQUIRE(shown.exit_code == 0);
-    CHECK_THAT(shown.out, Catch::StartsWith(default_cache.string() + ": "));
-    CHECK_THAT(shown.out, !Catch::Contains(": 0 entries"));
+  // Cleared: the next run computes everything again.
+  REQUIRE(run_dagflow({"run", pipeline, "--stats-json", stats}).exit_code == 0);
+  CHECK(read_stats(stats).executed == 4);
+}
 
-    const auto cleared = run_dagflow({"cache", "clear", pipeline});
-    REQUIRE(cleared.exit_code == 0);
-    CHECK_THAT(cleared.out,
-               Catch::Contains("removed") && Catch::Contains("0 entries, 0 bytes remain"));
-    const auto after = run_dagflow({"cache", "stats", pipeline});
-    REQUIRE(after.exit_code == 0);
-    CHECK_THAT(after.out, Catch::Contains(": 0 entries"));
+// --cache-dir resolves against the working directory (not the pipeline), and `cache stats` and
+// `cache prune` take it too.
+TEST_CASE("dagflow run: --cache-dir is relative to the working directory", "[cli][run][cache]") {
+  DataDir data;
+  const std::string pipeline = data.file("wordcount.yaml");
+  const std::string stats = data.file("stats.json");
+  TempDir work;
+  REQUIRE(run_dagflow({"run", pipeline, "--cache-dir", "mine"}, work.path()).exit_code == 0);
+  CHECK(fs::is_directory(work.path() / "mine"));
+  CHECK_FALSE(fs::exists(data.path() / ".dagflow"));
+  REQUIRE(run_dagflow({"run", pipeline, "--cache-dir", "mine", "--stats-json", stats}, work.path())
+              .exit_code == 0);
+  CHECK(read_stats(stats).executed == 1);
 
-    // Cleared: the next run computes everything again.
-    REQUIRE(run_dagflow({"run", pipeline, "--stats-json", stats}).exit_code == 0);
-    CHECK(read_stats(stats).executed == 4);
-  }
+  const auto shown = run_dagflow({"cache", "stats", "--cache-dir", "mine"}, work.path());
+  REQUIRE(shown.exit_code == 0);
+  CHECK_THAT(shown.out, !Catch::Contains(": 0 entries"));
+  const auto pruned =
+      run_dagflow({"cache", "prune", "--cache-dir", "mine", "--max-bytes", "0K"}, work.path());
+  REQUIRE(pruned.exit_code == 0);
+  CHECK_THAT(pruned.out, Catch::Contains("0 entries, 0 bytes remain"));
+}
 
-  SECTION("--cache-dir, relative to the working directory") {
-    TempDir work;
-    REQUIRE(run_dagflow({"run", pipeline, "--cache-dir", "mine"}, work.path()).exit_code == 0);
-    CHECK(fs::is_directory(work.path() / "mine"));
-    CHECK_FALSE(fs::exists(data.path() / ".dagflow"));
-    REQUIRE(
-        run_dagflow({"run", pipeline, "--cache-dir", "mine", "--stats-json", stats}, work.path())
-            .exit_code == 0);
-    CHECK(read_stats(stats).executed == 1);
-
-    const auto shown = run_dagflow({"cache", "stats", "--cache-dir", "mine"}, work.path());
-    REQUIRE(shown.exit_code == 0);
-    CHECK_THAT(shown.out, !Catch::Contains(": 0 entries"));
-    const auto pruned =
-        run_dagflow({"cache", "prune", "--cache-dir", "mine", "--max-bytes", "0K"}, work.path());
-    REQUIRE(pruned.exit_code == 0);
-    CHECK_THAT(pruned.out, Catch::Contains("0 entries, 0 bytes remain"));
-  }
-
-  SECTION("prune keeps what fits") {
-    REQUIRE(run_dagflow({"run", pipeline}).exit_code == 0);
-    const auto pruned = run_dagflow({"cache", "prune", pipeline, "--max-bytes", "1G"});
-    REQUIRE(pruned.exit_code == 0);
-    CHECK_THAT(pruned.out, Catch::Contains("removed 0 entries"));
-    REQUIRE(run_dagflow({"run", pipeline, "--stats-json", stats}).exit_code == 0);
-    CHECK(read_stats(stats).executed == 1);
-  }
+// Pruning to a budget larger than the cache removes nothing, so the next run is all hits.
+TEST_CASE("dagflow cache prune: keeps what fits the budget", "[cli][cache]") {
+  DataDir data;
+  const std::string pipeline = data.file("wordcount.yaml");
+  const std::string stats = data.file("stats.json");
+  REQUIRE(run_dagflow({"run", pipeline}).exit_code == 0);
+  const auto pruned = run_dagflow({"cache", "prune", pipeline, "--max-bytes", "1G"});
+  REQUIRE(pruned.exit_code == 0);
+  CHECK_THAT(pruned.out, Catch::Contains("removed 0 entries"));
+  REQUIRE(run_dagflow({"run", pipeline, "--stats-json", stats}).exit_code == 0);
+  CHECK(read_stats(stats).executed == 1);
 }
 
 // With --json, stdout is the JSON object even when the run has warnings to give (here: damaged

@@ -1,3 +1,8 @@
+#include <dagflow/engine/chunking.hpp>
+
+// Tests of dagflow::map and dagflow::reduce: order and exact results for every chunk size and
+// thread count, bit-identical floating-point sums, edge sizes, failing items named by index,
+// labels and content keys.
 #include <cmath>
 #include <cstring>
 #include <memory>
@@ -9,7 +14,6 @@
 
 #include <catch2/catch.hpp>
 
-#include <dagflow/engine/chunking.hpp>
 #include <dagflow/engine/executor.hpp>
 #include <dagflow/graph/keys.hpp>
 
@@ -48,13 +52,16 @@ TEST_CASE("map: order preserved for every chunk size and thread count", "[engine
 
 // Floating-point results are bit-identical whatever the chunking and the thread count.
 TEST_CASE("reduce: floating-point sums are bit-identical across policies", "[engine][chunking]") {
-  const std::vector<double> xs = mixed_magnitudes(1'000'000);
+  // 200,003 items: 1021 blocks of 196 (the partition that fixes the sum), several chunks of
+  // each fixed size below, and magnitudes from 2^-20 to 2^20, so any change in the order of
+  // the additions shows in the bits.
+  const std::vector<double> xs = mixed_magnitudes(200'003);
   double reference = 0;
   std::vector<double> reference_squares;
   bool first = true;
   for (std::size_t threads : {1, 2, 4}) {
     for (std::size_t chunk : {0, 1, 3, 4096, 65536, 2'000'000}) {
-      if (chunk == 1 && threads != 2) continue;  // a million 1-item chunks: once is enough
+      if (chunk == 1 && threads != 2) continue;  // 200,003 1-item chunks: once is enough
       dagflow::Graph g;
       auto squares =
           dagflow::map(g, [](double x) { return x * x - 0.5 * x; }, xs, {.chunk_size = chunk});
@@ -78,7 +85,8 @@ TEST_CASE("reduce: floating-point sums are bit-identical across policies", "[eng
 }
 
 // Edge sizes: no items, one item, a few.
-TEST_CASE("map and reduce: empty, one and few items", "[engine][chunking]") {
+TEST_CASE("map and reduce: empty, one-item and few-item inputs give exact results",
+          "[engine][chunking]") {
   dagflow::Graph g;
   dagflow::Executor ex;
   auto square = [](int x) { return x * x; };
@@ -116,7 +124,7 @@ TEST_CASE("reduce: init used once, order kept for non-commutative ops", "[engine
 }
 
 // Input known only at run time: a Delayed<std::vector<T>>.
-TEST_CASE("map: over a Delayed input sized at run time", "[engine][chunking]") {
+TEST_CASE("map: maps a Delayed input whose size is known only at run time", "[engine][chunking]") {
   dagflow::Graph g;
   auto load_words = [] {
     std::vector<std::string> words;
@@ -135,7 +143,8 @@ TEST_CASE("map: over a Delayed input sized at run time", "[engine][chunking]") {
 }
 
 // Move-only item results work; non-default-constructible reduce results work.
-TEST_CASE("map and reduce: move-only and non-default-constructible results", "[engine][chunking]") {
+TEST_CASE("map and reduce: accept move-only and non-default-constructible results",
+          "[engine][chunking]") {
   struct Sum {
     explicit Sum(int v) : value(v) {}
     Sum operator+(const Sum& o) const { return Sum(value + o.value); }
@@ -196,7 +205,8 @@ TEST_CASE("map: a failing item is named by index", "[engine][chunking][errors]")
 }
 
 // Generated labels carry the node id; ops give "map(<name>)" / "reduce(<name>)".
-TEST_CASE("map and reduce: labels", "[engine][chunking]") {
+TEST_CASE("map and reduce: label their tasks after the op, or by node id",
+          "[engine][chunking][labels]") {
   dagflow::Graph g;
   std::vector<int> xs{1, 2, 3};
   auto a = dagflow::map(
@@ -213,7 +223,8 @@ TEST_CASE("map and reduce: labels", "[engine][chunking]") {
 }
 
 // reduce's init is part of its content key; the chunk size (scheduling only) is not.
-TEST_CASE("map and reduce: content keys", "[engine][chunking][keys]") {
+TEST_CASE("map and reduce: reduce's init is part of the content key, the chunk size is not",
+          "[engine][chunking][keys]") {
   auto keys_of = [](double init, std::size_t chunk) {
     dagflow::Graph g;
     std::vector<double> xs(100, 1.0);

@@ -7,7 +7,7 @@
 
 #include <dagflow/graph/value_size.hpp>
 
-namespace dagflow_test {
+namespace dagflow::test {
 
 struct Counters {
   std::atomic<int> copies{0};
@@ -45,12 +45,12 @@ class Counted {
   std::vector<char> payload;
 };
 
-}  // namespace dagflow_test
+}  // namespace dagflow::test
 
 // Counted is sizeable, so the memory cache may keep it (within its budget).
 template <>
-struct dagflow::ValueSize<dagflow_test::Counted> {
-  static std::size_t bytes(const dagflow_test::Counted& v) {
+struct dagflow::ValueSize<dagflow::test::Counted> {
+  static std::size_t bytes(const dagflow::test::Counted& v) {
     return sizeof v + v.payload.capacity();
   }
 };

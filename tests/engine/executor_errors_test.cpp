@@ -31,6 +31,74 @@ bool original_is(const dagflow::TaskError& e) {
     return false;
   }
 }
+// Random DAGs (up to 200 nodes, fan-in up to 8) with 0 to 5 throwing nodes, run with or without
+// task fusion: exactly one error comes out and names a thrower; no task ever runs after a failed
+// dependency.
+void check_random_dags_with_throwing_tasks(bool fuse) {
+  constexpr std::uint64_t kSeed = 20261122;  // fixed: a failure can be replayed
+  std::mt19937_64 rng(kSeed);
+  INFO("seed " << kSeed << ", fusion " << fuse);
+  dagflow::Executor ex({.threads = 2, .fuse_tasks = fuse});
+  enum : int { kNotRun = 0, kOk = 1, kThrew = 2 };
+  for (int trial = 0; trial < 300; ++trial) {
+    const int n = std::uniform_int_distribution<int>(1, 200)(rng);
+    std::vector<std::atomic<int>> state(static_cast<std::size_t>(n));
+    std::vector<std::vector<int>> deps(static_cast<std::size_t>(n));
+    std::vector<bool> throws(static_cast<std::size_t>(n), false);
+    const int throwers = std::uniform_int_distribution<int>(0, 5)(rng);
+    for (int t = 0; t < throwers; ++t) {
+      throws[static_cast<std::size_t>(std::uniform_int_distribution<int>(0, n - 1)(rng))] = true;
+    }
+    dagflow::Graph g;
+    std::vector<dagflow::Delayed<long>> nodes;
+    for (int v = 0; v < n; ++v) {
+      std::vector<dagflow::Delayed<long>> inputs;
+      if (v > 0) {
+        const int fan_in = std::uniform_int_distribution<int>(0, std::min(8, v))(rng);
+        for (int k = 0; k < fan_in; ++k) {
+          const int d = std::uniform_int_distribution<int>(0, v - 1)(rng);
+          deps[static_cast<std::size_t>(v)].push_back(d);
+          inputs.push_back(nodes[static_cast<std::size_t>(d)]);
+        }
+      }
+      const bool will_throw = throws[static_cast<std::size_t>(v)];
+      auto* my_state = &state[static_cast<std::size_t>(v)];
+      nodes.push_back(g.delayed(
+          [v, will_throw, my_state](const std::vector<long>& in) {
+            if (will_throw) {
+              my_state->store(kThrew);
+              throw std::runtime_error("node " + std::to_string(v));
+            }
+            my_state->store(kOk);
+            long s = v;
+            for (long x : in) s += x;
+            return s % 1'000'003;
+          },
+          inputs));
+    }
+    // Every node with no consumer is a target, through one final collector.
+    auto all = g.delayed([](const std::vector<long>& v) { return v.size(); }, nodes);
+    bool threw = false;
+    try {
+      const std::size_t collected = ex.compute(all);  // outside CHECK, which would catch
+      CHECK(collected == static_cast<std::size_t>(n));
+    } catch (const dagflow::TaskError& e) {
+      threw = true;
+      REQUIRE(e.node() < static_cast<std::uint32_t>(n));
+      CHECK(throws[e.node()]);
+      CHECK(state[e.node()].load() == kThrew);
+      CHECK_THAT(e.what(), Catch::Contains("node " + std::to_string(e.node())));
+    }
+    CHECK(threw == (throwers > 0));
+    for (int v = 0; v < n; ++v) {
+      if (state[static_cast<std::size_t>(v)].load() == kNotRun) continue;
+      for (int d : deps[static_cast<std::size_t>(v)]) {
+        CHECK(state[static_cast<std::size_t>(d)].load() == kOk);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 // A throwing task surfaces as a TaskError naming it, and nothing downstream of it runs.
@@ -179,72 +247,14 @@ TEST_CASE("Executor: concurrent failures report exactly one", "[engine][errors]"
   }
 }
 
-// Random DAGs (up to 200 nodes, fan-in up to 8) with 0 to 5 throwing nodes: exactly one error
-// comes out and names a thrower; no task ever runs after a failed dependency.
-TEST_CASE(
-    "Executor: random DAGs with throwing tasks report exactly one error and run nothing after it",
-    "[engine][errors][random]") {
-  const bool fuse = GENERATE(true, false);
-  constexpr std::uint64_t kSeed = 20261122;  // fixed: a failure can be replayed
-  std::mt19937_64 rng(kSeed);
-  INFO("seed " << kSeed << ", fusion " << fuse);
-  dagflow::Executor ex({.threads = 2, .fuse_tasks = fuse});
-  enum : int { kNotRun = 0, kOk = 1, kThrew = 2 };
-  for (int trial = 0; trial < 300; ++trial) {
-    const int n = std::uniform_int_distribution<int>(1, 200)(rng);
-    std::vector<std::atomic<int>> state(static_cast<std::size_t>(n));
-    std::vector<std::vector<int>> deps(static_cast<std::size_t>(n));
-    std::vector<bool> throws(static_cast<std::size_t>(n), false);
-    const int throwers = std::uniform_int_distribution<int>(0, 5)(rng);
-    for (int t = 0; t < throwers; ++t) {
-      throws[static_cast<std::size_t>(std::uniform_int_distribution<int>(0, n - 1)(rng))] = true;
-    }
-    dagflow::Graph g;
-    std::vector<dagflow::Delayed<long>> nodes;
-    for (int v = 0; v < n; ++v) {
-      std::vector<dagflow::Delayed<long>> inputs;
-      if (v > 0) {
-        const int fan_in = std::uniform_int_distribution<int>(0, std::min(8, v))(rng);
-        for (int k = 0; k < fan_in; ++k) {
-          const int d = std::uniform_int_distribution<int>(0, v - 1)(rng);
-          deps[static_cast<std::size_t>(v)].push_back(d);
-          inputs.push_back(nodes[static_cast<std::size_t>(d)]);
-        }
-      }
-      const bool will_throw = throws[static_cast<std::size_t>(v)];
-      auto* my_state = &state[static_cast<std::size_t>(v)];
-      nodes.push_back(g.delayed(
-          [v, will_throw, my_state](const std::vector<long>& in) {
-            if (will_throw) {
-              my_state->store(kThrew);
-              throw std::runtime_error("node " + std::to_string(v));
-            }
-            my_state->store(kOk);
-            long s = v;
-            for (long x : in) s += x;
-            return s % 1'000'003;
-          },
-          inputs));
-    }
-    // Every node with no consumer is a target, through one final collector.
-    auto all = g.delayed([](const std::vector<long>& v) { return v.size(); }, nodes);
-    bool threw = false;
-    try {
-      const std::size_t collected = ex.compute(all);  // outside CHECK, which would catch
-      CHECK(collected == static_cast<std::size_t>(n));
-    } catch (const dagflow::TaskError& e) {
-      threw = true;
-      REQUIRE(e.node() < static_cast<std::uint32_t>(n));
-      CHECK(throws[e.node()]);
-      CHECK(state[e.node()].load() == kThrew);
-      CHECK_THAT(e.what(), Catch::Contains("node " + std::to_string(e.node())));
-    }
-    CHECK(threw == (throwers > 0));
-    for (int v = 0; v < n; ++v) {
-      if (state[static_cast<std::size_t>(v)].load() == kNotRun) continue;
-      for (int d : deps[static_cast<std::size_t>(v)]) {
-        CHECK(state[static_cast<std::size_t>(d)].load() == kOk);
-      }
-    }
-  }
+// Random throwing DAGs, run with task fusion (several tasks per flow-graph node).
+TEST_CASE("Executor: random throwing DAGs report one error and run nothing after it, fused",
+          "[engine][errors][random]") {
+  check_random_dags_with_throwing_tasks(true);
+}
+
+// Random throwing DAGs, run without task fusion (one flow-graph node per task).
+TEST_CASE("Executor: random throwing DAGs report one error and run nothing after it, unfused",
+          "[engine][errors][random]") {
+  check_random_dags_with_throwing_tasks(false);
 }

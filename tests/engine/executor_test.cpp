@@ -1,3 +1,8 @@
+#include <dagflow/engine/executor.hpp>
+
+// Tests of Executor::compute on the delayed API: the values it computes, shared work done once,
+// culling, argument passing, results handed over without copies, intermediates freed after
+// their last reader, and task fusion.
 #include <atomic>
 #include <memory>
 #include <numeric>
@@ -6,8 +11,6 @@
 
 #include <catch2/catch.hpp>
 
-#include <dagflow/engine/executor.hpp>
-
 #include "counting_value.hpp"
 
 namespace {
@@ -15,12 +18,13 @@ int square(int x) { return x * x; }
 int add(int a, int b) { return a + b; }
 int sum(std::vector<int> v) { return std::accumulate(v.begin(), v.end(), 0); }
 
-using dagflow_test::Counted;
-using dagflow_test::Counters;
+using dagflow::test::Counted;
+using dagflow::test::Counters;
 }  // namespace
 
-// The foundation issue's program: every commented value holds.
-TEST_CASE("Executor: the delayed API computes the documented values", "[engine]") {
+// The program of the package consumer test (tests/package/consumer/main.cpp): every value its
+// comments promise holds, at every thread count, with and without the memory cache.
+TEST_CASE("Executor: the delayed API computes the documented values", "[engine][compute]") {
   const std::size_t threads = GENERATE(0, 1, 2, 4);
   dagflow::Graph g;
   dagflow::Delayed<int> a = g.delayed(square, 3);
@@ -55,7 +59,7 @@ TEST_CASE("Executor: the delayed API computes the documented values", "[engine]"
 }
 
 // Each task runs once per compute() even when many targets and consumers share it.
-TEST_CASE("Executor: shared upstream runs once per compute", "[engine]") {
+TEST_CASE("Executor: shared upstream runs once per compute", "[engine][compute]") {
   dagflow::Graph g;
   std::atomic<int> calls{0};
   auto root = g.delayed([&calls] { return ++calls; });
@@ -77,7 +81,7 @@ TEST_CASE("Executor: shared upstream runs once per compute", "[engine]") {
 }
 
 // Only what the targets need runs.
-TEST_CASE("Executor: culls tasks the targets do not need", "[engine]") {
+TEST_CASE("Executor: culls tasks the targets do not need", "[engine][compute]") {
   dagflow::Graph g;
   std::atomic<int> unneeded{0};
   auto a = g.delayed(square, 2);
@@ -91,7 +95,8 @@ TEST_CASE("Executor: culls tasks the targets do not need", "[engine]") {
 }
 
 // Literal, Delayed and vector<Delayed> arguments; zero arguments; const& and by-value params.
-TEST_CASE("Executor: argument kinds and parameter passing", "[engine]") {
+TEST_CASE("Executor: passes literal, Delayed and vector arguments by value or by const&",
+          "[engine][compute]") {
   dagflow::Graph g;
   std::string text = "abc";
   auto literal = g.delayed([](const std::string& s) { return s + "!"; }, text);
@@ -117,7 +122,8 @@ TEST_CASE("Executor: argument kinds and parameter passing", "[engine]") {
 }
 
 // Move-only and non-default-constructible results work, as targets and as inputs.
-TEST_CASE("Executor: move-only, non-default-constructible results", "[engine]") {
+TEST_CASE("Executor: computes move-only and non-default-constructible results",
+          "[engine][results]") {
   struct NoDefault {
     explicit NoDefault(int v) : value(v) {}
     int value;
@@ -183,20 +189,27 @@ TEST_CASE("Executor: hands results over without copying", "[engine][results]") {
 TEST_CASE("Executor: frees each intermediate after its last reader", "[engine][memory]") {
   const bool fuse = GENERATE(true, false);
   const std::size_t threads = GENERATE(1, 2, 4);
-  const std::size_t budget_mb = GENERATE(0, 10);
+  // The cache's budget in links: none, or room for 9 (a link is a little over kPayload bytes).
+  const std::size_t budget_links = GENERATE(0, 10);
+  // A chain far longer than the bound below, so that links kept too long are seen. The payload
+  // stays within the sanitizer allocators' size classes: a 1 MiB block is a fresh mmap under
+  // ASan (page-faulted anew each time, then held in quarantine), which made 1000 such links
+  // take minutes on a loaded machine for no gain in what the test shows.
+  constexpr int kLinks = 100;
+  constexpr std::size_t kPayload = std::size_t{64} << 10;
   Counters c;
   dagflow::Graph g;
-  auto link = g.delayed([&c] { return Counted(c, 0, 1 << 20); });
-  for (int i = 1; i < 1000; ++i) {
+  auto link = g.delayed([&c] { return Counted(c, 0, kPayload); });
+  for (int i = 1; i < kLinks; ++i) {
     link =
-        g.delayed([&c](const Counted& prev) { return Counted(c, prev.value + 1, 1 << 20); }, link);
+        g.delayed([&c](const Counted& prev) { return Counted(c, prev.value + 1, kPayload); }, link);
   }
   dagflow::Executor ex(
-      {.threads = threads, .fuse_tasks = fuse, .memory_cache_bytes = budget_mb << 20});
-  CHECK(ex.compute(link).value == 999);
-  // Up to two links alive while one is being built, plus what the cache may keep (~1 MiB each).
-  CHECK(c.peak_live <= 3 + static_cast<int>(budget_mb));
-  CHECK(ex.memory_cache_stats().bytes <= budget_mb << 20);
+      {.threads = threads, .fuse_tasks = fuse, .memory_cache_bytes = budget_links * kPayload});
+  CHECK(ex.compute(link).value == kLinks - 1);
+  // Up to two links alive while one is being built, plus what the cache may keep.
+  CHECK(c.peak_live <= 3 + static_cast<int>(budget_links));
+  CHECK(ex.memory_cache_stats().bytes <= budget_links * kPayload);
   ex.clear_memory_cache();
   CHECK(c.live == 0);
 }
@@ -238,7 +251,8 @@ TEST_CASE("Executor: fused and unfused runs agree on large graphs", "[engine][fu
 }
 
 // A compute() with targets in a vector returns their values in order.
-TEST_CASE("Executor: compute over a vector of targets", "[engine]") {
+TEST_CASE("Executor: compute of a vector of targets returns their values in order",
+          "[engine][compute]") {
   dagflow::Graph g;
   std::vector<dagflow::Delayed<int>> ts;
   for (int i = 0; i < 50; ++i) ts.push_back(g.delayed(square, i));

@@ -78,27 +78,49 @@ std::vector<std::pair<std::string, std::string>> files_below(const fs::path& dir
   return files;
 }
 
+// --help prints the usage on stdout and exits 0; an unknown or malformed option prints it on
+// stderr, nothing on stdout, and exits 2.
+void check_usage(const std::string& name) {
+  const ProcessResult help = run_example(name, {"--help"});
+  CHECK(help.exit_code == 0);
+  CHECK_THAT(help.out, Catch::StartsWith("usage: " + name));
+  for (const std::vector<std::string>& bad : {std::vector<std::string>{"--bogus"},
+                                              {"--threads"},
+                                              {"--threads", "x"},
+                                              {"--threads", "-1"}}) {
+    const ProcessResult result = run_example(name, bad);
+    CHECK(result.exit_code == 2);
+    CHECK(result.out.empty());
+    CHECK_THAT(result.err, Catch::Contains("usage: " + name));
+  }
+}
+
 }  // namespace
 
-// The default run sums 0..999999 squared exactly, as the twin does, whatever the thread count.
-TEST_CASE("sum_squares: the same total as sum_squares.yaml", "[examples]") {
+// The default run sums 0..999999 squared exactly, and so does the twin's default run.
+TEST_CASE("sum_squares: prints the same default total as sum_squares.yaml",
+          "[examples][sum_squares][slow]") {
   const ProcessResult cpp = run_example("sum_squares");
   REQUIRE(cpp.exit_code == 0);
   CHECK(output_line(cpp.out, "total") == Value(333'332'833'333'500'000));
   CHECK(run_twin(kPipelines / "sum_squares.yaml").at("total") == Value(333'332'833'333'500'000));
+}
 
+// Another size gives the twin's total on one thread; past the twin's 64-bit range
+// (n > 3024617) the example still adds up exactly.
+TEST_CASE("sum_squares: agrees with sum_squares.yaml at another size, exact past 64 bits",
+          "[examples][sum_squares]") {
   const ProcessResult small = run_example("sum_squares", {"-n", "12345", "--threads", "1"});
   REQUIRE(small.exit_code == 0);
   CHECK(output_line(small.out, "total") ==
         run_twin(kPipelines / "sum_squares.yaml", {"--set", "n=12345"}).at("total"));
-  // Past the twin's 64-bit range (n > 3024617) the example still adds up exactly.
   const ProcessResult big = run_example("sum_squares", {"--scale", "4000000"});
   REQUIRE(big.exit_code == 0);
   CHECK_THAT(big.out, Catch::Contains("\ntotal: 21333325333334000000\n"));
 }
 
 // The default run counts the bundled texts, as the twin does; a folder and --top scale it.
-TEST_CASE("wordcount: the same top words as wordcount.yaml", "[examples]") {
+TEST_CASE("wordcount: prints the same top words as wordcount.yaml", "[examples][wordcount]") {
   const Value expected =
       Value::List{Value::List{"the", 42}, Value::List{"and", 10}, Value::List{"of", 10}};
   const ProcessResult cpp = run_example("wordcount");
@@ -115,8 +137,8 @@ TEST_CASE("wordcount: the same top words as wordcount.yaml", "[examples]") {
 }
 
 // Seeded streams: the same hits on 1 thread and on 4, and the same as the twin's.
-TEST_CASE("monte_carlo_pi: the same hits as monte_carlo_pi.yaml at any thread count",
-          "[examples]") {
+TEST_CASE("monte_carlo_pi: counts the same hits as monte_carlo_pi.yaml at any thread count",
+          "[examples][monte_carlo_pi]") {
   const ProcessResult cpp = run_example("monte_carlo_pi");
   REQUIRE(cpp.exit_code == 0);
   CHECK(output_line(cpp.out, "hits") == Value(6'283'842));
@@ -139,7 +161,7 @@ TEST_CASE("monte_carlo_pi: the same hits as monte_carlo_pi.yaml at any thread co
 }
 
 // The example and its twin write the same files, byte for byte.
-TEST_CASE("image_filter: the same files as image_filter.yaml", "[examples]") {
+TEST_CASE("image_filter: writes the same files as image_filter.yaml", "[examples][image_filter]") {
   TempDir dir;
   const ProcessResult cpp =
       run_example("image_filter", {"--images", "5", "--width", "23", "--height", "17", "--seed",
@@ -162,7 +184,8 @@ TEST_CASE("image_filter: the same files as image_filter.yaml", "[examples]") {
 }
 
 // Without --out, the images go to a fresh temp directory, named on stderr; stdout is pinned.
-TEST_CASE("image_filter: the default run writes to a new temp directory", "[examples]") {
+TEST_CASE("image_filter: the default run writes to a new temp directory",
+          "[examples][image_filter]") {
   const ProcessResult cpp = run_example("image_filter");
   REQUIRE(cpp.exit_code == 0);
   CHECK(cpp.out ==
@@ -180,7 +203,7 @@ TEST_CASE("image_filter: the default run writes to a new temp directory", "[exam
 
 // The bundled data rolled up as the twin does; generated data too, and the generator is what
 // made the bundled files.
-TEST_CASE("csv_rollup: the same rollup as csv_rollup.yaml", "[examples]") {
+TEST_CASE("csv_rollup: prints the same rollup as csv_rollup.yaml", "[examples][csv_rollup]") {
   const ProcessResult cpp = run_example("csv_rollup");
   REQUIRE(cpp.exit_code == 0);
   const Value rollup = output_line(cpp.out, "rollup");
@@ -217,19 +240,27 @@ TEST_CASE("csv_rollup: the same rollup as csv_rollup.yaml", "[examples]") {
 }
 
 // Options: --help is usage on stdout and success, a mistake is usage on stderr and exit code 2.
-TEST_CASE("examples: --help and bad usage", "[examples]") {
-  const auto name = GENERATE(as<std::string>{}, "sum_squares", "wordcount", "monte_carlo_pi",
-                             "image_filter", "csv_rollup");
-  const ProcessResult help = run_example(name, {"--help"});
-  CHECK(help.exit_code == 0);
-  CHECK_THAT(help.out, Catch::StartsWith("usage: " + name));
-  for (const std::vector<std::string>& bad : {std::vector<std::string>{"--bogus"},
-                                              {"--threads"},
-                                              {"--threads", "x"},
-                                              {"--threads", "-1"}}) {
-    const ProcessResult result = run_example(name, bad);
-    CHECK(result.exit_code == 2);
-    CHECK(result.out.empty());
-    CHECK_THAT(result.err, Catch::Contains("usage: " + name));
-  }
+// One case per example: each run is a process, which a sanitizer build makes costly.
+TEST_CASE("sum_squares: --help exits 0, bad usage exits 2 with the usage", "[examples][usage]") {
+  check_usage("sum_squares");
+}
+
+// As for sum_squares.
+TEST_CASE("wordcount: --help exits 0, bad usage exits 2 with the usage", "[examples][usage]") {
+  check_usage("wordcount");
+}
+
+// As for sum_squares.
+TEST_CASE("monte_carlo_pi: --help exits 0, bad usage exits 2 with the usage", "[examples][usage]") {
+  check_usage("monte_carlo_pi");
+}
+
+// As for sum_squares.
+TEST_CASE("image_filter: --help exits 0, bad usage exits 2 with the usage", "[examples][usage]") {
+  check_usage("image_filter");
+}
+
+// As for sum_squares.
+TEST_CASE("csv_rollup: --help exits 0, bad usage exits 2 with the usage", "[examples][usage]") {
+  check_usage("csv_rollup");
 }

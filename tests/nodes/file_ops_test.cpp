@@ -37,6 +37,11 @@ std::vector<std::string> shown_paths(const Value& paths) {
   return shown;
 }
 
+// The paths glob finds for `pattern` in `ctx`, as shown.
+std::vector<std::string> globbed(const OpContext& ctx, const std::string& pattern) {
+  return shown_paths(call_op("glob", {}, {{"pattern", pattern}}, ctx));
+}
+
 // The message of what output_path throws for `path`, or "(no error)".
 std::string refusal(const OpContext& ctx, const fs::path& path) {
   return thrown_message<dagflow::Error>([&] { (void)ctx.output_path(path); });
@@ -67,19 +72,14 @@ TEST_CASE("glob: matches *, ? and [..] within one directory, sorted, shown relat
   CHECK(txt.as_list()[0].as_path().resolved == dir.path() / "texts" / "a.txt");
   CHECK(txt.as_list()[0].as_path().resolved.is_absolute());
 
-  CHECK(shown_paths(call_op("glob", {}, {{"pattern", "texts/?.md"}}, ctx)) ==
-        std::vector<std::string>{"texts/c.md"});
-  CHECK(shown_paths(call_op("glob", {}, {{"pattern", "texts/[bc].*"}}, ctx)) ==
-        std::vector<std::string>{"texts/b.txt", "texts/c.md"});
+  CHECK(globbed(ctx, "texts/?.md") == std::vector<std::string>{"texts/c.md"});
+  CHECK(globbed(ctx, "texts/[bc].*") == std::vector<std::string>{"texts/b.txt", "texts/c.md"});
   // Directories are not files; hidden names need an explicit dot.
-  CHECK(shown_paths(call_op("glob", {}, {{"pattern", "texts/*"}}, ctx)) ==
+  CHECK(globbed(ctx, "texts/*") ==
         std::vector<std::string>{"texts/a.txt", "texts/b.txt", "texts/c.md"});
-  CHECK(shown_paths(call_op("glob", {}, {{"pattern", "texts/.*.txt"}}, ctx)) ==
-        std::vector<std::string>{"texts/.hidden.txt"});
-  CHECK(shown_paths(call_op("glob", {}, {{"pattern", "*/x.txt"}}, ctx)) ==
-        std::vector<std::string>{"other/x.txt"});
-  CHECK(shown_paths(call_op("glob", {}, {{"pattern", "texts/a.txt"}}, ctx)) ==
-        std::vector<std::string>{"texts/a.txt"});
+  CHECK(globbed(ctx, "texts/.*.txt") == std::vector<std::string>{"texts/.hidden.txt"});
+  CHECK(globbed(ctx, "*/x.txt") == std::vector<std::string>{"other/x.txt"});
+  CHECK(globbed(ctx, "texts/a.txt") == std::vector<std::string>{"texts/a.txt"});
 }
 
 // ** descends through every directory level but not into hidden directories.
@@ -87,19 +87,16 @@ TEST_CASE("glob: ** matches any number of directories and skips hidden ones", "[
   TempDir dir;
   make_tree(dir.path());
   const OpContext ctx{.base_dir = dir.path()};
-  CHECK(shown_paths(call_op("glob", {}, {{"pattern", "texts/**/*.txt"}}, ctx)) ==
-        std::vector<std::string>{"texts/a.txt", "texts/b.txt", "texts/sub/d.txt",
-                                 "texts/sub/deep/e.txt"});
-  CHECK(shown_paths(call_op("glob", {}, {{"pattern", "**/e.txt"}}, ctx)) ==
-        std::vector<std::string>{"texts/sub/deep/e.txt"});
-  CHECK(shown_paths(call_op("glob", {}, {{"pattern", "texts/**"}}, ctx)) ==
-        std::vector<std::string>{"texts/a.txt", "texts/b.txt", "texts/c.md", "texts/sub/d.txt",
-                                 "texts/sub/deep/e.txt"});
-  CHECK(shown_paths(call_op("glob", {}, {{"pattern", "texts/**/deep/*"}}, ctx)) ==
-        std::vector<std::string>{"texts/sub/deep/e.txt"});
+  CHECK(globbed(ctx, "texts/**/*.txt") == std::vector<std::string>{"texts/a.txt", "texts/b.txt",
+                                                                   "texts/sub/d.txt",
+                                                                   "texts/sub/deep/e.txt"});
+  CHECK(globbed(ctx, "**/e.txt") == std::vector<std::string>{"texts/sub/deep/e.txt"});
+  CHECK(globbed(ctx, "texts/**") == std::vector<std::string>{"texts/a.txt", "texts/b.txt",
+                                                             "texts/c.md", "texts/sub/d.txt",
+                                                             "texts/sub/deep/e.txt"});
+  CHECK(globbed(ctx, "texts/**/deep/*") == std::vector<std::string>{"texts/sub/deep/e.txt"});
   // ** twice finds each file once.
-  CHECK(shown_paths(call_op("glob", {}, {{"pattern", "**/**/d.txt"}}, ctx)) ==
-        std::vector<std::string>{"texts/sub/d.txt"});
+  CHECK(globbed(ctx, "**/**/d.txt") == std::vector<std::string>{"texts/sub/d.txt"});
 }
 
 // A symlink loop cannot make glob recurse forever; no match is an empty list, not an error.
@@ -108,11 +105,9 @@ TEST_CASE("glob: survives a symlink loop and lists nothing for no match", "[node
   make_tree(dir.path());
   fs::create_directory_symlink(dir.path() / "texts", dir.path() / "texts" / "sub" / "loop");
   const OpContext ctx{.base_dir = dir.path()};
-  CHECK(shown_paths(call_op("glob", {}, {{"pattern", "texts/**/d.txt"}}, ctx)) ==
-        std::vector<std::string>{"texts/sub/d.txt"});
+  CHECK(globbed(ctx, "texts/**/d.txt") == std::vector<std::string>{"texts/sub/d.txt"});
   // A named symlinked directory is followed.
-  CHECK(shown_paths(call_op("glob", {}, {{"pattern", "texts/sub/loop/*.md"}}, ctx)) ==
-        std::vector<std::string>{"texts/sub/loop/c.md"});
+  CHECK(globbed(ctx, "texts/sub/loop/*.md") == std::vector<std::string>{"texts/sub/loop/c.md"});
   CHECK(call_op("glob", {}, {{"pattern", "texts/*.csv"}}, ctx) == Value(Value::List{}));
   CHECK(call_op("glob", {}, {{"pattern", "missing/**/*.txt"}}, ctx) == Value(Value::List{}));
   CHECK_THROWS_WITH(call_op("glob", {}, {{"pattern", ""}}, ctx), Contains("empty"));

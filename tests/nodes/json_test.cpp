@@ -189,7 +189,7 @@ TEST_CASE("from_json: reads integers as int and other numbers as double", "[node
 }
 
 // Every escape decodes to its UTF-8 bytes.
-TEST_CASE("from_json: decodes escapes and \\u sequences, surrogate pairs included",
+TEST_CASE("from_json: decodes every escape, UTF-16 ones and surrogate pairs included",
           "[nodes][json]") {
   CHECK(from_json(R"("\"\\\/\b\f\n\r\t")") == Value("\"\\/\b\f\n\r\t"));
   CHECK(from_json(R"("\u00e9\u20AC\ud83d\ude00")") ==

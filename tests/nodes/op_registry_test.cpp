@@ -26,7 +26,7 @@ Value call(const OpRegistry& ops, std::string_view name, std::vector<Value> inpu
 
 // add() derives an op's inputs and argument types from the function's parameters.
 TEST_CASE(
-    "OpRegistry: a typed function registers in one line; inputs and argument types come from it",
+    "OpRegistry: registers a typed function in one line, with inputs and argument types from it",
     "[nodes][registry]") {
   OpRegistry ops;
   ops.add("scale", [](double x, double by) { return x * by; }, "x times `by`", {arg("by", 2.0)});
