@@ -132,36 +132,6 @@ std::string stats_json(const PipelineResult& result) {
   return to_json(stats, JsonStyle::kPretty) + "\n";
 }
 
-// Passes every event on to each of several observers (the progress bar and the trace).
-class ObserverList final : public RunObserver {
- public:
-  explicit ObserverList(std::vector<std::shared_ptr<RunObserver>> observers)
-      : observers_(std::move(observers)) {}
-  void on_run_start(const RunView& run) override {
-    for (const auto& o : observers_) o->on_run_start(run);
-  }
-  void on_task(const TaskEvent& event) override {
-    for (const auto& o : observers_) o->on_task(event);
-  }
-  void on_run_end() override {
-    for (const auto& o : observers_) o->on_run_end();
-  }
-
- private:
-  std::vector<std::shared_ptr<RunObserver>> observers_;
-};
-
-// The observer of a run: none, the only one, or both.
-std::shared_ptr<RunObserver> observe_with(std::shared_ptr<ProgressBar> progress,
-                                          std::shared_ptr<TraceRecorder> trace) {
-  if (progress && trace) {
-    return std::make_shared<ObserverList>(
-        std::vector<std::shared_ptr<RunObserver>>{std::move(progress), std::move(trace)});
-  }
-  if (progress) return progress;
-  return trace;
-}
-
 // The Chrome trace (--trace) and SVG timeline (--timeline) of a run: recorded while it runs,
 // written after it, whether it succeeded or not.
 class TraceFiles {
@@ -393,7 +363,8 @@ int run_command(const RunArgs& args) {
       bar->print_line(fmt::format("dagflow: warning: {}", message));
     };
   }
-  options.observer = observe_with(progress, traces.recorder());
+  if (progress) options.observers.push_back(progress);
+  if (traces.recorder()) options.observers.push_back(traces.recorder());
 
   PipelineResult result;
   try {

@@ -33,20 +33,26 @@ using util::UniqueFd;
 // Header layout (all little-endian):
 //   0  magic "DAGFLOW\x01"        8 bytes
 //   8  format version             u32
-//  12  header size (48)           u32
+//  12  header size (64)           u32
 //  16  type fingerprint           u64
 //  24  payload length             u64
 //  32  XXH3-64 of the payload     u64
-//  40  XXH3-64 of bytes 0..39     u64
+//  40  the entry's key: low       u64
+//  48  the entry's key: high      u64
+//  56  XXH3-64 of bytes 0..55     u64
+// The key is stored so that an entry answers only for its own key: bytes copied or renamed over
+// another key's file are found out, not trusted.
 constexpr std::array<unsigned char, 8> kMagic = {'D', 'A', 'G', 'F', 'L', 'O', 'W', 0x01};
-constexpr std::uint32_t kFormatVersion = 1;
-constexpr std::size_t kHeaderSize = 48;
+constexpr std::uint32_t kFormatVersion = 2;
+constexpr std::size_t kHeaderSize = 64;
 constexpr std::size_t kVersionOffset = 8;
 constexpr std::size_t kHeaderSizeOffset = 12;
 constexpr std::size_t kTypeOffset = 16;
 constexpr std::size_t kLengthOffset = 24;
 constexpr std::size_t kPayloadSumOffset = 32;
-constexpr std::size_t kHeaderSumOffset = 40;
+constexpr std::size_t kKeyLowOffset = 40;
+constexpr std::size_t kKeyHighOffset = 48;
+constexpr std::size_t kHeaderSumOffset = 56;
 using HeaderBytes = std::array<unsigned char, kHeaderSize>;
 
 // Past this many keys warned about, one last warning says that the rest are silenced, so that a
@@ -73,7 +79,8 @@ std::uint64_t load_u64(const unsigned char* p) {
   return v;
 }
 
-HeaderBytes encode_header(std::uint64_t type_fingerprint, std::string_view payload) {
+HeaderBytes encode_header(const Hash128& key, std::uint64_t type_fingerprint,
+                          std::string_view payload) {
   HeaderBytes h{};
   std::memcpy(h.data(), kMagic.data(), kMagic.size());
   store_u32(h.data() + kVersionOffset, kFormatVersion);
@@ -81,6 +88,8 @@ HeaderBytes encode_header(std::uint64_t type_fingerprint, std::string_view paylo
   store_u64(h.data() + kTypeOffset, type_fingerprint);
   store_u64(h.data() + kLengthOffset, payload.size());
   store_u64(h.data() + kPayloadSumOffset, hash64_bytes(payload.data(), payload.size()));
+  store_u64(h.data() + kKeyLowOffset, key.low);
+  store_u64(h.data() + kKeyHighOffset, key.high);
   store_u64(h.data() + kHeaderSumOffset, hash64_bytes(h.data(), kHeaderSumOffset));
   return h;
 }
@@ -390,6 +399,11 @@ DiskStore::Outcome DiskStore::read_entry(const Hash128& key, std::uint64_t type_
   if (load_u64(h.data() + kHeaderSumOffset) != hash64_bytes(h.data(), kHeaderSumOffset)) {
     return damaged("its header checksum does not match", &st);
   }
+  const Hash128 stored_key{load_u64(h.data() + kKeyLowOffset), load_u64(h.data() + kKeyHighOffset)};
+  if (stored_key != key) {
+    return damaged(fmt::format("it holds the entry of key {}, not of its own", stored_key.to_hex()),
+                   &st);
+  }
   const std::uint64_t stored_type = load_u64(h.data() + kTypeOffset);
   if (stored_type != type_fingerprint) {
     problem = fmt::format("holds type fingerprint {:016x}, not the {:016x} asked for", stored_type,
@@ -467,7 +481,7 @@ bool DiskStore::put(const Hash128& key, std::uint64_t type_fingerprint, std::str
   }
   if (!dir) return failed("opening its directory failed", errno);
 
-  const HeaderBytes header = encode_header(type_fingerprint, payload);
+  const HeaderBytes header = encode_header(key, type_fingerprint, payload);
   const std::string_view parts[] = {
       std::string_view(reinterpret_cast<const char*>(header.data()), header.size()), payload};
   const std::string temp_prefix = fmt::format("{}{}-", kTempPrefix, hex);

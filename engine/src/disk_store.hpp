@@ -41,13 +41,14 @@ struct DiskUsage {
 };
 
 /// A directory of entries: `<root>/<2 hex>/<32 hex>.entry`, where the hex is Hash128::to_hex() of
-/// the key. Each entry is a 48-byte little-endian header (magic "DAGFLOW\x01", format version,
-/// header size, type fingerprint, payload length, XXH3-64 of the payload, XXH3-64 of the header
-/// bytes before it) followed by the payload. Writers use `.tmp-<32 hex>-<pid>-<counter>` in the
-/// entry's directory; those left by dead processes are removed when a store is opened. Pids are
-/// judged in the opener's PID namespace: should stores in other namespaces share the root, one
-/// of their temp files may be removed in flight, and that put then fails cleanly (rename finds
-/// no file), so entries stay whole.
+/// the key. Each entry is a 64-byte little-endian header (magic "DAGFLOW\x01", format version 2,
+/// header size, type fingerprint, payload length, XXH3-64 of the payload, the key, XXH3-64 of the
+/// header bytes before it) followed by the payload. An entry whose header names another key (its
+/// bytes were copied or moved over this key's file) is damaged: a miss, removed and warned about.
+/// Writers use `.tmp-<32 hex>-<pid>-<counter>` in the entry's directory; those left by dead
+/// processes are removed when a store is opened. Pids are judged in the opener's PID namespace:
+/// should stores in other namespaces share the root, one of their temp files may be removed in
+/// flight, and that put then fails cleanly (rename finds no file), so entries stay whole.
 ///
 ///   dagflow::detail::DiskStore store("/home/me/.cache/dagflow", nullptr);  // warns on stderr
 ///   store.put(key, kTypeFingerprint, bytes);

@@ -14,341 +14,44 @@
 #include <dagflow/graph/traversal.hpp>
 
 #include "disk_store.hpp"
-#include "execution_plan.hpp"
 #include "memory_cache.hpp"
-#include "task_scope.hpp"
+#include "observer_list.hpp"
+#include "run_state.hpp"
 #include "worker_pool.hpp"
 
 namespace dagflow {
 
-namespace detail {
-
-// Everything one compute() needs. Built by the calling thread, then published to the workers
-// with `started` (release/acquire); workers report back through `finished_work` (every piece of
-// work ends with a release RMW on it; the caller acquires after the wait), so that TSan sees
-// every hand-off even though the scheduler in between is not instrumented.
-struct RunState {
-  std::shared_ptr<GraphState> graph;
-  std::vector<NodeId> order;            // local index -> node id, topological
-  std::vector<std::uint32_t> local_of;  // node id -> local index
-  std::unique_ptr<ResultSlot[]> slots;  // by local index
-  std::vector<std::uint32_t> targets;   // local index of each requested target
-  ExecutionPlan plan;
-  GraphCache* cache = nullptr;  // null when the memory cache is off
-  MemoryCache* cache_owner = nullptr;
-  DiskStore* disk = nullptr;                 // null when there is no cache_dir
-  std::vector<std::optional<Hash128>> keys;  // content keys by local index (with a disk cache)
-  std::atomic<std::size_t> disk_writes{0};
-  std::atomic<std::size_t> not_persisted{0};
-  std::atomic<std::uint64_t> disk_bytes_written{0};
-  std::atomic<std::size_t> items_computed{0};
-  std::atomic<std::size_t> items_cached{0};
-
-  // What a keyed op task sees of the disk cache while it runs (for map's per-block entries).
-  class TaskBlockCache final : public BlockCache {
-   public:
-    TaskBlockCache(RunState& run, const Hash128& identity) : run_(run), identity_(identity) {}
-    [[nodiscard]] const Hash128& op_identity() const noexcept override { return identity_; }
-    [[nodiscard]] std::optional<std::string> get(const Hash128& key,
-                                                 std::uint64_t fingerprint) const override {
-      return run_.disk->get(key, fingerprint);
-    }
-    void put(const Hash128& key, std::uint64_t fingerprint, std::string_view bytes) const override {
-      (void)run_.disk->put(key, fingerprint, bytes);
-    }
-
-   private:
-    RunState& run_;
-    Hash128 identity_;
-  };
-  RunObserver* observer = nullptr;
-  std::uint64_t tick = 0;
-
-  std::atomic<bool> started{false};
-  std::atomic<bool> cancelled{false};
-  std::atomic<std::size_t> finished_work{0};
-  std::atomic<std::size_t> executed{0};
-
-  std::atomic<bool> has_failure{false};
-  std::uint32_t failed_task = 0;  // written once, by the thread that set has_failure
-  std::exception_ptr failure;
-
-  void acquire_start() const { (void)started.load(std::memory_order_acquire); }
-
-  void record_failure(std::uint32_t task, std::exception_ptr error) {
-    bool expected = false;
-    if (has_failure.compare_exchange_strong(expected, true, std::memory_order_acq_rel)) {
-      failed_task = task;
-      failure = std::move(error);
-    }
-    cancelled.store(true, std::memory_order_release);
-  }
-
-  // Runs one task; false if it threw. `credit`: this worker's share of the cache budget.
-  bool run_task(std::uint32_t v, BudgetCredit& credit) noexcept {
-    const NodeRecord& node = graph->node(order[v]);
-    const NodeId* edges = graph->edges(node);
-    const TaskInputs inputs{edges, slots.get(), local_of.data()};
-    ResultSlot& out = slots[v];
-    TaskEvent event;
-    if (observer != nullptr) event.start = std::chrono::steady_clock::now();
-    std::optional<TaskBlockCache> blocks;
-    ItemCounts items;
-    try {
-      if (disk != nullptr && keys[v].has_value()) {
-        Hasher identity;
-        identity.add(graph->op_name(order[v])).add(graph->op_version(order[v]));
-        blocks.emplace(*this, identity.digest());
-      }
-      const TaskScope scope(&cancelled, blocks ? &*blocks : nullptr, &items);
-      node.vtable->invoke(node.payload, inputs, out);
-      if (items.computed + items.cached > 0) {
-        items_computed.fetch_add(items.computed, std::memory_order_relaxed);
-        items_cached.fetch_add(items.cached, std::memory_order_relaxed);
-      }
-      if (cache != nullptr && !has_flag(node.flags, NodeFlags::kImpureUpstream)) {
-        const std::size_t bytes = node.vtable->retained_bytes(out.raw_value());
-        if (bytes != kNotRetainable && credit.spend(bytes)) {
-          cache->insert(order[v], node.vtable->share(out), bytes, tick);
-        }
-      }
-      if (disk != nullptr && keys[v].has_value()) persist(v, node, out);
-    } catch (...) {
-      record_failure(v, std::current_exception());
-      if (observer != nullptr) report(v, TaskOutcome::kFailed, event, items);
-      return false;
-    }
-    if (observer != nullptr) report(v, TaskOutcome::kExecuted, event, items);
-    out.publish();
-    for (std::uint32_t e = 0; e < node.edge_count; ++e) slots[local_of[edges[e]]].release();
-    return true;
-  }
-
-  void report(std::uint32_t v, TaskOutcome outcome, TaskEvent& event,
-              const ItemCounts& items) noexcept {
-    event.end = std::chrono::steady_clock::now();
-    event.task = order[v];
-    event.outcome = outcome;
-    event.worker = WorkerPool::current_worker();
-    event.items_computed = items.computed;
-    event.items_cached = items.cached;
-    event.chunks = items.chunks;
-    try {
-      observer->on_task(event);
-    } catch (...) {  // an observer's failure must not fail or corrupt the run
-    }
-  }
-
-  // Writes a result to the disk cache. A failed write (full disk...) is the store's warning,
-  // never the task's failure.
-  void persist(std::uint32_t v, const NodeRecord& node, const ResultSlot& out) {
-    std::string bytes;
-    if (!node.vtable->save(out, bytes)) {
-      not_persisted.fetch_add(1, std::memory_order_relaxed);
-      return;
-    }
-    if (disk->put(*keys[v], node.vtable->fingerprint(), bytes)) {
-      disk_writes.fetch_add(1, std::memory_order_relaxed);
-      disk_bytes_written.fetch_add(bytes.size(), std::memory_order_relaxed);
-    }
-  }
-
-  // Runs chains [begin, end) one after another; returns the number of task bodies run.
-  std::size_t run_chains(std::size_t begin, std::size_t end) noexcept {
-    BudgetCredit credit(cache_owner);
-    std::size_t ran = 0;
-    for (std::size_t c = begin; c < end; ++c) {
-      for (std::uint32_t i = plan.chain_begin[c]; i < plan.chain_begin[c + 1]; ++i) {
-        if (cancelled.load(std::memory_order_relaxed)) return ran;
-        ++ran;
-        if (!run_task(plan.chain_tasks[i], credit)) return ran;
-      }
-    }
-    return ran;
-  }
-
-  void finish_work(std::size_t ran) noexcept {
-    executed.fetch_add(ran, std::memory_order_relaxed);
-    finished_work.fetch_add(1, std::memory_order_acq_rel);
-  }
-
-  static void run_chain_range(void* context, std::size_t begin, std::size_t end) {
-    auto* run = static_cast<RunState*>(context);
-    run->acquire_start();
-    run->finish_work(run->run_chains(begin, end));
-  }
-
-  static bool run_unit(void* context, std::uint32_t unit) {
-    auto* run = static_cast<RunState*>(context);
-    run->acquire_start();
-    const std::size_t first = run->plan.unit_begin[unit];
-    const std::size_t count = run->plan.unit_begin[unit + 1] - first;
-    std::size_t ran = 0;
-    if (count == 1) {
-      ran = run->run_chains(first, first + 1);
-    } else if (!run->cancelled.load(std::memory_order_relaxed)) {
-      // The slice travels to other workers through TBB: publish it with release/acquire.
-      struct Slice {
-        std::size_t first;
-        std::atomic<RunState*> run;
-      } slice{first, nullptr};
-      slice.run.store(run, std::memory_order_release);
-      WorkerPool::parallel_for(
-          count,
-          [](void* ctx, std::size_t b, std::size_t e) {
-            auto* s = static_cast<Slice*>(ctx);
-            RunState* r = s->run.load(std::memory_order_acquire);
-            run_chain_range(r, s->first + b, s->first + e);
-          },
-          &slice);
-    }
-    const bool keep_going = !run->cancelled.load(std::memory_order_relaxed);
-    run->finish_work(ran);  // the last touch of the run state
-    return keep_going;
-  }
-};
-
-void RunStateDeleter::operator()(RunState* run) const noexcept { delete run; }
-
-ResultSlot& RunResults::target_slot(std::size_t i) { return run_->slots[run_->targets.at(i)]; }
-
-}  // namespace detail
-
 namespace {
+
+using Clock = std::chrono::steady_clock;
+using RunPtr = std::unique_ptr<detail::RunState, detail::RunStateDeleter>;
+
 void warn_on_stderr(std::string_view message) {
   std::fprintf(stderr, "dagflow: warning: %.*s\n", static_cast<int>(message.size()),
                message.data());
 }
 
-// Passes every event to two observers (the caller's and the trace of `trace_path`).
-class BothObservers final : public RunObserver {
- public:
-  BothObservers(std::shared_ptr<RunObserver> first, std::shared_ptr<RunObserver> second)
-      : first_(std::move(first)), second_(std::move(second)) {}
-  void on_run_start(const RunView& run) override {
-    call([&](RunObserver& o) { o.on_run_start(run); });
-  }
-  void on_task(const TaskEvent& event) override {
-    call([&](RunObserver& o) { o.on_task(event); });
-  }
-  void on_run_end() override {
-    call([&](RunObserver& o) { o.on_run_end(); });
-  }
-
- private:
-  template <class F>
-  void call(F&& f) {
-    try {  // one observer's failure must not keep the other from its events
-      f(*first_);
-    } catch (...) {
-    }
-    f(*second_);
-  }
-  std::shared_ptr<RunObserver> first_;
-  std::shared_ptr<RunObserver> second_;
-};
-
 // What observers see of a run.
 class RunViewOf final : public RunView {
  public:
-  RunViewOf(const detail::GraphState& graph, const std::vector<std::optional<Hash128>>& keys,
-            std::size_t to_run, std::size_t cached, std::size_t threads)
-      : graph_(graph), keys_(keys), to_run_(to_run), cached_(cached), threads_(threads) {}
-  [[nodiscard]] std::size_t to_run() const noexcept override { return to_run_; }
+  RunViewOf(const detail::RunState& run, std::size_t cached, std::size_t threads)
+      : run_(run), cached_(cached), threads_(threads) {}
+  [[nodiscard]] std::size_t to_run() const noexcept override { return run_.order.size() - cached_; }
   [[nodiscard]] std::size_t cached() const noexcept override { return cached_; }
   [[nodiscard]] std::size_t threads() const noexcept override { return threads_; }
-  [[nodiscard]] std::string label(NodeId task) const override { return graph_.label(task); }
+  [[nodiscard]] std::string label(NodeId task) const override { return run_.graph->label(task); }
   [[nodiscard]] std::string_view op_name(NodeId task) const override {
-    return graph_.op_name(task);
+    return run_.graph->op_name(task);
   }
   [[nodiscard]] std::optional<Hash128> key(NodeId task) const override {
-    return task < keys_.size() ? keys_[task] : std::nullopt;
+    return task < run_.keys.size() ? run_.keys[task] : std::nullopt;
   }
 
  private:
-  const detail::GraphState& graph_;
-  const std::vector<std::optional<Hash128>>& keys_;  // by node id; empty without a disk cache
-  std::size_t to_run_;
+  const detail::RunState& run_;
   std::size_t cached_;
   std::size_t threads_;
 };
-}  // namespace
-
-struct Executor::Impl {
-  explicit Impl(ExecutorOptions opts)
-      : options(std::move(opts)), pool(options.threads), cache(options.memory_cache_bytes) {
-    options.threads = pool.threads();
-    if (!options.log) options.log = warn_on_stderr;
-    if (!options.cache_dir.empty()) {
-      disk = std::make_unique<detail::DiskStore>(
-          options.cache_dir, [log = options.log](const std::string& m) { log(m); });
-    }
-    observer = options.observer;
-    if (!options.trace_path.empty()) {
-      trace = std::make_shared<TraceRecorder>();
-      if (observer) {
-        observer = std::make_shared<BothObservers>(observer, trace);
-      } else {
-        observer = trace;
-      }
-    }
-  }
-  // Rewrites the trace file after a run (failed or not).
-  void write_trace() const {
-    if (!trace) return;
-    try {
-      trace->write_chrome_trace(options.trace_path);
-    } catch (const Error& e) {
-      options.log(e.what());
-    }
-  }
-  ExecutorOptions options;
-  detail::WorkerPool pool;
-  detail::MemoryCache cache;
-  std::unique_ptr<detail::DiskStore> disk;
-  std::shared_ptr<RunObserver> observer;  // the caller's, the trace's, or both
-  std::shared_ptr<TraceRecorder> trace;   // with trace_path
-  mutable std::mutex stats_mutex;
-  RunStats last_stats;
-};
-
-Executor::Executor() : Executor(ExecutorOptions{}) {}
-Executor::Executor(ExecutorOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
-Executor::~Executor() = default;
-
-const ExecutorOptions& Executor::options() const noexcept { return impl_->options; }
-
-CacheStats Executor::memory_cache_stats() const {
-  const detail::MemoryCacheCounts c = impl_->cache.counts();
-  return CacheStats{c.entries, c.bytes};
-}
-
-void Executor::clear_memory_cache() { impl_->cache.clear(); }
-
-CacheStats Executor::disk_cache_stats() const {
-  if (impl_->disk == nullptr) return {};
-  const detail::DiskUsage u = impl_->disk->usage();
-  return CacheStats{u.entries, static_cast<std::size_t>(u.bytes)};
-}
-
-CacheStats Executor::prune_disk_cache(std::uint64_t max_bytes) {
-  if (impl_->disk == nullptr) return {};
-  const detail::DiskUsage u = impl_->disk->prune(max_bytes);
-  return CacheStats{u.entries, static_cast<std::size_t>(u.bytes)};
-}
-
-RunStats Executor::last_run_stats() const {
-  std::lock_guard lock(impl_->stats_mutex);
-  return impl_->last_stats;
-}
-
-DryRun Executor::dry_run(std::span<const DelayedBase* const> targets) {
-  DryRun dry;
-  (void)run(targets, &dry);
-  return dry;
-}
-
-namespace {
 
 // What a run finds in the caches before it starts: needed_tasks asks lookup() once about each
 // task the targets need, and a hit keeps that task's result and prunes its upstream.
@@ -392,6 +95,10 @@ struct CacheLookup {
       }
     }
     if (disk == nullptr || !(*keys)[id].has_value()) return false;
+    return load_from_disk(id, node);
+  }
+
+  bool load_from_disk(NodeId id, const detail::NodeRecord& node) {
     std::optional<std::string> bytes = disk->get(*(*keys)[id], node.vtable->fingerprint());
     if (!bytes) return false;
     try {
@@ -415,24 +122,32 @@ struct CacheLookup {
   }
 };
 
-// The id of each target, once all are known to come from one live Graph (which `run` then keeps
-// alive).
-std::vector<NodeId> resolve_targets(detail::RunState& run,
-                                    std::span<const DelayedBase* const> targets) {
-  run.graph = detail::graph_of(*targets.front());
+// The planning half of a compute(), which dry_run() stops after: the targets resolved, the keys
+// computed, the needed tasks culled and looked up in the caches.
+struct PlannedRun {
+  RunPtr run{new detail::RunState};
   std::vector<NodeId> target_ids;
-  target_ids.reserve(targets.size());
+  std::shared_ptr<detail::GraphCache> cache;  // this graph's part of the memory cache
+  CacheLookup hits;
+  std::size_t not_keyed = 0;  // RunStats::not_keyed
+};
+
+// Phase "resolve targets": the id of each target, once all are known to come from one live
+// Graph (which the run then keeps alive).
+void resolve_targets(PlannedRun& p, std::span<const DelayedBase* const> targets) {
+  p.run->graph = detail::graph_of(*targets.front());
+  p.target_ids.reserve(targets.size());
   for (const DelayedBase* t : targets) {
-    if (detail::graph_of(*t) != run.graph) {
+    if (detail::graph_of(*t) != p.run->graph) {
       throw std::invalid_argument("the targets of one compute() must come from one Graph");
     }
-    target_ids.push_back(t->id());
+    p.target_ids.push_back(t->id());
   }
-  return target_ids;
 }
 
-// The content key of every task the targets could need, by node id. A key depends on the keys
-// upstream, so this looks at the whole upstream once, cache hits or not.
+// Phase "key": the content key of every task the targets could need, by node id (the one index
+// space of keys). A key depends on the keys upstream, so this looks at the whole upstream once,
+// cache hits or not.
 std::vector<std::optional<Hash128>> keys_by_node(const detail::GraphState& graph,
                                                  std::span<const NodeId> target_ids) {
   const std::vector<NodeId> upstream = detail::needed_tasks(graph, target_ids);
@@ -444,30 +159,42 @@ std::vector<std::optional<Hash128>> keys_by_node(const detail::GraphState& graph
   return keys_by_id;
 }
 
-// A dry run's answer: the cache hits, and the rest of the culled tasks in run order.
-void fill_dry_run(DryRun& dry, const std::vector<NodeId>& order, const CacheLookup& hits) {
-  std::vector<std::uint8_t> is_hit(std::size_t{order.back()} + 1, 0);
-  for (const auto& hit : hits.found) {
-    dry.cached.push_back(hit.first);
-    is_hit[hit.first] = 1;
+// Needed tasks without a content key, impure ones aside. With a disk cache the keys say it (a
+// hash_state that returned false included); without one, the flags known when tasks were added.
+std::size_t count_not_keyed(const detail::RunState& run) {
+  std::size_t count = 0;
+  for (const NodeId id : run.order) {
+    const detail::NodeFlags flags = run.graph->node(id).flags;
+    if (detail::has_flag(flags, detail::NodeFlags::kImpureUpstream)) continue;
+    const bool unkeyed = run.disk != nullptr ? !run.keys[id].has_value()
+                                             : detail::has_flag(flags, detail::NodeFlags::kUnkeyed);
+    if (unkeyed) ++count;
   }
-  for (NodeId id : order) {
-    if (is_hit[id] == 0) dry.to_run.push_back(id);
-  }
+  return count;
 }
 
-// Indexes the culled tasks (run.order) densely, counts each result's readers, gives the cache
-// hits' values to their slots, and plans the flow graph.
-void prepare_run(detail::RunState& run, std::span<const NodeId> target_ids, CacheLookup& hits,
-                 const std::vector<std::optional<Hash128>>& keys_by_id, bool fuse_tasks) {
+void warn_not_keyed(const std::function<void(std::string_view)>& log, std::size_t not_keyed,
+                    std::size_t tasks) {
+  log(fmt::format(
+      "{} of the {} tasks of this compute() have no content key, so the disk cache cannot keep "
+      "them or anything computed from them: name their functions with dagflow::op(name, fn), and "
+      "give a callable with captured state a `bool hash_state(dagflow::Hasher&) const` member or "
+      "a dagflow::Hash specialisation",
+      not_keyed, tasks));
+}
+
+// Phase "prepare slots": indexes the culled tasks densely, counts each result's readers, gives
+// the cache hits' values to their slots, and plans the flow graph.
+void prepare_slots(PlannedRun& p, bool fuse_tasks) {
+  detail::RunState& run = *p.run;
   const detail::GraphState& graph = *run.graph;
   const std::size_t n = run.order.size();
   run.local_of.assign(std::size_t{run.order.back()} + 1, UINT32_MAX);
   for (std::uint32_t v = 0; v < n; ++v) run.local_of[run.order[v]] = v;
   std::vector<std::uint8_t> prefilled;  // cache hits: their upstream was not culled in
-  if (!hits.found.empty()) {
+  if (!p.hits.found.empty()) {
     prefilled.assign(n, 0);
-    for (const auto& hit : hits.found) prefilled[run.local_of[hit.first]] = 1;
+    for (const auto& hit : p.hits.found) prefilled[run.local_of[hit.first]] = 1;
   }
   std::vector<std::int32_t> holders(n, 0);
   for (std::uint32_t v = 0; v < n; ++v) {
@@ -476,57 +203,51 @@ void prepare_run(detail::RunState& run, std::span<const NodeId> target_ids, Cach
     const NodeId* edges = graph.edges(node);
     for (std::uint32_t e = 0; e < node.edge_count; ++e) ++holders[run.local_of[edges[e]]];
   }
-  for (NodeId id : target_ids) {
+  for (NodeId id : p.target_ids) {
     run.targets.push_back(run.local_of[id]);
     ++holders[run.local_of[id]];
   }
   run.slots = std::make_unique<detail::ResultSlot[]>(n);
   for (std::uint32_t v = 0; v < n; ++v) run.slots[v].set_holders(holders[v]);
-  for (auto& [id, value] : hits.found) run.slots[run.local_of[id]].adopt(std::move(value));
-  if (hits.disk != nullptr) {
-    run.disk = hits.disk;
-    run.keys.resize(n);
-    for (std::uint32_t v = 0; v < n; ++v) run.keys[v] = keys_by_id[run.order[v]];
-  }
+  for (auto& [id, value] : p.hits.found) run.slots[run.local_of[id]].adopt(std::move(value));
   run.plan =
       detail::plan_execution(graph, run.order, run.local_of.data(), holders, fuse_tasks, prefilled);
 }
 
-// Tells the observer that the run starts, then reports the cache hits. As on the workers, an
-// observer's failure does not fail the run.
-void announce_start(RunObserver& observer, const RunView& view, const CacheLookup& hits) {
-  try {
-    observer.on_run_start(view);
-    const auto now = std::chrono::steady_clock::now();  // after the start: a trace's origin
-    for (std::size_t i = 0; i < hits.found.size(); ++i) {
-      observer.on_task(TaskEvent{
-          .task = hits.found[i].first, .outcome = hits.found_in[i], .start = now, .end = now});
-    }
-  } catch (...) {
+// Phase "start observers": tells them the run starts, then reports the cache hits.
+void start_observers(const detail::ObserverList& observers, const RunView& view,
+                     const CacheLookup& hits) {
+  observers.on_run_start(view);
+  const auto now = Clock::now();  // after the start: a trace's origin
+  for (std::size_t i = 0; i < hits.found.size(); ++i) {
+    observers.on_task(TaskEvent{
+        .task = hits.found[i].first, .outcome = hits.found_in[i], .start = now, .end = now});
   }
 }
 
-RunStats stats_of(const detail::RunState& run, const CacheLookup& hits, std::size_t threads,
-                  std::chrono::steady_clock::time_point start) {
+// Phase "collect stats".
+RunStats stats_of(const PlannedRun& p, std::size_t threads, Clock::time_point start) {
+  const detail::RunState& run = *p.run;
   RunStats stats;
   stats.tasks = run.order.size();
   stats.executed = run.executed.load(std::memory_order_relaxed);
   stats.flow_nodes = run.plan.units();
-  stats.memory_hits = hits.memory_hits;
-  stats.disk_hits = hits.disk_hits;
-  stats.disk_bytes_read = hits.disk_bytes_read;
+  stats.memory_hits = p.hits.memory_hits;
+  stats.disk_hits = p.hits.disk_hits;
+  stats.disk_bytes_read = p.hits.disk_bytes_read;
   stats.disk_writes = run.disk_writes.load(std::memory_order_relaxed);
   stats.not_persisted = run.not_persisted.load(std::memory_order_relaxed);
   stats.disk_bytes_written = run.disk_bytes_written.load(std::memory_order_relaxed);
   stats.items_computed = run.items_computed.load(std::memory_order_relaxed);
   stats.items_cached = run.items_cached.load(std::memory_order_relaxed);
   stats.threads = threads;
-  stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  stats.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  stats.not_keyed = p.not_keyed;
   return stats;
 }
 
-// Rethrows the run's first failure, if any, as a TaskError naming the task (and, for map and
-// reduce, the item).
+// Phase "rethrow": the run's first failure, if any, as a TaskError naming the task (and, for map
+// and reduce, the item).
 void rethrow_failure(const detail::RunState& run) {
   if (!run.has_failure.load(std::memory_order_acquire)) return;
   const NodeId failed = run.order[run.failed_task];
@@ -541,70 +262,187 @@ void rethrow_failure(const detail::RunState& run) {
 
 }  // namespace
 
-detail::RunResults Executor::run(std::span<const DelayedBase* const> targets, DryRun* dry) {
-  const auto start = std::chrono::steady_clock::now();
-  std::unique_ptr<detail::RunState, detail::RunStateDeleter> run(new detail::RunState);
-  if (targets.empty()) return detail::RunResults(std::move(run));
-  const std::vector<NodeId> target_ids = resolve_targets(*run, targets);
-  const detail::GraphState& graph = *run->graph;
+struct Executor::Impl {
+  explicit Impl(ExecutorOptions opts);
 
-  // Cull to what the targets need: a cached result prunes its upstream.
-  CacheLookup hits{.memory_owner = &impl_->cache,
-                   .graph = &graph,
-                   .disk = impl_->disk.get(),
-                   .log = &impl_->options.log};
-  std::shared_ptr<detail::GraphCache> cache;  // this graph's part of the memory cache
-  if (impl_->cache.enabled()) {
-    cache = impl_->cache.graph_cache(run->graph);
-    run->cache = cache.get();
-    run->cache_owner = &impl_->cache;
-    run->tick = hits.tick = impl_->cache.next_tick();
-    hits.memory = cache.get();
-    if (cache->entries() > 0) hits.cache = cache.get();
+  PlannedRun plan(std::span<const DelayedBase* const> targets);
+  detail::RunResults run(std::span<const DelayedBase* const> targets);
+  void open_memory_cache(PlannedRun& p);
+  void cull_and_look_up(PlannedRun& p);
+  void execute(detail::RunState& run);
+  void end_run(const PlannedRun& p, const detail::ObserverList& watching);
+  void write_trace() const;
+
+  ExecutorOptions options;
+  detail::WorkerPool pool;
+  detail::MemoryCache cache;
+  std::unique_ptr<detail::DiskStore> disk;
+  // Called in order: options.observers, the deprecated options.observer, the trace's recorder.
+  std::vector<std::shared_ptr<RunObserver>> observers;
+  std::shared_ptr<TraceRecorder> trace;  // with trace_path
+  mutable std::mutex stats_mutex;
+  RunStats last_stats;
+};
+
+Executor::Impl::Impl(ExecutorOptions opts)
+    : options(std::move(opts)), pool(options.threads), cache(options.memory_cache_bytes) {
+  options.threads = pool.threads();
+  if (!options.log) options.log = warn_on_stderr;
+  if (!options.cache_dir.empty()) {
+    disk = std::make_unique<detail::DiskStore>(
+        options.cache_dir, [log = options.log](const std::string& m) { log(m); });
   }
-  std::vector<std::optional<Hash128>> keys_by_id;  // with a disk cache
-  if (hits.disk != nullptr) {
-    keys_by_id = keys_by_node(graph, target_ids);
-    hits.keys = &keys_by_id;
+  for (const auto& o : options.observers) {
+    if (o) observers.push_back(o);
   }
+  if (options.observer) observers.push_back(options.observer);
+  if (!options.trace_path.empty()) {
+    trace = std::make_shared<TraceRecorder>();
+    observers.push_back(trace);
+  }
+}
+
+// Phases "resolve targets", "key" and "cull + look up": everything a run decides before it
+// touches a result slot.
+PlannedRun Executor::Impl::plan(std::span<const DelayedBase* const> targets) {
+  PlannedRun p;
+  if (targets.empty()) return p;
+  resolve_targets(p, targets);
+  if (disk != nullptr) {
+    p.run->disk = disk.get();
+    p.run->keys = keys_by_node(*p.run->graph, p.target_ids);
+  }
+  open_memory_cache(p);
+  cull_and_look_up(p);
+  p.not_keyed = count_not_keyed(*p.run);
+  return p;
+}
+
+void Executor::Impl::open_memory_cache(PlannedRun& p) {
+  if (!cache.enabled()) return;
+  p.cache = cache.graph_cache(p.run->graph);
+  p.run->cache = p.cache.get();
+  p.run->cache_owner = &cache;
+  p.run->tick = cache.next_tick();
+}
+
+// Culls the graph to what the targets need: a cached result prunes its upstream.
+void Executor::Impl::cull_and_look_up(PlannedRun& p) {
+  detail::RunState& run = *p.run;
+  CacheLookup& hits = p.hits;
+  hits = CacheLookup{.memory = run.cache,
+                     .memory_owner = &cache,
+                     .graph = run.graph.get(),
+                     .tick = run.tick,
+                     .disk = run.disk,
+                     .keys = &run.keys,
+                     .log = &options.log};
+  if (run.cache != nullptr && run.cache->entries() > 0) hits.cache = run.cache;
   const bool look_up = hits.cache != nullptr || hits.disk != nullptr;
-  run->order =
-      detail::needed_tasks(graph, target_ids, look_up ? &CacheLookup::lookup_of : nullptr, &hits);
-  if (dry != nullptr) {
-    fill_dry_run(*dry, run->order, hits);
-    if (cache != nullptr) impl_->cache.after_run();
-    return detail::RunResults(std::move(run));
-  }
-  prepare_run(*run, target_ids, hits, keys_by_id, impl_->options.fuse_tasks);
+  run.order = detail::needed_tasks(*run.graph, p.target_ids,
+                                   look_up ? &CacheLookup::lookup_of : nullptr, &hits);
+}
 
-  RunObserver* observer = impl_->observer.get();
-  const RunViewOf view(graph, keys_by_id, run->order.size() - hits.found.size(), hits.found.size(),
-                       impl_->options.threads);
-  if (observer != nullptr) {
-    run->observer = observer;
-    announce_start(*observer, view, hits);
-  }
+// Phase "execute": hands the run to the workers and waits for it.
+void Executor::Impl::execute(detail::RunState& run) {
+  run.started.store(true, std::memory_order_release);
+  const detail::UnitGraph units{run.plan.units(), run.plan.pred_begin.data(), run.plan.preds.data(),
+                                &detail::RunState::run_unit, &run};
+  pool.run(units);
+  (void)run.finished_work.load(std::memory_order_acquire);  // see RunState
+}
 
-  run->started.store(true, std::memory_order_release);
-  const detail::UnitGraph units{run->plan.units(), run->plan.pred_begin.data(),
-                                run->plan.preds.data(), &detail::RunState::run_unit, run.get()};
-  impl_->pool.run(units);
-  (void)run->finished_work.load(std::memory_order_acquire);  // see RunState
-  if (cache != nullptr) impl_->cache.after_run();
-  if (observer != nullptr) {
-    try {
-      observer->on_run_end();
-    } catch (...) {
-    }
-    impl_->write_trace();
+// After the workers are done, failed run or not: the memory cache makes room, the observers
+// hear the end, the trace file is rewritten.
+void Executor::Impl::end_run(const PlannedRun& p, const detail::ObserverList& watching) {
+  if (p.cache != nullptr) cache.after_run();
+  if (watching.empty()) return;
+  watching.on_run_end();
+  write_trace();
+}
+
+void Executor::Impl::write_trace() const {
+  if (!trace) return;
+  try {
+    trace->write_chrome_trace(options.trace_path);
+  } catch (const Error& e) {
+    options.log(e.what());
   }
-  const RunStats stats = stats_of(*run, hits, impl_->options.threads, start);
+}
+
+detail::RunResults Executor::Impl::run(std::span<const DelayedBase* const> targets) {
+  const auto start = Clock::now();
+  PlannedRun p = plan(targets);
+  if (p.target_ids.empty()) return detail::RunResults(std::move(p.run));
+  if (p.not_keyed > 0 && disk != nullptr)
+    warn_not_keyed(options.log, p.not_keyed, p.run->order.size());
+  prepare_slots(p, options.fuse_tasks);
+  const detail::ObserverList watching(observers, options.log);
+  const RunViewOf view(*p.run, p.hits.found.size(), options.threads);
+  if (!watching.empty()) {
+    p.run->observers = &watching;
+    start_observers(watching, view, p.hits);
+  }
+  execute(*p.run);
+  end_run(p, watching);
+  const RunStats stats = stats_of(p, options.threads, start);
   {
-    std::lock_guard lock(impl_->stats_mutex);
-    impl_->last_stats = stats;
+    std::lock_guard lock(stats_mutex);
+    last_stats = stats;
   }
-  rethrow_failure(*run);
-  return detail::RunResults(std::move(run));
+  rethrow_failure(*p.run);
+  return detail::RunResults(std::move(p.run));
+}
+
+Executor::Executor() : Executor(ExecutorOptions{}) {}
+Executor::Executor(ExecutorOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Executor::~Executor() = default;
+
+detail::RunResults Executor::run(std::span<const DelayedBase* const> targets) {
+  return impl_->run(targets);
+}
+
+DryRun Executor::dry_run(std::span<const DelayedBase* const> targets) {
+  const PlannedRun p = impl_->plan(targets);
+  if (p.cache != nullptr) impl_->cache.after_run();
+  DryRun dry;
+  if (p.target_ids.empty()) return dry;
+  const std::vector<NodeId>& order = p.run->order;
+  std::vector<std::uint8_t> is_hit(std::size_t{order.back()} + 1, 0);
+  for (const auto& hit : p.hits.found) {
+    dry.cached.push_back(hit.first);
+    is_hit[hit.first] = 1;
+  }
+  for (NodeId id : order) {
+    if (is_hit[id] == 0) dry.to_run.push_back(id);
+  }
+  return dry;
+}
+
+const ExecutorOptions& Executor::options() const noexcept { return impl_->options; }
+
+RunStats Executor::last_run_stats() const {
+  std::lock_guard lock(impl_->stats_mutex);
+  return impl_->last_stats;
+}
+
+CacheStats Executor::memory_cache_stats() const {
+  const detail::MemoryCacheCounts c = impl_->cache.counts();
+  return CacheStats{c.entries, c.bytes};
+}
+
+void Executor::clear_memory_cache() { impl_->cache.clear(); }
+
+CacheStats Executor::disk_cache_stats() const {
+  if (impl_->disk == nullptr) return {};
+  const detail::DiskUsage u = impl_->disk->usage();
+  return CacheStats{u.entries, static_cast<std::size_t>(u.bytes)};
+}
+
+CacheStats Executor::prune_disk_cache(std::uint64_t max_bytes) {
+  if (impl_->disk == nullptr) return {};
+  const detail::DiskUsage u = impl_->disk->prune(max_bytes);
+  return CacheStats{u.entries, static_cast<std::size_t>(u.bytes)};
 }
 
 }  // namespace dagflow

@@ -53,11 +53,11 @@ NodeId GraphState::commit_node(const TaskVTable* vtable, void* payload, std::uin
   }
   const auto edge_begin = static_cast<std::uint32_t>(committed_edges_);
   const auto edge_count = static_cast<std::uint32_t>(edges_.size() - committed_edges_);
-  NodeFlags flags = NodeFlags::kNone;
+  NodeFlags flags = op_name == kNoOp || !vtable->keyable ? NodeFlags::kUnkeyed : NodeFlags::kNone;
   for (std::size_t e = committed_edges_; e < edges_.size(); ++e) {
-    if (has_flag(nodes_[edges_[e]].flags, NodeFlags::kImpureUpstream)) {
-      flags |= NodeFlags::kImpureUpstream;
-    }
+    const NodeFlags dependency = nodes_[edges_[e]].flags;
+    if (has_flag(dependency, NodeFlags::kImpureUpstream)) flags |= NodeFlags::kImpureUpstream;
+    if (has_flag(dependency, NodeFlags::kUnkeyed)) flags |= NodeFlags::kUnkeyed;
   }
   nodes_.push_back(NodeRecord{vtable, payload, edge_begin, edge_count, op_name, flags});
   committed_edges_ = edges_.size();
@@ -107,7 +107,7 @@ void GraphState::set_label(NodeId id, std::string label) {
 
 void GraphState::set_impure(NodeId id) {
   if (id >= nodes_.size()) throw std::invalid_argument(fmt::format("no task with id {}", id));
-  nodes_[id].flags = NodeFlags::kImpure | NodeFlags::kImpureUpstream;
+  nodes_[id].flags |= NodeFlags::kImpure | NodeFlags::kImpureUpstream;
   // Consumers are always younger: one forward sweep carries the flag downstream.
   for (std::size_t i = std::size_t{id} + 1; i < nodes_.size(); ++i) {
     NodeRecord& n = nodes_[i];

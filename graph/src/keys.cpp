@@ -19,7 +19,7 @@ std::vector<std::optional<Hash128>> task_keys(const GraphState& graph,
   for (std::size_t v = 0; v < order.size(); ++v) {
     const NodeId id = order[v];
     const NodeRecord& node = graph.node(id);
-    if (node.op_name == kNoOp || has_flag(node.flags, NodeFlags::kImpureUpstream)) continue;
+    if (has_flag(node.flags, NodeFlags::kImpureUpstream | NodeFlags::kUnkeyed)) continue;
     Hasher h;
     h.add(kKeyFormat).add(graph.op_name(id)).add(graph.op_version(id));
     if (!node.vtable->hash_literals(node.payload, h)) continue;

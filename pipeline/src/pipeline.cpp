@@ -29,12 +29,23 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// The body of a node's task: the op called with the node's inputs and arguments. One callable
-// type for every op, so the op's name and version (not this type) are its cache identity.
-struct NodeCall {
+// What a node's task calls: a registry op, in the pipeline's context.
+struct OpCall {
   const OpInfo* op;
   const OpContext* context;
 
+  // The op's name and version (the task's op identity) say which registry entry `op` is. The
+  // context's directory can change what an op reads or writes, so it is part of the key; its
+  // capability flags only refuse, never change a result.
+  bool hash_state(Hasher& h) const {
+    h.add(context->base_dir.string());
+    return true;
+  }
+};
+
+// The body of a node's task: the op called with the node's inputs and arguments. One callable
+// type for every op, so the op's name and version (not this type) are its cache identity.
+struct NodeCall : OpCall {
   template <class... Inputs>
   Value operator()(const Value& args, const Inputs&... inputs) const {
     const Value* values[] = {&inputs..., nullptr};  // nullptr: never a zero-length array
@@ -52,10 +63,7 @@ struct NodeCall {
 // The body of a map node: the op applied to each element of a list (then the node's other
 // inputs), through the engine's chunked, block-cached map. Arguments and other inputs decide
 // the results too, so they salt the block keys.
-struct MapCall {
-  const OpInfo* op;
-  const OpContext* context;
-
+struct MapCall : OpCall {
   template <class... Inputs>
   Value operator()(const Value& args, const Value& list, const Inputs&... inputs) const {
     if (list.kind() != ValueKind::kList) {
@@ -113,12 +121,10 @@ Delayed<Value> add_task(Graph& g, const Op<Body>& body, Value args,
   }
 }
 
-// Counts what happened to each pipeline node from the Executor's task events (and passes them
-// on to the caller's own observer, if any).
+// Counts what happened to each pipeline node from the Executor's task events.
 class NodeTally final : public RunObserver {
  public:
-  NodeTally(std::vector<NodeRunInfo>& nodes, std::shared_ptr<RunObserver> next)
-      : nodes_(nodes), next_(std::move(next)) {}
+  explicit NodeTally(std::vector<NodeRunInfo>& nodes) : nodes_(nodes) {}
 
   // Graph task id -> pipeline node index (tasks that are no node's body are not counted).
   void attribute(NodeId task, std::size_t node) {
@@ -126,11 +132,7 @@ class NodeTally final : public RunObserver {
     node_of_[task] = node;
   }
 
-  void on_run_start(const RunView& run) override {
-    if (next_) next_->on_run_start(run);
-  }
   void on_task(const TaskEvent& event) override {
-    if (next_) next_->on_task(event);
     if (event.task >= node_of_.size() || node_of_[event.task] == kNone) return;
     std::lock_guard lock(mutex_);
     NodeRunInfo& node = nodes_[node_of_[event.task]];
@@ -143,14 +145,10 @@ class NodeTally final : public RunObserver {
     const bool all_cached = event.items_computed == 0 && event.items_cached > 0;
     node.outcome = ran && !all_cached ? NodeOutcome::kExecuted : NodeOutcome::kCached;
   }
-  void on_run_end() override {
-    if (next_) next_->on_run_end();
-  }
 
  private:
   static constexpr std::size_t kNone = SIZE_MAX;
   std::vector<NodeRunInfo>& nodes_;
-  std::shared_ptr<RunObserver> next_;
   std::vector<std::size_t> node_of_;  // written while the graph is built, read during runs
   std::mutex mutex_;
 };
@@ -205,8 +203,8 @@ PipelineResult Pipeline::execute(ExecutorOptions options, bool dry) const {
     result.nodes[i].id = spec_.nodes[i].id;
     result.nodes[i].op = spec_.nodes[i].op;
   }
-  auto tally = std::make_shared<NodeTally>(result.nodes, std::move(options.observer));
-  options.observer = tally;
+  auto tally = std::make_shared<NodeTally>(result.nodes);
+  options.observers.insert(options.observers.begin(), tally);  // counted before others see it
   Executor executor(std::move(options));  // throws std::invalid_argument for a refused cache
   const OpContext context{
       .base_dir = spec_.base_dir,
@@ -242,14 +240,14 @@ PipelineResult Pipeline::execute(ExecutorOptions options, bool dry) const {
 
     const auto body = [&]() {
       if (node.map.empty()) {
-        return add_task(g,
-                        dagflow::op(op.name(), NodeCall{&op, &context}).with_version(op.version()),
-                        Value(node.args), inputs);
+        return add_task(
+            g, dagflow::op(op.name(), NodeCall{{&op, &context}}).with_version(op.version()),
+            Value(node.args), inputs);
       }
-      return add_task(
-          g,
-          dagflow::op("map(" + op.name() + ")", MapCall{&op, &context}).with_version(op.version()),
-          Value(node.args), inputs);
+      return add_task(g,
+                      dagflow::op("map(" + op.name() + ")", MapCall{{&op, &context}})
+                          .with_version(op.version()),
+                      Value(node.args), inputs);
     };
     task[i] = body();
     if (op.is_probe()) {

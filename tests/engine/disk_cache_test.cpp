@@ -16,6 +16,7 @@
 
 #include <dagflow/engine/chunking.hpp>
 #include <dagflow/engine/file.hpp>
+#include <dagflow/graph/keys.hpp>
 
 #include "support/files.hpp"
 #include "support/temp_dir.hpp"
@@ -114,10 +115,10 @@ TEST_CASE("DiskCache: anonymous and unserialisable results stay in memory",
   };
   const TempDir tmp;
   const fs::path root = tmp.path() / "cache";  // created by the Executor
-  std::atomic<int> runs{0};
+  static std::atomic<int> runs{0};  // static: the lambdas below capture nothing, so are keyed
   auto build = [&](dagflow::Graph& g) {
-    auto anonymous = g.delayed([&runs] { return ++runs, 1L; });
-    auto opaque = g.delayed(dagflow::op("dc opaque", [&runs] { return ++runs, Opaque{2}; }));
+    auto anonymous = g.delayed([] { return ++runs, 1L; });
+    auto opaque = g.delayed(dagflow::op("dc opaque", [] { return ++runs, Opaque{2}; }));
     return g.delayed(dagflow::op("dc unwrap", [](const Opaque& o) { return o.v; }), opaque);
   };
   for (int round = 0; round < 2; ++round) {
@@ -129,6 +130,115 @@ TEST_CASE("DiskCache: anonymous and unserialisable results stay in memory",
     if (round == 1) CHECK(ex.last_run_stats().disk_hits == 1);
   }
   CHECK(runs == 1);  // the second round found the unwrap's result on disk
+}
+
+// Captured state is never a stale hit: a capturing lambda cannot hash its captures, so its task
+// has no key and stays out of the disk cache (counted, and warned about once per compute()).
+TEST_CASE("DiskCache: a capturing op never gives a stale hit", "[engine][disk-cache]") {
+  const TempDir tmp;
+  for (const long scale : {2L, 3L, 2L}) {
+    std::vector<std::string> warnings;
+    dagflow::Graph g;
+    auto scaled = g.delayed(dagflow::op("dc scaled", [scale](long x) { return x * scale; }), 10L);
+    auto plus = g.delayed(dagflow::op("dc add", dc_add), scaled, 1L);
+    dagflow::Executor ex({.threads = 1,
+                          .cache_dir = tmp.path() / "cache",
+                          .log = [&](std::string_view w) { warnings.emplace_back(w); }});
+    CHECK(ex.compute(plus) == 10 * scale + 1);
+    const dagflow::RunStats stats = ex.last_run_stats();
+    CHECK(stats.not_keyed == 2);  // the lambda's task and its consumer
+    CHECK(stats.disk_writes == 0);
+    CHECK(stats.disk_hits == 0);
+    REQUIRE(warnings.size() == 1);
+    CHECK_THAT(warnings[0], Catch::Contains("2 of the 2 tasks") &&
+                                Catch::Contains("dagflow::op(name, fn)") &&
+                                Catch::Contains("hash_state"));
+  }
+}
+
+namespace {
+// A callable with state that it hashes itself: keyed by that state.
+struct Scaled {
+  long scale;
+  long operator()(long x) const { return ++g_runs, x * scale; }
+  bool hash_state(dagflow::Hasher& h) const {
+    h.add(scale);
+    return true;
+  }
+};
+// A callable with state hashed through a Hash specialisation.
+struct Offset {
+  long by;
+  long operator()(long x) const { return ++g_runs, x + by; }
+};
+// A callable whose hash_state says it cannot be hashed.
+struct Unhashable {
+  long operator()(long x) const { return x; }
+  bool hash_state(dagflow::Hasher& /*h*/) const { return false; }
+  long unused = 0;
+};
+}  // namespace
+
+template <>
+struct dagflow::Hash<Offset> {
+  static void add(dagflow::Hasher& h, const Offset& o) { h.add(o.by); }
+};
+
+TEST_CASE("DiskCache: a callable that hashes its state hits across Executors",
+          "[engine][disk-cache]") {
+  const TempDir tmp;
+  const auto run = [&](long scale, long by) {
+    dagflow::Graph g;
+    auto a = g.delayed(dagflow::op("dc scaled functor", Scaled{scale}), 10L);
+    auto b = g.delayed(dagflow::op("dc offset functor", Offset{by}), a);
+    dagflow::Executor ex({.cache_dir = tmp.path() / "cache"});
+    const long value = ex.compute(b);
+    CHECK(ex.last_run_stats().not_keyed == 0);
+    return value;
+  };
+  g_runs = 0;
+  CHECK(run(2, 1) == 21);
+  CHECK(g_runs == 2);
+  CHECK(run(2, 1) == 21);
+  CHECK(g_runs == 2);  // both from disk
+  CHECK(run(3, 1) == 31);
+  CHECK(g_runs == 4);  // another scale: both rerun
+  CHECK(run(3, 5) == 35);
+  CHECK(g_runs == 5);  // another offset: only the offset reruns
+
+  dagflow::Graph g;
+  auto u = g.delayed(dagflow::op("dc unhashable", Unhashable{}), 4L);
+  std::vector<std::string> warnings;
+  dagflow::Executor ex({.cache_dir = tmp.path() / "cache",
+                        .log = [&](std::string_view w) { warnings.emplace_back(w); }});
+  CHECK(ex.compute(u) == 4);
+  CHECK(ex.last_run_stats().not_keyed == 1);
+  CHECK(ex.last_run_stats().disk_writes == 0);
+  CHECK(warnings.size() == 1);
+}
+
+// Tasks without a key are counted whether or not there is a disk cache; only with one is that a
+// warning. Impure tasks have no key by nature and are not counted.
+TEST_CASE("DiskCache: not_keyed counts plain functions and their downstream",
+          "[engine][disk-cache]") {
+  const TempDir tmp;
+  for (const bool with_disk : {false, true}) {
+    std::vector<std::string> warnings;
+    dagflow::ExecutorOptions options{.threads = 1,
+                                     .log = [&](std::string_view w) { warnings.emplace_back(w); }};
+    if (with_disk) options.cache_dir = tmp.path() / "cache";
+    dagflow::Executor ex(options);
+    dagflow::Graph g;
+    auto plain = g.delayed(dc_square, 3L);                             // no op: no key
+    auto named = g.delayed(dagflow::op("dc add", dc_add), plain, 1L);  // downstream of it
+    auto keyed = g.delayed(dagflow::op("dc load", dc_load), 2L);
+    auto impure = g.delayed(dagflow::op("dc square", dc_square), keyed);
+    g.set_impure(impure);
+    auto total = g.delayed(dagflow::op("dc add", dc_add), named, impure);
+    CHECK(ex.compute(total) == 10 + 400);
+    CHECK(ex.last_run_stats().not_keyed == 2);
+    CHECK(warnings.size() == (with_disk ? 1U : 0U));
+  }
 }
 
 // A damaged entry is a miss: recomputed, replaced, warned about; never a wrong value.
@@ -164,6 +274,39 @@ TEST_CASE("DiskCache: damaged entries are recomputed and replaced", "[engine][di
   dagflow::Executor ex({.cache_dir = root});
   CHECK(ex.compute(pipeline(g, 1)) == 5000);
   CHECK(g_runs == 0);  // replaced entries are good again
+}
+
+// An entry answers only for its own key: another key's valid entry copied over it (same type,
+// intact checksums) is a miss with a warning, never a wrong answer, and it is replaced.
+TEST_CASE("DiskCache: an entry copied over another key's is recomputed, not trusted",
+          "[engine][disk-cache][errors]") {
+  const TempDir tmp;
+  const fs::path root = tmp.path() / "cache";
+  const auto keys_of = [&](long start) {
+    dagflow::Graph g;
+    auto target = pipeline(g, start);
+    const auto keys = dagflow::task_keys(g);
+    (void)dagflow::Executor({.cache_dir = root}).compute(target);
+    return *keys[target.id()];
+  };
+  const dagflow::Hash128 key1 = keys_of(1);  // 1*10 squared + 70 squared = 5000
+  const dagflow::Hash128 key2 = keys_of(2);  // 2*10 squared + 70 squared = 5300
+  const auto entry = [&](const dagflow::Hash128& k) {
+    const std::string hex = k.to_hex();
+    return root / hex.substr(0, 2) / (hex + ".entry");
+  };
+  write_file(entry(key1), read_file(entry(key2)));
+
+  std::vector<std::string> warnings;
+  for (int run = 0; run < 2; ++run) {  // the second run hits the replaced entry
+    dagflow::Graph g;
+    dagflow::Executor ex({.threads = 1, .cache_dir = root, .log = [&](std::string_view w) {
+                            warnings.emplace_back(w);
+                          }});
+    CHECK(ex.compute(pipeline(g, 1)) == 5000);
+  }
+  REQUIRE(warnings.size() == 1);
+  CHECK_THAT(warnings[0], Catch::Contains("not of its own"));
 }
 
 // The cache root is created when missing; an unsafe root is refused up front.
@@ -236,14 +379,15 @@ TEST_CASE("DiskCache: reports stats, prunes least recently used first, and clear
 TEST_CASE("DiskCache: a map reruns only the block of a changed item", "[engine][disk-cache]") {
   const TempDir tmp;
   const fs::path root = tmp.path() / "cache";  // created by the Executor
-  std::atomic<int> item_runs{0};
+  static std::atomic<int> item_runs{0};  // static: the op's lambda captures nothing, so is keyed
+  item_runs = 0;
   auto run = [&](int changed) {
     std::vector<long> xs(1000);
     for (int i = 0; i < 1000; ++i) xs[static_cast<std::size_t>(i)] = i == changed ? -1 : i;
     dagflow::Graph g;
     auto ys = dagflow::map(g,
                            dagflow::op("dc triple",
-                                       [&item_runs](long x) {
+                                       [](long x) {
                                          ++item_runs;
                                          return 3 * x;
                                        }),
@@ -277,11 +421,12 @@ TEST_CASE("DiskCache: File arguments are keyed by content", "[engine][disk-cache
   const fs::path root = tmp.path() / "cache";  // created by the Executor
   const fs::path input = tmp.path() / "input.txt";
   auto write = [&](const std::string& text) { write_file(input, text); };
-  std::atomic<int> reads{0};
+  static std::atomic<int> reads{0};  // static: the op's lambda captures nothing, so is keyed
+  reads = 0;
   auto run = [&] {
     dagflow::Graph g;
     auto size = g.delayed(dagflow::op("dc file size",
-                                      [&reads](const dagflow::File& f) {
+                                      [](const dagflow::File& f) {
                                         ++reads;
                                         const std::string s = read_file(f.path);
                                         return static_cast<long>(s.size() * 100 + s.front());

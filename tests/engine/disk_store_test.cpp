@@ -47,7 +47,7 @@ using dagflow::test::thrown_message;
 using dagflow::test::write_file;
 
 constexpr std::uint64_t kType = 0x7e57'7e57'7e57'7e57ULL;
-constexpr std::size_t kHeaderBytes = 48;
+constexpr std::size_t kHeaderBytes = 64;
 
 // Collects the store's warnings; usable from several threads.
 class Warnings {
@@ -219,9 +219,9 @@ TEST_CASE("DiskStore: damaged entries are misses, removed and replaced", "[engin
       write_file(p, bytes);
     };
   };
-  // Magic, version, header size, type, length, payload checksum, header checksum, payload.
-  constexpr std::size_t kOffsets[] = {0,  7,  8,  11, 12, 16, 23,  24,
-                                      31, 32, 39, 40, 47, 48, 548, 1047};
+  // Magic, version, header size, type, length, payload checksum, key, header checksum, payload.
+  constexpr std::size_t kOffsets[] = {0,  7,  8,  11, 12, 16, 23, 24, 31,  32,
+                                      39, 40, 47, 48, 55, 56, 63, 64, 564, 1063};
   for (const std::size_t offset : kOffsets) {
     damages.push_back({"flip byte " + std::to_string(offset), flip_at(offset)});
   }
@@ -234,9 +234,11 @@ TEST_CASE("DiskStore: damaged entries are misses, removed and replaced", "[engin
       {"append a byte", [](const fs::path& p) { write_file(p, read_file(p) + "x"); }});
   damages.push_back({"wrong format version", [](const fs::path& p) {
                        std::string bytes = read_file(p);
-                       bytes[8] = 2;  // version 2, little-endian; the checksum is left as it was
+                       bytes[8] = 1;  // version 1, little-endian; the checksum is left as it was
                        write_file(p, bytes);
                      }});
+  damages.push_back({"another key's valid entry copied over it",
+                     [&elsewhere](const fs::path& p) { write_file(p, read_file(elsewhere)); }});
   damages.push_back({"symlink to a valid entry", [&elsewhere](const fs::path& p) {
                        fs::remove(p);
                        fs::create_symlink(elsewhere, p);

@@ -4,6 +4,7 @@
 // culling, argument passing, results handed over without copies, intermediates freed after
 // their last reader, and task fusion.
 #include <atomic>
+#include <cstring>
 #include <memory>
 #include <numeric>
 #include <string>
@@ -11,12 +12,16 @@
 
 #include <catch2/catch.hpp>
 
+#include <dagflow/graph/keys.hpp>
+
 #include "counting_value.hpp"
 
 namespace {
 int square(int x) { return x * x; }
 int add(int a, int b) { return a + b; }
 int sum(std::vector<int> v) { return std::accumulate(v.begin(), v.end(), 0); }
+std::size_t length(const std::string& s) { return s.size(); }
+std::size_t c_length(const char* s) { return std::strlen(s); }
 
 using dagflow::test::Counted;
 using dagflow::test::Counters;
@@ -281,4 +286,34 @@ TEST_CASE("Executor: refuses empty, foreign-mixed and orphaned targets", "[engin
   }
   CHECK_THROWS_AS(ex.compute(orphan), std::invalid_argument);
   CHECK(ex.compute(a) == 4);
+}
+
+// A string literal is stored as a std::string: no pointer into the caller's memory is kept, a
+// `const char*` parameter gets the stored characters, and the key hashes them.
+TEST_CASE("Executor: string literals are stored as std::string", "[engine][compute]") {
+  dagflow::Graph g;
+  auto a = g.delayed(length, "hello");
+  auto b = g.delayed(c_length, "hello, world");
+  auto c = g.delayed([](const auto& s) { return s.size(); }, "abc");  // generic: a std::string
+  char buffer[] = "mutable";
+  auto d = g.delayed(length, buffer);
+  buffer[0] = 'M';  // the task keeps its own copy
+  dagflow::Executor ex({.threads = 1});
+  CHECK(ex.compute(a) == 5);
+  CHECK(ex.compute(b) == 12);
+  CHECK(ex.compute(c) == 3);
+  CHECK(ex.compute(d) == 7);
+
+  const std::string one = "same text";
+  const std::string two = "same text";
+  auto k1 = g.delayed(dagflow::op("ex length", length), one.c_str());
+  auto k2 = g.delayed(dagflow::op("ex length", length), two.c_str());
+  const auto keys = dagflow::task_keys(g);
+  REQUIRE(keys[k1.id()].has_value());
+  CHECK(keys[k1.id()] == keys[k2.id()]);  // the characters, not the address
+
+  const char* null = nullptr;
+  const std::size_t before = g.size();
+  CHECK_THROWS_AS(g.delayed(c_length, null), std::invalid_argument);
+  CHECK(g.size() == before);
 }

@@ -61,7 +61,7 @@ long ob_times3(const long& x) { return x * 3; }
 TEST_CASE("RunObserver: sees every executed task once, with times and a worker index",
           "[engine][observer]") {
   auto recorder = std::make_shared<Recorder>();
-  dagflow::Executor ex({.threads = 2, .memory_cache_bytes = 0, .observer = recorder});
+  dagflow::Executor ex({.threads = 2, .memory_cache_bytes = 0, .observers = {recorder}});
   dagflow::Graph g;
   std::vector<dagflow::Delayed<long>> leaves;
   for (long i = 0; i < 50; ++i) leaves.push_back(g.delayed(dagflow::op("ob_inc", ob_inc), i));
@@ -92,7 +92,7 @@ TEST_CASE("RunObserver: sees memory and disk cache hits as the run starts", "[en
       CHECK(warm.compute(b) == 3);
     }
     auto recorder = std::make_shared<Recorder>();
-    dagflow::Executor ex({.cache_dir = dir, .observer = recorder});
+    dagflow::Executor ex({.cache_dir = dir, .observers = {recorder}});
     CHECK(ex.compute(b) == 3);  // from disk: b's hit prunes a
     CHECK(recorder->count(dagflow::TaskOutcome::kDiskHit) == 1);
     CHECK(recorder->cached == 1);
@@ -112,7 +112,7 @@ TEST_CASE("RunObserver: gets item counts of a block-cached map, and failed tasks
   for (long i = 0; i < 100; ++i) items[static_cast<std::size_t>(i)] = i;
   {
     auto recorder = std::make_shared<Recorder>();
-    dagflow::Executor ex({.memory_cache_bytes = 0, .cache_dir = dir, .observer = recorder});
+    dagflow::Executor ex({.memory_cache_bytes = 0, .cache_dir = dir, .observers = {recorder}});
     dagflow::Graph g;
     auto source =
         g.delayed(dagflow::op("ob_items", [](const std::vector<long>& v) { return v; }), items);
@@ -134,7 +134,7 @@ TEST_CASE("RunObserver: gets item counts of a block-cached map, and failed tasks
 // Item counts do not depend on a disk cache being configured.
 TEST_CASE("RunObserver: counts map items without a disk cache too", "[engine][observer]") {
   auto recorder = std::make_shared<Recorder>();
-  dagflow::Executor ex({.memory_cache_bytes = 0, .observer = recorder});
+  dagflow::Executor ex({.memory_cache_bytes = 0, .observers = {recorder}});
   dagflow::Graph g;
   auto mapped = dagflow::map(
       g, [](const long& x) { return x + 1; }, std::vector<long>(37, 1L));
@@ -145,17 +145,56 @@ TEST_CASE("RunObserver: counts map items without a disk cache too", "[engine][ob
   CHECK(ex.last_run_stats().items_computed == 37);
 }
 
-// Observers are diagnostics: an exception from any callback is swallowed, never the run's result.
-TEST_CASE("RunObserver: an observer that throws does not fail the run",
+// Observers are diagnostics: an exception from any callback is reported once per compute(),
+// never the run's result, and the observers after it still see every event.
+TEST_CASE("RunObserver: an observer that throws does not fail the run or starve the others",
           "[engine][observer][errors]") {
   struct Throwing final : dagflow::RunObserver {
     void on_run_start(const dagflow::RunView&) override { throw std::runtime_error("start"); }
     void on_task(const dagflow::TaskEvent&) override { throw std::runtime_error("task"); }
     void on_run_end() override { throw std::runtime_error("end"); }
   };
-  dagflow::Executor ex({.observer = std::make_shared<Throwing>()});
+  auto recorder = std::make_shared<Recorder>();
+  std::mutex log_mutex;
+  std::vector<std::string> warnings;
+  dagflow::Executor ex({.threads = 2,
+                        .log =
+                            [&](std::string_view m) {
+                              std::lock_guard lock(log_mutex);
+                              warnings.emplace_back(m);
+                            },
+                        .observers = {std::make_shared<Throwing>(), recorder}});
   dagflow::Graph g;
   auto a = g.delayed(dagflow::op("ob_inc", ob_inc), 41L);
-  CHECK(ex.compute(a) == 42);
-  CHECK(ex.compute(a) == 42);  // a memory hit, reported to the throwing observer too
+  auto b = g.delayed(dagflow::op("ob_inc", ob_inc), a);
+  CHECK(ex.compute(b) == 43);
+  REQUIRE(warnings.size() == 1);  // once per compute(), though it threw four times
+  CHECK(warnings[0].find("observer 1 of 2 threw from on_run_start: start") != std::string::npos);
+  CHECK(recorder->starts == 1);
+  CHECK(recorder->events.size() == 2);
+  CHECK(recorder->ends == 1);
+
+  CHECK(ex.compute(b) == 43);  // a memory hit, reported to the throwing observer too
+  CHECK(warnings.size() == 2);
+  CHECK(recorder->starts == 2);
+  CHECK(recorder->events.size() == 3);
+}
+
+TEST_CASE("RunObserver: the deprecated single observer is called after the list",
+          "[engine][observer]") {
+  std::vector<int> calls;
+  struct Tagging final : dagflow::RunObserver {
+    Tagging(std::vector<int>& calls, int tag) : calls_(calls), tag_(tag) {}
+    void on_task(const dagflow::TaskEvent&) override { calls_.push_back(tag_); }
+    std::vector<int>& calls_;
+    int tag_;
+  };
+  dagflow::Executor ex(
+      {.threads = 1,
+       .observer = std::make_shared<Tagging>(calls, 3),
+       .observers = {std::make_shared<Tagging>(calls, 1), std::make_shared<Tagging>(calls, 2)}});
+  dagflow::Graph g;
+  auto a = g.delayed(dagflow::op("ob_inc", ob_inc), 1L);
+  CHECK(ex.compute(a) == 2);
+  CHECK(calls == std::vector<int>{1, 2, 3});
 }

@@ -36,7 +36,7 @@ long tr_fail(long) { throw std::runtime_error("boom"); }
 TEST_CASE("TraceRecorder: a Chrome trace has one complete event per executed task, with its fields",
           "[engine][trace]") {
   auto trace = std::make_shared<dagflow::TraceRecorder>();
-  dagflow::Executor ex({.threads = 2, .observer = trace});
+  dagflow::Executor ex({.threads = 2, .observers = {trace}});
   dagflow::Graph g;
   auto a = g.delayed(dagflow::op("tr_inc", tr_inc), 1L);
   auto b = g.delayed(dagflow::op("tr_inc", tr_inc), 2L);
@@ -94,7 +94,7 @@ TEST_CASE("TraceRecorder: a disk-cached run puts content keys in the trace", "[e
   const fs::path dir = tmp.path() / "cache";
   auto trace = std::make_shared<dagflow::TraceRecorder>();
   {
-    dagflow::Executor ex({.cache_dir = dir, .observer = trace});
+    dagflow::Executor ex({.cache_dir = dir, .observers = {trace}});
     dagflow::Graph g;
     auto a = g.delayed(dagflow::op("tr_inc", tr_inc), 1L);
     CHECK(ex.compute(a) == 2);
@@ -110,7 +110,7 @@ TEST_CASE(
     "TraceRecorder: the SVG timeline has a lane per worker, a bar per task, a legend and hit marks",
     "[engine][trace]") {
   auto trace = std::make_shared<dagflow::TraceRecorder>();
-  dagflow::Executor ex({.threads = 2, .observer = trace});
+  dagflow::Executor ex({.threads = 2, .observers = {trace}});
   dagflow::Graph g;
   std::vector<dagflow::Delayed<long>> parts;
   for (long i = 0; i < 10; ++i) parts.push_back(g.delayed(dagflow::op("tr_inc", tr_inc), i));

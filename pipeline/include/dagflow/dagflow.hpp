@@ -5,9 +5,15 @@
 #include <dagflow/engine/executor.hpp>
 #include <dagflow/engine/file.hpp>
 #include <dagflow/engine/observer.hpp>
+#include <dagflow/engine/trace.hpp>
 #include <dagflow/graph/errors.hpp>
 #include <dagflow/graph/graph.hpp>
+#include <dagflow/graph/hashing.hpp>
+#include <dagflow/graph/keys.hpp>
+#include <dagflow/graph/serialization.hpp>
 #include <dagflow/graph/traversal.hpp>
+#include <dagflow/graph/types.hpp>
+#include <dagflow/graph/value_size.hpp>
 #include <dagflow/nodes/csv.hpp>
 #include <dagflow/nodes/image.hpp>
 #include <dagflow/nodes/op_registry.hpp>

@@ -49,12 +49,18 @@ struct ExecutorOptions {
   /// Where warnings go (a damaged cache entry, a full disk...); default: one line on stderr
   /// prefixed "dagflow: warning: ". Called from any thread.
   std::function<void(std::string_view)> log{};
-  /// Receives an event for every task of every compute() (see RunObserver); default none.
+  /// Deprecated: use `observers`. An observer set here is called after those of `observers`.
   std::shared_ptr<RunObserver> observer{};
   /// When set, every compute() (re)writes this file with a Chrome trace of all the Executor's
   /// runs so far (see TraceRecorder; relative paths resolve against the working directory).
   /// A trace that cannot be written is a warning through `log`, never a failed compute.
   std::filesystem::path trace_path{};
+  /// Receive an event for every task of every compute() (see RunObserver), in this order;
+  /// default none. An observer that throws never fails the run: its first failure in each
+  /// compute() is reported through `log`, and it keeps receiving events.
+  std::vector<std::shared_ptr<RunObserver>> observers{};
+  // New fields are appended below, never inserted above: designated initialisers follow this
+  // order.
 };
 
 struct DryRun;
@@ -123,8 +129,8 @@ class Executor {
   static std::tuple<Ts...> take_all(detail::RunResults& results,
                                     std::index_sequence<I...> /*unused*/);
 
-  // Runs the targets; with `dry` set, only plans them and fills it in.
-  detail::RunResults run(std::span<const DelayedBase* const> targets, DryRun* dry = nullptr);
+  // Runs the targets: the body of every compute().
+  detail::RunResults run(std::span<const DelayedBase* const> targets);
 
   struct Impl;
   std::unique_ptr<Impl> impl_;
@@ -159,6 +165,11 @@ struct RunStats {
   std::size_t items_cached = 0;          ///< map items taken from per-block disk entries
   std::size_t threads = 0;               ///< worker threads of the Executor
   double seconds = 0;                    ///< wall time of the run
+  /// Needed tasks with no content key (impure ones aside), which the disk cache can never keep:
+  /// anonymous callables (not a dagflow::op), unhashable literals or captured state, and
+  /// everything downstream of those. With a cache_dir, a non-zero count is also a warning
+  /// through `log`, once per compute().
+  std::size_t not_keyed = 0;
 };
 
 // ---- implementation -----------------------------------------------------------------------------

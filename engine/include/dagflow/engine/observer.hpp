@@ -1,12 +1,13 @@
 // RunObserver: what an Executor reports while it runs, for progress bars, traces and statistics.
-// Events cost nothing when no observer is set; with one, each task adds two clock reads and a
-// virtual call. Thread-safety: on_task is called from worker threads at once (see RunObserver).
+// Events cost nothing when no observer is set; with some, each task adds two clock reads and a
+// virtual call per observer. Thread-safety: on_task is called from worker threads at once (see
+// RunObserver).
 //
 //   struct Counter : dagflow::RunObserver {
 //     std::atomic<int> ran{0};
 //     void on_task(const dagflow::TaskEvent& e) override { ++ran; }
 //   };
-//   dagflow::Executor ex({.observer = std::make_shared<Counter>()});
+//   dagflow::Executor ex({.observers = {std::make_shared<Counter>()}});
 #pragma once
 
 #include <chrono>
@@ -69,8 +70,11 @@ class RunView {
   ~RunView() = default;
 };
 
-/// Receives the events of every compute() of an Executor (ExecutorOptions::observer).
-/// Exceptions thrown by an observer are ignored: watching a run never fails it.
+/// Receives the events of every compute() of an Executor (ExecutorOptions::observers).
+/// Watching a run never fails it: when an observer throws, its first failure in a compute() is
+/// reported through ExecutorOptions::log, the other observers still get the event, and it keeps
+/// receiving the events that follow. Callbacks added in later versions have empty default
+/// implementations, so an observer written today keeps compiling.
 class RunObserver {
  public:
   virtual ~RunObserver() = default;

@@ -2,7 +2,7 @@
 // Thread-safety: a recorder may watch several Executors and be read while they run.
 //
 //   auto trace = std::make_shared<dagflow::TraceRecorder>();
-//   dagflow::Executor ex({.observer = trace});
+//   dagflow::Executor ex({.observers = {trace}});
 //   ex.compute(result);
 //   trace->write_chrome_trace("trace.json");   // open in https://ui.perfetto.dev
 //   trace->write_timeline_svg("timeline.svg"); // open in any browser or image viewer

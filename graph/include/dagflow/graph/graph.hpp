@@ -59,9 +59,12 @@ class Graph {
   /// - a `Delayed<U>`: a dependency; the callable receives its result as `const U&` (shared) or,
   ///   for a by-value parameter, as a `U` (moved out when no one else still needs it);
   /// - a `std::vector<Delayed<U>>`: dependencies, received as a `std::vector<U>`;
+  /// - a string literal or other C string: copied into a `std::string`, passed as
+  ///   `const std::string&` (or, to a `const char*` parameter, as its characters);
   /// - anything else: a literal, copied into the task now and passed as `const L&`.
   /// Type errors are reported by static_assert. Throws std::invalid_argument if a Delayed is empty
-  /// or belongs to another (or a destroyed) Graph; the graph is then unchanged. O(arguments).
+  /// or belongs to another (or a destroyed) Graph, or a C string is null; the graph is then
+  /// unchanged. O(arguments).
   template <class F, class... Args>
   [[nodiscard]] auto delayed(F&& fn, Args&&... args);
 
@@ -144,8 +147,21 @@ class Delayed : public DelayedBase {
 ///
 /// Within one process a name and version stand for one callable: using the same name and version
 /// for a different function or callable type throws std::invalid_argument when the task is
-/// added. Captured state is not part of an op's identity: the name and version are your promise.
-/// Throws std::invalid_argument for an empty name.
+/// added. Throws std::invalid_argument for an empty name.
+///
+/// Captured state never gives a stale result. A function pointer or a callable without state (a
+/// captureless lambda) is identified by the name and version alone. A callable with state (a
+/// capturing lambda, a functor with members) gets a content key, and so reaches the disk cache,
+/// only when it hashes that state: through a `bool hash_state(dagflow::Hasher&) const` member
+/// (return false when it cannot) or a dagflow::Hash specialisation for its type. Otherwise its
+/// tasks are kept in memory only, and counted in RunStats::not_keyed.
+///
+///   struct Scaled {
+///     long scale;
+///     long operator()(long x) const { return x * scale; }
+///     bool hash_state(dagflow::Hasher& h) const { h.add(scale); return true; }
+///   };
+///   auto t = g.delayed(dagflow::op("scaled", Scaled{3}), 10L);  // keyed by "scaled" and 3
 template <class F>
 [[nodiscard]] Op<std::decay_t<F>> op(std::string_view name, F&& fn);
 

@@ -15,12 +15,13 @@ namespace dagflow {
 
 /// The key of every task, by node id (std::nullopt for tasks without a stable identity).
 ///
-/// A task's key is the XXH3-128 hash of its op name, its op version, its literal arguments and
-/// the keys of its dependencies, in argument order. Equal keys mean equal results (tasks are
-/// assumed pure): change a literal, an upstream task or an op's version, and the key changes, and
-/// so do the keys of everything downstream. Tasks with no stable identity get no key: anonymous
-/// callables (not a dagflow::op), literals that are not Hashable, impure tasks, and anything
-/// downstream of those. O(tasks + edges + bytes of literal arguments).
+/// A task's key is the XXH3-128 hash of its op name, its op version, its callable's hashed state,
+/// its literal arguments and the keys of its dependencies, in argument order. Equal keys mean equal
+/// results (tasks are assumed pure): change a literal, an upstream task or an op's version, and the
+/// key changes, and so do the keys of everything downstream. Tasks with no stable identity get no
+/// key: anonymous callables (not a dagflow::op), literals that are not Hashable, callables with
+/// state they do not hash (see dagflow::op), impure tasks, and anything downstream of those.
+/// O(tasks + edges + bytes of literal arguments).
 [[nodiscard]] std::vector<std::optional<Hash128>> task_keys(const Graph& graph);
 
 // ---- implementation -----------------------------------------------------------------------------

@@ -147,6 +147,9 @@ struct MapBody {
   std::size_t chunk_size;
   using R = std::remove_cvref_t<std::invoke_result_t<const F&, const T&>>;
 
+  // The item function's state is the map's (chunk_size changes no result).
+  bool hash_state(Hasher& h) const { return hash_callable_state(fn, h); }
+
   std::vector<R> operator()(const std::vector<T>& items) const {
     return map_items<R>(items, chunk_size, [this](const T& x) { return std::invoke(fn, x); });
   }
@@ -158,11 +161,12 @@ struct ReduceBody {
   U init;
   std::size_t chunk_size;
 
-  // init changes the result, so it is part of the task's content key (chunk_size is not).
+  // init and the op's state change the result, so they are part of the task's content key
+  // (chunk_size is not).
   bool hash_state(Hasher& h) const {
     if constexpr (Hashable<U>) {
       h.add(init);
-      return true;
+      return hash_callable_state(op, h);
     } else {
       return false;
     }

@@ -82,6 +82,10 @@ void Graph::check_argument(const A& arg) const {
     check_owned(arg);
   } else if constexpr (detail::IsDependencyList<Form>::value) {
     for (const auto& d : arg) check_owned(d);
+  } else if constexpr (std::is_pointer_v<std::remove_cvref_t<A>>) {
+    if (arg == nullptr) {  // a C string (other pointers bind as themselves)
+      throw std::invalid_argument("dagflow::Graph::delayed: a C string argument is null");
+    }
   }
 }
 

@@ -55,6 +55,9 @@ struct TaskVTable {
   std::shared_ptr<const void> (*load)(std::string_view bytes);
   /// type_fingerprint<T>() of the produced type.
   std::uint64_t (*fingerprint)();
+  /// False when the task can never have a content key: a literal argument is not Hashable, or
+  /// the callable has state it cannot hash (see hash_callable_state).
+  bool keyable;
 };
 
 /// The bits of NodeRecord::flags. Combine with |, test with has_flag.
@@ -65,6 +68,10 @@ enum class NodeFlags : std::uint8_t {
   /// Impure itself or through a dependency: a result kept under the task's identity could go
   /// stale, so neither cache keeps it.
   kImpureUpstream = 1U << 1U,
+  /// No content key, itself or through a dependency, for a reason known when it was added: an
+  /// anonymous callable, an unhashable literal or callable state (see TaskVTable::keyable).
+  /// Impure tasks are not marked: having no key is their nature, not something to fix.
+  kUnkeyed = 1U << 2U,
 };
 
 [[nodiscard]] constexpr NodeFlags operator|(NodeFlags a, NodeFlags b) noexcept {

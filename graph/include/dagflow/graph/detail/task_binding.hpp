@@ -117,15 +117,34 @@ template <class U>
 struct BindForm<std::vector<Delayed<U>>> {
   using type = DependencyListArg<U>;
 };
+// A string literal (or any C string) is copied into a std::string: a pointer kept in the task
+// could dangle before the task runs, and the key hashes the characters, not the address.
+template <std::size_t N>
+struct BindForm<char[N]> {
+  using type = LiteralArg<std::string>;
+};
+template <>
+struct BindForm<const char*> {
+  using type = LiteralArg<std::string>;
+};
+template <>
+struct BindForm<char*> {
+  using type = LiteralArg<std::string>;
+};
 template <class A>
 using bound_t = typename BindForm<std::remove_cvref_t<A>>::type;
+
+// A parameter that wants a C string gets the stored std::string's characters.
+template <class L, class P>
+inline constexpr bool passes_c_str =
+    std::is_same_v<L, std::string>&& std::is_same_v<std::decay_t<P>, const char*>;
 
 // What the callable receives for a bound argument, given its parameter type P.
 template <class B, class P>
 struct PassedAs;
 template <class L, class P>
 struct PassedAs<LiteralArg<L>, P> {
-  using type = const L&;
+  using type = std::conditional_t<passes_c_str<L, P>, const char*, const L&>;
 };
 template <class U, class P>
 struct PassedAs<DependencyArg<U>, P> {
@@ -137,8 +156,13 @@ struct PassedAs<DependencyListArg<U>, P> {
 };
 
 template <class P, class L>
-const L& fetch(const LiteralArg<L>& arg, const TaskInputs& /*inputs*/) {
-  return arg.value;
+typename PassedAs<LiteralArg<L>, P>::type fetch(const LiteralArg<L>& arg,
+                                                const TaskInputs& /*inputs*/) {
+  if constexpr (passes_c_str<L, P>) {
+    return arg.value.c_str();
+  } else {
+    return arg.value;
+  }
 }
 
 template <class P, class U>
@@ -265,17 +289,44 @@ bool hash_bound(const DependencyListArg<U>& arg, Hasher& h) {
   return true;
 }
 
-// Callables whose own state changes results (reduce's init) expose `bool hash_state(Hasher&)`.
+// A callable that holds no state: a function pointer, or an empty class (a captureless lambda).
+// Its op name and version identify it completely.
+template <class F>
+inline constexpr bool is_stateless_callable = std::is_empty_v<F> ||
+                                              (std::is_pointer_v<F> &&
+                                               std::is_function_v<std::remove_pointer_t<F>>);
+
+// A callable's state into a content key: through its `bool hash_state(Hasher&) const` member
+// (false: it cannot be hashed), else through a Hash specialisation for its type. State that
+// cannot be hashed leaves the task without a key (memory cache only): the raw bytes of a closure
+// are never hashed, as a captured pointer or `this` would give stale hits in one process and
+// different keys in every other.
 template <class F>
 bool hash_callable_state(const F& fn, Hasher& h) {
   if constexpr (requires {
                   { fn.hash_state(h) } -> std::convertible_to<bool>;
                 }) {
     return fn.hash_state(h);
+  } else if constexpr (is_stateless_callable<F>) {
+    return true;
+  } else if constexpr (Hashable<F>) {
+    h.add(fn);
+    return true;
   } else {
-    return true;  // captured state is not part of the key: the op name and version promise it
+    return false;
   }
 }
+
+// Whether hash_callable_state and hash_bound can succeed, known from the types alone.
+template <class F>
+inline constexpr bool state_keyable = requires(const F& fn, Hasher& h) {
+  { fn.hash_state(h) } -> std::convertible_to<bool>;
+}
+|| is_stateless_callable<F> || Hashable<F>;
+template <class B>
+inline constexpr bool bound_keyable = true;  // dependencies: their own keys are mixed in
+template <class L>
+inline constexpr bool bound_keyable<LiteralArg<L>> = Hashable<L>;
 
 template <class F, class... B>
 bool hash_literals(const void* payload, Hasher& h) {
@@ -294,7 +345,8 @@ inline constexpr TaskVTable kTaskVTable{&invoke_payload<F, B...>,
                                         &hash_literals<F, B...>,
                                         &save_result<stored_result_t<F, B...>>,
                                         &load_result<stored_result_t<F, B...>>,
-                                        &type_fingerprint<stored_result_t<F, B...>>};
+                                        &type_fingerprint<stored_result_t<F, B...>>,
+                                        state_keyable<F> && (bound_keyable<B> && ...)};
 
 // ---- compile-time checks with readable messages ------------------------------------------------
 
