@@ -2,7 +2,7 @@
 //
 //   range(-10..40 step 10) --each--> to_fahrenheit --> sum
 //
-// Usage: custom_op [PIPELINE.yaml]   (default: examples/pipelines/temperatures.yaml)
+// Usage: custom_op [PIPELINE.yaml] [--threads T]   (default: examples/pipelines/temperatures.yaml)
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -11,18 +11,26 @@
 
 #include "example_support.hpp"
 
+constexpr const char* kUsage =
+    "usage: custom_op [PIPELINE.yaml] [--threads T]\n"
+    "Registers a C++ function as the op 'to_fahrenheit' and runs a pipeline that uses it\n"
+    "(default: the bundled temperatures.yaml).\n"
+    "  --threads T   worker threads (default 0: all cores)\n";
+
 // An ordinary typed function: the registry converts Values to and from its parameter types.
 double to_fahrenheit(double celsius) { return celsius * 9 / 5 + 32; }
 
 int main(int argc, char** argv) try {
+  std::string given;
+  const std::size_t threads = example::common_options(argc, argv, kUsage, &given);
   const std::filesystem::path file =
-      argc > 1 ? argv[1] : example::pipelines_dir() / "temperatures.yaml";
+      given.empty() ? example::pipelines_dir() / "temperatures.yaml" : std::filesystem::path(given);
 
   dagflow::OpRegistry ops = dagflow::OpRegistry::builtins();
   ops.add("to_fahrenheit", to_fahrenheit, "degrees Celsius -> degrees Fahrenheit");
 
   const dagflow::Pipeline pipeline = dagflow::Pipeline::load(file, ops);
-  const dagflow::PipelineResult result = pipeline.run();
+  const dagflow::PipelineResult result = pipeline.run({.threads = threads});
 
   std::cout << "fahrenheit: " << dagflow::to_json(result.outputs.at("fahrenheit")) << "\n"
             << "total: " << dagflow::to_json(result.outputs.at("total")) << "\n";

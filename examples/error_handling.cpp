@@ -10,6 +10,13 @@
 
 #include <dagflow/dagflow.hpp>
 
+#include "example_support.hpp"
+
+constexpr const char* kUsage =
+    "usage: error_handling [--threads T]\n"
+    "Runs a DAG in which one task throws, and shows what compute() reports.\n"
+    "  --threads T   worker threads (default 0: all cores)\n";
+
 int parse(const std::string& text) {
   std::size_t used = 0;
   const int value = std::stoi(text, &used);
@@ -17,14 +24,15 @@ int parse(const std::string& text) {
   return value;
 }
 
-int main() {
+int main(int argc, char** argv) {
+  const std::size_t threads = example::common_options(argc, argv, kUsage);
   dagflow::Graph g;
   auto good = g.delayed(dagflow::op("parse", parse), std::string("42"));
   auto doubled = g.delayed([](int x) { return 2 * x; }, good);
   auto bad = g.delayed(dagflow::op("parse", parse), std::string("4x2"));
   auto total = g.delayed([](int a, int b) { return a + b; }, doubled, bad);
 
-  dagflow::Executor ex;
+  dagflow::Executor ex({.threads = threads});
   try {
     std::printf("total = %d\n", ex.compute(total));
   } catch (const dagflow::TaskError& e) {

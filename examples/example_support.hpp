@@ -42,6 +42,30 @@ inline std::int64_t int_option(int argc, char** argv, int& i, std::int64_t min, 
   return value;
 }
 
+/// For the examples with no options of their own: reads --help (prints `usage`, exits 0) and
+/// --threads N, and, when `positional` is given, at most one further argument into it. Anything
+/// else is a usage error. Returns the thread count (0: all cores).
+inline std::size_t common_options(int argc, char** argv, const char* usage,
+                                  std::string* positional = nullptr) {
+  std::int64_t threads = 0;
+  bool have_positional = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (a == "-h" || a == "--help") {
+      std::printf("%s", usage);
+      std::exit(0);
+    } else if (a == "--threads") {
+      threads = int_option(argc, argv, i, 0, 1024, usage);
+    } else if (positional != nullptr && !have_positional && !a.starts_with("-")) {
+      *positional = a;
+      have_positional = true;
+    } else {
+      usage_error(usage, "unknown argument '" + std::string(a) + "'");
+    }
+  }
+  return static_cast<std::size_t>(threads);
+}
+
 /// The regular files in `dir` whose names end in `suffix`, sorted, hidden ones (.name) left out:
 /// what a pipeline's glob of "DIR/*SUFFIX" lists. Throws std::filesystem::filesystem_error.
 inline std::vector<std::string> files_in(const std::filesystem::path& dir,

@@ -445,14 +445,12 @@ int ops_command(const std::string& name) {
 
 int cache_command(CacheAction action, const CacheArgs& args) {
   const fs::path dir = cache_dir_of(args);
-  std::error_code ec;
-  // Nothing is created just to be looked at (the Executor would create a missing directory).
-  if (!fs::exists(fs::symlink_status(dir, ec))) {
+  std::optional<DiskCache> cache = DiskCache::open(dir);  // never creates one
+  if (!cache) {
     std::cout << fmt::format("{}: 0 entries (no cache yet)\n", dir.string());
     return kExitOk;
   }
-  Executor executor({.threads = 1, .memory_cache_bytes = 0, .cache_dir = dir});
-  const CacheStats before = executor.disk_cache_stats();
+  const CacheStats before = cache->stats();
   switch (action) {
     case CacheAction::kStats:
       std::cout << fmt::format("{}: {} ({} bytes)\n", dir.string(), entries_text(before),
@@ -460,8 +458,7 @@ int cache_command(CacheAction action, const CacheArgs& args) {
       break;
     case CacheAction::kClear:
     case CacheAction::kPrune: {
-      const CacheStats after =
-          executor.prune_disk_cache(action == CacheAction::kClear ? 0 : args.max_bytes);
+      const CacheStats after = cache->prune(action == CacheAction::kClear ? 0 : args.max_bytes);
       const CacheStats removed{.entries = before.entries - std::min(before.entries, after.entries),
                                .bytes = before.bytes - std::min(before.bytes, after.bytes)};
       std::cout << fmt::format("{}: removed {}; {} remain\n", dir.string(), entries_text(removed),

@@ -94,6 +94,29 @@ HeaderBytes encode_header(const Hash128& key, std::uint64_t type_fingerprint,
   return h;
 }
 
+// What is wrong with an entry header read from the file of `key`, or nothing.
+std::optional<std::string> header_problem(const HeaderBytes& h, const Hash128& key) {
+  if (std::memcmp(h.data(), kMagic.data(), kMagic.size()) != 0) {
+    return "it does not start with the entry magic number";
+  }
+  const std::uint32_t version = load_u32(h.data() + kVersionOffset);
+  if (version != kFormatVersion) {
+    return fmt::format("its format version is {}, this build reads {}", version, kFormatVersion);
+  }
+  const std::uint32_t header_size = load_u32(h.data() + kHeaderSizeOffset);
+  if (header_size != kHeaderSize) {
+    return fmt::format("its header size is {}, expected {}", header_size, kHeaderSize);
+  }
+  if (load_u64(h.data() + kHeaderSumOffset) != hash64_bytes(h.data(), kHeaderSumOffset)) {
+    return "its header checksum does not match";
+  }
+  const Hash128 stored_key{load_u64(h.data() + kKeyLowOffset), load_u64(h.data() + kKeyHighOffset)};
+  if (stored_key != key) {
+    return fmt::format("it holds the entry of key {}, not of its own", stored_key.to_hex());
+  }
+  return std::nullopt;
+}
+
 // Reads up to `size` bytes at `offset`; returns how many (fewer only at end of file), or -1 with
 // errno set.
 ssize_t read_at(int fd, void* buf, std::size_t size, off_t offset) {
@@ -248,10 +271,10 @@ std::filesystem::path normalised(std::filesystem::path root) {
 
 }  // namespace
 
-DiskStore::DiskStore(std::filesystem::path root, Warn warn)
+DiskStore::DiskStore(std::filesystem::path root, Warn warn, OpenMode mode)
     : root_(normalised(std::move(root))), warn_(std::move(warn)) {
   if (root_.empty()) throw std::invalid_argument("cache root is empty");
-  create_root(root_);
+  if (mode == kCreate) create_root(root_);
   root_fd_ = open_root(root_);
   try {
     remove_stale_temps(root_fd_);
@@ -264,8 +287,12 @@ DiskStore::DiskStore(std::filesystem::path root, Warn warn)
 DiskStore::~DiskStore() { ::close(root_fd_); }
 
 std::filesystem::path DiskStore::entry_path(const Hash128& key) const {
+  return root_ / relative_entry_path(key);
+}
+
+std::string DiskStore::relative_entry_path(const Hash128& key) {
   const std::string hex = key.to_hex();
-  return root_ / hex.substr(0, 2) / (hex + std::string(kEntrySuffix));
+  return hex.substr(0, 2) + "/" + hex + std::string(kEntrySuffix);
 }
 
 DiskStoreStats DiskStore::stats() const noexcept {
@@ -383,27 +410,7 @@ DiskStore::Outcome DiskStore::read_entry(const Hash128& key, std::uint64_t type_
   const ssize_t got = read_at(fd.get(), h.data(), h.size(), 0);
   if (got < 0) return damaged(fmt::format("it cannot be read: {}", errno_text(errno)), &st);
   if (static_cast<std::size_t>(got) != h.size()) return damaged("it shrank while read", &st);
-  if (std::memcmp(h.data(), kMagic.data(), kMagic.size()) != 0) {
-    return damaged("it does not start with the entry magic number", &st);
-  }
-  const std::uint32_t version = load_u32(h.data() + kVersionOffset);
-  if (version != kFormatVersion) {
-    return damaged(
-        fmt::format("its format version is {}, this build reads {}", version, kFormatVersion), &st);
-  }
-  const std::uint32_t header_size = load_u32(h.data() + kHeaderSizeOffset);
-  if (header_size != kHeaderSize) {
-    return damaged(fmt::format("its header size is {}, expected {}", header_size, kHeaderSize),
-                   &st);
-  }
-  if (load_u64(h.data() + kHeaderSumOffset) != hash64_bytes(h.data(), kHeaderSumOffset)) {
-    return damaged("its header checksum does not match", &st);
-  }
-  const Hash128 stored_key{load_u64(h.data() + kKeyLowOffset), load_u64(h.data() + kKeyHighOffset)};
-  if (stored_key != key) {
-    return damaged(fmt::format("it holds the entry of key {}, not of its own", stored_key.to_hex()),
-                   &st);
-  }
+  if (std::optional<std::string> wrong = header_problem(h, key)) return damaged(*wrong, &st);
   const std::uint64_t stored_type = load_u64(h.data() + kTypeOffset);
   if (stored_type != type_fingerprint) {
     problem = fmt::format("holds type fingerprint {:016x}, not the {:016x} asked for", stored_type,
@@ -522,6 +529,21 @@ std::vector<EntryFile> list_entries(const std::filesystem::path& root) {
   return entries;
 }
 }  // namespace
+
+bool DiskStore::contains(const Hash128& key) const {
+  const UniqueFd fd(::openat(root_fd_, relative_entry_path(key).c_str(),
+                             O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  if (!fd) return false;
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
+  HeaderBytes h{};
+  if (read_at(fd.get(), h.data(), h.size(), 0) != static_cast<ssize_t>(h.size())) return false;
+  return !header_problem(h, key).has_value();
+}
+
+bool DiskStore::erase(const Hash128& key) {
+  return ::unlinkat(root_fd_, relative_entry_path(key).c_str(), 0) == 0;
+}
 
 DiskUsage DiskStore::usage() const {
   DiskUsage u;

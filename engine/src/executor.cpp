@@ -183,6 +183,43 @@ void warn_not_keyed(const std::function<void(std::string_view)>& log, std::size_
       not_keyed, tasks));
 }
 
+// A move-only result can be moved to one reader only. Finds, before anything runs, one that a
+// by-value reader (a task, or compute() for a target) would have to share with another reader.
+// O(targets^2) for move-only targets, which are few.
+void check_move_only_readers(const detail::RunState& run, std::span<const std::uint32_t> takers,
+                             std::span<const std::int32_t> holders) {
+  const detail::GraphState& graph = *run.graph;
+  const auto refuse = [&](std::uint32_t u, const std::string& reader) {
+    const NodeId producer = run.order[u];
+    throw GraphError(fmt::format(
+        "task '{}' returns a move-only result that {} takes by value, but {} readers want it: "
+        "it can be moved to one reader only (take it by const& in the others, or request it once)",
+        graph.label(producer), reader, holders[u]));
+  };
+  const auto is_move_only = [&](std::uint32_t u) {
+    return detail::has_flag(graph.node(run.order[u]).flags, detail::NodeFlags::kMoveOnlyResult);
+  };
+  for (const std::uint32_t v : takers) {
+    const detail::NodeRecord& node = graph.node(run.order[v]);
+    const NodeId* edges = graph.edges(node);
+    for (std::uint32_t e = 0; e < node.edge_count; ++e) {
+      const std::uint32_t u = run.local_of[edges[e]];
+      if (is_move_only(u) && holders[u] > 1 && node.vtable->takes_by_value(node.payload, e)) {
+        refuse(u, fmt::format("task '{}'", graph.label(run.order[v])));
+      }
+    }
+  }
+  // compute() takes its targets after every task is done, so const& readers do not matter there;
+  // the same target requested twice does.
+  for (std::size_t i = 0; i < run.targets.size(); ++i) {
+    const std::uint32_t u = run.targets[i];
+    if (!is_move_only(u)) continue;
+    for (std::size_t j = i + 1; j < run.targets.size(); ++j) {
+      if (run.targets[j] == u) refuse(u, "compute() (requested more than once)");
+    }
+  }
+}
+
 // Phase "prepare slots": indexes the culled tasks densely, counts each result's readers, gives
 // the cache hits' values to their slots, and plans the flow graph.
 void prepare_slots(PlannedRun& p, bool fuse_tasks) {
@@ -197,16 +234,19 @@ void prepare_slots(PlannedRun& p, bool fuse_tasks) {
     for (const auto& hit : p.hits.found) prefilled[run.local_of[hit.first]] = 1;
   }
   std::vector<std::int32_t> holders(n, 0);
+  std::vector<std::uint32_t> takers;  // tasks that take a move-only result by value
   for (std::uint32_t v = 0; v < n; ++v) {
     if (!prefilled.empty() && prefilled[v] != 0) continue;
     const detail::NodeRecord& node = graph.node(run.order[v]);
     const NodeId* edges = graph.edges(node);
     for (std::uint32_t e = 0; e < node.edge_count; ++e) ++holders[run.local_of[edges[e]]];
+    if (detail::has_flag(node.flags, detail::NodeFlags::kTakesMoveOnly)) takers.push_back(v);
   }
   for (NodeId id : p.target_ids) {
     run.targets.push_back(run.local_of[id]);
     ++holders[run.local_of[id]];
   }
+  check_move_only_readers(run, takers, holders);
   run.slots = std::make_unique<detail::ResultSlot[]>(n);
   for (std::uint32_t v = 0; v < n; ++v) run.slots[v].set_holders(holders[v]);
   for (auto& [id, value] : p.hits.found) run.slots[run.local_of[id]].adopt(std::move(value));
@@ -276,7 +316,8 @@ struct Executor::Impl {
   ExecutorOptions options;
   detail::WorkerPool pool;
   detail::MemoryCache cache;
-  std::unique_ptr<detail::DiskStore> disk;
+  std::optional<DiskCache> disk_cache;  // with a cache_dir
+  detail::DiskStore* disk = nullptr;    // its store
   // Called in order: options.observers, the deprecated options.observer, the trace's recorder.
   std::vector<std::shared_ptr<RunObserver>> observers;
   std::shared_ptr<TraceRecorder> trace;  // with trace_path
@@ -289,8 +330,9 @@ Executor::Impl::Impl(ExecutorOptions opts)
   options.threads = pool.threads();
   if (!options.log) options.log = warn_on_stderr;
   if (!options.cache_dir.empty()) {
-    disk = std::make_unique<detail::DiskStore>(
-        options.cache_dir, [log = options.log](const std::string& m) { log(m); });
+    disk_cache = detail::adopt_store(std::make_unique<detail::DiskStore>(
+        options.cache_dir, [log = options.log](const std::string& m) { log(m); }));
+    disk = &detail::store_of(*disk_cache);
   }
   for (const auto& o : options.observers) {
     if (o) observers.push_back(o);
@@ -309,7 +351,7 @@ PlannedRun Executor::Impl::plan(std::span<const DelayedBase* const> targets) {
   if (targets.empty()) return p;
   resolve_targets(p, targets);
   if (disk != nullptr) {
-    p.run->disk = disk.get();
+    p.run->disk = disk;
     p.run->keys = keys_by_node(*p.run->graph, p.target_ids);
   }
   open_memory_cache(p);
@@ -433,16 +475,16 @@ CacheStats Executor::memory_cache_stats() const {
 
 void Executor::clear_memory_cache() { impl_->cache.clear(); }
 
+DiskCache* Executor::disk_cache() noexcept {
+  return impl_->disk_cache ? &*impl_->disk_cache : nullptr;
+}
+
 CacheStats Executor::disk_cache_stats() const {
-  if (impl_->disk == nullptr) return {};
-  const detail::DiskUsage u = impl_->disk->usage();
-  return CacheStats{u.entries, static_cast<std::size_t>(u.bytes)};
+  return impl_->disk_cache ? impl_->disk_cache->stats() : CacheStats{};
 }
 
 CacheStats Executor::prune_disk_cache(std::uint64_t max_bytes) {
-  if (impl_->disk == nullptr) return {};
-  const detail::DiskUsage u = impl_->disk->prune(max_bytes);
-  return CacheStats{u.entries, static_cast<std::size_t>(u.bytes)};
+  return impl_->disk_cache ? impl_->disk_cache->prune(max_bytes) : CacheStats{};
 }
 
 }  // namespace dagflow

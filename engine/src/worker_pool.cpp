@@ -1,7 +1,12 @@
 #include "worker_pool.hpp"
 
+#include <future>
+#include <string>
+#include <system_error>
+#include <thread>
 #include <vector>
 
+#include <fmt/format.h>
 #include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/flow_graph.h>
 #include <oneapi/tbb/global_control.h>
@@ -9,17 +14,49 @@
 #include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/task_arena.h>
 
+#include <dagflow/graph/errors.hpp>
+
 namespace dagflow::detail {
 
 namespace flow = tbb::flow;
 
 namespace {
 std::size_t cores() { return static_cast<std::size_t>(tbb::info::default_concurrency()); }
+
+// oneTBB starts its workers lazily, from a thread of its own, and aborts the process when the
+// system refuses one (a low `ulimit -u`, a container's pids limit). So start as many threads as
+// the pool will need here first, all alive at once, where a refusal can still be an exception.
+void check_threads_can_start(std::size_t workers) {
+  std::promise<void> release;
+  const std::shared_future<void> released = release.get_future().share();
+  std::vector<std::thread> probes;
+  probes.reserve(workers);
+  std::string refused;
+  try {
+    for (std::size_t i = 0; i < workers; ++i) probes.emplace_back([released] { released.wait(); });
+  } catch (const std::system_error& e) {
+    refused = e.code().message();
+  }
+  release.set_value();
+  for (std::thread& t : probes) t.join();
+  if (!refused.empty()) {
+    throw Error(fmt::format(
+        "cannot start {} worker threads (started {}): {}; the limit on processes and threads "
+        "(ulimit -u, a container's pids limit) may be too low, or ask for fewer threads",
+        workers, probes.size(), refused));
+  }
+}
+
+std::size_t checked_threads(std::size_t requested) {
+  const std::size_t threads = requested == 0 ? cores() : requested;
+  check_threads_can_start(threads - 1);  // the caller's thread is the arena's first
+  return threads;
+}
 }  // namespace
 
 struct WorkerPool::Impl {
   explicit Impl(std::size_t requested)
-      : threads(requested == 0 ? cores() : requested), arena(static_cast<int>(threads)) {
+      : threads(checked_threads(requested)), arena(static_cast<int>(threads)) {
     // oneTBB caps its workers at the core count: asking for more (say, for tasks that mostly
     // wait) would silently get fewer, with a warning on stderr. Raise the process-wide cap
     // while this pool lives.

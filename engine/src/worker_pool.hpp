@@ -24,7 +24,8 @@ struct UnitGraph {
 
 class WorkerPool {
  public:
-  /// `threads` workers; 0 = all cores.
+  /// `threads` workers; 0 = all cores. Throws dagflow::Error when the system refuses to start
+  /// that many threads.
   explicit WorkerPool(std::size_t threads);
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;

@@ -54,10 +54,15 @@ NodeId GraphState::commit_node(const TaskVTable* vtable, void* payload, std::uin
   const auto edge_begin = static_cast<std::uint32_t>(committed_edges_);
   const auto edge_count = static_cast<std::uint32_t>(edges_.size() - committed_edges_);
   NodeFlags flags = op_name == kNoOp || !vtable->keyable ? NodeFlags::kUnkeyed : NodeFlags::kNone;
+  if (!vtable->result_copyable) flags |= NodeFlags::kMoveOnlyResult;
   for (std::size_t e = committed_edges_; e < edges_.size(); ++e) {
     const NodeFlags dependency = nodes_[edges_[e]].flags;
     if (has_flag(dependency, NodeFlags::kImpureUpstream)) flags |= NodeFlags::kImpureUpstream;
     if (has_flag(dependency, NodeFlags::kUnkeyed)) flags |= NodeFlags::kUnkeyed;
+    if (has_flag(dependency, NodeFlags::kMoveOnlyResult) &&
+        vtable->takes_by_value(payload, static_cast<std::uint32_t>(e - committed_edges_))) {
+      flags |= NodeFlags::kTakesMoveOnly;
+    }
   }
   nodes_.push_back(NodeRecord{vtable, payload, edge_begin, edge_count, op_name, flags});
   committed_edges_ = edges_.size();

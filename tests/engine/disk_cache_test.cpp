@@ -1,13 +1,14 @@
-#include <dagflow/engine/executor.hpp>
+#include <dagflow/engine/disk_cache.hpp>
 
-// Tests of the Executor's disk cache: results persist across Executors (as across processes),
-// changes rerun only what they affect, damaged entries are recomputed, and the cache can be
-// inspected, pruned and cleared.
+// Tests of the disk cache: results persist across Executors (as across processes), changes rerun
+// only what they affect, damaged entries are recomputed, and the cache can be inspected, pruned
+// and cleared, by the Executor or through a DiskCache handle.
 #include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <sys/stat.h>
 #include <vector>
@@ -15,6 +16,7 @@
 #include <catch2/catch.hpp>
 
 #include <dagflow/engine/chunking.hpp>
+#include <dagflow/engine/executor.hpp>
 #include <dagflow/engine/file.hpp>
 #include <dagflow/graph/keys.hpp>
 
@@ -446,4 +448,57 @@ TEST_CASE("DiskCache: File arguments are keyed by content", "[engine][disk-cache
   CHECK(reads == 2);
   STATIC_REQUIRE(dagflow::Hashable<dagflow::File>);
   STATIC_REQUIRE(dagflow::Serializable<dagflow::File>);
+}
+
+// DiskCache::open never creates a cache; a real one can be looked at and tidied by key.
+TEST_CASE("DiskCache: open, stats, contains, erase, prune and clear", "[engine][disk-cache]") {
+  const TempDir tmp;
+  const fs::path root = tmp.path() / "cache";
+  CHECK_FALSE(dagflow::DiskCache::open(root).has_value());
+  CHECK_FALSE(fs::exists(root));
+
+  fs::create_directory(root);
+  ::chmod(root.c_str(), 0700);
+  std::optional<dagflow::DiskCache> empty = dagflow::DiskCache::open(root);
+  REQUIRE(empty.has_value());
+  CHECK(empty->stats().entries == 0);
+
+  dagflow::Graph g;
+  auto target = pipeline(g, 1);
+  const auto keys = dagflow::task_keys(g);
+  (void)dagflow::Executor({.cache_dir = root}).compute(target);
+  std::optional<dagflow::DiskCache> cache = dagflow::DiskCache::open(root);
+  REQUIRE(cache.has_value());
+  CHECK(cache->path() == root);
+  const dagflow::CacheStats full = cache->stats();
+  CHECK(full.entries == 5);
+  CHECK(full.bytes > 5 * 64);
+  const dagflow::Hash128 target_key = *keys[target.id()];
+  CHECK(cache->contains(target_key));
+  CHECK_FALSE(cache->contains(dagflow::Hash128{1, 2}));
+
+  const dagflow::Hash128 gone[] = {target_key, dagflow::Hash128{1, 2}};
+  CHECK(cache->erase(gone) == 1);  // the unknown key removes nothing
+  CHECK_FALSE(cache->contains(target_key));
+  CHECK(cache->stats().entries == 4);
+
+  const dagflow::CacheStats pruned = cache->prune(full.bytes / 2);
+  CHECK(pruned.bytes <= full.bytes / 2);
+  CHECK(cache->stats().entries == pruned.entries);
+  cache->clear();
+  CHECK(cache->stats().entries == 0);
+  CHECK(fs::is_directory(root));  // cleared, not removed
+}
+
+TEST_CASE("DiskCache: open refuses what the Executor refuses", "[engine][disk-cache][errors]") {
+  const TempDir tmp;
+  const fs::path open_to_all = tmp.path() / "open";
+  fs::create_directory(open_to_all);
+  ::chmod(open_to_all.c_str(), 0777);
+  CHECK_THROWS_AS(dagflow::DiskCache::open(open_to_all), std::invalid_argument);
+  const fs::path link = tmp.path() / "link";
+  fs::create_directory_symlink(tmp.path() / "elsewhere", link);  // dangling: still a symlink
+  CHECK_THROWS_AS(dagflow::DiskCache::open(link), std::invalid_argument);
+  write_file(tmp.path() / "file", "x");
+  CHECK_THROWS_AS(dagflow::DiskCache::open(tmp.path() / "file"), std::invalid_argument);
 }

@@ -9,6 +9,9 @@
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -257,4 +260,31 @@ TEST_CASE("Executor: random throwing DAGs report one error and run nothing after
 TEST_CASE("Executor: random throwing DAGs report one error and run nothing after it, unfused",
           "[engine][errors][random]") {
   check_random_dags_with_throwing_tasks(false);
+}
+
+// With no thread to spare (RLIMIT_NPROC, which binds only unprivileged users: a root test drops
+// to nobody first), constructing an Executor throws dagflow::Error naming the reason instead of
+// aborting the process. Runs in a forked child, whose exit code says what happened.
+TEST_CASE("Executor: no threads to be had is a dagflow::Error, not an abort", "[engine][errors]") {
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(10);
+    const rlimit none{0, 0};
+    if (::setrlimit(RLIMIT_NPROC, &none) != 0) ::_exit(11);
+    try {
+      dagflow::Executor ex({.threads = 4});
+      ::_exit(12);  // constructed: the limit did not bite
+    } catch (const dagflow::Error& e) {
+      ::_exit(std::string(e.what()).find("cannot start 3 worker threads") != std::string::npos
+                  ? 0
+                  : 13);
+    } catch (...) {
+      ::_exit(14);
+    }
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));  // not killed by an abort
+  CHECK(WEXITSTATUS(status) == 0);
 }

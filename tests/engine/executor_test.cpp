@@ -142,10 +142,58 @@ TEST_CASE("Executor: computes move-only and non-default-constructible results",
   std::unique_ptr<int> out = ex.compute(doubled);
   CHECK(*out == 12);
   CHECK(ex.compute(taken).value == 13);
-  // Two readers wanting the same move-only value by value cannot both have it.
-  auto greedy =
+}
+
+// A move-only result can be moved to one reader only. Every way of wanting it twice is refused
+// by compute() before any task body runs, naming the producer and the reader.
+TEST_CASE("Executor: move-only results wanted twice are a GraphError before anything runs",
+          "[engine][results][errors]") {
+  static std::atomic<int> bodies{0};
+  bodies = 0;
+  dagflow::Graph g;
+  auto p = g.delayed([] { return ++bodies, std::make_unique<int>(6); });
+  g.set_label(p, "box");
+  const auto by_value = [](std::unique_ptr<int> q) { return ++bodies, *q; };
+  const auto by_ref = [](const std::unique_ptr<int>& q) { return ++bodies, *q; };
+  auto v1 = g.delayed(by_value, p);
+  auto v2 = g.delayed(by_value, p);
+  auto r1 = g.delayed(by_ref, p);
+  auto twice =
       g.delayed([](std::unique_ptr<int> a, std::unique_ptr<int> b) { return *a + *b; }, p, p);
-  CHECK_THROWS_AS(ex.compute(greedy), dagflow::TaskError);
+  const auto sum = [](int a, int b) { return a + b; };
+  dagflow::Executor ex({.threads = 2});
+
+  const auto refused = [&](auto&& compute) {
+    try {
+      compute();
+    } catch (const dagflow::GraphError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no GraphError");
+  };
+  // two by-value readers
+  CHECK_THAT(refused([&] { (void)ex.compute(g.delayed(sum, v1, v2)); }),
+             Catch::Contains("task 'box'") && Catch::Contains("takes by value"));
+  // one reader taking it twice
+  CHECK_THAT(refused([&] { (void)ex.compute(twice); }), Catch::Contains("task 'box'"));
+  // a by-value reader and a const& reader
+  CHECK_THAT(refused([&] { (void)ex.compute(g.delayed(sum, v1, r1)); }),
+             Catch::Contains("task 'box'"));
+  // a by-value reader of a target
+  CHECK_THAT(refused([&] { (void)ex.compute(p, v1); }),
+             Catch::Contains("task 'box'") && Catch::Contains("task 'task#1' takes by value"));
+  // the same target twice
+  CHECK_THAT(refused([&] { (void)ex.compute(p, p); }),
+             Catch::Contains("compute() (requested more than once)"));
+  CHECK(bodies == 0);
+
+  // One by-value reader, or any number of const& readers, is fine; so is a target that const&
+  // readers also read (compute() takes it once they are done).
+  CHECK(ex.compute(v1) == 6);
+  auto [box, read] = ex.compute(p, r1);
+  CHECK(*box == 6);
+  CHECK(read == 6);
+  CHECK(ex.compute(g.delayed(sum, r1, g.delayed(by_ref, p))) == 12);
 }
 
 // Results are stored once: const& readers share it, the last by-value reader gets it moved.

@@ -264,3 +264,13 @@ TEST_CASE("image_filter: --help exits 0, bad usage exits 2 with the usage", "[ex
 TEST_CASE("csv_rollup: --help exits 0, bad usage exits 2 with the usage", "[examples][usage]") {
   check_usage("csv_rollup");
 }
+
+// As for sum_squares: the three small examples take --help and --threads too.
+TEST_CASE("quickstart, error_handling, custom_op: --help exits 0, bad usage exits 2",
+          "[examples][usage]") {
+  for (const char* name : {"quickstart", "error_handling", "custom_op"}) {
+    INFO(name);
+    check_usage(name);
+    CHECK(run_example(name, {"--threads", "1"}).exit_code == 0);
+  }
+}

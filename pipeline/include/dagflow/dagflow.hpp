@@ -2,6 +2,7 @@
 #pragma once
 
 #include <dagflow/engine/chunking.hpp>
+#include <dagflow/engine/disk_cache.hpp>
 #include <dagflow/engine/executor.hpp>
 #include <dagflow/engine/file.hpp>
 #include <dagflow/engine/observer.hpp>

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include <dagflow/engine/detail/run_results.hpp>
+#include <dagflow/engine/disk_cache.hpp>
 #include <dagflow/engine/observer.hpp>
 #include <dagflow/graph/errors.hpp>
 #include <dagflow/graph/graph.hpp>
@@ -64,7 +65,6 @@ struct ExecutorOptions {
 };
 
 struct DryRun;
-struct CacheStats;
 struct RunStats;
 
 /// Runs delayed tasks. Owns its worker threads and its memory cache; not copyable.
@@ -78,7 +78,8 @@ class Executor {
   /// An Executor with the default options (all cores, 256 MiB memory cache, no disk cache).
   Executor();
   /// An Executor with `options`. Throws std::invalid_argument for a cache_dir that cannot be
-  /// used (see ExecutorOptions::cache_dir).
+  /// used (see ExecutorOptions::cache_dir), and dagflow::Error when the system refuses to start
+  /// its worker threads (a low `ulimit -u`), naming the reason.
   explicit Executor(ExecutorOptions options);
   /// Destroy an Executor only once every compute() on it has returned.
   ~Executor();
@@ -117,11 +118,13 @@ class Executor {
   /// Empties the memory cache (values still held by running computes stay alive until they end).
   void clear_memory_cache();
 
-  /// Entries and bytes in the disk cache (a scan of cache_dir; zeros without one).
+  /// The disk cache of cache_dir (see DiskCache); null without one.
+  [[nodiscard]] DiskCache* disk_cache() noexcept;
+
+  /// disk_cache()->stats(), or zeros without a cache_dir.
   [[nodiscard]] CacheStats disk_cache_stats() const;
-  /// Removes the least recently used disk entries (by last hit or write) until at most
-  /// `max_bytes` remain, and returns what remains; prune_disk_cache(0) clears it. Safe while
-  /// computes run (they may then recompute what was removed). No-op without a cache_dir.
+  /// disk_cache()->prune(max_bytes) (so prune_disk_cache(0) clears it), or zeros without a
+  /// cache_dir. Safe while computes run (they may then recompute what was removed).
   CacheStats prune_disk_cache(std::uint64_t max_bytes);
 
  private:
@@ -142,12 +145,6 @@ struct DryRun {
   std::vector<NodeId> to_run;
   /// Tasks whose results are in the memory or disk cache (their upstream is not needed).
   std::vector<NodeId> cached;
-};
-
-/// What a cache holds (Executor::memory_cache_stats, disk_cache_stats, prune_disk_cache).
-struct CacheStats {
-  std::size_t entries = 0;  ///< results (memory) or entry files (disk)
-  std::size_t bytes = 0;    ///< their ValueSize (memory) or file sizes (disk)
 };
 
 /// What one compute() did.

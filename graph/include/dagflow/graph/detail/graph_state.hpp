@@ -58,6 +58,11 @@ struct TaskVTable {
   /// False when the task can never have a content key: a literal argument is not Hashable, or
   /// the callable has state it cannot hash (see hash_callable_state).
   bool keyable;
+  /// False when the produced type cannot be copied: only one reader may take it by value.
+  bool result_copyable;
+  /// Whether the task takes the dependency on its edge `edge` by value (moved or copied out of
+  /// the producer's slot) rather than by const&.
+  bool (*takes_by_value)(const void* payload, std::uint32_t edge);
 };
 
 /// The bits of NodeRecord::flags. Combine with |, test with has_flag.
@@ -72,6 +77,11 @@ enum class NodeFlags : std::uint8_t {
   /// anonymous callable, an unhashable literal or callable state (see TaskVTable::keyable).
   /// Impure tasks are not marked: having no key is their nature, not something to fix.
   kUnkeyed = 1U << 2U,
+  /// Its result type cannot be copied (TaskVTable::result_copyable).
+  kMoveOnlyResult = 1U << 3U,
+  /// Takes a kMoveOnlyResult dependency by value: a run checks that it is that result's only
+  /// reader before anything runs.
+  kTakesMoveOnly = 1U << 4U,
 };
 
 [[nodiscard]] constexpr NodeFlags operator|(NodeFlags a, NodeFlags b) noexcept {

@@ -222,6 +222,33 @@ void invoke_payload(const void* payload, const TaskInputs& inputs, ResultSlot& o
                  std::index_sequence_for<B...>{});
 }
 
+// Does the argument bound as `arg` (for parameter type P) take the dependency on `edge` by value?
+template <class P, class L>
+bool edge_by_value(const LiteralArg<L>& /*arg*/, std::uint32_t /*edge*/) {
+  return false;
+}
+template <class P, class U>
+bool edge_by_value(const DependencyArg<U>& arg, std::uint32_t edge) {
+  return arg.edge == edge && takes_by_value<P>;
+}
+template <class P, class U>
+bool edge_by_value(const DependencyListArg<U>& arg, std::uint32_t edge) {
+  return edge >= arg.edge_begin && edge - arg.edge_begin < arg.count;  // a list takes each one
+}
+
+template <class F, class... B, std::size_t... I>
+bool takes_edge_by_value([[maybe_unused]] const Payload<F, B...>& p,
+                         [[maybe_unused]] std::uint32_t edge,
+                         std::index_sequence<I...> /*unused*/) {
+  return (edge_by_value<param_t<F, I>>(std::get<I>(p.args), edge) || ...);
+}
+
+template <class F, class... B>
+bool takes_by_value_at(const void* payload, std::uint32_t edge) {
+  return takes_edge_by_value(*static_cast<const Payload<F, B...>*>(payload), edge,
+                             std::index_sequence_for<B...>{});
+}
+
 template <class P>
 void destroy_payload(void* payload) noexcept {
   static_cast<P*>(payload)->~P();
@@ -346,7 +373,9 @@ inline constexpr TaskVTable kTaskVTable{&invoke_payload<F, B...>,
                                         &save_result<stored_result_t<F, B...>>,
                                         &load_result<stored_result_t<F, B...>>,
                                         &type_fingerprint<stored_result_t<F, B...>>,
-                                        state_keyable<F> && (bound_keyable<B> && ...)};
+                                        state_keyable<F> && (bound_keyable<B> && ...),
+                                        copyable_v<stored_result_t<F, B...>>,
+                                        &takes_by_value_at<F, B...>};
 
 // ---- compile-time checks with readable messages ------------------------------------------------
 
