@@ -3,6 +3,7 @@
 // Tests of dagflow::map and dagflow::reduce: order and exact results for every chunk size and
 // thread count, bit-identical floating-point sums, edge sizes, failing items named by index,
 // labels and content keys.
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <memory>
@@ -16,6 +17,8 @@
 
 #include <dagflow/engine/executor.hpp>
 #include <dagflow/graph/keys.hpp>
+
+#include "support/temp_dir.hpp"
 
 namespace {
 std::vector<double> mixed_magnitudes(std::size_t n) {
@@ -241,4 +244,56 @@ TEST_CASE("map and reduce: reduce's init is part of the content key, the chunk s
   const auto other_init = keys_of(1.0, 0);
   CHECK(other_init.first == base.first);
   CHECK(other_init.second != base.second);
+}
+
+// Further arguments of map reach every item after it: Delayed ones as dependencies, literals as
+// copies; ChunkOptions may follow them.
+TEST_CASE("map: passes extra arguments to every item", "[engine][chunking]") {
+  dagflow::Graph g;
+  std::vector<long> xs(5000);
+  std::iota(xs.begin(), xs.end(), 0L);
+  auto factor = g.delayed([] { return 3L; });
+  auto scaled = dagflow::map(
+      g, [](long x, long k) { return x * k; }, xs, factor);
+  auto shifted = dagflow::map(
+      g, [](long x, long k, const std::string& s) { return x * k + static_cast<long>(s.size()); },
+      xs, factor, std::string("abcd"), dagflow::ChunkOptions{.label = "shifted", .chunk_size = 7});
+  dagflow::Executor ex({.threads = 2});
+  auto [a, b] = ex.compute(scaled, shifted);
+  REQUIRE(a.size() == 5000);
+  CHECK(a[4999] == 3 * 4999);
+  CHECK(b[10] == 34);
+  CHECK(g.label(shifted.id()) == "shifted");
+  CHECK(g.dependencies(scaled.id()).size() == 1);  // the factor: a dependency
+}
+
+namespace {
+std::atomic<long> g_item_calls{0};
+long counted_scale(long x, long k) { return ++g_item_calls, x * k; }
+}  // namespace
+
+// With a disk cache, extras and the salt are part of what the map's blocks are keyed by: a
+// changed extra or salt never reuses a block, the same ones reuse them all.
+TEST_CASE("map: extras and the salt key the per-block disk entries", "[engine][chunking]") {
+  const dagflow::test::TempDir tmp;
+  std::vector<long> xs(3000);
+  std::iota(xs.begin(), xs.end(), 0L);
+  const auto run = [&](long k, std::uint64_t salt, std::size_t changed) {
+    std::vector<long> items = xs;
+    items[changed] = -1;
+    dagflow::Graph g;
+    auto factor = g.delayed(dagflow::op("chunk factor", [](long v) { return v; }), k);
+    auto out = dagflow::map(g, dagflow::op("chunk scale", counted_scale), std::move(items), factor,
+                            dagflow::ChunkOptions{.salt = dagflow::Hash128{salt, 0}});
+    dagflow::Executor ex({.cache_dir = tmp.path() / "cache"});
+    const std::vector<long> values = ex.compute(out);
+    CHECK(values[1] == (changed == 1 ? -k : k));
+    return ex.last_run_stats();
+  };
+  g_item_calls = 0;
+  CHECK(run(2, 0, 0).items_computed == 3000);
+  CHECK(run(2, 0, 1).items_computed < 100);    // one item changed: its block only
+  CHECK(run(3, 0, 1).items_computed == 3000);  // another extra: every block
+  CHECK(run(3, 9, 1).items_computed == 3000);  // another salt: every block
+  CHECK(run(3, 9, 1).executed == 0);           // all the same: the task's own entry
 }

@@ -10,8 +10,10 @@
 
 #include <cstddef>
 #include <string>
+#include <type_traits>
 
 #include <dagflow/graph/graph.hpp>
+#include <dagflow/graph/hashing.hpp>
 
 namespace dagflow {
 
@@ -24,6 +26,10 @@ struct ChunkOptions {
   /// items. A fixed size is for experiments: it changes only how work is scheduled, never the
   /// result.
   std::size_t chunk_size = 0;
+  /// map only: a value standing for whatever else decides the results that the op's name and
+  /// version do not say (default none). It is mixed into the task's content key and into the
+  /// keys of its per-block disk entries, so a different salt never reuses a block.
+  Hash128 salt{};
 };
 
 /// A task that applies `fn` to every item of `input` and returns the results in input order, as
@@ -35,6 +41,19 @@ struct ChunkOptions {
 /// item's result is written in place, in input order.
 template <class F, class Input>
 [[nodiscard]] auto map(Graph& g, F&& fn, Input&& input, ChunkOptions options = {});
+
+/// map with further arguments passed to every item after it: `fn(item, extra...)`. Each extra is
+/// whatever Graph::delayed accepts (a `Delayed<A>` becomes a dependency of the map task and is
+/// passed as `const A&`; a literal is copied into the task), optionally followed by ChunkOptions:
+///
+///   auto scaled = dagflow::map(g, [](double x, double k) { return x * k; }, xs, factor);
+///
+/// With a disk cache, the extras' values (when Hashable) are mixed into the per-block keys, so a
+/// changed extra reruns every block; extras that are not Hashable turn per-block entries off.
+template <class F, class Input, class... Args>
+requires(sizeof...(Args) > 0 && !(sizeof...(Args) == 1 &&
+                                  (std::is_same_v<std::remove_cvref_t<Args>, ChunkOptions> && ...)))
+    [[nodiscard]] auto map(Graph& g, F&& fn, Input&& input, Args&&... args);
 
 /// A task that combines all items of `input` with the associative `op` and returns
 /// `op(init, x0 · x1 · ... · xn-1)` as a `Delayed<U>` (`init` when there are no items; `init` is

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -43,13 +44,15 @@ struct MapInput<Delayed<std::vector<T>>> {
 template <class Input>
 using map_item_t = typename MapInput<std::remove_cvref_t<Input>>::item;
 
-template <class Fn, class Input>
+template <class Fn, class Input, class... A>
 struct MapCheck {
   using T = map_item_t<Input>;
   static constexpr bool input_ok = MapInput<std::remove_cvref_t<Input>>::supported;
-  static constexpr bool invocable = input_ok && std::is_invocable_v<const Fn&, const T&>;
-  using R = std::remove_cvref_t<typename std::conditional_t<
-      invocable, std::invoke_result<const Fn&, const T&>, std::type_identity<int>>::type>;
+  static constexpr bool invocable =
+      input_ok && std::is_invocable_v<const Fn&, const T&, const A&...>;
+  using R = std::remove_cvref_t<
+      typename std::conditional_t<invocable, std::invoke_result<const Fn&, const T&, const A&...>,
+                                  std::type_identity<int>>::type>;
   static constexpr bool returns_value = !std::is_void_v<R>;
   static constexpr bool not_bool = !std::is_same_v<R, bool>;
   static constexpr bool storable =
@@ -79,7 +82,7 @@ struct ReduceCheck {
 // `salt` stands for whatever else decides the results (further arguments of the call).
 template <class R, class T, class Call>
 std::vector<R> map_items(const std::vector<T>& items, std::size_t chunk_size, const Call& call,
-                         const Hash128& salt = {}) {
+                         const Hash128& salt = {}, bool use_block_cache = true) {
   std::vector<R> out(items.size());
   auto run_items = [&](std::size_t begin, std::size_t end) {
     std::size_t i = begin;
@@ -90,7 +93,8 @@ std::vector<R> map_items(const std::vector<T>& items, std::size_t chunk_size, co
     }
   };
   if constexpr (Hashable<T> && Serializable<std::vector<R>> && copyable_v<R>) {
-    if (const BlockCache* cache = current_block_cache(); cache != nullptr && !items.empty()) {
+    const BlockCache* cache = use_block_cache ? current_block_cache() : nullptr;
+    if (cache != nullptr && !items.empty()) {
       const std::size_t n = items.size();
       const std::size_t per_block = block_items(n);
       const std::size_t blocks = (n + per_block - 1) / per_block;
@@ -141,17 +145,49 @@ std::vector<R> map_items(const std::vector<T>& items, std::size_t chunk_size, co
   return out;
 }
 
-template <class F, class T>
+// What an extra argument of map arrives as in the task body (as Graph::delayed passes it).
+template <class A>
+struct ExtraValue {
+  using type = std::decay_t<A>;
+};
+template <class U>
+struct ExtraValue<Delayed<U>> {
+  using type = U;
+};
+template <class U>
+struct ExtraValue<std::vector<Delayed<U>>> {
+  using type = std::vector<U>;
+};
+template <class A>
+using extra_value_t = typename ExtraValue<std::remove_cvref_t<A>>::type;
+
+// The task body of map: fn(item, extras...) for every item. The extras (values of the task's
+// further arguments) decide results too, so they join the per-block keys, as does the salt.
+template <class F, class T, class... A>
 struct MapBody {
   F fn;
   std::size_t chunk_size;
-  using R = std::remove_cvref_t<std::invoke_result_t<const F&, const T&>>;
+  Hash128 salt;
+  using R = std::remove_cvref_t<std::invoke_result_t<const F&, const T&, const A&...>>;
 
-  // The item function's state is the map's (chunk_size changes no result).
-  bool hash_state(Hasher& h) const { return hash_callable_state(fn, h); }
+  // The item function's state and the salt are the map's (chunk_size changes no result).
+  bool hash_state(Hasher& h) const {
+    h.add(salt.low).add(salt.high);
+    return hash_callable_state(fn, h);
+  }
 
-  std::vector<R> operator()(const std::vector<T>& items) const {
-    return map_items<R>(items, chunk_size, [this](const T& x) { return std::invoke(fn, x); });
+  std::vector<R> operator()(const std::vector<T>& items, const A&... extras) const {
+    const auto call = [&](const T& x) { return std::invoke(fn, x, extras...); };
+    if constexpr (sizeof...(A) == 0) {
+      return map_items<R>(items, chunk_size, call, salt);
+    } else if constexpr ((Hashable<A> && ...)) {
+      Hasher h;
+      h.add(salt.low).add(salt.high);
+      if (current_block_cache() != nullptr) (h.add(extras), ...);
+      return map_items<R>(items, chunk_size, call, h.digest());
+    } else {
+      return map_items<R>(items, chunk_size, call, salt, /*use_block_cache=*/false);
+    }
   }
 };
 
@@ -217,18 +253,20 @@ struct ReduceBody {
 
 // Builds the task: the op name (if any) is kept as "<kind>(<name>)", so that a map of a named op
 // has a stable identity of its own.
-template <class Body, class F, class Input>
+template <class Body, class F, class Input, class... Extras>
 auto add_chunked_task(Graph& g, const char* kind, const F& fn, Body body, Input&& input,
-                      const ChunkOptions& options) {
+                      const ChunkOptions& options, Extras&&... extras) {
   auto task = [&] {
     if constexpr (is_op<F>) {
       // The map (or reduce) of an op is an op of its own, with the item function's identity and
       // version: the body type also depends on the item type, which must not count as another
       // callable.
       Op<Body> whole(std::string(kind) + "(" + fn.name() + ")", std::move(body), fn.identity());
-      return g.delayed(std::move(whole).with_version(fn.version()), std::forward<Input>(input));
+      return g.delayed(std::move(whole).with_version(fn.version()), std::forward<Input>(input),
+                       std::forward<Extras>(extras)...);
     } else {
-      return g.delayed(std::move(body), std::forward<Input>(input));
+      return g.delayed(std::move(body), std::forward<Input>(input),
+                       std::forward<Extras>(extras)...);
     }
   }();
   if (!options.label.empty()) {
@@ -241,13 +279,17 @@ auto add_chunked_task(Graph& g, const char* kind, const F& fn, Body body, Input&
 
 }  // namespace detail
 
-template <class F, class Input>
-auto map(Graph& g, F&& fn, Input&& input, ChunkOptions options) {
-  using Check = detail::MapCheck<detail::callable_t<F>, Input>;
+namespace detail {
+
+// map's body: the checks, then the task, with `extras` passed to every item after it.
+template <class F, class Input, class... Extras>
+auto map_task(Graph& g, F&& fn, Input&& input, const ChunkOptions& options, Extras&&... extras) {
+  using Check = MapCheck<callable_t<F>, Input, extra_value_t<Extras>...>;
   static_assert(Check::input_ok,
                 "dagflow::map: the input must be a std::vector<T> or a Delayed<std::vector<T>>");
   static_assert(Check::invocable,
-                "dagflow::map: the function cannot be called as fn(const T&) on the input's items");
+                "dagflow::map: the function cannot be called as fn(const T&, const extras&...) "
+                "on the input's items");
   static_assert(Check::returns_value,
                 "dagflow::map: the function returns void; it must return a value");
   static_assert(Check::not_bool,
@@ -258,13 +300,45 @@ auto map(Graph& g, F&& fn, Input&& input, ChunkOptions options) {
                 "size, so R must be default-constructible and move-assignable (wrap it in "
                 "std::optional<R> otherwise)");
   if constexpr (Check::ok) {
-    using Fn = detail::callable_t<F>;
-    detail::MapBody<Fn, detail::map_item_t<Input>> body{
-        Fn(detail::callable_of(std::forward<F>(fn))), options.chunk_size};
-    return detail::add_chunked_task(g, "map", fn, std::move(body), std::forward<Input>(input),
-                                    options);
+    using Fn = callable_t<F>;
+    MapBody<Fn, map_item_t<Input>, extra_value_t<Extras>...> body{
+        Fn(callable_of(std::forward<F>(fn))), options.chunk_size, options.salt};
+    return add_chunked_task(g, "map", fn, std::move(body), std::forward<Input>(input), options,
+                            std::forward<Extras>(extras)...);
   } else {
-    return detail::InvalidTask{};  // only after a static_assert fired: keeps the error list short
+    return InvalidTask{};  // only after a static_assert fired: keeps the error list short
+  }
+}
+
+template <class F, class Input, class Tuple, std::size_t... I>
+auto map_with_options(Graph& g, F&& fn, Input&& input, const ChunkOptions& options, Tuple&& args,
+                      std::index_sequence<I...> /*unused*/) {
+  return map_task(g, std::forward<F>(fn), std::forward<Input>(input), options,
+                  std::get<I>(std::forward<Tuple>(args))...);
+}
+
+}  // namespace detail
+
+template <class F, class Input>
+auto map(Graph& g, F&& fn, Input&& input, ChunkOptions options) {
+  return detail::map_task(g, std::forward<F>(fn), std::forward<Input>(input), options);
+}
+
+template <class F, class Input, class... Args>
+requires(sizeof...(Args) > 0 &&
+         !(sizeof...(Args) == 1 && (std::is_same_v<std::remove_cvref_t<Args>, ChunkOptions> &&
+                                    ...))) auto map(Graph& g, F&& fn, Input&& input,
+                                                    Args&&... args) {
+  constexpr std::size_t n = sizeof...(Args);
+  auto all = std::forward_as_tuple(std::forward<Args>(args)...);
+  using Last = std::remove_cvref_t<std::tuple_element_t<n - 1, std::tuple<Args...>>>;
+  if constexpr (std::is_same_v<Last, ChunkOptions>) {
+    const ChunkOptions options = std::get<n - 1>(all);
+    return detail::map_with_options(g, std::forward<F>(fn), std::forward<Input>(input), options,
+                                    std::move(all), std::make_index_sequence<n - 1>{});
+  } else {
+    return detail::map_with_options(g, std::forward<F>(fn), std::forward<Input>(input),
+                                    ChunkOptions{}, std::move(all), std::make_index_sequence<n>{});
   }
 }
 
