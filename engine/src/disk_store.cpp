@@ -335,82 +335,54 @@ void DiskStore::warn_once(const Hash128& key, const std::string& message) {
   }
 }
 
-DiskStore::Outcome DiskStore::read_entry(const Hash128& key, std::uint64_t type_fingerprint,
-                                         std::string& payload, std::string& problem) {
-  const std::string hex = key.to_hex();
-  const std::string shard = hex.substr(0, 2);
-  const std::string name = hex + std::string(kEntrySuffix);
+namespace {
 
-  const UniqueFd dir(
-      ::openat(root_fd_, shard.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (!dir) {
-    const int err = errno;
-    if (err == ENOENT) return Outcome::kAbsent;
-    problem = fmt::format("its directory cannot be opened: {}", errno_text(err));
-    // A symlink or a file where the directory belongs: remove it, so that put() can work again.
-    struct stat st {};
-    if (::fstatat(root_fd_, shard.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode)) {
-      problem += ::unlinkat(root_fd_, shard.c_str(), 0) == 0 ? "; removed it" : "; left it";
-    }
-    return Outcome::kDamaged;
+// Removes a bad entry unless a writer has renamed a new one into place since it was looked at
+// (`seen`: the file that was read; null when it could not be opened, and then a regular file is
+// left alone, as it may be a writer's). The window between the check and the unlink is tiny and
+// harmless: at worst a good entry is lost and recomputed. Says what it did in `problem`.
+void discard_entry(int dir_fd, const std::string& name, const struct stat* seen,
+                   std::string& problem) {
+  struct stat now {};
+  if (::fstatat(dir_fd, name.c_str(), &now, AT_SYMLINK_NOFOLLOW) != 0) {
+    problem += "; it is gone already";
+    return;
   }
+  const bool replaced = seen != nullptr ? now.st_dev != seen->st_dev || now.st_ino != seen->st_ino
+                                        : S_ISREG(now.st_mode);
+  if (replaced) {
+    problem += "; left it in place";
+    return;
+  }
+  const int flags = S_ISDIR(now.st_mode) ? AT_REMOVEDIR : 0;
+  if (::unlinkat(dir_fd, name.c_str(), flags) == 0) {
+    problem += "; removed it";
+  } else {
+    problem += fmt::format("; could not remove it: {}", errno_text(errno));
+  }
+}
 
-  // Removes the bad entry unless a writer has renamed a new one into place since it was looked at
-  // (`seen`: the file that was read; null when it could not be opened, and then a regular file is
-  // left alone, as it may be a writer's). The window between the check and the unlink is tiny and
-  // harmless: at worst a good entry is lost and recomputed.
-  const auto discard = [&](const struct stat* seen) {
-    struct stat now {};
-    if (::fstatat(dir.get(), name.c_str(), &now, AT_SYMLINK_NOFOLLOW) != 0) {
-      problem += "; it is gone already";
-      return;
-    }
-    const bool replaced = seen != nullptr ? now.st_dev != seen->st_dev || now.st_ino != seen->st_ino
-                                          : S_ISREG(now.st_mode);
-    if (replaced) {
-      problem += "; left it in place";
-      return;
-    }
-    const int flags = S_ISDIR(now.st_mode) ? AT_REMOVEDIR : 0;
-    if (::unlinkat(dir.get(), name.c_str(), flags) == 0) {
-      problem += "; removed it";
-    } else {
-      problem += fmt::format("; could not remove it: {}", errno_text(errno));
-    }
-  };
-  const auto damaged = [&](std::string reason, const struct stat* seen) {
+// Reads and checks the open regular file `fd` (of size st.st_size) as the entry of `key`: kHit
+// with its payload, kOtherType, or kDamaged with the reason in `problem`.
+DiskStore::Outcome read_checked(int fd, const struct stat& st, const Hash128& key,
+                                std::uint64_t type_fingerprint, std::string& payload,
+                                std::string& problem) {
+  using Outcome = DiskStore::Outcome;
+  const auto damaged = [&](std::string reason) {
     problem = std::move(reason);
-    discard(seen);
     return Outcome::kDamaged;
   };
-
-  // O_NOFOLLOW: a symlink is never followed; O_NONBLOCK: a FIFO cannot block the open.
-  const UniqueFd fd(
-      ::openat(dir.get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
-  if (!fd) {
-    const int err = errno;
-    if (err == ENOENT) return Outcome::kAbsent;
-    return damaged(err == ELOOP ? std::string("it is a symlink")
-                                : fmt::format("it cannot be opened: {}", errno_text(err)),
-                   nullptr);
-  }
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) {
-    return damaged(fmt::format("it cannot be stat'ed: {}", errno_text(errno)), nullptr);
-  }
-  if (!S_ISREG(st.st_mode)) return damaged("it is not a regular file", &st);
   const auto size = static_cast<std::uint64_t>(st.st_size);
-  if (size == 0) return damaged("it is empty", &st);
+  if (size == 0) return damaged("it is empty");
   if (size < kHeaderSize) {
     return damaged(
-        fmt::format("it is truncated ({} bytes, the header alone is {})", size, kHeaderSize), &st);
+        fmt::format("it is truncated ({} bytes, the header alone is {})", size, kHeaderSize));
   }
-
   HeaderBytes h{};
-  const ssize_t got = read_at(fd.get(), h.data(), h.size(), 0);
-  if (got < 0) return damaged(fmt::format("it cannot be read: {}", errno_text(errno)), &st);
-  if (static_cast<std::size_t>(got) != h.size()) return damaged("it shrank while read", &st);
-  if (std::optional<std::string> wrong = header_problem(h, key)) return damaged(*wrong, &st);
+  const ssize_t got = read_at(fd, h.data(), h.size(), 0);
+  if (got < 0) return damaged(fmt::format("it cannot be read: {}", errno_text(errno)));
+  if (static_cast<std::size_t>(got) != h.size()) return damaged("it shrank while read");
+  if (std::optional<std::string> wrong = header_problem(h, key)) return damaged(*wrong);
   const std::uint64_t stored_type = load_u64(h.data() + kTypeOffset);
   if (stored_type != type_fingerprint) {
     problem = fmt::format("holds type fingerprint {:016x}, not the {:016x} asked for", stored_type,
@@ -419,24 +391,75 @@ DiskStore::Outcome DiskStore::read_entry(const Hash128& key, std::uint64_t type_
   }
   const std::uint64_t length = load_u64(h.data() + kLengthOffset);
   if (size - kHeaderSize != length) {
-    return damaged(
-        fmt::format("its size is {} bytes, but its header says {} + {}", size, kHeaderSize, length),
-        &st);
+    return damaged(fmt::format("its size is {} bytes, but its header says {} + {}", size,
+                               kHeaderSize, length));
   }
-
   // `length` equals the size of the open regular file, so this allocation is backed by real bytes.
   payload.resize(static_cast<std::size_t>(length));
-  const ssize_t read_bytes = read_at(fd.get(), payload.data(), payload.size(), kHeaderSize);
-  if (read_bytes < 0) return damaged(fmt::format("it cannot be read: {}", errno_text(errno)), &st);
+  const ssize_t read_bytes = read_at(fd, payload.data(), payload.size(), kHeaderSize);
+  if (read_bytes < 0) return damaged(fmt::format("it cannot be read: {}", errno_text(errno)));
   if (static_cast<std::size_t>(read_bytes) != payload.size()) {
-    return damaged("it shrank while read", &st);
+    return damaged("it shrank while read");
   }
   if (load_u64(h.data() + kPayloadSumOffset) != hash64_bytes(payload.data(), payload.size())) {
-    return damaged("its payload checksum does not match", &st);
+    return damaged("its payload checksum does not match");
   }
-  // Recency for prune(): a hit makes the entry the most recently used (best effort).
-  (void)::futimens(fd.get(), nullptr);
   return Outcome::kHit;
+}
+
+// Opens the entry directory `shard` under `root_fd`; when that fails for another reason than its
+// absence, says why in `problem` and removes what stands where the directory belongs (a symlink or
+// a file), so that put() can work again.
+UniqueFd open_shard(int root_fd, const std::string& shard, DiskStore::Outcome& failure,
+                    std::string& problem) {
+  using Outcome = DiskStore::Outcome;
+  UniqueFd dir(::openat(root_fd, shard.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (dir) return dir;
+  const int err = errno;
+  failure = Outcome::kAbsent;
+  if (err == ENOENT) return dir;
+  failure = Outcome::kDamaged;
+  problem = fmt::format("its directory cannot be opened: {}", errno_text(err));
+  struct stat st {};
+  if (::fstatat(root_fd, shard.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode)) {
+    problem += ::unlinkat(root_fd, shard.c_str(), 0) == 0 ? "; removed it" : "; left it";
+  }
+  return dir;
+}
+
+}  // namespace
+
+DiskStore::Outcome DiskStore::read_entry(const Hash128& key, std::uint64_t type_fingerprint,
+                                         std::string& payload, std::string& problem) {
+  const std::string hex = key.to_hex();
+  const std::string name = hex + std::string(kEntrySuffix);
+  Outcome failure = Outcome::kAbsent;
+  const UniqueFd dir = open_shard(root_fd_, hex.substr(0, 2), failure, problem);
+  if (!dir) return failure;
+
+  // O_NOFOLLOW: a symlink is never followed; O_NONBLOCK: a FIFO cannot block the open.
+  const UniqueFd fd(
+      ::openat(dir.get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  struct stat st {};
+  if (!fd || ::fstat(fd.get(), &st) != 0) {
+    const int err = errno;
+    if (!fd && err == ENOENT) return Outcome::kAbsent;
+    problem = !fd ? (err == ELOOP ? std::string("it is a symlink")
+                                  : fmt::format("it cannot be opened: {}", errno_text(err)))
+                  : fmt::format("it cannot be stat'ed: {}", errno_text(err));
+    discard_entry(dir.get(), name, nullptr, problem);
+    return Outcome::kDamaged;
+  }
+  Outcome outcome = Outcome::kDamaged;
+  if (!S_ISREG(st.st_mode)) {
+    problem = "it is not a regular file";
+  } else {
+    outcome = read_checked(fd.get(), st, key, type_fingerprint, payload, problem);
+  }
+  if (outcome == Outcome::kDamaged) discard_entry(dir.get(), name, &st, problem);
+  // Recency for prune(): a hit makes the entry the most recently used (best effort).
+  if (outcome == Outcome::kHit) (void)::futimens(fd.get(), nullptr);
+  return outcome;
 }
 
 std::optional<std::string> DiskStore::get(const Hash128& key, std::uint64_t type_fingerprint) {

@@ -66,6 +66,9 @@ class DiskStore {
   /// the root is a symlink, is not a directory, is world-writable, is owned by another user than
   /// the effective uid, or cannot be created or opened. The store keeps the root open, so renaming
   /// the root later does not redirect it.
+  /// What a read of one entry found.
+  enum class Outcome { kHit, kAbsent, kDamaged, kOtherType };
+
   /// How the constructor treats a missing root.
   enum OpenMode { kCreate, kOpenOnly };
 
@@ -121,7 +124,6 @@ class DiskStore {
   [[nodiscard]] std::filesystem::path entry_path(const Hash128& key) const;
 
  private:
-  enum class Outcome { kHit, kAbsent, kDamaged, kOtherType };
   // `<2 hex>/<32 hex>.entry`, relative to the root.
   static std::string relative_entry_path(const Hash128& key);
   Outcome read_entry(const Hash128& key, std::uint64_t type_fingerprint, std::string& payload,

@@ -5,99 +5,135 @@
 namespace dagflow::detail {
 
 namespace {
+
 constexpr std::uint32_t kNone = UINT32_MAX;
-}  // namespace
 
-ExecutionPlan plan_execution(const GraphState& graph, std::span<const NodeId> order,
-                             const std::uint32_t* local_of, std::span<const std::int32_t> holders,
-                             bool fuse, std::span<const std::uint8_t> prefilled) {
-  const std::size_t n = order.size();
-  ExecutionPlan plan;
-  auto is_prefilled = [&](std::uint32_t v) { return !prefilled.empty() && prefilled[v] != 0; };
+// What plan_execution's phases share: its inputs, and the chains once phase 1 found them.
+struct Planning {
+  const GraphState& graph;
+  std::span<const NodeId> order;
+  const std::uint32_t* local_of;
+  std::span<const std::int32_t> holders;
+  bool fuse;
+  std::span<const std::uint8_t> prefilled;
 
-  // 1. Chains. A task with exactly one dependency edge joins that dependency's chain when it is
-  //    the dependency's only reader; the dependency is then necessarily the chain's tail.
-  std::vector<std::uint32_t> chain_of(n);
-  std::vector<std::uint32_t> next(n, kNone);
-  std::vector<std::uint32_t> heads;
+  std::vector<std::uint32_t> chain_of;  // task -> its chain (kNone: prefilled)
+  std::vector<std::uint32_t> next;      // task -> the next link of its chain (kNone: the tail)
+  std::vector<std::uint32_t> heads;     // chain -> its first task
+
+  [[nodiscard]] bool is_prefilled(std::uint32_t v) const {
+    return !prefilled.empty() && prefilled[v] != 0;
+  }
+  // The dependency edges of chain c: only a chain's head has dependencies outside the chain.
+  [[nodiscard]] std::span<const NodeId> head_edges(std::uint32_t c) const {
+    const NodeRecord& head = graph.node(order[heads[c]]);
+    return {graph.edges(head), head.edge_count};
+  }
+};
+
+// 1. Chains. A task with exactly one dependency edge joins that dependency's chain when it is the
+//    dependency's only reader; the dependency is then necessarily the chain's tail.
+void find_chains(Planning& p) {
+  const std::size_t n = p.order.size();
+  p.chain_of.assign(n, kNone);
+  p.next.assign(n, kNone);
   for (std::uint32_t v = 0; v < n; ++v) {
-    if (is_prefilled(v)) {
-      chain_of[v] = kNone;
-      continue;
-    }
-    const NodeRecord& node = graph.node(order[v]);
-    if (fuse && node.edge_count == 1) {
-      const std::uint32_t u = local_of[graph.edges(node)[0]];
-      if (holders[u] == 1 && !is_prefilled(u)) {
-        chain_of[v] = chain_of[u];
-        next[u] = v;
+    if (p.is_prefilled(v)) continue;
+    const NodeRecord& node = p.graph.node(p.order[v]);
+    if (p.fuse && node.edge_count == 1) {
+      const std::uint32_t u = p.local_of[p.graph.edges(node)[0]];
+      if (p.holders[u] == 1 && !p.is_prefilled(u)) {
+        p.chain_of[v] = p.chain_of[u];
+        p.next[u] = v;
         continue;
       }
     }
-    chain_of[v] = static_cast<std::uint32_t>(heads.size());
-    heads.push_back(v);
+    p.chain_of[v] = static_cast<std::uint32_t>(p.heads.size());
+    p.heads.push_back(v);
   }
-  const std::size_t chains = heads.size();
+}
 
-  // 2. Units: one per chain, or one per depth level of the chain graph. Only a chain's head has
-  //    dependencies outside the chain, and heads come in topological order.
+// 2. Units: one per chain, or one per depth level of the chain graph (heads come in topological
+//    order, so a chain's dependencies have their level already). Returns the unit of each chain.
+std::vector<std::uint32_t> assign_units(const Planning& p, std::size_t& units) {
+  const std::size_t chains = p.heads.size();
   std::vector<std::uint32_t> unit_of_chain(chains);
-  std::size_t units = chains;
-  if (fuse && chains >= kLevelFusionMinChains) {
-    std::uint32_t deepest = 0;
-    for (std::uint32_t c = 0; c < chains; ++c) {
-      const NodeRecord& head = graph.node(order[heads[c]]);
-      const NodeId* edges = graph.edges(head);
-      std::uint32_t level = 0;
-      for (std::uint32_t e = 0; e < head.edge_count; ++e) {
-        const std::uint32_t dep_chain = chain_of[local_of[edges[e]]];
-        if (dep_chain != kNone) level = std::max(level, unit_of_chain[dep_chain] + 1);
-      }
-      unit_of_chain[c] = level;
-      deepest = std::max(deepest, level);
-    }
-    units = std::size_t{deepest} + 1;
-  } else {
+  units = chains;
+  if (!p.fuse || chains < kLevelFusionMinChains) {
     for (std::uint32_t c = 0; c < chains; ++c) unit_of_chain[c] = c;
+    return unit_of_chain;
   }
+  std::uint32_t deepest = 0;
+  for (std::uint32_t c = 0; c < chains; ++c) {
+    std::uint32_t level = 0;
+    for (const NodeId dep : p.head_edges(c)) {
+      const std::uint32_t dep_chain = p.chain_of[p.local_of[dep]];
+      if (dep_chain != kNone) level = std::max(level, unit_of_chain[dep_chain] + 1);
+    }
+    unit_of_chain[c] = level;
+    deepest = std::max(deepest, level);
+  }
+  units = std::size_t{deepest} + 1;
+  return unit_of_chain;
+}
 
-  // 3. Order chains unit by unit (a counting sort keeps creation order inside a unit).
+// 3. Orders chains unit by unit (a counting sort keeps creation order inside a unit) and lays
+//    out their tasks. Returns the chains in that order.
+std::vector<std::uint32_t> lay_out_chains(const Planning& p,
+                                          std::span<const std::uint32_t> unit_of_chain,
+                                          std::size_t units, ExecutionPlan& plan) {
+  const std::size_t chains = p.heads.size();
   plan.unit_begin.assign(units + 1, 0);
   for (std::uint32_t c = 0; c < chains; ++c) ++plan.unit_begin[unit_of_chain[c] + 1];
   for (std::size_t u = 0; u < units; ++u) plan.unit_begin[u + 1] += plan.unit_begin[u];
   std::vector<std::uint32_t> chain_order(chains);
-  {
-    std::vector<std::uint32_t> fill(plan.unit_begin.begin(), plan.unit_begin.end() - 1);
-    for (std::uint32_t c = 0; c < chains; ++c) chain_order[fill[unit_of_chain[c]]++] = c;
-  }
-  plan.chain_tasks.reserve(n);
+  std::vector<std::uint32_t> fill(plan.unit_begin.begin(), plan.unit_begin.end() - 1);
+  for (std::uint32_t c = 0; c < chains; ++c) chain_order[fill[unit_of_chain[c]]++] = c;
+  plan.chain_tasks.reserve(p.order.size());
   plan.chain_begin.reserve(chains + 1);
   for (std::uint32_t c : chain_order) {
     plan.chain_begin.push_back(static_cast<std::uint32_t>(plan.chain_tasks.size()));
-    for (std::uint32_t v = heads[c]; v != kNone; v = next[v]) plan.chain_tasks.push_back(v);
+    for (std::uint32_t v = p.heads[c]; v != kNone; v = p.next[v]) plan.chain_tasks.push_back(v);
   }
   plan.chain_begin.push_back(static_cast<std::uint32_t>(plan.chain_tasks.size()));
+  return chain_order;
+}
 
-  // 4. Unit predecessors, without duplicates.
+// 4. Unit predecessors, without duplicates.
+void link_units(const Planning& p, std::span<const std::uint32_t> unit_of_chain,
+                std::span<const std::uint32_t> chain_order, std::size_t units,
+                ExecutionPlan& plan) {
   std::vector<std::uint32_t> seen_by(units, kNone);
   plan.pred_begin.reserve(units + 1);
   for (std::uint32_t u = 0; u < units; ++u) {
     plan.pred_begin.push_back(static_cast<std::uint32_t>(plan.preds.size()));
     for (std::uint32_t i = plan.unit_begin[u]; i < plan.unit_begin[u + 1]; ++i) {
-      const NodeRecord& head = graph.node(order[heads[chain_order[i]]]);
-      const NodeId* edges = graph.edges(head);
-      for (std::uint32_t e = 0; e < head.edge_count; ++e) {
-        const std::uint32_t dep_chain = chain_of[local_of[edges[e]]];
+      for (const NodeId dep : p.head_edges(chain_order[i])) {
+        const std::uint32_t dep_chain = p.chain_of[p.local_of[dep]];
         if (dep_chain == kNone) continue;  // prefilled: nothing to wait for
-        const std::uint32_t p = unit_of_chain[dep_chain];
-        if (seen_by[p] != u) {
-          seen_by[p] = u;
-          plan.preds.push_back(p);
+        const std::uint32_t pred = unit_of_chain[dep_chain];
+        if (seen_by[pred] != u) {
+          seen_by[pred] = u;
+          plan.preds.push_back(pred);
         }
       }
     }
   }
   plan.pred_begin.push_back(static_cast<std::uint32_t>(plan.preds.size()));
+}
+
+}  // namespace
+
+ExecutionPlan plan_execution(const GraphState& graph, std::span<const NodeId> order,
+                             const std::uint32_t* local_of, std::span<const std::int32_t> holders,
+                             bool fuse, std::span<const std::uint8_t> prefilled) {
+  Planning p{graph, order, local_of, holders, fuse, prefilled, {}, {}, {}};
+  find_chains(p);
+  std::size_t units = 0;
+  const std::vector<std::uint32_t> unit_of_chain = assign_units(p, units);
+  ExecutionPlan plan;
+  const std::vector<std::uint32_t> chain_order = lay_out_chains(p, unit_of_chain, units, plan);
+  link_units(p, unit_of_chain, chain_order, units, plan);
   return plan;
 }
 

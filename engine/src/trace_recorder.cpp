@@ -156,95 +156,126 @@ std::string TraceRecorder::chrome_trace() const {
   return out + "]}\n";
 }
 
-std::string TraceRecorder::timeline_svg() const {
-  const std::vector<TraceSpan> all = spans();
-  std::size_t workers = std::max<std::size_t>(threads(), 1);
+namespace {
+
+// The layout of a timeline picture: one lane per worker (and one for cache hits), time along x,
+// one colour per op.
+struct Timeline {
+  static constexpr double kLeft = 90, kPlotWidth = 900, kLane = 24, kTop = 30;
+
+  std::size_t workers = 1;
   double end_us = 0;
   bool any_hit = false;
   std::map<std::string, std::size_t> colour_of;  // op -> palette index, by first appearance
   std::vector<std::string> ops;
-  for (const TraceSpan& s : all) {
-    workers = std::max(workers, s.worker + 1);
-    end_us = std::max(end_us, s.start_us + s.duration_us);
-    any_hit = any_hit || is_hit(s);
-    const std::string op = s.op.empty() ? "(anonymous)" : s.op;
-    if (!is_hit(s) && colour_of.emplace(op, ops.size()).second) ops.push_back(op);
+
+  Timeline(const std::vector<TraceSpan>& spans, std::size_t threads)
+      : workers(std::max<std::size_t>(threads, 1)) {
+    for (const TraceSpan& s : spans) {
+      workers = std::max(workers, s.worker + 1);
+      end_us = std::max(end_us, s.start_us + s.duration_us);
+      any_hit = any_hit || is_hit(s);
+      if (!is_hit(s) && colour_of.emplace(op_of(s), ops.size()).second) ops.push_back(op_of(s));
+    }
+    if (end_us <= 0) end_us = 1;
   }
-  if (end_us <= 0) end_us = 1;
+  static std::string op_of(const TraceSpan& s) { return s.op.empty() ? "(anonymous)" : s.op; }
+  [[nodiscard]] std::size_t lanes() const { return workers + (any_hit ? 1 : 0); }
+  [[nodiscard]] double plot_bottom() const { return kTop + kLane * static_cast<double>(lanes()); }
+  [[nodiscard]] double x(double us) const { return kLeft + us / end_us * kPlotWidth; }
+  [[nodiscard]] double lane_y(std::size_t lane) const {
+    return kTop + kLane * static_cast<double>(lane);
+  }
+};
 
-  constexpr double kLeft = 90, kPlotWidth = 900, kLane = 24, kTop = 30;
-  const std::size_t lanes = workers + (any_hit ? 1 : 0);
-  const double plot_bottom = kTop + kLane * static_cast<double>(lanes);
-  const double legend_rows = std::ceil(static_cast<double>(ops.size()) / 4.0);
-  const double height = plot_bottom + 40 + 20 * legend_rows + 10;
-  const auto x = [&](double us) { return kLeft + us / end_us * kPlotWidth; };
-
+std::string svg_lanes(const Timeline& t, std::size_t tasks) {
+  const double legend_rows = std::ceil(static_cast<double>(t.ops.size()) / 4.0);
+  const double height = t.plot_bottom() + 40 + 20 * legend_rows + 10;
   std::string svg = fmt::format(
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{:.0f}\" height=\"{:.0f}\" "
       "font-family=\"Helvetica, Arial, sans-serif\" font-size=\"12\">\n"
       "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
       "<text x=\"{}\" y=\"18\" font-weight=\"bold\">dagflow timeline: {} tasks on {} "
       "workers</text>\n",
-      kLeft + kPlotWidth + 20, height, kLeft, all.size(), workers);
-  for (std::size_t lane = 0; lane < lanes; ++lane) {
-    const double y = kTop + kLane * static_cast<double>(lane);
-    const std::string name = any_hit && lane == 0
+      Timeline::kLeft + Timeline::kPlotWidth + 20, height, Timeline::kLeft, tasks, t.workers);
+  for (std::size_t lane = 0; lane < t.lanes(); ++lane) {
+    const double y = t.lane_y(lane);
+    const std::string name = t.any_hit && lane == 0
                                  ? std::string("cache hits")
-                                 : fmt::format("worker {}", lane - (any_hit ? 1 : 0));
+                                 : fmt::format("worker {}", lane - (t.any_hit ? 1 : 0));
     svg += fmt::format(
         "<rect x=\"{}\" y=\"{:.1f}\" width=\"{}\" height=\"{}\" fill=\"{}\"/>\n"
         "<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n",
-        kLeft, y, kPlotWidth, kLane, lane % 2 == 0 ? "#F4F4F4" : "#FAFAFA", kLeft - 8,
-        y + kLane / 2 + 4, name);
+        Timeline::kLeft, y, Timeline::kPlotWidth, Timeline::kLane,
+        lane % 2 == 0 ? "#F4F4F4" : "#FAFAFA", Timeline::kLeft - 8, y + Timeline::kLane / 2 + 4,
+        name);
   }
-  // Time axis, in milliseconds.
-  const double step = tick_step(end_us, 8);
-  for (double t = 0; t <= end_us * 1.0001; t += step) {
+  return svg;
+}
+
+// The time axis, in milliseconds.
+std::string svg_time_axis(const Timeline& t) {
+  std::string svg;
+  const double step = tick_step(t.end_us, 8);
+  for (double us = 0; us <= t.end_us * 1.0001; us += step) {
     svg += fmt::format(
         "<line x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1}\" y2=\"{2:.1f}\" stroke=\"#CCCCCC\"/>\n"
         "<text x=\"{0:.1f}\" y=\"{3:.1f}\" text-anchor=\"middle\">{4:g} ms</text>\n",
-        x(t), kTop, plot_bottom + 4, plot_bottom + 18, t / 1000);
+        t.x(us), Timeline::kTop, t.plot_bottom() + 4, t.plot_bottom() + 18, us / 1000);
   }
-  for (const TraceSpan& s : all) {
-    const std::string tooltip = xml_escaped(
-        fmt::format("{} ({}): {}, {:.3f} ms{}", s.name, s.op.empty() ? "anonymous" : s.op,
-                    cache_state(s), s.duration_us / 1000,
-                    s.items_computed + s.items_cached > 0
-                        ? fmt::format(", items {} computed / {} cached, {} chunks",
-                                      s.items_computed, s.items_cached, s.chunks)
-                        : std::string()));
-    if (is_hit(s)) {
-      const double cx = x(s.start_us);
-      const double cy = kTop + kLane / 2;
-      svg += fmt::format(
-          "<path d=\"M{:.1f},{:.1f} l5,-7 l5,7 l-5,7 z\" fill=\"{}\"><title>{}</title></path>\n",
-          cx - 5, cy, s.outcome == TaskOutcome::kDiskHit ? "#2E7D32" : "#81C784", tooltip);
-      continue;
-    }
-    const std::size_t lane = s.worker + (any_hit ? 1 : 0);
-    const double y = kTop + kLane * static_cast<double>(lane) + 3;
-    const std::string op = s.op.empty() ? "(anonymous)" : s.op;
-    const std::string_view colour = kPalette[colour_of.at(op) % std::size(kPalette)];
-    const std::string outline = s.outcome == TaskOutcome::kFailed
-                                    ? " stroke=\"#D00000\" stroke-width=\"2\""
-                                    : " stroke=\"white\" stroke-width=\"0.5\"";
-    svg += fmt::format(
-        "<rect x=\"{:.2f}\" y=\"{:.1f}\" width=\"{:.2f}\" height=\"{}\" fill=\"{}\"{}>"
-        "<title>{}</title></rect>\n",
-        x(s.start_us), y, std::max(0.5, x(s.start_us + s.duration_us) - x(s.start_us)), kLane - 6,
-        colour, outline, tooltip);
+  return svg;
+}
+
+// One task: a bar in its worker's lane, or a diamond in the cache-hit lane.
+std::string svg_span(const Timeline& t, const TraceSpan& s) {
+  const std::string tooltip =
+      xml_escaped(fmt::format("{} ({}): {}, {:.3f} ms{}", s.name, s.op.empty() ? "anonymous" : s.op,
+                              cache_state(s), s.duration_us / 1000,
+                              s.items_computed + s.items_cached > 0
+                                  ? fmt::format(", items {} computed / {} cached, {} chunks",
+                                                s.items_computed, s.items_cached, s.chunks)
+                                  : std::string()));
+  if (is_hit(s)) {
+    return fmt::format(
+        "<path d=\"M{:.1f},{:.1f} l5,-7 l5,7 l-5,7 z\" fill=\"{}\"><title>{}</title></path>\n",
+        t.x(s.start_us) - 5, Timeline::kTop + Timeline::kLane / 2,
+        s.outcome == TaskOutcome::kDiskHit ? "#2E7D32" : "#81C784", tooltip);
   }
-  // Legend: one swatch per op.
-  for (std::size_t i = 0; i < ops.size(); ++i) {
-    const std::size_t row = i / 4;  // four swatches a row
-    const double lx = kLeft + static_cast<double>(i % 4) * 225;
-    const double ly = plot_bottom + 32 + 20 * static_cast<double>(row);
+  const double y = t.lane_y(s.worker + (t.any_hit ? 1 : 0)) + 3;
+  const std::string_view colour =
+      kPalette[t.colour_of.at(Timeline::op_of(s)) % std::size(kPalette)];
+  const std::string outline = s.outcome == TaskOutcome::kFailed
+                                  ? " stroke=\"#D00000\" stroke-width=\"2\""
+                                  : " stroke=\"white\" stroke-width=\"0.5\"";
+  return fmt::format(
+      "<rect x=\"{:.2f}\" y=\"{:.1f}\" width=\"{:.2f}\" height=\"{}\" fill=\"{}\"{}>"
+      "<title>{}</title></rect>\n",
+      t.x(s.start_us), y, std::max(0.5, t.x(s.start_us + s.duration_us) - t.x(s.start_us)),
+      Timeline::kLane - 6, colour, outline, tooltip);
+}
+
+// One swatch per op, four a row.
+std::string svg_legend(const Timeline& t) {
+  std::string svg;
+  for (std::size_t i = 0; i < t.ops.size(); ++i) {
+    const double lx = Timeline::kLeft + static_cast<double>(i % 4) * 225;
+    const double ly = t.plot_bottom() + 32 + 20 * static_cast<double>(i / 4);
     svg += fmt::format(
         "<rect x=\"{:.0f}\" y=\"{:.0f}\" width=\"12\" height=\"12\" fill=\"{}\"/>"
         "<text x=\"{:.0f}\" y=\"{:.0f}\">{}</text>\n",
-        lx, ly, kPalette[i % std::size(kPalette)], lx + 18, ly + 11, xml_escaped(ops[i]));
+        lx, ly, kPalette[i % std::size(kPalette)], lx + 18, ly + 11, xml_escaped(t.ops[i]));
   }
-  return svg + "</svg>\n";
+  return svg;
+}
+
+}  // namespace
+
+std::string TraceRecorder::timeline_svg() const {
+  const std::vector<TraceSpan> all = spans();
+  const Timeline t(all, threads());
+  std::string svg = svg_lanes(t, all.size()) + svg_time_axis(t);
+  for (const TraceSpan& s : all) svg += svg_span(t, s);
+  return svg + svg_legend(t) + "</svg>\n";
 }
 
 void TraceRecorder::write_chrome_trace(const std::filesystem::path& path) const {
