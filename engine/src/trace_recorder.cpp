@@ -259,7 +259,8 @@ std::string svg_legend(const Timeline& t) {
   std::string svg;
   for (std::size_t i = 0; i < t.ops.size(); ++i) {
     const double lx = Timeline::kLeft + static_cast<double>(i % 4) * 225;
-    const double ly = t.plot_bottom() + 32 + 20 * static_cast<double>(i / 4);
+    const std::size_t row = i / 4;
+    const double ly = t.plot_bottom() + 32 + 20 * static_cast<double>(row);
     svg += fmt::format(
         "<rect x=\"{:.0f}\" y=\"{:.0f}\" width=\"12\" height=\"12\" fill=\"{}\"/>"
         "<text x=\"{:.0f}\" y=\"{:.0f}\">{}</text>\n",
