@@ -145,13 +145,20 @@ void resolve_targets(PlannedRun& p, std::span<const DelayedBase* const> targets)
   }
 }
 
+// One past the highest id in `order` (the needed tasks, topologically sorted: the last one is
+// the highest unless Graph::after ordered a task after a younger one).
+std::size_t id_bound(const detail::GraphState& graph, const std::vector<NodeId>& order) {
+  if (graph.ids_topological()) return std::size_t{order.back()} + 1;
+  return std::size_t{*std::max_element(order.begin(), order.end())} + 1;
+}
+
 // Phase "key": the content key of every task the targets could need, by node id (the one index
 // space of keys). A key depends on the keys upstream, so this looks at the whole upstream once,
 // cache hits or not.
 std::vector<std::optional<Hash128>> keys_by_node(const detail::GraphState& graph,
                                                  std::span<const NodeId> target_ids) {
   const std::vector<NodeId> upstream = detail::needed_tasks(graph, target_ids);
-  std::vector<std::uint32_t> position(std::size_t{upstream.back()} + 1, UINT32_MAX);
+  std::vector<std::uint32_t> position(id_bound(graph, upstream), UINT32_MAX);
   for (std::uint32_t i = 0; i < upstream.size(); ++i) position[upstream[i]] = i;
   const auto keys = detail::task_keys(graph, upstream, position.data());
   std::vector<std::optional<Hash128>> keys_by_id(position.size());
@@ -226,7 +233,7 @@ void prepare_slots(PlannedRun& p, bool fuse_tasks) {
   detail::RunState& run = *p.run;
   const detail::GraphState& graph = *run.graph;
   const std::size_t n = run.order.size();
-  run.local_of.assign(std::size_t{run.order.back()} + 1, UINT32_MAX);
+  run.local_of.assign(id_bound(graph, run.order), UINT32_MAX);
   for (std::uint32_t v = 0; v < n; ++v) run.local_of[run.order[v]] = v;
   std::vector<std::uint8_t> prefilled;  // cache hits: their upstream was not culled in
   if (!p.hits.found.empty()) {
@@ -450,7 +457,7 @@ DryRun Executor::dry_run(std::span<const DelayedBase* const> targets) {
   DryRun dry;
   if (p.target_ids.empty()) return dry;
   const std::vector<NodeId>& order = p.run->order;
-  std::vector<std::uint8_t> is_hit(std::size_t{order.back()} + 1, 0);
+  std::vector<std::uint8_t> is_hit(id_bound(*p.run->graph, order), 0);
   for (const auto& hit : p.hits.found) {
     dry.cached.push_back(hit.first);
     is_hit[hit.first] = 1;

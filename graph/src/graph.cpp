@@ -40,6 +40,10 @@ void Graph::set_impure(const DelayedBase& task) {
   state_->set_impure(task.id());
 }
 
+void Graph::add_order_edges(const DelayedBase& task, std::span<const NodeId> deps) {
+  state_->add_order_edges(task.id(), deps);
+}
+
 std::string Graph::label(NodeId id) const {
   if (id >= size()) throw std::invalid_argument(fmt::format("no task with id {}", id));
   return state_->label(id);
@@ -59,6 +63,11 @@ std::span<const NodeId> Graph::dependencies(NodeId id) const {
   if (id >= size()) throw std::invalid_argument(fmt::format("no task with id {}", id));
   const detail::NodeRecord& n = state_->node(id);
   return {state_->edges(n), n.edge_count};
+}
+
+std::size_t Graph::argument_count(NodeId id) const {
+  if (id >= size()) throw std::invalid_argument(fmt::format("no task with id {}", id));
+  return state_->argument_edge_count(id);
 }
 
 std::string detail::message_of(const std::exception_ptr& error) {

@@ -1,12 +1,16 @@
 #include <algorithm>
 #include <atomic>
 #include <mutex>
+#include <numeric>
 #include <stdexcept>
+#include <unordered_set>
+#include <utility>
 
 #include <fmt/format.h>
 
 #include <dagflow/graph/detail/graph_state.hpp>
 #include <dagflow/graph/detail/op_identity.hpp>
+#include <dagflow/graph/errors.hpp>
 
 namespace dagflow::detail {
 
@@ -55,6 +59,7 @@ NodeId GraphState::commit_node(const TaskVTable* vtable, void* payload, std::uin
   const auto edge_count = static_cast<std::uint32_t>(edges_.size() - committed_edges_);
   NodeFlags flags = op_name == kNoOp || !vtable->keyable ? NodeFlags::kUnkeyed : NodeFlags::kNone;
   if (!vtable->result_copyable) flags |= NodeFlags::kMoveOnlyResult;
+  if (vtable->returns_void) flags = NodeFlags::kImpure | NodeFlags::kImpureUpstream;
   for (std::size_t e = committed_edges_; e < edges_.size(); ++e) {
     const NodeFlags dependency = nodes_[edges_[e]].flags;
     if (has_flag(dependency, NodeFlags::kImpureUpstream)) flags |= NodeFlags::kImpureUpstream;
@@ -63,6 +68,9 @@ NodeId GraphState::commit_node(const TaskVTable* vtable, void* payload, std::uin
         vtable->takes_by_value(payload, static_cast<std::uint32_t>(e - committed_edges_))) {
       flags |= NodeFlags::kTakesMoveOnly;
     }
+  }
+  if (!ord_.empty()) {  // ranked: a new task comes after every existing one
+    ord_.push_back(max_ord_ += kOrdSpacing);
   }
   nodes_.push_back(NodeRecord{vtable, payload, edge_begin, edge_count, op_name, flags});
   committed_edges_ = edges_.size();
@@ -110,11 +118,32 @@ void GraphState::set_label(NodeId id, std::string label) {
   labels_[id] = std::move(label);
 }
 
+std::string GraphState::label(NodeId id) const {
+  if (auto it = labels_.find(id); it != labels_.end()) return it->second;
+  if (std::string_view op = op_name(id); !op.empty()) return std::string(op);
+  return fmt::format("task#{}", id);
+}
+
 void GraphState::set_impure(NodeId id) {
   if (id >= nodes_.size()) throw std::invalid_argument(fmt::format("no task with id {}", id));
   nodes_[id].flags |= NodeFlags::kImpure | NodeFlags::kImpureUpstream;
-  // Consumers are always younger: one forward sweep carries the flag downstream.
-  for (std::size_t i = std::size_t{id} + 1; i < nodes_.size(); ++i) {
+  propagate_impurity(id);
+}
+
+// Carries kImpureUpstream from `from` to everything downstream of it, in one sweep over the
+// tasks ranked after it (dependants always rank after their dependencies).
+void GraphState::propagate_impurity(NodeId from) {
+  std::vector<NodeId> later;
+  if (ord_.empty()) {
+    later.resize(nodes_.size() - from - 1);
+    std::iota(later.begin(), later.end(), from + 1);
+  } else {
+    for (NodeId i = 0; i < nodes_.size(); ++i) {
+      if (ord_[i] > ord_[from]) later.push_back(i);
+    }
+    std::sort(later.begin(), later.end(), [&](NodeId a, NodeId b) { return ord_[a] < ord_[b]; });
+  }
+  for (const NodeId i : later) {
     NodeRecord& n = nodes_[i];
     for (std::uint32_t e = 0; e < n.edge_count; ++e) {
       if (has_flag(nodes_[edges_[n.edge_begin + e]].flags, NodeFlags::kImpureUpstream)) {
@@ -125,10 +154,147 @@ void GraphState::set_impure(NodeId id) {
   }
 }
 
-std::string GraphState::label(NodeId id) const {
-  if (auto it = labels_.find(id); it != labels_.end()) return it->second;
-  if (std::string_view op = op_name(id); !op.empty()) return std::string(op);
-  return fmt::format("task#{}", id);
+void GraphState::add_order_edges(NodeId task, std::span<const NodeId> deps) {
+  for (const NodeId dep : deps) check_no_cycle(dep, task);  // all or nothing
+  for (const NodeId dep : deps) rank_before(dep, task, deps);
+  NodeRecord& n = nodes_[task];
+  auto [info, first] = order_info_.try_emplace(task, OrderInfo{n.edge_count, n.edge_count});
+  n.flags |= NodeFlags::kHasOrderEdges;
+  const auto added = static_cast<std::uint32_t>(deps.size());
+  if (n.edge_count + added > info->second.capacity) grow_edges(n, info->second, added);
+  bool impure = false;
+  for (const NodeId dep : deps) {
+    edges_[std::size_t{n.edge_begin} + n.edge_count++] = dep;
+    impure = impure || has_flag(nodes_[dep].flags, NodeFlags::kImpureUpstream);
+  }
+  if (impure && !has_flag(n.flags, NodeFlags::kImpureUpstream)) {
+    n.flags |= NodeFlags::kImpureUpstream;
+    propagate_impurity(task);
+  }
+}
+
+// A new edge dep -> task closes a cycle exactly when dep already depends on task. Only tasks
+// ranked between them can lie on such a path, so the search never leaves that band.
+void GraphState::check_no_cycle(NodeId dep, NodeId task) {
+  const auto refuse = [&] {
+    throw GraphError(fmt::format(
+        "task '{}' cannot run after '{}': that would close a cycle ('{}' already depends on it)",
+        label(task), label(dep), label(dep)));
+  };
+  if (dep == task) refuse();
+  if (ord(dep) < ord(task)) return;
+  std::vector<NodeId> stack{dep};
+  std::unordered_set<NodeId> seen{dep};
+  while (!stack.empty()) {
+    const NodeRecord& n = nodes_[stack.back()];
+    stack.pop_back();
+    for (std::uint32_t e = 0; e < n.edge_count; ++e) {
+      const NodeId up = edges_[n.edge_begin + e];
+      if (up == task) refuse();
+      if (ord(up) > ord(task) && seen.insert(up).second) stack.push_back(up);
+    }
+  }
+}
+
+// Gives `dep` and its ancestors ranked at or after `task` new ranks just below task's, keeping
+// their own order. Edges into that set come from tasks ranked below task (else they would be in
+// the set), and edges out of it only point to higher ranks, so every edge stays ordered.
+void GraphState::rank_before(NodeId dep, NodeId task, std::span<const NodeId> pending) {
+  if (ord(dep) < ord(task)) return;
+  if (ord_.empty()) {
+    ord_.resize(nodes_.size());
+    for (NodeId i = 0; i < nodes_.size(); ++i) ord_[i] = static_cast<std::int64_t>(i) * kOrdSpacing;
+    max_ord_ = ord_.back();
+  }
+  const std::int64_t bound = ord_[task];
+  std::vector<NodeId> moving{dep};
+  std::unordered_set<NodeId> in_set{dep};
+  std::int64_t floor = INT64_MIN;  // the highest rank of a dependency outside the set
+  for (std::size_t i = 0; i < moving.size(); ++i) {
+    const NodeRecord& n = nodes_[moving[i]];
+    for (std::uint32_t e = 0; e < n.edge_count; ++e) {
+      const NodeId up = edges_[n.edge_begin + e];
+      if (ord_[up] < bound) {
+        floor = std::max(floor, ord_[up]);
+      } else if (in_set.insert(up).second) {
+        moving.push_back(up);
+      }
+    }
+  }
+  std::sort(moving.begin(), moving.end(), [&](NodeId a, NodeId b) { return ord_[a] < ord_[b]; });
+  const auto count = static_cast<std::int64_t>(moving.size());
+  if (floor == INT64_MIN) floor = bound - (count + 1) * kOrdSpacing;
+  const std::int64_t step = (bound - floor) / (count + 1);
+  if (step == 0) return rerank(task, pending);
+  for (std::int64_t k = 0; k < count; ++k) ord_[moving[k]] = floor + step * (k + 1);
+}
+
+// No room between two ranks: ranks every task afresh, in a depth-first order of dependencies
+// that also counts the edges from `pending` to `task` being added.
+void GraphState::rerank(NodeId task, std::span<const NodeId> pending) {
+  std::vector<std::uint8_t> state(nodes_.size(), 0);  // 0 new, 1 on the stack, 2 ranked
+  std::int64_t next = 0;
+  std::vector<std::pair<NodeId, std::uint32_t>> stack;  // (task, next edge to follow)
+  for (NodeId root = 0; root < nodes_.size(); ++root) {
+    if (state[root] != 0) continue;
+    stack.emplace_back(root, 0);
+    state[root] = 1;
+    while (!stack.empty()) {
+      auto& [id, e] = stack.back();
+      const NodeRecord& n = nodes_[id];
+      const auto count =
+          n.edge_count + (id == task ? static_cast<std::uint32_t>(pending.size()) : 0U);
+      if (e == count) {
+        ord_[id] = next += kOrdSpacing;
+        state[id] = 2;
+        stack.pop_back();
+        continue;
+      }
+      const NodeId up = e < n.edge_count ? edges_[n.edge_begin + e] : pending[e - n.edge_count];
+      ++e;
+      if (state[up] == 0) {
+        state[up] = 1;
+        stack.emplace_back(up, 0);
+      }
+    }
+  }
+  max_ord_ = next;
+}
+
+// A node's edges are contiguous. To make room for `added` more, they move to the end of the
+// array with twice the room they need (so a task given many ordering edges one call at a time
+// moves O(log n) times); the array is rebuilt once dead copies outnumber the live edges.
+void GraphState::grow_edges(NodeRecord& n, OrderInfo& info, std::uint32_t added) {
+  const std::uint32_t needed = n.edge_count + added;
+  if (std::size_t{n.edge_begin} + info.capacity == edges_.size()) {  // last: grow in place
+    edges_.resize(std::size_t{n.edge_begin} + needed * 2, kNoNode);
+  } else {
+    const auto begin = static_cast<std::uint32_t>(edges_.size());
+    edges_.resize(edges_.size() + std::size_t{needed} * 2, kNoNode);
+    std::copy_n(edges_.begin() + n.edge_begin, n.edge_count, edges_.begin() + begin);
+    dead_edges_ += info.capacity;
+    n.edge_begin = begin;
+  }
+  info.capacity = needed * 2;
+  committed_edges_ = edges_.size();
+  if (dead_edges_ > edges_.size() / 2) compact_edges();
+}
+
+// Rebuilds the edge array without dead copies and spare room.
+void GraphState::compact_edges() {
+  std::vector<NodeId> live;
+  live.reserve(edges_.size() - dead_edges_);
+  for (NodeId id = 0; id < nodes_.size(); ++id) {
+    NodeRecord& n = nodes_[id];
+    const auto begin = static_cast<std::uint32_t>(live.size());
+    auto info = order_info_.find(id);
+    const std::uint32_t room = info == order_info_.end() ? n.edge_count : info->second.capacity;
+    live.insert(live.end(), edges_.begin() + n.edge_begin, edges_.begin() + n.edge_begin + room);
+    n.edge_begin = begin;
+  }
+  edges_ = std::move(live);
+  committed_edges_ = edges_.size();
+  dead_edges_ = 0;
 }
 
 }  // namespace dagflow::detail

@@ -1,4 +1,4 @@
-#include <numeric>
+#include <cstdint>
 
 #include <dagflow/graph/keys.hpp>
 #include <dagflow/graph/traversal.hpp>
@@ -24,9 +24,12 @@ std::vector<std::optional<Hash128>> task_keys(const GraphState& graph,
     h.add(kKeyFormat).add(graph.op_name(id)).add(graph.op_version(id));
     if (!node.vtable->hash_literals(node.payload, h)) continue;
     const NodeId* edges = graph.edges(node);
-    h.add(std::uint64_t{node.edge_count});
+    // Ordering-only edges do not key a task: they pass nothing, and an impure one has already
+    // made the task unkeyed (kImpureUpstream).
+    const std::uint32_t reads = graph.argument_edge_count(id);
+    h.add(std::uint64_t{reads});
     bool stable = true;
-    for (std::uint32_t e = 0; e < node.edge_count && stable; ++e) {
+    for (std::uint32_t e = 0; e < reads && stable; ++e) {
       const std::optional<Hash128>& dep = keys[local_of[edges[e]]];
       stable = dep.has_value();
       if (stable) h.add(dep->low).add(dep->high);
@@ -41,8 +44,12 @@ std::vector<std::optional<Hash128>> task_keys(const GraphState& graph,
 std::vector<std::optional<Hash128>> task_keys(const Graph& graph) {
   const std::vector<NodeId> order = topological_order(graph);
   std::vector<std::uint32_t> local_of(order.size());
-  std::iota(local_of.begin(), local_of.end(), 0U);
-  return detail::task_keys(*detail::state_of(graph), order, local_of.data());
+  for (std::uint32_t v = 0; v < order.size(); ++v) local_of[order[v]] = v;
+  std::vector<std::optional<Hash128>> by_position =
+      detail::task_keys(*detail::state_of(graph), order, local_of.data());
+  std::vector<std::optional<Hash128>> by_id(order.size());
+  for (std::uint32_t v = 0; v < order.size(); ++v) by_id[order[v]] = by_position[v];
+  return by_id;
 }
 
 }  // namespace dagflow

@@ -51,14 +51,16 @@ class Graph {
   Graph& operator=(const Graph&) = delete;
 
   /// Adds a task that calls `fn(args...)` when computed and returns its handle, a `Delayed<R>`
-  /// for the callable's result type R.
+  /// for the callable's result type R. A callable returning void makes a side-effect step (a
+  /// `Delayed<void>`): it is impure (see set_impure), so it runs on every compute() that needs it.
   ///
   /// `fn` is a function pointer, a lambda (capturing or not), a functor, or a `dagflow::op`; it is
   /// stored by value and called as const, possibly several times and from any thread. Each
   /// argument is one of:
   /// - a `Delayed<U>`: a dependency; the callable receives its result as `const U&` (shared) or,
   ///   for a by-value parameter, as a `U` (moved out when no one else still needs it);
-  /// - a `std::vector<Delayed<U>>`: dependencies, received as a `std::vector<U>`;
+  /// - a `std::vector<Delayed<U>>`: dependencies, received as a `std::vector<U>`
+  ///   (a `Delayed<void>` has no value to pass: order after it with Graph::after instead);
   /// - a string literal or other C string: copied into a `std::string`, passed as
   ///   `const std::string&` (or, to a `const char*` parameter, as its characters);
   /// - anything else: a literal, copied into the task now and passed as `const L&`.
@@ -67,6 +69,22 @@ class Graph {
   /// unchanged. O(arguments).
   template <class F, class... Args>
   [[nodiscard]] auto delayed(F&& fn, Args&&... args);
+
+  /// Makes `task` run after `deps` without receiving their results: ordering-only dependencies,
+  /// for side-effect steps (a task may return void) and for Taskflow-style graphs. Each of
+  /// `deps` is a handle or a `std::vector` of handles of this Graph; a dep may be younger than
+  /// `task`. A compute() that needs `task` runs its deps first; they do not change its content
+  /// key (a pure dep cannot change its result), but a dep that is impure (a void task is) makes
+  /// `task` and everything downstream of it impure too. Throws GraphError, with the graph
+  /// unchanged, when an edge would close a cycle (`task` among its deps' own dependencies, or
+  /// `task` itself); std::invalid_argument for an empty or foreign handle. O(deps) when each dep
+  /// is older than `task`; otherwise also O(tasks between them).
+  ///
+  ///   auto load = g.delayed(load_table);           // void: a side-effect step
+  ///   auto report = g.delayed(print_report, 2026);
+  ///   g.after(report, load);                       // report runs after load, reads nothing of it
+  template <class... Deps>
+  void after(const DelayedBase& task, const Deps&... deps);
 
   /// Names a task in error messages, DOT output and traces (replaces the generated "task#<id>" or
   /// the op name). Throws std::invalid_argument for a handle of another Graph.
@@ -85,9 +103,12 @@ class Graph {
   [[nodiscard]] std::string_view op_name(NodeId id) const;
   /// The op version of a `dagflow::op` task (0 unless declared), else 0.
   [[nodiscard]] std::uint32_t op_version(NodeId id) const;
-  /// The task's dependencies, in argument order (a task used twice appears twice). Valid until
-  /// the next task is added.
+  /// The task's dependencies: those it reads, in argument order (a task used twice appears
+  /// twice), then its ordering-only ones (after), in the order they were added. Valid until the
+  /// next change to the graph.
   [[nodiscard]] std::span<const NodeId> dependencies(NodeId id) const;
+  /// How many of dependencies(id) the task reads (the first ones); the rest only order it.
+  [[nodiscard]] std::size_t argument_count(NodeId id) const;
   /// Number of tasks.
   [[nodiscard]] std::size_t size() const noexcept;
 
@@ -95,6 +116,7 @@ class Graph {
   friend const std::shared_ptr<detail::GraphState>& detail::state_of(const Graph& graph) noexcept;
 
   void check_owned(const DelayedBase& d) const;
+  void add_order_edges(const DelayedBase& task, std::span<const NodeId> deps);
 
   template <class A>
   void check_argument(const A& arg) const;
@@ -127,6 +149,8 @@ class DelayedBase {
 };
 
 /// A task that will produce a `T` when computed: the result of Graph::delayed. Cheap to copy.
+/// A `Delayed<void>` (a callable returning void) produces nothing: it can be computed, ordered
+/// with Graph::after, but not passed as an argument.
 template <class T>
 class Delayed : public DelayedBase {
  public:

@@ -11,16 +11,19 @@
 
 namespace dagflow {
 
-/// All tasks, dependencies before their consumers. O(size).
+/// All tasks, dependencies before their consumers: ascending ids, unless Graph::after ordered a
+/// task after a younger one. O(size), then O(size log size).
 [[nodiscard]] std::vector<NodeId> topological_order(const Graph& graph);
 
 /// The tasks that `targets` need (the targets included), dependencies first, each once.
-/// O(max target id + edges). Throws std::invalid_argument for an id that is not in the graph.
+/// O(max target id + edges) (O(needed tasks + their edges) once Graph::after has ordered a task
+/// after a younger one). Throws std::invalid_argument for an id that is not in the graph.
 [[nodiscard]] std::vector<NodeId> topological_order(const Graph& graph,
                                                     std::span<const NodeId> targets);
 
 /// Graphviz DOT of the whole graph: one node per task (labelled with its label), one edge per
-/// dependency (a dependency used twice gives two edges). Render with `dot -Tsvg`.
+/// dependency (a dependency used twice gives two edges; ordering-only ones are dashed). Render
+/// with `dot -Tsvg`.
 [[nodiscard]] std::string to_dot(const Graph& graph);
 
 // ---- implementation -----------------------------------------------------------------------------

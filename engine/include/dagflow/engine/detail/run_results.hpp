@@ -20,13 +20,19 @@ class RunResults {
  public:
   explicit RunResults(std::unique_ptr<RunState, RunStateDeleter> run) : run_(std::move(run)) {}
 
-  /// Target i's value: moved out when nothing else holds it, copied otherwise.
+  /// Target i's value: moved out when nothing else holds it, copied otherwise (nothing for a
+  /// void task).
   template <class T>
   T take(std::size_t i) {
     ResultSlot& slot = target_slot(i);
-    T value = slot.take<T>();
-    slot.release();
-    return value;
+    if constexpr (std::is_void_v<T>) {
+      slot.release();
+      return;
+    } else {
+      T value = slot.take<T>();
+      slot.release();
+      return value;
+    }
   }
 
  private:

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include <dagflow/graph/detail/graph_state.hpp>
 #include <dagflow/graph/detail/task_binding.hpp>
@@ -50,6 +51,11 @@ bound_t<A> bind_argument(GraphState& state, A&& arg, std::uint32_t& next_edge) {
     return Form{std::forward<A>(arg)};
   }
 }
+
+template <class D>
+inline constexpr bool is_order_dependency = std::is_base_of_v<DelayedBase, D>;
+template <class U>
+inline constexpr bool is_order_dependency<std::vector<Delayed<U>>> = true;
 
 // What a rejected Graph::delayed call returns, so that the static_assert is the only error.
 struct InvalidTask {};
@@ -98,13 +104,14 @@ auto Graph::delayed(F&& fn, Args&&... args) {
   static_assert(Check::literals_copyable,
                 "dagflow::Graph::delayed: a literal argument is captured by value, so its type "
                 "must be copy-constructible (pass a Delayed<T> to share a value instead)");
-  static_assert(Check::invocable,
+  static_assert(Check::no_void_argument,
+                "dagflow::Graph::delayed: a Delayed<void> has no value to pass as an argument; "
+                "to run after it, use g.after(task, step)");
+  static_assert(Check::invocable || !Check::no_void_argument,
                 "dagflow::Graph::delayed: the callable cannot be called (as const) with these "
                 "arguments. It receives a literal L as const L&, a Delayed<T> as T or const T&, "
                 "and a std::vector<Delayed<T>> as std::vector<T>; take parameters by value or by "
                 "const&, and do not use a mutable lambda");
-  static_assert(Check::returns_value,
-                "dagflow::Graph::delayed: the callable returns void; a task must return a value");
   static_assert(Check::result_movable,
                 "dagflow::Graph::delayed: a task's result type must be move-constructible");
   if constexpr (Check::ok) {
@@ -140,6 +147,28 @@ auto Graph::delayed(F&& fn, Args&&... args) {
   } else {
     return detail::InvalidTask{};  // only after a static_assert fired: keeps the error list short
   }
+}
+
+template <class... Deps>
+void Graph::after(const DelayedBase& task, const Deps&... deps) {
+  static_assert((detail::is_order_dependency<Deps> && ...),
+                "dagflow::Graph::after: each dependency is a Delayed handle or a std::vector of "
+                "Delayed handles");
+  check_owned(task);
+  std::vector<NodeId> ids;
+  const auto collect = [&](const DelayedBase& d) {
+    check_owned(d);
+    ids.push_back(d.id());
+  };
+  const auto collect_all = [&](const auto& dep) {
+    if constexpr (std::is_base_of_v<DelayedBase, std::remove_cvref_t<decltype(dep)>>) {
+      collect(dep);
+    } else {
+      for (const DelayedBase& d : dep) collect(d);
+    }
+  };
+  (collect_all(deps), ...);
+  add_order_edges(task, ids);
 }
 
 }  // namespace dagflow

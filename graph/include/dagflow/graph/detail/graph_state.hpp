@@ -1,13 +1,16 @@
 // GraphState: the storage behind a Graph (nodes, edges, task payloads, labels). Not API.
 //
 // Not thread-safe while tasks are added; once built, any number of runs may read it at once.
-// Node ids are handed out in creation order and a task can only depend on tasks that already
-// exist, so id order is a topological order and a graph can never hold a cycle.
+// Node ids are handed out in creation order and an argument can only name a task that already
+// exists, so until Graph::after orders a task after a younger one, id order is a topological
+// order. From then on each node carries a rank (`ord`) that is kept topological as edges are
+// added, and an edge that would close a cycle is refused.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -63,6 +66,9 @@ struct TaskVTable {
   /// Whether the task takes the dependency on its edge `edge` by value (moved or copied out of
   /// the producer's slot) rather than by const&.
   bool (*takes_by_value)(const void* payload, std::uint32_t edge);
+  /// The callable returns void: a side-effect step, so the task is impure (it runs on every
+  /// compute()) and its slot holds no value.
+  bool returns_void;
 };
 
 /// The bits of NodeRecord::flags. Combine with |, test with has_flag.
@@ -82,6 +88,8 @@ enum class NodeFlags : std::uint8_t {
   /// Takes a kMoveOnlyResult dependency by value: a run checks that it is that result's only
   /// reader before anything runs.
   kTakesMoveOnly = 1U << 4U,
+  /// Has ordering-only dependencies (Graph::after) after its argument edges.
+  kHasOrderEdges = 1U << 5U,
 };
 
 [[nodiscard]] constexpr NodeFlags operator|(NodeFlags a, NodeFlags b) noexcept {
@@ -97,8 +105,8 @@ struct NodeRecord {
   const TaskVTable* vtable;
   void* payload;
   std::uint32_t edge_begin;
-  std::uint32_t edge_count;
-  std::uint32_t op_name;  // index of the op (name and version), kNoOp for anonymous tasks
+  std::uint32_t edge_count;  // argument edges, then ordering-only edges (kHasOrderEdges)
+  std::uint32_t op_name;     // index of the op (name and version), kNoOp for anonymous tasks
   NodeFlags flags;
 };
 
@@ -130,6 +138,20 @@ class GraphState {
   [[nodiscard]] const NodeId* edges(const NodeRecord& n) const noexcept {
     return edges_.data() + n.edge_begin;
   }
+  /// The node's argument edges (what its body reads); the rest of its edges only order it.
+  [[nodiscard]] std::uint32_t argument_edge_count(NodeId id) const {
+    const NodeRecord& n = nodes_[id];
+    return has_flag(n.flags, NodeFlags::kHasOrderEdges) ? order_info_.at(id).argument_edges
+                                                        : n.edge_count;
+  }
+  /// True while every edge points from an older task to a younger one (no Graph::after against
+  /// creation order): ascending ids are then a topological order.
+  [[nodiscard]] bool ids_topological() const noexcept { return ord_.empty(); }
+  /// A rank that is smaller for every dependency than for its dependants (ids, times a spacing,
+  /// while ids_topological()).
+  [[nodiscard]] std::int64_t ord(NodeId id) const noexcept {
+    return ord_.empty() ? static_cast<std::int64_t>(id) * kOrdSpacing : ord_[id];
+  }
 
   void* allocate_payload(std::size_t size, std::size_t align) {
     return arena_.allocate(size, align);
@@ -152,14 +174,34 @@ class GraphState {
   void set_label(NodeId id, std::string label);
   /// Marks a task impure (and, through NodeFlags::kImpureUpstream, everything downstream of it).
   void set_impure(NodeId id);
+  /// Makes `task` wait for `deps` without reading them. Throws GraphError, with nothing changed,
+  /// when an edge would close a cycle.
+  void add_order_edges(NodeId task, std::span<const NodeId> deps);
   /// The user's label, else the op name, else "task#<id>".
   [[nodiscard]] std::string label(NodeId id) const;
 
  private:
+  static constexpr std::int64_t kOrdSpacing = std::int64_t{1} << 20;
+
+  void check_no_cycle(NodeId dep, NodeId task);
+  void rank_before(NodeId dep, NodeId task, std::span<const NodeId> pending);
+  void rerank(NodeId task, std::span<const NodeId> pending);
+  struct OrderInfo {
+    std::uint32_t argument_edges;  // the first edges; the rest only order the task
+    std::uint32_t capacity;        // room for edges at edge_begin (the spare tail is unused)
+  };
+  void grow_edges(NodeRecord& n, OrderInfo& info, std::uint32_t added);
+  void compact_edges();
+  void propagate_impurity(NodeId from);
+
   std::uint64_t serial_;
   std::vector<NodeRecord> nodes_;
   std::vector<NodeId> edges_;
   std::size_t committed_edges_ = 0;
+  std::size_t dead_edges_ = 0;     // copies left behind when a node's edges moved to the end
+  std::vector<std::int64_t> ord_;  // empty while ids_topological()
+  std::int64_t max_ord_ = 0;
+  std::unordered_map<NodeId, OrderInfo> order_info_;  // for kHasOrderEdges tasks
   PayloadArena arena_;
   struct OpEntry {
     std::string name;

@@ -154,6 +154,16 @@ template <class U, class P>
 struct PassedAs<DependencyListArg<U>, P> {
   using type = std::vector<U>;
 };
+// A Delayed<void> has no value: a call that names one is refused (TaskCheck::no_void_argument).
+struct NoValue {};
+template <class P>
+struct PassedAs<DependencyArg<void>, P> {
+  using type = NoValue;
+};
+template <class P>
+struct PassedAs<DependencyListArg<void>, P> {
+  using type = NoValue;
+};
 
 template <class P, class L>
 typename PassedAs<LiteralArg<L>, P>::type fetch(const LiteralArg<L>& arg,
@@ -211,9 +221,13 @@ template <class F, class... B, std::size_t... I>
 void invoke_indexed(const Payload<F, B...>& p, const TaskInputs& inputs, ResultSlot& out,
                     std::index_sequence<I...> /*unused*/) {
   using T = std::remove_cvref_t<task_result_t<F, B...>>;
-  out.emplace<T>([&]() -> decltype(auto) {
-    return std::invoke(p.fn, fetch<param_t<F, I>>(std::get<I>(p.args), inputs)...);
-  });
+  if constexpr (std::is_void_v<T>) {
+    std::invoke(p.fn, fetch<param_t<F, I>>(std::get<I>(p.args), inputs)...);
+  } else {
+    out.emplace<T>([&]() -> decltype(auto) {
+      return std::invoke(p.fn, fetch<param_t<F, I>>(std::get<I>(p.args), inputs)...);
+    });
+  }
 }
 
 template <class F, class... B>
@@ -254,9 +268,13 @@ void destroy_payload(void* payload) noexcept {
   static_cast<P*>(payload)->~P();
 }
 
+// Whether a result of type T can be kept by the memory cache (void: there is nothing to keep).
+template <class T>
+inline constexpr bool retainable = !std::is_void_v<T> && copyable_v<T> && Sizeable<T>;
+
 template <class T>
 std::size_t retained_bytes(const void* value) {
-  if constexpr (copyable_v<T> && Sizeable<T>) {
+  if constexpr (retainable<T>) {
     return ValueSize<T>::bytes(*static_cast<const T*>(value));
   } else {
     return kNotRetainable;
@@ -265,7 +283,7 @@ std::size_t retained_bytes(const void* value) {
 
 template <class T>
 std::shared_ptr<const void> share_result(ResultSlot& out) {
-  if constexpr (copyable_v<T> && Sizeable<T>) {
+  if constexpr (retainable<T>) {
     return out.share<T>();
   } else {
     return nullptr;
@@ -277,7 +295,7 @@ using stored_result_t = std::remove_cvref_t<task_result_t<F, B...>>;
 
 template <class T>
 bool save_result(const ResultSlot& out, std::string& bytes) {
-  if constexpr (Serializable<T>) {
+  if constexpr (!std::is_void_v<T> && Serializable<T>) {
     bytes = to_bytes(out.get<T>());
     return true;
   } else {
@@ -287,12 +305,24 @@ bool save_result(const ResultSlot& out, std::string& bytes) {
 
 template <class T>
 std::shared_ptr<const void> load_result(std::string_view bytes) {
-  if constexpr (Serializable<T> && copyable_v<T>) {
+  if constexpr (!std::is_void_v<T> && Serializable<T> && copyable_v<T>) {
     return std::make_shared<const T>(from_bytes<T>(bytes));
   } else {
     return nullptr;
   }
 }
+
+template <class T>
+std::uint64_t result_fingerprint() {
+  if constexpr (std::is_void_v<T>) {
+    return 0;  // never asked: a void task is never cached
+  } else {
+    return type_fingerprint<T>();
+  }
+}
+
+template <class T>
+inline constexpr bool result_copyable = std::is_void_v<T> || copyable_v<T>;
 
 // One bound argument into a content key. A dependency adds only a marker: its key is mixed in
 // separately, in edge order.
@@ -372,10 +402,11 @@ inline constexpr TaskVTable kTaskVTable{&invoke_payload<F, B...>,
                                         &hash_literals<F, B...>,
                                         &save_result<stored_result_t<F, B...>>,
                                         &load_result<stored_result_t<F, B...>>,
-                                        &type_fingerprint<stored_result_t<F, B...>>,
+                                        &result_fingerprint<stored_result_t<F, B...>>,
                                         state_keyable<F> && (bound_keyable<B> && ...),
-                                        copyable_v<stored_result_t<F, B...>>,
-                                        &takes_by_value_at<F, B...>};
+                                        result_copyable<stored_result_t<F, B...>>,
+                                        &takes_by_value_at<F, B...>,
+                                        std::is_void_v<stored_result_t<F, B...>>};
 
 // ---- compile-time checks with readable messages ------------------------------------------------
 
@@ -406,11 +437,12 @@ struct TaskCheck {
   static constexpr bool invocable =
       TaskResult<Fn, std::tuple<bound_t<Args>...>, std::index_sequence_for<Args...>>::invocable;
   using R = task_result_t<Fn, bound_t<Args>...>;
-  static constexpr bool returns_value = !invocable || !std::is_void_v<R>;
+  static constexpr bool no_void_argument =
+      (!std::is_same_v<typename PassedAs<bound_t<Args>, UnknownParam>::type, NoValue> && ...);
   static constexpr bool result_movable =
       !invocable || std::is_void_v<R> || std::is_move_constructible_v<std::remove_cvref_t<R>>;
   static constexpr bool ok =
-      callable_stored && literals_copyable && invocable && returns_value && result_movable;
+      callable_stored && literals_copyable && no_void_argument && invocable && result_movable;
 };
 
 }  // namespace dagflow::detail
