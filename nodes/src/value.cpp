@@ -201,6 +201,13 @@ void Hash<Value>::add(Hasher& h, const Value& v) {
 
 std::size_t ValueSize<Value>::bytes(const Value& v) { return sizeof(Value) + heap_bytes(v); }
 
+const Value::List& ListAdapter<Value>::items(const Value& list) {
+  if (list.kind() != ValueKind::kList) {
+    throw ValueError(fmt::format("a map needs a list, got {}", kind_name(list.kind())));
+  }
+  return list.as_list();
+}
+
 namespace detail {
 
 void throw_wrong_kind(std::string_view expected, const Value& got) {

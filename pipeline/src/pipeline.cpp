@@ -11,8 +11,10 @@
 #include <algorithm>
 #include <chrono>
 #include <mutex>
+#include <span>
 #include <stdexcept>
 #include <unordered_map>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -60,28 +62,23 @@ struct NodeCall : OpCall {
   }
 };
 
-// The body of a map node: the op applied to each element of a list (then the node's other
-// inputs), through the engine's chunked, block-cached map. Arguments and other inputs decide
-// the results too, so they salt the block keys.
-struct MapCall : OpCall {
+// What a map node calls for each element of its list (through dagflow::map): the op with the
+// element, then the node's other inputs. Its arguments are not hashed here: the map's salt,
+// made from them and this state, keys them (see add_map_task).
+struct ItemCall : OpCall {
+  const Value::Map* args;
+
   template <class... Inputs>
-  Value operator()(const Value& args, const Value& list, const Inputs&... inputs) const {
-    if (list.kind() != ValueKind::kList) {
-      throw ValueError(fmt::format("a map needs a list, got {}", kind_name(list.kind())));
-    }
-    Hash128 salt;
-    if (detail::current_block_cache() != nullptr) {
-      Hasher h;
-      h.add(args);
-      (h.add(inputs), ...);
-      salt = h.digest();
-    }
-    const Value::Map& arg_map = args.as_map();
-    auto call = [&](const Value& item) {
-      const Value* values[] = {&item, &inputs...};
-      return op->call(*context, values, arg_map);
-    };
-    return Value(detail::map_items<Value>(list.as_list(), 0, call, salt));
+  Value operator()(const Value& item, const Inputs&... inputs) const {
+    const Value* values[] = {&item, &inputs...};
+    return op->call(*context, values, *args);
+  }
+  Value operator()(const Value& item, const std::vector<Value>& inputs) const {
+    std::vector<const Value*> values;
+    values.reserve(inputs.size() + 1);
+    values.push_back(&item);
+    for (const Value& v : inputs) values.push_back(&v);
+    return op->call(*context, values, *args);
   }
 };
 
@@ -90,35 +87,49 @@ struct LiteralCall {
   Value operator()(const Value& v) const { return v; }
 };
 
-// Adds a task calling `body(args, inputs...)`: up to four inputs are passed one by one (shared,
-// never copied), more as one list.
-template <class>
-using AsValue = const Value&;  // what a task receives for each Delayed<Value> input
-
-template <class Body>
-Delayed<Value> add_task(Graph& g, const Op<Body>& body, Value args,
-                        const std::vector<Delayed<Value>>& in) {
-  const auto with = [&](auto&&... inputs) -> Delayed<Value> {
-    if constexpr (std::is_invocable_v<const Body&, const Value&, AsValue<decltype(inputs)>...>) {
-      return g.delayed(body, std::move(args), inputs...);
-    } else {  // a map has at least its list: never reached
-      throw std::logic_error("pipeline: a map task without its list");
-    }
-  };
+// Calls `add(inputs...)`: up to four inputs one by one (each passed to the task body shared,
+// never copied), more as one list (a std::vector<Delayed<Value>>: one dependency list).
+template <class Add>
+Delayed<Value> with_inputs(std::span<const Delayed<Value>> in, const Add& add) {
   switch (in.size()) {
     case 0:
-      return with();
+      return add();
     case 1:
-      return with(in[0]);
+      return add(in[0]);
     case 2:
-      return with(in[0], in[1]);
+      return add(in[0], in[1]);
     case 3:
-      return with(in[0], in[1], in[2]);
+      return add(in[0], in[1], in[2]);
     case 4:
-      return with(in[0], in[1], in[2], in[3]);
+      return add(in[0], in[1], in[2], in[3]);
     default:
-      return g.delayed(body, std::move(args), in);
+      return add(std::vector<Delayed<Value>>(in.begin(), in.end()));
   }
+}
+
+// A node's task: its op called with its arguments and inputs.
+Delayed<Value> add_task(Graph& g, const OpInfo& op, const OpContext& context, const NodeSpec& node,
+                        std::span<const Delayed<Value>> in) {
+  const auto body = dagflow::op(op.name(), NodeCall{{&op, &context}}).with_version(op.version());
+  return with_inputs(
+      in, [&](const auto&... inputs) { return g.delayed(body, Value(node.args), inputs...); });
+}
+
+// A map node's task: dagflow::map over the list (`in` first; a list Value is read in place, see
+// ListAdapter<Value>), the other inputs passed to every item. The arguments and the op's state
+// decide results too, so they make the map's salt, which keys the task and its blocks; the other
+// inputs' values join the block keys as map's extras.
+Delayed<Value> add_map_task(Graph& g, const OpInfo& op, const OpContext& context,
+                            const NodeSpec& node, std::span<const Delayed<Value>> in) {
+  const ItemCall call{{&op, &context}, &node.args};
+  Hasher salt;
+  salt.add(Value(node.args));
+  (void)call.hash_state(salt);
+  const ChunkOptions options{.label = node.id, .salt = salt.digest()};
+  const auto fn = dagflow::op(op.name(), call).with_version(op.version());  // task "map(<op>)"
+  return with_inputs(in.subspan(1), [&](const auto&... inputs) {
+    return dagflow::map(g, fn, in.front(), inputs..., options);
+  });
 }
 
 // Counts what happened to each pipeline node from the Executor's task events.
@@ -238,18 +249,8 @@ PipelineResult Pipeline::execute(ExecutorOptions options, bool dry) const {
     if (!node.map.empty()) inputs.push_back(task[index.at(node.map)]);
     for (const std::string& id : node.inputs) inputs.push_back(task[index.at(id)]);
 
-    const auto body = [&]() {
-      if (node.map.empty()) {
-        return add_task(
-            g, dagflow::op(op.name(), NodeCall{{&op, &context}}).with_version(op.version()),
-            Value(node.args), inputs);
-      }
-      return add_task(g,
-                      dagflow::op("map(" + op.name() + ")", MapCall{{&op, &context}})
-                          .with_version(op.version()),
-                      Value(node.args), inputs);
-    };
-    task[i] = body();
+    task[i] = node.map.empty() ? add_task(g, op, context, node, inputs)
+                               : add_map_task(g, op, context, node, inputs);
     if (op.is_probe()) {
       // Run it now (like any task, so observers see it): what it returns decides the keys of
       // everything downstream, which then sees it as a literal keyed by its content.

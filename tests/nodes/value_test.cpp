@@ -1,7 +1,7 @@
 #include <dagflow/nodes/value.hpp>
 
 // Tests of dagflow::Value: kinds and accessors, the ValueConvert conversions, equality, hashing
-// (a path by its file's content), cereal round trips and ValueSize.
+// (a path by its file's content), cereal round trips, ValueSize and map over a list Value.
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -10,11 +10,14 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include <catch2/catch.hpp>
 
+#include <dagflow/engine/chunking.hpp>
+#include <dagflow/engine/executor.hpp>
 #include <dagflow/engine/file.hpp>
 #include <dagflow/graph/serialization.hpp>
 
@@ -554,4 +557,33 @@ TEST_CASE("ValueSize: counts a Value's nested content", "[nodes][value][memory]"
   // Nesting: a list inside a map inside a list is counted all the way down.
   const Value deep = Value::List{Value::Map{{"k", Value::List{std::string(300, 'q')}}}};
   CHECK(Size::bytes(deep) > 300 + 4 * sizeof(Value));
+}
+
+// ListAdapter<Value>: map and reduce read a list Value's items in place; map over a Value gives
+// a list Value; a Value that holds no list fails the task with the kind it holds.
+TEST_CASE("Value: map and reduce take a list Value as input", "[nodes][value][chunking]") {
+  dagflow::Graph g;
+  auto list = g.delayed([] { return Value(Value::List{1, 2, 3}); });
+  auto plus = g.delayed([] { return Value(10); });
+  auto mapped = dagflow::map(
+      g, [](const Value& x, const Value& k) { return Value(x.as_int() + k.as_int()); }, list, plus);
+  STATIC_REQUIRE(std::is_same_v<decltype(mapped), dagflow::Delayed<Value>>);
+  auto lengths = dagflow::map(
+      g, [](const Value& x) { return x.as_int(); }, list);  // not Values: a std::vector
+  STATIC_REQUIRE(std::is_same_v<decltype(lengths), dagflow::Delayed<std::vector<std::int64_t>>>);
+  auto total = dagflow::reduce(
+      g, [](Value a, const Value& b) { return Value(a.as_int() + b.as_int()); }, Value(0), mapped);
+  auto not_a_list = dagflow::map(
+      g, [](const Value& x) { return x; }, plus);
+  dagflow::Executor ex({.threads = 2});
+  CHECK(ex.compute(mapped) == Value(Value::List{11, 12, 13}));
+  CHECK(ex.compute(lengths) == std::vector<std::int64_t>{1, 2, 3});
+  CHECK(ex.compute(total) == Value(36));
+  try {
+    (void)ex.compute(not_a_list);
+    FAIL("expected a TaskError");
+  } catch (const dagflow::TaskError& e) {
+    CHECK_THAT(std::string(e.what()), Catch::Contains("a map needs a list, got int"));
+    CHECK_FALSE(e.item().has_value());
+  }
 }

@@ -60,6 +60,14 @@ dagflow::OpRegistry test_ops() {
         return a + b + c + d + e;
       },
       "five inputs");
+  ops.add(
+      "weighted",
+      [](std::int64_t x, std::int64_t a, std::int64_t b, std::int64_t c, std::int64_t d,
+         std::int64_t e) {
+        if (x == 1313) throw std::runtime_error("unlucky");
+        return x * a + b + c + d + e;
+      },
+      "six inputs");
   ops.add("const", [](std::int64_t v) { return v; }, "a constant", {arg("v")});
   ops.add(
       "one", [] { return 1; }, "1");
@@ -184,6 +192,71 @@ TEST_CASE("Pipeline: a failing node names the file, position, node, op and item"
     CHECK_THAT(what, Catch::Contains("node 'sq' (op square_plus) failed at item 1312: unlucky"));
     CHECK(e.node() == "sq");
     CHECK(e.op() == "square_plus");
+  }
+}
+
+// A map node whose other inputs are too many to pass one by one (they reach each item as one
+// list): a re-run with one changed element runs that element's block only, and a failing element
+// is reported with its node and index.
+TEST_CASE("Pipeline: a map with many inputs reuses its blocks and names a failing item's node",
+          "[pipeline][run][errors]") {
+  TempDir dir;
+  g_listing.clear();
+  for (std::int64_t x = 1; x <= 20; ++x) g_listing.push_back(x);
+  PipelineSpec spec{
+      .name = "many", .file = (dir.path() / "many.yaml").string(), .base_dir = dir.path()};
+  spec.nodes.push_back(node("xs", "listing"));
+  for (int i = 1; i <= 5; ++i) {
+    spec.nodes.push_back(node("c" + std::to_string(i), "const", {}, {{"v", Value(i)}}));
+  }
+  spec.nodes.push_back(node("w", "weighted", {"c1", "c2", "c3", "c4", "c5"}, {}, "xs"));
+  spec.outputs = {"w"};
+  const Pipeline p(std::move(spec), test_ops());
+  const auto cache = p.default_cache_dir();
+  const auto expected = [] {
+    Value::List out;
+    for (std::int64_t x : g_listing) out.emplace_back(x + 2 + 3 + 4 + 5);
+    return Value(std::move(out));
+  };
+
+  const auto first = p.run({.cache_dir = cache});
+  CHECK(first.outputs.at("w") == expected());
+  CHECK(first.nodes[6].outcome == NodeOutcome::kExecuted);
+  CHECK(first.nodes[6].items_executed == 20);
+  CHECK(first.stats.executed == 7);
+
+  g_listing[4] = 100;
+  const auto second = p.run({.cache_dir = cache});
+  CHECK(second.outputs.at("w") == expected());
+  CHECK(second.nodes[6].outcome == NodeOutcome::kExecuted);
+  CHECK(second.nodes[6].items_executed == 1);
+  CHECK(second.nodes[6].items_cached == 19);
+  CHECK(second.stats.executed == 2);  // the probe and the map
+  CHECK(second.stats.cache_hits == 5);
+
+  g_listing[7] = 1313;
+  try {
+    (void)p.run({.cache_dir = cache});
+    FAIL("expected a NodeError");
+  } catch (const dagflow::NodeError& e) {
+    CHECK_THAT(e.what(), Catch::StartsWith((dir.path() / "many.yaml").string() + ":3:5: "));
+    CHECK_THAT(e.what(), Catch::Contains("node 'w' (op weighted) failed at item 7: unlucky"));
+    CHECK(e.node() == "w");
+  }
+}
+
+// Mapping a node whose value is not a list fails that node, without an item.
+TEST_CASE("Pipeline: a map over a value that is no list names the node and the kind",
+          "[pipeline][run][errors]") {
+  TempDir dir;
+  PipelineSpec spec = squares_spec(dir.path(), 3);
+  spec.nodes[0] = node("xs", "const", {}, {{"v", 3}});
+  try {
+    (void)Pipeline(std::move(spec), test_ops()).run();
+    FAIL("expected a NodeError");
+  } catch (const dagflow::NodeError& e) {
+    CHECK_THAT(e.what(), Catch::EndsWith("node 'sq' (op square_plus) failed: a map needs a list, "
+                                         "got int"));
   }
 }
 

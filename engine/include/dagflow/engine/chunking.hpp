@@ -32,11 +32,28 @@ struct ChunkOptions {
   Hash128 salt{};
 };
 
+/// Lets map and reduce read their items from a type C other than std::vector (a dynamically typed
+/// value that holds a list, say) in place, without a conversion task or a copy. Specialise it in
+/// namespace dagflow:
+///
+///   template <> struct ListAdapter<Value> {
+///     using item = Value;
+///     // The items; called inside the task, so a C that holds no list can throw to fail it.
+///     static const std::vector<Value>& items(const Value& v) { return v.as_list(); }
+///     // Optional: map's results as a C (without it, map over a C returns a std::vector<R>).
+///     static Value from_results(std::vector<Value>&& rs) { return Value(std::move(rs)); }
+///   };
+///
+/// map and reduce then take a C or a Delayed<C> as input wherever they take a std::vector<T>.
+template <class C>
+struct ListAdapter {};
+
 /// A task that applies `fn` to every item of `input` and returns the results in input order, as
 /// a `Delayed<std::vector<R>>`. `input` is a `std::vector<T>` (moved into the graph when passed
 /// as an rvalue, copied otherwise) or a `Delayed<std::vector<T>>` (its size known only at run
-/// time). `fn` is called as `fn(const T&)`, possibly from several threads at once; it may be a
-/// `dagflow::op`. An item that throws fails the task with a TaskError naming its index; no new
+/// time), or a type with a ListAdapter (the result is then the adapter's from_results type when
+/// it has one). `fn` is called as `fn(const T&)`, possibly from several threads at once; it may be
+/// a `dagflow::op`. An item that throws fails the task with a TaskError naming its index; no new
 /// chunk starts after that. One graph node and one output allocation, however many items; each
 /// item's result is written in place, in input order.
 template <class F, class Input>

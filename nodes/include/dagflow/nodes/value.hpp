@@ -170,6 +170,21 @@ struct ValueSize<Value> {
   static std::size_t bytes(const Value& v);
 };
 
+// ---- Mapping -----------------------------------------------------------------------------------
+
+template <class C>
+struct ListAdapter;  // dagflow/engine/chunking.hpp
+
+/// dagflow::map and dagflow::reduce over a list Value (or a Delayed<Value>): its items are read in
+/// place, and map's results (Values) make a list Value.
+template <>
+struct ListAdapter<Value> {
+  using item = Value;
+  /// The list's items; throws ValueError ("a map needs a list, got int") for another kind.
+  static const Value::List& items(const Value& list);
+  static Value from_results(Value::List&& results) noexcept { return Value(std::move(results)); }
+};
+
 // ---- implementation -------------------------------------------------------------------------
 
 template <class I>

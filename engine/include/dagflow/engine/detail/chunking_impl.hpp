@@ -3,6 +3,7 @@
 // <dagflow/engine/chunking.hpp>.
 #pragma once
 
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -26,23 +27,66 @@ namespace dagflow {
 
 namespace detail {
 
+// A type whose items map and reduce read through its ListAdapter.
+template <class C>
+concept HasListAdapter = requires(const C& c) {
+  typename ListAdapter<C>::item;
+  { ListAdapter<C>::items(c) } -> std::same_as<const std::vector<typename ListAdapter<C>::item>&>;
+};
+
+// What map and reduce accept as input: its items' type, and the value their task receives.
 template <class Input>
 struct MapInput {
   static constexpr bool supported = false;
   using item = void;
+  using value = void;
 };
 template <class T, class A>
 struct MapInput<std::vector<T, A>> {
   static constexpr bool supported = std::is_same_v<A, std::allocator<T>>;
   using item = T;
+  using value = std::vector<T, A>;
 };
 template <class T>
 struct MapInput<Delayed<std::vector<T>>> {
   static constexpr bool supported = true;
   using item = T;
+  using value = std::vector<T>;
 };
+template <HasListAdapter C>
+struct MapInput<C> {
+  static constexpr bool supported = true;
+  using item = typename ListAdapter<C>::item;
+  using value = C;
+};
+template <HasListAdapter C>
+struct MapInput<Delayed<C>> : MapInput<C> {};
 template <class Input>
 using map_item_t = typename MapInput<std::remove_cvref_t<Input>>::item;
+template <class Input>
+using map_value_t = typename MapInput<std::remove_cvref_t<Input>>::value;
+
+// The items of a task's input, read in place.
+template <class T>
+const std::vector<T>& items_of(const std::vector<T>& items) {
+  return items;
+}
+template <HasListAdapter C>
+const auto& items_of(const C& input) {
+  return ListAdapter<C>::items(input);
+}
+
+// map's results over an input of type In: as an In when its ListAdapter can make one.
+template <class In, class R>
+auto map_result(std::vector<R>&& results) {
+  if constexpr (requires { ListAdapter<In>::from_results(std::move(results)); }) {
+    return ListAdapter<In>::from_results(std::move(results));
+  } else {
+    return std::move(results);
+  }
+}
+template <class In, class R>
+using map_result_t = decltype(map_result<In, R>(std::declval<std::vector<R>>()));
 
 template <class Fn, class Input, class... A>
 struct MapCheck {
@@ -161,13 +205,14 @@ struct ExtraValue<std::vector<Delayed<U>>> {
 template <class A>
 using extra_value_t = typename ExtraValue<std::remove_cvref_t<A>>::type;
 
-// The task body of map: fn(item, extras...) for every item. The extras (values of the task's
-// further arguments) decide results too, so they join the per-block keys, as does the salt.
-template <class F, class T, class... A>
+// The task body of map: fn(item, extras...) for every item of an In. The extras (values of the
+// task's further arguments) decide results too, so they join the per-block keys, as does the salt.
+template <class F, class In, class... A>
 struct MapBody {
   F fn;
   std::size_t chunk_size;
   Hash128 salt;
+  using T = typename MapInput<In>::item;
   using R = std::remove_cvref_t<std::invoke_result_t<const F&, const T&, const A&...>>;
 
   // The item function's state and the salt are the map's (chunk_size changes no result).
@@ -176,7 +221,11 @@ struct MapBody {
     return hash_callable_state(fn, h);
   }
 
-  std::vector<R> operator()(const std::vector<T>& items, const A&... extras) const {
+  map_result_t<In, R> operator()(const In& input, const A&... extras) const {
+    return map_result<In>(map_all(items_of(input), extras...));
+  }
+
+  std::vector<R> map_all(const std::vector<T>& items, const A&... extras) const {
     const auto call = [&](const T& x) { return std::invoke(fn, x, extras...); };
     if constexpr (sizeof...(A) == 0) {
       return map_items<R>(items, chunk_size, call, salt);
@@ -191,8 +240,9 @@ struct MapBody {
   }
 };
 
-template <class Op, class U, class T>
+template <class Op, class U, class In>
 struct ReduceBody {
+  using T = typename MapInput<In>::item;
   Op op;
   U init;
   std::size_t chunk_size;
@@ -208,7 +258,8 @@ struct ReduceBody {
     }
   }
 
-  U operator()(const std::vector<T>& items) const {
+  U operator()(const In& input) const {
+    const std::vector<T>& items = items_of(input);
     const std::size_t n = items.size();
     if (n == 0) return init;
     const std::size_t per_block = block_items(n);
@@ -285,8 +336,10 @@ namespace detail {
 template <class F, class Input, class... Extras>
 auto map_task(Graph& g, F&& fn, Input&& input, const ChunkOptions& options, Extras&&... extras) {
   using Check = MapCheck<callable_t<F>, Input, extra_value_t<Extras>...>;
-  static_assert(Check::input_ok,
-                "dagflow::map: the input must be a std::vector<T> or a Delayed<std::vector<T>>");
+  static_assert(
+      Check::input_ok,
+      "dagflow::map: the input must be a std::vector<T> or a Delayed<std::vector<T>> (or a "
+      "type with a dagflow::ListAdapter)");
   static_assert(Check::invocable,
                 "dagflow::map: the function cannot be called as fn(const T&, const extras&...) "
                 "on the input's items");
@@ -301,7 +354,7 @@ auto map_task(Graph& g, F&& fn, Input&& input, const ChunkOptions& options, Extr
                 "std::optional<R> otherwise)");
   if constexpr (Check::ok) {
     using Fn = callable_t<F>;
-    MapBody<Fn, map_item_t<Input>, extra_value_t<Extras>...> body{
+    MapBody<Fn, map_value_t<Input>, extra_value_t<Extras>...> body{
         Fn(callable_of(std::forward<F>(fn))), options.chunk_size, options.salt};
     return add_chunked_task(g, "map", fn, std::move(body), std::forward<Input>(input), options,
                             std::forward<Extras>(extras)...);
@@ -346,7 +399,8 @@ template <class Op, class U, class Input>
 auto reduce(Graph& g, Op&& op, U init, Input&& input, ChunkOptions options) {
   using Check = detail::ReduceCheck<detail::callable_t<Op>, U, Input>;
   static_assert(Check::input_ok,
-                "dagflow::reduce: the input must be a std::vector<T> or a Delayed<std::vector<T>>");
+                "dagflow::reduce: the input must be a std::vector<T> or a Delayed<std::vector<T>> "
+                "(or a type with a dagflow::ListAdapter)");
   static_assert(Check::starts_from_item,
                 "dagflow::reduce: each block starts from its first item, so the result type U must "
                 "be constructible from the items' type T (map the items first to change type)");
@@ -358,7 +412,7 @@ auto reduce(Graph& g, Op&& op, U init, Input&& input, ChunkOptions options) {
                 "copy-constructible");
   if constexpr (Check::ok) {
     using Fn = detail::callable_t<Op>;
-    detail::ReduceBody<Fn, U, detail::map_item_t<Input>> body{
+    detail::ReduceBody<Fn, U, detail::map_value_t<Input>> body{
         Fn(detail::callable_of(std::forward<Op>(op))), std::move(init), options.chunk_size};
     return detail::add_chunked_task(g, "reduce", op, std::move(body), std::forward<Input>(input),
                                     options);
