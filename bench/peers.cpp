@@ -8,7 +8,7 @@
 // thread count, outside the clock. Every answer is checked against a sequential loop; a wrong one
 // aborts. Each case runs --repeat times, the systems interleaved, and the median is reported.
 //
-//   ./build/release/bench/peers --threads 2      (about 1.5 minutes on 2 cores)
+//   ./build/release/bench/peers --threads 2      (2m13s on 2 cores shared with other builds)
 //   ./build/release/bench/peers --quick          (small sizes, a few seconds)
 #include <algorithm>
 #include <cstdint>
