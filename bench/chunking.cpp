@@ -30,16 +30,16 @@
 #include <dagflow/dagflow.hpp>
 
 #include "busy_work.hpp"
+#include "timing.hpp"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using bench::best;
+using bench::Clock;
 constexpr int kReps = 5;
 constexpr std::size_t kMaxChunks = 10'000'000;  // fixed sizes giving more chunks are skipped
 
 volatile double g_sink = 0;
-
-double best(const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); }
 
 // A case: items whose value is their cost in microseconds (0 = the memory-bound x*x).
 struct Case {
