@@ -13,6 +13,7 @@
 #include <dagflow/graph/keys.hpp>
 #include <dagflow/graph/traversal.hpp>
 
+#include "cycle_clock.hpp"
 #include "disk_store.hpp"
 #include "memory_cache.hpp"
 #include "observer_list.hpp"
@@ -22,6 +23,11 @@
 namespace dagflow {
 
 namespace {
+
+// The memory cache keeps a result only when its task ran for at least this long (or it is a
+// target): keeping one costs a few hundred nanoseconds (copy, table entry, eviction, memory),
+// so anything cheaper is faster to compute again than to keep.
+constexpr std::uint64_t kKeepAfterUs = 2;
 
 using Clock = std::chrono::steady_clock;
 using RunPtr = std::unique_ptr<detail::RunState, detail::RunStateDeleter>;
@@ -256,6 +262,7 @@ void prepare_slots(PlannedRun& p, bool fuse_tasks) {
   check_move_only_readers(run, takers, holders);
   run.slots = std::make_unique<detail::ResultSlot[]>(n);
   for (std::uint32_t v = 0; v < n; ++v) run.slots[v].set_holders(holders[v]);
+  for (const std::uint32_t t : run.targets) run.slots[t].mark_target();
   for (auto& [id, value] : p.hits.found) run.slots[run.local_of[id]].adopt(std::move(value));
   run.plan =
       detail::plan_execution(graph, run.order, run.local_of.data(), holders, fuse_tasks, prefilled);
@@ -373,6 +380,7 @@ void Executor::Impl::open_memory_cache(PlannedRun& p) {
   p.run->cache = p.cache.get();
   p.run->cache_owner = &cache;
   p.run->tick = cache.next_tick();
+  p.run->keep_after = kKeepAfterUs * detail::CycleClock::ticks_per_us();
 }
 
 // Culls the graph to what the targets need: a cached result prunes its upstream.

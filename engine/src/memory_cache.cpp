@@ -1,8 +1,10 @@
 #include "memory_cache.hpp"
 
 #include <algorithm>
+#include <mutex>
 #include <thread>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 namespace dagflow::detail {
@@ -11,21 +13,60 @@ GraphCache::EntryLock::EntryLock(Entry& e) noexcept : entry_(e) {
   while (entry_.busy.test_and_set(std::memory_order_acquire)) std::this_thread::yield();
 }
 
+namespace {
+std::size_t pages_for(std::size_t size, std::size_t per_page) {
+  return (size + per_page - 1) / per_page;
+}
+}  // namespace
+
 GraphCache::GraphCache(MemoryCache& owner, std::weak_ptr<GraphState> graph, std::size_t size)
-    : owner_(owner), graph_(std::move(graph)), size_(size), table_(new Entry[size]) {}
+    : owner_(owner),
+      graph_(std::move(graph)),
+      size_(size),
+      pages_(new std::atomic<Page*>[pages_for(size, kPageEntries)]()) {}
 
 GraphCache::~GraphCache() {
   std::size_t bytes = 0;
-  for (std::size_t i = 0; i < size_; ++i) bytes += table_[i].bytes;
+  for_each_entry([&](NodeId /*node*/, Entry& e) { bytes += e.bytes; });
   owner_.give_back(bytes);
+  for (std::size_t p = 0; p < pages_for(size_, kPageEntries); ++p) delete pages_[p].load();
+}
+
+GraphCache::Entry* GraphCache::existing(NodeId node) const noexcept {
+  Page* page = pages_[node / kPageEntries].load(std::memory_order_acquire);
+  return page == nullptr ? nullptr : &page->entries[node % kPageEntries];
+}
+
+GraphCache::Entry& GraphCache::entry(NodeId node) {
+  std::atomic<Page*>& slot = pages_[node / kPageEntries];
+  Page* page = slot.load(std::memory_order_acquire);
+  if (page == nullptr) {
+    auto fresh = std::make_unique<Page>();
+    if (slot.compare_exchange_strong(page, fresh.get(), std::memory_order_acq_rel)) {
+      page = fresh.release();
+    }  // else another worker installed one first: `page` is now that one
+  }
+  return page->entries[node % kPageEntries];
+}
+
+template <class Fn>
+void GraphCache::for_each_entry(Fn&& fn) const {
+  for (std::size_t p = 0; p < pages_for(size_, kPageEntries); ++p) {
+    Page* page = pages_[p].load(std::memory_order_acquire);
+    if (page == nullptr) continue;
+    for (std::size_t i = 0; i < kPageEntries; ++i) {
+      fn(static_cast<NodeId>(p * kPageEntries + i), page->entries[i]);
+    }
+  }
 }
 
 std::shared_ptr<const void> GraphCache::find(NodeId node, std::uint64_t tick) {
   if (node >= size_) return nullptr;
-  Entry& e = table_[node];
-  const EntryLock lock(e);
-  if (e.value != nullptr) e.last_use = tick;
-  return e.value;
+  Entry* e = existing(node);
+  if (e == nullptr) return nullptr;
+  const EntryLock lock(*e);
+  if (e->value != nullptr) e->last_use = tick;
+  return e->value;
 }
 
 void GraphCache::insert(NodeId node, std::shared_ptr<const void> value, std::size_t bytes,
@@ -34,7 +75,7 @@ void GraphCache::insert(NodeId node, std::shared_ptr<const void> value, std::siz
     owner_.give_back(bytes);
     return;
   }
-  Entry& e = table_[node];
+  Entry& e = entry(node);
   const EntryLock lock(e);
   if (e.value != nullptr) {  // a concurrent run stored the same result first
     owner_.give_back(bytes);
@@ -66,25 +107,39 @@ bool MemoryCache::reserve(std::size_t bytes) noexcept {
 std::shared_ptr<GraphCache> MemoryCache::graph_cache(const std::shared_ptr<GraphState>& graph) {
   std::lock_guard lock(graphs_mutex_);
   std::shared_ptr<GraphCache>& slot = graphs_[graph->serial()];
+  if (slot == nullptr) {
+    // Results of a destroyed graph can never be asked for again: drop them at once rather than
+    // at the next run's after_run().
+    graph->on_destroy(handle_, [](void* context, std::uint64_t serial) {
+      auto& handle = *static_cast<Handle*>(context);
+      const std::lock_guard handle_lock(handle.mutex);
+      if (handle.cache != nullptr) handle.cache->forget(serial);
+    });
+  }
   if (slot == nullptr || slot->size() < graph->size()) {
     // A graph only grows while no compute() runs on it, so the old table is not in use: its
-    // entries move over (with their bytes) to a table with room for the new tasks.
+    // pages (entries and their bytes) move over to a table with room for the new tasks.
     auto bigger = std::make_shared<GraphCache>(*this, graph, graph->size());
     if (slot != nullptr) {
-      for (std::size_t i = 0; i < slot->size(); ++i) {
-        GraphCache::Entry& from = slot->table_[i];
-        const GraphCache::EntryLock from_lock(from);
-        if (from.value == nullptr) continue;
-        GraphCache::Entry& to = bigger->table_[i];
-        to.value = std::move(from.value);
-        to.bytes = std::exchange(from.bytes, 0);
-        to.last_use = from.last_use;
-        bigger->entries_.fetch_add(1, std::memory_order_relaxed);
+      for (std::size_t p = 0; p < pages_for(slot->size(), GraphCache::kPageEntries); ++p) {
+        bigger->pages_[p].store(slot->pages_[p].exchange(nullptr));
       }
+      bigger->entries_.store(slot->entries_.exchange(0));
     }
     slot = std::move(bigger);
   }
   return slot;
+}
+
+void MemoryCache::forget(std::uint64_t serial) {
+  std::shared_ptr<GraphCache> gone;  // destroyed after the lock is released
+  {
+    std::lock_guard lock(graphs_mutex_);
+    auto it = graphs_.find(serial);
+    if (it == graphs_.end()) return;
+    gone = std::move(it->second);
+    graphs_.erase(it);
+  }
 }
 
 void MemoryCache::after_run() {
@@ -93,21 +148,29 @@ void MemoryCache::after_run() {
   if (bytes_.load(std::memory_order_relaxed) <= budget_ / 10 * 9) return;
 
   // Least recently used first, across all graphs, until half the budget is free.
-  std::vector<std::tuple<std::uint64_t, GraphCache*, std::size_t>> by_age;
+  std::vector<std::tuple<std::uint64_t, GraphCache*, GraphCache::Entry*>> by_age;
   for (auto& [serial, cache] : graphs_) {
-    for (std::size_t i = 0; i < cache->size(); ++i) {
-      GraphCache::Entry& e = cache->table_[i];
+    cache->for_each_entry([&](NodeId /*node*/, GraphCache::Entry& e) {
       const GraphCache::EntryLock entry_lock(e);
-      if (e.value != nullptr) by_age.emplace_back(e.last_use, cache.get(), i);
-    }
+      if (e.value != nullptr) by_age.emplace_back(e.last_use, cache.get(), &e);
+    });
   }
   std::sort(by_age.begin(), by_age.end());
-  for (const auto& [age, cache, index] : by_age) {
+  for (const auto& [age, cache, e] : by_age) {
     if (bytes_.load(std::memory_order_relaxed) <= budget_ / 2) break;
-    GraphCache::Entry& e = cache->table_[index];
-    const GraphCache::EntryLock entry_lock(e);
-    give_back(cache->drop_locked(e));
+    const GraphCache::EntryLock entry_lock(*e);
+    give_back(cache->drop_locked(*e));
   }
+}
+
+MemoryCache::MemoryCache(std::size_t budget_bytes)
+    : budget_(budget_bytes), handle_(std::make_shared<Handle>()) {
+  handle_->cache = this;
+}
+
+MemoryCache::~MemoryCache() {
+  const std::lock_guard lock(handle_->mutex);
+  handle_->cache = nullptr;
 }
 
 void MemoryCache::clear() {

@@ -6,6 +6,7 @@
 
 #include <dagflow/engine/detail/run_results.hpp>
 
+#include "cycle_clock.hpp"
 #include "task_scope.hpp"
 #include "worker_pool.hpp"
 
@@ -52,6 +53,8 @@ bool RunState::run_task(std::uint32_t v, BudgetCredit& credit) noexcept {
   const bool keyed = key != nullptr && key->has_value();
   TaskEvent event;
   if (observers != nullptr) event.start = std::chrono::steady_clock::now();
+  const bool may_keep = cache != nullptr && !has_flag(node.flags, NodeFlags::kImpureUpstream);
+  const std::uint64_t began = may_keep ? CycleClock::now() : 0;
   std::optional<TaskBlockCache> blocks;
   ItemCounts items;
   try {
@@ -66,7 +69,7 @@ bool RunState::run_task(std::uint32_t v, BudgetCredit& credit) noexcept {
       items_computed.fetch_add(items.computed, std::memory_order_relaxed);
       items_cached.fetch_add(items.cached, std::memory_order_relaxed);
     }
-    keep_in_memory(v, node, out, credit);
+    if (may_keep) keep_in_memory(v, node, out, credit, CycleClock::now() - began);
     if (keyed) persist(v, node, out);
   } catch (...) {
     record_failure(v, std::current_exception());
@@ -79,14 +82,16 @@ bool RunState::run_task(std::uint32_t v, BudgetCredit& credit) noexcept {
   return true;
 }
 
-// Keeps a result in the memory cache when it may be kept and fits this worker's credit.
+// Keeps a result in the memory cache when it is worth keeping (a target's, or its task ran for
+// at least keep_after: a cheaper one is recomputed faster than it is kept) and fits this
+// worker's credit, counted at what it really costs (see kEntryOverheadBytes).
 void RunState::keep_in_memory(std::uint32_t v, const NodeRecord& node, ResultSlot& out,
-                              BudgetCredit& credit) {
-  if (cache == nullptr || has_flag(node.flags, NodeFlags::kImpureUpstream)) return;
+                              BudgetCredit& credit, std::uint64_t ran_for) {
+  if (ran_for < keep_after && !out.is_target()) return;
   const std::size_t bytes = node.vtable->retained_bytes(out.raw_value());
-  if (bytes != kNotRetainable && credit.spend(bytes)) {
-    cache->insert(order[v], node.vtable->share(out), bytes, tick);
-  }
+  if (bytes == kNotRetainable) return;
+  const std::size_t cost = bytes + MemoryCache::kEntryOverheadBytes;
+  if (credit.spend(cost)) cache->insert(order[v], node.vtable->share(out), cost, tick);
 }
 
 // Writes a result to the disk cache. A failed write (full disk...) is the store's warning, never

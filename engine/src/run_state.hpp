@@ -36,8 +36,9 @@ struct RunState {
   ExecutionPlan plan;
   GraphCache* cache = nullptr;  // null when the memory cache is off
   MemoryCache* cache_owner = nullptr;
-  std::uint64_t tick = 0;                    // the memory cache's use tick of this run
-  DiskStore* disk = nullptr;                 // null when there is no cache_dir
+  std::uint64_t tick = 0;        // the memory cache's use tick of this run
+  std::uint64_t keep_after = 0;  // CycleClock ticks a task must run for its result to be kept
+  DiskStore* disk = nullptr;     // null when there is no cache_dir
   std::vector<std::optional<Hash128>> keys;  // content keys by node id (with a disk cache)
   const ObserverList* observers = nullptr;   // null when nobody watches
 
@@ -67,7 +68,7 @@ struct RunState {
  private:
   bool run_task(std::uint32_t v, BudgetCredit& credit) noexcept;
   void keep_in_memory(std::uint32_t v, const NodeRecord& node, ResultSlot& out,
-                      BudgetCredit& credit);
+                      BudgetCredit& credit, std::uint64_t ran_for);
   void persist(std::uint32_t v, const NodeRecord& node, const ResultSlot& out);
   void report(std::uint32_t v, TaskOutcome outcome, TaskEvent& event,
               const ItemCounts& items) const noexcept;

@@ -45,6 +45,9 @@ std::atomic<std::uint64_t> g_next_serial{1};
 GraphState::GraphState() : serial_(g_next_serial.fetch_add(1, std::memory_order_relaxed)) {}
 
 GraphState::~GraphState() {
+  for (auto& [owner, listener] : listeners_) {
+    if (const std::shared_ptr<void> alive = owner.lock()) listener(alive.get(), serial_);
+  }
   for (NodeRecord& n : nodes_) {
     if (n.vtable->destroy != nullptr) n.vtable->destroy(n.payload);
   }
@@ -116,6 +119,13 @@ std::uint32_t GraphState::op_version(NodeId id) const {
 void GraphState::set_label(NodeId id, std::string label) {
   if (id >= nodes_.size()) throw std::invalid_argument(fmt::format("no task with id {}", id));
   labels_[id] = std::move(label);
+}
+
+void GraphState::on_destroy(const std::shared_ptr<void>& owner,
+                            void (*listener)(void*, std::uint64_t)) {
+  const std::lock_guard lock(listeners_mutex_);
+  std::erase_if(listeners_, [](const auto& l) { return l.first.expired(); });
+  listeners_.emplace_back(owner, listener);
 }
 
 std::string GraphState::label(NodeId id) const {
@@ -196,14 +206,18 @@ void GraphState::check_no_cycle(NodeId dep, NodeId task) {
   }
 }
 
-// Gives `dep` and its ancestors ranked at or after `task` new ranks just below task's, keeping
-// their own order. Edges into that set come from tasks ranked below task (else they would be in
-// the set), and edges out of it only point to higher ranks, so every edge stays ordered.
+// Gives `dep` and its ancestors ranked at or after `task` new ranks below task's, keeping their
+// own order. Edges into that set come from tasks ranked below task (else they would be in the
+// set), and edges out of it only point to higher ranks, so every edge stays ordered. The new
+// ranks are the lowest free ones above the set's highest outside dependency (below every rank
+// when it has none): a chain built against creation order then climbs one rank per edge from
+// the bottom and never meets the tasks still to be linked, so each edge moves one task.
 void GraphState::rank_before(NodeId dep, NodeId task, std::span<const NodeId> pending) {
   if (ord(dep) < ord(task)) return;
   if (ord_.empty()) {
     ord_.resize(nodes_.size());
     for (NodeId i = 0; i < nodes_.size(); ++i) ord_[i] = static_cast<std::int64_t>(i) * kOrdSpacing;
+    min_ord_ = 0;
     max_ord_ = ord_.back();
   }
   const std::int64_t bound = ord_[task];
@@ -223,10 +237,10 @@ void GraphState::rank_before(NodeId dep, NodeId task, std::span<const NodeId> pe
   }
   std::sort(moving.begin(), moving.end(), [&](NodeId a, NodeId b) { return ord_[a] < ord_[b]; });
   const auto count = static_cast<std::int64_t>(moving.size());
-  if (floor == INT64_MIN) floor = bound - (count + 1) * kOrdSpacing;
-  const std::int64_t step = (bound - floor) / (count + 1);
-  if (step == 0) return rerank(task, pending);
-  for (std::int64_t k = 0; k < count; ++k) ord_[moving[k]] = floor + step * (k + 1);
+  if (floor == INT64_MIN) floor = std::min(min_ord_, bound) - count - 1;
+  if (floor + count >= bound) return rerank(task, pending);
+  for (std::int64_t k = 0; k < count; ++k) ord_[moving[k]] = floor + 1 + k;
+  min_ord_ = std::min(min_ord_, floor + 1);
 }
 
 // No room between two ranks: ranks every task afresh, in a depth-first order of dependencies
@@ -258,6 +272,7 @@ void GraphState::rerank(NodeId task, std::span<const NodeId> pending) {
       }
     }
   }
+  min_ord_ = kOrdSpacing;
   max_ord_ = next;
 }
 

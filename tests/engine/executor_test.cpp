@@ -48,9 +48,11 @@ TEST_CASE("Executor: the delayed API computes the documented values", "[engine][
   CHECK(x == 9);
   CHECK(y == 328350);
   const dagflow::RunStats st = ex.last_run_stats();
-  // The 100 squares and the sum ran; `a` comes from the memory cache (computed for `b`).
-  CHECK(st.executed == 101);
-  CHECK(st.memory_hits == 1);
+  // The 100 squares and the sum ran, and `a`: it was computed for `b`, but a task that cheap is
+  // recomputed rather than kept by the memory cache (which keeps targets, and results of tasks
+  // that ran for 2 us or more: a preempted `a` may have been kept).
+  CHECK(st.executed + st.memory_hits == 102);
+  CHECK(st.executed >= 101);
   CHECK(st.tasks == 102);
   CHECK(st.threads == (threads == 0 ? ex.options().threads : threads));
   CHECK(ex.compute(n) == 25);

@@ -4,6 +4,7 @@
 // impure and unsizeable results are not kept, the budget holds, and graphs that are gone are
 // forgotten.
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <thread>
@@ -14,13 +15,22 @@
 #include <dagflow/engine/chunking.hpp>
 
 namespace {
-// A chain of `length` increments after `start`, counting the bodies that run.
+// Busy for `us` microseconds: the memory cache keeps only results of tasks that ran for 2 us
+// or more (and targets), so tests of kept intermediates make their tasks that slow.
+void busy_for(int us) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(us);
+  while (std::chrono::steady_clock::now() < until) {
+  }
+}
+
+// A chain of `length` increments after `start` (each busy for `us`), counting the bodies that run.
 dagflow::Delayed<long> chain(dagflow::Graph& g, dagflow::Delayed<long> start, int length,
-                             std::atomic<int>& runs) {
+                             std::atomic<int>& runs, int us = 20) {
   for (int i = 0; i < length; ++i) {
     start = g.delayed(
-        [&runs](long x) {
+        [&runs, us](long x) {
           ++runs;
+          busy_for(us);
           return x + 1;
         },
         start);
@@ -63,6 +73,31 @@ TEST_CASE("MemoryCache: a target sharing half its graph runs only the new half",
   CHECK(ex.compute(second) == 79);
   CHECK(runs == 130);
   CHECK(ex.last_run_stats().executed == 30);
+  CHECK(ex.last_run_stats().memory_hits == 1);
+}
+
+// Tasks cheaper than keeping their result are recomputed, not kept; targets always are.
+TEST_CASE("MemoryCache: keeps targets and slow tasks, not cheap intermediates",
+          "[engine][cache]") {
+  dagflow::Graph g;
+  std::atomic<int> runs{0};
+  auto root = g.delayed([&runs] { return ++runs, 0L; });
+  auto cheap = chain(g, root, 20, runs, 0);
+  auto slow = chain(g, cheap, 1, runs, 50);
+  auto end = chain(g, slow, 20, runs, 0);
+  dagflow::Executor ex({.threads = 2});
+  CHECK(ex.compute(end) == 41);
+  // `slow` and the target, and maybe a cheap task that a preempted worker saw as slow.
+  CHECK(ex.memory_cache_stats().entries >= 2);
+  CHECK(ex.memory_cache_stats().entries < 10);
+  CHECK(ex.compute(cheap) == 20);
+  CHECK(ex.last_run_stats().executed >= 1);  // not kept...
+  CHECK(ex.compute(cheap) == 20);
+  CHECK(ex.last_run_stats().executed == 0);  // ...until it was a target
+  runs = 0;
+  auto after_slow = chain(g, slow, 5, runs, 0);
+  CHECK(ex.compute(after_slow) == 26);
+  CHECK(runs == 5);  // `slow` and everything above it came from the cache
   CHECK(ex.last_run_stats().memory_hits == 1);
 }
 
@@ -142,6 +177,14 @@ TEST_CASE("MemoryCache: stays within its budget, evicts and clears", "[engine][c
     (void)ex.compute(blocks[0]);
     CHECK(runs == 2);
   }
+  SECTION("a kept result counts what it really costs") {
+    dagflow::Graph small;
+    auto one = small.delayed([] { return std::size_t{7}; });
+    dagflow::Executor ex;
+    (void)ex.compute(one);
+    CHECK(ex.memory_cache_stats().entries == 1);
+    CHECK(ex.memory_cache_stats().bytes >= 64);  // not the 8 bytes of a size_t
+  }
   SECTION("a small budget is respected and recent results survive") {
     const std::size_t budget = 4 << 20;  // room for about five blocks
     dagflow::Executor ex({.memory_cache_bytes = budget});
@@ -157,14 +200,22 @@ TEST_CASE("MemoryCache: stays within its budget, evicts and clears", "[engine][c
   }
 }
 
-// Entries of a destroyed graph are dropped after the next run.
+// Entries of a destroyed graph are dropped as it goes, by every Executor that kept some; an
+// Executor destroyed first is not called.
 TEST_CASE("MemoryCache: forgets graphs that are gone", "[engine][cache]") {
   dagflow::Executor ex;
   {
     dagflow::Graph g;
-    (void)ex.compute(g.delayed([] { return std::string(1000, 'x'); }));
+    auto big = g.delayed([] { return std::string(1000, 'x'); });
+    (void)ex.compute(big);
     CHECK(ex.memory_cache_stats().entries == 1);
+    {
+      dagflow::Executor short_lived;
+      (void)short_lived.compute(big);
+    }
   }
+  CHECK(ex.memory_cache_stats().entries == 0);
+  CHECK(ex.memory_cache_stats().bytes == 0);
   dagflow::Graph other;
   (void)ex.compute(other.delayed([] { return 1; }));
   CHECK(ex.memory_cache_stats().entries == 1);  // only `other`'s result

@@ -35,9 +35,13 @@ struct ExecutorOptions {
   bool fuse_tasks = true;
   /// Budget of the memory cache, in bytes (default 256 MiB; 0 = off). Results are kept across
   /// compute() calls of this Executor, so computing a target again runs only what is not kept.
-  /// A result is kept when its type is copyable and has a ValueSize, it fits in the budget, and
+  /// A result is kept when it is worth keeping — it is a target of the compute(), or its task
+  /// ran for 2 us or more (keeping a result costs a few hundred nanoseconds, so a cheaper task is
+  /// faster to run again) — its type is copyable and has a ValueSize, it fits in the budget, and
   /// neither its task nor anything upstream is impure; everything else is freed as soon as its
-  /// last reader finishes. Least recently used results make room between runs.
+  /// last reader finishes. The budget counts a kept result's ValueSize plus 96 bytes for its
+  /// allocation and table entry. Least recently used results make room between runs, and the
+  /// results of a Graph are dropped when it is destroyed.
   std::size_t memory_cache_bytes = std::size_t{256} << 20;
   /// Directory of the persistent cache (default empty = none); relative paths resolve against
   /// the working directory, and it is created (mode 0700) when missing. Each result of a task

@@ -10,10 +10,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <dagflow/graph/detail/result_slot.hpp>
@@ -174,6 +176,10 @@ class GraphState {
   void set_label(NodeId id, std::string label);
   /// Marks a task impure (and, through NodeFlags::kImpureUpstream, everything downstream of it).
   void set_impure(NodeId id);
+  /// Calls `listener(owner, serial())` when this graph is destroyed, if `owner` still exists then
+  /// (how a cache drops what it keeps for a graph at once). Thread-safe.
+  void on_destroy(const std::shared_ptr<void>& owner, void (*listener)(void*, std::uint64_t));
+
   /// Makes `task` wait for `deps` without reading them. Throws GraphError, with nothing changed,
   /// when an edge would close a cycle.
   void add_order_edges(NodeId task, std::span<const NodeId> deps);
@@ -200,8 +206,11 @@ class GraphState {
   std::size_t committed_edges_ = 0;
   std::size_t dead_edges_ = 0;     // copies left behind when a node's edges moved to the end
   std::vector<std::int64_t> ord_;  // empty while ids_topological()
+  std::int64_t min_ord_ = 0;
   std::int64_t max_ord_ = 0;
   std::unordered_map<NodeId, OrderInfo> order_info_;  // for kHasOrderEdges tasks
+  std::mutex listeners_mutex_;
+  std::vector<std::pair<std::weak_ptr<void>, void (*)(void*, std::uint64_t)>> listeners_;
   PayloadArena arena_;
   struct OpEntry {
     std::string name;

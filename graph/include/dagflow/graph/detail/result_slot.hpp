@@ -61,6 +61,11 @@ class ResultSlot {
     publish();
   }
 
+  /// Marks the slot as a requested target's (before the run starts): its value is always worth
+  /// keeping, however cheap its task.
+  void mark_target() noexcept { target_ = true; }
+  [[nodiscard]] bool is_target() const noexcept { return target_; }
+
   /// Makes the value visible to readers on other threads (release; they acquire).
   void publish() noexcept { ready_.store(true, std::memory_order_release); }
 
@@ -132,6 +137,7 @@ class ResultSlot {
   }
 
   std::atomic<bool> ready_{false};
+  bool target_ = false;
   std::atomic<std::int32_t> holders_{0};
   void (*destroy_)(void*) noexcept = nullptr;  // null when shared_ owns the value
   void* value_ = nullptr;
