@@ -149,10 +149,11 @@ void MemoryCache::after_run() {
 
   // Least recently used first, across all graphs, until half the budget is free.
   std::vector<std::tuple<std::uint64_t, GraphCache*, GraphCache::Entry*>> by_age;
-  for (auto& [serial, cache] : graphs_) {
+  for (auto& graph : graphs_) {
+    GraphCache* cache = graph.second.get();
     cache->for_each_entry([&](NodeId /*node*/, GraphCache::Entry& e) {
       const GraphCache::EntryLock entry_lock(e);
-      if (e.value != nullptr) by_age.emplace_back(e.last_use, cache.get(), &e);
+      if (e.value != nullptr) by_age.emplace_back(e.last_use, cache, &e);
     });
   }
   std::sort(by_age.begin(), by_age.end());

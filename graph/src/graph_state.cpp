@@ -239,7 +239,9 @@ void GraphState::rank_before(NodeId dep, NodeId task, std::span<const NodeId> pe
   const auto count = static_cast<std::int64_t>(moving.size());
   if (floor == INT64_MIN) floor = std::min(min_ord_, bound) - count - 1;
   if (floor + count >= bound) return rerank(task, pending);
-  for (std::int64_t k = 0; k < count; ++k) ord_[moving[k]] = floor + 1 + k;
+  for (std::size_t k = 0; k < moving.size(); ++k) {
+    ord_[moving[k]] = floor + 1 + static_cast<std::int64_t>(k);
+  }
   min_ord_ = std::min(min_ord_, floor + 1);
 }
 
@@ -282,7 +284,7 @@ void GraphState::rerank(NodeId task, std::span<const NodeId> pending) {
 void GraphState::grow_edges(NodeRecord& n, OrderInfo& info, std::uint32_t added) {
   const std::uint32_t needed = n.edge_count + added;
   if (std::size_t{n.edge_begin} + info.capacity == edges_.size()) {  // last: grow in place
-    edges_.resize(std::size_t{n.edge_begin} + needed * 2, kNoNode);
+    edges_.resize(std::size_t{n.edge_begin} + std::size_t{needed} * 2, kNoNode);
   } else {
     const auto begin = static_cast<std::uint32_t>(edges_.size());
     edges_.resize(edges_.size() + std::size_t{needed} * 2, kNoNode);
