@@ -459,6 +459,14 @@ detail::RunResults Executor::run(std::span<const DelayedBase* const> targets) {
   return impl_->run(targets);
 }
 
+void Executor::compute(const std::vector<Delayed<void>>& targets) {
+  std::vector<const DelayedBase*> pointers;
+  pointers.reserve(targets.size());
+  for (const Delayed<void>& t : targets) pointers.push_back(&t);
+  detail::RunResults results = run(pointers);
+  for (std::size_t i = 0; i < targets.size(); ++i) results.take<void>(i);
+}
+
 DryRun Executor::dry_run(std::span<const DelayedBase* const> targets) {
   const PlannedRun p = impl_->plan(targets);
   if (p.cache != nullptr) impl_->cache.after_run();

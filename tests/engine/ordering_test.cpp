@@ -72,6 +72,17 @@ TEST_CASE("Ordering: a void task runs on every compute and computes to nothing",
   CHECK(ex.memory_cache_stats().entries == 0);
 }
 
+TEST_CASE("Ordering: a vector of void steps is computed in one run", "[engine][ordering]") {
+  dagflow::Graph g;
+  std::atomic<int> calls{0};
+  std::vector<dagflow::Delayed<void>> steps;
+  for (int i = 0; i < 10; ++i) steps.push_back(g.delayed([&calls] { ++calls; }));
+  dagflow::Executor ex(threads(2));
+  ex.compute(steps);
+  CHECK(calls == 10);
+  CHECK(ex.last_run_stats().executed == 10);
+}
+
 TEST_CASE("Ordering: after() runs a task after its deps, older or younger", "[engine][ordering]") {
   dagflow::Graph g;
   Journal journal;

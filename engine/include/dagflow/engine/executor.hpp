@@ -106,6 +106,8 @@ class Executor {
   /// Any number of targets of one type, in one run: their values, in order.
   template <class T>
   [[nodiscard]] std::vector<T> compute(const std::vector<Delayed<T>>& targets);
+  /// Any number of side-effect steps (tasks returning void), in one run.
+  void compute(const std::vector<Delayed<void>>& targets);
 
   /// Which tasks a compute() of `targets` would run and which results it would take from the
   /// caches, without running anything (`make -n`). Cache entries are read and verified, as a
