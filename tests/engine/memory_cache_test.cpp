@@ -77,8 +77,7 @@ TEST_CASE("MemoryCache: a target sharing half its graph runs only the new half",
 }
 
 // Tasks cheaper than keeping their result are recomputed, not kept; targets always are.
-TEST_CASE("MemoryCache: keeps targets and slow tasks, not cheap intermediates",
-          "[engine][cache]") {
+TEST_CASE("MemoryCache: keeps targets and slow tasks, not cheap intermediates", "[engine][cache]") {
   dagflow::Graph g;
   std::atomic<int> runs{0};
   auto root = g.delayed([&runs] { return ++runs, 0L; });
