@@ -134,7 +134,7 @@ void run_chunked(std::size_t n, std::size_t fixed_chunk,
     loop.run_lane();
   } else {
     WorkerPool::parallel_for(
-        loop.lanes,
+        loop.lanes, 1,
         [](void* ctx, std::size_t begin, std::size_t end) {
           Loop* l = static_cast<std::atomic<Loop*>*>(ctx)->load(std::memory_order_acquire);
           for (std::size_t lane = begin; lane < end; ++lane) l->run_lane();

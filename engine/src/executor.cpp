@@ -460,10 +460,7 @@ detail::RunResults Executor::run(std::span<const DelayedBase* const> targets) {
 }
 
 void Executor::compute(const std::vector<Delayed<void>>& targets) {
-  std::vector<const DelayedBase*> pointers;
-  pointers.reserve(targets.size());
-  for (const Delayed<void>& t : targets) pointers.push_back(&t);
-  detail::RunResults results = run(pointers);
+  detail::RunResults results = run_all(targets);
   for (std::size_t i = 0; i < targets.size(); ++i) results.take<void>(i);
 }
 

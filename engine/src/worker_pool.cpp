@@ -1,6 +1,5 @@
 #include "worker_pool.hpp"
 
-#include <algorithm>
 #include <future>
 #include <string>
 #include <system_error>
@@ -121,14 +120,9 @@ std::size_t WorkerPool::current_worker() noexcept {
   return index < 0 ? 0 : static_cast<std::size_t>(index);
 }
 
-void WorkerPool::parallel_for(std::size_t n,
+void WorkerPool::parallel_for(std::size_t n, std::size_t grain,
                               void (*body)(void* context, std::size_t begin, std::size_t end),
                               void* context) {
-  // About four pieces per worker: the items are often tiny tasks (a depth level of a fused plan),
-  // where a piece per item made splitting and stealing cost more than the tasks (a 316x316
-  // wavefront ran slower on 2 threads than on 1); four per worker still balances uneven ones.
-  const auto workers = static_cast<std::size_t>(tbb::this_task_arena::max_concurrency());
-  const std::size_t grain = std::max<std::size_t>(1, n / (4 * workers));
   tbb::parallel_for(
       tbb::blocked_range<std::size_t>(0, n, grain),
       [&](const tbb::blocked_range<std::size_t>& r) { body(context, r.begin(), r.end()); });

@@ -45,9 +45,9 @@ class WorkerPool {
   /// The calling thread's slot in its arena (0 .. threads-1; 0 outside any arena).
   [[nodiscard]] static std::size_t current_worker() noexcept;
 
-  /// From inside a unit: calls body(context, begin, end) on disjoint chunks covering [0, n), in
-  /// parallel, and returns when all are done.
-  static void parallel_for(std::size_t n,
+  /// From inside a unit: calls body(context, begin, end) on disjoint chunks of at least `grain`
+  /// items covering [0, n), in parallel, and returns when all are done.
+  static void parallel_for(std::size_t n, std::size_t grain,
                            void (*body)(void* context, std::size_t begin, std::size_t end),
                            void* context);
 

@@ -77,7 +77,7 @@ std::vector<NodeId> needed_tasks(const GraphState& graph, std::span<const NodeId
   if (targets.empty()) return {};
   const NodeId highest = *std::max_element(targets.begin(), targets.end());
   if (highest >= graph.size()) {
-    throw std::invalid_argument(fmt::format("no task with id {}", highest));
+    throw std::invalid_argument(fmt::format("no task with id {} in the graph", highest));
   }
   return graph.ids_topological() ? needed_by_sweep(graph, targets, highest, available, context)
                                  : needed_by_walk(graph, targets, available, context);

@@ -106,7 +106,10 @@ TEST_CASE("MemoryCache: impure tasks and their downstream always run", "[engine]
   std::atomic<int> reads{0};
   std::atomic<int> pure_runs{0};
   auto source = g.delayed([&reads] { return static_cast<long>(++reads); });
-  auto pure_side = g.delayed([&pure_runs] { return ++pure_runs, 10L; });
+  auto pure_side = g.delayed([&pure_runs] {  // slow enough to be kept
+    busy_for(20);
+    return ++pure_runs, 10L;
+  });
   auto doubled = g.delayed([](long x) { return 2 * x; }, source);
   auto total = g.delayed([](long a, long b) { return a + b; }, doubled, pure_side);
   g.set_impure(source);

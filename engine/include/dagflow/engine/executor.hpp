@@ -140,6 +140,9 @@ class Executor {
 
   // Runs the targets: the body of every compute().
   detail::RunResults run(std::span<const DelayedBase* const> targets);
+  // run() of a vector of handles.
+  template <class T>
+  detail::RunResults run_all(const std::vector<Delayed<T>>& targets);
 
   struct Impl;
   std::unique_ptr<Impl> impl_;
@@ -193,14 +196,19 @@ std::tuple<T0, T1, Ts...> Executor::compute(const Delayed<T0>& first, const Dela
 
 template <class T>
 std::vector<T> Executor::compute(const std::vector<Delayed<T>>& targets) {
-  std::vector<const DelayedBase*> pointers;
-  pointers.reserve(targets.size());
-  for (const Delayed<T>& t : targets) pointers.push_back(&t);
-  detail::RunResults results = run(pointers);
+  detail::RunResults results = run_all(targets);
   std::vector<T> values;
   values.reserve(targets.size());
   for (std::size_t i = 0; i < targets.size(); ++i) values.push_back(results.take<T>(i));
   return values;
+}
+
+template <class T>
+detail::RunResults Executor::run_all(const std::vector<Delayed<T>>& targets) {
+  std::vector<const DelayedBase*> pointers;
+  pointers.reserve(targets.size());
+  for (const Delayed<T>& t : targets) pointers.push_back(&t);
+  return run(pointers);
 }
 
 template <class... Ts, std::size_t... I>
