@@ -70,7 +70,7 @@ struct CacheLookup {
   detail::DiskStore* disk = nullptr;
   const std::vector<std::optional<Hash128>>* keys = nullptr;  // by node id, with a disk cache
   const std::function<void(std::string_view)>* log = nullptr;
-  std::vector<std::pair<NodeId, std::shared_ptr<const void>>> found{};
+  std::vector<std::pair<NodeId, detail::KeptValue>> found{};
   std::vector<TaskOutcome> found_in{};  // memory or disk, for each of `found`
   std::size_t memory_hits = 0;
   std::size_t disk_hits = 0;
@@ -78,13 +78,12 @@ struct CacheLookup {
 
   // A value loaded from disk is also kept in memory (when it fits), so that the next compute()
   // of this Executor finds it there.
-  void keep_in_memory(NodeId id, const detail::NodeRecord& node,
-                      const std::shared_ptr<const void>& value) {
+  void keep_in_memory(NodeId id, const detail::NodeRecord& node, const detail::KeptValue& value) {
     if (memory == nullptr) return;
-    const std::size_t bytes = node.vtable->retained_bytes(value.get());
-    if (bytes != detail::kNotRetainable && memory_owner->reserve(bytes)) {
-      memory->insert(id, value, bytes, tick);
-    }
+    const std::size_t bytes = node.vtable->retained_bytes(value.data());
+    if (bytes == detail::kNotRetainable) return;
+    const std::size_t cost = detail::MemoryCache::cost(bytes, value.is_inline());
+    if (memory_owner->reserve(cost)) memory->insert(id, value, cost, tick);
   }
 
   // Is the result of `id` at hand? From memory, else from disk (a verified entry whose bytes
@@ -93,7 +92,7 @@ struct CacheLookup {
     const detail::NodeRecord& node = graph->node(id);
     if (detail::has_flag(node.flags, detail::NodeFlags::kImpureUpstream)) return false;
     if (cache != nullptr) {
-      if (auto value = cache->find(id, tick)) {
+      if (auto value = cache->find(id, tick); !value.empty()) {
         found.emplace_back(id, std::move(value));
         found_in.push_back(TaskOutcome::kMemoryHit);
         ++memory_hits;
@@ -108,8 +107,8 @@ struct CacheLookup {
     std::optional<std::string> bytes = disk->get(*(*keys)[id], node.vtable->fingerprint());
     if (!bytes) return false;
     try {
-      auto value = node.vtable->load(*bytes);
-      if (value == nullptr) return false;
+      detail::KeptValue value = node.vtable->load(*bytes);
+      if (value.empty()) return false;
       keep_in_memory(id, node, value);
       found.emplace_back(id, std::move(value));
       found_in.push_back(TaskOutcome::kDiskHit);
@@ -260,10 +259,10 @@ void prepare_slots(PlannedRun& p, bool fuse_tasks) {
     ++holders[run.local_of[id]];
   }
   check_move_only_readers(run, takers, holders);
-  run.slots = std::make_unique<detail::ResultSlot[]>(n);
+  run.slots = util::LargeVector<detail::ResultSlot>(n);
   for (std::uint32_t v = 0; v < n; ++v) run.slots[v].set_holders(holders[v]);
   for (const std::uint32_t t : run.targets) run.slots[t].mark_target();
-  for (auto& [id, value] : p.hits.found) run.slots[run.local_of[id]].adopt(std::move(value));
+  for (const auto& [id, value] : p.hits.found) run.slots[run.local_of[id]].adopt(value);
   run.plan =
       detail::plan_execution(graph, run.order, run.local_of.data(), holders, fuse_tasks, prefilled);
 }

@@ -60,16 +60,16 @@ void GraphCache::for_each_entry(Fn&& fn) const {
   }
 }
 
-std::shared_ptr<const void> GraphCache::find(NodeId node, std::uint64_t tick) {
-  if (node >= size_) return nullptr;
+KeptValue GraphCache::find(NodeId node, std::uint64_t tick) {
+  if (node >= size_) return {};
   Entry* e = existing(node);
-  if (e == nullptr) return nullptr;
+  if (e == nullptr) return {};
   const EntryLock lock(*e);
-  if (e->value != nullptr) e->last_use = tick;
+  if (!e->value.empty()) e->last_use = tick;
   return e->value;
 }
 
-void GraphCache::insert(NodeId node, std::shared_ptr<const void> value, std::size_t bytes,
+void GraphCache::insert(NodeId node, const KeptValue& value, std::size_t bytes,
                         std::uint64_t tick) {
   if (node >= size_) {
     owner_.give_back(bytes);
@@ -77,12 +77,12 @@ void GraphCache::insert(NodeId node, std::shared_ptr<const void> value, std::siz
   }
   Entry& e = entry(node);
   const EntryLock lock(e);
-  if (e.value != nullptr) {  // a concurrent run stored the same result first
+  if (!e.value.empty()) {  // a concurrent run stored the same result first
     owner_.give_back(bytes);
     e.last_use = std::max(e.last_use, tick);
     return;
   }
-  e.value = std::move(value);
+  e.value = value;
   e.bytes = bytes;
   e.last_use = tick;
   entries_.fetch_add(1, std::memory_order_relaxed);
@@ -90,7 +90,7 @@ void GraphCache::insert(NodeId node, std::shared_ptr<const void> value, std::siz
 
 std::size_t GraphCache::drop_locked(Entry& e) noexcept {
   const std::size_t bytes = e.bytes;
-  if (e.value != nullptr) entries_.fetch_sub(1, std::memory_order_relaxed);
+  if (!e.value.empty()) entries_.fetch_sub(1, std::memory_order_relaxed);
   e.value.reset();
   e.bytes = 0;
   return bytes;
@@ -153,7 +153,7 @@ void MemoryCache::after_run() {
     GraphCache* cache = graph.second.get();
     cache->for_each_entry([&](NodeId /*node*/, GraphCache::Entry& e) {
       const GraphCache::EntryLock entry_lock(e);
-      if (e.value != nullptr) by_age.emplace_back(e.last_use, cache, &e);
+      if (!e.value.empty()) by_age.emplace_back(e.last_use, cache, &e);
     });
   }
   std::sort(by_age.begin(), by_age.end());

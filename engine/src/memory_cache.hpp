@@ -32,25 +32,28 @@ class GraphCache {
   GraphCache& operator=(const GraphCache&) = delete;
   ~GraphCache();
 
-  /// The cached value of `node`, marked as used at `tick`; null when absent.
-  std::shared_ptr<const void> find(NodeId node, std::uint64_t tick);
+  /// The cached value of `node`, marked as used at `tick`; empty when absent.
+  KeptValue find(NodeId node, std::uint64_t tick);
   /// Stores a value whose `bytes` were reserved in the budget (given back if already present).
-  void insert(NodeId node, std::shared_ptr<const void> value, std::size_t bytes,
-              std::uint64_t tick);
+  void insert(NodeId node, const KeptValue& value, std::size_t bytes, std::uint64_t tick);
   [[nodiscard]] std::size_t entries() const noexcept {
     return entries_.load(std::memory_order_relaxed);
   }
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
   [[nodiscard]] bool graph_alive() const noexcept { return !graph_.expired(); }
 
+  /// What one entry of the table costs (counted in the budget of each kept result).
+  static constexpr std::size_t kEntryBytes = 64;
+
  private:
   friend class MemoryCache;
   struct Entry {
     std::atomic_flag busy;  // guards the fields below; held for a few instructions
-    std::shared_ptr<const void> value;
+    KeptValue value;
     std::size_t bytes = 0;
     std::uint64_t last_use = 0;
   };
+  static_assert(sizeof(Entry) <= kEntryBytes);
   static constexpr std::size_t kPageEntries = 1024;
   struct Page {
     Entry entries[kPageEntries];
@@ -92,9 +95,12 @@ struct MemoryCacheCounts {
 
 class MemoryCache {
  public:
-  /// What keeping a result costs besides its ValueSize, counted in the budget: its shared
-  /// allocation's header and control block, and its table entry.
-  static constexpr std::size_t kEntryOverheadBytes = 96;
+  /// What keeping a result costs besides its ValueSize, counted in the budget: its table entry
+  /// and, unless it is kept inline (KeptValue), its shared allocation's header and control block.
+  static constexpr std::size_t kSharedAllocationBytes = 48;
+  [[nodiscard]] static constexpr std::size_t cost(std::size_t value_bytes, bool inline_value) {
+    return value_bytes + GraphCache::kEntryBytes + (inline_value ? 0 : kSharedAllocationBytes);
+  }
   /// Budget is taken from the shared counter this many bytes at a time (see BudgetCredit).
   static constexpr std::size_t kCreditBytes = std::size_t{64} * 1024;
 

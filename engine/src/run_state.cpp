@@ -48,7 +48,7 @@ void RunState::record_failure(std::uint32_t task, std::exception_ptr error) {
 bool RunState::run_task(std::uint32_t v, BudgetCredit& credit) noexcept {
   const NodeRecord& node = graph->node(order[v]);
   const NodeId* edges = graph->edges(node);
-  const TaskInputs inputs{edges, slots.get(), local_of.data()};
+  const TaskInputs inputs{edges, slots.data(), local_of.data()};
   ResultSlot& out = slots[v];
   const std::optional<Hash128>* key = key_of(v);
   const bool keyed = key != nullptr && key->has_value();
@@ -85,14 +85,14 @@ bool RunState::run_task(std::uint32_t v, BudgetCredit& credit) noexcept {
 
 // Keeps a result in the memory cache when it is worth keeping (a target's, or its task ran for
 // at least keep_after: a cheaper one is recomputed faster than it is kept) and fits this
-// worker's credit, counted at what it really costs (see kEntryOverheadBytes).
+// worker's credit, counted at what it really costs (see MemoryCache::cost).
 void RunState::keep_in_memory(std::uint32_t v, const NodeRecord& node, ResultSlot& out,
                               BudgetCredit& credit, std::uint64_t ran_for) {
   if (ran_for < keep_after && !out.is_target()) return;
   const std::size_t bytes = node.vtable->retained_bytes(out.raw_value());
   if (bytes == kNotRetainable) return;
-  const std::size_t cost = bytes + MemoryCache::kEntryOverheadBytes;
-  if (credit.spend(cost)) cache->insert(order[v], node.vtable->share(out), cost, tick);
+  const std::size_t cost = MemoryCache::cost(bytes, node.vtable->keeps_inline);
+  if (credit.spend(cost)) cache->insert(order[v], node.vtable->keep(out), cost, tick);
 }
 
 // Writes a result to the disk cache. A failed write (full disk...) is the store's warning, never

@@ -17,6 +17,7 @@
 #include <dagflow/engine/observer.hpp>
 #include <dagflow/graph/detail/graph_state.hpp>
 #include <dagflow/graph/hashing.hpp>
+#include <dagflow/util/large_allocator.hpp>
 
 #include "disk_store.hpp"
 #include "execution_plan.hpp"
@@ -31,7 +32,7 @@ struct RunState {
   std::shared_ptr<GraphState> graph;
   std::vector<NodeId> order;            // local index -> node id, topological
   std::vector<std::uint32_t> local_of;  // node id -> local index
-  std::unique_ptr<ResultSlot[]> slots;  // by local index
+  util::LargeVector<ResultSlot> slots;  // by local index
   std::vector<std::uint32_t> targets;   // local index of each requested target
   ExecutionPlan plan;
   GraphCache* cache = nullptr;  // null when the memory cache is off

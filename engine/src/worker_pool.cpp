@@ -15,6 +15,7 @@
 #include <oneapi/tbb/task_arena.h>
 
 #include <dagflow/graph/errors.hpp>
+#include <dagflow/util/large_allocator.hpp>
 
 namespace dagflow::detail {
 
@@ -79,8 +80,9 @@ std::size_t WorkerPool::threads() const noexcept { return impl_->threads; }
 namespace {
 
 void run_flow_graph(const UnitGraph& units) {
+  using Node = flow::continue_node<flow::continue_msg>;
   flow::graph fg;
-  std::vector<flow::continue_node<flow::continue_msg>> nodes;
+  util::LargeVector<Node> nodes;
   nodes.reserve(units.units);
   for (std::uint32_t u = 0; u < units.units; ++u) {
     nodes.emplace_back(fg, [&units, &fg, u](const flow::continue_msg&) {

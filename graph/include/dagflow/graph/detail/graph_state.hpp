@@ -47,17 +47,17 @@ struct TaskVTable {
   /// Bytes of the produced value (ValueSize), or kNotRetainable when its type cannot be sized or
   /// copied: such results are never kept by the memory cache.
   std::size_t (*retained_bytes)(const void* value);
-  /// Moves the produced value into storage shared with the memory cache.
-  std::shared_ptr<const void> (*share)(ResultSlot& out);
+  /// The produced value as the memory cache keeps it (see ResultSlot::keep).
+  KeptValue (*keep)(ResultSlot& out);
   /// Adds the task's literal arguments (and any callable state that changes results) to `h`;
   /// false when one of them is not Hashable: the task then has no content key.
   bool (*hash_literals)(const void* payload, Hasher& h);
   /// Appends the produced value's bytes (Serializable) to `out`; false when its type cannot be
   /// serialised: such results are never written to disk.
   bool (*save)(const ResultSlot& out, std::string& bytes);
-  /// A value loaded from bytes written by save, in shared storage; throws dagflow::Error on
-  /// malformed bytes, returns null for a type that cannot be serialised.
-  std::shared_ptr<const void> (*load)(std::string_view bytes);
+  /// A value loaded from bytes written by save, as the memory cache keeps it; throws
+  /// dagflow::Error on malformed bytes, returns an empty one for a type that cannot be serialised.
+  KeptValue (*load)(std::string_view bytes);
   /// type_fingerprint<T>() of the produced type.
   std::uint64_t (*fingerprint)();
   /// False when the task can never have a content key: a literal argument is not Hashable, or
@@ -71,6 +71,8 @@ struct TaskVTable {
   /// The callable returns void: a side-effect step, so the task is impure (it runs on every
   /// compute()) and its slot holds no value.
   bool returns_void;
+  /// The memory cache keeps the produced value inside its table (KeptValue::fits_inline).
+  bool keeps_inline;
 };
 
 /// The bits of NodeRecord::flags. Combine with |, test with has_flag.

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <new>
 #include <type_traits>
@@ -17,6 +18,103 @@
 #include <dagflow/graph/errors.hpp>
 
 namespace dagflow::detail {
+
+/// What the memory cache keeps inside its table: small trivially copyable values (a concept, so
+/// that `void` is simply not one).
+template <class T>
+concept InlineKeepable = std::is_trivially_copyable_v<T> &&(sizeof(T) <= 16) &&
+                         (alignof(T) <= alignof(std::max_align_t));
+
+/// A result as the memory cache keeps it between runs: a small trivially copyable value by its
+/// bytes (keeping it allocates nothing), anything else in an allocation shared with the slots
+/// that read it. Copying one copies the bytes or shares the allocation.
+class KeptValue {
+ public:
+  static constexpr std::size_t kInlineBytes = 16;
+  template <class T>
+  static constexpr bool fits_inline = InlineKeepable<T>;
+
+  KeptValue() noexcept = default;
+  /// A value in shared storage.
+  explicit KeptValue(std::shared_ptr<const void> shared) noexcept {
+    if (shared != nullptr) {
+      ::new (storage_) std::shared_ptr<const void>(std::move(shared));
+      size_ = kShared;
+    }
+  }
+  /// A copy of a small trivially copyable value.
+  template <class T>
+  requires fits_inline<T>
+  [[nodiscard]] static KeptValue copy_of(const T& value) noexcept {
+    KeptValue kept;
+    std::memcpy(kept.storage_, &value, sizeof(T));
+    kept.size_ = sizeof(T);
+    return kept;
+  }
+  KeptValue(const KeptValue& other) noexcept { copy_from(other); }
+  KeptValue(KeptValue&& other) noexcept { move_from(other); }
+  KeptValue& operator=(const KeptValue& other) noexcept {
+    if (this != &other) {
+      reset();
+      copy_from(other);
+    }
+    return *this;
+  }
+  KeptValue& operator=(KeptValue&& other) noexcept {
+    if (this != &other) {
+      reset();
+      move_from(other);
+    }
+    return *this;
+  }
+  ~KeptValue() { reset(); }
+
+  [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+  [[nodiscard]] bool is_inline() const noexcept { return size_ != 0 && size_ != kShared; }
+  /// The value: inside this object when is_inline(), else in the shared allocation (null when
+  /// empty).
+  [[nodiscard]] const void* data() const noexcept {
+    if (size_ == kShared) return shared()->get();
+    return is_inline() ? static_cast<const void*>(storage_) : nullptr;
+  }
+  /// The shared allocation (requires !is_inline() and !empty()).
+  [[nodiscard]] const std::shared_ptr<const void>& shared_storage() const noexcept {
+    return *shared();
+  }
+  void reset() noexcept {
+    if (size_ == kShared) shared()->~shared_ptr();
+    size_ = 0;
+  }
+
+ private:
+  static constexpr std::uint8_t kShared = 0xff;
+  [[nodiscard]] const std::shared_ptr<const void>* shared() const noexcept {
+    return std::launder(reinterpret_cast<const std::shared_ptr<const void>*>(storage_));
+  }
+  [[nodiscard]] std::shared_ptr<const void>* shared() noexcept {
+    return std::launder(reinterpret_cast<std::shared_ptr<const void>*>(storage_));
+  }
+  void copy_from(const KeptValue& other) noexcept {
+    if (other.size_ == kShared) {
+      ::new (storage_) std::shared_ptr<const void>(*other.shared());
+    } else {
+      std::memcpy(storage_, other.storage_, kInlineBytes);
+    }
+    size_ = other.size_;
+  }
+  void move_from(KeptValue& other) noexcept {
+    if (other.size_ == kShared) {
+      ::new (storage_) std::shared_ptr<const void>(std::move(*other.shared()));
+      size_ = kShared;
+      other.reset();
+    } else {
+      copy_from(other);
+    }
+  }
+
+  alignas(std::max_align_t) std::byte storage_[kInlineBytes]{};
+  std::uint8_t size_ = 0;  // 0: empty; kShared: a shared_ptr in storage_; else inline bytes
+};
 
 class ResultSlot {
  public:
@@ -43,21 +141,35 @@ class ResultSlot {
     destroy_ = &destroy<T>;
   }
 
-  /// Moves the value into storage shared with the memory cache and returns that; from then on
-  /// every reader gets a copy (the cache's value is never moved from). Before publish().
+  /// The value as the memory cache keeps it: a copy of a small trivially copyable one; anything
+  /// else moves into storage shared with the cache, and from then on every reader gets a copy
+  /// (the cache's value is never moved from). Before publish().
   template <class T>
-  std::shared_ptr<const void> share() {
-    auto shared = std::make_shared<const T>(std::move(*static_cast<T*>(value_)));
-    destroy_value();
-    value_ = const_cast<T*>(shared.get());
-    shared_ = shared;
-    return shared;
+  KeptValue keep() {
+    if constexpr (KeptValue::fits_inline<T>) {
+      return KeptValue::copy_of(*static_cast<const T*>(value_));
+    } else {
+      auto shared = std::make_shared<const T>(std::move(*static_cast<T*>(value_)));
+      destroy_value();
+      value_ = const_cast<T*>(shared.get());
+      ::new (inline_) std::shared_ptr<const void>(shared);
+      destroy_ = &destroy_shared;
+      shared_ = true;
+      return KeptValue(std::move(shared));
+    }
   }
 
-  /// Points the slot at a value held by the memory cache (a cache hit), then publishes it.
-  void adopt(std::shared_ptr<const void> value) noexcept {
-    value_ = const_cast<void*>(value.get());
-    shared_ = std::move(value);
+  /// Gives the slot a value kept by the memory cache (a cache hit), then publishes it.
+  void adopt(const KeptValue& value) noexcept {
+    if (value.is_inline()) {
+      std::memcpy(inline_, value.data(), KeptValue::kInlineBytes);
+      value_ = inline_;
+    } else {
+      value_ = const_cast<void*>(value.data());
+      ::new (inline_) std::shared_ptr<const void>(value.shared_storage());
+      destroy_ = &destroy_shared;
+      shared_ = true;
+    }
     publish();
   }
 
@@ -85,7 +197,7 @@ class ResultSlot {
   [[nodiscard]] T take() {
     (void)is_ready();
     T& value = *static_cast<T*>(value_);
-    if (shared_ != nullptr || holders_.load(std::memory_order_acquire) != 1) {
+    if (shared_ || holders_.load(std::memory_order_acquire) != 1) {
       if constexpr (copyable_v<T>) {
         return value;
       } else {
@@ -113,6 +225,8 @@ class ResultSlot {
  private:
   static constexpr std::size_t kInlineBytes = 32;
 
+  static_assert(sizeof(std::shared_ptr<const void>) <= kInlineBytes);
+
   template <class T>
   static constexpr bool fits_inline =
       sizeof(T) <= kInlineBytes &&
@@ -127,22 +241,30 @@ class ResultSlot {
     }
   }
 
+  static void destroy_shared(void* storage) noexcept {
+    std::launder(static_cast<std::shared_ptr<const void>*>(storage))->~shared_ptr();
+  }
+
   void destroy_value() noexcept {
-    shared_.reset();
     if (destroy_ != nullptr) {
-      destroy_(value_);
+      destroy_(shared_ ? static_cast<void*>(inline_) : value_);
       destroy_ = nullptr;
       value_ = nullptr;
+      shared_ = false;
     }
   }
 
   std::atomic<bool> ready_{false};
   bool target_ = false;
+  bool shared_ = false;  // inline_ holds a shared_ptr to the value, shared with the memory cache
   std::atomic<std::int32_t> holders_{0};
-  void (*destroy_)(void*) noexcept = nullptr;  // null when shared_ owns the value
+  void (*destroy_)(void*) noexcept = nullptr;  // null when there is nothing to destroy
   void* value_ = nullptr;
-  std::shared_ptr<const void> shared_;
+  // The value when it fits, or the shared_ptr to the cache's copy (64 bytes in all: a slot per
+  // task of a million-task run is 64 MB, so every byte here is paid for a million times).
   alignas(std::max_align_t) std::byte inline_[kInlineBytes];
 };
+
+static_assert(sizeof(ResultSlot) <= 64);
 
 }  // namespace dagflow::detail

@@ -282,13 +282,16 @@ std::size_t retained_bytes(const void* value) {
 }
 
 template <class T>
-std::shared_ptr<const void> share_result(ResultSlot& out) {
+KeptValue keep_result(ResultSlot& out) {
   if constexpr (retainable<T>) {
-    return out.share<T>();
+    return out.keep<T>();
   } else {
-    return nullptr;
+    return {};
   }
 }
+
+template <class T>
+inline constexpr bool keeps_inline = InlineKeepable<T>;
 
 template <class F, class... B>
 using stored_result_t = std::remove_cvref_t<task_result_t<F, B...>>;
@@ -304,11 +307,15 @@ bool save_result(const ResultSlot& out, std::string& bytes) {
 }
 
 template <class T>
-std::shared_ptr<const void> load_result(std::string_view bytes) {
+KeptValue load_result(std::string_view bytes) {
   if constexpr (!std::is_void_v<T> && Serializable<T> && copyable_v<T>) {
-    return std::make_shared<const T>(from_bytes<T>(bytes));
+    if constexpr (KeptValue::fits_inline<T>) {
+      return KeptValue::copy_of(from_bytes<T>(bytes));
+    } else {
+      return KeptValue(std::make_shared<const T>(from_bytes<T>(bytes)));
+    }
   } else {
-    return nullptr;
+    return {};
   }
 }
 
@@ -398,7 +405,7 @@ inline constexpr TaskVTable kTaskVTable{&invoke_payload<F, B...>,
                                             ? nullptr
                                             : &destroy_payload<Payload<F, B...>>,
                                         &retained_bytes<stored_result_t<F, B...>>,
-                                        &share_result<stored_result_t<F, B...>>,
+                                        &keep_result<stored_result_t<F, B...>>,
                                         &hash_literals<F, B...>,
                                         &save_result<stored_result_t<F, B...>>,
                                         &load_result<stored_result_t<F, B...>>,
@@ -406,7 +413,8 @@ inline constexpr TaskVTable kTaskVTable{&invoke_payload<F, B...>,
                                         state_keyable<F> && (bound_keyable<B> && ...),
                                         result_copyable<stored_result_t<F, B...>>,
                                         &takes_by_value_at<F, B...>,
-                                        std::is_void_v<stored_result_t<F, B...>>};
+                                        std::is_void_v<stored_result_t<F, B...>>,
+                                        keeps_inline<stored_result_t<F, B...>>};
 
 // ---- compile-time checks with readable messages ------------------------------------------------
 
