@@ -7,6 +7,9 @@
 // benchmarks do the same). The thread pools (tf::Executor, dagflow::Executor) are made once per
 // thread count, outside the clock. Every answer is checked against a sequential loop; a wrong one
 // aborts. Each case runs --repeat times, the systems interleaved, and the median is reported.
+// malloc's thresholds are pinned and its heap trimmed before every run, so that no system
+// inherits another's heap (see bench::pin_malloc_thresholds): every run starts as in a fresh
+// process. dagflow keeps its own large per-run arrays between computes (util::LargeAllocator).
 //
 //   ./build/release/bench/peers --threads 2      (2m13s on 2 cores shared with other builds)
 //   ./build/release/bench/peers --quick          (small sizes, a few seconds)
@@ -485,6 +488,7 @@ void check_executed(const Case& c, const char* system, const dagflow::Executor& 
 
 template <class F>
 double timed(const Case& c, const char* system, F&& run) {
+  bench::settle_heap();
   const auto start = bench::Clock::now();
   const long got = run();
   const double seconds = bench::seconds_since(start);
@@ -586,6 +590,7 @@ void run_all(const Options& options) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  bench::pin_malloc_thresholds();
   try {
     run_all(parse_options(argc, argv));
     return 0;

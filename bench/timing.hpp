@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <malloc.h>
 #include <vector>
 
 namespace bench {
@@ -19,6 +20,19 @@ inline double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v[v.size() / 2];
 }
+
+/// Fixes glibc malloc's mmap and trim thresholds at their default (128 KiB). Left alone they
+/// adapt to the largest array freed so far, so one system's run changed how many page faults the
+/// next one paid (each ~10 us in a VM): the order of the columns decided the ratios.
+inline void pin_malloc_thresholds() {
+  constexpr int kDefault = 128 * 1024;
+  (void)mallopt(M_MMAP_THRESHOLD, kDefault);
+  (void)mallopt(M_TRIM_THRESHOLD, kDefault);
+}
+
+/// Gives the heap's free memory back to the system before a timed run, so that every run starts
+/// from the same heap, as in a fresh process.
+inline void settle_heap() { (void)malloc_trim(0); }
 
 /// The smallest of `v`.
 inline double best(const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); }

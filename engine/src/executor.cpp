@@ -405,7 +405,7 @@ void Executor::Impl::execute(detail::RunState& run) {
   const detail::UnitGraph units{run.plan.units(), run.plan.pred_begin.data(), run.plan.preds.data(),
                                 &detail::RunState::run_unit, &run};
   pool.run(units);
-  (void)run.finished_work.load(std::memory_order_acquire);  // see RunState
+  (void)run.executed.load(std::memory_order_acquire);  // see RunState
 }
 
 // After the workers are done, failed run or not: the memory cache makes room, the observers

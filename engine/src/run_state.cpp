@@ -136,8 +136,7 @@ std::size_t RunState::run_chains(std::size_t begin, std::size_t end) noexcept {
 }
 
 void RunState::finish_work(std::size_t ran) noexcept {
-  executed.fetch_add(ran, std::memory_order_relaxed);
-  finished_work.fetch_add(1, std::memory_order_acq_rel);
+  executed.fetch_add(ran, std::memory_order_acq_rel);  // even 0: the release is the hand-back
 }
 
 void RunState::run_chain_range(void* context, std::size_t begin, std::size_t end) {

@@ -1,9 +1,9 @@
 // RunState: everything one compute() needs while its tasks run, and the code its workers run.
 //
 // Built by the calling thread (Executor::Impl's phases), then published to the workers with
-// `started` (release/acquire); workers report back through `finished_work` (every piece of work
-// ends with a release RMW on it; the caller acquires after the wait), so that TSan sees every
-// hand-off even though the scheduler in between is not instrumented.
+// `started` (release/acquire); workers report back through `executed` (every piece of work ends
+// by adding the bodies it ran with a release RMW; the caller acquires after the wait), so that
+// TSan sees every hand-off even though the scheduler in between is not instrumented.
 #pragma once
 
 #include <atomic>
@@ -53,8 +53,7 @@ struct RunState {
   // every piece of work writes (sharing a line made each unfused task pay a cache miss).
   alignas(64) std::atomic<bool> started{false};
   std::atomic<bool> cancelled{false};
-  alignas(64) std::atomic<std::size_t> finished_work{0};
-  std::atomic<std::size_t> executed{0};
+  alignas(64) std::atomic<std::size_t> executed{0};  // task bodies run; also the hand-back
 
   std::atomic<bool> has_failure{false};
   std::uint32_t failed_task = 0;  // local index; written once, by the thread that set has_failure

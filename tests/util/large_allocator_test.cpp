@@ -1,7 +1,7 @@
 #include <dagflow/util/large_allocator.hpp>
 
 // Tests of the per-run array allocator: large arrays are mapped on a huge-page boundary and
-// zeroed, small ones come from operator new, and both hold what is written to them.
+// reused once freed, small ones come from operator new, and both hold what is written to them.
 #include <algorithm>
 #include <cstdint>
 #include <new>
@@ -29,4 +29,21 @@ TEST_CASE("LargeAllocator: large arrays are mapped aligned, small ones allocated
 TEST_CASE("LargeAllocator: a refused mapping is std::bad_alloc", "[util]") {
   util::LargeAllocator<std::byte> allocator;
   CHECK_THROWS_AS((void)allocator.allocate(std::size_t{1} << 62), std::bad_alloc);
+}
+
+TEST_CASE("LargeAllocator: a freed mapping is reused for the same size, never while in use",
+          "[util]") {
+  util::LargeAllocator<std::byte> allocator;
+  const std::size_t bytes = util::kLargeBytes * 2;
+  std::byte* first = allocator.allocate(bytes);
+  std::byte* second = allocator.allocate(bytes);
+  CHECK(first != second);
+  first[0] = std::byte{1};
+  second[bytes - 1] = std::byte{2};
+  allocator.deallocate(first, bytes);
+  std::byte* again = allocator.allocate(bytes);
+  CHECK(again == first);  // the spare, faulted in already
+  CHECK(second[bytes - 1] == std::byte{2});
+  allocator.deallocate(again, bytes);
+  allocator.deallocate(second, bytes);
 }

@@ -1,5 +1,8 @@
+#include <array>
 #include <cstdint>
+#include <mutex>
 #include <sys/mman.h>
+#include <utility>
 
 #include <dagflow/util/large_allocator.hpp>
 
@@ -9,12 +12,54 @@ namespace {
 
 constexpr std::size_t kHugePage = std::size_t{2} << 20;
 
+// Mappings kept after they are freed, for the next request of the same size: a compute() frees
+// its arrays at its end and the next compute of a graph that size asks for the same sizes, and a
+// kept mapping costs no faults and no zeroing. At most kSpareBytes in all stay mapped while idle
+// (glibc's heap keeps up to that much too); larger arrays are always given back.
+constexpr std::size_t kSpareBytes = std::size_t{64} << 20;
+
+struct Spares {
+  struct Mapping {
+    void* p = nullptr;
+    std::size_t size = 0;
+  };
+  std::mutex mutex;
+  std::array<Mapping, 8> kept{};
+  std::size_t bytes = 0;
+
+  void* take(std::size_t size) {
+    const std::lock_guard lock(mutex);
+    for (Mapping& m : kept) {
+      if (m.p != nullptr && m.size == size) {
+        bytes -= size;
+        return std::exchange(m.p, nullptr);
+      }
+    }
+    return nullptr;
+  }
+
+  bool keep(void* p, std::size_t size) {
+    const std::lock_guard lock(mutex);
+    if (size > kSpareBytes - bytes) return false;
+    for (Mapping& m : kept) {
+      if (m.p == nullptr) {
+        m = {p, size};
+        bytes += size;
+        return true;
+      }
+    }
+    return false;
+  }
+};
+
+Spares& spares() {
+  static auto* const instance = new Spares;  // never destroyed: arrays may be freed during exit
+  return *instance;
+}
+
 std::size_t round_up(std::size_t bytes) { return (bytes + kHugePage - 1) & ~(kHugePage - 1); }
 
-}  // namespace
-
-void* map_large(std::size_t bytes) {
-  const std::size_t size = round_up(bytes);
+void* map_fresh(std::size_t size) {
   // Map one huge page more than needed, then trim both ends to a huge-page boundary: the kernel
   // backs only aligned 2 MiB ranges with huge pages.
   void* raw = ::mmap(nullptr, size + kHugePage, PROT_READ | PROT_WRITE,
@@ -30,6 +75,18 @@ void* map_large(std::size_t bytes) {
   return p;
 }
 
-void unmap_large(void* p, std::size_t bytes) noexcept { ::munmap(p, round_up(bytes)); }
+}  // namespace
+
+void* map_large(std::size_t bytes) {
+  const std::size_t size = round_up(bytes);
+  if (size < bytes) throw std::bad_alloc();  // overflowed
+  if (void* p = spares().take(size)) return p;
+  return map_fresh(size);
+}
+
+void unmap_large(void* p, std::size_t bytes) noexcept {
+  const std::size_t size = round_up(bytes);
+  if (!spares().keep(p, size)) ::munmap(p, size);
+}
 
 }  // namespace dagflow::util
