@@ -1,4 +1,5 @@
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <mutex>
 #include <sys/mman.h>
@@ -62,17 +63,17 @@ std::size_t round_up(std::size_t bytes) { return (bytes + kHugePage - 1) & ~(kHu
 void* map_fresh(std::size_t size) {
   // Map one huge page more than needed, then trim both ends to a huge-page boundary: the kernel
   // backs only aligned 2 MiB ranges with huge pages.
-  void* raw = ::mmap(nullptr, size + kHugePage, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (raw == MAP_FAILED) throw std::bad_alloc();
-  const auto start = reinterpret_cast<std::uintptr_t>(raw);
-  const std::uintptr_t aligned = (start + kHugePage - 1) & ~std::uintptr_t{kHugePage - 1};
-  if (aligned > start) ::munmap(raw, aligned - start);
-  const std::uintptr_t tail = start + size + kHugePage - (aligned + size);
-  if (tail > 0) ::munmap(reinterpret_cast<void*>(aligned + size), tail);
-  void* p = reinterpret_cast<void*>(aligned);
-  (void)::madvise(p, size, MADV_HUGEPAGE);  // a hint: refused (THP off), the mapping still works
-  return p;
+  void* mapped = ::mmap(nullptr, size + kHugePage, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (mapped == MAP_FAILED) throw std::bad_alloc();
+  auto* raw = static_cast<std::byte*>(mapped);
+  const std::size_t lead =
+      (kHugePage - reinterpret_cast<std::uintptr_t>(raw) % kHugePage) % kHugePage;
+  std::byte* aligned = raw + lead;
+  if (lead > 0) ::munmap(raw, lead);
+  ::munmap(aligned + size, kHugePage - lead);
+  (void)::madvise(aligned, size, MADV_HUGEPAGE);  // a hint: refused (THP off), it still works
+  return aligned;
 }
 
 }  // namespace

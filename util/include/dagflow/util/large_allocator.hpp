@@ -47,7 +47,7 @@ struct LargeAllocator {
     if (bytes >= kLargeBytes) {
       unmap_large(p, bytes);
     } else {
-      ::operator delete (p, bytes, std::align_val_t{alignof(T)});
+      ::operator delete (p, std::align_val_t{alignof(T)});
     }
   }
 
