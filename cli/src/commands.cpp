@@ -48,6 +48,8 @@ std::string_view outcome_name(NodeOutcome outcome) {
       return "cached";
     case NodeOutcome::kNotNeeded:
       return "not_needed";
+    case NodeOutcome::kFailed:
+      return "failed";
   }
   return "not_needed";
 }
@@ -179,10 +181,11 @@ void print_outputs(const Pipeline& pipeline, const PipelineResult& result, bool 
 }
 
 // What a node's line of `dagflow run --dry-run` says.
-enum class DryState : std::uint8_t { kWouldRun, kCached, kNotNeeded, kProbe };
-constexpr std::size_t kDryStates = 4;
+enum class DryState : std::uint8_t { kWouldRun, kCached, kNotNeeded, kProbe, kProbeFailed };
+constexpr std::size_t kDryStates = 5;
 
 DryState dry_state(const Pipeline& pipeline, const NodeRunInfo& node) {
+  if (node.outcome == NodeOutcome::kFailed) return DryState::kProbeFailed;
   const OpInfo* op = pipeline.ops().find(node.op);
   if (op != nullptr && op->is_probe()) return DryState::kProbe;
   switch (node.outcome) {
@@ -191,6 +194,7 @@ DryState dry_state(const Pipeline& pipeline, const NodeRunInfo& node) {
     case NodeOutcome::kCached:
       return DryState::kCached;
     case NodeOutcome::kNotNeeded:
+    case NodeOutcome::kFailed:
       break;
   }
   return DryState::kNotNeeded;
@@ -206,6 +210,8 @@ std::string_view dry_state_text(DryState state) {
       return "not needed";
     case DryState::kProbe:
       return "probe ran";
+    case DryState::kProbeFailed:
+      return "failed";
   }
   return "not needed";
 }
@@ -220,6 +226,8 @@ std::string_view dry_state_json(DryState state) {
       return "not_needed";
     case DryState::kProbe:
       return "probe";
+    case DryState::kProbeFailed:
+      return "probe_failed";
   }
   return "not_needed";
 }
@@ -238,12 +246,14 @@ int dry_run_command(const Pipeline& pipeline, ExecutorOptions options, const Run
     const DryState state = dry_state(pipeline, node);
     ++count[static_cast<std::size_t>(state)];
     if (args.json) {
-      nodes.emplace_back(
-          Value::Map{{"id", node.id}, {"op", node.op}, {"state", dry_state_json(state)}});
+      Value::Map entry{{"id", node.id}, {"op", node.op}, {"state", dry_state_json(state)}};
+      if (!node.error.empty()) entry.emplace("error", node.error);
+      nodes.emplace_back(std::move(entry));
     } else {
       const bool is_map = !pipeline.spec().nodes[i].map.empty();
-      std::cout << fmt::format("{:<12}{} ({}{})\n", dry_state_text(state), node.id,
-                               is_map ? "map " : "", node.op);
+      std::cout << fmt::format("{:<12}{} ({}{}){}\n", dry_state_text(state), node.id,
+                               is_map ? "map " : "", node.op,
+                               node.error.empty() ? "" : ": " + node.error);
     }
   }
   if (args.json) {
@@ -253,9 +263,12 @@ int dry_run_command(const Pipeline& pipeline, ExecutorOptions options, const Run
   std::cout.flush();
   if (!args.quiet) {
     std::cerr << fmt::format(
-        "{}: dry run, {} nodes: {} would run, {} cached, {} not needed, {} {} ran\n",
+        "{}: dry run, {} nodes: {} would run, {} cached, {} not needed, {} {} ran{}\n",
         pipeline.spec().name, plan.nodes.size(), count[0], count[1], count[2], count[3],
-        count[3] == 1 ? "probe" : "probes");
+        count[3] == 1 ? "probe" : "probes",
+        count[4] == 0 ? ""
+                      : fmt::format(", {} {} failed (a run would stop there, exit 1)", count[4],
+                                    count[4] == 1 ? "probe" : "probes"));
   }
   return kExitOk;
 }

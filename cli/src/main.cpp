@@ -12,12 +12,15 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
 #include <dagflow/graph/errors.hpp>
 #include <dagflow/nodes/op_registry.hpp>
 #include <dagflow/pipeline/pipeline.hpp>
+#include <dagflow/util/suggest.hpp>
 #include <dagflow/version.hpp>
 
 #include "commands.hpp"
@@ -91,7 +94,9 @@ Commands define_commands(CLI::App& app, Arguments& a) {
       "Exit codes: 0 success, 1 a node failed, 2 an invalid pipeline or a usage error.");
   add_file_option(*c.run, a.run.load);
   add_set_option(*c.run, a.run.load);
-  c.run->add_option("--threads", a.run.threads, "Worker threads (default 0: all cores)")
+  c.run
+      ->add_option("-j,--jobs,--threads", a.run.threads,
+                   "Worker threads (default 0: all cores); -j and --jobs as in make")
       ->check(CLI::Range(std::size_t{0}, kMaxThreads));
   CLI::Option* cache_dir =
       c.run->add_option("--cache-dir", a.run.cache_dir,
@@ -272,10 +277,38 @@ int report_failure() noexcept {
   }
 }
 
+// A command word that names no command ("dagflow rn"), with the commands it may be a typo of;
+// nullopt when the words before the first option all name commands (CLI11 judges the rest).
+std::optional<std::string> unknown_command(CLI::App& app, int argc, char** argv) {
+  CLI::App* level = &app;
+  for (int i = 1; i < argc; ++i) {
+    const std::string word = argv[i];
+    if (word.empty() || word.front() == '-') return std::nullopt;
+    const std::vector<CLI::App*> commands = level->get_subcommands([](CLI::App*) { return true; });
+    if (commands.empty()) return std::nullopt;  // a positional argument of a command
+    std::vector<std::string> names;
+    CLI::App* next = nullptr;
+    for (CLI::App* command : commands) {
+      names.push_back(command->get_name());
+      if (command->get_name() == word) next = command;
+    }
+    if (next == nullptr) {
+      return fmt::format("unknown command '{}'{}", word,
+                         util::did_you_mean(util::nearest_names(word, names)));
+    }
+    level = next;
+  }
+  return std::nullopt;
+}
+
 int main_impl(int argc, char** argv) {
   CLI::App app{"dagflow: run YAML pipelines of cached, parallel tasks", "dagflow"};
   Arguments arguments;
   const Commands commands = define_commands(app, arguments);
+  if (const std::optional<std::string> unknown = unknown_command(app, argc, argv)) {
+    std::cerr << "dagflow: error: " << *unknown << "\nRun with --help for more information.\n";
+    return kExitInvalid;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

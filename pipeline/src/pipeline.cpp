@@ -257,8 +257,18 @@ PipelineResult Pipeline::execute(ExecutorOptions options, bool dry) const {
       g.set_label(task[i], node.id);
       g.set_impure(task[i]);
       tally->attribute(task[i].id(), i);
-      Value found = std::move(compute({task[i]}).front());
-      task[i] = g.delayed(dagflow::op("dagflow.literal", LiteralCall{}), std::move(found));
+      try {
+        Value found = std::move(compute({task[i]}).front());
+        task[i] = g.delayed(dagflow::op("dagflow.literal", LiteralCall{}), std::move(found));
+      } catch (const NodeError& e) {
+        if (!dry) throw;
+        // A dry run shows the failure and plans the rest as if the probe were fixed: what needs
+        // it would run (a placeholder that is never run stands in for its result).
+        result.nodes[i].outcome = NodeOutcome::kFailed;
+        result.nodes[i].error = e.what();
+        task[i] = g.delayed(dagflow::op("dagflow.failed_probe", [] { return Value(); }));
+        g.set_impure(task[i]);
+      }
       g.set_label(task[i], node.id);
       continue;
     }
@@ -342,6 +352,7 @@ std::string Pipeline::to_dot(std::span<const NodeRunInfo> states) const {
       attributes +=
           outcome == NodeOutcome::kExecuted ? ", style=\"rounded,filled\", fillcolor=\"#FFD8A8\""
           : outcome == NodeOutcome::kCached ? ", style=\"rounded,filled\", fillcolor=\"#B2F2BB\""
+          : outcome == NodeOutcome::kFailed ? ", style=\"rounded,filled\", fillcolor=\"#FFA8A8\""
                                             : ", style=\"rounded,filled\", fillcolor=\"#E9ECEF\"";
     }
     dot += "  " + dot_quoted(node.id) + " [" + attributes + "];\n";

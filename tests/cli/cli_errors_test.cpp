@@ -16,6 +16,8 @@
 namespace {
 
 namespace fs = std::filesystem;
+using dagflow::from_json;
+using dagflow::Value;
 using dagflow::test::DataDir;
 using dagflow::test::run_dagflow;
 using dagflow::test::write_file;
@@ -312,4 +314,55 @@ TEST_CASE("dagflow: odd pipeline files exit 2", "[cli][errors]") {
   CHECK(r.exit_code == 2);
   CHECK(r.out.empty());
   CHECK_THAT(r.err, Catch::StartsWith(file.string() + ":"));
+}
+
+// A misspelt command names the ones it may be a typo of.
+TEST_CASE("dagflow: an unknown command suggests the near one", "[cli][errors]") {
+  const auto run = run_dagflow({"rn", "x.yaml"});
+  CHECK(run.exit_code == 2);
+  CHECK_THAT(run.err, Catch::StartsWith("dagflow: error: unknown command 'rn' (did you mean "
+                                        "'run'?)"));
+  const auto stats = run_dagflow({"cache", "stat"});
+  CHECK(stats.exit_code == 2);
+  CHECK_THAT(stats.err, Catch::Contains("unknown command 'stat' (did you mean 'stats'?)"));
+}
+
+// A typo in a data folder must not flow on as an empty list: the glob fails, naming the node,
+// the pattern and where it searched; a dry run shows that and still exits 0.
+TEST_CASE("dagflow run: a glob that matches no file fails the run", "[cli][errors]") {
+  DataDir data;
+  const std::string pipeline = data.file("wordcount.yaml");
+  const std::string stats = data.file("stats.json");
+  const auto r = run_dagflow({"run", pipeline, "--set", "dir=textz", "--stats-json", stats});
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.empty());
+  CHECK_THAT(r.err, Catch::Contains("node 'files' (op glob) failed") &&
+                        Catch::Contains("glob 'textz/*.txt' matched no file") &&
+                        Catch::Contains(data.path().string()) &&
+                        Catch::Contains("allow_empty: true"));
+  CHECK_FALSE(fs::exists(stats));
+
+  const auto dry = run_dagflow({"run", pipeline, "--set", "dir=textz", "--dry-run"});
+  CHECK(dry.exit_code == 0);
+  CHECK_THAT(dry.out, Catch::StartsWith("failed      files (glob): ") &&
+                          Catch::Contains("matched no file") &&
+                          Catch::Contains("would run   top (top_k)\n"));
+  CHECK_THAT(dry.err, Catch::Contains("1 probe failed (a run would stop there, exit 1)"));
+  const auto json = run_dagflow({"run", pipeline, "--set", "dir=textz", "--dry-run", "--json"});
+  CHECK(json.exit_code == 0);
+  const Value::Map first = from_json(json.out).as_map().at("nodes").as_list().at(0).as_map();
+  CHECK(first.at("state").as_string() == "probe_failed");
+  CHECK_THAT(first.at("error").as_string(), Catch::Contains("matched no file"));
+}
+
+// -j and --jobs are --threads, as in make.
+TEST_CASE("dagflow run: -j and --jobs set the threads", "[cli]") {
+  DataDir data;
+  const std::string pipeline = data.file("wordcount.yaml");
+  const auto one = run_dagflow({"run", pipeline, "-j", "1", "--json", "--no-cache"});
+  const auto two = run_dagflow({"run", pipeline, "--jobs", "2", "--json", "--no-cache"});
+  REQUIRE(one.exit_code == 0);
+  REQUIRE(two.exit_code == 0);
+  CHECK(one.out == two.out);
+  CHECK(run_dagflow({"run", pipeline, "-j", "-1"}).exit_code == 2);
 }

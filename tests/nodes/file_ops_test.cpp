@@ -5,6 +5,7 @@
 // symlink it is given.
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -99,8 +100,10 @@ TEST_CASE("glob: ** matches any number of directories and skips hidden ones", "[
   CHECK(globbed(ctx, "**/**/d.txt") == std::vector<std::string>{"texts/sub/d.txt"});
 }
 
-// A symlink loop cannot make glob recurse forever; no match is an empty list, not an error.
-TEST_CASE("glob: survives a symlink loop and lists nothing for no match", "[nodes][file-ops]") {
+// A symlink loop cannot make glob recurse forever; no match is an error naming the pattern and
+// where it was searched (a typo must not flow on as an empty list), unless allow_empty.
+TEST_CASE("glob: survives a symlink loop, and no match fails unless allow_empty",
+          "[nodes][file-ops]") {
   TempDir dir;
   make_tree(dir.path());
   fs::create_directory_symlink(dir.path() / "texts", dir.path() / "texts" / "sub" / "loop");
@@ -108,9 +111,32 @@ TEST_CASE("glob: survives a symlink loop and lists nothing for no match", "[node
   CHECK(globbed(ctx, "texts/**/d.txt") == std::vector<std::string>{"texts/sub/d.txt"});
   // A named symlinked directory is followed.
   CHECK(globbed(ctx, "texts/sub/loop/*.md") == std::vector<std::string>{"texts/sub/loop/c.md"});
-  CHECK(call_op("glob", {}, {{"pattern", "texts/*.csv"}}, ctx) == Value(Value::List{}));
-  CHECK(call_op("glob", {}, {{"pattern", "missing/**/*.txt"}}, ctx) == Value(Value::List{}));
+  CHECK_THROWS_WITH(call_op("glob", {}, {{"pattern", "texts/*.csv"}}, ctx),
+                    Contains("glob 'texts/*.csv' matched no file") &&
+                        Contains(dir.path().string()) && Contains("allow_empty: true"));
+  CHECK_THROWS_WITH(call_op("glob", {}, {{"pattern", "missing/**/*.txt"}}, ctx),
+                    Contains("matched no file"));
+  CHECK(call_op("glob", {}, {{"pattern", "texts/*.csv"}, {"allow_empty", true}}, ctx) ==
+        Value(Value::List{}));
+  CHECK(call_op("glob", {}, {{"pattern", "missing/**/*.txt"}, {"allow_empty", true}}, ctx) ==
+        Value(Value::List{}));
   CHECK_THROWS_WITH(call_op("glob", {}, {{"pattern", ""}}, ctx), Contains("empty"));
+}
+
+// Many ** over a deep tree: each (directory, component) is walked once, so this takes
+// milliseconds (it was exponential in the number of **: minutes for six).
+TEST_CASE("glob: many ** over a deep tree stay polynomial", "[nodes][file-ops]") {
+  TempDir dir;
+  fs::path deep = dir.path() / "h";
+  for (int level = 0; level < 12; ++level) {
+    deep /= "d" + std::to_string(level);
+    fs::create_directories(deep / "side");
+    std::ofstream(deep / ("f" + std::to_string(level) + ".txt")) << "x";
+  }
+  const OpContext ctx{.base_dir = dir.path()};
+  const std::vector<std::string> found = globbed(ctx, "h/**/**/**/**/**/**/*.txt");
+  CHECK(found.size() == 12);  // each file once
+  CHECK(globbed(ctx, "h/**/**/**") == found);
 }
 
 // Reading may leave the pipeline directory: absolute and .. patterns are shown as written.

@@ -3,6 +3,8 @@
 #include <cstddef>
 #include <filesystem>
 #include <fnmatch.h>
+#include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -40,6 +42,9 @@ class GlobWalker {
       : parts_(std::move(parts)), pattern_(std::move(pattern)) {}
 
   void walk(const fs::path& dir, const std::string& shown, std::size_t index) {
+    // Several `**` reach the same directory at the same component in many ways: walking each
+    // (directory, component) once keeps the walk polynomial (it was exponential in the `**`).
+    if (!walked_.emplace(dir.native(), index).second) return;
     const std::string& part = parts_[index];
     const bool last = index + 1 == parts_.size();
     if (part == "**") {
@@ -93,6 +98,7 @@ class GlobWalker {
   // Every regular file below `dir`, at any depth, hidden names and symlinked directories
   // skipped (a symlink loop cannot trap the walk).
   void add_all_files(const fs::path& dir, const std::string& shown) {
+    if (!all_added_.insert(dir.native()).second) return;
     for (const auto& [name, is_real_dir] : list(dir, shown)) {
       if (is_hidden(name)) continue;
       const fs::path path = dir / name;
@@ -107,7 +113,15 @@ class GlobWalker {
   // The names in `dir` and whether each is a directory (not a symlink to one). A directory that
   // does not exist has no entries; one that cannot be read is an error (a silently shorter list
   // would look like a complete one).
-  std::vector<std::pair<std::string, bool>> list(const fs::path& dir, const std::string& shown) {
+  const std::vector<std::pair<std::string, bool>>& list(const fs::path& dir,
+                                                        const std::string& shown) {
+    auto [it, fresh] = listings_.try_emplace(dir.native());
+    if (fresh) it->second = read_dir(dir, shown);
+    return it->second;
+  }
+
+  std::vector<std::pair<std::string, bool>> read_dir(const fs::path& dir,
+                                                     const std::string& shown) {
     std::vector<std::pair<std::string, bool>> entries;
     std::error_code ec;
     fs::directory_iterator it(dir, ec);
@@ -133,9 +147,12 @@ class GlobWalker {
   std::vector<std::string> parts_;
   std::string pattern_;
   std::vector<std::pair<std::string, fs::path>> found_;
+  std::set<std::pair<std::string, std::size_t>> walked_;  // (directory, component) pairs
+  std::set<std::string> all_added_;                       // directories a trailing ** took whole
+  std::map<std::string, std::vector<std::pair<std::string, bool>>> listings_;  // each read once
 };
 
-Value glob(const OpContext& ctx, const std::string& pattern) {
+Value glob(const OpContext& ctx, const std::string& pattern, bool allow_empty) {
   if (pattern.empty()) throw Error("glob: the pattern is empty");
   if (pattern.find('\0') != std::string::npos) {
     throw Error("glob: the pattern contains a NUL byte");
@@ -148,14 +165,22 @@ Value glob(const OpContext& ctx, const std::string& pattern) {
     if (end > start) parts.push_back(pattern.substr(start, end - start));
     start = end + 1;
   }
-  if (parts.empty()) return Value::List{};  // "/" names no file
+  if (parts.empty()) throw Error("glob: the pattern '/' names no file");
   const bool absolute = pattern.front() == '/';
   const fs::path root = absolute               ? fs::path("/")
                         : ctx.base_dir.empty() ? fs::current_path()
                                                : ctx.base_dir;
   GlobWalker walker(std::move(parts), pattern);
   walker.walk(root, absolute ? "/" : "", 0);
-  return walker.take_results();
+  Value::List found = walker.take_results();
+  // No match is almost always a typo in a path or a --set, and an empty list would flow on into
+  // empty results and outputs: fail, naming where the pattern was looked for.
+  if (found.empty() && !allow_empty) {
+    throw Error(fmt::format(
+        "glob '{}' matched no file (searched from {}); pass allow_empty: true if none is fine",
+        pattern, root.string()));
+  }
+  return found;
 }
 
 Value read_json(const OpContext& ctx, const detail::FileArg& file) {
@@ -173,8 +198,9 @@ void add_file_ops(OpRegistry& ops) {
   ops.add("glob", &glob,
           "Lists the regular files matching a pattern (relative to the pipeline's directory): "
           "*, ? and [abc] match within a name, ** any number of directories; names starting with "
-          "'.' match only an explicit '.'. Returns their paths sorted; no match gives [].",
-          {arg("pattern")})
+          "'.' match only an explicit '.'. Returns their paths sorted. No match fails the node "
+          "(a typo must not flow on as an empty list) unless allow_empty is true: then [].",
+          {arg("pattern"), arg("allow_empty", false)})
       .set_probe();
 
   ops.add("read_json", &read_json,

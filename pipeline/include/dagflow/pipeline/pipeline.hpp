@@ -155,8 +155,9 @@ struct PipelineStats {
   double seconds = 0;
 };
 
-/// What happened to one node in a run.
-enum class NodeOutcome : std::uint8_t { kNotNeeded, kExecuted, kCached };
+/// What happened to one node in a run. kFailed only in a dry run, for a probe that failed (a run
+/// would stop there; NodeRunInfo::error says why).
+enum class NodeOutcome : std::uint8_t { kNotNeeded, kExecuted, kCached, kFailed };
 
 struct NodeRunInfo {
   std::string id;
@@ -164,7 +165,8 @@ struct NodeRunInfo {
   NodeOutcome outcome = NodeOutcome::kNotNeeded;
   std::size_t items_executed = 0;
   std::size_t items_cached = 0;
-  double seconds = 0;  // time in the node's body (summed over workers for a map)
+  double seconds = 0;   // time in the node's body (summed over workers for a map)
+  std::string error{};  // with kFailed: the failure's message
 };
 
 /// The result of Pipeline::run.
@@ -196,12 +198,14 @@ class Pipeline {
   /// What run() would do now, running only the probes (`dagflow run --dry-run`, like
   /// `make -n`): each node's outcome is kExecuted when it would run (probes have run), kCached
   /// when its result is in the cache, kNotNeeded when nothing needs it. No outputs. A probe
-  /// that takes the result of another node needs that node computed first: it is.
+  /// that takes the result of another node needs that node computed first: it is. A probe that
+  /// fails is kFailed with its message (no exception): what needs it would run once it is fixed.
   [[nodiscard]] PipelineResult dry_run(ExecutorOptions options = {}) const;
 
   /// The pipeline as a Graphviz DOT digraph (nodes labelled "id\nop", maps drawn with a double
   /// border, probes as ellipses). With `states` (PipelineResult::nodes of run() or dry_run()),
-  /// nodes are filled by outcome: would run / ran orange, cached green, not needed grey.
+  /// nodes are filled by outcome: would run / ran orange, cached green, not needed grey, a
+  /// failed probe red.
   [[nodiscard]] std::string to_dot(std::span<const NodeRunInfo> states = {}) const;
 
  private:
