@@ -187,6 +187,13 @@ Commands define_commands(CLI::App& app, Arguments& a) {
       ->add_option("--max-bytes", a.cache.max_bytes,
                    "The budget in bytes; suffixes K, M, G (powers of 1024) are accepted")
       ->required()
+      ->check(CLI::Validator(
+          [](const std::string& text) {
+            // AsSizeValue would read "-5" as a huge budget and prune nothing.
+            return text.find('-') == std::string::npos ? std::string{}
+                                                       : "a budget cannot be negative: " + text;
+          },
+          "BYTES"))
       ->transform(CLI::AsSizeValue(false));
   return c;
 }

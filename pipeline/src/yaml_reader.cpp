@@ -187,6 +187,9 @@ class ReadAheadGuard final : public std::streambuf {
  public:
   ReadAheadGuard(std::string& text, const std::string& file) : text_(text), file_(file) {}
 
+  /// The whole text being parsed.
+  [[nodiscard]] std::string_view text() const noexcept { return text_; }
+
   /// Called for every event, with its byte position: what yaml-cpp has turned into events.
   void on_event(int pos) {
     if (pos > 0) event_pos_ = std::max(event_pos_, static_cast<std::size_t>(pos));
@@ -226,6 +229,24 @@ class ReadAheadGuard final : public std::streambuf {
   std::size_t pending_ = 0;
   std::size_t event_pos_ = 0;  // the furthest event position seen
 };
+
+// yaml-cpp takes the end of the file as the end of a quoted scalar that is never closed
+// (`k: "abc` loads as "abc"). False when the quote at `pos` of `text` opens such a scalar.
+bool quote_is_closed(std::string_view text, std::size_t pos) {
+  const char quote = text[pos];
+  for (std::size_t i = pos + 1; i < text.size(); ++i) {
+    if (quote == '"' && text[i] == '\\') {
+      ++i;  // an escape: the next character is not the closing quote
+    } else if (text[i] == quote) {
+      if (quote == '\'' && i + 1 < text.size() && text[i + 1] == '\'') {
+        ++i;  // '' is a quote inside a single-quoted scalar
+      } else {
+        return true;
+      }
+    }
+  }
+  return false;
+}
 
 // ---- the tree builder -------------------------------------------------------------------------
 
@@ -272,6 +293,7 @@ class TreeBuilder final : public YAML::EventHandler {
       node.plain = true;
     } else if (tag == "!" || tag == std::string(kCoreTagPrefix) + "str") {
       node.plain = false;  // quoted, a block scalar, or !!str: a string whatever it looks like
+      check_quote_closed(mark);
     } else {
       refuse_tag(mark, tag, "!!str");
     }
@@ -325,6 +347,22 @@ class TreeBuilder final : public YAML::EventHandler {
                           "a mapping key must be a scalar, not a list or mapping");
     }
     stack_.pop_back();
+  }
+
+  // Refuses a quoted scalar that starts at `mark` and is never closed.
+  void check_quote_closed(const YAML::Mark& mark) const {
+    const std::string_view text = guard_.text();
+    if (mark.pos < 0 || static_cast<std::size_t>(mark.pos) >= text.size()) return;
+    const auto pos = static_cast<std::size_t>(mark.pos);
+    const SourceMark at = to_source_mark(mark);
+    const SourceMark found = position_of(text, pos);
+    // Only where yaml-cpp's offset and its line and column agree on where the scalar starts.
+    if (found.line != at.line || found.column != at.column) return;
+    if ((text[pos] == '"' || text[pos] == '\'') && !quote_is_closed(text, pos)) {
+      fail(mark, fmt::format("YAML syntax error: the quoted string opened here with {} is never "
+                             "closed",
+                             text[pos]));
+    }
   }
 
   [[noreturn]] void fail(const YAML::Mark& mark, std::string message) const {

@@ -148,6 +148,7 @@ TEST_CASE("dagflow graph and cache: usage errors exit 2", "[cli][errors]") {
                                {"cache", "stats", data.file("missing.yaml")},
                                {"cache", "prune", pipeline},  // no --max-bytes
                                {"cache", "prune", pipeline, "--max-bytes", "lots"},
+                               {"cache", "prune", pipeline, "--max-bytes", "-5"},
                            });
 }
 

@@ -183,6 +183,20 @@ TEST_CASE("read_yaml: quoted and block scalars are strings whatever they look li
   CHECK(plain.items[3].is_null());
 }
 
+// A quoted scalar the file ends inside is refused at its opening quote (yaml-cpp would close it
+// at the end of the file); escaped and doubled quotes inside closed ones are fine.
+TEST_CASE("read_yaml: a quoted scalar never closed is a syntax error at its quote",
+          "[pipeline][yaml][errors]") {
+  CHECK(read_error("a: 1\nb: 'abc\n") ==
+        "t.yaml:2:4: YAML syntax error: the quoted string opened here with ' is never closed");
+  CHECK_THAT(read_error("a: 1\nb: \"abc"),
+             Catch::StartsWith("t.yaml:2:") && Catch::Contains("YAML syntax error"));
+  const YamlNode root = read("a: 'it''s'\nb: \"say \\\"hi\\\"\"\nc: \"multi\n  line\"\n");
+  CHECK(dagflow::scalar_value(root.items[0]) == Value("it's"));
+  CHECK(dagflow::scalar_value(root.items[1]) == Value("say \"hi\""));
+  CHECK(dagflow::scalar_value(root.items[2]) == Value("multi line"));
+}
+
 // Tags can never select code or a type: anything but the three harmless core tags is refused.
 TEST_CASE("read_yaml: tags never choose a type, only !!str, !!seq and !!map are accepted",
           "[pipeline][yaml][security]") {
