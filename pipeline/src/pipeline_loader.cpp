@@ -183,6 +183,7 @@ class Loader {
 
   PipelineSpec load(std::string_view text) {
     if (text.empty() || text == "\xEF\xBB\xBF") fail({}, "empty file");
+    expanded_bytes_ = text.size();
     const std::optional<YamlNode> root = read_yaml(text, file_);
     if (!root || root->is_null()) {
       fail(root ? root->mark : SourceMark{},
@@ -355,7 +356,9 @@ class Loader {
   Value substitute_params(const YamlNode& node) const {
     const std::string& s = node.text;
     if (s.size() > 3 && s.starts_with("${") && s.back() == '}' && s.find('}') == s.size() - 1) {
-      return param(std::string_view(s).substr(2, s.size() - 3), node.mark);
+      const Value& whole = param(std::string_view(s).substr(2, s.size() - 3), node.mark);
+      count_expansion(text_bytes(whole), node.mark);
+      return whole;
     }
     if (s.find('$') == std::string::npos) return Value(s);
     std::string out;
@@ -380,8 +383,11 @@ class Loader {
                                         v.kind() == ValueKind::kList  ? "a list"
                                         : v.kind() == ValueKind::kMap ? "a mapping"
                                                                       : "null"));
-          default:
-            out += scalar_text(v);
+          default: {
+            const std::string text = scalar_text(v);
+            count_expansion(text.size(), node.mark);
+            out += text;
+          }
         }
         i = close + 1;
       } else {
@@ -389,6 +395,38 @@ class Loader {
       }
     }
     return Value(std::move(out));
+  }
+
+  // The pipeline as params expand it must stay within the file's own limit: a 1 MB param used
+  // 256 times would otherwise hold gigabytes of copies before anything checked a size.
+  void count_expansion(std::size_t bytes, SourceMark mark) const {
+    expanded_bytes_ += bytes;
+    if (expanded_bytes_ > kMaxPipelineBytes) {
+      fail(mark, fmt::format("with its params substituted the pipeline is over the {} MiB limit "
+                             "of a pipeline file (a large param used many times?)",
+                             kMaxPipelineBytes >> 20));
+    }
+  }
+
+  // About the bytes a value takes as text (strings in full, a few per number).
+  static std::size_t text_bytes(const Value& v) {
+    constexpr std::size_t kScalarBytes = 8;
+    switch (v.kind()) {
+      case ValueKind::kString:
+        return v.as_string().size();
+      case ValueKind::kList: {
+        std::size_t bytes = 0;
+        for (const Value& item : v.as_list()) bytes += text_bytes(item);
+        return bytes;
+      }
+      case ValueKind::kMap: {
+        std::size_t bytes = 0;
+        for (const auto& [key, item] : v.as_map()) bytes += key.size() + text_bytes(item);
+        return bytes;
+      }
+      default:
+        return kScalarBytes;
+    }
   }
 
   // ---- nodes --------------------------------------------------------------------------------
@@ -721,6 +759,7 @@ class Loader {
   std::vector<std::string> ids_;
   std::vector<RawNode> raw_;
   std::vector<NodeSpec> specs_;
+  mutable std::size_t expanded_bytes_ = 0;  // the text's size plus what substitution added
 };
 
 std::string display_name(const fs::path& file) {

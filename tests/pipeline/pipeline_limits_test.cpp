@@ -263,6 +263,33 @@ TEST_CASE("load_pipeline_spec: alias bombs are refused at the first anchor", "[p
         "full");
 }
 
+// Params expand within the file's own limit: a 1 MB param used 256 times is refused (it held
+// gigabytes of copies before), whole or spliced into strings, with or without --set; used a few
+// times it is fine.
+TEST_CASE("load_pipeline_spec: params expand within the limit of a pipeline file",
+          "[pipeline][limits]") {
+  const std::string big(std::size_t{1} << 20, 'x');
+  std::string whole = "name: big\nparams:\n  p: " + big + "\nnodes:\n";
+  std::string spliced = "name: big\nparams:\n  p: small\nnodes:\n";
+  for (int i = 0; i < 256; ++i) {
+    const std::string id = "  n" + std::to_string(i);
+    whole += id + ": {op: constant, args: {value: \"${p}\"}}\n";
+    spliced += id + ": {op: constant, args: {value: \"a ${p} b\"}}\n";
+  }
+  CHECK_THAT(parse_error(whole), Catch::Contains("params substituted the pipeline is over the 16 "
+                                                 "MiB limit"));
+  const dagflow::LoadOptions set_big{.set = {"p=" + big}};
+  const std::string from_set = thrown_message<PipelineError>(
+      [&] { (void)dagflow::parse_pipeline_spec(spliced, "p.yaml", test_ops(), set_big); });
+  CHECK_THAT(from_set, Catch::StartsWith("p.yaml:") && Catch::Contains("over the 16 MiB limit"));
+  CHECK(parse_error(spliced) == "(no error)");
+  const PipelineSpec few =
+      dagflow::parse_pipeline_spec("name: few\nparams:\n  p: " + big +
+                                       "\nnodes:\n  a: {op: constant, args: {value: \"${p}\"}}\n",
+                                   "p.yaml", test_ops());
+  CHECK(few.nodes.size() == 1);
+}
+
 // A loaded file's directory is the base for relative paths, and errors start with its name.
 TEST_CASE("load_pipeline_spec: reads a file, with its directory as base and its name in messages",
           "[pipeline][limits]") {
