@@ -6,7 +6,6 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <dirent.h>
 #include <fcntl.h>
 #include <limits>
 #include <stdexcept>
@@ -141,62 +140,27 @@ bool is_hex(std::string_view s) {
   return true;
 }
 
-bool is_digits(std::string_view s) {
-  if (s.empty() || s.size() > 18) return false;
-  for (const char c : s) {
-    if (c < '0' || c > '9') return false;
-  }
-  return true;
-}
-
 // The writer's pid in a temp name `.tmp-<32 hex>-<pid>-<counter>`, or 0 when `name` is not one.
 pid_t temp_owner(std::string_view name) {
   if (!name.starts_with(kTempPrefix)) return 0;
   name.remove_prefix(kTempPrefix.size());
   if (name.size() < 33 || !is_hex(name.substr(0, 32)) || name[32] != '-') return 0;
-  name.remove_prefix(33);
-  const std::size_t dash = name.find('-');
-  if (dash == std::string_view::npos) return 0;
-  const std::string_view pid = name.substr(0, dash);
-  if (!is_digits(pid) || !is_digits(name.substr(dash + 1))) return 0;
-  long long value = 0;
-  for (const char c : pid) value = value * 10 + (c - '0');
-  // Never 0 or negative: kill() would address a process group or every process.
-  if (value <= 0 || value > std::numeric_limits<pid_t>::max()) return 0;
-  return static_cast<pid_t>(value);
-}
-
-// The names in the directory open as `dir_fd` (which stays open), "." and ".." excluded.
-std::vector<std::string> list_dir(int dir_fd) {
-  std::vector<std::string> names;
-  const int fd = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return names;
-  DIR* d = ::fdopendir(fd);
-  if (d == nullptr) {
-    ::close(fd);
-    return names;
-  }
-  while (const dirent* e = ::readdir(d)) {
-    const std::string_view name = e->d_name;
-    if (name != "." && name != "..") names.emplace_back(name);
-  }
-  ::closedir(d);
-  return names;
+  return util::temp_file_writer(name.substr(33), "");
 }
 
 // Removes `.tmp-*` files whose writer is not alive from the entry directories under `root_fd`.
 // A writer that is alive (kill() succeeds or fails with EPERM) keeps its temp file.
 void remove_stale_temps(int root_fd) {
   const pid_t self = ::getpid();
-  for (const std::string& shard : list_dir(root_fd)) {
+  for (const std::string& shard : util::names_in_dir(root_fd)) {
     if (shard.size() != 2 || !is_hex(shard)) continue;
     const UniqueFd dir(
         ::openat(root_fd, shard.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!dir) continue;
-    for (const std::string& name : list_dir(dir.get())) {
+    for (const std::string& name : util::names_in_dir(dir.get())) {
       const pid_t owner = temp_owner(name);
       if (owner == 0 || owner == self) continue;
-      if (::kill(owner, 0) != 0 && errno == ESRCH) ::unlinkat(dir.get(), name.c_str(), 0);
+      if (util::writer_has_died(owner)) ::unlinkat(dir.get(), name.c_str(), 0);
     }
   }
 }

@@ -2,6 +2,8 @@
 
 #include <cerrno>
 #include <fcntl.h>
+#include <mutex>
+#include <set>
 #include <sys/stat.h>
 #include <system_error>
 #include <utility>
@@ -83,6 +85,21 @@ UniqueFd open_parent_dir(const OpContext& ctx, const fs::path& target, std::stri
   return fd;
 }
 
+// A run killed while writing leaves temp files beside the outputs. Each directory written to is
+// swept of those whose writer has died, once per process (a directory of a thousand outputs is
+// not listed a thousand times).
+void sweep_dead_temps(int dir_fd) {
+  struct stat st {};
+  if (::fstat(dir_fd, &st) != 0) return;
+  static std::mutex mutex;
+  static std::set<std::pair<dev_t, ino_t>> swept;
+  {
+    const std::lock_guard lock(mutex);
+    if (!swept.emplace(st.st_dev, st.st_ino).second) return;
+  }
+  (void)util::remove_dead_writers_temps(dir_fd, util::AtomicWriteOptions{}.temp_prefix);
+}
+
 }  // namespace
 
 std::string read_file(const fs::path& path, std::string_view shown) {
@@ -106,6 +123,7 @@ Value write_file_atomically(const OpContext& ctx, const fs::path& path, std::str
     throw_write_error(shown, "the path names a directory, not a file");
   }
   const UniqueFd dir = open_parent_dir(ctx, target, shown);
+  sweep_dead_temps(dir.get());
   try {
     util::write_file_atomically_at(dir.get(), name, bytes);
   } catch (const std::system_error& e) {

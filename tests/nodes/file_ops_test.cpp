@@ -8,6 +8,8 @@
 #include <fstream>
 #include <string>
 #include <string_view>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -194,6 +196,26 @@ TEST_CASE("write_json: writes pretty JSON atomically and read_json reads it back
                     Contains("cannot parse 'bad.json'") && Contains("json:1:"));
   CHECK_THROWS_WITH(call_op("read_json", {"none.json"}, {}, ctx),
                     "cannot read 'none.json': No such file or directory");
+}
+
+// A temp file a killed run left beside the outputs is removed by the next write there; one of a
+// writer still alive (here, pid 1) stays.
+TEST_CASE("write_text: removes the temp files of dead writers beside its output",
+          "[nodes][file-ops]") {
+  TempDir dir;
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  const std::string stale = ".dagflow-tmp-" + std::to_string(child) + "-0";
+  fs::create_directory(dir.path() / "out");
+  std::ofstream(dir.path() / "out" / stale) << "half a file";
+  std::ofstream(dir.path() / "out" / ".dagflow-tmp-1-0") << "someone else's";
+  const OpContext ctx{.base_dir = dir.path()};
+  call_op("write_text", {"x"}, {{"path", "out/t.txt"}}, ctx);
+  CHECK(read_file(dir.path() / "out" / "t.txt") == "x");
+  CHECK_FALSE(fs::exists(dir.path() / "out" / stale));
+  CHECK(fs::exists(dir.path() / "out" / ".dagflow-tmp-1-0"));
 }
 
 // write_text adds nothing to the string and refuses a path that names a directory.

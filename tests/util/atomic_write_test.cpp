@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <system_error>
 #include <unistd.h>
 
@@ -100,4 +101,43 @@ TEST_CASE("write_file_atomically_at: a failure names its step and leaves no temp
     CHECK(e.code().value() == EBADF);
     CHECK_THAT(e.what(), Catch::StartsWith("creating a temp file failed: "));
   }
+}
+
+namespace {
+// The pid of a child that has exited and been reaped: a writer that died.
+pid_t dead_pid() {
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  return child;
+}
+}  // namespace
+
+// Temp names parse back to their writer; a killed writer's temp files are removed, a live
+// writer's (this process's, pid 1's) and other files stay.
+TEST_CASE("remove_dead_writers_temps: removes only the temp files of dead writers",
+          "[util][write]") {
+  using dagflow::util::temp_file_writer;
+  CHECK(temp_file_writer(".dagflow-tmp-123-4", ".dagflow-tmp-") == 123);
+  CHECK(temp_file_writer(".dagflow-tmp-0-4", ".dagflow-tmp-") == 0);  // never a process group
+  CHECK(temp_file_writer(".dagflow-tmp-12x-4", ".dagflow-tmp-") == 0);
+  CHECK(temp_file_writer(".dagflow-tmp-123", ".dagflow-tmp-") == 0);  // no counter
+  CHECK(temp_file_writer("out.json", ".dagflow-tmp-") == 0);
+
+  TempDir dir;
+  const pid_t dead = dead_pid();
+  REQUIRE(dagflow::util::writer_has_died(dead));
+  CHECK_FALSE(dagflow::util::writer_has_died(::getpid()));
+  const std::string stale = ".dagflow-tmp-" + std::to_string(dead) + "-7";
+  const std::string mine = ".dagflow-tmp-" + std::to_string(::getpid()) + "-7";
+  for (const std::string& name :
+       {stale, mine, std::string(".dagflow-tmp-1-3"), std::string("keep.txt")}) {
+    std::ofstream(dir.path / name) << "x";
+  }
+  CHECK(dagflow::util::remove_dead_writers_temps(dir.fd.get(), ".dagflow-tmp-") == 1);
+  CHECK_FALSE(fs::exists(dir.path / stale));
+  CHECK(fs::exists(dir.path / mine));
+  CHECK(fs::exists(dir.path / ".dagflow-tmp-1-3"));
+  CHECK(fs::exists(dir.path / "keep.txt"));
 }

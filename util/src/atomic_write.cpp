@@ -1,12 +1,16 @@
 #include <dagflow/util/atomic_write.hpp>
 // (the header this file implements first)
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <cstdint>
 #include <fcntl.h>
+#include <limits>
 #include <system_error>
 #include <unistd.h>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -68,6 +72,40 @@ void write_file_atomically_at(int dir_fd, const std::string& name,
 void write_file_atomically_at(int dir_fd, const std::string& name, std::string_view bytes,
                               const AtomicWriteOptions& options) {
   write_file_atomically_at(dir_fd, name, std::span<const std::string_view>(&bytes, 1), options);
+}
+
+namespace {
+
+bool all_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+}  // namespace
+
+pid_t temp_file_writer(std::string_view name, std::string_view prefix) {
+  if (!name.starts_with(prefix)) return 0;
+  name.remove_prefix(prefix.size());
+  const std::size_t dash = name.find('-');
+  if (dash == std::string_view::npos) return 0;
+  const std::string_view pid = name.substr(0, dash);
+  if (!all_digits(pid) || pid.size() > 9 || !all_digits(name.substr(dash + 1))) return 0;
+  long value = 0;
+  for (const char c : pid) value = value * 10 + (c - '0');
+  if (value <= 0 || value > std::numeric_limits<pid_t>::max()) return 0;
+  return static_cast<pid_t>(value);
+}
+
+bool writer_has_died(pid_t pid) { return ::kill(pid, 0) != 0 && errno == ESRCH; }
+
+std::size_t remove_dead_writers_temps(int dir_fd, std::string_view prefix) {
+  std::size_t removed = 0;
+  const pid_t self = ::getpid();
+  for (const std::string& name : names_in_dir(dir_fd)) {
+    const pid_t writer = temp_file_writer(name, prefix);
+    if (writer == 0 || writer == self || !writer_has_died(writer)) continue;
+    if (::unlinkat(dir_fd, name.c_str(), 0) == 0) ++removed;
+  }
+  return removed;
 }
 
 }  // namespace dagflow::util

@@ -3,12 +3,32 @@
 
 #include <cerrno>
 #include <cstddef>
+#include <dirent.h>
+#include <fcntl.h>
 #include <system_error>
 #include <unistd.h>
 
 namespace dagflow::util {
 
 std::string errno_text(int err) { return std::generic_category().message(err); }
+
+std::vector<std::string> names_in_dir(int dir_fd) {
+  std::vector<std::string> names;
+  // A descriptor of its own: fdopendir takes ownership and reading moves the offset.
+  const int fd = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return names;
+  DIR* dir = ::fdopendir(fd);
+  if (dir == nullptr) {
+    ::close(fd);
+    return names;
+  }
+  while (const dirent* e = ::readdir(dir)) {
+    const std::string_view name = e->d_name;
+    if (name != "." && name != "..") names.emplace_back(name);
+  }
+  ::closedir(dir);
+  return names;
+}
 
 bool write_all(int fd, std::string_view bytes) noexcept {
   const char* data = bytes.data();

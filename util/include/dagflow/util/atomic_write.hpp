@@ -4,6 +4,7 @@
 // caller's policy. Thread-safe: concurrent writers never share a temp file.
 #pragma once
 
+#include <cstddef>
 #include <span>
 #include <string>
 #include <string_view>
@@ -37,5 +38,18 @@ void write_file_atomically_at(int dir_fd, const std::string& name,
 /// write_file_atomically_at with one part.
 void write_file_atomically_at(int dir_fd, const std::string& name, std::string_view bytes,
                               const AtomicWriteOptions& options = {});
+
+/// The process that created the temp file `name`, named "<prefix><pid>-<counter>" by
+/// write_file_atomically_at; 0 when `name` is not such a name (never 0 or a negative pid, which
+/// kill() would take for a process group).
+[[nodiscard]] pid_t temp_file_writer(std::string_view name, std::string_view prefix);
+
+/// True when no process `pid` exists any more (kill() says ESRCH; EPERM means it is alive).
+[[nodiscard]] bool writer_has_died(pid_t pid);
+
+/// Removes the temp files "<prefix><pid>-<counter>" from the directory open as `dir_fd` whose
+/// writer has died (a run killed while writing leaves them); those of live writers, this
+/// process's included, stay. Returns how many it removed.
+std::size_t remove_dead_writers_temps(int dir_fd, std::string_view prefix);
 
 }  // namespace dagflow::util

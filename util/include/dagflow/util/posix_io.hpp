@@ -4,12 +4,17 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace dagflow::util {
 
 /// The text of errno value `err`, e.g. "No such file or directory" (thread-safe, unlike
 /// strerror).
 [[nodiscard]] std::string errno_text(int err);
+
+/// The names in the directory open as `dir_fd`, without "." and ".." (none when it cannot be
+/// read). `dir_fd` stays open and is not moved.
+[[nodiscard]] std::vector<std::string> names_in_dir(int dir_fd);
 
 /// Writes all of `bytes` to `fd`, retrying after EINTR and short writes; false with errno set on
 /// failure (a write that makes no progress, such as EFBIG past RLIMIT_FSIZE, ends in EIO).
