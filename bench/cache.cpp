@@ -146,11 +146,11 @@ int main() {
   std::printf("| 1 of %d inputs changed, disk warm (new Executor) | %.4f | %zu | %.2f%% |\n",
               kInputs, incremental, incremental_ran, 100 * incremental / cold);
   std::printf("| map of %d items, cold | %.3f | %zu items | 100%% of map cold |\n", kInputs,
-              map_cold, map_cold_stats.items_computed);
+              map_cold, map_cold_stats.items_executed);
   std::printf(
       "| map of %d items, 1 changed (new Executor) | %.4f | %zu items (%zu from disk) | "
       "%.2f%% of map cold |\n",
-      kInputs, map_incremental, map_incremental_stats.items_computed,
+      kInputs, map_incremental, map_incremental_stats.items_executed,
       map_incremental_stats.items_cached, 100 * map_incremental / map_cold);
   std::printf("\n| hit | per task |\n|---|---:|\n");
   std::printf("| memory hit (%zu chain ends as targets of one compute) | %.2f us |\n", memory_hits,

@@ -291,7 +291,8 @@ RunStats stats_of(const PlannedRun& p, std::size_t threads, Clock::time_point st
   stats.disk_writes = run.disk_writes.load(std::memory_order_relaxed);
   stats.not_persisted = run.not_persisted.load(std::memory_order_relaxed);
   stats.disk_bytes_written = run.disk_bytes_written.load(std::memory_order_relaxed);
-  stats.items_computed = run.items_computed.load(std::memory_order_relaxed);
+  stats.items_executed = run.items_computed.load(std::memory_order_relaxed);
+  stats.items_computed = stats.items_executed;  // the deprecated name
   stats.items_cached = run.items_cached.load(std::memory_order_relaxed);
   stats.threads = threads;
   stats.seconds = std::chrono::duration<double>(Clock::now() - start).count();

@@ -149,6 +149,11 @@ TEST_CASE("dagflow run: prints outputs on stdout and a summary on stderr", "[cli
   const std::string summary = r.err.substr(0, r.err.find('\n'));
   CHECK_THAT(summary, Catch::EndsWith(" s"));
   CHECK_THAT(r.err, Catch::Contains("\nop "));
+  // A second run: the top comes from the cache, so two nodes are not needed (never "skipped").
+  const auto again = run_dagflow({"run", data.file("wordcount.yaml")});
+  REQUIRE(again.exit_code == 0);
+  CHECK_THAT(again.err,
+             Catch::StartsWith("wordcount: 4 nodes, 1 executed, 1 cached, 2 not needed"));
 }
 
 // --set overrides params: k changes the output, dir resolves against the pipeline's directory

@@ -291,9 +291,9 @@ TEST_CASE("map: extras and the salt key the per-block disk entries", "[engine][c
     return ex.last_run_stats();
   };
   g_item_calls = 0;
-  CHECK(run(2, 0, 0).items_computed == 3000);
-  CHECK(run(2, 0, 1).items_computed < 100);    // one item changed: its block only
-  CHECK(run(3, 0, 1).items_computed == 3000);  // another extra: every block
-  CHECK(run(3, 9, 1).items_computed == 3000);  // another salt: every block
+  CHECK(run(2, 0, 0).items_executed == 3000);
+  CHECK(run(2, 0, 1).items_executed < 100);    // one item changed: its block only
+  CHECK(run(3, 0, 1).items_executed == 3000);  // another extra: every block
+  CHECK(run(3, 9, 1).items_executed == 3000);  // another salt: every block
   CHECK(run(3, 9, 1).executed == 0);           // all the same: the task's own entry
 }

@@ -401,13 +401,13 @@ TEST_CASE("DiskCache: a map reruns only the block of a changed item", "[engine][
   };
   auto [first, st1] = run(-1);
   CHECK(first == 3 * 999 * 1000 / 2);
-  CHECK(st1.items_computed == 1000);
+  CHECK(st1.items_executed == 1000);
   CHECK(st1.items_cached == 0);
   item_runs = 0;
   auto [second, st2] = run(500);
   CHECK(second == first - 3 * 500 - 3);
   CHECK(item_runs == 1);
-  CHECK(st2.items_computed == 1);
+  CHECK(st2.items_executed == 1);
   CHECK(st2.items_cached == 999);
   item_runs = 0;
   auto [third, st3] = run(500);  // unchanged since: the reduce's own entry answers

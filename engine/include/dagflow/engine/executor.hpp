@@ -167,7 +167,7 @@ struct RunStats {
   std::size_t not_persisted = 0;         ///< results with a content key but no Serializable type
   std::uint64_t disk_bytes_read = 0;     ///< payload bytes of the disk hits
   std::uint64_t disk_bytes_written = 0;  ///< payload bytes of the disk writes
-  std::size_t items_computed = 0;        ///< map items computed
+  std::size_t items_computed = 0;        ///< deprecated: the same count as items_executed
   std::size_t items_cached = 0;          ///< map items taken from per-block disk entries
   std::size_t threads = 0;               ///< worker threads of the Executor
   double seconds = 0;                    ///< wall time of the run
@@ -176,6 +176,8 @@ struct RunStats {
   /// everything downstream of those. With a cache_dir, a non-zero count is also a warning
   /// through `log`, once per compute().
   std::size_t not_keyed = 0;
+  /// Map items computed (the items of a map whose block was not in the disk cache).
+  std::size_t items_executed = 0;
 };
 
 // ---- implementation -----------------------------------------------------------------------------
