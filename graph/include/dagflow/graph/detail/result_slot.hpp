@@ -21,8 +21,9 @@ namespace dagflow::detail {
 
 /// What the memory cache keeps inside its table: small trivially copyable values (a concept, so
 /// that `void` is simply not one).
+inline constexpr std::size_t kKeptInlineBytes = 16;
 template <class T>
-concept InlineKeepable = std::is_trivially_copyable_v<T> &&(sizeof(T) <= 16) &&
+concept InlineKeepable = std::is_trivially_copyable_v<T> &&(sizeof(T) <= kKeptInlineBytes) &&
                          (alignof(T) <= alignof(std::max_align_t));
 
 /// A result as the memory cache keeps it between runs: a small trivially copyable value by its
@@ -30,7 +31,7 @@ concept InlineKeepable = std::is_trivially_copyable_v<T> &&(sizeof(T) <= 16) &&
 /// that read it. Copying one copies the bytes or shares the allocation.
 class KeptValue {
  public:
-  static constexpr std::size_t kInlineBytes = 16;
+  static constexpr std::size_t kInlineBytes = kKeptInlineBytes;
   template <class T>
   static constexpr bool fits_inline = InlineKeepable<T>;
 

@@ -290,9 +290,6 @@ KeptValue keep_result(ResultSlot& out) {
   }
 }
 
-template <class T>
-inline constexpr bool keeps_inline = InlineKeepable<T>;
-
 template <class F, class... B>
 using stored_result_t = std::remove_cvref_t<task_result_t<F, B...>>;
 
@@ -414,7 +411,7 @@ inline constexpr TaskVTable kTaskVTable{&invoke_payload<F, B...>,
                                         result_copyable<stored_result_t<F, B...>>,
                                         &takes_by_value_at<F, B...>,
                                         std::is_void_v<stored_result_t<F, B...>>,
-                                        keeps_inline<stored_result_t<F, B...>>};
+                                        InlineKeepable<stored_result_t<F, B...>>};
 
 // ---- compile-time checks with readable messages ------------------------------------------------
 
