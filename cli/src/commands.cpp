@@ -20,6 +20,7 @@
 #include <dagflow/nodes/op_registry.hpp>
 #include <dagflow/nodes/value.hpp>
 #include <dagflow/pipeline/pipeline.hpp>
+#include <dagflow/pipeline/records.hpp>
 #include <dagflow/util/posix_io.hpp>
 #include <dagflow/util/suggest.hpp>
 
@@ -178,6 +179,12 @@ void print_outputs(const Pipeline& pipeline, const PipelineResult& result, bool 
     const auto it = result.outputs.find(id);
     if (it != result.outputs.end()) std::cout << id << ": " << to_json(it->second) << '\n';
   }
+  for (const auto& [id, value] : result.outputs) {  // named targets that are no output
+    const auto& outputs = pipeline.spec().outputs;
+    if (std::find(outputs.begin(), outputs.end(), id) == outputs.end()) {
+      std::cout << id << ": " << to_json(value) << '\n';
+    }
+  }
 }
 
 // What a node's line of `dagflow run --dry-run` says.
@@ -232,13 +239,33 @@ std::string_view dry_state_json(DryState state) {
   return "not_needed";
 }
 
+// "would run   counts (map word_count): 1 of 6 items changed: texts/a.txt": a node, what
+// happens to it, and why (or its error).
+std::string node_line(const Pipeline& pipeline, const NodeRunInfo& node, std::string_view state) {
+  const auto& nodes = pipeline.spec().nodes;
+  const auto spec = std::find_if(nodes.begin(), nodes.end(),
+                                 [&](const NodeSpec& n) { return n.id == node.id; });
+  const bool is_map = spec != nodes.end() && !spec->map.empty();
+  std::string line = fmt::format("{:<12}{} ({}{})", state, node.id, is_map ? "map " : "", node.op);
+  if (!node.error.empty()) return line + ": " + node.error;
+  if (!node.reason.empty()) return line + ": " + node.reason;
+  return line;
+}
+
+RunRequest request_of(const RunArgs& args) {
+  return RunRequest{.targets = args.targets,
+                    .force = args.force,
+                    .force_all = args.force_all,
+                    .explain = args.verbose};
+}
+
 // `dagflow run --dry-run`, like `make -n`: a line per node ("would run   counts (map
 // word_count)"), or with --json {"nodes": [{"id", "op", "state"}]}; a summary on stderr.
 int dry_run_command(const Pipeline& pipeline, ExecutorOptions options, const RunArgs& args) {
   // A missing cache holds nothing: look at none rather than have the Executor create it.
   std::error_code ec;
   if (!options.cache_dir.empty() && !fs::exists(options.cache_dir, ec)) options.cache_dir.clear();
-  const PipelineResult plan = pipeline.dry_run(std::move(options));
+  const PipelineResult plan = pipeline.dry_run(std::move(options), request_of(args));
   std::size_t count[kDryStates] = {};
   Value::List nodes;
   for (std::size_t i = 0; i < plan.nodes.size(); ++i) {
@@ -246,14 +273,14 @@ int dry_run_command(const Pipeline& pipeline, ExecutorOptions options, const Run
     const DryState state = dry_state(pipeline, node);
     ++count[static_cast<std::size_t>(state)];
     if (args.json) {
-      Value::Map entry{{"id", node.id}, {"op", node.op}, {"state", dry_state_json(state)}};
+      Value::Map entry{{"id", node.id},
+                       {"op", node.op},
+                       {"state", dry_state_json(state)},
+                       {"reason", node.reason.empty() ? Value() : Value(node.reason)}};
       if (!node.error.empty()) entry.emplace("error", node.error);
       nodes.emplace_back(std::move(entry));
     } else {
-      const bool is_map = !pipeline.spec().nodes[i].map.empty();
-      std::cout << fmt::format("{:<12}{} ({}{}){}\n", dry_state_text(state), node.id,
-                               is_map ? "map " : "", node.op,
-                               node.error.empty() ? "" : ": " + node.error);
+      std::cout << node_line(pipeline, node, dry_state_text(state)) << '\n';
     }
   }
   if (args.json) {
@@ -332,6 +359,10 @@ void print_op(const OpInfo& op) {
   if (op.is_probe()) add_flag("probe (runs on every run, before the rest)");
   if (op.runs_commands()) add_flag("runs commands (needs --allow-shell)");
   if (op.has_side_effects()) add_flag("side effects (never cached)");
+  if (op.writes_files()) {
+    add_flag(op.keeps_file_bytes() ? "writes files (tracked; their bytes kept to restore them)"
+                                   : "writes files (tracked; rewritten when changed)");
+  }
   if (!flags.empty()) std::cout << "  flags:  " << flags << '\n';
 }
 
@@ -350,6 +381,107 @@ fs::path cache_dir_of(const CacheArgs& args) {
     throw CommandError(fmt::format("'{}' is not a pipeline file", args.file));
   }
   return default_cache_dir_in(pipeline_dir_of(args.file));
+}
+
+
+Value op_json(const OpInfo& op) {
+  Value::List inputs(op.inputs().begin(), op.inputs().end());
+  Value::List args;
+  for (const ArgSpec& arg : op.args()) {
+    Value::Map a{{"name", arg.name}, {"type", arg.type}, {"output_path", arg.is_output_path}};
+    a.emplace("default", arg.default_value ? *arg.default_value : Value());
+    a.emplace("required", !arg.default_value.has_value());
+    args.emplace_back(std::move(a));
+  }
+  return Value::Map{{"doc", op.doc()},
+                    {"inputs", std::move(inputs)},
+                    {"args", std::move(args)},
+                    {"version", static_cast<std::int64_t>(op.version())},
+                    {"probe", op.is_probe()},
+                    {"runs_commands", op.runs_commands()},
+                    {"side_effects", op.has_side_effects()},
+                    {"writes_files", op.writes_files()},
+                    {"keeps_file_bytes", op.keeps_file_bytes()}};
+}
+
+Value stats_value(const CacheStats& stats) {
+  return Value::Map{{"entries", stats.entries}, {"bytes", stats.bytes}};
+}
+
+void print_cache_result(const CacheArgs& args, const fs::path& dir, const std::string& text,
+                        Value::Map json) {
+  if (args.json) {
+    json.insert_or_assign("cache_dir", dir.string());
+    std::cout << to_json(Value(std::move(json)), JsonStyle::kPretty) << '\n';
+  } else {
+    std::cout << text << '\n';
+  }
+}
+
+// The pipeline file of a cache command, as its record names it.
+fs::path record_name_of(const CacheArgs& args) { return pipeline_record_name(args.file); }
+
+void cache_stats(const DiskCache& cache, const CacheArgs& args) {
+  const CacheStats all = cache.stats();
+  std::string text = fmt::format("{}: {} ({} bytes)", cache.path().string(), entries_text(all),
+                                 all.bytes);
+  Value::Map json{{"total", stats_value(all)}};
+  if (!args.file.empty()) {
+    const PipelineCacheUse use = pipeline_cache_use(cache, record_name_of(args));
+    text += use.recorded ? fmt::format("\n{}: {}, of which {} shared with other pipelines",
+                                       args.file, entries_text(use.entries),
+                                       entries_text(use.shared))
+                         : fmt::format("\n{}: no run recorded in this cache", args.file);
+    json.emplace("pipeline", Value::Map{{"file", args.file},
+                                        {"recorded", use.recorded},
+                                        {"entries", stats_value(use.entries)},
+                                        {"shared", stats_value(use.shared)}});
+  }
+  print_cache_result(args, cache.path(), text, std::move(json));
+}
+
+void cache_list(const DiskCache& cache, const CacheArgs& args) {
+  const PipelineCacheUse use = pipeline_cache_use(cache, record_name_of(args));
+  std::string text = use.recorded ? "" : fmt::format("{}: no run recorded in this cache", args.file);
+  Value::List nodes;
+  for (const RecordedNodeUse& node : use.nodes) {
+    if (!text.empty()) text += '\n';
+    text += fmt::format("{:<12}{} ({}): {}", node.cached ? "cached" : "not cached", node.id,
+                        node.op, entries_text(node.entries));
+    nodes.emplace_back(Value::Map{{"id", node.id},
+                                  {"op", node.op},
+                                  {"state", node.cached ? "cached" : "not_cached"},
+                                  {"entries", node.entries.entries},
+                                  {"bytes", node.entries.bytes}});
+  }
+  print_cache_result(args, cache.path(), text,
+                     Value::Map{{"recorded", use.recorded}, {"nodes", std::move(nodes)}});
+}
+
+void cache_clear_pipeline(DiskCache& cache, const CacheArgs& args) {
+  const PipelineCacheUse use = pipeline_cache_use(cache, record_name_of(args));
+  const CacheStats removed = clear_pipeline_cache(cache, record_name_of(args));
+  const std::string text =
+      use.recorded ? fmt::format("{}: removed {} of {}; {} shared with other pipelines kept",
+                                 args.file, entries_text(removed), cache.path().string(),
+                                 entries_text(use.shared))
+                   : fmt::format("{}: no run recorded in {}: nothing removed", args.file,
+                                 cache.path().string());
+  print_cache_result(args, cache.path(), text,
+                     Value::Map{{"recorded", use.recorded},
+                                {"removed", stats_value(removed)},
+                                {"kept_shared", stats_value(use.shared)}});
+}
+
+void cache_prune(DiskCache& cache, std::uint64_t max_bytes, const CacheArgs& args) {
+  const CacheStats before = cache.stats();
+  const CacheStats after = cache.prune(max_bytes);
+  const CacheStats removed{.entries = before.entries - std::min(before.entries, after.entries),
+                           .bytes = before.bytes - std::min(before.bytes, after.bytes)};
+  print_cache_result(args, cache.path(),
+                     fmt::format("{}: removed {}; {} remain", cache.path().string(),
+                                 entries_text(removed), entries_text(after)),
+                     Value::Map{{"removed", stats_value(removed)}, {"remain", stats_value(after)}});
 }
 
 }  // namespace
@@ -378,10 +510,22 @@ int run_command(const RunArgs& args) {
   }
   if (progress) options.observers.push_back(progress);
   if (traces.recorder()) options.observers.push_back(traces.recorder());
+  RunRequest request = request_of(args);
+  if (args.verbose) {
+    request.on_node = [&pipeline, bar = progress.get()](const NodeRunInfo& node) {
+      const bool ran = node.outcome == NodeOutcome::kExecuted;
+      const std::string line = node_line(pipeline, node, ran ? "ran" : "cached");
+      if (bar != nullptr) {
+        bar->print_line(line);
+      } else {
+        std::cerr << line << '\n';
+      }
+    };
+  }
 
   PipelineResult result;
   try {
-    result = pipeline.run(std::move(options));
+    result = pipeline.run(std::move(options), std::move(request));
   } catch (...) {
     if (progress) progress->finish(false);
     traces.write_after_failure();
@@ -433,51 +577,60 @@ int graph_command(const GraphArgs& args) {
   return kExitOk;
 }
 
-int ops_command(const std::string& name) {
+int ops_command(const std::string& name, bool json) {
   const OpRegistry ops = OpRegistry::builtins();
+  std::vector<const OpInfo*> chosen;
   if (name.empty()) {
-    bool first = true;
-    for (const auto& [op_name, op] : ops.ops()) {
-      if (!first) std::cout << '\n';
-      first = false;
-      print_op(op);
-    }
-    return kExitOk;
-  }
-  const OpInfo* op = ops.find(name);
-  if (op == nullptr) {
+    for (const auto& [op_name, op] : ops.ops()) chosen.push_back(&op);
+  } else if (const OpInfo* op = ops.find(name)) {
+    chosen.push_back(op);
+  } else {
     const std::vector<std::string> near = ops.suggest(name);
     if (near.empty()) {
       throw CommandError(fmt::format("unknown op '{}' (`dagflow ops` lists them all)", name));
     }
     throw CommandError(fmt::format("unknown op '{}'{}", name, util::did_you_mean(near)));
   }
-  print_op(*op);
+  if (json) {
+    Value::Map all;
+    for (const OpInfo* op : chosen) all.emplace(op->name(), op_json(*op));
+    std::cout << to_json(Value(std::move(all)), JsonStyle::kPretty) << '\n';
+    return kExitOk;
+  }
+  for (std::size_t i = 0; i < chosen.size(); ++i) {
+    if (i > 0) std::cout << '\n';
+    print_op(*chosen[i]);
+  }
   return kExitOk;
 }
 
 int cache_command(CacheAction action, const CacheArgs& args) {
   const fs::path dir = cache_dir_of(args);
+  if (action == CacheAction::kList && args.file.empty()) {
+    throw CommandError("`cache list` needs a pipeline FILE");
+  }
   std::optional<DiskCache> cache = DiskCache::open(dir);  // never creates one
   if (!cache) {
-    std::cout << fmt::format("{}: 0 entries (no cache yet)\n", dir.string());
+    print_cache_result(args, dir, fmt::format("{}: 0 entries (no cache yet)", dir.string()),
+                       Value::Map{{"cache_dir", dir.string()}, {"entries", 0}, {"bytes", 0}});
     return kExitOk;
   }
-  const CacheStats before = cache->stats();
   switch (action) {
     case CacheAction::kStats:
-      std::cout << fmt::format("{}: {} ({} bytes)\n", dir.string(), entries_text(before),
-                               before.bytes);
+      cache_stats(*cache, args);
+      break;
+    case CacheAction::kList:
+      cache_list(*cache, args);
       break;
     case CacheAction::kClear:
-    case CacheAction::kPrune: {
-      const CacheStats after = cache->prune(action == CacheAction::kClear ? 0 : args.max_bytes);
-      const CacheStats removed{.entries = before.entries - std::min(before.entries, after.entries),
-                               .bytes = before.bytes - std::min(before.bytes, after.bytes)};
-      std::cout << fmt::format("{}: removed {}; {} remain\n", dir.string(), entries_text(removed),
-                               entries_text(after));
+      if (!args.file.empty()) {
+        cache_clear_pipeline(*cache, args);
+        break;
+      }
+      [[fallthrough]];
+    case CacheAction::kPrune:
+      cache_prune(*cache, action == CacheAction::kClear ? 0 : args.max_bytes, args);
       break;
-    }
   }
   return kExitOk;
 }

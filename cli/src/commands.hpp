@@ -49,6 +49,10 @@ struct RunArgs {
   bool progress = false;     // --progress: a progress bar even when stderr is no terminal
   bool no_progress = false;  // --no-progress: none even on a terminal
   bool quiet = false;        // no summary line, no table (errors and warnings still print)
+  std::vector<std::string> targets{};  // NODE...: empty = the outputs
+  std::vector<std::string> force{};    // --force NODE, repeatable
+  bool force_all = false;              // -B
+  bool verbose = false;                // -v: each node as it finishes, with its reason
 };
 
 /// `dagflow graph`.
@@ -60,12 +64,13 @@ struct GraphArgs {
   bool no_cache = false;       // a plain graph, not coloured by cache state
 };
 
-/// `dagflow cache stats|clear|prune`.
-enum class CacheAction : std::uint8_t { kStats, kClear, kPrune };
+/// `dagflow cache stats|list|clear|prune`.
+enum class CacheAction : std::uint8_t { kStats, kClear, kPrune, kList };
 struct CacheArgs {
-  std::string file{};       // the pipeline whose default cache is meant, or empty
-  std::string cache_dir{};  // wins over `file` when both are given
+  std::string file{};       // the pipeline whose entries (and default cache) are meant, or empty
+  std::string cache_dir{};  // the cache directory; default: the pipeline's
   std::uint64_t max_bytes = 0;
+  bool json = false;
 };
 
 /// Loads, runs and prints the outputs (JSON object with --json, else `id: value` lines), then,
@@ -86,11 +91,13 @@ int validate_command(const LoadArgs& args);
 /// Throws CommandError when `dot` is missing or fails, or the output file cannot be written.
 int graph_command(const GraphArgs& args);
 
-/// Describes every built-in op, or only `name` (CommandError with suggestions when unknown).
-int ops_command(const std::string& name);
+/// Describes every built-in op, or only `name` (CommandError with suggestions when unknown);
+/// with `json`, as one JSON object {name: {doc, inputs, args, flags...}}.
+int ops_command(const std::string& name, bool json);
 
-/// Shows, clears or prunes a disk cache. Throws CommandError when neither a file nor a cache dir
-/// is given, or the file is not a regular file.
+/// Shows, lists, clears or prunes a disk cache, or with a FILE that pipeline's share of it (see
+/// dagflow/pipeline/records.hpp). Throws CommandError when neither a file nor a cache dir is
+/// given, or the file is not a regular file, or `list` has no FILE.
 int cache_command(CacheAction action, const CacheArgs& args);
 
 }  // namespace dagflow::cli

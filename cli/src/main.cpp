@@ -60,6 +60,7 @@ struct Commands {
   CLI::App* cache_stats = nullptr;
   CLI::App* cache_clear = nullptr;
   CLI::App* cache_prune = nullptr;
+  CLI::App* cache_list = nullptr;
 };
 
 struct Arguments {
@@ -67,13 +68,17 @@ struct Arguments {
   LoadArgs load{};  // validate
   GraphArgs graph{};
   std::string op_name{};
+  bool ops_json = false;
   CacheArgs cache{};
 };
 
 void add_cache_target(CLI::App& command, CacheArgs& args) {
-  command.add_option("FILE", args.file, "A pipeline: its cache is .dagflow/cache beside the file");
+  command.add_option("FILE", args.file,
+                     "A pipeline: its entries (as its run record names them) in its cache, "
+                     ".dagflow/cache beside the file unless --cache-dir");
   command.add_option("--cache-dir", args.cache_dir,
-                     "The cache directory (relative to the working directory; wins over FILE)");
+                     "The cache directory (relative to the working directory)");
+  command.add_flag("--json", args.json, "Print the result as one JSON object");
 }
 
 Commands define_commands(CLI::App& app, Arguments& a) {
@@ -93,7 +98,19 @@ Commands define_commands(CLI::App& app, Arguments& a) {
       "and its share of the wall time. Results alone go to stdout.\n"
       "Exit codes: 0 success, 1 a node failed, 2 an invalid pipeline or a usage error.");
   add_file_option(*c.run, a.run.load);
+  c.run->add_option("NODE", a.run.targets,
+                    "Compute only these nodes and what they need (default: the outputs)");
   add_set_option(*c.run, a.run.load);
+  c.run
+      ->add_option("--force", a.run.force,
+                   "Run NODE again even if cached; what depends on it runs again only if its "
+                   "result changes; repeatable")
+      ->allow_extra_args(false)
+      ->type_name("NODE");
+  c.run->add_flag("-B,--force-all", a.run.force_all,
+                  "Run every needed node again (as make -B), still writing the cache");
+  c.run->add_flag("-v,--verbose", a.run.verbose,
+                  "Print each node as it finishes, with why it ran (as --dry-run explains)");
   c.run
       ->add_option("-j,--jobs,--threads", a.run.threads,
                    "Worker threads (default 0: all cores); -j and --jobs as in make")
@@ -108,11 +125,11 @@ Commands define_commands(CLI::App& app, Arguments& a) {
   no_cache->excludes(cache_dir);
   c.run->add_flag("--json", a.run.json,
                   "Print the outputs as one JSON object {output id: value} and nothing else "
-                  "(with --dry-run: {\"nodes\": [{\"id\", \"op\", \"state\"}]})");
+                  "(with --dry-run: {\"nodes\": [{\"id\", \"op\", \"state\", \"reason\"}]})");
   CLI::Option* dry_run = c.run->add_flag(
       "-n,--dry-run", a.run.dry_run,
-      "Print what a run would do now, one line per node: 'would run', 'cached', 'not needed' "
-      "or 'probe ran' (like make -n); runs only the probes (e.g. glob)");
+      "Print what a run would do now, one line per node: 'would run' (with why), 'cached', "
+      "'not needed' or 'probe ran' (like make -n); runs only the probes (e.g. glob)");
   CLI::Option* stats_json =
       c.run->add_option("--stats-json", a.run.stats_json,
                         "Write what ran and what came from the cache to this JSON file");
@@ -172,13 +189,25 @@ Commands define_commands(CLI::App& app, Arguments& a) {
 
   c.ops = app.add_subcommand("ops", "Describe the built-in ops (all, or one)");
   c.ops->add_option("NAME", a.op_name, "Describe only this op");
+  c.ops->add_flag("--json", a.ops_json, "Print the ops as one JSON object");
 
   CLI::App* cache = app.add_subcommand(
       "cache", "Show, clear or prune a disk cache (a pipeline's, or --cache-dir's)");
   cache->require_subcommand(1);
-  c.cache_stats = cache->add_subcommand("stats", "Count the entries and bytes of the cache");
+  cache->footer(
+      "Entries are content-addressed and shared: identical work of two pipelines is done and "
+      "kept once. With a FILE, a command is about that pipeline's entries, as its run record "
+      "(written by every run) names them; it works for a pipeline that no longer loads.");
+  c.cache_stats = cache->add_subcommand(
+      "stats", "Count the entries and bytes of the cache (and FILE's share of them)");
   add_cache_target(*c.cache_stats, a.cache);
-  c.cache_clear = cache->add_subcommand("clear", "Remove every entry of the cache");
+  c.cache_list = cache->add_subcommand(
+      "list", "List FILE's nodes as last recorded: cached or not, and their entries' bytes");
+  add_cache_target(*c.cache_list, a.cache);
+  c.cache_clear = cache->add_subcommand(
+      "clear",
+      "Remove FILE's entries that no other pipeline's run record names (entries shared with "
+      "another pipeline stay), or with only --cache-dir every entry");
   add_cache_target(*c.cache_clear, a.cache);
   c.cache_prune = cache->add_subcommand(
       "prune", "Remove the least recently used entries until at most --max-bytes remain");
@@ -202,10 +231,11 @@ int dispatch(const Commands& c, const Arguments& a) {
   if (c.run->parsed()) return run_command(a.run);
   if (c.validate->parsed()) return validate_command(a.load);
   if (c.graph->parsed()) return graph_command(a.graph);
-  if (c.ops->parsed()) return ops_command(a.op_name);
+  if (c.ops->parsed()) return ops_command(a.op_name, a.ops_json);
   if (c.cache_stats->parsed()) return cache_command(CacheAction::kStats, a.cache);
   if (c.cache_clear->parsed()) return cache_command(CacheAction::kClear, a.cache);
   if (c.cache_prune->parsed()) return cache_command(CacheAction::kPrune, a.cache);
+  if (c.cache_list->parsed()) return cache_command(CacheAction::kList, a.cache);
   return kExitInvalid;  // require_subcommand makes this unreachable
 }
 

@@ -110,10 +110,13 @@ ItemFailure::ItemFailure(std::size_t item, std::exception_ptr original)
 
 const BlockCache* current_block_cache() noexcept { return t_current_block_cache; }
 
-void count_map_items(std::size_t computed, std::size_t cached) noexcept {
+void count_map_items(std::size_t computed, std::size_t cached,
+                     std::span<const Hash128> block_keys) {
   if (t_current_items != nullptr) {
     t_current_items->computed += computed;
     t_current_items->cached += cached;
+    t_current_items->block_keys.insert(t_current_items->block_keys.end(), block_keys.begin(),
+                                       block_keys.end());
   }
 }
 

@@ -33,6 +33,18 @@ CacheStats DiskCache::prune(std::uint64_t max_bytes) { return stats_of(store_->p
 
 void DiskCache::clear() { (void)store_->prune(0); }
 
+CacheStats DiskCache::stats(std::span<const Hash128> keys) const {
+  CacheStats out;
+  for (const Hash128& key : keys) {
+    std::error_code ec;
+    const std::uintmax_t size = std::filesystem::file_size(store_->entry_path(key), ec);
+    if (ec) continue;
+    ++out.entries;
+    out.bytes += static_cast<std::size_t>(size);
+  }
+  return out;
+}
+
 bool DiskCache::contains(const Hash128& key) const { return store_->contains(key); }
 
 std::size_t DiskCache::erase(std::span<const Hash128> keys) {
@@ -41,6 +53,14 @@ std::size_t DiskCache::erase(std::span<const Hash128> keys) {
     if (store_->erase(key)) ++removed;
   }
   return removed;
+}
+
+std::optional<std::string> DiskCache::load_bytes(const Hash128& key, std::uint64_t fingerprint) {
+  return store_->get(key, fingerprint);
+}
+
+bool DiskCache::store_bytes(const Hash128& key, std::uint64_t fingerprint, std::string_view bytes) {
+  return store_->put(key, fingerprint, bytes);
 }
 
 const std::filesystem::path& DiskCache::path() const noexcept { return store_->root(); }

@@ -90,7 +90,10 @@ struct CacheLookup {
   // load as the task's type; anything else is a miss).
   bool lookup(NodeId id) {
     const detail::NodeRecord& node = graph->node(id);
-    if (detail::has_flag(node.flags, detail::NodeFlags::kImpureUpstream)) return false;
+    if (detail::has_flag(node.flags,
+                         detail::NodeFlags::kImpureUpstream | detail::NodeFlags::kRefresh)) {
+      return false;
+    }
     if (cache != nullptr) {
       if (auto value = cache->find(id, tick); !value.empty()) {
         found.emplace_back(id, std::move(value));

@@ -15,13 +15,16 @@ namespace dagflow::detail {
 
 namespace {
 
-// What a keyed op task sees of the disk cache while it runs (for map's per-block entries).
+// What a keyed op task sees of the disk cache while it runs (for map's per-block entries). A
+// task computed afresh (Graph::set_refresh) finds no block: it recomputes and stores them all.
 class TaskBlockCache final : public BlockCache {
  public:
-  TaskBlockCache(DiskStore& disk, const Hash128& identity) : disk_(disk), identity_(identity) {}
+  TaskBlockCache(DiskStore& disk, const Hash128& identity, bool refresh)
+      : disk_(disk), identity_(identity), refresh_(refresh) {}
   [[nodiscard]] const Hash128& op_identity() const noexcept override { return identity_; }
   [[nodiscard]] std::optional<std::string> get(const Hash128& key,
                                                std::uint64_t fingerprint) const override {
+    if (refresh_) return std::nullopt;
     return disk_.get(key, fingerprint);
   }
   void put(const Hash128& key, std::uint64_t fingerprint, std::string_view bytes) const override {
@@ -31,6 +34,7 @@ class TaskBlockCache final : public BlockCache {
  private:
   DiskStore& disk_;
   Hash128 identity_;
+  bool refresh_;
 };
 
 }  // namespace
@@ -62,7 +66,7 @@ bool RunState::run_task(std::uint32_t v, BudgetCredit& credit) noexcept {
     if (keyed) {
       Hasher identity;
       identity.add(graph->op_name(order[v])).add(graph->op_version(order[v]));
-      blocks.emplace(*disk, identity.digest());
+      blocks.emplace(*disk, identity.digest(), has_flag(node.flags, NodeFlags::kRefresh));
     }
     const TaskScope scope(&cancelled, blocks ? &*blocks : nullptr, &items);
     node.vtable->invoke(node.payload, inputs, out);
@@ -118,6 +122,7 @@ void RunState::report(std::uint32_t v, TaskOutcome outcome, TaskEvent& event,
   event.items_computed = items.computed;
   event.items_cached = items.cached;
   event.chunks = items.chunks;
+  event.block_keys = items.block_keys;
   observers->on_task(event);
 }
 

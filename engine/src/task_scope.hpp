@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <vector>
 
 #include <dagflow/engine/detail/chunked_loop.hpp>
 
@@ -18,6 +19,7 @@ struct ItemCounts {
   std::size_t computed = 0;
   std::size_t cached = 0;
   std::size_t chunks = 0;
+  std::vector<Hash128> block_keys{};  // of the map's per-block entries, with a block cache
 };
 inline thread_local ItemCounts* t_current_items = nullptr;
 

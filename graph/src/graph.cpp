@@ -40,6 +40,11 @@ void Graph::set_impure(const DelayedBase& task) {
   state_->set_impure(task.id());
 }
 
+void Graph::set_refresh(const DelayedBase& task) {
+  check_owned(task);
+  state_->set_refresh(task.id());
+}
+
 void Graph::add_order_edges(const DelayedBase& task, std::span<const NodeId> deps) {
   state_->add_order_edges(task.id(), deps);
 }

@@ -140,6 +140,11 @@ void GraphState::set_impure(NodeId id) {
   propagate_impurity(id);
 }
 
+void GraphState::set_refresh(NodeId id) {
+  if (id >= nodes_.size()) throw std::invalid_argument(fmt::format("no task with id {}", id));
+  nodes_[id].flags |= NodeFlags::kRefresh;
+}
+
 // Carries kImpureUpstream from `from` to everything downstream of it, in one sweep over the
 // tasks ranked after it (dependants always rank after their dependencies).
 void GraphState::propagate_impurity(NodeId from) {

@@ -11,6 +11,8 @@
 #include <dagflow/graph/errors.hpp>
 #include <dagflow/nodes/op_registry.hpp>
 
+#include "file_io.hpp"
+
 namespace dagflow {
 
 namespace fs = std::filesystem;
@@ -93,5 +95,11 @@ std::string_view refusal_text(Capability capability) noexcept {
 
 CapabilityError::CapabilityError(Capability refused, std::string_view context)
     : Error(fmt::format("{}: {}", context, refusal_text(refused))), refused_(refused) {}
+
+Value OpContext::write_file(const fs::path& path, std::string_view bytes,
+                            std::string_view shown) const {
+  const std::string given = path.string();
+  return detail::write_file_atomically(*this, path, shown.empty() ? given : shown, bytes);
+}
 
 }  // namespace dagflow

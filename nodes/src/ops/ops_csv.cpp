@@ -44,7 +44,7 @@ void add_csv_ops(OpRegistry& ops) {
           "are the sorted union of the keys, a missing key an empty field. Returns the file's "
           "path.",
           {output_path_arg("path")})
-      .set_side_effects();
+      .set_writes_files();
 
   ops.add("rollup",
           [](const std::vector<Value::Map>& rows, const std::string& key,

@@ -215,7 +215,7 @@ void add_file_ops(OpRegistry& ops) {
           "Writes any value as pretty-printed JSON to `path` (inside the pipeline's directory, "
           "replaced atomically) and returns the file's path.",
           {output_path_arg("path")})
-      .set_side_effects();
+      .set_writes_files();
 
   ops.add("write_text",
           [](const OpContext& ctx, const std::string& text, const detail::FileArg& path) {
@@ -224,7 +224,7 @@ void add_file_ops(OpRegistry& ops) {
           "Writes a string as it is to `path` (inside the pipeline's directory, replaced "
           "atomically) and returns the file's path.",
           {output_path_arg("path")})
-      .set_side_effects();
+      .set_writes_files();
 }
 
 }  // namespace dagflow

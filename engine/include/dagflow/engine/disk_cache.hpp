@@ -17,8 +17,11 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
+#include <string_view>
 
 #include <dagflow/graph/hashing.hpp>
+#include <dagflow/graph/serialization.hpp>
 
 namespace dagflow {
 
@@ -48,6 +51,9 @@ class DiskCache {
 
   /// Entries and their bytes (a scan of the directory).
   [[nodiscard]] CacheStats stats() const;
+  /// The entries of `keys` that are present, and their bytes (each key counted once it is
+  /// given; a stat per key).
+  [[nodiscard]] CacheStats stats(std::span<const Hash128> keys) const;
   /// Removes the least recently used entries (by last hit or write) until at most `max_bytes`
   /// remain, and returns what remains.
   CacheStats prune(std::uint64_t max_bytes);
@@ -58,6 +64,16 @@ class DiskCache {
   [[nodiscard]] bool contains(const Hash128& key) const;
   /// Removes the entries of `keys` (as task_keys gives them); returns how many it removed.
   std::size_t erase(std::span<const Hash128> keys);
+
+  /// The value of type T stored under `key` (by a run, or by store()), or nullopt when there is
+  /// none, it is damaged (then removed, with a warning) or it holds another type. O(entry).
+  template <Serializable T>
+  [[nodiscard]] std::optional<T> load(const Hash128& key);
+  /// Stores `value` under `key` atomically, as a run stores a task's result; false (with a
+  /// warning) when it could not be written. For results a front end keeps beside the tasks'
+  /// (a pipeline keeps the bytes of the files its writers wrote).
+  template <Serializable T>
+  bool store(const Hash128& key, const T& value);
 
   /// The directory, as given to open (lexically normalised).
   [[nodiscard]] const std::filesystem::path& path() const noexcept;
@@ -72,7 +88,28 @@ class DiskCache {
   friend DiskCache detail::adopt_store(std::unique_ptr<detail::DiskStore> store);
   friend detail::DiskStore& detail::store_of(DiskCache& cache) noexcept;
   explicit DiskCache(std::unique_ptr<detail::DiskStore> store);
+  [[nodiscard]] std::optional<std::string> load_bytes(const Hash128& key,
+                                                      std::uint64_t fingerprint);
+  bool store_bytes(const Hash128& key, std::uint64_t fingerprint, std::string_view bytes);
   std::unique_ptr<detail::DiskStore> store_;
 };
+
+// ---- implementation -----------------------------------------------------------------------------
+
+template <Serializable T>
+std::optional<T> DiskCache::load(const Hash128& key) {
+  std::optional<std::string> bytes = load_bytes(key, type_fingerprint<T>());
+  if (!bytes) return std::nullopt;
+  try {
+    return from_bytes<T>(*bytes);
+  } catch (const Error&) {
+    return std::nullopt;  // bytes that do not load are a miss, as in a run
+  }
+}
+
+template <Serializable T>
+bool DiskCache::store(const Hash128& key, const T& value) {
+  return store_bytes(key, type_fingerprint<T>(), to_bytes(value));
+}
 
 }  // namespace dagflow

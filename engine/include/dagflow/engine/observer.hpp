@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -47,6 +48,10 @@ struct TaskEvent {
   std::size_t items_cached = 0;
   /// A map or reduce task: the chunks its items ran in.
   std::size_t chunks = 0;
+  /// A map task with a disk cache: the keys of its per-block entries, found or written (valid
+  /// during on_task; copy what must outlive it). A front end that removes one workflow's
+  /// entries (`dagflow cache clear FILE`) needs them beside the task's own key.
+  std::span<const Hash128> block_keys{};
 };
 
 /// The run an observer is watching, valid from on_run_start to on_run_end (keep the pointer to

@@ -75,6 +75,12 @@ struct OpContext {
   /// absolute path elsewhere, a symlink that points out), unless allow_outside. Missing parent
   /// directories are fine (checked lexically from the deepest existing one).
   [[nodiscard]] std::filesystem::path output_path(const std::filesystem::path& path) const;
+  /// Writes `bytes` as the file `path` (checked by output_path; missing parent directories are
+  /// created) atomically: readers and crashes see the old file or the new one, never a part.
+  /// Returns it as a path Value shown as `shown` (`path` as given when empty). Throws what
+  /// output_path throws, and dagflow::Error "cannot write 'SHOWN': REASON".
+  Value write_file(const std::filesystem::path& path, std::string_view bytes,
+                   std::string_view shown = {}) const;
 };
 
 /// A named argument of an op, with its default (if any). `type` and `accepts` are filled in by
@@ -110,8 +116,17 @@ class OpInfo {
   [[nodiscard]] bool is_probe() const noexcept { return probe_; }
   /// Runs external commands: refused unless the run allows it (Capability::kRunCommands).
   [[nodiscard]] bool runs_commands() const noexcept { return runs_commands_; }
-  /// Writes files or has other effects beyond its result: it runs every time (never cached).
+  /// Has effects beyond its result that a cache cannot stand for (like running a command): it
+  /// runs every time (never cached). An op that only writes files is a writer instead.
   [[nodiscard]] bool has_side_effects() const noexcept { return side_effects_; }
+  /// A writer: it writes files and returns their paths (a path, or a list of them). It is cached
+  /// like any op, and a pipeline tracks its files: a re-run that finds its result cached leaves
+  /// them untouched when they hold what was written, and restores them when they were deleted
+  /// or edited (from the cache when it keeps their bytes, else by running the op again).
+  [[nodiscard]] bool writes_files() const noexcept { return writes_files_; }
+  /// A writer whose files' bytes are kept in the cache to restore them (default); false for
+  /// outputs cheaper to write again than to keep twice (images).
+  [[nodiscard]] bool keeps_file_bytes() const noexcept { return keeps_file_bytes_; }
 
   OpInfo& set_version(std::uint32_t version) noexcept {
     version_ = version;
@@ -127,6 +142,12 @@ class OpInfo {
   }
   OpInfo& set_side_effects(bool effects = true) noexcept {
     side_effects_ = effects;
+    return *this;
+  }
+  /// Makes the op a writer (see writes_files), keeping its files' bytes in the cache or not.
+  OpInfo& set_writes_files(bool keep_bytes = true) noexcept {
+    writes_files_ = true;
+    keeps_file_bytes_ = keep_bytes;
     return *this;
   }
 
@@ -151,6 +172,8 @@ class OpInfo {
   bool probe_ = false;
   bool runs_commands_ = false;
   bool side_effects_ = false;
+  bool writes_files_ = false;
+  bool keeps_file_bytes_ = false;
   std::shared_ptr<const void> fn_;
   Invoke invoke_ = nullptr;
 };

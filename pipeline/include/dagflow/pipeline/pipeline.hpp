@@ -24,6 +24,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -167,6 +168,26 @@ struct NodeRunInfo {
   std::size_t items_cached = 0;
   double seconds = 0;   // time in the node's body (summed over workers for a map)
   std::string error{};  // with kFailed: the failure's message
+  /// Why it runs ("argument k changed", "1 of 6 items changed: texts/a.txt", "no cache entry",
+  /// "forced", "output out/top.json missing"...), or how a cached writer's files were kept
+  /// ("output out/top.json restored"). Filled by dry_run() for what would run, and by run()
+  /// when RunRequest::explain is set; empty otherwise.
+  std::string reason{};
+};
+
+/// What to run, beyond the options of the Executor (`dagflow run FILE [NODE...] --force ...`).
+struct RunRequest {
+  /// The nodes to compute, with everything they need; empty = the pipeline's outputs.
+  std::vector<std::string> targets{};
+  /// Nodes to run again even if cached (`--force`); what depends on one re-runs only if its new
+  /// result differs from the last one (early cut-off).
+  std::vector<std::string> force{};
+  /// Run every node the targets need again, still writing the cache (`-B`).
+  bool force_all = false;
+  /// Fill NodeRunInfo::reason in run() too (`dagflow run -v`).
+  bool explain = false;
+  /// Called as each node finishes (from the worker that finished it; calls never overlap).
+  std::function<void(const NodeRunInfo&)> on_node{};
 };
 
 /// The result of Pipeline::run.
@@ -191,16 +212,27 @@ class Pipeline {
   /// `.dagflow/cache` in the pipeline's directory (default_cache_dir_in(spec().base_dir)).
   [[nodiscard]] std::filesystem::path default_cache_dir() const;
 
-  /// Runs the outputs (probes first, then everything they need on all cores) and returns their
-  /// values. Throws NodeError when a node fails, std::invalid_argument for a refused cache_dir.
-  [[nodiscard]] PipelineResult run(ExecutorOptions options = {}) const;
+  /// Runs the outputs, or the request's targets (probes first, then everything they need on all
+  /// cores), and returns their values. With a disk cache, it is make-like: a node runs only when
+  /// its key (op, version, arguments, inputs) is not in the cache; a node that re-runs and
+  /// returns what it returned last time lets what depends on it be served from the cache (early
+  /// cut-off); writers' files are tracked (see OpInfo::writes_files); and the run is recorded
+  /// beside the cache (also when it fails, for what finished). Throws NodeError when a node
+  /// fails, PipelineError for a target or forced node that does not exist, and
+  /// std::invalid_argument for a refused cache_dir.
+  [[nodiscard]] PipelineResult run(ExecutorOptions options = {}, RunRequest request = {}) const;
 
   /// What run() would do now, running only the probes (`dagflow run --dry-run`, like
   /// `make -n`): each node's outcome is kExecuted when it would run (probes have run), kCached
   /// when its result is in the cache, kNotNeeded when nothing needs it. No outputs. A probe
   /// that takes the result of another node needs that node computed first: it is. A probe that
   /// fails is kFailed with its message (no exception): what needs it would run once it is fixed.
-  [[nodiscard]] PipelineResult dry_run(ExecutorOptions options = {}) const;
+  /// Each node that would run says why (NodeRunInfo::reason).
+  [[nodiscard]] PipelineResult dry_run(ExecutorOptions options = {},
+                                       RunRequest request = {}) const;
+
+  /// The file of this pipeline's run record in `cache_dir` (see dagflow/pipeline/records.hpp).
+  [[nodiscard]] std::filesystem::path record_file(const std::filesystem::path& cache_dir) const;
 
   /// The pipeline as a Graphviz DOT digraph (nodes labelled "id\nop", maps drawn with a double
   /// border, probes as ellipses). With `states` (PipelineResult::nodes of run() or dry_run()),
@@ -209,7 +241,7 @@ class Pipeline {
   [[nodiscard]] std::string to_dot(std::span<const NodeRunInfo> states = {}) const;
 
  private:
-  PipelineResult execute(ExecutorOptions options, bool dry) const;
+  PipelineResult execute(ExecutorOptions options, RunRequest request, bool dry) const;
 
   PipelineSpec spec_;
   OpRegistry ops_;

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <exception>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -63,8 +64,10 @@ class BlockCache {
 [[nodiscard]] const BlockCache* current_block_cache() noexcept;
 
 /// Tells the task this thread is running how many map items it computed and how many it took
-/// from its block cache (RunStats::items_*, TaskEvent::items_*). No-op outside a task.
-void count_map_items(std::size_t computed, std::size_t cached) noexcept;
+/// from its block cache (RunStats::items_*, TaskEvent::items_*), and the keys of its block
+/// entries (TaskEvent::block_keys). No-op outside a task; throws only std::bad_alloc.
+void count_map_items(std::size_t computed, std::size_t cached,
+                     std::span<const Hash128> block_keys = {});
 
 /// Items per block for n items: the unit whose boundaries depend on the items alone, never on
 /// timing or threads (reduce folds each block left to right, then combines block results in a

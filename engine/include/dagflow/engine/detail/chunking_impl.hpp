@@ -180,7 +180,7 @@ std::vector<R> map_items(const std::vector<T>& items, std::size_t chunk_size, co
           cache->put(keys[missing[m]], fingerprint, to_bytes(part));
         }
       });
-      count_map_items(n - cached_items, cached_items);
+      count_map_items(n - cached_items, cached_items, keys);
       return out;
     }
   }

@@ -1,0 +1,888 @@
+// One run of a pipeline, in phases: resolve what was asked for, build the Graph (probes run while
+// it is built), plan against the last run's record (forced nodes, writers' files), explain,
+// execute, record.
+//
+// Each node becomes one task whose key (with a disk cache) is its op, its arguments and the keys
+// of its inputs. Probes (ops such as `glob` that look at the outside world) run first: their
+// results enter the graph as literals, keyed by content (a path by the file's bytes), so
+// everything downstream has a content key before the run starts. Static keys find what is
+// cached; the record then does what static keys cannot: a node that re-runs checks whether its
+// inputs' contents are those it last ran on, and if so takes its last result (early cut-off).
+#include "pipeline_run.hpp"
+// (the header this file implements first)
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <chrono>
+#include <mutex>
+#include <span>
+#include <stdexcept>
+#include <unordered_map>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include <dagflow/engine/chunking.hpp>
+#include <dagflow/graph/graph.hpp>
+#include <dagflow/graph/keys.hpp>
+#include <dagflow/util/file_read.hpp>
+#include <dagflow/util/suggest.hpp>
+
+#include <dagflow/pipeline/records.hpp>
+
+#include "run_record.hpp"
+
+namespace dagflow::detail {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+Hash128 content_hash(const Value& v) {
+  Hasher h;
+  h.add(v);
+  return h.digest();
+}
+
+Hash128 bytes_hash(std::string_view bytes) {
+  Hasher h;
+  h.update(bytes.data(), bytes.size());
+  return h.digest();
+}
+
+// Where a writer's file bytes are kept: by content, so identical files are kept once.
+Hash128 kept_bytes_key(const Hash128& content) {
+  Hasher h;
+  h.add(std::string_view("dagflow-output-bytes")).add(content.low).add(content.high);
+  return h.digest();
+}
+
+// What a node's body did in this run: written by the node's one task, read after the run.
+struct NodeTrace {
+  bool ran = false;  // its body returned (the op ran, or cut-off served the last result)
+  bool cut_off = false;
+  std::vector<Hash128> input_hashes{};
+  std::optional<Hash128> result{};
+  std::optional<Value> written{};  // a writer's result: the paths of its files
+};
+
+// What a node's task calls: a registry op, in the pipeline's context.
+struct OpCall {
+  const OpInfo* op;
+  const OpContext* context;
+
+  // The op's name and version (the task's op identity) say which registry entry `op` is. The
+  // context's directory can change what an op reads or writes, so it is part of the key; its
+  // capability flags only refuse, never change a result.
+  bool hash_state(Hasher& h) const {
+    h.add(context->base_dir.string());
+    return true;
+  }
+};
+
+// The body of a (non-map) node. With a disk cache it notes the contents of its inputs and result
+// for the record, and before running the op it tries early cut-off: inputs whose contents are
+// those of its last run, with the same op and arguments, give the last result, kept in the cache
+// under the last key.
+struct NodeBody {
+  const OpInfo* op;
+  const OpContext* context;
+  const Value::Map* args;
+  DiskCache* cache;              // null: no disk cache, nothing noted
+  const RecordedNode* previous;  // null: no usable record of this node
+  bool may_cut_off;
+  NodeTrace* trace;
+
+  Value call(std::span<const Value* const> inputs) const {
+    if (cache == nullptr) return op->call(*context, inputs, *args);
+    std::vector<Hash128> seen;
+    seen.reserve(inputs.size());
+    for (const Value* v : inputs) seen.push_back(content_hash(*v));
+    std::optional<Value> result = cut_off(seen);
+    trace->cut_off = result.has_value();
+    if (!result) result = op->call(*context, inputs, *args);
+    trace->result = trace->cut_off ? previous->result : content_hash(*result);
+    trace->input_hashes = std::move(seen);
+    if (op->writes_files()) trace->written = *result;
+    trace->ran = true;
+    return std::move(*result);
+  }
+
+  [[nodiscard]] std::optional<Value> cut_off(const std::vector<Hash128>& seen) const {
+    if (!may_cut_off || previous->input_hashes != seen || !previous->result) return std::nullopt;
+    return cache->load<Value>(*previous->key);
+  }
+};
+
+// The task of a node: its body, with the node's arguments as a keyed literal. One callable type
+// for every op, so the op's name and version (not this type) are its cache identity.
+struct NodeCall : OpCall {
+  const NodeBody* body;
+
+  template <class... Inputs>
+  Value operator()(const Value& /*args: keyed, read through body*/, const Inputs&... inputs) const {
+    const Value* values[] = {&inputs..., nullptr};  // nullptr: never a zero-length array
+    return body->call(std::span<const Value* const>(values, sizeof...(Inputs)));
+  }
+  Value operator()(const Value& /*args*/, const std::vector<Value>& inputs) const {
+    std::vector<const Value*> values;
+    values.reserve(inputs.size());
+    for (const Value& v : inputs) values.push_back(&v);
+    return body->call(values);
+  }
+};
+
+// What a map node calls for each element of its list (through dagflow::map): the op with the
+// element, then the node's other inputs. Its arguments are not hashed here: the map's salt,
+// made from them and this state, keys them (see add_map_task).
+struct ItemCall : OpCall {
+  const Value::Map* args;
+
+  template <class... Inputs>
+  Value operator()(const Value& item, const Inputs&... inputs) const {
+    const Value* values[] = {&item, &inputs...};
+    return op->call(*context, values, *args);
+  }
+  Value operator()(const Value& item, const std::vector<Value>& inputs) const {
+    std::vector<const Value*> values;
+    values.reserve(inputs.size() + 1);
+    values.push_back(&item);
+    for (const Value& v : inputs) values.push_back(&v);
+    return op->call(*context, values, *args);
+  }
+};
+
+// A probe's result, entered into the graph as a literal.
+struct LiteralCall {
+  Value operator()(const Value& v) const { return v; }
+};
+
+// Calls `add(inputs...)`: up to four inputs one by one (each passed to the task body shared,
+// never copied), more as one list (a std::vector<Delayed<Value>>: one dependency list).
+template <class Add>
+Delayed<Value> with_inputs(std::span<const Delayed<Value>> in, const Add& add) {
+  switch (in.size()) {
+    case 0:
+      return add();
+    case 1:
+      return add(in[0]);
+    case 2:
+      return add(in[0], in[1]);
+    case 3:
+      return add(in[0], in[1], in[2]);
+    case 4:
+      return add(in[0], in[1], in[2], in[3]);
+    default:
+      return add(std::vector<Delayed<Value>>(in.begin(), in.end()));
+  }
+}
+
+// A node's task: its body called with its arguments and inputs.
+Delayed<Value> add_task(Graph& g, const OpInfo& op, const NodeBody& body, const NodeSpec& node,
+                        std::span<const Delayed<Value>> in) {
+  const auto fn = dagflow::op(op.name(), NodeCall{{&op, body.context}, &body})
+                      .with_version(op.version());
+  return with_inputs(
+      in, [&](const auto&... inputs) { return g.delayed(fn, Value(node.args), inputs...); });
+}
+
+// A map node's task: dagflow::map over the list (`in` first; a list Value is read in place, see
+// ListAdapter<Value>), the other inputs passed to every item. The arguments and the op's state
+// decide results too, so they make the map's salt, which keys the task and its blocks; the other
+// inputs' values join the block keys as map's extras.
+Delayed<Value> add_map_task(Graph& g, const OpInfo& op, const OpContext& context,
+                            const NodeSpec& node, std::span<const Delayed<Value>> in) {
+  const ItemCall call{{&op, &context}, &node.args};
+  Hasher salt;
+  salt.add(Value(node.args));
+  (void)call.hash_state(salt);
+  const ChunkOptions options{.label = node.id, .salt = salt.digest()};
+  const auto fn = dagflow::op(op.name(), call).with_version(op.version());  // task "map(<op>)"
+  return with_inputs(in.subspan(1), [&](const auto&... inputs) {
+    return dagflow::map(g, fn, in.front(), inputs..., options);
+  });
+}
+
+// Counts what happened to each pipeline node from the Executor's task events, and keeps what
+// the record needs of them (failures, map block keys).
+class NodeTally final : public RunObserver {
+ public:
+  NodeTally(std::vector<NodeRunInfo>& nodes, const std::vector<NodeTrace>& traces,
+            std::function<void(const NodeRunInfo&)> on_node)
+      : nodes_(nodes), traces_(traces), on_node_(std::move(on_node)) {
+    failed_.resize(nodes.size());
+    blocks_.resize(nodes.size());
+  }
+
+  // Graph task id -> pipeline node index (tasks that are no node's body are not counted).
+  void attribute(NodeId task, std::size_t node) {
+    if (node_of_.size() <= task) node_of_.resize(std::size_t{task} + 1, kNone);
+    node_of_[task] = node;
+  }
+
+  void on_task(const TaskEvent& event) override {
+    if (event.task >= node_of_.size() || node_of_[event.task] == kNone) return;
+    const std::size_t i = node_of_[event.task];
+    std::lock_guard lock(mutex_);
+    NodeRunInfo& node = nodes_[i];
+    node.items_executed += event.items_computed;
+    node.items_cached += event.items_cached;
+    node.seconds += std::chrono::duration<double>(event.end - event.start).count();
+    blocks_[i].assign(event.block_keys.begin(), event.block_keys.end());
+    failed_[i] = event.outcome == TaskOutcome::kFailed;
+    const bool ran = event.outcome == TaskOutcome::kExecuted || failed_[i];
+    // A map all of whose blocks came from the cache ran only to compute their keys; a node cut
+    // off took its last result.
+    const bool all_cached = event.items_computed == 0 && event.items_cached > 0;
+    const bool served = all_cached || (!failed_[i] && traces_[i].cut_off);
+    node.outcome = ran && !served ? NodeOutcome::kExecuted : NodeOutcome::kCached;
+    if (!failed_[i] && traces_[i].cut_off) {
+      node.reason = "its inputs came out as in its last run: its last result (early cut-off)";
+    }
+    if (on_node_) on_node_(node);
+  }
+
+  [[nodiscard]] bool failed(std::size_t node) const { return failed_[node] != 0; }
+  [[nodiscard]] const std::vector<Hash128>& blocks(std::size_t node) const {
+    return blocks_[node];
+  }
+
+ private:
+  static constexpr std::size_t kNone = SIZE_MAX;
+  std::vector<NodeRunInfo>& nodes_;
+  const std::vector<NodeTrace>& traces_;
+  std::function<void(const NodeRunInfo&)> on_node_;
+  std::vector<std::size_t> node_of_;  // written while the graph is built, read during runs
+  std::vector<char> failed_;
+  std::vector<std::vector<Hash128>> blocks_;
+  std::mutex mutex_;
+};
+
+std::string describe_failure(const PipelineSpec& spec, const NodeSpec& node,
+                             std::optional<std::size_t> item, const std::exception_ptr& cause) {
+  std::string where = spec.file;
+  if (node.mark.line > 0) where += fmt::format(":{}:{}", node.mark.line, node.mark.column);
+  const std::string at_item = item ? fmt::format(" at item {}", *item) : std::string();
+  return fmt::format("{}: node '{}' (op {}) failed{}: {}", where, node.id, node.op, at_item,
+                     detail::message_of(cause));
+}
+
+// Every path in a writer's result (a path, or lists and maps of them).
+void collect_paths(const Value& v, std::vector<const PathValue*>& out) {
+  if (v.kind() == ValueKind::kPath) out.push_back(&v.as_path());
+  if (v.kind() == ValueKind::kList) {
+    for (const Value& x : v.as_list()) collect_paths(x, out);
+  }
+  if (v.kind() == ValueKind::kMap) {
+    for (const auto& [k, x] : v.as_map()) collect_paths(x, out);
+  }
+}
+
+struct FileStamp {
+  std::uint64_t size = 0;
+  std::int64_t mtime_ns = 0;
+};
+
+std::optional<FileStamp> stamp_of(const fs::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  return FileStamp{static_cast<std::uint64_t>(st.st_size),
+                   std::int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec};
+}
+
+// Is a writer's file as it was written? Size and mtime unchanged say yes without reading it.
+enum class FileState : std::uint8_t { kIntact, kMissing, kChanged };
+FileState state_of(const RecordedOutput& o) {
+  const std::optional<FileStamp> now = stamp_of(o.path);
+  if (!now) return FileState::kMissing;
+  if (now->size == o.size && now->mtime_ns == o.mtime_ns) return FileState::kIntact;
+  try {
+    return bytes_hash(util::read_regular_file(o.path)) == o.hash ? FileState::kIntact
+                                                                 : FileState::kChanged;
+  } catch (const util::ReadFileError&) {
+    return FileState::kMissing;
+  }
+}
+
+std::string shown_item(const Value& item) {
+  return item.kind() == ValueKind::kPath ? item.as_path().shown : to_json(item);
+}
+
+// "1 of 6 items changed: texts/a.txt", "2 items removed", or "" when the items are those
+// recorded.
+std::string items_reason(const std::vector<std::pair<std::string, Hash128>>& now,
+                         const std::vector<std::pair<std::string, Hash128>>& before) {
+  std::vector<std::string> changed;
+  for (const auto& item : now) {
+    if (std::find(before.begin(), before.end(), item) == before.end()) changed.push_back(item.first);
+  }
+  std::size_t removed = 0;
+  for (const auto& item : before) {
+    const auto same_name = [&](const auto& x) { return x.first == item.first; };
+    if (std::none_of(now.begin(), now.end(), same_name)) ++removed;
+  }
+  std::string out;
+  if (!changed.empty()) {
+    out = fmt::format("{} of {} items changed: ", changed.size(), now.size());
+    for (std::size_t i = 0; i < changed.size() && i < 3; ++i) {
+      out += (i > 0 ? ", " : "") + changed[i];
+    }
+    if (changed.size() > 3) out += fmt::format(" and {} more", changed.size() - 3);
+  }
+  if (removed > 0) {
+    out += fmt::format("{}{} item{} removed", out.empty() ? "" : "; ", removed,
+                       removed == 1 ? "" : "s");
+  }
+  return out;
+}
+
+std::string changed_args(const Value::Map& now, const Value::Map& before) {
+  std::vector<std::string> names;
+  for (const auto& [name, value] : now) {
+    auto it = before.find(name);
+    if (it == before.end() || !(it->second == value)) names.push_back(name);
+  }
+  for (const auto& [name, value] : before) {
+    if (!now.contains(name)) names.push_back(name);
+  }
+  if (names.empty()) return {};
+  std::string list;
+  for (std::size_t i = 0; i < names.size(); ++i) list += (i > 0 ? ", " : "") + names[i];
+  return fmt::format("argument{} {} changed", names.size() == 1 ? "" : "s", list);
+}
+
+class PipelineRun {
+ public:
+  PipelineRun(const PipelineSpec& spec, const OpRegistry& ops, const LoadOptions& load,
+              ExecutorOptions options, const RunRequest& request, bool dry);
+  PipelineResult go();
+
+ private:
+  void resolve_targets();
+  void mark_needed();
+  void read_previous_record();
+  void build_graph();
+  void add_node(std::size_t i);
+  void run_probe(std::size_t i);
+  void plan();
+  void refresh_forced();
+  void check_writer_files(std::size_t i);
+  void explain();
+  [[nodiscard]] std::string reason_for(std::size_t i) const;
+  [[nodiscard]] std::string changes_since_record(std::size_t i, const RecordedNode& before) const;
+  void plan_dry();
+  void restore_outputs();
+  std::vector<Value> compute(const std::vector<Delayed<Value>>& targets);
+  void execute();
+  void write_record(const std::vector<Value>* values);
+  [[nodiscard]] RecordedNode record_of(std::size_t i, const Value* written) const;
+  [[nodiscard]] std::vector<RecordedOutput> outputs_of(std::size_t i, const Value& written,
+                                                       const RecordedNode* before) const;
+  [[nodiscard]] std::vector<std::pair<std::string, Hash128>> items_of(std::size_t i) const;
+  void count();
+
+  [[nodiscard]] const NodeSpec& node(std::size_t i) const { return spec_.nodes[i]; }
+  [[nodiscard]] const OpInfo& op(std::size_t i) const { return *ops_.find(node(i).op); }
+  [[nodiscard]] const RecordedNode* previous(std::size_t i) const;
+  [[nodiscard]] std::optional<Hash128> key(std::size_t i) const;
+  std::vector<std::size_t> inputs_of(std::size_t i) const;
+
+  const PipelineSpec& spec_;
+  const OpRegistry& ops_;
+  const RunRequest& request_;
+  const bool dry_;
+  const Clock::time_point start_ = Clock::now();
+  PipelineResult result_;
+  std::vector<NodeTrace> traces_;
+  std::vector<NodeBody> bodies_;
+  std::shared_ptr<NodeTally> tally_;
+  std::unique_ptr<Executor> executor_;
+  DiskCache* cache_ = nullptr;
+  OpContext context_;
+  Graph graph_;
+  std::unordered_map<std::string_view, std::size_t> index_;
+  std::vector<Delayed<Value>> task_;
+  std::vector<std::optional<Value>> literal_;  // probes' results
+  std::vector<std::size_t> targets_;           // asked for, then the needed writers
+  std::size_t asked_ = 0;                      // how many of targets_ were asked for
+  std::vector<char> needed_, forced_, refreshed_;
+  std::vector<std::string> file_problem_;  // a writer's file that is missing or changed
+  std::vector<std::pair<std::size_t, RecordedOutput>> restore_;
+  std::vector<std::optional<Hash128>> keys_;  // by graph task id, with a disk cache
+  RunRecord previous_;
+};
+
+PipelineRun::PipelineRun(const PipelineSpec& spec, const OpRegistry& ops, const LoadOptions& load,
+                         ExecutorOptions options, const RunRequest& request, bool dry)
+    : spec_(spec),
+      ops_(ops),
+      request_(request),
+      dry_(dry),
+      context_{.base_dir = spec.base_dir,
+               .allow_outside = load.allow_outside,
+               .allow_shell = load.allow_shell} {
+  const std::size_t n = spec_.nodes.size();
+  result_.nodes.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    result_.nodes[i].id = node(i).id;
+    result_.nodes[i].op = node(i).op;
+    index_.emplace(node(i).id, i);
+  }
+  traces_.resize(n);
+  bodies_.resize(n);
+  task_.resize(n);
+  literal_.resize(n);
+  needed_.resize(n);
+  forced_.resize(n);
+  refreshed_.resize(n);
+  file_problem_.resize(n);
+  tally_ = std::make_shared<NodeTally>(result_.nodes, traces_, request.on_node);
+  options.observers.insert(options.observers.begin(), tally_);  // counted before others see it
+  // Throws std::invalid_argument for a refused cache.
+  executor_ = std::make_unique<Executor>(std::move(options));
+  cache_ = executor_->disk_cache();
+}
+
+PipelineResult PipelineRun::go() {
+  resolve_targets();
+  mark_needed();
+  read_previous_record();
+  build_graph();
+  plan();
+  if (dry_ || request_.explain) explain();
+  if (dry_) {
+    plan_dry();
+  } else {
+    restore_outputs();
+    execute();
+  }
+  count();
+  return std::move(result_);
+}
+
+// Phase "resolve": the requested targets and forced nodes, by index. A name that is no node is
+// a mistake in the command, reported before anything runs.
+void PipelineRun::resolve_targets() {
+  std::vector<std::string> ids;
+  for (const NodeSpec& n : spec_.nodes) ids.push_back(n.id);
+  const auto find = [&](const std::string& id, std::string_view what) {
+    auto it = index_.find(id);
+    if (it == index_.end()) {
+      throw PipelineError(spec_.file, {},
+                          fmt::format("{} '{}' is not a node of this pipeline{}", what, id,
+                                      util::did_you_mean(util::nearest_names(id, ids))));
+    }
+    return it->second;
+  };
+  for (const std::string& id : request_.targets.empty() ? spec_.outputs : request_.targets) {
+    const std::size_t i = find(id, "target");
+    if (std::find(targets_.begin(), targets_.end(), i) == targets_.end()) targets_.push_back(i);
+  }
+  asked_ = targets_.size();
+  for (const std::string& id : request_.force) forced_[find(id, "forced node")] = 1;
+}
+
+std::vector<std::size_t> PipelineRun::inputs_of(std::size_t i) const {
+  std::vector<std::size_t> in;
+  if (!node(i).map.empty()) in.push_back(index_.at(node(i).map));
+  for (const std::string& id : node(i).inputs) in.push_back(index_.at(id));
+  return in;
+}
+
+// Phase "needed": what the targets need (nodes come dependencies first, so one backward sweep).
+// Only these are built: a probe nothing needs does not run.
+void PipelineRun::mark_needed() {
+  for (std::size_t t : targets_) needed_[t] = 1;
+  for (std::size_t i = spec_.nodes.size(); i-- > 0;) {
+    if (!needed_[i]) continue;
+    for (std::size_t in : inputs_of(i)) needed_[in] = 1;
+  }
+  // Needed writers are targets too: their results name the files to track.
+  for (std::size_t i = 0; i < spec_.nodes.size(); ++i) {
+    const bool target = std::find(targets_.begin(), targets_.end(), i) != targets_.end();
+    if (needed_[i] && op(i).writes_files() && !target) targets_.push_back(i);
+  }
+  if (request_.force_all) {
+    for (std::size_t i = 0; i < spec_.nodes.size(); ++i) forced_[i] = needed_[i];
+  }
+}
+
+void PipelineRun::read_previous_record() {
+  if (cache_ == nullptr) return;
+  std::string problem;
+  const fs::path path = record_path(cache_->path(), pipeline_file_of(spec_));
+  if (auto record = read_record(path, problem)) {
+    previous_ = std::move(*record);
+  } else if (!problem.empty()) {
+    executor_->options().log(fmt::format(
+        "the run record {} cannot be read ({}): every node is treated as new", path.string(),
+        problem));
+  }
+}
+
+const RecordedNode* PipelineRun::previous(std::size_t i) const {
+  auto it = previous_.nodes.find(node(i).id);
+  if (it == previous_.nodes.end()) return nullptr;
+  const RecordedNode& r = it->second;
+  // A record of another op, version or arguments says nothing about this node's results.
+  const bool same = r.op == node(i).op && r.version == op(i).version() && r.args == node(i).args;
+  return same ? &r : nullptr;
+}
+
+std::optional<Hash128> PipelineRun::key(std::size_t i) const {
+  if (!task_[i].is_valid() || task_[i].id() >= keys_.size()) return std::nullopt;
+  return keys_[task_[i].id()];
+}
+
+// Phase "build": one task per needed node, dependencies first; probes run as they are added.
+void PipelineRun::build_graph() {
+  for (std::size_t i = 0; i < spec_.nodes.size(); ++i) {
+    if (needed_[i]) add_node(i);
+  }
+}
+
+void PipelineRun::add_node(std::size_t i) {
+  const NodeSpec& n = node(i);
+  std::vector<Delayed<Value>> inputs;
+  for (std::size_t in : inputs_of(i)) inputs.push_back(task_[in]);
+  const RecordedNode* before = cache_ != nullptr ? previous(i) : nullptr;
+  bodies_[i] = NodeBody{.op = &op(i),
+                        .context = &context_,
+                        .args = &n.args,
+                        .cache = cache_,
+                        .previous = before,
+                        .may_cut_off = false,  // decided by plan()
+                        .trace = &traces_[i]};
+  task_[i] = n.map.empty() ? add_task(graph_, op(i), bodies_[i], n, inputs)
+                           : add_map_task(graph_, op(i), context_, n, inputs);
+  graph_.set_label(task_[i], n.id);
+  tally_->attribute(task_[i].id(), i);
+  if (op(i).is_probe()) {
+    run_probe(i);
+    return;
+  }
+  if (!n.cache || op(i).has_side_effects()) graph_.set_impure(task_[i]);
+}
+
+// Run a probe now (like any task, so observers see it): what it returns decides the keys of
+// everything downstream, which then sees it as a literal keyed by its content.
+void PipelineRun::run_probe(std::size_t i) {
+  graph_.set_impure(task_[i]);
+  try {
+    literal_[i] = std::move(compute({task_[i]}).front());
+    task_[i] = graph_.delayed(dagflow::op("dagflow.literal", LiteralCall{}), *literal_[i]);
+  } catch (const NodeError& e) {
+    if (!dry_) throw;
+    // A dry run shows the failure and plans the rest as if the probe were fixed: what needs it
+    // would run (a placeholder that is never run stands in for its result).
+    result_.nodes[i].outcome = NodeOutcome::kFailed;
+    result_.nodes[i].error = e.what();
+    task_[i] = graph_.delayed(dagflow::op("dagflow.failed_probe", [] { return Value(); }));
+    graph_.set_impure(task_[i]);
+  }
+  graph_.set_label(task_[i], node(i).id);
+}
+
+// Phase "plan": keys, forced nodes and what depends on them, writers whose files need care, and
+// which bodies may cut off.
+void PipelineRun::plan() {
+  if (cache_ == nullptr) return;
+  keys_ = task_keys(graph_);
+  refresh_forced();
+  for (std::size_t i = 0; i < spec_.nodes.size(); ++i) {
+    if (needed_[i] && op(i).writes_files() && !forced_[i]) check_writer_files(i);
+  }
+  for (std::size_t i = 0; i < spec_.nodes.size(); ++i) {
+    if (!needed_[i] || op(i).is_probe()) continue;
+    if (refreshed_[i]) graph_.set_refresh(task_[i]);
+    // A writer's last result stands for its files only while they are intact.
+    const bool files_ok = !op(i).writes_files() || file_problem_[i].empty();
+    bodies_[i].may_cut_off = bodies_[i].previous != nullptr && bodies_[i].previous->key &&
+                             !forced_[i] && files_ok;
+  }
+}
+
+// A forced node runs again, and so may everything downstream of it: each of those re-runs its
+// body, which cut-off serves from the cache when its inputs came out the same.
+void PipelineRun::refresh_forced() {
+  for (std::size_t i = 0; i < spec_.nodes.size(); ++i) {
+    if (!needed_[i] || op(i).is_probe()) continue;
+    bool refresh = forced_[i] != 0;
+    for (std::size_t in : inputs_of(i)) refresh = refresh || refreshed_[in] != 0;
+    refreshed_[i] = refresh ? 1 : 0;
+  }
+}
+
+// A writer whose result is cached keeps its files when they hold what it wrote; a file deleted
+// or edited is restored from the kept bytes, or else the writer runs again.
+void PipelineRun::check_writer_files(std::size_t i) {
+  const std::optional<Hash128> k = key(i);
+  if (!k || !cache_->contains(*k)) return;  // it runs anyway
+  const auto it = previous_.nodes.find(node(i).id);
+  if (it == previous_.nodes.end() || it->second.key != k) {
+    // Cached by another run of the same work: where its files are is not known here.
+    refreshed_[i] = 1;
+    file_problem_[i] = "its files are not in the run record";
+    return;
+  }
+  std::vector<std::pair<std::size_t, RecordedOutput>> restore;
+  for (const RecordedOutput& o : it->second.outputs) {
+    const FileState state = state_of(o);
+    if (state == FileState::kIntact) continue;
+    file_problem_[i] = fmt::format("output {} {}", o.shown,
+                                   state == FileState::kMissing ? "missing" : "changed");
+    if (!o.bytes_key || !cache_->contains(*o.bytes_key)) {
+      refreshed_[i] = 1;
+      return;
+    }
+    restore.emplace_back(i, o);
+  }
+  restore_.insert(restore_.end(), restore.begin(), restore.end());
+}
+
+// Phase "explain": why each needed node would run (or how its files are kept).
+void PipelineRun::explain() {
+  for (std::size_t i = 0; i < spec_.nodes.size(); ++i) {
+    if (needed_[i]) result_.nodes[i].reason = reason_for(i);
+  }
+  for (const auto& [i, o] : restore_) {
+    result_.nodes[i].reason = fmt::format("output {} restored from the cache", o.shown);
+  }
+}
+
+std::string PipelineRun::reason_for(std::size_t i) const {
+  if (op(i).is_probe()) return {};  // "probe ran" says it
+  if (!node(i).cache) return "cache: false";
+  if (op(i).has_side_effects()) return "has side effects: runs every time";
+  if (cache_ == nullptr) return "no disk cache";
+  if (request_.force_all) return "forced (every node)";
+  if (forced_[i]) return "forced";
+  if (refreshed_[i] && !file_problem_[i].empty()) return file_problem_[i];
+  if (refreshed_[i]) return "an input is forced (keeps its last result if that input is unchanged)";
+  const auto it = previous_.nodes.find(node(i).id);
+  if (it == previous_.nodes.end()) return "no cache entry (never ran)";
+  const RecordedNode& before = it->second;
+  if (before.op != node(i).op) return fmt::format("op changed (was {})", before.op);
+  if (before.version != op(i).version()) return "op version changed";
+  if (std::string args = changed_args(node(i).args, before.args); !args.empty()) return args;
+  if (std::string changes = changes_since_record(i, before); !changes.empty()) return changes;
+  return "no cache entry";
+}
+
+// What changed upstream: the items of a map over a probe's list, else which inputs.
+std::string PipelineRun::changes_since_record(std::size_t i, const RecordedNode& before) const {
+  const std::vector<std::size_t> in = inputs_of(i);
+  if (!node(i).map.empty() && literal_[in.front()]) {
+    if (std::string items = items_reason(items_of(i), before.items); !items.empty()) return items;
+  }
+  std::vector<std::string> changed;
+  for (std::size_t j : in) {
+    const auto same = [&](const auto& x) { return x.first == node(j).id && x.second == key(j); };
+    if (std::none_of(before.inputs.begin(), before.inputs.end(), same)) {
+      changed.push_back(node(j).id);
+    }
+  }
+  if (changed.empty()) return {};
+  std::string list;
+  for (std::size_t k = 0; k < changed.size(); ++k) list += (k > 0 ? ", " : "") + changed[k];
+  return fmt::format("input{} {} changed", changed.size() == 1 ? "" : "s", list);
+}
+
+// Each element of a map's list as shown and its content hash (only for a probe's list: other
+// lists are not at hand before the run).
+std::vector<std::pair<std::string, Hash128>> PipelineRun::items_of(std::size_t i) const {
+  std::vector<std::pair<std::string, Hash128>> items;
+  const std::optional<Value>& list = literal_[index_.at(node(i).map)];
+  if (!list || list->kind() != ValueKind::kList) return items;
+  for (const Value& item : list->as_list()) items.emplace_back(shown_item(item), content_hash(item));
+  return items;
+}
+
+// A dry run: the Executor's plan, as outcomes (probes have run already).
+void PipelineRun::plan_dry() {
+  std::vector<const DelayedBase*> pointers;
+  for (std::size_t t : targets_) pointers.push_back(&task_[t]);
+  const DryRun plan = executor_->dry_run(pointers);
+  for (std::size_t i = 0; i < spec_.nodes.size(); ++i) {
+    if (!task_[i].is_valid() || op(i).is_probe()) continue;
+    const NodeId id = task_[i].id();
+    const auto in = [id](const std::vector<NodeId>& ids) {
+      return std::find(ids.begin(), ids.end(), id) != ids.end();
+    };
+    if (in(plan.to_run)) result_.nodes[i].outcome = NodeOutcome::kExecuted;
+    if (in(plan.cached)) result_.nodes[i].outcome = NodeOutcome::kCached;
+    if (result_.nodes[i].outcome != NodeOutcome::kExecuted &&
+        result_.nodes[i].reason.find(" restored ") == std::string::npos) {
+      result_.nodes[i].reason.clear();  // reasons are for what would run
+    }
+  }
+}
+
+// Phase "restore": writers' files deleted or edited since the last run, written back from the
+// cache (the writer itself is then a cache hit).
+void PipelineRun::restore_outputs() {
+  for (const auto& [i, o] : restore_) {
+    std::optional<std::string> bytes = cache_->load<std::string>(*o.bytes_key);
+    if (!bytes || bytes_hash(*bytes) != o.hash) {
+      graph_.set_refresh(task_[i]);  // the kept bytes are gone or damaged: write them anew
+      continue;
+    }
+    context_.write_file(o.path, *bytes, o.shown);
+  }
+}
+
+std::vector<Value> PipelineRun::compute(const std::vector<Delayed<Value>>& targets) {
+  try {
+    return executor_->compute(targets);
+  } catch (const TaskError& e) {
+    for (std::size_t i = 0; i < spec_.nodes.size(); ++i) {
+      if (task_[i].is_valid() && task_[i].id() == e.node()) {
+        throw NodeError(describe_failure(spec_, node(i), e.item(), e.original()), node(i).id,
+                        node(i).op, e.original());
+      }
+    }
+    throw;
+  }
+}
+
+// Phase "execute": everything the targets need, on all cores; then the record, also when a node
+// failed (for what finished).
+void PipelineRun::execute() {
+  std::vector<Delayed<Value>> targets;
+  for (std::size_t t : targets_) targets.push_back(task_[t]);
+  std::vector<Value> values;
+  try {
+    values = compute(targets);
+  } catch (...) {
+    write_record(nullptr);
+    throw;
+  }
+  write_record(&values);
+  for (std::size_t t = 0; t < asked_; ++t) {
+    result_.outputs.insert_or_assign(node(targets_[t]).id, std::move(values[t]));
+  }
+}
+
+// Phase "record": this run's nodes replace their entries of the last record; nodes this run did
+// not finish keep theirs. A record that cannot be written costs explanations and cut-offs
+// later, never this run's result: a warning.
+void PipelineRun::write_record(const std::vector<Value>* values) {
+  if (cache_ == nullptr) return;
+  RunRecord record = previous_;
+  record.pipeline = pipeline_file_of(spec_).string();
+  for (std::size_t t = 0; t < targets_.size(); ++t) {
+    const std::size_t i = targets_[t];
+    if (values == nullptr || !op(i).writes_files()) continue;
+    record.nodes.insert_or_assign(node(i).id, record_of(i, &(*values)[t]));
+  }
+  for (std::size_t i = 0; i < spec_.nodes.size(); ++i) {
+    const NodeOutcome outcome = result_.nodes[i].outcome;
+    const bool finished = (outcome == NodeOutcome::kExecuted || outcome == NodeOutcome::kCached) &&
+                          !tally_->failed(i);
+    if (!finished || (values != nullptr && op(i).writes_files())) continue;
+    const NodeTrace& trace = traces_[i];
+    record.nodes.insert_or_assign(node(i).id,
+                                  record_of(i, trace.written ? &*trace.written : nullptr));
+  }
+  const fs::path path = record_path(cache_->path(), pipeline_file_of(spec_));
+  try {
+    detail::write_record(path, record);
+  } catch (const std::exception& e) {
+    executor_->options().log(
+        fmt::format("the run record {} was not written: {}", path.string(), e.what()));
+  }
+}
+
+RecordedNode PipelineRun::record_of(std::size_t i, const Value* written) const {
+  RecordedNode r{.op = node(i).op, .version = op(i).version(), .args = node(i).args, .key = key(i)};
+  for (std::size_t in : inputs_of(i)) r.inputs.emplace_back(node(in).id, key(in));
+  const auto it = previous_.nodes.find(node(i).id);
+  const RecordedNode* before =
+      it != previous_.nodes.end() && it->second.key == r.key && r.key ? &it->second : nullptr;
+  const NodeTrace& trace = traces_[i];
+  if (trace.ran) {
+    r.input_hashes = trace.input_hashes;
+    r.result = trace.result;
+  } else if (before != nullptr) {  // served from the cache: what went into it is as recorded
+    r.input_hashes = before->input_hashes;
+    r.result = before->result;
+  }
+  if (!node(i).map.empty()) {
+    r.blocks = tally_->blocks(i);
+    if (r.blocks.empty() && before != nullptr) r.blocks = before->blocks;
+    r.items = before != nullptr && !before->items.empty() ? before->items : items_of(i);
+  }
+  if (written != nullptr) {
+    r.outputs = outputs_of(i, *written, before);
+  } else if (before != nullptr) {
+    r.outputs = before->outputs;
+  }
+  return r;
+}
+
+// The files a writer's result names, hashed (unchanged ones by size and mtime) and, unless its
+// op opts out, their bytes kept in the cache to restore them.
+std::vector<RecordedOutput> PipelineRun::outputs_of(std::size_t i, const Value& written,
+                                                    const RecordedNode* before) const {
+  std::vector<const PathValue*> paths;
+  collect_paths(written, paths);
+  std::vector<RecordedOutput> outputs;
+  for (const PathValue* p : paths) {
+    const std::optional<FileStamp> stamp = stamp_of(p->resolved);
+    if (!stamp) continue;  // removed since: nothing to track
+    const auto same = [&](const RecordedOutput& o) {
+      return o.path == p->resolved && o.size == stamp->size && o.mtime_ns == stamp->mtime_ns;
+    };
+    if (before != nullptr) {
+      auto it = std::find_if(before->outputs.begin(), before->outputs.end(), same);
+      if (it != before->outputs.end()) {
+        outputs.push_back(*it);
+        continue;
+      }
+    }
+    std::string bytes;
+    try {
+      bytes = util::read_regular_file(p->resolved);
+    } catch (const util::ReadFileError&) {
+      continue;
+    }
+    RecordedOutput o{.path = p->resolved,
+                     .shown = p->shown,
+                     .hash = bytes_hash(bytes),
+                     .size = stamp->size,
+                     .mtime_ns = stamp->mtime_ns};
+    if (op(i).keeps_file_bytes()) {
+      const Hash128 kept = kept_bytes_key(o.hash);
+      if (cache_->contains(kept) || cache_->store(kept, bytes)) o.bytes_key = kept;
+    }
+    outputs.push_back(std::move(o));
+  }
+  return outputs;
+}
+
+void PipelineRun::count() {
+  for (const NodeRunInfo& n : result_.nodes) {
+    if (n.outcome == NodeOutcome::kExecuted) ++result_.stats.executed;
+    if (n.outcome == NodeOutcome::kCached) ++result_.stats.cache_hits;
+    result_.stats.items_executed += n.items_executed;
+    result_.stats.items_cached += n.items_cached;
+  }
+  result_.stats.seconds = std::chrono::duration<double>(Clock::now() - start_).count();
+}
+
+}  // namespace
+
+fs::path pipeline_file_of(const PipelineSpec& spec) {
+  return pipeline_record_name(spec.base_dir / fs::path(spec.file).filename());
+}
+
+PipelineResult execute_pipeline(const PipelineSpec& spec, const OpRegistry& ops,
+                                const LoadOptions& load, ExecutorOptions options,
+                                const RunRequest& request, bool dry) {
+  return PipelineRun(spec, ops, load, std::move(options), request, dry).go();
+}
+
+}  // namespace dagflow::detail
