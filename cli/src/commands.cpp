@@ -428,9 +428,9 @@ void cache_stats(const DiskCache& cache, const CacheArgs& args) {
   Value::Map json{{"total", stats_value(all)}};
   if (!args.file.empty()) {
     const PipelineCacheUse use = pipeline_cache_use(cache, record_name_of(args));
-    text += use.recorded ? fmt::format("\n{}: {}, of which {} shared with other pipelines",
+    text += use.recorded ? fmt::format("\n{}: {} ({} of them shared with other pipelines)",
                                        args.file, entries_text(use.entries),
-                                       entries_text(use.shared))
+                                       use.shared.entries)
                          : fmt::format("\n{}: no run recorded in this cache", args.file);
     json.emplace("pipeline", Value::Map{{"file", args.file},
                                         {"recorded", use.recorded},

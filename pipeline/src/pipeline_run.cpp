@@ -60,6 +60,26 @@ Hash128 kept_bytes_key(const Hash128& content) {
   return h.digest();
 }
 
+// A node's arguments as they key its task and as the record keeps them. A file the op writes is
+// named, not hashed by content: its bytes are what the task makes, not what it is given (and
+// hashing them would change the key whenever the task ran). Files it reads stay keyed by content.
+Value::Map keyed_args(const OpInfo& op, const Value::Map& args) {
+  Value::Map keyed = args;
+  for (const ArgSpec& a : op.args()) {
+    auto it = keyed.find(a.name);
+    if (a.is_output_path && it != keyed.end() && it->second.kind() == ValueKind::kPath) {
+      it->second = Value(it->second.as_path().resolved.string());
+    }
+  }
+  return keyed;
+}
+
+// The arguments as a record compares them: paths by name (their content is in the key), so that
+// they read back from JSON as they were written.
+Value::Map recorded_args(const Value::Map& args) {
+  return from_json(to_json(Value(args))).as_map();
+}
+
 // What a node's body did in this run: written by the node's one task, read after the run.
 struct NodeTrace {
   bool ran = false;  // its body returned (the op ran, or cut-off served the last result)
@@ -185,8 +205,9 @@ Delayed<Value> add_task(Graph& g, const OpInfo& op, const NodeBody& body, const 
                         std::span<const Delayed<Value>> in) {
   const auto fn = dagflow::op(op.name(), NodeCall{{&op, body.context}, &body})
                       .with_version(op.version());
-  return with_inputs(
-      in, [&](const auto&... inputs) { return g.delayed(fn, Value(node.args), inputs...); });
+  const Value args(keyed_args(op, node.args));
+  return with_inputs(in,
+                     [&](const auto&... inputs) { return g.delayed(fn, args, inputs...); });
 }
 
 // A map node's task: dagflow::map over the list (`in` first; a list Value is read in place, see
@@ -197,7 +218,7 @@ Delayed<Value> add_map_task(Graph& g, const OpInfo& op, const OpContext& context
                             const NodeSpec& node, std::span<const Delayed<Value>> in) {
   const ItemCall call{{&op, &context}, &node.args};
   Hasher salt;
-  salt.add(Value(node.args));
+  salt.add(Value(keyed_args(op, node.args)));
   (void)call.hash_state(salt);
   const ChunkOptions options{.label = node.id, .salt = salt.digest()};
   const auto fn = dagflow::op(op.name(), call).with_version(op.version());  // task "map(<op>)"
@@ -206,13 +227,31 @@ Delayed<Value> add_map_task(Graph& g, const OpInfo& op, const OpContext& context
   });
 }
 
+// Why a node runs, and how a cached writer kept its files: worked out before the run (when
+// asked), shown for what happened.
+struct Explanation {
+  std::string would_run{};  // why it would run
+  std::string kept{};       // a cached writer's restored files
+
+  [[nodiscard]] std::string of(NodeOutcome outcome, bool cut_off) const {
+    if (cut_off) return "its inputs came out as in its last run: its last result (early cut-off)";
+    return outcome == NodeOutcome::kExecuted ? would_run
+           : outcome == NodeOutcome::kCached ? kept
+                                             : std::string();
+  }
+};
+
 // Counts what happened to each pipeline node from the Executor's task events, and keeps what
 // the record needs of them (failures, map block keys).
 class NodeTally final : public RunObserver {
  public:
   NodeTally(std::vector<NodeRunInfo>& nodes, const std::vector<NodeTrace>& traces,
+            const std::vector<Explanation>& explanations,
             std::function<void(const NodeRunInfo&)> on_node)
-      : nodes_(nodes), traces_(traces), on_node_(std::move(on_node)) {
+      : nodes_(nodes),
+        traces_(traces),
+        explanations_(explanations),
+        on_node_(std::move(on_node)) {
     failed_.resize(nodes.size());
     blocks_.resize(nodes.size());
   }
@@ -239,9 +278,7 @@ class NodeTally final : public RunObserver {
     const bool all_cached = event.items_computed == 0 && event.items_cached > 0;
     const bool served = all_cached || (!failed_[i] && traces_[i].cut_off);
     node.outcome = ran && !served ? NodeOutcome::kExecuted : NodeOutcome::kCached;
-    if (!failed_[i] && traces_[i].cut_off) {
-      node.reason = "its inputs came out as in its last run: its last result (early cut-off)";
-    }
+    node.reason = explanations_[i].of(node.outcome, !failed_[i] && traces_[i].cut_off);
     if (on_node_) on_node_(node);
   }
 
@@ -254,6 +291,7 @@ class NodeTally final : public RunObserver {
   static constexpr std::size_t kNone = SIZE_MAX;
   std::vector<NodeRunInfo>& nodes_;
   const std::vector<NodeTrace>& traces_;
+  const std::vector<Explanation>& explanations_;
   std::function<void(const NodeRunInfo&)> on_node_;
   std::vector<std::size_t> node_of_;  // written while the graph is built, read during runs
   std::vector<char> failed_;
@@ -397,6 +435,7 @@ class PipelineRun {
   const Clock::time_point start_ = Clock::now();
   PipelineResult result_;
   std::vector<NodeTrace> traces_;
+  std::vector<Explanation> explanations_;
   std::vector<NodeBody> bodies_;
   std::shared_ptr<NodeTally> tally_;
   std::unique_ptr<Executor> executor_;
@@ -432,6 +471,7 @@ PipelineRun::PipelineRun(const PipelineSpec& spec, const OpRegistry& ops, const 
     index_.emplace(node(i).id, i);
   }
   traces_.resize(n);
+  explanations_.resize(n);
   bodies_.resize(n);
   task_.resize(n);
   literal_.resize(n);
@@ -439,7 +479,7 @@ PipelineRun::PipelineRun(const PipelineSpec& spec, const OpRegistry& ops, const 
   forced_.resize(n);
   refreshed_.resize(n);
   file_problem_.resize(n);
-  tally_ = std::make_shared<NodeTally>(result_.nodes, traces_, request.on_node);
+  tally_ = std::make_shared<NodeTally>(result_.nodes, traces_, explanations_, request.on_node);
   options.observers.insert(options.observers.begin(), tally_);  // counted before others see it
   // Throws std::invalid_argument for a refused cache.
   executor_ = std::make_unique<Executor>(std::move(options));
@@ -528,7 +568,8 @@ const RecordedNode* PipelineRun::previous(std::size_t i) const {
   if (it == previous_.nodes.end()) return nullptr;
   const RecordedNode& r = it->second;
   // A record of another op, version or arguments says nothing about this node's results.
-  const bool same = r.op == node(i).op && r.version == op(i).version() && r.args == node(i).args;
+  const bool same = r.op == node(i).op && r.version == op(i).version() &&
+                    r.args == recorded_args(node(i).args);
   return same ? &r : nullptr;
 }
 
@@ -646,10 +687,12 @@ void PipelineRun::check_writer_files(std::size_t i) {
 // Phase "explain": why each needed node would run (or how its files are kept).
 void PipelineRun::explain() {
   for (std::size_t i = 0; i < spec_.nodes.size(); ++i) {
-    if (needed_[i]) result_.nodes[i].reason = reason_for(i);
+    if (needed_[i]) explanations_[i].would_run = reason_for(i);
   }
   for (const auto& [i, o] : restore_) {
-    result_.nodes[i].reason = fmt::format("output {} restored from the cache", o.shown);
+    std::string& kept = explanations_[i].kept;
+    kept += fmt::format("{}output {} {} from the cache", kept.empty() ? "" : "; ", o.shown,
+                        dry_ ? "would be restored" : "restored");
   }
 }
 
@@ -667,7 +710,9 @@ std::string PipelineRun::reason_for(std::size_t i) const {
   const RecordedNode& before = it->second;
   if (before.op != node(i).op) return fmt::format("op changed (was {})", before.op);
   if (before.version != op(i).version()) return "op version changed";
-  if (std::string args = changed_args(node(i).args, before.args); !args.empty()) return args;
+  if (std::string args = changed_args(recorded_args(node(i).args), before.args); !args.empty()) {
+    return args;
+  }
   if (std::string changes = changes_since_record(i, before); !changes.empty()) return changes;
   return "no cache entry";
 }
@@ -714,10 +759,7 @@ void PipelineRun::plan_dry() {
     };
     if (in(plan.to_run)) result_.nodes[i].outcome = NodeOutcome::kExecuted;
     if (in(plan.cached)) result_.nodes[i].outcome = NodeOutcome::kCached;
-    if (result_.nodes[i].outcome != NodeOutcome::kExecuted &&
-        result_.nodes[i].reason.find(" restored ") == std::string::npos) {
-      result_.nodes[i].reason.clear();  // reasons are for what would run
-    }
+    result_.nodes[i].reason = explanations_[i].of(result_.nodes[i].outcome, false);
   }
 }
 
@@ -797,7 +839,10 @@ void PipelineRun::write_record(const std::vector<Value>* values) {
 }
 
 RecordedNode PipelineRun::record_of(std::size_t i, const Value* written) const {
-  RecordedNode r{.op = node(i).op, .version = op(i).version(), .args = node(i).args, .key = key(i)};
+  RecordedNode r{.op = node(i).op,
+                 .version = op(i).version(),
+                 .args = recorded_args(node(i).args),
+                 .key = key(i)};
   for (std::size_t in : inputs_of(i)) r.inputs.emplace_back(node(in).id, key(in));
   const auto it = previous_.nodes.find(node(i).id);
   const RecordedNode* before =
