@@ -420,6 +420,8 @@ class PipelineRun {
   [[nodiscard]] std::vector<RecordedOutput> outputs_of(std::size_t i, const Value& written,
                                                        const RecordedNode* before) const;
   [[nodiscard]] std::vector<std::pair<std::string, Hash128>> items_of(std::size_t i) const;
+  [[nodiscard]] const RecordedNode* recorded_with_key(std::size_t i,
+                                                      const std::optional<Hash128>& k) const;
   void count();
 
   [[nodiscard]] const NodeSpec& node(std::size_t i) const { return spec_.nodes[i]; }
@@ -438,6 +440,7 @@ class PipelineRun {
   std::vector<Explanation> explanations_;
   std::vector<NodeBody> bodies_;
   std::shared_ptr<NodeTally> tally_;
+  ExecutorOptions options_;  // until go() makes the Executor
   std::unique_ptr<Executor> executor_;
   DiskCache* cache_ = nullptr;
   OpContext context_;
@@ -452,6 +455,7 @@ class PipelineRun {
   std::vector<std::pair<std::size_t, RecordedOutput>> restore_;
   std::vector<std::optional<Hash128>> keys_;  // by graph task id, with a disk cache
   RunRecord previous_;
+  mutable std::optional<std::vector<RunRecord>> others_;  // every record in the cache, when needed
 };
 
 PipelineRun::PipelineRun(const PipelineSpec& spec, const OpRegistry& ops, const LoadOptions& load,
@@ -481,13 +485,14 @@ PipelineRun::PipelineRun(const PipelineSpec& spec, const OpRegistry& ops, const 
   file_problem_.resize(n);
   tally_ = std::make_shared<NodeTally>(result_.nodes, traces_, explanations_, request.on_node);
   options.observers.insert(options.observers.begin(), tally_);  // counted before others see it
-  // Throws std::invalid_argument for a refused cache.
-  executor_ = std::make_unique<Executor>(std::move(options));
-  cache_ = executor_->disk_cache();
+  options_ = std::move(options);
 }
 
 PipelineResult PipelineRun::go() {
-  resolve_targets();
+  resolve_targets();  // before the Executor makes the cache: a wrong name changes nothing
+  // Throws std::invalid_argument for a refused cache.
+  executor_ = std::make_unique<Executor>(std::move(options_));
+  cache_ = executor_->disk_cache();
   mark_needed();
   read_previous_record();
   build_graph();
@@ -700,7 +705,7 @@ std::string PipelineRun::reason_for(std::size_t i) const {
   if (op(i).is_probe()) return {};  // "probe ran" says it
   if (!node(i).cache) return "cache: false";
   if (op(i).has_side_effects()) return "has side effects: runs every time";
-  if (cache_ == nullptr) return "no disk cache";
+  if (cache_ == nullptr) return "no cache entry";
   if (request_.force_all) return "forced (every node)";
   if (forced_[i]) return "forced";
   if (refreshed_[i] && !file_problem_[i].empty()) return file_problem_[i];
@@ -808,6 +813,23 @@ void PipelineRun::execute() {
   }
 }
 
+// What a record says of node i's result under key `k`: this pipeline's last record, else (a result
+// another pipeline computed) that pipeline's record of the same work, which knows its map blocks
+// and input contents just as well.
+const RecordedNode* PipelineRun::recorded_with_key(std::size_t i,
+                                                   const std::optional<Hash128>& k) const {
+  if (!k) return nullptr;
+  const auto it = previous_.nodes.find(node(i).id);
+  if (it != previous_.nodes.end() && it->second.key == k) return &it->second;
+  if (!others_) others_ = read_all_records(cache_->path());
+  for (const RunRecord& other : *others_) {
+    for (const auto& [id, n] : other.nodes) {
+      if (n.key == k && n.op == node(i).op) return &n;
+    }
+  }
+  return nullptr;
+}
+
 // Phase "record": this run's nodes replace their entries of the last record; nodes this run did
 // not finish keep theirs. A record that cannot be written costs explanations and cut-offs
 // later, never this run's result: a warning.
@@ -844,9 +866,7 @@ RecordedNode PipelineRun::record_of(std::size_t i, const Value* written) const {
                  .args = recorded_args(node(i).args),
                  .key = key(i)};
   for (std::size_t in : inputs_of(i)) r.inputs.emplace_back(node(in).id, key(in));
-  const auto it = previous_.nodes.find(node(i).id);
-  const RecordedNode* before =
-      it != previous_.nodes.end() && it->second.key == r.key && r.key ? &it->second : nullptr;
+  const RecordedNode* before = recorded_with_key(i, r.key);
   const NodeTrace& trace = traces_[i];
   if (trace.ran) {
     r.input_hashes = trace.input_hashes;

@@ -50,9 +50,9 @@ TEST_CASE("dagflow run --dry-run: says what a run would do", "[cli][dry-run]") {
   REQUIRE(fresh.exit_code == 0);
   CHECK(fresh.out ==
         "probe ran   files (glob)\n"
-        "would run   counts (map word_count)\n"
-        "would run   total (merge_counts)\n"
-        "would run   top (top_k)\n");
+        "would run   counts (map word_count): no cache entry\n"
+        "would run   total (merge_counts): no cache entry\n"
+        "would run   top (top_k): no cache entry\n");
   CHECK(fresh.err ==
         "wordcount: dry run, 4 nodes: 3 would run, 0 cached, 0 not needed, 1 probe ran\n");
   CHECK_FALSE(fs::exists(data.path() / ".dagflow"));  // nothing written, not even a cache dir
@@ -69,8 +69,9 @@ TEST_CASE("dagflow run --dry-run: says what a run would do", "[cli][dry-run]") {
   write_file(data.path() / "texts" / "f.txt", "date date date date date grape 42 grape\n");
   const auto edited = run_dagflow({"run", pipeline, "--dry-run"});
   REQUIRE(edited.exit_code == 0);
-  CHECK_THAT(edited.out, Catch::Contains("would run   counts (map word_count)\n") &&
-                             Catch::Contains("would run   top (top_k)\n"));
+  CHECK_THAT(edited.out,
+             Catch::Contains("would run   counts (map word_count): 1 of 6 items changed: ") &&
+                 Catch::Contains("would run   top (top_k): input total changed\n"));
 
   // The dry runs computed nothing: a real run now still computes the edited file's counts.
   const std::string stats = data.file("stats.json");
@@ -79,7 +80,7 @@ TEST_CASE("dagflow run --dry-run: says what a run would do", "[cli][dry-run]") {
   CHECK(counts.at("items_executed").as_int() == 1);
 }
 
-// With --json, stdout is one object {"nodes": [{"id", "op", "state"}]}.
+// With --json, stdout is one object {"nodes": [{"id", "op", "state", "reason"}]}.
 TEST_CASE("dagflow run --dry-run --json: prints each node's state as one JSON object",
           "[cli][dry-run]") {
   DataDir data;
@@ -91,7 +92,8 @@ TEST_CASE("dagflow run --dry-run --json: prints each node's state as one JSON ob
   std::vector<std::string> nodes;
   for (const Value& node : plan.as_map().at("nodes").as_list()) {
     const Value::Map& n = node.as_map();
-    CHECK(n.size() == 3);
+    CHECK(n.size() == 4);
+    CHECK(n.at("reason").is_null());  // nothing would run
     nodes.push_back(n.at("id").as_string() + " " + n.at("op").as_string() + " " +
                     n.at("state").as_string());
   }
@@ -109,7 +111,7 @@ TEST_CASE("dagflow run --dry-run: runs no node", "[cli][dry-run]") {
   // The failed run cached what it computed before `total` failed.
   CHECK(r.out ==
         "cached      numbers (range)\n"
-        "would run   total (sum)\n");
+        "would run   total (sum): no cache entry (never ran)\n");
   SECTION("--quiet") {
     const auto quiet = run_dagflow({"run", pipeline, "--dry-run", "--quiet"});
     CHECK(quiet.exit_code == 0);

@@ -347,7 +347,7 @@ TEST_CASE("dagflow run: a glob that matches no file fails the run", "[cli][error
   CHECK(dry.exit_code == 0);
   CHECK_THAT(dry.out, Catch::StartsWith("failed      files (glob): ") &&
                           Catch::Contains("matched no file") &&
-                          Catch::Contains("would run   top (top_k)\n"));
+                          Catch::Contains("would run   top (top_k): no cache entry"));
   CHECK_THAT(dry.err, Catch::Contains("1 probe failed (a run would stop there, exit 1)"));
   const auto json = run_dagflow({"run", pipeline, "--set", "dir=textz", "--dry-run", "--json"});
   CHECK(json.exit_code == 0);

@@ -70,12 +70,19 @@ TEST_CASE("OpRegistry::builtins: every op has a doc string and the expected flag
   }
   CHECK(ops.find("glob")->is_probe());
   CHECK_FALSE(ops.find("read_text")->is_probe());
+  // Writers are cached and their files tracked; only running a command always runs.
   for (const std::string_view writer :
-       {"write_json", "write_text", "write_csv", "make_image", "image_filter", "shell"}) {
+       {"write_json", "write_text", "write_csv", "make_image", "image_filter"}) {
     INFO(writer);
-    CHECK(ops.find(writer)->has_side_effects());
+    CHECK(ops.find(writer)->writes_files());
+    CHECK_FALSE(ops.find(writer)->has_side_effects());
   }
+  CHECK(ops.find("write_json")->keeps_file_bytes());
+  CHECK_FALSE(ops.find("image_filter")->keeps_file_bytes());  // images are rewritten instead
+  CHECK(ops.find("shell")->has_side_effects());
+  CHECK_FALSE(ops.find("shell")->writes_files());
   CHECK_FALSE(ops.find("word_count")->has_side_effects());
+  CHECK_FALSE(ops.find("word_count")->writes_files());
   CHECK(ops.find("shell")->runs_commands());
   CHECK_FALSE(ops.find("write_json")->runs_commands());
   CHECK(ops.find("write_json")->args().at(0).is_output_path);
