@@ -366,6 +366,14 @@ void print_op(const OpInfo& op) {
   if (!flags.empty()) std::cout << "  flags:  " << flags << '\n';
 }
 
+// The cache of a pipeline in `pipeline_dir` when none is named: beside it, or where the user's
+// caches go when it cannot be written there (said in one line unless `quiet`).
+fs::path default_cache(const fs::path& pipeline_dir, bool quiet) {
+  DefaultCacheDir cache = usable_default_cache_dir(pipeline_dir);
+  if (!cache.notice.empty() && !quiet) std::cerr << "dagflow: notice: " << cache.notice << '\n';
+  return std::move(cache.dir);
+}
+
 // The cache directory a `dagflow cache` command is about: --cache-dir against the working
 // directory, else `.dagflow/cache` beside the pipeline file (found without loading the pipeline,
 // so that the cache of a pipeline that no longer loads can still be cleared).
@@ -380,7 +388,7 @@ fs::path cache_dir_of(const CacheArgs& args) {
   if (!fs::is_regular_file(status)) {
     throw CommandError(fmt::format("'{}' is not a pipeline file", args.file));
   }
-  return default_cache_dir_in(pipeline_dir_of(args.file));
+  return default_cache(pipeline_dir_of(args.file), /*quiet=*/true);
 }
 
 
@@ -491,8 +499,8 @@ int run_command(const RunArgs& args) {
   ExecutorOptions options;
   options.threads = args.threads;
   if (!args.no_cache) {
-    options.cache_dir =
-        args.cache_dir.empty() ? pipeline.default_cache_dir() : fs::absolute(args.cache_dir);
+    options.cache_dir = args.cache_dir.empty() ? default_cache(pipeline.spec().base_dir, args.quiet)
+                                               : fs::absolute(args.cache_dir);
   }
   if (args.dry_run) return dry_run_command(pipeline, std::move(options), args);
 
@@ -557,8 +565,9 @@ int graph_command(const GraphArgs& args) {
 
   std::vector<NodeRunInfo> states;
   if (!args.no_cache) {
-    const fs::path cache_dir =
-        args.cache_dir.empty() ? pipeline.default_cache_dir() : fs::absolute(args.cache_dir);
+    const fs::path cache_dir = args.cache_dir.empty()
+                                   ? default_cache(pipeline.spec().base_dir, /*quiet=*/true)
+                                   : fs::absolute(args.cache_dir);
     std::error_code ec;
     // Only an existing cache is looked at: the Executor would create a missing one.
     if (fs::is_directory(cache_dir, ec)) {

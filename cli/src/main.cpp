@@ -118,7 +118,8 @@ Commands define_commands(CLI::App& app, Arguments& a) {
   CLI::Option* cache_dir =
       c.run->add_option("--cache-dir", a.run.cache_dir,
                         "Cache directory, relative to the working directory (default: "
-                        ".dagflow/cache beside the pipeline file)");
+                        ".dagflow/cache beside the pipeline file, or $XDG_CACHE_HOME/dagflow "
+                        "(~/.cache/dagflow) when that cannot be written)");
   CLI::Option* no_cache =
       c.run->add_flag("--no-cache", a.run.no_cache, "Use no disk cache: run everything");
   cache_dir->excludes(no_cache);

@@ -3,6 +3,10 @@
 #include <dagflow/pipeline/pipeline.hpp>
 // (the header this file implements first)
 
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cstdlib>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -36,6 +40,54 @@ Pipeline::Pipeline(PipelineSpec spec, OpRegistry ops, LoadOptions options)
 
 std::filesystem::path default_cache_dir_in(const std::filesystem::path& pipeline_dir) {
   return pipeline_dir / ".dagflow" / "cache";
+}
+
+namespace {
+
+// Can this process create entries below `dir` (an existing directory, or the nearest existing
+// one above a missing one)? The Executor refuses a cache directory another user owns.
+std::string unusable_reason(const std::filesystem::path& cache) {
+  std::error_code ec;
+  if (std::filesystem::exists(cache, ec)) {
+    try {
+      (void)DiskCache::open(cache);
+    } catch (const std::invalid_argument& e) {
+      return e.what();
+    }
+    return ::access(cache.c_str(), W_OK | X_OK) == 0 ? std::string()
+                                                      : cache.string() + " is not writable";
+  }
+  std::filesystem::path existing = cache.parent_path();
+  while (!existing.empty() && !std::filesystem::exists(existing, ec)) {
+    existing = existing.parent_path();
+  }
+  if (existing.empty() || ::access(existing.c_str(), W_OK | X_OK) == 0) return {};
+  return existing.string() + " is not writable";
+}
+
+std::filesystem::path user_cache_home() {
+  const char* xdg = std::getenv("XDG_CACHE_HOME");  // NOLINT(concurrency-mt-unsafe): read once
+  if (xdg != nullptr && std::filesystem::path(xdg).is_absolute()) return xdg;
+  const char* home = std::getenv("HOME");  // NOLINT(concurrency-mt-unsafe)
+  if (home != nullptr && std::filesystem::path(home).is_absolute()) {
+    return std::filesystem::path(home) / ".cache";
+  }
+  if (const passwd* pw = ::getpwuid(::geteuid()); pw != nullptr && pw->pw_dir != nullptr) {
+    return std::filesystem::path(pw->pw_dir) / ".cache";
+  }
+  return {};
+}
+
+}  // namespace
+
+DefaultCacheDir usable_default_cache_dir(const std::filesystem::path& pipeline_dir) {
+  const std::filesystem::path beside = default_cache_dir_in(pipeline_dir);
+  const std::string problem = unusable_reason(beside);
+  const std::filesystem::path home = user_cache_home();
+  if (problem.empty() || home.empty()) return {beside};
+  const std::filesystem::path fallback = home / "dagflow";
+  return {fallback,
+          "cannot keep the cache beside the pipeline (" + problem + "): using " + fallback.string()};
 }
 
 std::filesystem::path Pipeline::default_cache_dir() const {

@@ -131,6 +131,21 @@ struct PipelineSpec {
 /// `.dagflow/cache` in that directory (see pipeline_dir_of).
 [[nodiscard]] std::filesystem::path default_cache_dir_in(const std::filesystem::path& pipeline_dir);
 
+/// A pipeline's default cache directory, and why it is not the usual one.
+struct DefaultCacheDir {
+  std::filesystem::path dir;
+  /// Empty when `dir` is default_cache_dir_in(pipeline_dir); else one line saying why the
+  /// fallback is used (for the user: the cache and run records live there now).
+  std::string notice{};
+};
+
+/// Where the cache of the pipeline in `pipeline_dir` goes when none is named: `.dagflow/cache`
+/// there when it can be used (it exists and can be written, or it can be created), else — a
+/// read-only checkout, installed examples run by another user — `$XDG_CACHE_HOME/dagflow`, or
+/// `~/.cache/dagflow` when XDG_CACHE_HOME is unset or relative. Creates nothing. A directory
+/// named explicitly (--cache-dir) never falls back: refusing it is an error.
+[[nodiscard]] DefaultCacheDir usable_default_cache_dir(const std::filesystem::path& pipeline_dir);
+
 /// Reads and validates a pipeline file. Refuses (PipelineError) what is not a regular file of at
 /// most kMaxPipelineBytes before reading it. Parses on the calling thread.
 [[nodiscard]] PipelineSpec load_pipeline_spec(const std::filesystem::path& file,
