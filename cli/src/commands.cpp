@@ -351,6 +351,7 @@ void print_op(const OpInfo& op) {
     }
     std::cout << '\n';
   }
+  std::cout << "  result: " << op.result_type() << '\n';
   std::string flags;
   const auto add_flag = [&](std::string_view flag) {
     flags += flags.empty() ? "" : ", ";

@@ -1,5 +1,6 @@
-// The pipeline loader: a YAML file -> a validated PipelineSpec. Every mistake is a PipelineError
-// at the position of the node or key that is wrong, found before anything runs.
+// The pipeline loader: a YAML file -> a validated PipelineSpec. Every mistake is found before
+// anything runs, at the position of the node or key that is wrong, and all of them are reported
+// together in one PipelineError (up to kMaxPipelineProblems).
 //
 // The text is parsed on the calling thread (see yaml_reader.hpp: yaml-cpp recurses, and ~250
 // nested '[' overflow a 64 KiB stack), so never load a pipeline from a TBB worker.
@@ -15,7 +16,9 @@
 #include <functional>
 #include <optional>
 #include <queue>
+#include <set>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -27,6 +30,7 @@
 #include <dagflow/util/file_read.hpp>
 #include <dagflow/util/suggest.hpp>
 
+#include "type_names.hpp"
 #include "yaml_reader.hpp"
 
 namespace dagflow {
@@ -39,15 +43,41 @@ std::string format_what(const std::string& file, SourceMark mark, const std::str
   return fmt::format("{}:{}:{}: {}", file, mark.line, mark.column, message);
 }
 
+// One line per problem, then the count of those not kept.
+std::string format_all(const std::vector<PipelineProblem>& problems, std::size_t not_shown) {
+  if (problems.empty()) throw std::invalid_argument("PipelineError: no problem to report");
+  std::string text;
+  for (const PipelineProblem& p : problems) {
+    if (!text.empty()) text += '\n';
+    text += format_what(p.file, p.mark, p.message);
+  }
+  if (not_shown > 0) {
+    text += fmt::format("\n{}: {} more error{} not shown", problems.back().file, not_shown,
+                        not_shown == 1 ? "" : "s");
+  }
+  return text;
+}
+
 }  // namespace
 
 PipelineError::PipelineError(std::string file, SourceMark mark, std::string message,
                              std::optional<Capability> refused)
-    : Error(format_what(file, mark, message)),
-      file_(std::move(file)),
-      mark_(mark),
-      message_(std::move(message)),
-      refused_(refused) {}
+    : Error(format_what(file, mark, message)) {
+  problems_.push_back(PipelineProblem{
+      .file = std::move(file), .mark = mark, .message = std::move(message), .refused = refused});
+}
+
+PipelineError::PipelineError(std::vector<PipelineProblem> problems, std::size_t not_shown)
+    : Error(format_all(problems, not_shown)),
+      problems_(std::move(problems)),
+      not_shown_(not_shown) {}
+
+std::optional<Capability> PipelineError::refused() const noexcept {
+  for (const PipelineProblem& p : problems_) {
+    if (p.refused) return p.refused;
+  }
+  return std::nullopt;
+}
 
 namespace {
 
@@ -95,6 +125,13 @@ bool is_valid_name(std::string_view name) {
   if (name.empty() || !letter(name[0])) return false;
   return std::all_of(name.begin() + 1, name.end(),
                      [&](char c) { return letter(c) || (c >= '0' && c <= '9') || c == '-'; });
+}
+
+// "a list of path", "an int": a type name in a sentence.
+std::string a_type(std::string_view type) {
+  const bool vowel =
+      !type.empty() && std::string_view("aeiou").find(type[0]) != std::string_view::npos;
+  return fmt::format("{} {}", vowel ? "an" : "a", type);
 }
 
 std::string plural(std::size_t n, std::string_view word) {
@@ -152,13 +189,17 @@ struct Entry {
   const YamlNode* value;
 };
 
-// A node's dependency as written: the id and where.
+// A node's dependency as written: the id and where. `known` when it names another node of the
+// file (else its mistake is recorded, and it is no dependency).
 struct IdRef {
   std::string id;
   SourceMark mark;
+  bool known = false;
 };
 
-// What a node says before its args are checked.
+// What a node says before its args are checked. `op` is null when it is missing or unknown;
+// `wired` says the inputs and map were read, name known nodes and match the op's count, so
+// their types can be checked.
 struct RawNode {
   std::string id;
   SourceMark mark;
@@ -169,6 +210,23 @@ struct RawNode {
   const YamlNode* args = nullptr;
   std::string doc{};
   bool cache = true;
+  bool wired = false;
+};
+
+// The top-level entries of a pipeline file, each when present.
+struct TopLevel {
+  std::optional<Entry> name{};
+  std::optional<Entry> params{};
+  std::optional<Entry> nodes{};
+  std::optional<Entry> outputs{};
+};
+
+// The keys of a node that are read after its op.
+struct NodeKeys {
+  std::optional<Entry> op{};
+  std::optional<Entry> map{};
+  std::optional<Entry> doc{};
+  std::optional<Entry> cache{};
 };
 
 class Loader {
@@ -181,7 +239,40 @@ class Loader {
                  .allow_outside = options.allow_outside,
                  .allow_shell = options.allow_shell} {}
 
+  // The spec, or one PipelineError listing every problem found (see check).
   PipelineSpec load(std::string_view text) {
+    PipelineSpec spec;
+    try {
+      spec = check(text);
+    } catch (const PipelineError& e) {
+      record(e);
+    } catch (const Stopped& e) {
+      if (e.reason) record(*e.reason);
+    }
+    if (problems_.empty()) return spec;
+    // A front end adds how to allow a refused capability after what() (the `dagflow` command
+    // names its flag): list those refusals last, where that lands on their own line.
+    std::stable_partition(problems_.begin(), problems_.end(),
+                          [](const PipelineProblem& p) { return !p.refused; });
+    throw PipelineError(std::move(problems_), not_shown_);
+  }
+
+ private:
+  // Thrown to stop the load; `reason` is recorded (none: it was already).
+  struct Stopped {
+    std::optional<PipelineError> reason{};
+  };
+  // Thrown by a check that cannot be made because of a mistake already recorded (a node using a
+  // param whose value is wrong): attempt() records nothing more.
+  struct AlreadyReported {};
+
+  // Checks the whole pipeline, recording each mistake where it is found (see attempt) and
+  // going on with what is left, so that the user sees them all at once: a node with an unknown
+  // op still has its inputs checked, a node downstream of a broken one takes its value as "any".
+  // A mistake after which going on could only report noise is thrown out of here and stops the
+  // load: the text is empty, no YAML or no mapping; 'nodes' is missing or no mapping of nodes;
+  // params expand beyond the size limit (count_expansion).
+  PipelineSpec check(std::string_view text) {
     if (text.empty() || text == "\xEF\xBB\xBF") fail({}, "empty file");
     expanded_bytes_ = text.size();
     const std::optional<YamlNode> root = read_yaml(text, file_);
@@ -193,49 +284,103 @@ class Loader {
       fail(root->mark, "expected a mapping with 'name' and 'nodes' at the top level, got " +
                            describe_node(*root));
     }
-
-    std::optional<Entry> name;
-    std::optional<Entry> params;
-    std::optional<Entry> nodes;
-    std::optional<Entry> outputs;
-    for (std::size_t i = 0; i < root->keys.size(); ++i) {
-      const Entry entry{&root->keys[i], &root->items[i]};
-      const std::string& key = entry.key->text;
-      if (key == "name") {
-        name = entry;
-      } else if (key == "params") {
-        params = entry;
-      } else if (key == "nodes") {
-        nodes = entry;
-      } else if (key == "outputs") {
-        outputs = entry;
-      } else if (key == "version") {
-        check_version(entry);
-      } else {
-        fail(entry.key->mark, "unknown top-level key " + q(key) +
-                                  suggest_or_list(key, kTopLevelKeys, "the keys are", ""));
-      }
-    }
+    const TopLevel top = read_top_level(*root);
 
     PipelineSpec spec;
     spec.file = file_;
     spec.base_dir = context_.base_dir;
-    if (!name) fail(root->mark, "missing 'name' (the pipeline's name)");
-    spec.name = read_text(*name, "'name'");
-    if (spec.name.empty()) fail(value_mark(*name), "'name' is empty");
-    if (params) read_params(*params);
+    attempt([&] { spec.name = read_name(top.name, root->mark); });
+    if (top.params) read_params(*top.params);
     apply_set_options();
     spec.params = params_;
-    if (!nodes) fail(root->mark, "missing 'nodes' (a mapping from node id to node)");
-    read_nodes(*nodes);
-    spec.nodes = ordered_nodes();
-    spec.outputs = outputs ? read_outputs(*outputs) : default_outputs();
+    if (!top.nodes) {
+      if (was_suggested("nodes")) throw Stopped{};  // the typo of it is reported
+      fail(root->mark, "missing 'nodes' (a mapping from node id to node)");
+    }
+    read_nodes(*top.nodes);
+    const std::optional<std::vector<std::size_t>> order = topological_order();
+    if (order) check_types(*order);
+    spec.outputs = top.outputs ? read_outputs(*top.outputs) : default_outputs();
+    if (order && problems_.empty()) spec.nodes = specs_in(*order);
     return spec;
   }
 
- private:
   [[noreturn]] void fail(SourceMark mark, std::string message) const {
     throw PipelineError(file_, mark, std::move(message));
+  }
+
+  // Runs one check; the mistake it throws (fail) is recorded and the load goes on. Returns
+  // whether there was none.
+  template <class Check>
+  bool attempt(Check&& check) {
+    try {
+      std::forward<Check>(check)();
+      return true;
+    } catch (const PipelineError& e) {
+      record(e);
+      return false;
+    } catch (const AlreadyReported&) {
+      return false;
+    }
+  }
+
+  // Keeps the first kMaxPipelineProblems problems and counts the rest.
+  void record(const PipelineError& e) {
+    for (const PipelineProblem& problem : e.all()) {
+      if (problems_.size() < kMaxPipelineProblems) {
+        problems_.push_back(problem);
+      } else {
+        ++not_shown_;
+      }
+    }
+    not_shown_ += e.not_shown();
+  }
+
+  // ---- top level ----------------------------------------------------------------------------
+
+  TopLevel read_top_level(const YamlNode& root) {
+    TopLevel top;
+    for (std::size_t i = 0; i < root.keys.size(); ++i) {
+      const Entry entry{&root.keys[i], &root.items[i]};
+      const std::string& key = entry.key->text;
+      if (key == "name") {
+        top.name = entry;
+      } else if (key == "params") {
+        top.params = entry;
+      } else if (key == "nodes") {
+        top.nodes = entry;
+      } else if (key == "outputs") {
+        top.outputs = entry;
+      } else if (key == "version") {
+        attempt([&] { check_version(entry); });
+      } else {
+        unknown_keys_.push_back(key);
+        attempt([&] {
+          fail(entry.key->mark, "unknown top-level key " + q(key) +
+                                    suggest_or_list(key, kTopLevelKeys, "the keys are", ""));
+        });
+      }
+    }
+    return top;
+  }
+
+  // Whether an unknown top-level key was reported as a typo of `key`: then that key being
+  // missing is the same mistake, not worth a second line.
+  bool was_suggested(std::string_view key) const {
+    return std::any_of(unknown_keys_.begin(), unknown_keys_.end(), [&](const std::string& k) {
+      const std::vector<std::string> near = util::nearest_names(k, kTopLevelKeys);
+      return std::find(near.begin(), near.end(), key) != near.end();
+    });
+  }
+
+  std::string read_name(const std::optional<Entry>& name, SourceMark root_mark) const {
+    if (!name) {
+      if (was_suggested("name")) return {};
+      fail(root_mark, "missing 'name' (the pipeline's name)");
+    }
+    std::string text = read_text(*name, "'name'");
+    if (text.empty()) fail(value_mark(*name), "'name' is empty");
+    return text;
   }
 
   // Where to point at for a problem with an entry's value: the value, or the key when the value
@@ -303,45 +448,53 @@ class Loader {
     }
     for (std::size_t i = 0; i < v.keys.size(); ++i) {
       const YamlKey& key = v.keys[i];
-      if (!is_valid_name(key.text)) {
+      attempt([&] {
+        if (is_valid_name(key.text)) return;
         fail(key.mark, "invalid param name " + q(key.text) +
                            " (letters, digits, '_' and '-', starting with a letter or '_')");
-      }
-      params_.emplace(key.text, to_value(v.items[i], false));  // params are literals
+      });
+      // Kept even when wrong, so that its uses are not reported again as undefined.
       param_names_.push_back(key.text);
+      Value value;
+      if (!attempt([&] { value = to_value(v.items[i], false); })) broken_params_.insert(key.text);
+      params_.emplace(key.text, std::move(value));  // params are literals
     }
   }
 
   // --set NAME=VALUE overrides, VALUE read with the YAML core schema. Errors name "--set", not
   // the file, and have no position.
   void apply_set_options() {
-    for (const std::string& assignment : options_.set) {
-      const std::size_t equals = assignment.find('=');
-      if (equals == std::string::npos) {
-        throw PipelineError(std::string(kSetOption), {},
-                            "expected NAME=VALUE, got " + q(assignment) + " (no '=')");
-      }
-      if (equals == 0) {
-        throw PipelineError(std::string(kSetOption), {}, "expected NAME=VALUE, got an empty NAME");
-      }
-      const std::string name = assignment.substr(0, equals);
-      auto it = params_.find(name);
-      if (it == params_.end()) {
-        throw PipelineError(std::string(kSetOption), {},
-                            "unknown param " + q(name) +
-                                suggest_or_list(name, param_names_, "the params are",
-                                                "the pipeline has no params"));
-      }
-      try {
-        it->second = resolve_core_scalar(std::string_view(assignment).substr(equals + 1));
-      } catch (const ValueError& e) {
-        throw PipelineError(std::string(kSetOption), {},
-                            fmt::format("param {}: {}", q(name), e.what()));
-      }
+    for (const std::string& assignment : options_.set) attempt([&] { apply_set(assignment); });
+  }
+
+  void apply_set(const std::string& assignment) {
+    const std::size_t equals = assignment.find('=');
+    if (equals == std::string::npos) {
+      throw PipelineError(std::string(kSetOption), {},
+                          "expected NAME=VALUE, got " + q(assignment) + " (no '=')");
     }
+    if (equals == 0) {
+      throw PipelineError(std::string(kSetOption), {}, "expected NAME=VALUE, got an empty NAME");
+    }
+    const std::string name = assignment.substr(0, equals);
+    auto it = params_.find(name);
+    if (it == params_.end()) {
+      throw PipelineError(
+          std::string(kSetOption), {},
+          "unknown param " + q(name) +
+              suggest_or_list(name, param_names_, "the params are", "the pipeline has no params"));
+    }
+    try {
+      it->second = resolve_core_scalar(std::string_view(assignment).substr(equals + 1));
+    } catch (const ValueError& e) {
+      throw PipelineError(std::string(kSetOption), {},
+                          fmt::format("param {}: {}", q(name), e.what()));
+    }
+    broken_params_.erase(name);  // a good --set value replaces a bad one
   }
 
   const Value& param(std::string_view name, SourceMark mark) const {
+    if (broken_params_.contains(name)) throw AlreadyReported{};
     auto it = params_.find(name);
     if (it == params_.end()) {
       fail(mark,
@@ -402,9 +555,12 @@ class Loader {
   void count_expansion(std::size_t bytes, SourceMark mark) const {
     expanded_bytes_ += bytes;
     if (expanded_bytes_ > kMaxPipelineBytes) {
-      fail(mark, fmt::format("with its params substituted the pipeline is over the {} MiB limit "
-                             "of a pipeline file (a large param used many times?)",
-                             kMaxPipelineBytes >> 20));
+      // Not one mistake among others: going on would repeat it at every later use of a param.
+      throw Stopped{PipelineError(
+          file_, mark,
+          fmt::format("with its params substituted the pipeline is over the {} MiB limit "
+                      "of a pipeline file (a large param used many times?)",
+                      kMaxPipelineBytes >> 20))};
     }
   }
 
@@ -440,13 +596,15 @@ class Loader {
       fail(value_mark(entry),
            "'nodes' must be a mapping from node id to node, got " + describe_node(v));
     }
-    // All ids first: inputs may name nodes further down.
+    // All ids first: inputs may name nodes further down. An invalid id is still a node, so that
+    // its uses are not reported again as unknown.
     for (std::size_t i = 0; i < v.keys.size(); ++i) {
       const YamlKey& key = v.keys[i];
-      if (!is_valid_name(key.text)) {
+      attempt([&] {
+        if (is_valid_name(key.text)) return;
         fail(key.mark, "invalid node id " + q(key.text) +
                            " (letters, digits, '_' and '-', starting with a letter or '_')");
-      }
+      });
       index_.emplace(key.text, i);
       ids_.push_back(key.text);
     }
@@ -454,111 +612,154 @@ class Loader {
     specs_.reserve(v.keys.size());
     for (std::size_t i = 0; i < v.keys.size(); ++i) {
       raw_.push_back(read_node(Entry{&v.keys[i], &v.items[i]}));
-      specs_.push_back(build_spec(raw_.back()));
+      specs_.push_back(raw_.back().op != nullptr ? build_spec(raw_.back()) : NodeSpec{});
     }
   }
 
-  RawNode read_node(const Entry& entry) const {
+  // One node as written, each of its mistakes recorded: what could be read of it is kept.
+  RawNode read_node(const Entry& entry) {
     RawNode node;
     node.id = entry.key->text;
     node.mark = entry.key->mark;
     const YamlNode& v = *entry.value;
     if (!v.is_mapping()) {
-      fail(value_mark(entry), fmt::format("node {} must be a mapping with an 'op', got {}",
-                                          q(node.id), describe_node(v)));
+      attempt([&] {
+        fail(value_mark(entry), fmt::format("node {} must be a mapping with an 'op', got {}",
+                                            q(node.id), describe_node(v)));
+      });
+      return node;
     }
-    std::optional<Entry> op;
-    std::optional<Entry> map;
-    std::optional<Entry> doc;
-    std::optional<Entry> cache;
+    const NodeKeys keys = read_node_keys(node, v);
+    attempt([&] { node.op = read_op(node, keys.op); });
+    if (node.op != nullptr) attempt([&] { check_allowed(node, *keys.op); });
+    const bool map_read = !keys.map || attempt([&] { read_map(node, *keys.map); });
+    const bool inputs_read = !node.inputs_entry || read_inputs(node);
+    // The count and the types are checked only for inputs that could be read; an unknown id
+    // still counts.
+    if (node.op != nullptr && map_read && inputs_read) {
+      node.wired = attempt([&] { check_input_count(node); }) && (!node.map || node.map->known) &&
+                   std::all_of(node.inputs.begin(), node.inputs.end(),
+                               [](const IdRef& ref) { return ref.known; });
+    }
+    if (keys.doc) {
+      attempt(
+          [&] { node.doc = read_text(*keys.doc, fmt::format("'doc' of node {}", q(node.id))); });
+    }
+    if (keys.cache) attempt([&] { node.cache = read_cache(node, *keys.cache); });
+    return node;
+  }
+
+  // Sorts a node's keys; `inputs` and `args` go straight into `node`.
+  NodeKeys read_node_keys(RawNode& node, const YamlNode& v) {
+    NodeKeys keys;
     for (std::size_t i = 0; i < v.keys.size(); ++i) {
       const Entry e{&v.keys[i], &v.items[i]};
       const std::string& key = e.key->text;
       if (key == "op") {
-        op = e;
+        keys.op = e;
       } else if (key == "inputs") {
         node.inputs_entry = e;
       } else if (key == "map") {
-        map = e;
+        keys.map = e;
       } else if (key == "args") {
         node.args = e.value;
-        if (!e.value->is_null() && !e.value->is_mapping()) {
+        attempt([&] {
+          if (e.value->is_null() || e.value->is_mapping()) return;
           fail(value_mark(e), fmt::format("'args' of node {} must be a mapping from argument "
                                           "name to value, got {}",
                                           q(node.id), describe_node(*e.value)));
-        }
+        });
       } else if (key == "doc") {
-        doc = e;
+        keys.doc = e;
       } else if (key == "cache") {
-        cache = e;
+        keys.cache = e;
       } else {
-        fail(e.key->mark, fmt::format("unknown key {} in node {}{}", q(key), q(node.id),
-                                      suggest_or_list(key, kNodeKeys, "the keys are", "")));
+        attempt([&] {
+          fail(e.key->mark, fmt::format("unknown key {} in node {}{}", q(key), q(node.id),
+                                        suggest_or_list(key, kNodeKeys, "the keys are", "")));
+        });
       }
     }
+    return keys;
+  }
 
+  const OpInfo* read_op(const RawNode& node, const std::optional<Entry>& op) const {
     if (!op) fail(node.mark, fmt::format("node {} has no 'op'", q(node.id)));
     const std::string op_name = read_text(*op, "'op'");
-    node.op = ops_.find(op_name);
-    if (node.op == nullptr) {
+    const OpInfo* info = ops_.find(op_name);
+    if (info == nullptr) {
       const std::vector<std::string> near = ops_.suggest(op_name);
       fail(value_mark(*op), "unknown op " + q(op_name) + util::did_you_mean(near, q));
     }
-    if (node.op->runs_commands() && !options_.allow_shell) {
-      constexpr Capability kNeeded = Capability::kRunCommands;
-      throw PipelineError(file_, value_mark(*op),
-                          fmt::format("node {} uses op {}, which runs commands without a "
-                                      "sandbox: {}",
-                                      q(node.id), q(op_name), refusal_text(kNeeded)),
-                          kNeeded);
-    }
+    return info;
+  }
 
-    if (map) {
-      const YamlNode& m = *map->value;
-      if (!m.is_scalar() || m.is_null()) {
-        fail(value_mark(*map), fmt::format("expected one node id for 'map' of node {}, got {}",
-                                           q(node.id), describe_node(m)));
-      }
-      node.map = IdRef{m.text, m.mark};
-      check_reference(node, *node.map, "'map'");
+  void check_allowed(const RawNode& node, const Entry& op) const {
+    if (!node.op->runs_commands() || options_.allow_shell) return;
+    constexpr Capability kNeeded = Capability::kRunCommands;
+    throw PipelineError(file_, value_mark(op),
+                        fmt::format("node {} uses op {}, which runs commands without a "
+                                    "sandbox: {}",
+                                    q(node.id), q(node.op->name()), refusal_text(kNeeded)),
+                        kNeeded);
+  }
+
+  void read_map(RawNode& node, const Entry& map) {
+    const YamlNode& m = *map.value;
+    if (!m.is_scalar() || m.is_null()) {
+      fail(value_mark(map), fmt::format("expected one node id for 'map' of node {}, got {}",
+                                        q(node.id), describe_node(m)));
     }
-    if (node.inputs_entry) {
-      const YamlNode& list = *node.inputs_entry->value;
-      if (!list.is_sequence()) {
+    node.map = IdRef{m.text, m.mark};
+    node.map->known = attempt([&] { check_reference(node, *node.map, "'map'"); });
+  }
+
+  // Whether every entry of `inputs` could be read (each mistake is recorded).
+  bool read_inputs(RawNode& node) {
+    const YamlNode& list = *node.inputs_entry->value;
+    if (!list.is_sequence()) {
+      return attempt([&] {
         fail(value_mark(*node.inputs_entry),
              fmt::format("expected a list of node ids for 'inputs' of node {}, got {}", q(node.id),
                          describe_node(list)));
-      }
-      for (const YamlNode& item : list.items) {
-        if (!item.is_scalar() || item.is_null()) {
-          fail(item.mark, fmt::format("expected a node id in 'inputs' of node {}, got {}",
-                                      q(node.id), describe_node(item)));
-        }
-        node.inputs.push_back(IdRef{item.text, item.mark});
-        check_reference(node, node.inputs.back(), "'inputs'");
-      }
+      });
     }
+    bool all_read = true;
+    for (const YamlNode& item : list.items) {
+      if (!item.is_scalar() || item.is_null()) {
+        all_read =
+            attempt([&] {
+              fail(item.mark, fmt::format("expected a node id in 'inputs' of node {}, got {}",
+                                          q(node.id), describe_node(item)));
+            }) &&
+            all_read;
+        continue;
+      }
+      node.inputs.push_back(IdRef{item.text, item.mark});
+      node.inputs.back().known =
+          attempt([&] { check_reference(node, node.inputs.back(), "'inputs'"); });
+    }
+    return all_read;
+  }
 
+  void check_input_count(const RawNode& node) const {
     const std::size_t given = (node.map ? 1 : 0) + node.inputs.size();
-    if (given != node.op->inputs().size()) {
-      fail(node.inputs_entry ? node.inputs_entry->key->mark : node.mark,
-           fmt::format("op {} takes {}, node {} gives {}{}", q(op_name),
-                       plural(node.op->inputs().size(), "input"), q(node.id), given,
-                       node.map ? " (the mapped element counts as the first)" : ""));
-    }
+    if (given == node.op->inputs().size()) return;
+    fail(node.inputs_entry ? node.inputs_entry->key->mark : node.mark,
+         fmt::format("op {} takes {}, node {} gives {}{}", q(node.op->name()),
+                     plural(node.op->inputs().size(), "input"), q(node.id), given,
+                     node.map ? " (the mapped element counts as the first)" : ""));
+  }
 
-    if (doc) node.doc = read_text(*doc, fmt::format("'doc' of node {}", q(node.id)));
-    if (cache) {
-      const YamlNode& c = *cache->value;
-      if (!c.is_scalar() || !c.plain ||
-          (c.text != "true" && c.text != "True" && c.text != "TRUE" && c.text != "false" &&
-           c.text != "False" && c.text != "FALSE")) {
-        fail(value_mark(*cache), fmt::format("'cache' of node {} must be true or false, got {}",
-                                             q(node.id), describe_node(c)));
-      }
-      node.cache = scalar_value(c).as_bool();
+  bool read_cache(const RawNode& node, const Entry& cache) const {
+    const YamlNode& c = *cache.value;
+    if (!c.is_scalar() || !c.plain ||
+        (c.text != "true" && c.text != "True" && c.text != "TRUE" && c.text != "false" &&
+         c.text != "False" && c.text != "FALSE")) {
+      fail(value_mark(cache), fmt::format("'cache' of node {} must be true or false, got {}",
+                                          q(node.id), describe_node(c)));
     }
-    return node;
+    return scalar_value(c).as_bool();
   }
 
   void check_reference(const RawNode& node, const IdRef& ref, std::string_view where) const {
@@ -571,7 +772,8 @@ class Loader {
     }
   }
 
-  NodeSpec build_spec(const RawNode& raw) const {
+  // The node's spec, its arguments checked one by one (each mistake recorded).
+  NodeSpec build_spec(const RawNode& raw) {
     NodeSpec spec;
     spec.id = raw.id;
     spec.op = raw.op->name();
@@ -582,33 +784,42 @@ class Loader {
     for (const IdRef& ref : raw.inputs) spec.inputs.push_back(ref.id);
 
     const std::vector<ArgSpec>& arg_specs = raw.op->args();
-    std::vector<std::string> arg_names;
-    arg_names.reserve(arg_specs.size());
-    for (const ArgSpec& a : arg_specs) arg_names.push_back(a.name);
+    std::vector<std::string> given;  // written, whether right or wrong
     if (raw.args != nullptr && raw.args->is_mapping()) {
       for (std::size_t i = 0; i < raw.args->keys.size(); ++i) {
-        const YamlKey& key = raw.args->keys[i];
-        auto it = std::find_if(arg_specs.begin(), arg_specs.end(),
-                               [&](const ArgSpec& a) { return a.name == key.text; });
-        if (it == arg_specs.end()) {
-          fail(key.mark, fmt::format("op {} has no argument {}{}", q(spec.op), q(key.text),
-                                     suggest_or_list(key.text, arg_names, "its arguments are",
-                                                     "it takes no arguments")));
-        }
-        const YamlNode& value = raw.args->items[i];
-        const SourceMark mark = value.is_null() && value.text.empty() ? key.mark : value.mark;
-        spec.args.emplace(key.text, finish_arg(*it, to_value(value, true), mark, spec));
+        given.push_back(raw.args->keys[i].text);
+        attempt([&] { add_arg(spec, arg_specs, raw.args->keys[i], raw.args->items[i]); });
       }
+    } else if (raw.args != nullptr && !raw.args->is_null()) {
+      return spec;  // 'args' is no mapping (reported): which are missing cannot be told
     }
     for (const ArgSpec& a : arg_specs) {
-      if (spec.args.contains(a.name)) continue;
-      if (!a.default_value) {
-        fail(raw.mark,
-             fmt::format("node {} (op {}) needs argument {}", q(spec.id), q(spec.op), q(a.name)));
-      }
-      spec.args.emplace(a.name, finish_arg(a, *a.default_value, raw.mark, spec));
+      if (std::find(given.begin(), given.end(), a.name) != given.end()) continue;
+      attempt([&] {
+        if (!a.default_value) {
+          fail(raw.mark,
+               fmt::format("node {} (op {}) needs argument {}", q(spec.id), q(spec.op), q(a.name)));
+        }
+        spec.args.emplace(a.name, finish_arg(a, *a.default_value, raw.mark, spec));
+      });
     }
     return spec;
+  }
+
+  void add_arg(NodeSpec& spec, const std::vector<ArgSpec>& arg_specs, const YamlKey& key,
+               const YamlNode& value) const {
+    auto it = std::find_if(arg_specs.begin(), arg_specs.end(),
+                           [&](const ArgSpec& a) { return a.name == key.text; });
+    if (it == arg_specs.end()) {
+      std::vector<std::string> arg_names;
+      arg_names.reserve(arg_specs.size());
+      for (const ArgSpec& a : arg_specs) arg_names.push_back(a.name);
+      fail(key.mark, fmt::format("op {} has no argument {}{}", q(spec.op), q(key.text),
+                                 suggest_or_list(key.text, arg_names, "its arguments are",
+                                                 "it takes no arguments")));
+    }
+    const SourceMark mark = value.is_null() && value.text.empty() ? key.mark : value.mark;
+    spec.args.emplace(key.text, finish_arg(*it, to_value(value, true), mark, spec));
   }
 
   // An argument's value made final: a string for a path argument resolved against the
@@ -644,18 +855,22 @@ class Loader {
     return value;
   }
 
-  // ---- order and outputs --------------------------------------------------------------------
+  // ---- order --------------------------------------------------------------------------------
 
   std::vector<std::size_t> dependencies(std::size_t i) const {
+    // Only references to nodes of the file: the others are reported already.
     std::vector<std::size_t> deps;
-    if (raw_[i].map) deps.push_back(index_.at(raw_[i].map->id));
-    for (const IdRef& ref : raw_[i].inputs) deps.push_back(index_.at(ref.id));
+    if (raw_[i].map && raw_[i].map->known) deps.push_back(index_.at(raw_[i].map->id));
+    for (const IdRef& ref : raw_[i].inputs) {
+      if (ref.known) deps.push_back(index_.at(ref.id));
+    }
     return deps;
   }
 
-  // The nodes, dependencies first, file order where there is a choice (Kahn's algorithm with the
-  // ready nodes in a min-heap of file positions). A cycle is reported with its path.
-  std::vector<NodeSpec> ordered_nodes() {
+  // The nodes' positions in the file, dependencies first, file order where there is a choice
+  // (Kahn's algorithm with the ready nodes in a min-heap of file positions). A cycle is recorded
+  // with its path, and then there is no order.
+  std::optional<std::vector<std::size_t>> topological_order() {
     const std::size_t n = raw_.size();
     std::vector<std::vector<std::size_t>> dependents(n);
     std::vector<std::size_t> waiting(n, 0);
@@ -669,18 +884,26 @@ class Loader {
     for (std::size_t i = 0; i < n; ++i) {
       if (waiting[i] == 0) ready.push(i);
     }
-    std::vector<NodeSpec> ordered;
+    std::vector<std::size_t> ordered;
     ordered.reserve(n);
     while (!ready.empty()) {
       const std::size_t i = ready.top();
       ready.pop();
-      ordered.push_back(std::move(specs_[i]));
+      ordered.push_back(i);
       for (const std::size_t d : dependents[i]) {
         if (--waiting[d] == 0) ready.push(d);
       }
     }
-    if (ordered.size() != n) report_cycle(waiting);
-    return ordered;
+    if (ordered.size() == n) return ordered;
+    attempt([&] { report_cycle(waiting); });
+    return std::nullopt;
+  }
+
+  std::vector<NodeSpec> specs_in(const std::vector<std::size_t>& order) {
+    std::vector<NodeSpec> specs;
+    specs.reserve(order.size());
+    for (const std::size_t i : order) specs.push_back(std::move(specs_[i]));
+    return specs;
   }
 
   // Every node left waiting has a dependency that is also waiting, so following those from any
@@ -713,27 +936,84 @@ class Loader {
     fail(raw_[cycle.front()].mark, "cycle: " + text);
   }
 
-  std::vector<std::string> read_outputs(const Entry& entry) const {
-    const YamlNode& v = *entry.value;
-    if (!v.is_sequence()) {
-      fail(value_mark(entry), "expected a list of node ids for 'outputs', got " + describe_node(v));
+  // ---- types --------------------------------------------------------------------------------
+
+  // What flows into each node against what its op takes, so that a node fed the wrong kind of
+  // value fails here and not after its upstream has run: a node gives its op's result type (a
+  // map node a list of it), a map node takes each element of the list it maps over. Only
+  // certain mismatches are refused (see type_names.hpp). A node with an unknown op gives "any",
+  // so that nothing downstream of a mistake is reported again.
+  void check_types(const std::vector<std::size_t>& order) {
+    std::vector<std::string> gives(raw_.size(), "any");
+    for (const std::size_t i : order) {
+      const RawNode& node = raw_[i];
+      if (node.op == nullptr) continue;
+      if (node.wired) check_node_types(node, gives);
+      gives[i] = node.map ? list_type(node.op->result_type()) : node.op->result_type();
     }
-    if (v.items.empty()) fail(v.mark, "'outputs' is empty: name at least one node");
+  }
+
+  void check_node_types(const RawNode& node, const std::vector<std::string>& gives) {
+    std::size_t input = 0;  // the op's input the next value goes to; the element comes first
+    if (node.map) {
+      const std::string& list = gives[index_.at(node.map->id)];
+      attempt([&] {
+        const std::optional<std::string> element = element_type(list);
+        if (!element) {
+          fail(node.map->mark, fmt::format("node {} maps over {}, which is {}, not a list",
+                                           q(node.id), q(node.map->id), a_type(list)));
+        }
+        check_input(node, input, "each element of " + q(node.map->id), *element, node.map->mark);
+      });
+      ++input;
+    }
+    for (const IdRef& ref : node.inputs) {
+      attempt([&] { check_input(node, input, q(ref.id), gives[index_.at(ref.id)], ref.mark); });
+      ++input;
+    }
+  }
+
+  // `given` is what arrives at the op's input number `input` (from `from`, written at `mark`).
+  void check_input(const RawNode& node, std::size_t input, const std::string& from,
+                   std::string_view given, SourceMark mark) const {
+    const std::string& takes = node.op->inputs()[input];
+    if (may_accept(takes, given)) return;
+    fail(mark, fmt::format("node {} input {} ({}) is {}, but op {} takes {}", q(node.id), input + 1,
+                           from, a_type(given), q(node.op->name()), a_type(takes)));
+  }
+
+  // ---- outputs ------------------------------------------------------------------------------
+
+  std::vector<std::string> read_outputs(const Entry& entry) {
+    const YamlNode& v = *entry.value;
+    const bool is_list = attempt([&] {
+      if (!v.is_sequence()) {
+        fail(value_mark(entry),
+             "expected a list of node ids for 'outputs', got " + describe_node(v));
+      }
+      if (v.items.empty()) fail(v.mark, "'outputs' is empty: name at least one node");
+    });
     std::vector<std::string> outputs;
+    if (!is_list) return outputs;
     for (const YamlNode& item : v.items) {
-      if (!item.is_scalar() || item.is_null()) {
-        fail(item.mark, "expected a node id in 'outputs', got " + describe_node(item));
-      }
-      if (!index_.contains(item.text)) {
-        fail(item.mark,
-             "unknown node " + q(item.text) + " in 'outputs'" + did_you_mean(item.text, ids_));
-      }
-      if (std::find(outputs.begin(), outputs.end(), item.text) != outputs.end()) {
-        fail(item.mark, "node " + q(item.text) + " is listed twice in 'outputs'");
-      }
-      outputs.push_back(item.text);
+      attempt([&] { outputs.push_back(read_output(item, outputs)); });
     }
     return outputs;
+  }
+
+  // One entry of 'outputs' (`earlier` the ones before it).
+  std::string read_output(const YamlNode& item, const std::vector<std::string>& earlier) const {
+    if (!item.is_scalar() || item.is_null()) {
+      fail(item.mark, "expected a node id in 'outputs', got " + describe_node(item));
+    }
+    if (!index_.contains(item.text)) {
+      fail(item.mark,
+           "unknown node " + q(item.text) + " in 'outputs'" + did_you_mean(item.text, ids_));
+    }
+    if (std::find(earlier.begin(), earlier.end(), item.text) != earlier.end()) {
+      fail(item.mark, "node " + q(item.text) + " is listed twice in 'outputs'");
+    }
+    return item.text;
   }
 
   // The nodes nothing consumes, in file order.
@@ -760,6 +1040,10 @@ class Loader {
   std::vector<RawNode> raw_;
   std::vector<NodeSpec> specs_;
   mutable std::size_t expanded_bytes_ = 0;  // the text's size plus what substitution added
+  std::vector<std::string> unknown_keys_;   // at the top level, for was_suggested
+  std::set<std::string, std::less<>> broken_params_;  // whose values are wrong (reported)
+  std::vector<PipelineProblem> problems_;             // the first kMaxPipelineProblems found
+  std::size_t not_shown_ = 0;                         // found after those
 };
 
 std::string display_name(const fs::path& file) {

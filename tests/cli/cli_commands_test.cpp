@@ -84,6 +84,9 @@ TEST_CASE("dagflow ops: describes the built-in ops", "[cli][ops]") {
     const auto r = run_dagflow({"ops", "top_k"});
     REQUIRE(r.exit_code == 0);
     CHECK_THAT(r.out, Catch::StartsWith("top_k\n") && Catch::Contains("k: int"));
+    // What it takes and what it gives: the types a pipeline is checked with (#12).
+    CHECK_THAT(r.out, Catch::Contains("  inputs: map of int\n") &&
+                          Catch::Contains("  result: list of pair of string and int\n"));
     CHECK_THAT(r.out, Catch::Contains(doc_start(ops.find("top_k")->doc())));
     CHECK_THAT(r.out, !Catch::Contains("\nglob\n"));
   }

@@ -83,6 +83,38 @@ TEST_CASE("dagflow: unknown op suggests the near name", "[cli][errors]") {
   CHECK_THAT(r.err, Catch::Contains("did you mean") && Catch::Contains("word_count"));
 }
 
+// Every mistake of a file is listed at once, each line FILE:LINE:COL as a compiler's (#12).
+TEST_CASE("dagflow validate: independent mistakes are all reported at once, with positions",
+          "[cli][errors]") {
+  DataDir data;
+  const auto r = run_dagflow({"validate", "errors/three_mistakes.yaml"}, data.path());
+  CHECK(r.exit_code == 2);
+  CHECK(r.out.empty());
+  CHECK(r.err ==
+        "errors/three_mistakes.yaml:6:52: argument 'allow_empty' of op 'glob' expects bool, got "
+        "string 'sometimes'\n"
+        "errors/three_mistakes.yaml:8:9: unknown op 'word_cnt' (did you mean 'word_count'?)\n"
+        "errors/three_mistakes.yaml:13:18: unknown node 'top' in 'outputs'\n");
+}
+
+// Ops are checked against each other before anything runs: top_k fed the paths a glob lists
+// fails at its `inputs:` entry, and neither the glob (a probe) nor a writer beside it runs (#12).
+TEST_CASE("dagflow: an op fed a type it cannot take exits 2 before anything runs",
+          "[cli][errors]") {
+  DataDir data;
+  for (const char* command : {"validate", "run"}) {
+    INFO(command);
+    const auto r = run_dagflow({command, "errors/top_k_paths.yaml"}, data.path());
+    CHECK(r.exit_code == 2);
+    CHECK(r.out.empty());
+    CHECK(r.err ==
+          "errors/top_k_paths.yaml:13:14: node 'top' input 1 ('files') is a list of path, but op "
+          "'top_k' takes a map of int\n");
+  }
+  CHECK_FALSE(fs::exists(data.path() / "errors" / "out"));
+  CHECK_FALSE(fs::exists(data.path() / "errors" / ".dagflow"));
+}
+
 // Usage and environment errors exit 2 and print nothing on stdout, in four groups (each run
 // is a process of its own, which a sanitizer build makes costly).
 

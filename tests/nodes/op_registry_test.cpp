@@ -3,7 +3,9 @@
 // Tests of OpRegistry: registering typed functions as ops, the Value conversions of their
 // parameters and results, calls with wrong inputs, registration mistakes, flags, and the
 // did-you-mean suggestions.
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -34,6 +36,7 @@ TEST_CASE(
   REQUIRE(scale != nullptr);
   CHECK(scale->doc() == "x times `by`");
   CHECK(scale->inputs() == std::vector<std::string>{"number"});
+  CHECK(scale->result_type() == "number");
   REQUIRE(scale->args().size() == 1);
   CHECK(scale->args()[0].name == "by");
   CHECK(scale->args()[0].type == "number");
@@ -62,6 +65,43 @@ TEST_CASE("OpRegistry: containers, strings and Value convert both ways", "[nodes
   CHECK(call(ops, "kind", {Value(Value::List{})}).as_string() == "list");
   CHECK(ops.find("lengths")->inputs() == std::vector<std::string>{"list of string"});
   CHECK(ops.find("kind")->inputs() == std::vector<std::string>{"any"});
+}
+
+// The result type is named like the inputs, from what the function returns: a pipeline
+// checks it against what the ops downstream take.
+TEST_CASE("OpRegistry: an op's result type comes from its function's return type",
+          "[nodes][registry]") {
+  OpRegistry ops;
+  ops.add(
+      "counts",
+      [](const std::string& w) {
+        return std::map<std::string, std::int64_t>{{w, 1}};
+      },
+      "counts one word");
+  ops.add(
+      "same", [](const Value& v) { return v; }, "its input");
+  ops.add(
+      "ref", [](const std::vector<std::string>& v) -> const std::vector<std::string>& { return v; },
+      "its input, by reference");
+  ops.add(
+      "maybe", [](std::int64_t x) { return x > 0 ? std::optional<std::int64_t>(x) : std::nullopt; },
+      "positive or null");
+  CHECK(ops.find("counts")->result_type() == "map of int");
+  CHECK(ops.find("same")->result_type() == "any");  // a Value may be anything
+  CHECK(ops.find("ref")->result_type() == "list of string");
+  CHECK(ops.find("maybe")->result_type() == "int or null");
+}
+
+// The built-in ops declare what they give, so that pipelines are checked before they run.
+TEST_CASE("OpRegistry: the built-in ops declare their result types (#12)", "[nodes][registry]") {
+  const OpRegistry ops = OpRegistry::builtins();
+  CHECK(ops.find("glob")->result_type() == "list of path");
+  CHECK(ops.find("word_count")->result_type() == "map of int");
+  CHECK(ops.find("merge_counts")->result_type() == "map of int");
+  CHECK(ops.find("top_k")->result_type() == "list of pair of string and int");
+  CHECK(ops.find("square")->result_type() == "number");
+  CHECK(ops.find("write_json")->result_type() == "path");
+  CHECK(ops.find("read_json")->result_type() == "any");
 }
 
 // A leading const OpContext& parameter receives the run's context and is not an input.

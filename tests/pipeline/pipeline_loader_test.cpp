@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +19,7 @@
 #include <dagflow/nodes/op_registry.hpp>
 #include <dagflow/nodes/value.hpp>
 
+#include "support/process.hpp"
 #include "support/temp_dir.hpp"
 #include "support/text.hpp"
 
@@ -255,14 +257,24 @@ TEST_CASE("parse_pipeline_spec: top-level keys missing, unknown or of the wrong 
   CHECK(load_error("name: x\n") == "p.yaml:1:1: missing 'nodes' (a mapping from node id to node)");
   CHECK(load_error("name: x\nnode:\n  a: {op: constant}\n") ==
         "p.yaml:2:1: unknown top-level key 'node' (did you mean 'nodes'?)");
+  // Each mistake is reported, the missing 'nodes' too, except where it is the typo just named.
   CHECK(load_error("name: x\nparam: {}\n") ==
-        "p.yaml:2:1: unknown top-level key 'param' (did you mean 'params'?)");
+        "p.yaml:2:1: unknown top-level key 'param' (did you mean 'params'?)\n"
+        "p.yaml:1:1: missing 'nodes' (a mapping from node id to node)");
   CHECK(load_error("name: x\nzzz: 1\n") ==
         "p.yaml:2:1: unknown top-level key 'zzz' (the keys are: name, params, nodes, outputs, "
-        "version)");
-  CHECK(load_error("name: ''\nnodes: {}\n") == "p.yaml:1:7: 'name' is empty");
-  CHECK(load_error("name:\nnodes: {}\n") == "p.yaml:1:1: 'name' is empty");
-  CHECK(load_error("name: [a]\n") == "p.yaml:1:7: 'name' must be a string, got a list");
+        "version)\n"
+        "p.yaml:1:1: missing 'nodes' (a mapping from node id to node)");
+  CHECK(load_error("nme: x\nnodes: {a: {op: constant, args: {value: 1}}}\n") ==
+        "p.yaml:1:1: unknown top-level key 'nme' (did you mean 'name'?)");
+  CHECK(load_error("name: ''\nnodes: {}\n") ==
+        "p.yaml:1:7: 'name' is empty\n"
+        "p.yaml:2:8: 'nodes' is empty: a pipeline needs at least one node");
+  CHECK(load_error("name:\nnodes: {a: {op: constant, args: {value: 1}}}\n") ==
+        "p.yaml:1:1: 'name' is empty");
+  CHECK(load_error("name: [a]\n") ==
+        "p.yaml:1:7: 'name' must be a string, got a list\n"
+        "p.yaml:1:1: missing 'nodes' (a mapping from node id to node)");
   CHECK(load_error("name: x\nnodes:\n") ==
         "p.yaml:2:1: 'nodes' is empty: a pipeline needs at least one node");
   CHECK(load_error("name: x\nnodes: {}\n") ==
@@ -271,9 +283,10 @@ TEST_CASE("parse_pipeline_spec: top-level keys missing, unknown or of the wrong 
         "p.yaml:2:8: 'nodes' must be a mapping from node id to node, got a list");
   CHECK(load_error("name: x\nparams: [1]\n") ==
         "p.yaml:2:9: 'params' must be a mapping from param name to value, got a list");
-  CHECK(load_error("version: 2\nname: x\n") ==
+  const std::string nodes = "nodes: {a: {op: constant, args: {value: 1}}}\n";
+  CHECK(load_error("version: 2\nname: x\n" + nodes) ==
         "p.yaml:1:10: unsupported version '2' (this dagflow reads version 1)");
-  CHECK(load_error("version: '1'\nname: x\n") ==
+  CHECK(load_error("version: '1'\nname: x\n" + nodes) ==
         "p.yaml:1:10: unsupported version '1' (this dagflow reads version 1)");
 }
 
@@ -283,10 +296,10 @@ TEST_CASE("parse_pipeline_spec: invalid and duplicate node ids are refused",
   CHECK(load_error("name: x\nnodes:\n  a: {op: constant, args: {value: 1}}\n  b: {op: constant, "
                    "args: {value: 1}}\n  a: {op: constant, args: {value: 2}}\n") ==
         "p.yaml:5:3: duplicate key 'a' (first at line 3)");
-  CHECK(load_error("name: x\nnodes:\n  1a: {op: constant}\n") ==
+  CHECK(load_error("name: x\nnodes:\n  1a: {op: constant, args: {value: 1}}\n") ==
         "p.yaml:3:3: invalid node id '1a' (letters, digits, '_' and '-', starting with a letter "
         "or '_')");
-  CHECK(load_error("name: x\nnodes:\n  'a b': {op: constant}\n") ==
+  CHECK(load_error("name: x\nnodes:\n  'a b': {op: constant, args: {value: 1}}\n") ==
         "p.yaml:3:3: invalid node id 'a b' (letters, digits, '_' and '-', starting with a letter "
         "or '_')");
   CHECK(load_error("name: x\nname: y\n") == "p.yaml:2:1: duplicate key 'name' (first at line 1)");
@@ -311,10 +324,12 @@ TEST_CASE(
   CHECK(load_error("name: x\nnodes:\n  a: {op: [glob]}\n") ==
         "p.yaml:3:11: 'op' must be a string, got a list");
   CHECK(load_error("name: x\nnodes:\n  a:\n    op: constant\n    input: [b]\n") ==
-        "p.yaml:5:5: unknown key 'input' in node 'a' (did you mean 'inputs'?)");
-  CHECK(load_error("name: x\nnodes:\n  a:\n    op: constant\n    colour: red\n") ==
+        "p.yaml:5:5: unknown key 'input' in node 'a' (did you mean 'inputs'?)\n"
+        "p.yaml:3:3: node 'a' (op 'constant') needs argument 'value'");
+  CHECK(load_error("name: x\nnodes:\n  a:\n    op: pair\n    colour: red\n") ==
         "p.yaml:5:5: unknown key 'colour' in node 'a' (the keys are: op, inputs, map, args, doc, "
-        "cache)");
+        "cache)\n"
+        "p.yaml:3:3: op 'pair' takes 2 inputs, node 'a' gives 0");
   CHECK(load_error("name: x\nnodes:\n  a: {op: constant, args: {value: 1}, cache: maybe}\n") ==
         "p.yaml:3:46: 'cache' of node 'a' must be true or false, got a string");
   CHECK(load_error("name: x\nnodes:\n  a: {op: constant, args: {value: 1}, cache: 'true'}\n") ==
@@ -495,7 +510,7 @@ TEST_CASE("parse_pipeline_spec: bad ${NAME} substitutions are refused",
   CHECK(error_of("[1, \"${dri}\"]") == "p.yaml:4:39: undefined param 'dri' (did you mean 'dir'?)");
   CHECK(load_error("name: x\nnodes:\n  c: {op: constant, args: {value: \"${k}\"}}\n") ==
         "p.yaml:3:35: undefined param 'k' (the pipeline has no params)");
-  CHECK(load_error("name: x\nparams: {'a b': 1}\n") ==
+  CHECK(load_error("name: x\nparams: {'a b': 1}\nnodes: {a: {op: constant, args: {value: 1}}}\n") ==
         "p.yaml:2:10: invalid param name 'a b' (letters, digits, '_' and '-', starting with a "
         "letter or '_')");
 }
@@ -643,6 +658,17 @@ TEST_CASE("parse_pipeline_spec: an op that runs commands needs allow_shell",
     CHECK_FALSE(e.refused().has_value());  // other mistakes refuse no capability
   }
   CHECK(parse(text, LoadOptions{.allow_shell = true}).nodes[0].op == "shell");
+  // With other mistakes, the refusal comes last: the `dagflow` command adds its flag after it.
+  try {
+    (void)parse(text + "  b: {op: nosuchop}\n");
+    FAIL("no error");
+  } catch (const PipelineError& e) {
+    CHECK(std::string(e.what()) ==
+          "p.yaml:4:11: unknown op 'nosuchop'\n"
+          "p.yaml:3:12: node 'sh' uses op 'shell', which runs commands without a sandbox: running "
+          "commands is not allowed");
+    CHECK(e.refused() == dagflow::Capability::kRunCommands);
+  }
 }
 
 // Messages use the file name as the user wrote it.
@@ -652,4 +678,137 @@ TEST_CASE("PipelineError: messages name the file as given, or <pipeline> without
         "dir/w.yaml:1:1: missing 'nodes' (a mapping from node id to node)");
   CHECK(load_error("name: x\n", {}, "") ==
         "<pipeline>:1:1: missing 'nodes' (a mapping from node id to node)");
+}
+
+// Several PipelineProblems make one error: a line each, the first one's accessors, and a count
+// of those not kept.
+TEST_CASE("PipelineError: lists several problems, one per line, the first one's fields first",
+          "[pipeline][loader][errors]") {
+  const PipelineError e({{.file = "w.yaml", .mark = {3, 7}, .message = "bad thing"},
+                         {.file = "--set", .message = "unknown param 'k'"},
+                         {.file = "w.yaml",
+                          .mark = {5, 1},
+                          .message = "refused",
+                          .refused = dagflow::Capability::kRunCommands}},
+                        4);
+  CHECK(std::string(e.what()) ==
+        "w.yaml:3:7: bad thing\n--set: unknown param 'k'\nw.yaml:5:1: refused\n"
+        "w.yaml: 4 more errors not shown");
+  CHECK(e.file() == "w.yaml");
+  CHECK(e.mark().line == 3);
+  CHECK(e.message() == "bad thing");
+  CHECK(e.refused() == dagflow::Capability::kRunCommands);  // whichever problem refuses it
+  REQUIRE(e.all().size() == 3);
+  CHECK(e.all()[2].refused == dagflow::Capability::kRunCommands);
+  CHECK(e.not_shown() == 4);
+  const PipelineError one("w.yaml", {1, 2}, "alone");
+  CHECK_FALSE(one.refused().has_value());
+  CHECK(one.all().size() == 1);
+  CHECK(one.not_shown() == 0);
+  CHECK_THROWS_AS(PipelineError(std::vector<dagflow::PipelineProblem>{}), std::invalid_argument);
+}
+
+// Independent mistakes in different parts of a file come out together, each at its position,
+// in the order found; nothing downstream of a mistake is reported a second time.
+TEST_CASE("parse_pipeline_spec: every mistake of a file is reported at once (#12)",
+          "[pipeline][loader][errors]") {
+  const std::string text =
+      "name: x\n"                                            // 1
+      "params: {k: 3}\n"                                     // 2
+      "nodes:\n"                                             // 3
+      "  files: {op: glob, args: {pattern: '*.txt'}}\n"      // 4
+      "  counts: {op: word_cnt, map: files}\n"               // 5
+      "  total: {op: merge_counts, inputs: [counts]}\n"      // 6
+      "  top: {op: top_k, inputs: [total], args: {k: x}}\n"  // 7
+      "outputs: [top, totl]\n";                              // 8
+  try {
+    (void)parse(text);
+    FAIL("no error");
+  } catch (const PipelineError& e) {
+    CHECK(std::string(e.what()) ==
+          "p.yaml:5:16: unknown op 'word_cnt' (did you mean 'word_count'?)\n"
+          "p.yaml:7:47: argument 'k' of op 'top_k' expects int, got string 'x'\n"
+          "p.yaml:8:16: unknown node 'totl' in 'outputs' (did you mean 'total'?)");
+    REQUIRE(e.all().size() == 3);
+    CHECK(e.all()[1].mark.line == 7);
+    CHECK(e.all()[1].mark.column == 47);
+    CHECK(e.message() == "unknown op 'word_cnt' (did you mean 'word_count'?)");
+    CHECK(e.not_shown() == 0);
+  }
+  // A param whose value is wrong is reported once, not again at each use.
+  CHECK(load_error("name: x\nparams: {k: 99999999999999999999}\nnodes:\n"
+                   "  a: {op: constant, args: {value: \"${k}\"}}\n"
+                   "  b: {op: top_k, inputs: [a], args: {k: \"${k}\"}}\n") ==
+        "p.yaml:2:13: integer '99999999999999999999' is out of range (64-bit signed)");
+  // --set mistakes come with the file's own.
+  CHECK(load_error("name: x\nparams: {k: 3}\nnodes:\n  a: {op: nosuch}\n", {.set = {"kk=1"}}) ==
+        "--set: unknown param 'kk' (did you mean 'k'?)\np.yaml:4:11: unknown op 'nosuch'");
+}
+
+// A file with many mistakes lists the first kMaxPipelineProblems and counts the others.
+TEST_CASE("parse_pipeline_spec: past 20 mistakes, the rest are counted, not listed",
+          "[pipeline][loader][errors]") {
+  std::string text = "name: x\nnodes:\n";
+  for (int i = 0; i < 25; ++i) text += "  n" + std::to_string(i) + ": {op: nosuch}\n";
+  try {
+    (void)parse(text);
+    FAIL("no error");
+  } catch (const PipelineError& e) {
+    REQUIRE(e.all().size() == dagflow::kMaxPipelineProblems);
+    CHECK(dagflow::kMaxPipelineProblems == 20);
+    CHECK(e.not_shown() == 5);
+    CHECK(e.all().back().mark.line == 22);  // n19
+    const std::string what = e.what();
+    CHECK(dagflow::test::count_of(what, "unknown op 'nosuch'") == 20);
+    CHECK_THAT(what, Catch::EndsWith("p.yaml:22:13: unknown op 'nosuch'\n"
+                                     "p.yaml: 5 more errors not shown"));
+  }
+}
+
+// What a node gives is its op's result type (a list of it for a map node): an input that cannot
+// take it is refused at the reference in `inputs:` or `map:`, before anything runs.
+TEST_CASE("parse_pipeline_spec: an input of a type its op cannot take is refused (#12)",
+          "[pipeline][loader][errors][types]") {
+  const std::string head =
+      "name: x\nnodes:\n"
+      "  files: {op: glob, args: {pattern: '*.txt'}}\n"                        // list of string
+      "  counts: {op: word_count, map: files}\n"                               // list of map of int
+      "  total: {op: merge_counts, inputs: [counts]}\n"                        // map of int
+      "  top: {op: top_k, inputs: [total]}\n";                                 // int
+  CHECK(parse(head + "  s: {op: scale, inputs: [top]}\n").nodes.size() == 5);  // an int is a number
+  CHECK(parse(head + "  p: {op: pair, inputs: [files, top]}\n").nodes.size() == 5);  // any
+  CHECK(load_error(head + "  t: {op: top_k, inputs: [files]}\n") ==
+        "p.yaml:7:27: node 't' input 1 ('files') is a list of string, but op 'top_k' takes a map "
+        "of int");
+  CHECK(load_error(head + "  m: {op: merge_counts, inputs: [total]}\n") ==
+        "p.yaml:7:34: node 'm' input 1 ('total') is a map of int, but op 'merge_counts' takes a "
+        "list of map of int");
+  CHECK(load_error(head + "  l: {op: label, map: counts}\n") ==
+        "p.yaml:7:23: node 'l' input 1 (each element of 'counts') is a map of int, but op "
+        "'label' takes a string");
+  CHECK(load_error(head + "  w: {op: word_count, map: total}\n") ==
+        "p.yaml:7:28: node 'w' maps over 'total', which is a map of int, not a list");
+  CHECK(load_error(head + "  p: {op: pair, map: files, inputs: [top]}\n"
+                          "  q: {op: label, inputs: [p]}\n") ==
+        "p.yaml:8:27: node 'q' input 1 ('p') is a list of list, but op 'label' takes a string");
+  // Downstream of a node whose op is unknown, types are not guessed.
+  CHECK(load_error("name: x\nnodes:\n  a: {op: nosuch}\n  t: {op: top_k, inputs: [a]}\n") ==
+        "p.yaml:3:11: unknown op 'nosuch'");
+}
+
+// The pipelines shipped with dagflow load with the built-in ops (and temperatures.yaml with the
+// op that examples/custom_op.cpp adds): their types all fit.
+TEST_CASE("load_pipeline_spec: every bundled example pipeline validates", "[pipeline][loader]") {
+  OpRegistry ops = OpRegistry::builtins();
+  ops.add(
+      "to_fahrenheit", [](double celsius) { return celsius * 9 / 5 + 32; },
+      "as examples/custom_op.cpp registers it");
+  std::size_t loaded = 0;
+  for (const auto& entry : fs::directory_iterator(dagflow::test::example_pipelines_dir())) {
+    if (entry.path().extension() != ".yaml") continue;
+    INFO(entry.path());
+    CHECK_NOTHROW((void)dagflow::load_pipeline_spec(entry.path(), ops));
+    ++loaded;
+  }
+  CHECK(loaded >= 6);
 }

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <dagflow/nodes/op_registry.hpp>
 #include <dagflow/nodes/value.hpp>
@@ -39,7 +40,7 @@ struct TextOrFile {
   Value value;
 };
 
-/// A number (int or double) that keeps its kind.
+/// A number (int or double) that keeps its kind, as an input or a result.
 struct Number {
   Value value;
 };
@@ -49,10 +50,11 @@ struct Number {
   return read_file(ctx.input_path(file.path), file.shown);
 }
 
-/// write_file_atomically (file_io.hpp) of `file`.
-inline Value write_file_atomically(const OpContext& ctx, const FileArg& file,
-                                   std::string_view bytes) {
-  return write_file_atomically(ctx, file.path, file.shown, bytes);
+/// write_file_atomically (file_io.hpp) of `file`: the path written, as a PathValue so that the
+/// writers' result type is "path".
+inline PathValue write_file_atomically(const OpContext& ctx, const FileArg& file,
+                                       std::string_view bytes) {
+  return write_file_atomically(ctx, file.path, file.shown, bytes).as_path();
 }
 
 }  // namespace detail
@@ -78,6 +80,7 @@ struct ValueConvert<detail::TextOrFile> {
 template <>
 struct ValueConvert<detail::Number> {
   static detail::Number from(const Value& v);
+  static Value to(detail::Number n) noexcept { return std::move(n.value); }
   static bool accepts(const Value& v) noexcept { return v.is_number(); }
   static std::string type_name() { return "number"; }
 };

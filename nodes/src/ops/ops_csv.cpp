@@ -1,6 +1,5 @@
 // CSV ops: read_csv, write_csv, rollup (all three calling <dagflow/nodes/csv.hpp>), concat.
 #include <cstddef>
-#include <iterator>
 #include <string>
 #include <vector>
 
@@ -27,9 +26,7 @@ void add_csv_ops(OpRegistry& ops) {
   ops.add(
       "read_csv",
       [](const OpContext& ctx, const detail::FileArg& file) {
-        std::vector<Value::Map> rows = parse_csv(detail::read_file(ctx, file), file.shown);
-        return Value::List(std::make_move_iterator(rows.begin()),
-                           std::make_move_iterator(rows.end()));
+        return parse_csv(detail::read_file(ctx, file), file.shown);
       },
       "Reads a CSV file (RFC 4180; the first row names the columns) and returns its rows as "
       "maps column -> value; unquoted fields that are whole ints or finite numbers become "

@@ -72,13 +72,13 @@ class GlobWalker {
   }
 
   // Matches sorted by their shown path, each file once.
-  [[nodiscard]] Value::List take_results() {
+  [[nodiscard]] std::vector<PathValue> take_results() {
     std::sort(found_.begin(), found_.end());
     found_.erase(std::unique(found_.begin(), found_.end()), found_.end());
-    Value::List paths;
+    std::vector<PathValue> paths;
     paths.reserve(found_.size());
     for (auto& [shown, resolved] : found_) {
-      paths.push_back(Value::path(std::move(resolved), std::move(shown)));
+      paths.push_back(PathValue{std::move(resolved), std::move(shown)});
     }
     return paths;
   }
@@ -152,7 +152,8 @@ class GlobWalker {
   std::map<std::string, std::vector<std::pair<std::string, bool>>> listings_;  // each read once
 };
 
-Value glob(const OpContext& ctx, const std::string& pattern, bool allow_empty) {
+// A list of paths (not a Value): the result type `dagflow ops` shows and the loader checks.
+std::vector<PathValue> glob(const OpContext& ctx, const std::string& pattern, bool allow_empty) {
   if (pattern.empty()) throw Error("glob: the pattern is empty");
   if (pattern.find('\0') != std::string::npos) {
     throw Error("glob: the pattern contains a NUL byte");
@@ -172,7 +173,7 @@ Value glob(const OpContext& ctx, const std::string& pattern, bool allow_empty) {
                                                : ctx.base_dir;
   GlobWalker walker(std::move(parts), pattern);
   walker.walk(root, absolute ? "/" : "", 0);
-  Value::List found = walker.take_results();
+  std::vector<PathValue> found = walker.take_results();
   // No match is almost always a typo in a path or a --set, and an empty list would flow on into
   // empty results and outputs: fail, naming where the pattern was looked for.
   if (found.empty() && !allow_empty) {

@@ -33,8 +33,8 @@ std::size_t checked_side(std::int64_t side, std::string_view what) {
   return static_cast<std::size_t>(side);
 }
 
-Value make_image(const OpContext& ctx, std::int64_t index, const detail::FileArg& dir,
-                 std::int64_t width, std::int64_t height, std::int64_t seed) {
+PathValue make_image(const OpContext& ctx, std::int64_t index, const detail::FileArg& dir,
+                     std::int64_t width, std::int64_t height, std::int64_t seed) {
   if (index < 0) throw Error(fmt::format("index must be at least 0, got {}", index));
   const Image image =
       make_test_image(checked_side(width, "width"), checked_side(height, "height"),
@@ -43,15 +43,15 @@ Value make_image(const OpContext& ctx, std::int64_t index, const detail::FileArg
       ctx, file_in(dir, test_image_name(static_cast<std::uint64_t>(index))), encode_pnm(image));
 }
 
-Value image_filter(const OpContext& ctx, const detail::FileArg& input, const std::string& filter,
-                   const detail::FileArg& out_dir) {
+PathValue image_filter(const OpContext& ctx, const detail::FileArg& input,
+                       const std::string& filter, const detail::FileArg& out_dir) {
   const Image out = apply_filter(load(ctx, input), filter);
   return detail::write_file_atomically(
       ctx, file_in(out_dir, filtered_image_name(input.path.stem().string(), filter, out)),
       encode_pnm(out));
 }
 
-Value image_stats(const OpContext& ctx, const detail::FileArg& input) {
+Value::Map image_stats(const OpContext& ctx, const detail::FileArg& input) {
   const Image image = load(ctx, input);
   return Value::Map{{"width", image.width},
                     {"height", image.height},

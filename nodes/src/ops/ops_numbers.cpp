@@ -45,20 +45,20 @@ std::vector<std::int64_t> make_range(std::int64_t start, std::int64_t stop, std:
   return values;
 }
 
-Value square(const Value& x) {
+detail::Number square(const Value& x) {
   if (x.kind() == ValueKind::kInt) {
     const std::int64_t i = x.as_int();
     std::int64_t result = 0;
     if (__builtin_mul_overflow(i, i, &result)) {
       throw Error(fmt::format("int64 overflow in square({})", i));
     }
-    return result;
+    return {Value(result)};
   }
   const double d = x.as_double();
-  return d * d;
+  return {Value(d * d)};
 }
 
-Value sum(const std::vector<detail::Number>& numbers) {
+detail::Number sum(const std::vector<detail::Number>& numbers) {
   bool all_ints = true;
   for (const detail::Number& n : numbers) all_ints = all_ints && n.value.kind() == ValueKind::kInt;
   if (all_ints) {
@@ -68,11 +68,11 @@ Value sum(const std::vector<detail::Number>& numbers) {
         throw Error("int64 overflow in sum: the total does not fit in a 64-bit int");
       }
     }
-    return total;
+    return {Value(total)};
   }
   double total = 0;
   for (const detail::Number& n : numbers) total += n.value.as_double();
-  return total;
+  return {Value(total)};
 }
 
 double mean(const std::vector<detail::Number>& numbers) {

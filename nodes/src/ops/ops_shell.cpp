@@ -74,8 +74,8 @@ util::ProcessResult run(const OpContext& ctx, const std::vector<std::string>& ar
   }
 }
 
-Value run_command(const OpContext& ctx, const std::vector<std::string>& argv, double timeout,
-                  std::int64_t max_output, bool check) {
+Value::Map run_command(const OpContext& ctx, const std::vector<std::string>& argv, double timeout,
+                       std::int64_t max_output, bool check) {
   check_arguments(ctx, argv, timeout, max_output);
   util::ProcessResult r = run(ctx, argv, timeout, max_output);
   if (r.timed_out) {

@@ -32,13 +32,10 @@ std::vector<std::string> split_lines(const std::string& text) {
   return lines;
 }
 
-Value top_k(const WordCounts& counts, std::int64_t k) {
+// [word, count] pairs: as a Value each pair is a list of two.
+std::vector<std::pair<std::string, std::int64_t>> top_k(const WordCounts& counts, std::int64_t k) {
   if (k < 0) throw Error(fmt::format("k must be at least 0, got {}", k));
-  Value::List top;
-  for (auto& [word, count] : top_words(counts, static_cast<std::size_t>(k))) {
-    top.emplace_back(Value::List{Value(std::move(word)), Value(count)});
-  }
-  return top;
+  return top_words(counts, static_cast<std::size_t>(k));
 }
 
 }  // namespace

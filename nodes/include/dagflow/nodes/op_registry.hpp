@@ -9,8 +9,8 @@
 // one parameter per named argument in the order they are listed (what a node's `args:`
 // provide, or their defaults). Each parameter and the result convert through ValueConvert
 // (Value, bool, integers, double, std::string, std::filesystem::path, std::vector<T>,
-// std::map<std::string, T>); the argument types shown by `dagflow ops` and checked before a run
-// come from the parameter types.
+// std::map<std::string, T>); the input, argument and result types shown by `dagflow ops` and
+// checked before a run come from the parameter and return types.
 // Thread-safety: add() is not thread-safe; the const members are, and copies share the functions.
 #pragma once
 
@@ -108,6 +108,10 @@ class OpInfo {
   [[nodiscard]] const std::string& doc() const noexcept { return doc_; }
   /// Type names of the inputs, in order ("int", "list of string", "any"...).
   [[nodiscard]] const std::vector<std::string>& inputs() const noexcept { return inputs_; }
+  /// Type name of the result, from the function's return type like inputs() ("map of int";
+  /// "any" for a function returning dagflow::Value). A pipeline loader checks it against what
+  /// the ops downstream take.
+  [[nodiscard]] const std::string& result_type() const noexcept { return result_type_; }
   [[nodiscard]] const std::vector<ArgSpec>& args() const noexcept { return args_; }
   /// Part of every cache key of the op: bump it when the function's results change.
   [[nodiscard]] std::uint32_t version() const noexcept { return version_; }
@@ -167,6 +171,7 @@ class OpInfo {
   std::string name_;
   std::string doc_;
   std::vector<std::string> inputs_;
+  std::string result_type_;
   std::vector<ArgSpec> args_;
   std::uint32_t version_ = 0;
   bool probe_ = false;
@@ -280,6 +285,7 @@ OpInfo& OpRegistry::add(std::string name, F fn, std::string doc, std::vector<Arg
   OpInfo info;
   info.name_ = std::move(name);
   info.doc_ = std::move(doc);
+  info.result_type_ = ValueConvert<std::remove_cvref_t<typename Sig::result>>::type_name();
   const std::size_t input_count = kCount - args.size();
   [&]<std::size_t... I>(std::index_sequence<I...>) {
     static_assert((ValueConvertible<std::tuple_element_t<I + kOffset, Params>> && ...),

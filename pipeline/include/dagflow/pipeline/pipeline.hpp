@@ -15,8 +15,9 @@
 //     top: {op: top_k, inputs: [total], args: {k: "${k}"}}
 //   outputs: [top]                   # optional; default: the nodes nothing consumes
 // A node also takes `doc` (a string) and `cache: false` (run every time, and so does everything
-// downstream). Everything is checked before anything runs: each mistake is a PipelineError
-// "FILE:LINE:COL: message".
+// downstream). Everything is checked before anything runs, types included (what a node gives,
+// its op's OpInfo::result_type, against what each op downstream takes), and every mistake found
+// is reported at once: one PipelineError listing each "FILE:LINE:COL: message".
 // Thread-safety: a loaded Pipeline is only read: its const members (run() and dry_run()
 // included, each with an Executor of its own) may be called from several threads at once.
 #pragma once
@@ -44,25 +45,51 @@ struct SourceMark {
   int column = 0;
 };
 
-/// An invalid pipeline (or --set, or file that cannot be read): what() is
-/// "FILE:LINE:COL: message" ("FILE: message" without a position).
-class PipelineError : public Error {
- public:
-  PipelineError(std::string file, SourceMark mark, std::string message,
-                std::optional<Capability> refused = std::nullopt);
-  [[nodiscard]] const std::string& file() const noexcept { return file_; }
-  [[nodiscard]] SourceMark mark() const noexcept { return mark_; }
-  /// The message without the position.
-  [[nodiscard]] const std::string& message() const noexcept { return message_; }
+/// One mistake in a pipeline (or in --set, or a file that cannot be read).
+struct PipelineProblem {
+  /// The file as given, or "--set".
+  std::string file;
+  SourceMark mark{};
+  /// What is wrong, without the position.
+  std::string message;
   /// The capability the pipeline needs and the load options do not allow (the message then ends
   /// with refusal_text of it), or nullopt for any other mistake.
-  [[nodiscard]] std::optional<Capability> refused() const noexcept { return refused_; }
+  std::optional<Capability> refused{};
+};
+
+/// The most problems one PipelineError lists: the loader counts the ones after it without
+/// keeping them.
+inline constexpr std::size_t kMaxPipelineProblems = 20;
+
+/// An invalid pipeline: what() has one line per problem, each "FILE:LINE:COL: message"
+/// ("FILE: message" without a position), and when some were not kept a last line
+/// "FILE: N more errors not shown". The loader lists problems in the order found, except that
+/// those refusing a capability come last (a front end may add how to allow it after what()).
+/// file(), mark() and message() are those of the first problem.
+class PipelineError : public Error {
+ public:
+  /// One problem.
+  PipelineError(std::string file, SourceMark mark, std::string message,
+                std::optional<Capability> refused = std::nullopt);
+  /// `problems` (at least one, else std::invalid_argument), and how many more were found but
+  /// not kept.
+  explicit PipelineError(std::vector<PipelineProblem> problems, std::size_t not_shown = 0);
+
+  [[nodiscard]] const std::string& file() const noexcept { return problems_.front().file; }
+  [[nodiscard]] SourceMark mark() const noexcept { return problems_.front().mark; }
+  /// The first problem's message, without the position.
+  [[nodiscard]] const std::string& message() const noexcept { return problems_.front().message; }
+  /// The capability the first problem that refuses one refuses (see PipelineProblem::refused),
+  /// or nullopt when none does.
+  [[nodiscard]] std::optional<Capability> refused() const noexcept;
+  /// Every problem listed in what(), in order; never empty.
+  [[nodiscard]] const std::vector<PipelineProblem>& all() const noexcept { return problems_; }
+  /// How many problems were found beyond all() (the loader keeps kMaxPipelineProblems).
+  [[nodiscard]] std::size_t not_shown() const noexcept { return not_shown_; }
 
  private:
-  std::string file_;
-  SourceMark mark_;
-  std::string message_;
-  std::optional<Capability> refused_;
+  std::vector<PipelineProblem> problems_;
+  std::size_t not_shown_ = 0;
 };
 
 /// A node of a pipeline failed while running: what() is
