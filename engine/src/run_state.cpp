@@ -16,7 +16,8 @@ namespace dagflow::detail {
 namespace {
 
 // What a keyed op task sees of the disk cache while it runs (for map's per-block entries). A
-// task computed afresh (Graph::set_refresh) finds no block: it recomputes and stores them all.
+// task computed afresh with its parts (Graph::set_refresh) finds no block: it recomputes and
+// stores them all.
 class TaskBlockCache final : public BlockCache {
  public:
   TaskBlockCache(DiskStore& disk, const Hash128& identity, bool refresh)
@@ -66,7 +67,7 @@ bool RunState::run_task(std::uint32_t v, BudgetCredit& credit) noexcept {
     if (keyed) {
       Hasher identity;
       identity.add(graph->op_name(order[v])).add(graph->op_version(order[v]));
-      blocks.emplace(*disk, identity.digest(), has_flag(node.flags, NodeFlags::kRefresh));
+      blocks.emplace(*disk, identity.digest(), has_flag(node.flags, NodeFlags::kRefreshParts));
     }
     const TaskScope scope(&cancelled, blocks ? &*blocks : nullptr, &items);
     node.vtable->invoke(node.payload, inputs, out);

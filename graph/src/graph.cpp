@@ -40,9 +40,9 @@ void Graph::set_impure(const DelayedBase& task) {
   state_->set_impure(task.id());
 }
 
-void Graph::set_refresh(const DelayedBase& task) {
+void Graph::set_refresh(const DelayedBase& task, bool parts_too) {
   check_owned(task);
-  state_->set_refresh(task.id());
+  state_->set_refresh(task.id(), parts_too);
 }
 
 void Graph::add_order_edges(const DelayedBase& task, std::span<const NodeId> deps) {

@@ -140,9 +140,10 @@ void GraphState::set_impure(NodeId id) {
   propagate_impurity(id);
 }
 
-void GraphState::set_refresh(NodeId id) {
+void GraphState::set_refresh(NodeId id, bool parts_too) {
   if (id >= nodes_.size()) throw std::invalid_argument(fmt::format("no task with id {}", id));
   nodes_[id].flags |= NodeFlags::kRefresh;
+  if (parts_too) nodes_[id].flags |= NodeFlags::kRefreshParts;
 }
 
 // Carries kImpureUpstream from `from` to everything downstream of it, in one sweep over the

@@ -175,6 +175,30 @@ struct ItemCall : OpCall {
   }
 };
 
+// Names of files that reach a file-reading op from another node (read from a list file, say),
+// made path Values: then what keys them, and what early cut-off compares, is the files'
+// content, not their names.
+struct AsPaths {
+  const OpContext* context;
+
+  bool hash_state(Hasher& h) const {  // relative names resolve against the directory
+    h.add(context->base_dir.string());
+    return true;
+  }
+  Value operator()(const Value& v) const {
+    if (v.kind() == ValueKind::kString) {
+      return Value::path(context->input_path(v.as_string()), v.as_string());
+    }
+    if (v.kind() != ValueKind::kList) return v;  // a path already, or the op's type error
+    Value::List out;
+    out.reserve(v.as_list().size());
+    for (const Value& x : v.as_list()) out.push_back((*this)(x));
+    return out;
+  }
+};
+
+bool is_file_type(std::string_view type) { return type == "path" || type == "list of path"; }
+
 // A probe's result, entered into the graph as a literal.
 struct LiteralCall {
   Value operator()(const Value& v) const { return v; }
@@ -406,7 +430,7 @@ class PipelineRun {
   void add_node(std::size_t i);
   void run_probe(std::size_t i);
   void plan();
-  void refresh_forced();
+  void mark_rechecked();
   void check_writer_files(std::size_t i);
   void explain();
   [[nodiscard]] std::string reason_for(std::size_t i) const;
@@ -450,7 +474,10 @@ class PipelineRun {
   std::vector<std::optional<Value>> literal_;  // probes' results
   std::vector<std::size_t> targets_;           // asked for, then the needed writers
   std::size_t asked_ = 0;                      // how many of targets_ were asked for
-  std::vector<char> needed_, forced_, refreshed_;
+  std::vector<char> needed_, forced_;
+  std::vector<char> refreshed_;          // a writer whose files must be written again
+  std::vector<char> rechecked_;          // its result may differ under the same key: run it
+  std::vector<char> reads_named_files_;  // reads files whose names another node computes
   std::vector<std::string> file_problem_;  // a writer's file that is missing or changed
   std::vector<std::pair<std::size_t, RecordedOutput>> restore_;
   std::vector<std::optional<Hash128>> keys_;  // by graph task id, with a disk cache
@@ -482,6 +509,8 @@ PipelineRun::PipelineRun(const PipelineSpec& spec, const OpRegistry& ops, const 
   needed_.resize(n);
   forced_.resize(n);
   refreshed_.resize(n);
+  rechecked_.resize(n);
+  reads_named_files_.resize(n);
   file_problem_.resize(n);
   tally_ = std::make_shared<NodeTally>(result_.nodes, traces_, explanations_, request.on_node);
   options.observers.insert(options.observers.begin(), tally_);  // counted before others see it
@@ -593,7 +622,18 @@ void PipelineRun::build_graph() {
 void PipelineRun::add_node(std::size_t i) {
   const NodeSpec& n = node(i);
   std::vector<Delayed<Value>> inputs;
-  for (std::size_t in : inputs_of(i)) inputs.push_back(task_[in]);
+  const std::vector<std::size_t> sources = inputs_of(i);
+  for (std::size_t k = 0; k < sources.size(); ++k) {
+    inputs.push_back(task_[sources[k]]);
+    // A file named by a probe is keyed by content already (the probe's result is a literal);
+    // one named by a node's result is known only at run time: checked then (see plan()).
+    const std::vector<std::string>& types = op(i).inputs();
+    if (k < types.size() && is_file_type(types[k]) && !op(sources[k]).is_probe()) {
+      inputs.back() =
+          graph_.delayed(dagflow::op("dagflow.as_paths", AsPaths{&context_}), inputs.back());
+      reads_named_files_[i] = 1;
+    }
+  }
   const RecordedNode* before = cache_ != nullptr ? previous(i) : nullptr;
   bodies_[i] = NodeBody{.op = &op(i),
                         .context = &context_,
@@ -637,13 +677,20 @@ void PipelineRun::run_probe(std::size_t i) {
 void PipelineRun::plan() {
   if (cache_ == nullptr) return;
   keys_ = task_keys(graph_);
-  refresh_forced();
+  mark_rechecked();
   for (std::size_t i = 0; i < spec_.nodes.size(); ++i) {
     if (needed_[i] && op(i).writes_files() && !forced_[i]) check_writer_files(i);
   }
   for (std::size_t i = 0; i < spec_.nodes.size(); ++i) {
     if (!needed_[i] || op(i).is_probe()) continue;
-    if (refreshed_[i]) graph_.set_refresh(task_[i]);
+    // Forced, or a writer whose files are gone: everything afresh, a map's blocks too. Under a
+    // key that may stand for another result now: the body runs (a map finds its unchanged
+    // blocks; another node takes its last result when its inputs' contents are unchanged).
+    if (forced_[i] || refreshed_[i]) {
+      graph_.set_refresh(task_[i]);
+    } else if (rechecked_[i]) {
+      graph_.set_refresh(task_[i], /*parts_too=*/false);
+    }
     // A writer's last result stands for its files only while they are intact.
     const bool files_ok = !op(i).writes_files() || file_problem_[i].empty();
     bodies_[i].may_cut_off = bodies_[i].previous != nullptr && bodies_[i].previous->key &&
@@ -651,14 +698,15 @@ void PipelineRun::plan() {
   }
 }
 
-// A forced node runs again, and so may everything downstream of it: each of those re-runs its
-// body, which cut-off serves from the cache when its inputs came out the same.
-void PipelineRun::refresh_forced() {
+// Static keys cannot see two changes: a forced node's new result, and files whose names a node
+// computes. Such a node, and everything downstream of it, runs its body; cut-off then serves
+// each one whose inputs came out as in its last run.
+void PipelineRun::mark_rechecked() {
   for (std::size_t i = 0; i < spec_.nodes.size(); ++i) {
     if (!needed_[i] || op(i).is_probe()) continue;
-    bool refresh = forced_[i] != 0;
-    for (std::size_t in : inputs_of(i)) refresh = refresh || refreshed_[in] != 0;
-    refreshed_[i] = refresh ? 1 : 0;
+    bool recheck = reads_named_files_[i] != 0;
+    for (std::size_t in : inputs_of(i)) recheck = recheck || forced_[in] || rechecked_[in];
+    rechecked_[i] = recheck ? 1 : 0;
   }
 }
 
@@ -708,8 +756,14 @@ std::string PipelineRun::reason_for(std::size_t i) const {
   if (cache_ == nullptr) return "no cache entry";
   if (request_.force_all) return "forced (every node)";
   if (forced_[i]) return "forced";
-  if (refreshed_[i] && !file_problem_[i].empty()) return file_problem_[i];
-  if (refreshed_[i]) return "an input is forced (keeps its last result if that input is unchanged)";
+  if (refreshed_[i]) return file_problem_[i];
+  if (reads_named_files_[i]) {
+    return "reads files named at run time: runs to compare their contents with its last run";
+  }
+  if (rechecked_[i]) {
+    return "an input may change under the same key (forced, or reading files named at run "
+           "time): runs, keeping its last result if its inputs are unchanged";
+  }
   const auto it = previous_.nodes.find(node(i).id);
   if (it == previous_.nodes.end()) return "no cache entry (never ran)";
   const RecordedNode& before = it->second;

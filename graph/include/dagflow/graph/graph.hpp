@@ -99,8 +99,10 @@ class Graph {
   /// Marks a task to be computed afresh (`make -B` for one task): compute() never takes its
   /// result from a cache, so it runs whenever it is needed, and its result is stored under its
   /// key as usual. Unlike set_impure, it keeps its key and changes nothing downstream (which is
-  /// looked up as usual). Throws std::invalid_argument for a foreign handle. O(1).
-  void set_refresh(const DelayedBase& task);
+  /// looked up as usual). With `parts_too` (the default), what the task itself looks up while it
+  /// runs is recomputed too (a map's per-block entries); without, a map still finds the blocks
+  /// whose items are unchanged. Throws std::invalid_argument for a foreign handle. O(1).
+  void set_refresh(const DelayedBase& task, bool parts_too = true);
 
   /// The task's label: the one set with set_label, else its op name, else "task#<id>".
   /// Throws std::invalid_argument for an id that is not in the graph (likewise below).

@@ -96,6 +96,8 @@ enum class NodeFlags : std::uint8_t {
   kHasOrderEdges = 1U << 5U,
   /// Marked with set_refresh: never taken from a cache, still keyed and stored.
   kRefresh = 1U << 6U,
+  /// Marked with set_refresh(parts_too): what it looks up while it runs is recomputed too.
+  kRefreshParts = 1U << 7U,
 };
 
 [[nodiscard]] constexpr NodeFlags operator|(NodeFlags a, NodeFlags b) noexcept {
@@ -180,8 +182,8 @@ class GraphState {
   void set_label(NodeId id, std::string label);
   /// Marks a task impure (and, through NodeFlags::kImpureUpstream, everything downstream of it).
   void set_impure(NodeId id);
-  /// Marks a task to be computed afresh (NodeFlags::kRefresh).
-  void set_refresh(NodeId id);
+  /// Marks a task to be computed afresh (NodeFlags::kRefresh, and kRefreshParts).
+  void set_refresh(NodeId id, bool parts_too);
   /// Calls `listener(owner, serial())` when this graph is destroyed, if `owner` still exists then
   /// (how a cache drops what it keeps for a graph at once). Thread-safe.
   void on_destroy(const std::shared_ptr<void>& owner, void (*listener)(void*, std::uint64_t));
