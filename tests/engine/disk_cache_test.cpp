@@ -502,3 +502,79 @@ TEST_CASE("DiskCache: open refuses what the Executor refuses", "[engine][disk-ca
   write_file(tmp.path() / "file", "x");
   CHECK_THROWS_AS(dagflow::DiskCache::open(tmp.path() / "file"), std::invalid_argument);
 }
+
+// set_refresh: the task runs although cached, its result is stored again, and what it feeds is
+// looked up as usual; with parts_too a map recomputes its blocks, without it finds them.
+TEST_CASE("Graph::set_refresh: runs a cached task again and stores it", "[engine][disk-cache]") {
+  TempDir dir;
+  fill_cache(dir.path());
+  dagflow::Graph g;
+  const auto out = pipeline(g, 1);
+  g.set_refresh(out);
+  g_runs = 0;
+  dagflow::Executor ex({.cache_dir = dir.path()});
+  CHECK(ex.compute(out) == 5000);
+  CHECK(g_runs == 1);  // add alone: its inputs came from the cache
+  CHECK(ex.last_run_stats().disk_writes == 1);
+
+  dagflow::Graph m;
+  std::vector<long> items{1, 2, 3};
+  const auto squares = dagflow::map(m, dagflow::op("dc square", dc_square), items);
+  (void)dagflow::Executor({.cache_dir = dir.path()}).compute(squares);
+  SECTION("parts too") {
+    m.set_refresh(squares);
+    g_runs = 0;
+    dagflow::Executor again({.cache_dir = dir.path()});
+    CHECK(again.compute(squares) == std::vector<long>{1, 4, 9});
+    CHECK(g_runs == 3);
+    CHECK(again.last_run_stats().items_executed == 3);
+  }
+  SECTION("not the parts") {
+    m.set_refresh(squares, /*parts_too=*/false);
+    g_runs = 0;
+    dagflow::Executor again({.cache_dir = dir.path()});
+    CHECK(again.compute(squares) == std::vector<long>{1, 4, 9});
+    CHECK(g_runs == 0);
+    CHECK(again.last_run_stats().items_cached == 3);
+  }
+}
+
+namespace {
+// Keeps the block keys each map task reports.
+class BlockKeys final : public dagflow::RunObserver {
+ public:
+  void on_task(const dagflow::TaskEvent& event) override {
+    const std::lock_guard lock(mutex_);
+    keys.insert(keys.end(), event.block_keys.begin(), event.block_keys.end());
+  }
+  std::vector<dagflow::Hash128> keys;
+
+ private:
+  std::mutex mutex_;
+};
+}  // namespace
+
+// TaskEvent::block_keys names a map's per-block entries; DiskCache::stats(keys) and erase find
+// them; load and store keep a front end's own values beside the tasks'.
+TEST_CASE("DiskCache: block keys of maps, stats of some keys, load and store", "[engine][disk-cache]") {
+  TempDir dir;
+  dagflow::Graph g;
+  std::vector<long> items{1, 2, 3, 4};
+  const auto squares = dagflow::map(g, dagflow::op("dc square", dc_square), items);
+  auto keys = std::make_shared<BlockKeys>();
+  (void)dagflow::Executor({.cache_dir = dir.path(), .observers = {keys}}).compute(squares);
+  REQUIRE(keys->keys.size() == 4);  // one item per block at this size
+  auto cache = dagflow::DiskCache::open(dir.path());
+  REQUIRE(cache);
+  const dagflow::CacheStats blocks = cache->stats(keys->keys);
+  CHECK(blocks.entries == 4);
+  CHECK(blocks.bytes > 4 * 64);  // headers and payloads
+  CHECK(cache->erase(keys->keys) == 4);
+  CHECK(cache->stats(keys->keys).entries == 0);
+
+  const dagflow::Hash128 mine{.low = 7, .high = 11};
+  CHECK_FALSE(cache->load<std::string>(mine));
+  CHECK(cache->store(mine, std::string("kept bytes")));
+  CHECK(cache->load<std::string>(mine) == std::optional<std::string>("kept bytes"));
+  CHECK_FALSE(cache->load<long>(mine));  // another type is a miss
+}
