@@ -243,8 +243,8 @@ std::string_view dry_state_json(DryState state) {
 // happens to it, and why (or its error).
 std::string node_line(const Pipeline& pipeline, const NodeRunInfo& node, std::string_view state) {
   const auto& nodes = pipeline.spec().nodes;
-  const auto spec = std::find_if(nodes.begin(), nodes.end(),
-                                 [&](const NodeSpec& n) { return n.id == node.id; });
+  const auto spec =
+      std::find_if(nodes.begin(), nodes.end(), [&](const NodeSpec& n) { return n.id == node.id; });
   const bool is_map = spec != nodes.end() && !spec->map.empty();
   std::string line = fmt::format("{:<12}{} ({}{})", state, node.id, is_map ? "map " : "", node.op);
   if (!node.error.empty()) return line + ": " + node.error;
@@ -392,7 +392,6 @@ fs::path cache_dir_of(const CacheArgs& args) {
   return default_cache(pipeline_dir_of(args.file), /*quiet=*/true);
 }
 
-
 Value op_json(const OpInfo& op) {
   Value::List inputs(op.inputs().begin(), op.inputs().end());
   Value::List args;
@@ -432,14 +431,13 @@ fs::path record_name_of(const CacheArgs& args) { return pipeline_record_name(arg
 
 void cache_stats(const DiskCache& cache, const CacheArgs& args) {
   const CacheStats all = cache.stats();
-  std::string text = fmt::format("{}: {} ({} bytes)", cache.path().string(), entries_text(all),
-                                 all.bytes);
+  std::string text =
+      fmt::format("{}: {} ({} bytes)", cache.path().string(), entries_text(all), all.bytes);
   Value::Map json{{"total", stats_value(all)}};
   if (!args.file.empty()) {
     const PipelineCacheUse use = pipeline_cache_use(cache, record_name_of(args));
     text += use.recorded ? fmt::format("\n{}: {} ({} of them shared with other pipelines)",
-                                       args.file, entries_text(use.entries),
-                                       use.shared.entries)
+                                       args.file, entries_text(use.entries), use.shared.entries)
                          : fmt::format("\n{}: no run recorded in this cache", args.file);
     json.emplace("pipeline", Value::Map{{"file", args.file},
                                         {"recorded", use.recorded},
@@ -451,7 +449,8 @@ void cache_stats(const DiskCache& cache, const CacheArgs& args) {
 
 void cache_list(const DiskCache& cache, const CacheArgs& args) {
   const PipelineCacheUse use = pipeline_cache_use(cache, record_name_of(args));
-  std::string text = use.recorded ? "" : fmt::format("{}: no run recorded in this cache", args.file);
+  std::string text =
+      use.recorded ? "" : fmt::format("{}: no run recorded in this cache", args.file);
   Value::List nodes;
   for (const RecordedNodeUse& node : use.nodes) {
     if (!text.empty()) text += '\n';
@@ -471,11 +470,11 @@ void cache_clear_pipeline(DiskCache& cache, const CacheArgs& args) {
   const PipelineCacheUse use = pipeline_cache_use(cache, record_name_of(args));
   const CacheStats removed = clear_pipeline_cache(cache, record_name_of(args));
   const std::string text =
-      use.recorded ? fmt::format("{}: removed {} of {}; {} shared with other pipelines kept",
-                                 args.file, entries_text(removed), cache.path().string(),
-                                 entries_text(use.shared))
-                   : fmt::format("{}: no run recorded in {}: nothing removed", args.file,
-                                 cache.path().string());
+      use.recorded
+          ? fmt::format("{}: removed {} of {}; {} shared with other pipelines kept", args.file,
+                        entries_text(removed), cache.path().string(), entries_text(use.shared))
+          : fmt::format("{}: no run recorded in {}: nothing removed", args.file,
+                        cache.path().string());
   print_cache_result(args, cache.path(), text,
                      Value::Map{{"recorded", use.recorded},
                                 {"removed", stats_value(removed)},
@@ -534,7 +533,7 @@ int run_command(const RunArgs& args) {
 
   PipelineResult result;
   try {
-    result = pipeline.run(std::move(options), std::move(request));
+    result = pipeline.run(std::move(options), request);
   } catch (...) {
     if (progress) progress->finish(false);
     traces.write_after_failure();

@@ -3,14 +3,13 @@
 #include <dagflow/pipeline/pipeline.hpp>
 // (the header this file implements first)
 
-#include <pwd.h>
-#include <unistd.h>
-
 #include <cstdlib>
+#include <pwd.h>
 #include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -55,7 +54,7 @@ std::string unusable_reason(const std::filesystem::path& cache) {
       return e.what();
     }
     return ::access(cache.c_str(), W_OK | X_OK) == 0 ? std::string()
-                                                      : cache.string() + " is not writable";
+                                                     : cache.string() + " is not writable";
   }
   std::filesystem::path existing = cache.parent_path();
   while (!existing.empty() && !std::filesystem::exists(existing, ec)) {
@@ -86,23 +85,24 @@ DefaultCacheDir usable_default_cache_dir(const std::filesystem::path& pipeline_d
   const std::filesystem::path home = user_cache_home();
   if (problem.empty() || home.empty()) return {beside};
   const std::filesystem::path fallback = home / "dagflow";
-  return {fallback,
-          "cannot keep the cache beside the pipeline (" + problem + "): using " + fallback.string()};
+  return {fallback, "cannot keep the cache beside the pipeline (" + problem + "): using " +
+                        fallback.string()};
 }
 
 std::filesystem::path Pipeline::default_cache_dir() const {
   return default_cache_dir_in(spec_.base_dir);
 }
 
-PipelineResult Pipeline::run(ExecutorOptions options, RunRequest request) const {
-  return execute(std::move(options), std::move(request), false);
+PipelineResult Pipeline::run(ExecutorOptions options, const RunRequest& request) const {
+  return execute(std::move(options), request, false);
 }
 
-PipelineResult Pipeline::dry_run(ExecutorOptions options, RunRequest request) const {
-  return execute(std::move(options), std::move(request), true);
+PipelineResult Pipeline::dry_run(ExecutorOptions options, const RunRequest& request) const {
+  return execute(std::move(options), request, true);
 }
 
-PipelineResult Pipeline::execute(ExecutorOptions options, RunRequest request, bool dry) const {
+PipelineResult Pipeline::execute(ExecutorOptions options, const RunRequest& request,
+                                 bool dry) const {
   return detail::execute_pipeline(spec_, ops_, options_, std::move(options), request, dry);
 }
 

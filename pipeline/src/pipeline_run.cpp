@@ -11,13 +11,12 @@
 #include "pipeline_run.hpp"
 // (the header this file implements first)
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <chrono>
 #include <mutex>
 #include <span>
 #include <stdexcept>
+#include <sys/stat.h>
 #include <unordered_map>
 #include <vector>
 
@@ -26,10 +25,9 @@
 #include <dagflow/engine/chunking.hpp>
 #include <dagflow/graph/graph.hpp>
 #include <dagflow/graph/keys.hpp>
+#include <dagflow/pipeline/records.hpp>
 #include <dagflow/util/file_read.hpp>
 #include <dagflow/util/suggest.hpp>
-
-#include <dagflow/pipeline/records.hpp>
 
 #include "run_record.hpp"
 
@@ -227,11 +225,10 @@ Delayed<Value> with_inputs(std::span<const Delayed<Value>> in, const Add& add) {
 // A node's task: its body called with its arguments and inputs.
 Delayed<Value> add_task(Graph& g, const OpInfo& op, const NodeBody& body, const NodeSpec& node,
                         std::span<const Delayed<Value>> in) {
-  const auto fn = dagflow::op(op.name(), NodeCall{{&op, body.context}, &body})
-                      .with_version(op.version());
+  const auto fn =
+      dagflow::op(op.name(), NodeCall{{&op, body.context}, &body}).with_version(op.version());
   const Value args(keyed_args(op, node.args));
-  return with_inputs(in,
-                     [&](const auto&... inputs) { return g.delayed(fn, args, inputs...); });
+  return with_inputs(in, [&](const auto&... inputs) { return g.delayed(fn, args, inputs...); });
 }
 
 // A map node's task: dagflow::map over the list (`in` first; a list Value is read in place, see
@@ -272,10 +269,7 @@ class NodeTally final : public RunObserver {
   NodeTally(std::vector<NodeRunInfo>& nodes, const std::vector<NodeTrace>& traces,
             const std::vector<Explanation>& explanations,
             std::function<void(const NodeRunInfo&)> on_node)
-      : nodes_(nodes),
-        traces_(traces),
-        explanations_(explanations),
-        on_node_(std::move(on_node)) {
+      : nodes_(nodes), traces_(traces), explanations_(explanations), on_node_(std::move(on_node)) {
     failed_.resize(nodes.size());
     blocks_.resize(nodes.size());
   }
@@ -295,7 +289,7 @@ class NodeTally final : public RunObserver {
     node.items_cached += event.items_cached;
     node.seconds += std::chrono::duration<double>(event.end - event.start).count();
     blocks_[i].assign(event.block_keys.begin(), event.block_keys.end());
-    failed_[i] = event.outcome == TaskOutcome::kFailed;
+    failed_[i] = event.outcome == TaskOutcome::kFailed ? 1 : 0;
     const bool ran = event.outcome == TaskOutcome::kExecuted || failed_[i];
     // A map all of whose blocks came from the cache ran only to compute their keys; a node cut
     // off took its last result.
@@ -307,9 +301,7 @@ class NodeTally final : public RunObserver {
   }
 
   [[nodiscard]] bool failed(std::size_t node) const { return failed_[node] != 0; }
-  [[nodiscard]] const std::vector<Hash128>& blocks(std::size_t node) const {
-    return blocks_[node];
-  }
+  [[nodiscard]] const std::vector<Hash128>& blocks(std::size_t node) const { return blocks_[node]; }
 
  private:
   static constexpr std::size_t kNone = SIZE_MAX;
@@ -379,7 +371,8 @@ std::string items_reason(const std::vector<std::pair<std::string, Hash128>>& now
                          const std::vector<std::pair<std::string, Hash128>>& before) {
   std::vector<std::string> changed;
   for (const auto& item : now) {
-    if (std::find(before.begin(), before.end(), item) == before.end()) changed.push_back(item.first);
+    if (std::find(before.begin(), before.end(), item) == before.end())
+      changed.push_back(item.first);
   }
   std::size_t removed = 0;
   for (const auto& item : before) {
@@ -475,9 +468,9 @@ class PipelineRun {
   std::vector<std::size_t> targets_;           // asked for, then the needed writers
   std::size_t asked_ = 0;                      // how many of targets_ were asked for
   std::vector<char> needed_, forced_;
-  std::vector<char> refreshed_;          // a writer whose files must be written again
-  std::vector<char> rechecked_;          // its result may differ under the same key: run it
-  std::vector<char> reads_named_files_;  // reads files whose names another node computes
+  std::vector<char> refreshed_;            // a writer whose files must be written again
+  std::vector<char> rechecked_;            // its result may differ under the same key: run it
+  std::vector<char> reads_named_files_;    // reads files whose names another node computes
   std::vector<std::string> file_problem_;  // a writer's file that is missing or changed
   std::vector<std::pair<std::size_t, RecordedOutput>> restore_;
   std::vector<std::optional<Hash128>> keys_;  // by graph task id, with a disk cache
@@ -591,9 +584,9 @@ void PipelineRun::read_previous_record() {
   if (auto record = read_record(path, problem)) {
     previous_ = std::move(*record);
   } else if (!problem.empty()) {
-    executor_->options().log(fmt::format(
-        "the run record {} cannot be read ({}): every node is treated as new", path.string(),
-        problem));
+    executor_->options().log(
+        fmt::format("the run record {} cannot be read ({}): every node is treated as new",
+                    path.string(), problem));
   }
 }
 
@@ -602,8 +595,8 @@ const RecordedNode* PipelineRun::previous(std::size_t i) const {
   if (it == previous_.nodes.end()) return nullptr;
   const RecordedNode& r = it->second;
   // A record of another op, version or arguments says nothing about this node's results.
-  const bool same = r.op == node(i).op && r.version == op(i).version() &&
-                    r.args == recorded_args(node(i).args);
+  const bool same =
+      r.op == node(i).op && r.version == op(i).version() && r.args == recorded_args(node(i).args);
   return same ? &r : nullptr;
 }
 
@@ -693,8 +686,8 @@ void PipelineRun::plan() {
     }
     // A writer's last result stands for its files only while they are intact.
     const bool files_ok = !op(i).writes_files() || file_problem_[i].empty();
-    bodies_[i].may_cut_off = bodies_[i].previous != nullptr && bodies_[i].previous->key &&
-                             !forced_[i] && files_ok;
+    bodies_[i].may_cut_off =
+        bodies_[i].previous != nullptr && bodies_[i].previous->key && !forced_[i] && files_ok;
   }
 }
 
@@ -726,8 +719,8 @@ void PipelineRun::check_writer_files(std::size_t i) {
   for (const RecordedOutput& o : it->second.outputs) {
     const FileState state = state_of(o);
     if (state == FileState::kIntact) continue;
-    file_problem_[i] = fmt::format("output {} {}", o.shown,
-                                   state == FileState::kMissing ? "missing" : "changed");
+    file_problem_[i] =
+        fmt::format("output {} {}", o.shown, state == FileState::kMissing ? "missing" : "changed");
     if (!o.bytes_key || !cache_->contains(*o.bytes_key)) {
       refreshed_[i] = 1;
       return;
@@ -801,7 +794,8 @@ std::vector<std::pair<std::string, Hash128>> PipelineRun::items_of(std::size_t i
   std::vector<std::pair<std::string, Hash128>> items;
   const std::optional<Value>& list = literal_[index_.at(node(i).map)];
   if (!list || list->kind() != ValueKind::kList) return items;
-  for (const Value& item : list->as_list()) items.emplace_back(shown_item(item), content_hash(item));
+  for (const Value& item : list->as_list())
+    items.emplace_back(shown_item(item), content_hash(item));
   return items;
 }
 

@@ -1,15 +1,13 @@
 #include "run_record.hpp"
 // (the header this file implements first)
-#include <dagflow/pipeline/records.hpp>
-
-#include <fcntl.h>
-#include <sys/stat.h>
-
 #include <algorithm>
-#include <set>
 #include <cerrno>
+#include <fcntl.h>
+#include <set>
+#include <sys/stat.h>
 #include <system_error>
 
+#include <dagflow/pipeline/records.hpp>
 #include <dagflow/util/atomic_write.hpp>
 #include <dagflow/util/file_read.hpp>
 #include <dagflow/util/unique_fd.hpp>
@@ -149,12 +147,12 @@ std::optional<Hash128> hash_from_hex(std::string_view hex) {
   if (hex.size() != 32) return std::nullopt;
   std::uint64_t parts[2] = {0, 0};
   for (std::size_t i = 0; i < 32; ++i) {
-    const char c = hex[i];
+    const auto c = static_cast<unsigned char>(hex[i]);
     std::uint64_t digit = 0;
     if (c >= '0' && c <= '9') {
-      digit = static_cast<std::uint64_t>(c - '0');
+      digit = c - std::uint64_t{'0'};
     } else if (c >= 'a' && c <= 'f') {
-      digit = static_cast<std::uint64_t>(c - 'a' + 10);
+      digit = c - std::uint64_t{'a'} + 10;
     } else {
       return std::nullopt;
     }
@@ -202,8 +200,8 @@ std::vector<RunRecord> read_all_records(const fs::path& cache_dir) {
 void write_record(const fs::path& path, const RunRecord& record) {
   Value::Map nodes;
   for (const auto& [id, node] : record.nodes) nodes.emplace(id, to_value(node));
-  const Value doc = Value::Map{
-      {"format", kFormat}, {"pipeline", record.pipeline}, {"nodes", std::move(nodes)}};
+  const Value doc =
+      Value::Map{{"format", kFormat}, {"pipeline", record.pipeline}, {"nodes", std::move(nodes)}};
   const fs::path dir = path.parent_path();
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
     throw std::system_error(errno, std::generic_category(), "creating " + dir.string());

@@ -2,12 +2,11 @@
 // leave their files alone or restore them, a punctuation-only edit stops at the item it changed
 // (early cut-off), named targets, --force, -B, -j, dry-run reasons, and `cache clear` of one of
 // two pipelines sharing a cache.
-#include <unistd.h>
-
 #include <chrono>
 #include <filesystem>
 #include <map>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -106,8 +105,9 @@ TEST_CASE("dagflow run: a typo'd data folder fails and leaves out/ byte-identica
 TEST_CASE("dagflow run: a second run of image_filter leaves every output untouched",
           "[cli][rerun]") {
   ExamplesDir dir;
-  REQUIRE(run_dagflow({"run", "image_filter.yaml", "--set", "images=3", "-q"}, dir.path())
-              .exit_code == 0);
+  REQUIRE(
+      run_dagflow({"run", "image_filter.yaml", "--set", "images=3", "-q"}, dir.path()).exit_code ==
+      0);
   const auto before = mtimes_below(dir.path() / "out");
   REQUIRE(before.size() == 12);  // 3 drawn, 3 x 3 filtered
   const Value::Map again = run_stats(dir.path(), {"image_filter.yaml", "--set", "images=3"});
@@ -144,8 +144,8 @@ TEST_CASE("dagflow run: a deleted or edited output is restored without re-runnin
     const fs::path blurred = dir.path() / "out" / "blur" / "img_0001_blur.ppm";
     const std::string bytes = read_file(blurred);
     fs::remove(blurred);
-    const auto why = run_dagflow({"run", "image_filter.yaml", "--set", "images=2", "-n"},
-                                 dir.path());
+    const auto why =
+        run_dagflow({"run", "image_filter.yaml", "--set", "images=2", "-n"}, dir.path());
     CHECK_THAT(why.out, Catch::Contains("would run   blurred (map image_filter): output "
                                         "out/blur/img_0001_blur.ppm missing"));
     const Value::Map images = run_stats(dir.path(), {"image_filter.yaml", "--set", "images=2"});
@@ -254,8 +254,8 @@ TEST_CASE("dagflow cache clear FILE: keeps the entries another pipeline uses", "
   ExamplesDir dir;
   fs::copy_file(dir.path() / "wordcount.yaml", dir.path() / "wordcount_top5.yaml");
   REQUIRE(run_dagflow({"run", "wordcount.yaml", "-q"}, dir.path()).exit_code == 0);
-  REQUIRE(run_dagflow({"run", "wordcount_top5.yaml", "--set", "k=5", "-q"}, dir.path())
-              .exit_code == 0);
+  REQUIRE(run_dagflow({"run", "wordcount_top5.yaml", "--set", "k=5", "-q"}, dir.path()).exit_code ==
+          0);
 
   const auto list = run_dagflow({"cache", "list", "wordcount.yaml", "--json"}, dir.path());
   REQUIRE(list.exit_code == 0);
@@ -264,8 +264,8 @@ TEST_CASE("dagflow cache clear FILE: keeps the entries another pipeline uses", "
   REQUIRE(cleared.exit_code == 0);
   // The other pipeline's record names the glob's list and total (its run took total from the
   // cache, so it never needed counts): those two stay.
-  CHECK_THAT(cleared.out, Catch::Contains("; 2 entries") &&
-                              Catch::Contains("shared with other pipelines kept"));
+  CHECK_THAT(cleared.out,
+             Catch::Contains("; 2 entries") && Catch::Contains("shared with other pipelines kept"));
 
   const Value::Map other = run_stats(dir.path(), {"wordcount_top5.yaml", "--set", "k=5"});
   CHECK(count(other, "executed") == 1);  // the glob: every other node a hit
@@ -301,9 +301,8 @@ TEST_CASE("dagflow run: a read-only pipeline directory caches in the user's cach
     return;
   }
   TempDir dir;
-  fs::permissions(dir.path(), fs::perms::owner_all | fs::perms::group_read |
-                                  fs::perms::group_exec | fs::perms::others_read |
-                                  fs::perms::others_exec);
+  fs::permissions(dir.path(), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                  fs::perms::others_read | fs::perms::others_exec);
   // The binary and its libraries, where `nobody` can read them (the build tree may not be).
   const fs::path program = dagflow::test::dagflow_program();
   const fs::path build = program.parent_path().parent_path();
@@ -328,7 +327,7 @@ TEST_CASE("dagflow run: a read-only pipeline directory caches in the user's cach
 
   const auto as_nobody = [&](std::vector<std::string> env) {
     std::vector<std::string> argv = {setpriv.string(), "--reuid=65534", "--regid=65534",
-                                     "--clear-groups", "/usr/bin/env", "-i"};
+                                     "--clear-groups", "/usr/bin/env",  "-i"};
     env.push_back("LD_LIBRARY_PATH=" + (dir.path() / "bin").string());
     argv.insert(argv.end(), env.begin(), env.end());
     argv.insert(argv.end(), {(dir.path() / "bin" / "dagflow").string(), "run",

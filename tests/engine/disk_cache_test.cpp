@@ -556,7 +556,8 @@ class BlockKeys final : public dagflow::RunObserver {
 
 // TaskEvent::block_keys names a map's per-block entries; DiskCache::stats(keys) and erase find
 // them; load and store keep a front end's own values beside the tasks'.
-TEST_CASE("DiskCache: block keys of maps, stats of some keys, load and store", "[engine][disk-cache]") {
+TEST_CASE("DiskCache: block keys of maps, stats of some keys, load and store",
+          "[engine][disk-cache]") {
   TempDir dir;
   dagflow::Graph g;
   std::vector<long> items{1, 2, 3, 4};

@@ -36,17 +36,16 @@ std::atomic<int> g_calls{0};
 // that reads names from anywhere would give them).
 OpRegistry ops_with_names(std::uint32_t twice_version = 1) {
   OpRegistry ops = OpRegistry::builtins();
-  ops.add(
-      "names",
-      [](const std::filesystem::path& list) {
-        std::ifstream in(list);
-        std::vector<std::string> out;
-        for (std::string line; std::getline(in, line);) {
-          if (!line.empty()) out.push_back(line);
-        }
-        return out;
-      },
-      "the lines of a list file", {arg("list")});
+  ops.add("names",
+          [](const std::filesystem::path& list) {
+            std::ifstream in(list);
+            std::vector<std::string> out;
+            for (std::string line; std::getline(in, line);) {
+              if (!line.empty()) out.push_back(line);
+            }
+            return out;
+          },
+          "the lines of a list file", {arg("list")});
   ops.add(
          "twice",
          [](const std::string& s) {
@@ -95,7 +94,7 @@ outputs: [texts, one]
 
   const auto same = p.run({.cache_dir = cache});
   CHECK(same.outputs.at("one") == Value("alpha"));
-  CHECK(info(same, "texts").items_executed == 0);    // every block by content
+  CHECK(info(same, "texts").items_executed == 0);            // every block by content
   CHECK(info(same, "one").outcome == NodeOutcome::kCached);  // its file unchanged: cut off
 
   dir.write("a.txt", "ALPHA, edited");
@@ -205,12 +204,12 @@ outputs: [total]
 
   write_file(record, "{ not json");
   std::vector<std::string> warnings;
-  const auto r = p.run({.cache_dir = cache,
-                        .log = [&](std::string_view w) { warnings.emplace_back(w); }});
+  const auto r =
+      p.run({.cache_dir = cache, .log = [&](std::string_view w) { warnings.emplace_back(w); }});
   CHECK(r.outputs.at("total").as_int() == 3);
   REQUIRE(warnings.size() == 1);
-  CHECK_THAT(warnings[0], Catch::Contains("cannot be read") &&
-                              Catch::Contains("every node is treated as new"));
+  CHECK_THAT(warnings[0],
+             Catch::Contains("cannot be read") && Catch::Contains("every node is treated as new"));
   CHECK_THAT(read_file(record), Catch::Contains("\"total\""));  // written anew
 
   auto disk = dagflow::DiskCache::open(cache);

@@ -262,7 +262,8 @@ class Pipeline {
   /// beside the cache (also when it fails, for what finished). Throws NodeError when a node
   /// fails, PipelineError for a target or forced node that does not exist, and
   /// std::invalid_argument for a refused cache_dir.
-  [[nodiscard]] PipelineResult run(ExecutorOptions options = {}, RunRequest request = {}) const;
+  [[nodiscard]] PipelineResult run(ExecutorOptions options = {},
+                                   const RunRequest& request = {}) const;
 
   /// What run() would do now, running only the probes (`dagflow run --dry-run`, like
   /// `make -n`): each node's outcome is kExecuted when it would run (probes have run), kCached
@@ -271,7 +272,7 @@ class Pipeline {
   /// fails is kFailed with its message (no exception): what needs it would run once it is fixed.
   /// Each node that would run says why (NodeRunInfo::reason).
   [[nodiscard]] PipelineResult dry_run(ExecutorOptions options = {},
-                                       RunRequest request = {}) const;
+                                       const RunRequest& request = {}) const;
 
   /// The file of this pipeline's run record in `cache_dir` (see dagflow/pipeline/records.hpp).
   [[nodiscard]] std::filesystem::path record_file(const std::filesystem::path& cache_dir) const;
@@ -283,7 +284,7 @@ class Pipeline {
   [[nodiscard]] std::string to_dot(std::span<const NodeRunInfo> states = {}) const;
 
  private:
-  PipelineResult execute(ExecutorOptions options, RunRequest request, bool dry) const;
+  PipelineResult execute(ExecutorOptions options, const RunRequest& request, bool dry) const;
 
   PipelineSpec spec_;
   OpRegistry ops_;
