@@ -885,6 +885,7 @@ void PipelineRun::write_record(const std::vector<Value>* values) {
   if (cache_ == nullptr) return;
   RunRecord record = previous_;
   record.pipeline = pipeline_file_of(spec_).string();
+  std::erase_if(record.nodes, [&](const auto& entry) { return !index_.contains(entry.first); });
   for (std::size_t t = 0; t < targets_.size(); ++t) {
     const std::size_t i = targets_[t];
     if (values == nullptr || !op(i).writes_files()) continue;
