@@ -403,6 +403,7 @@ Value op_json(const OpInfo& op) {
   }
   return Value::Map{{"doc", op.doc()},
                     {"inputs", std::move(inputs)},
+                    {"result", op.result_type()},
                     {"args", std::move(args)},
                     {"version", static_cast<std::int64_t>(op.version())},
                     {"probe", op.is_probe()},

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <dagflow/nodes/op_registry.hpp>
+#include <dagflow/nodes/value.hpp>
 
 #include "support/files.hpp"
 #include "support/process.hpp"
@@ -97,6 +98,20 @@ TEST_CASE("dagflow ops: describes the built-in ops", "[cli][ops]") {
     const auto shell = run_dagflow({"ops", "shell"});
     REQUIRE(shell.exit_code == 0);
     CHECK_THAT(shell.out, Catch::Contains("--allow-shell"));
+  }
+  SECTION("json") {
+    const auto r = run_dagflow({"ops", "--json"});
+    REQUIRE(r.exit_code == 0);
+    const dagflow::Value all = dagflow::from_json(r.out);
+    CHECK(all.as_map().size() == ops.ops().size());
+    const dagflow::Value::Map& write = all.as_map().at("write_json").as_map();
+    CHECK(write.at("writes_files").as_bool());
+    CHECK(write.at("result").as_string() == "path");
+    CHECK(write.at("args").as_list().at(0).as_map().at("output_path").as_bool());
+    const auto one = run_dagflow({"ops", "top_k", "--json"});
+    REQUIRE(one.exit_code == 0);
+    CHECK(dagflow::from_json(one.out).as_map().at("top_k").as_map().at("inputs") ==
+          dagflow::Value(dagflow::Value::List{"map of int"}));
   }
   SECTION("unknown") {
     const auto r = run_dagflow({"ops", "word_cnt"});
