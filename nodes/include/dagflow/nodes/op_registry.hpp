@@ -248,15 +248,14 @@ struct TakesContext<std::tuple<First, Rest...>>
 template <class F, class Params, std::size_t Offset, std::size_t... I>
 Value invoke_op(const F& fn, const OpContext& context, std::span<const Value* const> values,
                 std::index_sequence<I...>) {
-  auto&& result = [&]() -> decltype(auto) {
-    if constexpr (Offset == 1) {
-      return std::invoke(fn, context,
-                         from_value<std::tuple_element_t<I + 1, Params>>(*values[I])...);
-    } else {
-      return std::invoke(fn, from_value<std::tuple_element_t<I, Params>>(*values[I])...);
-    }
-  }();
-  return to_value(std::forward<decltype(result)>(result));
+  // One full expression each: a function that returns a reference to its argument (converted
+  // into a temporary here) is read before that temporary goes.
+  if constexpr (Offset == 1) {
+    return to_value(
+        std::invoke(fn, context, from_value<std::tuple_element_t<I + 1, Params>>(*values[I])...));
+  } else {
+    return to_value(std::invoke(fn, from_value<std::tuple_element_t<I, Params>>(*values[I])...));
+  }
 }
 
 template <class T>
