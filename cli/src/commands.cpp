@@ -10,6 +10,7 @@
 #include <string_view>
 #include <system_error>
 #include <unistd.h>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -241,12 +242,9 @@ std::string_view dry_state_json(DryState state) {
 
 // "would run   counts (map word_count): 1 of 6 items changed: texts/a.txt": a node, what
 // happens to it, and why (or its error).
-std::string node_line(const Pipeline& pipeline, const NodeRunInfo& node, std::string_view state) {
-  const auto& nodes = pipeline.spec().nodes;
-  const auto spec =
-      std::find_if(nodes.begin(), nodes.end(), [&](const NodeSpec& n) { return n.id == node.id; });
-  const bool is_map = spec != nodes.end() && !spec->map.empty();
-  std::string line = fmt::format("{:<12}{} ({}{})", state, node.id, is_map ? "map " : "", node.op);
+std::string node_line(const NodeSpec& spec, const NodeRunInfo& node, std::string_view state) {
+  std::string line =
+      fmt::format("{:<12}{} ({}{})", state, node.id, spec.map.empty() ? "" : "map ", node.op);
   if (!node.error.empty()) return line + ": " + node.error;
   if (!node.reason.empty()) return line + ": " + node.reason;
   return line;
@@ -280,7 +278,7 @@ int dry_run_command(const Pipeline& pipeline, ExecutorOptions options, const Run
       if (!node.error.empty()) entry.emplace("error", node.error);
       nodes.emplace_back(std::move(entry));
     } else {
-      std::cout << node_line(pipeline, node, dry_state_text(state)) << '\n';
+      std::cout << node_line(pipeline.spec().nodes[i], node, dry_state_text(state)) << '\n';
     }
   }
   if (args.json) {
@@ -427,16 +425,13 @@ void print_cache_result(const CacheArgs& args, const fs::path& dir, const std::s
   }
 }
 
-// The pipeline file of a cache command, as its record names it.
-fs::path record_name_of(const CacheArgs& args) { return pipeline_record_name(args.file); }
-
 void cache_stats(const DiskCache& cache, const CacheArgs& args) {
   const CacheStats all = cache.stats();
   std::string text =
       fmt::format("{}: {} ({} bytes)", cache.path().string(), entries_text(all), all.bytes);
   Value::Map json{{"total", stats_value(all)}};
   if (!args.file.empty()) {
-    const PipelineCacheUse use = pipeline_cache_use(cache, record_name_of(args));
+    const PipelineCacheUse use = pipeline_cache_use(cache, args.file);
     text += use.recorded ? fmt::format("\n{}: {} ({} of them shared with other pipelines)",
                                        args.file, entries_text(use.entries), use.shared.entries)
                          : fmt::format("\n{}: no run recorded in this cache", args.file);
@@ -449,7 +444,7 @@ void cache_stats(const DiskCache& cache, const CacheArgs& args) {
 }
 
 void cache_list(const DiskCache& cache, const CacheArgs& args) {
-  const PipelineCacheUse use = pipeline_cache_use(cache, record_name_of(args));
+  const PipelineCacheUse use = pipeline_cache_use(cache, args.file);
   std::string text =
       use.recorded ? "" : fmt::format("{}: no run recorded in this cache", args.file);
   Value::List nodes;
@@ -468,8 +463,8 @@ void cache_list(const DiskCache& cache, const CacheArgs& args) {
 }
 
 void cache_clear_pipeline(DiskCache& cache, const CacheArgs& args) {
-  const PipelineCacheUse use = pipeline_cache_use(cache, record_name_of(args));
-  const CacheStats removed = clear_pipeline_cache(cache, record_name_of(args));
+  const PipelineCacheUse use = pipeline_cache_use(cache, args.file);
+  const CacheStats removed = clear_pipeline_cache(cache, args.file);
   const std::string text =
       use.recorded
           ? fmt::format("{}: removed {} of {}; {} shared with other pipelines kept", args.file,
@@ -521,9 +516,12 @@ int run_command(const RunArgs& args) {
   if (traces.recorder()) options.observers.push_back(traces.recorder());
   RunRequest request = request_of(args);
   if (args.verbose) {
-    request.on_node = [&pipeline, bar = progress.get()](const NodeRunInfo& node) {
+    // Events name nodes by id: find their specs without a search per line.
+    std::unordered_map<std::string_view, const NodeSpec*> specs;
+    for (const NodeSpec& n : pipeline.spec().nodes) specs.emplace(n.id, &n);
+    request.on_node = [specs = std::move(specs), bar = progress.get()](const NodeRunInfo& node) {
       const bool ran = node.outcome == NodeOutcome::kExecuted;
-      const std::string line = node_line(pipeline, node, ran ? "ran" : "cached");
+      const std::string line = node_line(*specs.at(node.id), node, ran ? "ran" : "cached");
       if (bar != nullptr) {
         bar->print_line(line);
       } else {

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <dagflow/engine/chunking.hpp>
 #include <dagflow/graph/graph.hpp>
@@ -30,6 +31,7 @@
 #include <dagflow/util/suggest.hpp>
 
 #include "run_record.hpp"
+#include "type_names.hpp"
 
 namespace dagflow::detail {
 
@@ -195,7 +197,12 @@ struct AsPaths {
   }
 };
 
-bool is_file_type(std::string_view type) { return type == "path" || type == "list of path"; }
+// An op input that names a file, or a list of them (the types a path parameter declares).
+bool is_file_type(std::string_view type) {
+  static const std::string path = ValueConvert<std::filesystem::path>::type_name();
+  static const std::string paths = list_type(path);
+  return type == path || type == paths;
+}
 
 // A probe's result, entered into the graph as a literal.
 struct LiteralCall {
@@ -381,17 +388,23 @@ std::string items_reason(const std::vector<std::pair<std::string, Hash128>>& now
   }
   std::string out;
   if (!changed.empty()) {
-    out = fmt::format("{} of {} items changed: ", changed.size(), now.size());
-    for (std::size_t i = 0; i < changed.size() && i < 3; ++i) {
-      out += (i > 0 ? ", " : "") + changed[i];
-    }
-    if (changed.size() > 3) out += fmt::format(" and {} more", changed.size() - 3);
+    const std::size_t shown = std::min<std::size_t>(changed.size(), 3);
+    out = fmt::format(
+        "{} of {} items changed: {}", changed.size(), now.size(),
+        fmt::join(changed.begin(), changed.begin() + static_cast<std::ptrdiff_t>(shown), ", "));
+    if (changed.size() > shown) out += fmt::format(" and {} more", changed.size() - shown);
   }
   if (removed > 0) {
     out += fmt::format("{}{} item{} removed", out.empty() ? "" : "; ", removed,
                        removed == 1 ? "" : "s");
   }
   return out;
+}
+
+// "argument k changed", "inputs a, b changed"; "" for none.
+std::string changed_names(std::string_view noun, const std::vector<std::string>& names) {
+  if (names.empty()) return {};
+  return fmt::format("{}{} {} changed", noun, names.size() == 1 ? "" : "s", fmt::join(names, ", "));
 }
 
 std::string changed_args(const Value::Map& now, const Value::Map& before) {
@@ -403,10 +416,7 @@ std::string changed_args(const Value::Map& now, const Value::Map& before) {
   for (const auto& [name, value] : before) {
     if (!now.contains(name)) names.push_back(name);
   }
-  if (names.empty()) return {};
-  std::string list;
-  for (std::size_t i = 0; i < names.size(); ++i) list += (i > 0 ? ", " : "") + names[i];
-  return fmt::format("argument{} {} changed", names.size() == 1 ? "" : "s", list);
+  return changed_names("argument", names);
 }
 
 class PipelineRun {
@@ -782,10 +792,7 @@ std::string PipelineRun::changes_since_record(std::size_t i, const RecordedNode&
       changed.push_back(node(j).id);
     }
   }
-  if (changed.empty()) return {};
-  std::string list;
-  for (std::size_t k = 0; k < changed.size(); ++k) list += (k > 0 ? ", " : "") + changed[k];
-  return fmt::format("input{} {} changed", changed.size() == 1 ? "" : "s", list);
+  return changed_names("input", changed);
 }
 
 // Each element of a map's list as shown and its content hash (only for a probe's list: other

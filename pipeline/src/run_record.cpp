@@ -131,14 +131,21 @@ RunRecord record_of(const Value& v) {
 
 }  // namespace
 
+std::vector<Hash128> RecordedNode::entries() const {
+  std::vector<Hash128> out;
+  if (key) out.push_back(*key);
+  out.insert(out.end(), blocks.begin(), blocks.end());
+  for (const RecordedOutput& o : outputs) {
+    if (o.bytes_key) out.push_back(*o.bytes_key);
+  }
+  return out;
+}
+
 std::vector<Hash128> RunRecord::entries() const {
   std::vector<Hash128> out;
   for (const auto& [id, node] : nodes) {
-    if (node.key) out.push_back(*node.key);
-    out.insert(out.end(), node.blocks.begin(), node.blocks.end());
-    for (const RecordedOutput& o : node.outputs) {
-      if (o.bytes_key) out.push_back(*o.bytes_key);
-    }
+    const std::vector<Hash128> own = node.entries();
+    out.insert(out.end(), own.begin(), own.end());
   }
   return out;
 }
@@ -237,12 +244,6 @@ HashSet named_by_others(const std::filesystem::path& cache_dir, const std::strin
   return others;
 }
 
-std::vector<Hash128> node_entries(const detail::RecordedNode& node) {
-  detail::RunRecord one;
-  one.nodes.emplace("", node);
-  return one.entries();
-}
-
 }  // namespace
 
 std::filesystem::path pipeline_record_name(const std::filesystem::path& file) {
@@ -259,7 +260,7 @@ PipelineCacheUse pipeline_cache_use(const DiskCache& cache,
   if (!record) return use;
   use.recorded = true;
   for (const auto& [id, node] : record->nodes) {
-    const std::vector<Hash128> entries = node_entries(node);
+    const std::vector<Hash128> entries = node.entries();
     use.nodes.push_back({.id = id,
                          .op = node.op,
                          .cached = node.key && cache.contains(*node.key),

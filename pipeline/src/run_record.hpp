@@ -53,13 +53,16 @@ struct RecordedNode {
   std::vector<Hash128> blocks{};
   /// A writer: the files it wrote.
   std::vector<RecordedOutput> outputs{};
+
+  /// The cache entries it names: its result, its blocks, its files' kept bytes.
+  [[nodiscard]] std::vector<Hash128> entries() const;
 };
 
 struct RunRecord {
   std::string pipeline;  // the pipeline file's absolute path
   std::map<std::string, RecordedNode, std::less<>> nodes{};
 
-  /// Every cache entry the record names: node keys, block keys, kept output bytes.
+  /// Every cache entry the record names (RecordedNode::entries of each node).
   [[nodiscard]] std::vector<Hash128> entries() const;
 };
 
