@@ -24,6 +24,10 @@ struct Planning {
   [[nodiscard]] bool is_prefilled(std::uint32_t v) const {
     return !prefilled.empty() && prefilled[v] != 0;
   }
+  // A task with options runs as an async unit of its own (see UnitGraph).
+  [[nodiscard]] bool is_async(std::uint32_t v) const {
+    return has_flag(graph.node(order[v]).flags, NodeFlags::kHasOptions);
+  }
   // The dependency edges of chain c: only a chain's head has dependencies outside the chain.
   [[nodiscard]] std::span<const NodeId> head_edges(std::uint32_t c) const {
     const NodeRecord& head = graph.node(order[heads[c]]);
@@ -40,9 +44,9 @@ void find_chains(Planning& p) {
   for (std::uint32_t v = 0; v < n; ++v) {
     if (p.is_prefilled(v)) continue;
     const NodeRecord& node = p.graph.node(p.order[v]);
-    if (p.fuse && node.edge_count == 1) {
+    if (p.fuse && node.edge_count == 1 && !p.is_async(v)) {
       const std::uint32_t u = p.local_of[p.graph.edges(node)[0]];
-      if (p.holders[u] == 1 && !p.is_prefilled(u)) {
+      if (p.holders[u] == 1 && !p.is_prefilled(u) && !p.is_async(u)) {
         p.chain_of[v] = p.chain_of[u];
         p.next[u] = v;
         continue;
@@ -54,26 +58,44 @@ void find_chains(Planning& p) {
 }
 
 // 2. Units: one per chain, or one per depth level of the chain graph (heads come in topological
-//    order, so a chain's dependencies have their level already). Returns the unit of each chain.
-std::vector<std::uint32_t> assign_units(const Planning& p, std::size_t& units) {
+//    order, so a chain's dependencies have their level already); an async task's chain is always
+//    a unit of its own. Returns the unit of each chain, and marks async units in the plan.
+std::vector<std::uint32_t> assign_units(const Planning& p, std::size_t& units,
+                                        ExecutionPlan& plan) {
   const std::size_t chains = p.heads.size();
   std::vector<std::uint32_t> unit_of_chain(chains);
   units = chains;
+  const auto mark_async = [&](std::uint32_t c, std::uint32_t unit) {
+    if (!p.is_async(p.heads[c])) return;
+    plan.async_units.resize(std::max<std::size_t>(plan.async_units.size(), units), 0);
+    plan.async_units[unit] = 1;
+  };
   if (!p.fuse || chains < kLevelFusionMinChains) {
-    for (std::uint32_t c = 0; c < chains; ++c) unit_of_chain[c] = c;
+    for (std::uint32_t c = 0; c < chains; ++c) {
+      unit_of_chain[c] = c;
+      mark_async(c, c);
+    }
     return unit_of_chain;
   }
+  std::vector<std::uint32_t> level_of(chains);
   std::uint32_t deepest = 0;
+  std::vector<std::uint32_t> async_chains;
   for (std::uint32_t c = 0; c < chains; ++c) {
     std::uint32_t level = 0;
     for (const NodeId dep : p.head_edges(c)) {
       const std::uint32_t dep_chain = p.chain_of[p.local_of[dep]];
-      if (dep_chain != kNone) level = std::max(level, unit_of_chain[dep_chain] + 1);
+      if (dep_chain != kNone) level = std::max(level, level_of[dep_chain] + 1);
     }
+    level_of[c] = level;
     unit_of_chain[c] = level;
     deepest = std::max(deepest, level);
+    if (p.is_async(p.heads[c])) async_chains.push_back(c);
   }
   units = std::size_t{deepest} + 1;
+  for (const std::uint32_t c : async_chains) {
+    unit_of_chain[c] = static_cast<std::uint32_t>(units++);
+    mark_async(c, unit_of_chain[c]);
+  }
   return unit_of_chain;
 }
 
@@ -130,8 +152,9 @@ ExecutionPlan plan_execution(const GraphState& graph, std::span<const NodeId> or
   Planning p{graph, order, local_of, holders, fuse, prefilled, {}, {}, {}};
   find_chains(p);
   std::size_t units = 0;
-  const std::vector<std::uint32_t> unit_of_chain = assign_units(p, units);
   ExecutionPlan plan;
+  const std::vector<std::uint32_t> unit_of_chain = assign_units(p, units, plan);
+  if (!plan.async_units.empty()) plan.async_units.resize(units, 0);
   const std::vector<std::uint32_t> chain_order = lay_out_chains(p, unit_of_chain, units, plan);
   link_units(p, unit_of_chain, chain_order, units, plan);
   return plan;

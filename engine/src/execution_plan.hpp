@@ -6,6 +6,8 @@
 //   could never have run at the same time anyway;
 // - in a large graph, the chains at the same depth (longest path from a source) become one node
 //   that runs them with parallel_for. Depth levels are independent by construction.
+// A task with TaskOptions (I/O, resources, retries, timeout) is never fused: it runs as a unit of
+// its own that holds no worker while it waits.
 // Level fusion trades away overlap between tasks of different depths, which only matters when
 // costs are uneven across levels, so it is reserved for graphs with many chains, where per-node
 // overhead dominates. Small graphs keep one node per chain.
@@ -33,6 +35,9 @@ struct ExecutionPlan {
   /// Unit u waits for units preds[pred_begin[u] .. pred_begin[u + 1]).
   std::vector<std::uint32_t> pred_begin;
   std::vector<std::uint32_t> preds;
+  /// 1 for a unit that is one task with TaskOptions, run asynchronously (see UnitGraph); empty
+  /// when there is none.
+  std::vector<std::uint8_t> async_units;
 
   [[nodiscard]] std::size_t units() const noexcept { return unit_begin.size() - 1; }
   [[nodiscard]] std::size_t chains() const noexcept { return chain_begin.size() - 1; }

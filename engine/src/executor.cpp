@@ -270,6 +270,51 @@ void prepare_slots(PlannedRun& p, bool fuse_tasks) {
       detail::plan_execution(graph, run.order, run.local_of.data(), holders, fuse_tasks, prefilled);
 }
 
+// The needs of a task with options, checked against the Executor's resources before anything
+// runs.
+std::vector<detail::ResourceNeed> resource_needs(const detail::GraphState& graph, NodeId task,
+                                                 const TaskOptions& options,
+                                                 const detail::ResourceBroker& broker) {
+  std::vector<detail::ResourceNeed> needs;
+  for (const auto& [name, units] : options.resources) {
+    const std::optional<std::uint32_t> index = broker.index_of(name);
+    if (!index) {
+      throw GraphError(fmt::format(
+          "task '{}' needs resource '{}', which this Executor does not declare (give it a "
+          "capacity in ExecutorOptions::resources)",
+          graph.label(task), name));
+    }
+    if (units > broker.capacity(*index)) {
+      throw GraphError(fmt::format(
+          "task '{}' needs {} units of resource '{}', more than its capacity of {}: it could "
+          "never run",
+          graph.label(task), units, name, broker.capacity(*index)));
+    }
+    if (units > 0) needs.push_back(detail::ResourceNeed{*index, units});
+  }
+  return needs;
+}
+
+// Phase "prepare slots", continued: the state of each task with options (an async unit).
+void prepare_async_tasks(detail::RunState& run, const detail::ResourceBroker& broker) {
+  const detail::ExecutionPlan& plan = run.plan;
+  if (plan.async_units.empty()) return;
+  run.async_of_unit.assign(plan.units(), UINT32_MAX);
+  std::size_t count = 0;
+  for (const std::uint8_t a : plan.async_units) count += a;
+  run.async_tasks = std::vector<detail::AsyncTask>(count);
+  std::size_t next = 0;
+  for (std::uint32_t u = 0; u < plan.units(); ++u) {
+    if (plan.async_units[u] == 0) continue;
+    detail::AsyncTask& t = run.async_tasks[next];
+    t.task = plan.chain_tasks[plan.chain_begin[plan.unit_begin[u]]];
+    t.unit = u;
+    t.options = run.graph->options(run.order[t.task]);
+    t.needs = resource_needs(*run.graph, run.order[t.task], *t.options, broker);
+    run.async_of_unit[u] = static_cast<std::uint32_t>(next++);
+  }
+}
+
 // Phase "start observers": tells them the run starts, then reports the cache hits.
 void start_observers(const detail::ObserverList& observers, const RunView& view,
                      const CacheLookup& hits) {
@@ -300,21 +345,52 @@ RunStats stats_of(const PlannedRun& p, std::size_t threads, Clock::time_point st
   stats.threads = threads;
   stats.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   stats.not_keyed = p.not_keyed;
+  stats.retries = run.retries.load(std::memory_order_relaxed);
+  stats.timeouts = run.timeouts.load(std::memory_order_relaxed);
+  stats.io_tasks = run.io_tasks.load(std::memory_order_relaxed);
+  stats.resource_wait_seconds =
+      static_cast<double>(run.resource_wait_ns.load(std::memory_order_relaxed)) * 1e-9;
+  stats.failed = run.failures.size();
+  stats.not_run = stats.tasks - stats.memory_hits - stats.disk_hits - stats.executed;
+  stats.disk_write_failures = run.disk_write_failures.load(std::memory_order_relaxed);
   return stats;
 }
 
-// Phase "rethrow": the run's first failure, if any, as a TaskError naming the task (and, for map
-// and reduce, the item).
-void rethrow_failure(const detail::RunState& run) {
-  if (!run.has_failure.load(std::memory_order_acquire)) return;
-  const NodeId failed = run.order[run.failed_task];
+// A recorded failure as the TaskError that names its task (and, for map and reduce, the item).
+TaskError task_error(const detail::RunState& run, const detail::Failure& f) {
+  const NodeId failed = run.order[f.task];
+  std::string label = run.graph->label(failed);
+  if (f.timeout_ms > 0) return TimeoutError(std::move(label), failed, f.timeout_ms, f.attempts);
   try {
-    std::rethrow_exception(run.failure);
+    std::rethrow_exception(f.error);
   } catch (const detail::ItemFailure& item) {  // from map or reduce: name the item too
-    throw TaskError(run.graph->label(failed), failed, item.error, item.index);
+    return TaskError(std::move(label), failed, item.error, item.index, f.attempts);
   } catch (...) {
-    throw TaskError(run.graph->label(failed), failed, run.failure);
+    return TaskError(std::move(label), failed, f.error, std::nullopt, f.attempts);
   }
+}
+
+// Phase "rethrow": Cancelled for a cancelled run; else the first failure as a TaskError, or
+// with keep_going all of them as a RunError.
+void rethrow_failure(const detail::RunState& run, const RunStats& stats) {
+  if (run.cancel_requested.load(std::memory_order_acquire)) {
+    throw Cancelled(fmt::format(
+        "cancelled: {} of {} tasks finished ({} from the caches), {} not run", stats.executed,
+        stats.tasks, stats.memory_hits + stats.disk_hits, stats.not_run));
+  }
+  if (!run.has_failure.load(std::memory_order_acquire)) return;
+  if (!run.keep_going) {
+    const detail::Failure& first = run.failures.front();
+    if (first.timeout_ms > 0) {
+      throw TimeoutError(run.graph->label(run.order[first.task]), run.order[first.task],
+                         first.timeout_ms, first.attempts);
+    }
+    throw task_error(run, first);
+  }
+  std::vector<TaskError> failures;
+  failures.reserve(run.failures.size());
+  for (const detail::Failure& f : run.failures) failures.push_back(task_error(run, f));
+  throw RunError(std::move(failures), stats.not_run);
 }
 
 }  // namespace
@@ -330,9 +406,18 @@ struct Executor::Impl {
   void end_run(const PlannedRun& p, const detail::ObserverList& watching);
   void write_trace() const;
 
+  void register_run(detail::RunState* run);
+  void unregister_run(detail::RunState* run);
+
   ExecutorOptions options;
   detail::WorkerPool pool;
   detail::MemoryCache cache;
+  detail::IoPool io;
+  detail::Timer timer;
+  detail::ResourceBroker resources;
+  std::atomic<std::uint64_t> queued_write_bytes{0};
+  std::mutex runs_mutex;
+  std::vector<detail::RunState*> running;  // what cancel() reaches
   std::optional<DiskCache> disk_cache;  // with a cache_dir
   detail::DiskStore* disk = nullptr;    // its store
   // Called in order: options.observers, the deprecated options.observer, the trace's recorder.
@@ -342,9 +427,18 @@ struct Executor::Impl {
   RunStats last_stats;
 };
 
+// ExecutorOptions::io_threads' default: I/O tasks mostly wait, so many may run per core.
+std::size_t default_io_threads(std::size_t cores) { return std::max<std::size_t>(32, 4 * cores); }
+
 Executor::Impl::Impl(ExecutorOptions opts)
-    : options(std::move(opts)), pool(options.threads), cache(options.memory_cache_bytes) {
+    : options(std::move(opts)),
+      pool(options.threads),
+      cache(options.memory_cache_bytes),
+      io(options.io_threads != 0 ? options.io_threads
+                                 : default_io_threads(detail::WorkerPool::current_concurrency())),
+      resources(options.resources) {
   options.threads = pool.threads();
+  options.io_threads = io.max_threads();
   if (!options.log) options.log = warn_on_stderr;
   if (!options.cache_dir.empty()) {
     disk_cache = detail::adopt_store(std::make_unique<detail::DiskStore>(
@@ -403,13 +497,41 @@ void Executor::Impl::cull_and_look_up(PlannedRun& p) {
                                    look_up ? &CacheLookup::lookup_of : nullptr, &hits);
 }
 
-// Phase "execute": hands the run to the workers and waits for it.
+// Phase "execute": hands the run to the workers and waits for it, and for its disk writes.
 void Executor::Impl::execute(detail::RunState& run) {
+  run.services = detail::RunServices{.io = &io,
+                                     .timer = &timer,
+                                     .resources = &resources,
+                                     .compute_threads = options.threads,
+                                     .queued_write_bytes = &queued_write_bytes};
+  run.keep_going = options.keep_going;
+  const bool has_async = !run.plan.async_units.empty();
+  const detail::UnitGraph units{
+      .units = run.plan.units(),
+      .pred_begin = run.plan.pred_begin.data(),
+      .preds = run.plan.preds.data(),
+      .run_unit = &detail::RunState::run_unit,
+      .context = &run,
+      .async = has_async ? run.plan.async_units.data() : nullptr,
+      .start_async = &detail::RunState::start_async,
+      .resume = &detail::RunState::resume_async,
+  };
+  register_run(&run);
   run.started.store(true, std::memory_order_release);
-  const detail::UnitGraph units{run.plan.units(), run.plan.pred_begin.data(), run.plan.preds.data(),
-                                &detail::RunState::run_unit, &run};
   pool.run(units);
   (void)run.executed.load(std::memory_order_acquire);  // see RunState
+  unregister_run(&run);
+  run.wait_for_writes();
+}
+
+void Executor::Impl::register_run(detail::RunState* run) {
+  const std::lock_guard lock(runs_mutex);
+  running.push_back(run);
+}
+
+void Executor::Impl::unregister_run(detail::RunState* run) {
+  const std::lock_guard lock(runs_mutex);
+  running.erase(std::find(running.begin(), running.end(), run));
 }
 
 // After the workers are done, failed run or not: the memory cache makes room, the observers
@@ -437,6 +559,7 @@ detail::RunResults Executor::Impl::run(std::span<const DelayedBase* const> targe
   if (p.not_keyed > 0 && disk != nullptr)
     warn_not_keyed(options.log, p.not_keyed, p.run->order.size());
   prepare_slots(p, options.fuse_tasks);
+  prepare_async_tasks(*p.run, resources);
   const detail::ObserverList watching(observers, options.log);
   const RunViewOf view(*p.run, p.hits.found.size(), options.threads);
   if (!watching.empty()) {
@@ -450,7 +573,7 @@ detail::RunResults Executor::Impl::run(std::span<const DelayedBase* const> targe
     std::lock_guard lock(stats_mutex);
     last_stats = stats;
   }
-  rethrow_failure(*p.run);
+  rethrow_failure(*p.run, stats);
   return detail::RunResults(std::move(p.run));
 }
 
@@ -482,6 +605,11 @@ DryRun Executor::dry_run(std::span<const DelayedBase* const> targets) {
     if (is_hit[id] == 0) dry.to_run.push_back(id);
   }
   return dry;
+}
+
+void Executor::cancel() noexcept {
+  const std::lock_guard lock(impl_->runs_mutex);
+  for (detail::RunState* run : impl_->running) run->cancel();
 }
 
 const ExecutorOptions& Executor::options() const noexcept { return impl_->options; }

@@ -20,57 +20,78 @@ namespace {
 // stores them all.
 class TaskBlockCache final : public BlockCache {
  public:
-  TaskBlockCache(DiskStore& disk, const Hash128& identity, bool refresh)
-      : disk_(disk), identity_(identity), refresh_(refresh) {}
+  TaskBlockCache(RunState& run, const Hash128& identity, bool refresh)
+      : run_(run), identity_(identity), refresh_(refresh) {}
   [[nodiscard]] const Hash128& op_identity() const noexcept override { return identity_; }
   [[nodiscard]] std::optional<std::string> get(const Hash128& key,
                                                std::uint64_t fingerprint) const override {
     if (refresh_) return std::nullopt;
-    return disk_.get(key, fingerprint);
+    return run_.disk->get(key, fingerprint);
   }
   void put(const Hash128& key, std::uint64_t fingerprint, std::string_view bytes) const override {
-    (void)disk_.put(key, fingerprint, bytes);
+    run_.write_entry(key, fingerprint, std::string(bytes), false);
   }
 
  private:
-  DiskStore& disk_;
+  RunState& run_;
   Hash128 identity_;
   bool refresh_;
 };
 
 }  // namespace
 
-void RunState::record_failure(std::uint32_t task, std::exception_ptr error) {
-  bool expected = false;
-  if (has_failure.compare_exchange_strong(expected, true, std::memory_order_acq_rel)) {
-    failed_task = task;
-    failure = std::move(error);
+void RunState::record_failure(std::uint32_t task, std::exception_ptr error, std::size_t attempts,
+                              std::uint64_t timeout_ms) noexcept {
+  slots[task].mark_failed();
+  {
+    const std::lock_guard lock(failures_mutex);
+    failures.push_back(Failure{task, std::move(error), attempts, timeout_ms});
   }
-  cancelled.store(true, std::memory_order_release);
+  has_failure.store(true, std::memory_order_release);
+  if (!keep_going) cancelled.store(true, std::memory_order_release);
 }
 
-// Runs one task; false if it threw. `credit`: this worker's share of the memory cache's budget.
-bool RunState::run_task(std::uint32_t v, BudgetCredit& credit) noexcept {
-  const NodeRecord& node = graph->node(order[v]);
+// A keep-going run skips a task when something it depends on failed or was skipped.
+bool RunState::inputs_failed(const NodeRecord& node) const noexcept {
+  if (!keep_going || !has_failure.load(std::memory_order_acquire)) return false;
   const NodeId* edges = graph->edges(node);
-  const TaskInputs inputs{edges, slots.data(), local_of.data()};
+  for (std::uint32_t e = 0; e < node.edge_count; ++e) {
+    if (slots[local_of[edges[e]]].failed()) return true;
+  }
+  return false;
+}
+
+void RunState::skip(std::uint32_t v) noexcept { slots[v].mark_failed(); }
+
+// Runs one attempt of task v's body, then keeps and persists its result. An attempt that ends
+// after its deadline timed out, whatever it returned or threw.
+RunState::AttemptEnd RunState::invoke(std::uint32_t v, BudgetCredit& credit, TaskEvent& event,
+                                      ItemCounts& items, AttemptInfo attempt) noexcept {
+  const auto too_late = [&attempt] {
+    return attempt.deadline != std::chrono::steady_clock::time_point::max() &&
+           std::chrono::steady_clock::now() >= attempt.deadline;
+  };
+  const NodeRecord& node = graph->node(order[v]);
+  const TaskInputs inputs{graph->edges(node), slots.data(), local_of.data()};
   ResultSlot& out = slots[v];
   const std::optional<Hash128>* key = key_of(v);
   const bool keyed = key != nullptr && key->has_value();
-  TaskEvent event;
   if (observers != nullptr) event.start = std::chrono::steady_clock::now();
   const bool may_keep = cache != nullptr && !has_flag(node.flags, NodeFlags::kImpureUpstream);
   const std::uint64_t began = may_keep ? CycleClock::now() : 0;
   std::optional<TaskBlockCache> blocks;
-  ItemCounts items;
   try {
     if (keyed) {
       Hasher identity;
       identity.add(graph->op_name(order[v])).add(graph->op_version(order[v]));
-      blocks.emplace(*disk, identity.digest(), has_flag(node.flags, NodeFlags::kRefreshParts));
+      blocks.emplace(*this, identity.digest(), has_flag(node.flags, NodeFlags::kRefreshParts));
     }
-    const TaskScope scope(&cancelled, blocks ? &*blocks : nullptr, &items);
+    const TaskScope scope(&cancelled, blocks ? &*blocks : nullptr, &items, attempt);
     node.vtable->invoke(node.payload, inputs, out);
+    if (too_late()) {
+      out.discard();
+      return AttemptEnd{nullptr, true};
+    }
     if (items.computed + items.cached > 0) {
       items_computed.fetch_add(items.computed, std::memory_order_relaxed);
       items_cached.fetch_add(items.cached, std::memory_order_relaxed);
@@ -78,13 +99,36 @@ bool RunState::run_task(std::uint32_t v, BudgetCredit& credit) noexcept {
     if (may_keep) keep_in_memory(v, node, out, credit, CycleClock::now() - began);
     if (keyed) persist(v, node, out);
   } catch (...) {
-    record_failure(v, std::current_exception());
+    out.discard();
+    return AttemptEnd{std::current_exception(), too_late()};
+  }
+  return AttemptEnd{};
+}
+
+// A finished task's result becomes visible to its readers, which it no longer reads itself.
+void RunState::publish_success(std::uint32_t v) noexcept {
+  const NodeRecord& node = graph->node(order[v]);
+  const NodeId* edges = graph->edges(node);
+  slots[v].publish();
+  for (std::uint32_t e = 0; e < node.edge_count; ++e) slots[local_of[edges[e]]].release();
+}
+
+// Runs one task without options; false if it threw.
+bool RunState::run_task(std::uint32_t v, BudgetCredit& credit) noexcept {
+  const NodeRecord& node = graph->node(order[v]);
+  if (inputs_failed(node)) {
+    skip(v);
+    return true;
+  }
+  TaskEvent event;
+  ItemCounts items;
+  if (AttemptEnd end = invoke(v, credit, event, items, {}); !end.ok()) {
+    record_failure(v, std::move(end.error));
     if (observers != nullptr) report(v, TaskOutcome::kFailed, event, items);
     return false;
   }
   if (observers != nullptr) report(v, TaskOutcome::kExecuted, event, items);
-  out.publish();
-  for (std::uint32_t e = 0; e < node.edge_count; ++e) slots[local_of[edges[e]]].release();
+  publish_success(v);
   return true;
 }
 
@@ -102,16 +146,49 @@ void RunState::keep_in_memory(std::uint32_t v, const NodeRecord& node, ResultSlo
 
 // Writes a result to the disk cache. A failed write (full disk...) is the store's warning, never
 // the task's failure.
+// The value is serialised here, before a reader can take it; the I/O threads write the bytes.
 void RunState::persist(std::uint32_t v, const NodeRecord& node, const ResultSlot& out) {
   std::string bytes;
   if (!node.vtable->save(out, bytes)) {
     not_persisted.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  if (disk->put(*keys[order[v]], node.vtable->fingerprint(), bytes)) {
-    disk_writes.fetch_add(1, std::memory_order_relaxed);
-    disk_bytes_written.fetch_add(bytes.size(), std::memory_order_relaxed);
+  write_entry(*keys[order[v]], node.vtable->fingerprint(), std::move(bytes), true);
+}
+
+void RunState::write_entry(const Hash128& key, std::uint64_t fingerprint, std::string bytes,
+                           bool counted) {
+  const auto write = [this, key, fingerprint, counted](const std::string& payload) {
+    if (disk->put(key, fingerprint, payload)) {
+      if (!counted) return;
+      disk_writes.fetch_add(1, std::memory_order_relaxed);
+      disk_bytes_written.fetch_add(payload.size(), std::memory_order_relaxed);
+    } else {
+      disk_write_failures.fetch_add(1, std::memory_order_relaxed);
+    }
+  };
+  std::atomic<std::uint64_t>& queued = *services.queued_write_bytes;
+  const std::uint64_t size = bytes.size();
+  if (queued.fetch_add(size, std::memory_order_relaxed) + size > kMaxQueuedWriteBytes) {
+    queued.fetch_sub(size, std::memory_order_relaxed);
+    write(bytes);  // the writers are behind: bound memory by writing this one here
+    return;
   }
+  {
+    const std::lock_guard lock(writes_mutex_);
+    ++writes_pending_;
+  }
+  services.io->submit([this, write, size, payload = std::move(bytes)] {
+    write(payload);
+    services.queued_write_bytes->fetch_sub(size, std::memory_order_relaxed);
+    const std::lock_guard lock(writes_mutex_);
+    if (--writes_pending_ == 0) writes_done_.notify_all();
+  });
+}
+
+void RunState::wait_for_writes() {
+  std::unique_lock lock(writes_mutex_);
+  writes_done_.wait(lock, [this] { return writes_pending_ == 0; });
 }
 
 void RunState::report(std::uint32_t v, TaskOutcome outcome, TaskEvent& event,
@@ -119,7 +196,10 @@ void RunState::report(std::uint32_t v, TaskOutcome outcome, TaskEvent& event,
   event.end = std::chrono::steady_clock::now();
   event.task = order[v];
   event.outcome = outcome;
-  event.worker = WorkerPool::current_worker();
+  const std::size_t io_thread = IoPool::current_index();
+  event.io = io_thread != SIZE_MAX;
+  event.worker = event.io ? services.compute_threads + io_thread : WorkerPool::current_worker();
+  if (event.queued == std::chrono::steady_clock::time_point{}) event.queued = event.start;
   event.items_computed = items.computed;
   event.items_cached = items.cached;
   event.chunks = items.chunks;
@@ -135,7 +215,7 @@ std::size_t RunState::run_chains(std::size_t begin, std::size_t end) noexcept {
     for (std::uint32_t i = plan.chain_begin[c]; i < plan.chain_begin[c + 1]; ++i) {
       if (cancelled.load(std::memory_order_relaxed)) return ran;
       ++ran;
-      if (!run_task(plan.chain_tasks[i], credit)) return ran;
+      if (!run_task(plan.chain_tasks[i], credit) && !keep_going) return ran;
     }
   }
   return ran;
@@ -183,6 +263,152 @@ bool RunState::run_unit(void* context, std::uint32_t unit) {
   const bool keep_going = !run->cancelled.load(std::memory_order_relaxed);
   run->finish_work(ran);  // the last touch of the run state
   return keep_going;
+}
+
+// ---- tasks with options: async units ------------------------------------------------------------
+
+// Each step below ends by handing the task on (to the resource queue, an I/O thread, the timer, a
+// compute worker) or by finishing its unit; none waits.
+
+void RunState::start_async(void* context, std::uint32_t unit, AsyncUnit handle) {
+  auto* run = static_cast<RunState*>(context);
+  (void)run->started.load(std::memory_order_acquire);
+  AsyncTask& t = run->async_tasks[run->async_of_unit[unit]];
+  t.handle = handle;
+  run->begin_attempt(t, true);
+}
+
+void RunState::resume_async(void* context, std::uint32_t unit) {
+  auto* run = static_cast<RunState*>(context);
+  AsyncTask& t = run->async_tasks[run->async_of_unit[unit]];
+  (void)t.hand_off.load(std::memory_order_acquire);
+  run->run_attempt(t);
+}
+
+// Asks for the task's resources; `on_worker`: the calling thread is a compute worker that may run
+// a compute task's attempt itself.
+void RunState::begin_attempt(AsyncTask& t, bool on_worker) noexcept {
+  if (cancelled.load(std::memory_order_acquire)) {
+    finish_async(t, 0);
+    return;
+  }
+  if (t.attempt == 0 && inputs_failed(graph->node(order[t.task]))) {
+    skip(t.task);
+    finish_async(t, 0);
+    return;
+  }
+  t.queued = std::chrono::steady_clock::now();
+  if (t.needs.empty()) {
+    granted(t, on_worker);
+    return;
+  }
+  t.hand_off.fetch_add(1, std::memory_order_release);
+  const bool now = services.resources->acquire(t.needs, this, [this, &t](bool ok) {
+    (void)t.hand_off.load(std::memory_order_acquire);
+    if (ok) {
+      granted(t, false);
+    } else {  // the run was cancelled while the task waited
+      finish_async(t, 0);
+    }
+  });
+  if (now) granted(t, on_worker);
+}
+
+void RunState::granted(AsyncTask& t, bool on_worker) noexcept {
+  const auto waited = std::chrono::steady_clock::now() - t.queued;
+  if (!t.needs.empty()) {
+    resource_wait_ns.fetch_add(std::chrono::duration_cast<std::chrono::nanoseconds>(waited).count(),
+                               std::memory_order_relaxed);
+  }
+  t.hand_off.fetch_add(1, std::memory_order_release);
+  if (t.options->io) {
+    try {
+      services.io->submit([this, &t] {
+        (void)t.hand_off.load(std::memory_order_acquire);
+        run_attempt(t);
+      });
+    } catch (...) {  // no memory for the job: run it here rather than lose the task
+      run_attempt(t);
+    }
+  } else if (on_worker) {
+    run_attempt(t);
+  } else {
+    t.handle->run_on_worker();
+  }
+}
+
+void RunState::run_attempt(AsyncTask& t) noexcept {
+  if (cancelled.load(std::memory_order_acquire)) {
+    if (!t.needs.empty()) services.resources->release(t.needs);
+    finish_async(t, 0);
+    return;
+  }
+  AttemptInfo attempt{.attempt = t.attempt};
+  if (t.options->timeout.count() > 0) {
+    attempt.deadline = std::chrono::steady_clock::now() + t.options->timeout;
+  }
+  if (t.options->io) io_tasks.fetch_add(1, std::memory_order_relaxed);
+  TaskEvent event;
+  event.attempt = t.attempt;
+  event.queued = observers != nullptr ? t.queued : std::chrono::steady_clock::time_point{};
+  ItemCounts items;
+  BudgetCredit credit(cache_owner);
+  AttemptEnd end = invoke(t.task, credit, event, items, attempt);
+  if (!t.needs.empty()) services.resources->release(t.needs);
+  if (!end.ok()) {
+    after_failed_attempt(t, std::move(end), event, items);
+    return;
+  }
+  if (observers != nullptr) report(t.task, TaskOutcome::kExecuted, event, items);
+  publish_success(t.task);
+  finish_async(t, 1);
+}
+
+// Retries after the delay (doubled each time), or records the failure.
+void RunState::after_failed_attempt(AsyncTask& t, AttemptEnd end, TaskEvent& event,
+                                    const ItemCounts& items) noexcept {
+  if (end.timed_out) timeouts.fetch_add(1, std::memory_order_relaxed);
+  event.timed_out = end.timed_out;
+  const bool retry = t.attempt < t.options->retries && !cancelled.load(std::memory_order_acquire);
+  if (!retry) {
+    const std::uint64_t timeout_ms =
+        end.timed_out ? static_cast<std::uint64_t>(t.options->timeout.count()) : 0;
+    record_failure(t.task, std::move(end.error), t.attempt + 1, timeout_ms);
+    if (observers != nullptr) report(t.task, TaskOutcome::kFailed, event, items);
+    finish_async(t, 1);
+    return;
+  }
+  event.will_retry = true;
+  if (observers != nullptr) report(t.task, TaskOutcome::kFailed, event, items);
+  retries.fetch_add(1, std::memory_order_relaxed);
+  const auto delay = t.options->retry_delay * (std::int64_t{1} << std::min<std::size_t>(t.attempt, 30));
+  ++t.attempt;
+  if (delay.count() == 0) {
+    begin_attempt(t, !t.options->io && IoPool::current_index() == SIZE_MAX);
+    return;
+  }
+  t.hand_off.fetch_add(1, std::memory_order_release);
+  try {
+    services.timer->schedule(std::chrono::steady_clock::now() + delay, this, [this, &t] {
+      (void)t.hand_off.load(std::memory_order_acquire);
+      begin_attempt(t, false);
+    });
+  } catch (...) {
+    begin_attempt(t, false);
+  }
+}
+
+// `ran`: 1 when the task's body ran (RunStats::executed counts a retried task once).
+void RunState::finish_async(AsyncTask& t, std::size_t ran) noexcept {
+  finish_work(ran);
+  t.handle->finish();
+}
+
+void RunState::cancel() noexcept {
+  cancel_requested.store(true, std::memory_order_release);
+  cancelled.store(true, std::memory_order_release);
+  if (services.resources != nullptr) services.resources->cancel(this);
+  if (services.timer != nullptr) services.timer->fire_now(this);
 }
 
 void RunStateDeleter::operator()(RunState* run) const noexcept { delete run; }

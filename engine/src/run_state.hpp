@@ -7,11 +7,15 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include <dagflow/engine/observer.hpp>
@@ -21,12 +25,51 @@
 
 #include "disk_store.hpp"
 #include "execution_plan.hpp"
+#include "io_pool.hpp"
 #include "memory_cache.hpp"
 #include "observer_list.hpp"
+#include "resource_broker.hpp"
+#include "task_scope.hpp"
+#include "worker_pool.hpp"
 
 namespace dagflow::detail {
 
 struct ItemCounts;
+
+/// The Executor's means for tasks that wait, shared by its runs.
+struct RunServices {
+  IoPool* io = nullptr;
+  Timer* timer = nullptr;
+  ResourceBroker* resources = nullptr;
+  std::size_t compute_threads = 0;  // TaskEvent::worker of I/O thread i is this + i
+  /// Bytes of disk-cache entries queued for the I/O threads, across runs: past
+  /// kMaxQueuedWriteBytes a worker writes its entry itself, so memory stays bounded.
+  std::atomic<std::uint64_t>* queued_write_bytes = nullptr;
+};
+inline constexpr std::uint64_t kMaxQueuedWriteBytes = std::uint64_t{64} << 20;
+
+/// A task with TaskOptions in flight: it runs as an async unit (see UnitGraph), one attempt after
+/// another, holding no worker while it waits.
+struct AsyncTask {
+  std::uint32_t task = 0;  // local index
+  std::uint32_t unit = 0;
+  const TaskOptions* options = nullptr;
+  std::vector<ResourceNeed> needs;
+  std::optional<AsyncUnit> handle;
+  std::size_t attempt = 0;
+  std::chrono::steady_clock::time_point queued{};  // when it asked for its resources
+  // Published with release before every hand-off to another thread and acquired after (the
+  // scheduler and the hop through oneTBB are not instrumented for TSan).
+  std::atomic<std::uint32_t> hand_off{0};
+};
+
+/// A task that failed after its attempts.
+struct Failure {
+  std::uint32_t task;  // local index
+  std::exception_ptr error;
+  std::size_t attempts;
+  std::uint64_t timeout_ms;  // non-zero: it timed out
+};
 
 struct RunState {
   std::shared_ptr<GraphState> graph;
@@ -42,6 +85,10 @@ struct RunState {
   DiskStore* disk = nullptr;     // null when there is no cache_dir
   std::vector<std::optional<Hash128>> keys;  // content keys by node id (with a disk cache)
   const ObserverList* observers = nullptr;   // null when nobody watches
+  RunServices services;
+  bool keep_going = false;  // a failure skips only its dependants
+  std::vector<AsyncTask> async_tasks;         // tasks with options, in unit order
+  std::vector<std::uint32_t> async_of_unit;   // unit -> index in async_tasks (async units only)
 
   std::atomic<std::size_t> disk_writes{0};
   std::atomic<std::size_t> not_persisted{0};
@@ -56,25 +103,69 @@ struct RunState {
   alignas(64) std::atomic<std::size_t> executed{0};  // task bodies run; also the hand-back
 
   std::atomic<bool> has_failure{false};
-  std::uint32_t failed_task = 0;  // local index; written once, by the thread that set has_failure
-  std::exception_ptr failure;
+  std::atomic<bool> cancel_requested{false};  // Executor::cancel
+  std::atomic<std::size_t> retries{0};
+  std::atomic<std::size_t> timeouts{0};
+  std::atomic<std::size_t> io_tasks{0};
+  std::atomic<std::size_t> disk_write_failures{0};
+  std::atomic<std::int64_t> resource_wait_ns{0};
+  std::mutex failures_mutex;
+  std::vector<Failure> failures;  // in the order they happened
+
+  /// Cancels the run (Executor::cancel): nothing new starts, waiting tasks are woken.
+  void cancel() noexcept;
+  /// Waits until the disk-cache writes this run queued are done.
+  void wait_for_writes();
 
   /// The content key of the task at local index `v`, when the run has a disk cache.
   [[nodiscard]] const std::optional<Hash128>* key_of(std::uint32_t v) const noexcept {
     return disk != nullptr ? &keys[order[v]] : nullptr;
   }
 
-  /// The WorkerPool's entry point: runs one unit of `plan` (context: the RunState).
+  /// The WorkerPool's entry points: runs one unit of `plan` (context: the RunState), starts and
+  /// resumes an async one.
   static bool run_unit(void* context, std::uint32_t unit);
+  static void start_async(void* context, std::uint32_t unit, AsyncUnit handle);
+  static void resume_async(void* context, std::uint32_t unit);
+
+  /// Queues a disk-cache entry for the I/O threads (or writes it here when too much is queued).
+  /// `counted`: a task's own result (RunStats::disk_writes), not a map's block.
+  void write_entry(const Hash128& key, std::uint64_t fingerprint, std::string bytes,
+                   bool counted);
 
  private:
+  // How an attempt ended: `error` null and not timed out is a success.
+  struct AttemptEnd {
+    std::exception_ptr error;
+    bool timed_out = false;
+    [[nodiscard]] bool ok() const noexcept { return !error && !timed_out; }
+  };
+  // One attempt's work shared by plain and async tasks: the body, then (on success) keeping and
+  // persisting the result.
+  AttemptEnd invoke(std::uint32_t v, BudgetCredit& credit, TaskEvent& event, ItemCounts& items,
+                    AttemptInfo attempt) noexcept;
   bool run_task(std::uint32_t v, BudgetCredit& credit) noexcept;
+  [[nodiscard]] bool inputs_failed(const NodeRecord& node) const noexcept;
+  void skip(std::uint32_t v) noexcept;
   void keep_in_memory(std::uint32_t v, const NodeRecord& node, ResultSlot& out,
                       BudgetCredit& credit, std::uint64_t ran_for);
   void persist(std::uint32_t v, const NodeRecord& node, const ResultSlot& out);
   void report(std::uint32_t v, TaskOutcome outcome, TaskEvent& event,
               const ItemCounts& items) const noexcept;
-  void record_failure(std::uint32_t task, std::exception_ptr error);
+  void record_failure(std::uint32_t task, std::exception_ptr error, std::size_t attempts = 1,
+                      std::uint64_t timeout_ms = 0) noexcept;
+  void publish_success(std::uint32_t v) noexcept;
+  // The async path (see AsyncTask).
+  void begin_attempt(AsyncTask& t, bool on_worker) noexcept;
+  void granted(AsyncTask& t, bool on_worker) noexcept;
+  void run_attempt(AsyncTask& t) noexcept;
+  void after_failed_attempt(AsyncTask& t, AttemptEnd end, TaskEvent& event,
+                            const ItemCounts& items) noexcept;
+  void finish_async(AsyncTask& t, std::size_t ran) noexcept;
+
+  std::mutex writes_mutex_;
+  std::condition_variable writes_done_;
+  std::size_t writes_pending_ = 0;
   std::size_t run_chains(std::size_t begin, std::size_t end) noexcept;
   void finish_work(std::size_t ran) noexcept;
   static void run_chain_range(void* context, std::size_t begin, std::size_t end);

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <cstddef>
 #include <vector>
 
 #include <dagflow/engine/detail/chunked_loop.hpp>
@@ -23,27 +25,38 @@ struct ItemCounts {
 };
 inline thread_local ItemCounts* t_current_items = nullptr;
 
+/// The running attempt of a task with TaskOptions: its index, and when its timeout passes
+/// (time_point::max() without one). What this_task reports.
+struct AttemptInfo {
+  std::size_t attempt = 0;
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+};
+inline thread_local AttemptInfo t_current_attempt{};
+
 /// The flag of the run this thread is working for, or null outside any task.
 inline const std::atomic<bool>* current_cancellation() noexcept { return t_current_cancellation; }
 
 /// Sets the current run's cancellation flag, the running task's block cache (null when it has
-/// none) and its item counts (null: not counted) for the lifetime of the scope; restores the
-/// outer ones (nested compute() calls).
+/// none), its item counts (null: not counted) and its attempt for the lifetime of the scope;
+/// restores the outer ones (nested compute() calls).
 class TaskScope {
  public:
   explicit TaskScope(const std::atomic<bool>* flag, const BlockCache* blocks = nullptr,
-                     ItemCounts* items = nullptr) noexcept
+                     ItemCounts* items = nullptr, AttemptInfo attempt = {}) noexcept
       : previous_(t_current_cancellation),
         previous_blocks_(t_current_block_cache),
-        previous_items_(t_current_items) {
+        previous_items_(t_current_items),
+        previous_attempt_(t_current_attempt) {
     t_current_cancellation = flag;
     t_current_block_cache = blocks;
     t_current_items = items;
+    t_current_attempt = attempt;
   }
   ~TaskScope() {
     t_current_cancellation = previous_;
     t_current_block_cache = previous_blocks_;
     t_current_items = previous_items_;
+    t_current_attempt = previous_attempt_;
   }
   TaskScope(const TaskScope&) = delete;
   TaskScope& operator=(const TaskScope&) = delete;
@@ -52,6 +65,7 @@ class TaskScope {
   const std::atomic<bool>* previous_;
   const BlockCache* previous_blocks_;
   ItemCounts* previous_items_;
+  AttemptInfo previous_attempt_;
 };
 
 }  // namespace dagflow::detail

@@ -77,33 +77,115 @@ WorkerPool::~WorkerPool() = default;
 
 std::size_t WorkerPool::threads() const noexcept { return impl_->threads; }
 
-namespace {
-
-void run_flow_graph(const UnitGraph& units) {
+// One run of a UnitGraph on a tbb::flow::graph: a continue_node per unit. An async unit's node
+// only starts it (holding the graph open with reserve_wait); its successors are not linked to it
+// but count it among their predecessors and are put to by AsyncUnit::finish, from whatever thread
+// finishes it (oneTBB then spawns them into the graph's arena).
+struct FlowRun {
   using Node = flow::continue_node<flow::continue_msg>;
-  flow::graph fg;
-  util::LargeVector<Node> nodes;
-  nodes.reserve(units.units);
-  for (std::uint32_t u = 0; u < units.units; ++u) {
-    nodes.emplace_back(fg, [&units, &fg, u](const flow::continue_msg&) {
-      if (!units.run_unit(units.context, u)) fg.cancel();
-    });
+
+  explicit FlowRun(const UnitGraph& graph)
+      : units(graph),
+        hop(fg, flow::unlimited, [this](std::uint32_t u) {
+          units.resume(units.context, u);
+          return flow::continue_msg();
+        }) {}
+
+  [[nodiscard]] bool is_async(std::uint32_t u) const {
+    return units.async != nullptr && units.async[u] != 0;
   }
-  try {
+
+  // Successors of each async unit (successors of plain units are linked by edges).
+  void index_async_successors() {
+    if (units.async == nullptr) return;
+    succ_begin.assign(units.units + 1, 0);
     for (std::uint32_t u = 0; u < units.units; ++u) {
       for (std::uint32_t p = units.pred_begin[u]; p < units.pred_begin[u + 1]; ++p) {
-        flow::make_edge(nodes[units.preds[p]], nodes[u]);
+        if (is_async(units.preds[p])) ++succ_begin[units.preds[p] + 1];
+      }
+    }
+    for (std::size_t u = 0; u < units.units; ++u) succ_begin[u + 1] += succ_begin[u];
+    succs.resize(succ_begin.back());
+    std::vector<std::uint32_t> fill(succ_begin.begin(), succ_begin.end() - 1);
+    for (std::uint32_t u = 0; u < units.units; ++u) {
+      for (std::uint32_t p = units.pred_begin[u]; p < units.pred_begin[u + 1]; ++p) {
+        if (is_async(units.preds[p])) succs[fill[units.preds[p]]++] = u;
+      }
+    }
+  }
+
+  [[nodiscard]] int async_preds(std::uint32_t u) const {
+    int count = 0;
+    for (std::uint32_t p = units.pred_begin[u]; p < units.pred_begin[u + 1]; ++p) {
+      if (is_async(units.preds[p])) ++count;
+    }
+    return count;
+  }
+
+  void build_nodes() {
+    nodes.reserve(units.units);
+    for (std::uint32_t u = 0; u < units.units; ++u) {
+      if (is_async(u)) {
+        nodes.emplace_back(fg, async_preds(u), [this, u](const flow::continue_msg&) {
+          fg.reserve_wait();
+          units.start_async(units.context, u, AsyncUnit(this, u));
+        });
+      } else {
+        nodes.emplace_back(fg, async_preds(u), [this, u](const flow::continue_msg&) {
+          // With async units in flight, the run is cancelled through the units' own flag, never
+          // the graph's: a cancelled graph would drop the puts that finish them.
+          if (!units.run_unit(units.context, u) && units.async == nullptr) fg.cancel();
+        });
+      }
+    }
+  }
+
+  void link_and_start() {
+    for (std::uint32_t u = 0; u < units.units; ++u) {
+      for (std::uint32_t p = units.pred_begin[u]; p < units.pred_begin[u + 1]; ++p) {
+        if (!is_async(units.preds[p])) flow::make_edge(nodes[units.preds[p]], nodes[u]);
       }
     }
     for (std::uint32_t u = 0; u < units.units; ++u) {
       if (units.pred_begin[u] == units.pred_begin[u + 1]) nodes[u].try_put(flow::continue_msg());
     }
+  }
+
+  void finish(std::uint32_t u) {
+    if (!succ_begin.empty()) {
+      for (std::uint32_t i = succ_begin[u]; i < succ_begin[u + 1]; ++i) {
+        nodes[succs[i]].try_put(flow::continue_msg());
+      }
+    }
+    fg.release_wait();
+  }
+
+  const UnitGraph& units;
+  flow::graph fg;
+  util::LargeVector<Node> nodes;
+  flow::function_node<std::uint32_t> hop;
+  std::vector<std::uint32_t> succ_begin;
+  std::vector<std::uint32_t> succs;
+};
+
+void AsyncUnit::run_on_worker() const { static_cast<FlowRun*>(run_)->hop.try_put(unit_); }
+
+void AsyncUnit::finish() const { static_cast<FlowRun*>(run_)->finish(unit_); }
+
+namespace {
+
+void run_flow_graph(const UnitGraph& units) {
+  FlowRun run(units);
+  run.index_async_successors();
+  run.build_nodes();
+  try {
+    run.link_and_start();
   } catch (...) {
-    fg.cancel();
-    fg.wait_for_all();
+    run.fg.cancel();
+    run.fg.wait_for_all();
     throw;
   }
-  fg.wait_for_all();
+  run.fg.wait_for_all();
 }
 
 }  // namespace

@@ -11,15 +11,41 @@
 
 namespace dagflow::detail {
 
+class AsyncUnit;
+
 /// A DAG of units to run: unit u may start once all of preds[pred_begin[u] .. pred_begin[u+1])
 /// have finished. run_unit returns false to cancel the rest of the run (units not yet started
 /// never start; running ones finish).
+///
+/// An async unit (async[u] != 0) is started instead with start_async(context, u, handle) and is
+/// finished only when handle.finish() is called, from any thread: meanwhile it holds no worker
+/// (it may wait for resources, run on I/O threads, wait out a retry delay). handle.run_on_worker()
+/// calls resume(context, u) on a compute worker.
 struct UnitGraph {
   std::size_t units = 0;
   const std::uint32_t* pred_begin = nullptr;  // units + 1 entries
   const std::uint32_t* preds = nullptr;
   bool (*run_unit)(void* context, std::uint32_t unit) = nullptr;
   void* context = nullptr;
+  const std::uint8_t* async = nullptr;  // null: no async units
+  void (*start_async)(void* context, std::uint32_t unit, AsyncUnit handle) = nullptr;
+  void (*resume)(void* context, std::uint32_t unit) = nullptr;
+};
+
+/// An async unit in flight (see UnitGraph). Cheap to copy; valid until finish().
+class AsyncUnit {
+ public:
+  /// Calls UnitGraph::resume(context, unit) on a compute worker of the pool. From any thread.
+  void run_on_worker() const;
+  /// The unit is done: its successors may start (to cancel the rest of a run with async units,
+  /// its run_unit and start_async skip their work). From any thread, exactly once.
+  void finish() const;
+
+ private:
+  friend struct FlowRun;
+  AsyncUnit(void* run, std::uint32_t unit) : run_(run), unit_(unit) {}
+  void* run_;
+  std::uint32_t unit_;
 };
 
 class WorkerPool {

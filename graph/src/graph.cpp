@@ -45,6 +45,18 @@ void Graph::set_refresh(const DelayedBase& task, bool parts_too) {
   state_->set_refresh(task.id(), parts_too);
 }
 
+void Graph::set_options(const DelayedBase& task, TaskOptions options) {
+  check_owned(task);
+  state_->set_options(task.id(), std::move(options));
+}
+
+const TaskOptions& Graph::options(const DelayedBase& task) const {
+  check_owned(task);
+  static const TaskOptions defaults{};
+  const TaskOptions* set = state_->options(task.id());
+  return set != nullptr ? *set : defaults;
+}
+
 void Graph::add_order_edges(const DelayedBase& task, std::span<const NodeId> deps) {
   state_->add_order_edges(task.id(), deps);
 }
@@ -85,14 +97,59 @@ std::string detail::message_of(const std::exception_ptr& error) {
   }
 }
 
+namespace {
+std::string task_error_message(const std::string& label, const std::exception_ptr& original,
+                               std::optional<std::size_t> item, std::size_t attempts) {
+  const std::string after = attempts > 1 ? fmt::format(" after {} attempts", attempts) : "";
+  return item ? fmt::format("task '{}' failed{} at item {}: {}", label, after, *item,
+                            detail::message_of(original))
+              : fmt::format("task '{}' failed{}: {}", label, after, detail::message_of(original));
+}
+
+std::string timeout_message(const std::string& label, std::uint64_t timeout_ms,
+                            std::size_t attempts) {
+  return attempts > 1 ? fmt::format("task '{}' timed out after {} ms ({} attempts)", label,
+                                    timeout_ms, attempts)
+                      : fmt::format("task '{}' timed out after {} ms", label, timeout_ms);
+}
+
+std::string run_error_message(const std::vector<TaskError>& failures, std::size_t not_run) {
+  std::string message = failures.size() == 1 ? std::string("1 task failed")
+                                             : fmt::format("{} tasks failed", failures.size());
+  if (not_run > 0) message += fmt::format(" ({} dependent tasks not run)", not_run);
+  message += ':';
+  for (const TaskError& e : failures) message += fmt::format("\n  {}", e.what());
+  return message;
+}
+}  // namespace
+
 TaskError::TaskError(std::string label, std::uint32_t node, std::exception_ptr original,
-                     std::optional<std::size_t> item)
-    : Error(item ? fmt::format("task '{}' failed at item {}: {}", label, *item,
-                               detail::message_of(original))
-                 : fmt::format("task '{}' failed: {}", label, detail::message_of(original))),
+                     std::optional<std::size_t> item, std::size_t attempts)
+    : Error(task_error_message(label, original, item, attempts)),
       label_(std::move(label)),
       node_(node),
       original_(std::move(original)),
-      item_(item) {}
+      item_(item),
+      attempts_(attempts) {}
+
+TaskError::TaskError(std::string message, std::string label, std::uint32_t node,
+                     std::exception_ptr original, std::size_t attempts, bool timed_out)
+    : Error(message),
+      label_(std::move(label)),
+      node_(node),
+      original_(std::move(original)),
+      attempts_(attempts),
+      timed_out_(timed_out) {}
+
+TimeoutError::TimeoutError(std::string label, std::uint32_t node, std::uint64_t timeout_ms,
+                           std::size_t attempts)
+    : TaskError(timeout_message(label, timeout_ms, attempts), label, node,
+                std::make_exception_ptr(Error(timeout_message(label, timeout_ms, attempts))),
+                attempts, true) {}
+
+RunError::RunError(std::vector<TaskError> failures, std::size_t not_run)
+    : Error(run_error_message(failures, not_run)),
+      failures_(std::move(failures)),
+      not_run_(not_run) {}
 
 }  // namespace dagflow

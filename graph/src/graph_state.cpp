@@ -146,6 +146,22 @@ void GraphState::set_refresh(NodeId id, bool parts_too) {
   if (parts_too) nodes_[id].flags |= NodeFlags::kRefreshParts;
 }
 
+void GraphState::set_options(NodeId id, TaskOptions options) {
+  if (id >= nodes_.size()) throw std::invalid_argument(fmt::format("no task with id {}", id));
+  for (const auto& [name, units] : options.resources) {
+    if (name.empty()) throw std::invalid_argument("a task's resource needs a name");
+  }
+  NodeRecord& node = nodes_[id];
+  if (options == TaskOptions{}) {
+    options_.erase(id);
+    node.flags = static_cast<NodeFlags>(static_cast<std::uint16_t>(node.flags) &
+                                        ~static_cast<std::uint16_t>(NodeFlags::kHasOptions));
+    return;
+  }
+  options_.insert_or_assign(id, std::move(options));
+  node.flags |= NodeFlags::kHasOptions;
+}
+
 // Carries kImpureUpstream from `from` to everything downstream of it, in one sweep over the
 // tasks ranked after it (dependants always rank after their dependencies).
 void GraphState::propagate_impurity(NodeId from) {

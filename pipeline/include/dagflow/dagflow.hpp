@@ -6,12 +6,14 @@
 #include <dagflow/engine/executor.hpp>
 #include <dagflow/engine/file.hpp>
 #include <dagflow/engine/observer.hpp>
+#include <dagflow/engine/this_task.hpp>
 #include <dagflow/engine/trace.hpp>
 #include <dagflow/graph/errors.hpp>
 #include <dagflow/graph/graph.hpp>
 #include <dagflow/graph/hashing.hpp>
 #include <dagflow/graph/keys.hpp>
 #include <dagflow/graph/serialization.hpp>
+#include <dagflow/graph/task_options.hpp>
 #include <dagflow/graph/traversal.hpp>
 #include <dagflow/graph/types.hpp>
 #include <dagflow/graph/value_size.hpp>

@@ -8,7 +8,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
+#include <string>
 #include <span>
 #include <string_view>
 #include <tuple>
@@ -64,6 +66,19 @@ struct ExecutorOptions {
   /// default none. An observer that throws never fails the run: its first failure in each
   /// compute() is reported through `log`, and it keeps receiving events.
   std::vector<std::shared_ptr<RunObserver>> observers{};
+  /// Threads for I/O tasks (TaskOptions::io) and disk-cache writes; 0 (the default) = dagflow's
+  /// choice: 4 per core, at least 32. They are started as I/O work arrives (none for a program
+  /// without any) and run beside the `threads` compute workers, which never wait for I/O.
+  std::size_t io_threads = 0;
+  /// Capacity of each named resource (TaskOptions::resources), e.g. {{"db", 2}}: tasks holding
+  /// it never exceed it, across all computes of this Executor. A task naming a resource that is
+  /// not declared here, or needing more units than its capacity, is a GraphError before
+  /// anything runs.
+  std::map<std::string, std::size_t> resources{};
+  /// After a task fails, keep running everything that does not depend on it (and cache it);
+  /// compute() then throws RunError listing every failure. Off (the default): the first
+  /// failure cancels the run and compute() throws its TaskError.
+  bool keep_going = false;
   // New fields are appended below, never inserted above: designated initialisers follow this
   // order.
 };
@@ -91,8 +106,11 @@ class Executor {
   Executor& operator=(const Executor&) = delete;
 
   /// Runs every task `target` needs, each at most once, and returns its value (moved out when
-  /// nothing else holds it). Throws TaskError if a task throws: the run is cancelled (tasks not
-  /// yet started never start), running tasks finish, and the Executor stays usable. Throws
+  /// nothing else holds it). Throws TaskError (TimeoutError for a timeout) if a task fails after
+  /// its retries: the run is cancelled (tasks not yet started never start, running ones are asked
+  /// to stop, see this_task::stop_requested) and the Executor stays usable. With keep_going,
+  /// throws RunError instead, after everything else ran. Throws Cancelled when cancel() stopped
+  /// it, GraphError when the graph cannot run as asked (an undeclared resource...), and
   /// std::invalid_argument for an empty Delayed or one whose Graph is gone.
   template <class T>
   [[nodiscard]] T compute(const Delayed<T>& target);
@@ -113,6 +131,12 @@ class Executor {
   /// caches, without running anything (`make -n`). Cache entries are read and verified, as a
   /// compute() would. A map listed to run may still find its blocks in the disk cache.
   [[nodiscard]] DryRun dry_run(std::span<const DelayedBase* const> targets);
+
+  /// Cancels every compute() of this Executor running now, from any thread (a signal handler
+  /// must not call it: it takes a lock): tasks not yet started never start, running ones see
+  /// this_task::stop_requested(), and each of those compute() calls throws Cancelled once its
+  /// running tasks have returned. What finished is cached. Later computes are unaffected.
+  void cancel() noexcept;
 
   /// Statistics of the most recent compute() that finished (from any thread), failed or not.
   [[nodiscard]] RunStats last_run_stats() const;
@@ -178,6 +202,21 @@ struct RunStats {
   std::size_t not_keyed = 0;
   /// Map items computed (the items of a map whose block was not in the disk cache).
   std::size_t items_executed = 0;
+  /// Attempts retried after a failure (TaskOptions::retries).
+  std::size_t retries = 0;
+  /// Attempts that ran past their timeout.
+  std::size_t timeouts = 0;
+  /// Task bodies run on the I/O threads (TaskOptions::io).
+  std::size_t io_tasks = 0;
+  /// Time tasks spent queued for resources, summed over tasks.
+  double resource_wait_seconds = 0;
+  /// Tasks that failed (after their retries).
+  std::size_t failed = 0;
+  /// Needed tasks that never ran: they depend on a failed task (keep_going), or the run was
+  /// cancelled or failed before they could start.
+  std::size_t not_run = 0;
+  /// Results whose disk-cache write failed (a full disk...; each also a warning through log).
+  std::size_t disk_write_failures = 0;
 };
 
 // ---- implementation -----------------------------------------------------------------------------

@@ -52,6 +52,16 @@ struct TaskEvent {
   /// during on_task; copy what must outlive it). A front end that removes one workflow's
   /// entries (`dagflow cache clear FILE`) needs them beside the task's own key.
   std::span<const Hash128> block_keys{};
+  /// Which attempt this was (0 first; see TaskOptions::retries). A failed attempt that will be
+  /// retried is reported as kFailed with `will_retry` set, so each attempt is one event.
+  std::size_t attempt = 0;
+  bool will_retry = false;
+  /// The attempt ran past its timeout.
+  bool timed_out = false;
+  /// It ran on an I/O thread (TaskOptions::io); `worker` is then threads + that thread's index.
+  bool io = false;
+  /// When it started waiting for its resources (equal to `start` when it did not wait).
+  std::chrono::steady_clock::time_point queued{};
 };
 
 /// The run an observer is watching, valid from on_run_start to on_run_end (keep the pointer to

@@ -15,6 +15,7 @@
 #include <utility>
 
 #include <dagflow/graph/detail/op_identity.hpp>
+#include <dagflow/graph/task_options.hpp>
 #include <dagflow/graph/types.hpp>
 
 namespace dagflow {
@@ -103,6 +104,17 @@ class Graph {
   /// runs is recomputed too (a map's per-block entries); without, a map still finds the blocks
   /// whose items are unchanged. Throws std::invalid_argument for a foreign handle. O(1).
   void set_refresh(const DelayedBase& task, bool parts_too = true);
+
+  /// Sets how a task runs (see TaskOptions): on the I/O threads, holding resources, with
+  /// retries and a timeout. Replaces earlier options; does not change the task's key. Throws
+  /// std::invalid_argument for a foreign handle or a resource with an empty name. O(1).
+  ///
+  ///   auto page = g.delayed(dagflow::op("fetch", fetch), url);
+  ///   g.set_options(page, {.io = true, .retries = 3, .timeout = std::chrono::seconds(5)});
+  void set_options(const DelayedBase& task, TaskOptions options);
+  /// The task's options (the defaults unless set_options was called). Valid until the next
+  /// change to them. Throws std::invalid_argument for a foreign handle.
+  [[nodiscard]] const TaskOptions& options(const DelayedBase& task) const;
 
   /// The task's label: the one set with set_label, else its op name, else "task#<id>".
   /// Throws std::invalid_argument for an id that is not in the graph (likewise below).

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include <dagflow/graph/detail/result_slot.hpp>
+#include <dagflow/graph/task_options.hpp>
 #include <dagflow/graph/types.hpp>
 
 namespace dagflow {
@@ -76,7 +77,7 @@ struct TaskVTable {
 };
 
 /// The bits of NodeRecord::flags. Combine with |, test with has_flag.
-enum class NodeFlags : std::uint8_t {
+enum class NodeFlags : std::uint16_t {
   kNone = 0,
   /// Marked with set_impure: the task runs on every compute() and is never cached.
   kImpure = 1U << 0U,
@@ -98,15 +99,17 @@ enum class NodeFlags : std::uint8_t {
   kRefresh = 1U << 6U,
   /// Marked with set_refresh(parts_too): what it looks up while it runs is recomputed too.
   kRefreshParts = 1U << 7U,
+  /// Has TaskOptions other than the defaults (Graph::set_options).
+  kHasOptions = 1U << 8U,
 };
 
 [[nodiscard]] constexpr NodeFlags operator|(NodeFlags a, NodeFlags b) noexcept {
-  return static_cast<NodeFlags>(static_cast<std::uint8_t>(a) | static_cast<std::uint8_t>(b));
+  return static_cast<NodeFlags>(static_cast<std::uint16_t>(a) | static_cast<std::uint16_t>(b));
 }
 constexpr NodeFlags& operator|=(NodeFlags& a, NodeFlags b) noexcept { return a = a | b; }
 /// True when `flags` has any bit of `bits` set.
 [[nodiscard]] constexpr bool has_flag(NodeFlags flags, NodeFlags bits) noexcept {
-  return (static_cast<std::uint8_t>(flags) & static_cast<std::uint8_t>(bits)) != 0;
+  return (static_cast<std::uint16_t>(flags) & static_cast<std::uint16_t>(bits)) != 0;
 }
 
 struct NodeRecord {
@@ -184,6 +187,13 @@ class GraphState {
   void set_impure(NodeId id);
   /// Marks a task to be computed afresh (NodeFlags::kRefresh, and kRefreshParts).
   void set_refresh(NodeId id, bool parts_too);
+  /// Sets a task's options (NodeFlags::kHasOptions unless they are the defaults).
+  void set_options(NodeId id, TaskOptions options);
+  /// A task's options, or null for the defaults.
+  [[nodiscard]] const TaskOptions* options(NodeId id) const noexcept {
+    return has_flag(nodes_[id].flags, NodeFlags::kHasOptions) ? &options_.find(id)->second
+                                                               : nullptr;
+  }
   /// Calls `listener(owner, serial())` when this graph is destroyed, if `owner` still exists then
   /// (how a cache drops what it keeps for a graph at once). Thread-safe.
   void on_destroy(const std::shared_ptr<void>& owner, void (*listener)(void*, std::uint64_t));
@@ -227,6 +237,7 @@ class GraphState {
   std::vector<OpEntry> ops_;
   std::unordered_map<std::string, std::uint32_t> op_index_;  // by "<version>:<name>"
   std::unordered_map<NodeId, std::string> labels_;           // sparse: most tasks have none
+  std::unordered_map<NodeId, TaskOptions> options_;          // sparse, like labels_
 };
 
 }  // namespace dagflow::detail

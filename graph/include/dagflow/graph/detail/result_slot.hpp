@@ -218,6 +218,12 @@ class ResultSlot {
     return holders_.load(std::memory_order_acquire) == 1;
   }
 
+  /// Drops a value that must not be published (an attempt that ran past its timeout).
+  void discard() noexcept { destroy_value(); }
+  /// The producer failed or was skipped: its readers are skipped too (keep-going runs).
+  void mark_failed() noexcept { failed_.store(true, std::memory_order_release); }
+  [[nodiscard]] bool failed() const noexcept { return failed_.load(std::memory_order_acquire); }
+
   /// A reader is done with the value; the last one frees it at once.
   void release() noexcept {
     if (holders_.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy_value();
@@ -256,6 +262,7 @@ class ResultSlot {
   }
 
   std::atomic<bool> ready_{false};
+  std::atomic<bool> failed_{false};
   bool target_ = false;
   bool shared_ = false;  // inline_ holds a shared_ptr to the value, shared with the memory cache
   std::atomic<std::int32_t> holders_{0};
