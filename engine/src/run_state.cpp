@@ -113,23 +113,23 @@ void RunState::publish_success(std::uint32_t v) noexcept {
   for (std::uint32_t e = 0; e < node.edge_count; ++e) slots[local_of[edges[e]]].release();
 }
 
-// Runs one task without options; false if it threw.
-bool RunState::run_task(std::uint32_t v, BudgetCredit& credit) noexcept {
+// Runs one task without options.
+RunState::Ran RunState::run_task(std::uint32_t v, BudgetCredit& credit) noexcept {
   const NodeRecord& node = graph->node(order[v]);
   if (inputs_failed(node)) {
     skip(v);
-    return true;
+    return Ran::kSkipped;
   }
   TaskEvent event;
   ItemCounts items;
   if (AttemptEnd end = invoke(v, credit, event, items, {}); !end.ok()) {
     record_failure(v, std::move(end.error));
     if (observers != nullptr) report(v, TaskOutcome::kFailed, event, items);
-    return false;
+    return Ran::kFailed;
   }
   if (observers != nullptr) report(v, TaskOutcome::kExecuted, event, items);
   publish_success(v);
-  return true;
+  return Ran::kOk;
 }
 
 // Keeps a result in the memory cache when it is worth keeping (a target's, or its task ran for
@@ -214,8 +214,9 @@ std::size_t RunState::run_chains(std::size_t begin, std::size_t end) noexcept {
   for (std::size_t c = begin; c < end; ++c) {
     for (std::uint32_t i = plan.chain_begin[c]; i < plan.chain_begin[c + 1]; ++i) {
       if (cancelled.load(std::memory_order_relaxed)) return ran;
-      ++ran;
-      if (!run_task(plan.chain_tasks[i], credit) && !keep_going) return ran;
+      const Ran result = run_task(plan.chain_tasks[i], credit);
+      if (result != Ran::kSkipped) ++ran;
+      if (result == Ran::kFailed && !keep_going) return ran;
     }
   }
   return ran;

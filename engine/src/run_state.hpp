@@ -144,7 +144,8 @@ struct RunState {
   // persisting the result.
   AttemptEnd invoke(std::uint32_t v, BudgetCredit& credit, TaskEvent& event, ItemCounts& items,
                     AttemptInfo attempt) noexcept;
-  bool run_task(std::uint32_t v, BudgetCredit& credit) noexcept;
+  enum class Ran : std::uint8_t { kOk, kFailed, kSkipped };  // kSkipped: an input failed
+  Ran run_task(std::uint32_t v, BudgetCredit& credit) noexcept;
   [[nodiscard]] bool inputs_failed(const NodeRecord& node) const noexcept;
   void skip(std::uint32_t v) noexcept;
   void keep_in_memory(std::uint32_t v, const NodeRecord& node, ResultSlot& out,
