@@ -37,6 +37,13 @@ void TraceRecorder::on_task(const TaskEvent& event) {
   span.items_computed = event.items_computed;
   span.items_cached = event.items_cached;
   span.chunks = event.chunks;
+  span.io = event.io;
+  span.attempt = event.attempt;
+  span.will_retry = event.will_retry;
+  span.timed_out = event.timed_out;
+  if (event.queued != std::chrono::steady_clock::time_point{} && event.queued < event.start) {
+    span.wait_us = std::chrono::duration<double, std::micro>(event.start - event.queued).count();
+  }
   spans_.push_back(std::move(span));
 }
 
@@ -56,6 +63,16 @@ std::size_t TraceRecorder::threads() const {
 }
 
 namespace {
+
+// Lanes past the compute workers are I/O threads.
+std::string lane_name(std::size_t lane, std::size_t workers) {
+  return lane < workers ? fmt::format("worker {}", lane) : fmt::format("io {}", lane - workers);
+}
+
+// A retry's span is named after its attempt: "fetch #2".
+std::string attempt_name(const TraceSpan& s) {
+  return s.attempt > 0 ? fmt::format("{} #{}", s.name, s.attempt + 1) : s.name;
+}
 
 bool is_hit(const TraceSpan& s) {
   return s.outcome == TaskOutcome::kMemoryHit || s.outcome == TaskOutcome::kDiskHit;
@@ -127,15 +144,23 @@ std::string TraceRecorder::chrome_trace() const {
   std::string out = "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n";
   std::size_t lanes = threads();
   for (const TraceSpan& s : all) lanes = std::max(lanes, s.worker + 1);
+  const std::size_t workers = threads();
   for (std::size_t w = 0; w < lanes; ++w) {
     out += fmt::format(
         "{{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":1,\"tid\":{},\"args\":{{\"name\":"
-        "\"worker {}\"}}}},\n",
-        w, w);
+        "\"{}\"}}}},\n",
+        w, lane_name(w, workers));
   }
   for (const TraceSpan& s : all) {
+    if (s.wait_us > 0) {
+      out += "{\"name\":";
+      util::append_json_string(out, s.name + ": waiting for resources");
+      out += fmt::format(
+          ",\"cat\":\"wait\",\"ph\":\"X\",\"ts\":{:.3f},\"dur\":{:.3f},\"pid\":1,\"tid\":{}}},\n",
+          s.start_us - s.wait_us, s.wait_us, s.worker);
+    }
     out += "{\"name\":";
-    util::append_json_string(out, s.name);
+    util::append_json_string(out, attempt_name(s));
     out += ",\"cat\":";
     util::append_json_string(out, s.op.empty() ? "task" : s.op);
     if (is_hit(s)) {
@@ -150,6 +175,9 @@ std::string TraceRecorder::chrome_trace() const {
       out += fmt::format(",\"items_computed\":{},\"items_cached\":{},\"chunks\":{}",
                          s.items_computed, s.items_cached, s.chunks);
     }
+    if (s.attempt > 0 || s.will_retry) out += fmt::format(",\"attempt\":{}", s.attempt + 1);
+    if (s.will_retry) out += ",\"retried\":true";
+    if (s.timed_out) out += ",\"timed_out\":true";
     out += "}},\n";
   }
   if (out.ends_with(",\n")) out.erase(out.size() - 2, 1);
@@ -163,14 +191,15 @@ namespace {
 struct Timeline {
   static constexpr double kLeft = 90, kPlotWidth = 900, kLane = 24, kTop = 30;
 
-  std::size_t workers = 1;
+  std::size_t threads = 1;  // compute workers; lanes past them are I/O threads
+  std::size_t workers = 1;  // lanes of threads, I/O ones included
   double end_us = 0;
   bool any_hit = false;
   std::map<std::string, std::size_t> colour_of;  // op -> palette index, by first appearance
   std::vector<std::string> ops;
 
-  Timeline(const std::vector<TraceSpan>& spans, std::size_t threads)
-      : workers(std::max<std::size_t>(threads, 1)) {
+  Timeline(const std::vector<TraceSpan>& spans, std::size_t compute_threads)
+      : threads(std::max<std::size_t>(compute_threads, 1)), workers(threads) {
     for (const TraceSpan& s : spans) {
       workers = std::max(workers, s.worker + 1);
       end_us = std::max(end_us, s.start_us + s.duration_us);
@@ -197,12 +226,12 @@ std::string svg_lanes(const Timeline& t, std::size_t tasks) {
       "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
       "<text x=\"{}\" y=\"18\" font-weight=\"bold\">dagflow timeline: {} tasks on {} "
       "workers</text>\n",
-      Timeline::kLeft + Timeline::kPlotWidth + 20, height, Timeline::kLeft, tasks, t.workers);
+      Timeline::kLeft + Timeline::kPlotWidth + 20, height, Timeline::kLeft, tasks, t.threads);
   for (std::size_t lane = 0; lane < t.lanes(); ++lane) {
     const double y = t.lane_y(lane);
     const std::string name = t.any_hit && lane == 0
                                  ? std::string("cache hits")
-                                 : fmt::format("worker {}", lane - (t.any_hit ? 1 : 0));
+                                 : lane_name(lane - (t.any_hit ? 1 : 0), t.threads);
     svg += fmt::format(
         "<rect x=\"{}\" y=\"{:.1f}\" width=\"{}\" height=\"{}\" fill=\"{}\"/>\n"
         "<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n",
@@ -229,8 +258,13 @@ std::string svg_time_axis(const Timeline& t) {
 // One task: a bar in its worker's lane, or a diamond in the cache-hit lane.
 std::string svg_span(const Timeline& t, const TraceSpan& s) {
   const std::string tooltip =
-      xml_escaped(fmt::format("{} ({}): {}, {:.3f} ms{}", s.name, s.op.empty() ? "anonymous" : s.op,
-                              cache_state(s), s.duration_us / 1000,
+      xml_escaped(fmt::format("{} ({}): {}, {:.3f} ms{}{}{}", attempt_name(s),
+                              s.op.empty() ? "anonymous" : s.op, cache_state(s),
+                              s.duration_us / 1000,
+                              s.wait_us > 0 ? fmt::format(", waited {:.3f} ms for resources",
+                                                          s.wait_us / 1000)
+                                            : std::string(),
+                              s.timed_out ? ", timed out" : "", s.will_retry ? ", retried" : "",
                               s.items_computed + s.items_cached > 0
                                   ? fmt::format(", items {} computed / {} cached, {} chunks",
                                                 s.items_computed, s.items_cached, s.chunks)
@@ -244,10 +278,18 @@ std::string svg_span(const Timeline& t, const TraceSpan& s) {
   const double y = t.lane_y(s.worker + (t.any_hit ? 1 : 0)) + 3;
   const std::string_view colour =
       kPalette[t.colour_of.at(Timeline::op_of(s)) % std::size(kPalette)];
-  const std::string outline = s.outcome == TaskOutcome::kFailed
-                                  ? " stroke=\"#D00000\" stroke-width=\"2\""
-                                  : " stroke=\"white\" stroke-width=\"0.5\"";
-  return fmt::format(
+  const std::string outline =
+      s.outcome != TaskOutcome::kFailed ? " stroke=\"white\" stroke-width=\"0.5\""
+      : s.will_retry                    ? " stroke=\"#F08000\" stroke-width=\"2\""
+                                        : " stroke=\"#D00000\" stroke-width=\"2\"";
+  std::string wait;
+  if (s.wait_us > 0) {
+    wait = fmt::format(
+        "<rect x=\"{:.2f}\" y=\"{:.1f}\" width=\"{:.2f}\" height=\"3\" fill=\"#9E9E9E\"/>\n",
+        t.x(s.start_us - s.wait_us), y + (Timeline::kLane - 6) / 2 - 1.5,
+        std::max(0.5, t.x(s.start_us) - t.x(s.start_us - s.wait_us)));
+  }
+  return wait + fmt::format(
       "<rect x=\"{:.2f}\" y=\"{:.1f}\" width=\"{:.2f}\" height=\"{}\" fill=\"{}\"{}>"
       "<title>{}</title></rect>\n",
       t.x(s.start_us), y, std::max(0.5, t.x(s.start_us + s.duration_us) - t.x(s.start_us)),

@@ -3,6 +3,8 @@
 // Tests of TraceRecorder and the Executor's trace options: the Chrome trace JSON, the SVG
 // timeline, trace_path, and dry_run.
 #include <algorithm>
+#include <atomic>
+#include <memory>
 #include <filesystem>
 #include <stdexcept>
 #include <string>
@@ -180,4 +182,36 @@ TEST_CASE("Executor: dry_run tells what would run and what is cached, running no
   CHECK(after.to_run == std::vector<dagflow::NodeId>{c.id()});
   CHECK(after.cached == std::vector<dagflow::NodeId>{b.id()});
   CHECK(runs == 2);
+}
+
+// A task that waits for a resource, an I/O task and a retried one: the trace shows an "io" lane,
+// the wait, and each attempt.
+TEST_CASE("TraceRecorder: I/O lanes, resource waits and retries", "[engine][trace][options]") {
+  auto trace = std::make_shared<dagflow::TraceRecorder>();
+  dagflow::Executor ex({.threads = 1, .observers = {trace}, .resources = {{"db", 1}}});
+  dagflow::Graph g;
+  std::atomic<int> calls{0};
+  auto flaky = g.delayed([&calls](long x) {
+    if (++calls == 1) throw std::runtime_error("once");
+    return x;
+  }, 1L);
+  g.set_label(flaky, "flaky");
+  g.set_options(flaky, {.io = true, .resources = {{"db", 1}}, .retries = 1});
+  auto other = g.delayed(tr_inc, 2L);
+  g.set_label(other, "other");
+  g.set_options(other, {.io = true, .resources = {{"db", 1}}});
+  CHECK(ex.compute(g.delayed(tr_add, flaky, other)) == 4);
+
+  const std::vector<dagflow::TraceSpan> spans = trace->spans();
+  CHECK(std::count_if(spans.begin(), spans.end(), [](const auto& s) { return s.io; }) == 3);
+  CHECK(std::count_if(spans.begin(), spans.end(), [](const auto& s) { return s.will_retry; }) == 1);
+  const std::string json = trace->chrome_trace();
+  CHECK_THAT(json, Catch::Contains("\"name\":\"io 0\"") && Catch::Contains("\"flaky #2\"") &&
+                       Catch::Contains("\"retried\":true"));
+  // One db unit for two tasks: one of them queued (its wait is in the trace when it was measurable).
+  const bool waited =
+      std::any_of(spans.begin(), spans.end(), [](const auto& s) { return s.wait_us > 0; });
+  if (waited) CHECK_THAT(json, Catch::Contains("waiting for resources"));
+  const std::string svg = trace->timeline_svg();
+  CHECK_THAT(svg, Catch::Contains(">io 0<") && Catch::Contains("#F08000"));
 }

@@ -33,6 +33,11 @@ struct TraceSpan {
   std::size_t items_computed = 0;
   std::size_t items_cached = 0;
   std::size_t chunks = 0;
+  bool io = false;          ///< ran on an I/O thread (`worker` is then past the compute workers)
+  std::size_t attempt = 0;  ///< 0 for the first attempt
+  bool will_retry = false;  ///< a failed attempt that was retried
+  bool timed_out = false;   ///< the attempt ran past its timeout
+  double wait_us = 0;       ///< time queued for resources before `start_us`
 };
 
 /// A RunObserver that keeps every event (thread-safe) and writes them out.
@@ -48,14 +53,17 @@ class TraceRecorder final : public RunObserver {
   [[nodiscard]] std::size_t threads() const;
 
   /// Chrome trace-event JSON ({"traceEvents": [...]}): a complete event ("ph": "X") per task
-  /// that ran — name = label, cat = op, tid = worker, ts and dur in microseconds, args = key,
-  /// cache ("miss", or "blocks" for a map whose every block was cached), items and chunks —
-  /// an instant event ("ph": "i") per cache hit, and thread names. Opens in Perfetto and
-  /// chrome://tracing.
+  /// attempt that ran — name = label (with "#2", "#3"... for retries), cat = op, tid = worker
+  /// (I/O threads after the compute workers, named "io N"), ts and dur in microseconds, args =
+  /// key, cache ("miss", or "blocks" for a map whose every block was cached), items, chunks,
+  /// attempt, "retried"/"timed out" — a "waiting for resources" event (cat "wait") before a task
+  /// that queued for its resources, an instant event ("ph": "i") per cache hit, and thread
+  /// names. Opens in Perfetto and chrome://tracing.
   [[nodiscard]] std::string chrome_trace() const;
-  /// A self-contained SVG: one lane per worker thread, each task a bar coloured by op (with a
-  /// legend), failed tasks outlined in red, cache hits as marks in a lane of their own, and a
-  /// time axis.
+  /// A self-contained SVG: one lane per worker thread and per I/O thread used ("io N"), each
+  /// task attempt a bar coloured by op (with a legend), failed attempts outlined in red (orange
+  /// when retried), time queued for resources as a thin grey bar before the task, cache hits as
+  /// marks in a lane of their own, and a time axis.
   [[nodiscard]] std::string timeline_svg() const;
 
   /// Writes chrome_trace() / timeline_svg() to `path` (replaced). Throws dagflow::Error when the
