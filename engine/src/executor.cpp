@@ -518,7 +518,13 @@ void Executor::Impl::execute(detail::RunState& run) {
   };
   register_run(&run);
   run.started.store(true, std::memory_order_release);
-  pool.run(units);
+  try {
+    pool.run(units);
+  } catch (...) {  // the flow graph could not be built: nothing may outlive the run
+    unregister_run(&run);
+    run.wait_for_writes();
+    throw;
+  }
   (void)run.executed.load(std::memory_order_acquire);  // see RunState
   unregister_run(&run);
   run.wait_for_writes();

@@ -27,8 +27,9 @@ namespace dagflow {
 
 /// Settings of an Executor. `Executor ex({.threads = 4});`
 struct ExecutorOptions {
-  /// Worker threads; 0 (the default) = all cores. More than the cores is allowed (for tasks that
-  /// mostly wait): the Executor then raises oneTBB's process-wide thread cap while it lives.
+  /// Compute worker threads; 0 (the default) = all cores. Tasks that mostly wait belong on the
+  /// I/O threads instead (TaskOptions::io, io_threads). More than the cores is allowed: the
+  /// Executor then raises oneTBB's process-wide thread cap while it lives.
   std::size_t threads = 0;
   /// Merge fine-grained tasks into fewer flow-graph nodes (default on): linear chains always run
   /// as one node; in graphs of thousands of tasks, all tasks at one depth share a node that runs
