@@ -60,7 +60,7 @@ int flaky_times_ten(int x) {
 
 }  // namespace
 
-TEST_CASE("TaskOptions: set and read back; defaults for tasks without", "[engine][options]") {
+TEST_CASE("TaskOptions: set and read back, defaults for tasks without", "[engine][options]") {
   // Options are stored per task and do not change its result.
   dagflow::Graph g;
   auto a = g.delayed(twice, 2);
@@ -325,7 +325,7 @@ TEST_CASE("Executor::cancel: Cancelled is a dagflow::Error, not a TaskError",
   }
 }
 
-TEST_CASE("keep_going: a failure skips only its dependants; RunError lists every failure",
+TEST_CASE("keep_going: a failure skips only its dependants, RunError lists every failure",
           "[engine][options][keep_going]") {
   for (const bool fuse : {true, false}) {
     dagflow::Executor ex({.fuse_tasks = fuse, .keep_going = true});
@@ -388,7 +388,7 @@ TEST_CASE("Disk-cache writes: done when compute() returns", "[engine][options][d
   CHECK(fresh.last_run_stats().disk_hits == 64);
 }
 
-TEST_CASE("Observers: each attempt is an event; I/O tasks say so", "[engine][options][observer]") {
+TEST_CASE("Observers: each attempt is an event, I/O tasks say so", "[engine][options][observer]") {
   struct Events : dagflow::RunObserver {
     std::mutex mutex;
     std::vector<dagflow::TaskEvent> events;
