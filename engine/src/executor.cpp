@@ -418,8 +418,8 @@ struct Executor::Impl {
   std::atomic<std::uint64_t> queued_write_bytes{0};
   std::mutex runs_mutex;
   std::vector<detail::RunState*> running;  // what cancel() reaches
-  std::optional<DiskCache> disk_cache;  // with a cache_dir
-  detail::DiskStore* disk = nullptr;    // its store
+  std::optional<DiskCache> disk_cache;     // with a cache_dir
+  detail::DiskStore* disk = nullptr;       // its store
   // Called in order: options.observers, the deprecated options.observer, the trace's recorder.
   std::vector<std::shared_ptr<RunObserver>> observers;
   std::shared_ptr<TraceRecorder> trace;  // with trace_path

@@ -382,7 +382,8 @@ void RunState::after_failed_attempt(AsyncTask& t, AttemptEnd end, TaskEvent& eve
   event.will_retry = true;
   if (observers != nullptr) report(t.task, TaskOutcome::kFailed, event, items);
   retries.fetch_add(1, std::memory_order_relaxed);
-  const auto delay = t.options->retry_delay * (std::int64_t{1} << std::min<std::size_t>(t.attempt, 30));
+  const auto delay =
+      t.options->retry_delay * (std::int64_t{1} << std::min<std::size_t>(t.attempt, 30));
   ++t.attempt;
   if (delay.count() == 0) {
     begin_attempt(t, !t.options->io && IoPool::current_index() == SIZE_MAX);

@@ -86,9 +86,9 @@ struct RunState {
   std::vector<std::optional<Hash128>> keys;  // content keys by node id (with a disk cache)
   const ObserverList* observers = nullptr;   // null when nobody watches
   RunServices services;
-  bool keep_going = false;  // a failure skips only its dependants
-  std::vector<AsyncTask> async_tasks;         // tasks with options, in unit order
-  std::vector<std::uint32_t> async_of_unit;   // unit -> index in async_tasks (async units only)
+  bool keep_going = false;                   // a failure skips only its dependants
+  std::vector<AsyncTask> async_tasks;        // tasks with options, in unit order
+  std::vector<std::uint32_t> async_of_unit;  // unit -> index in async_tasks (async units only)
 
   std::atomic<std::size_t> disk_writes{0};
   std::atomic<std::size_t> not_persisted{0};
@@ -130,8 +130,7 @@ struct RunState {
 
   /// Queues a disk-cache entry for the I/O threads (or writes it here when too much is queued).
   /// `counted`: a task's own result (RunStats::disk_writes), not a map's block.
-  void write_entry(const Hash128& key, std::uint64_t fingerprint, std::string bytes,
-                   bool counted);
+  void write_entry(const Hash128& key, std::uint64_t fingerprint, std::string bytes, bool counted);
 
  private:
   // How an attempt ended: `error` null and not timed out is a success.

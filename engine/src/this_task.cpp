@@ -1,6 +1,6 @@
-#include <dagflow/engine/this_task.hpp>
-
 #include <chrono>
+
+#include <dagflow/engine/this_task.hpp>
 
 #include "task_scope.hpp"
 

@@ -257,18 +257,16 @@ std::string svg_time_axis(const Timeline& t) {
 
 // One task: a bar in its worker's lane, or a diamond in the cache-hit lane.
 std::string svg_span(const Timeline& t, const TraceSpan& s) {
-  const std::string tooltip =
-      xml_escaped(fmt::format("{} ({}): {}, {:.3f} ms{}{}{}", attempt_name(s),
-                              s.op.empty() ? "anonymous" : s.op, cache_state(s),
-                              s.duration_us / 1000,
-                              s.wait_us > 0 ? fmt::format(", waited {:.3f} ms for resources",
-                                                          s.wait_us / 1000)
-                                            : std::string(),
-                              s.timed_out ? ", timed out" : "", s.will_retry ? ", retried" : "",
-                              s.items_computed + s.items_cached > 0
-                                  ? fmt::format(", items {} computed / {} cached, {} chunks",
-                                                s.items_computed, s.items_cached, s.chunks)
-                                  : std::string()));
+  const std::string tooltip = xml_escaped(
+      fmt::format("{} ({}): {}, {:.3f} ms{}{}{}", attempt_name(s),
+                  s.op.empty() ? "anonymous" : s.op, cache_state(s), s.duration_us / 1000,
+                  s.wait_us > 0 ? fmt::format(", waited {:.3f} ms for resources", s.wait_us / 1000)
+                                : std::string(),
+                  s.timed_out ? ", timed out" : "", s.will_retry ? ", retried" : "",
+                  s.items_computed + s.items_cached > 0
+                      ? fmt::format(", items {} computed / {} cached, {} chunks", s.items_computed,
+                                    s.items_cached, s.chunks)
+                      : std::string()));
   if (is_hit(s)) {
     return fmt::format(
         "<path d=\"M{:.1f},{:.1f} l5,-7 l5,7 l-5,7 z\" fill=\"{}\"><title>{}</title></path>\n",
@@ -278,10 +276,10 @@ std::string svg_span(const Timeline& t, const TraceSpan& s) {
   const double y = t.lane_y(s.worker + (t.any_hit ? 1 : 0)) + 3;
   const std::string_view colour =
       kPalette[t.colour_of.at(Timeline::op_of(s)) % std::size(kPalette)];
-  const std::string outline =
-      s.outcome != TaskOutcome::kFailed ? " stroke=\"white\" stroke-width=\"0.5\""
-      : s.will_retry                    ? " stroke=\"#F08000\" stroke-width=\"2\""
-                                        : " stroke=\"#D00000\" stroke-width=\"2\"";
+  const std::string outline = s.outcome != TaskOutcome::kFailed
+                                  ? " stroke=\"white\" stroke-width=\"0.5\""
+                              : s.will_retry ? " stroke=\"#F08000\" stroke-width=\"2\""
+                                             : " stroke=\"#D00000\" stroke-width=\"2\"";
   std::string wait;
   if (s.wait_us > 0) {
     wait = fmt::format(
@@ -290,10 +288,11 @@ std::string svg_span(const Timeline& t, const TraceSpan& s) {
         std::max(0.5, t.x(s.start_us) - t.x(s.start_us - s.wait_us)));
   }
   return wait + fmt::format(
-      "<rect x=\"{:.2f}\" y=\"{:.1f}\" width=\"{:.2f}\" height=\"{}\" fill=\"{}\"{}>"
-      "<title>{}</title></rect>\n",
-      t.x(s.start_us), y, std::max(0.5, t.x(s.start_us + s.duration_us) - t.x(s.start_us)),
-      Timeline::kLane - 6, colour, outline, tooltip);
+                    "<rect x=\"{:.2f}\" y=\"{:.1f}\" width=\"{:.2f}\" height=\"{}\" fill=\"{}\"{}>"
+                    "<title>{}</title></rect>\n",
+                    t.x(s.start_us), y,
+                    std::max(0.5, t.x(s.start_us + s.duration_us) - t.x(s.start_us)),
+                    Timeline::kLane - 6, colour, outline, tooltip);
 }
 
 // One swatch per op, four a row.

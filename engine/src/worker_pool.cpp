@@ -85,8 +85,7 @@ struct FlowRun {
   using Node = flow::continue_node<flow::continue_msg>;
 
   explicit FlowRun(const UnitGraph& graph)
-      : units(graph),
-        hop(fg, flow::unlimited, [this](std::uint32_t u) {
+      : units(graph), hop(fg, flow::unlimited, [this](std::uint32_t u) {
           units.resume(units.context, u);
           return flow::continue_msg();
         }) {}

@@ -132,7 +132,7 @@ TaskError::TaskError(std::string label, std::uint32_t node, std::exception_ptr o
       item_(item),
       attempts_(attempts) {}
 
-TaskError::TaskError(std::string message, std::string label, std::uint32_t node,
+TaskError::TaskError(const std::string& message, std::string label, std::uint32_t node,
                      std::exception_ptr original, std::size_t attempts, bool timed_out)
     : Error(message),
       label_(std::move(label)),
@@ -141,7 +141,7 @@ TaskError::TaskError(std::string message, std::string label, std::uint32_t node,
       attempts_(attempts),
       timed_out_(timed_out) {}
 
-TimeoutError::TimeoutError(std::string label, std::uint32_t node, std::uint64_t timeout_ms,
+TimeoutError::TimeoutError(const std::string& label, std::uint32_t node, std::uint64_t timeout_ms,
                            std::size_t attempts)
     : TaskError(timeout_message(label, timeout_ms, attempts), label, node,
                 std::make_exception_ptr(Error(timeout_message(label, timeout_ms, attempts))),

@@ -65,8 +65,11 @@ TEST_CASE("TaskOptions: set and read back, defaults for tasks without", "[engine
   dagflow::Graph g;
   auto a = g.delayed(twice, 2);
   auto b = g.delayed(twice, a);
-  g.set_options(a, {.io = true, .resources = {{"db", 1}}, .retries = 3,
-                    .retry_delay = std::chrono::milliseconds(100), .timeout = 5s});
+  g.set_options(a, {.io = true,
+                    .resources = {{"db", 1}},
+                    .retries = 3,
+                    .retry_delay = std::chrono::milliseconds(100),
+                    .timeout = 5s});
   CHECK(g.options(a).io);
   CHECK(g.options(a).resources.at("db") == 1);
   CHECK(g.options(a).retries == 3);
@@ -103,17 +106,21 @@ TEST_CASE("I/O tasks: many wait at once on one compute worker", "[engine][option
   std::atomic<int> arrived{0};
   std::vector<dagflow::Delayed<int>> tasks;
   for (int i = 0; i < 8; ++i) {
-    tasks.push_back(g.delayed([&arrived](int k) {
-      ++arrived;
-      return wait_until([&] { return arrived.load() == 8; }) ? k : -1;
-    }, i));
+    tasks.push_back(g.delayed(
+        [&arrived](int k) {
+          ++arrived;
+          return wait_until([&] { return arrived.load() == 8; }) ? k : -1;
+        },
+        i));
     g.set_options(tasks.back(), {.io = true});
   }
-  auto sum = g.delayed([](const std::vector<int>& v) {
-    int s = 0;
-    for (int x : v) s += x;
-    return s;
-  }, tasks);
+  auto sum = g.delayed(
+      [](const std::vector<int>& v) {
+        int s = 0;
+        for (int x : v) s += x;
+        return s;
+      },
+      tasks);
   CHECK(ex.compute(sum) == 28);
   CHECK(ex.last_run_stats().io_tasks == 8);
   CHECK(ex.options().io_threads == 8);
@@ -122,12 +129,14 @@ TEST_CASE("I/O tasks: many wait at once on one compute worker", "[engine][option
 TEST_CASE("I/O tasks: a compute() inside a task runs them too", "[engine][options][io]") {
   dagflow::Executor ex({.threads = 1, .memory_cache_bytes = 0});
   dagflow::Graph outer;
-  auto t = outer.delayed([&ex](int x) {
-    dagflow::Graph inner;
-    auto io = inner.delayed(twice, x);
-    inner.set_options(io, {.io = true});
-    return ex.compute(inner.delayed(twice, io));
-  }, 5);
+  auto t = outer.delayed(
+      [&ex](int x) {
+        dagflow::Graph inner;
+        auto io = inner.delayed(twice, x);
+        inner.set_options(io, {.io = true});
+        return ex.compute(inner.delayed(twice, io));
+      },
+      5);
   CHECK(ex.compute(t) == 20);
 }
 
@@ -137,13 +146,15 @@ TEST_CASE("Resources: capacity is never exceeded, and is reached", "[engine][opt
   Concurrency db;
   std::vector<dagflow::Delayed<int>> tasks;
   for (int i = 0; i < 12; ++i) {
-    tasks.push_back(g.delayed([&db](int k) {
-      db.enter();
-      // Stay until a second holder is in (or a long time passed), so the peak reaches 2.
-      (void)wait_until([&] { return db.peak.load() >= 2; }, std::chrono::seconds(10));
-      db.leave();
-      return k;
-    }, i));
+    tasks.push_back(g.delayed(
+        [&db](int k) {
+          db.enter();
+          // Stay until a second holder is in (or a long time passed), so the peak reaches 2.
+          (void)wait_until([&] { return db.peak.load() >= 2; }, std::chrono::seconds(10));
+          db.leave();
+          return k;
+        },
+        i));
     g.set_options(tasks.back(), {.io = i % 2 == 0, .resources = {{"db", 1}}});
   }
   const std::vector<int> values = ex.compute(tasks);
@@ -162,14 +173,16 @@ TEST_CASE("Resources: all units at once, so two resources cannot deadlock",
   for (int i = 0; i < 30; ++i) {
     const bool uses_a = i % 3 != 1;
     const bool uses_b = i % 3 != 0;
-    tasks.push_back(g.delayed([&a, &b, uses_a, uses_b](int k) {
-      if (uses_a) a.enter();
-      if (uses_b) b.enter();
-      std::this_thread::sleep_for(100us);
-      if (uses_b) b.leave();
-      if (uses_a) a.leave();
-      return k;
-    }, i));
+    tasks.push_back(g.delayed(
+        [&a, &b, uses_a, uses_b](int k) {
+          if (uses_a) a.enter();
+          if (uses_b) b.enter();
+          std::this_thread::sleep_for(100us);
+          if (uses_b) b.leave();
+          if (uses_a) a.leave();
+          return k;
+        },
+        i));
     dagflow::TaskOptions options{.io = i % 2 == 0};
     if (uses_a) options.resources["a"] = 1;
     if (uses_b) options.resources["b"] = 1;
@@ -194,7 +207,8 @@ TEST_CASE("Resources: undeclared or too large a need is a GraphError before anyt
   CHECK(ran.load() == 0);
 }
 
-TEST_CASE("Retries: a failed attempt is retried, and attempt() counts", "[engine][options][retry]") {
+TEST_CASE("Retries: a failed attempt is retried, and attempt() counts",
+          "[engine][options][retry]") {
   dagflow::test::TempDir dir;
   for (const bool io : {false, true}) {
     dagflow::Executor ex({.memory_cache_bytes = 0, .cache_dir = dir.path() / (io ? "io" : "cpu")});

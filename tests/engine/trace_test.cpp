@@ -4,8 +4,8 @@
 // timeline, trace_path, and dry_run.
 #include <algorithm>
 #include <atomic>
-#include <memory>
 #include <filesystem>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -191,10 +191,12 @@ TEST_CASE("TraceRecorder: I/O lanes, resource waits and retries", "[engine][trac
   dagflow::Executor ex({.threads = 1, .observers = {trace}, .resources = {{"db", 1}}});
   dagflow::Graph g;
   std::atomic<int> calls{0};
-  auto flaky = g.delayed([&calls](long x) {
-    if (++calls == 1) throw std::runtime_error("once");
-    return x;
-  }, 1L);
+  auto flaky = g.delayed(
+      [&calls](long x) {
+        if (++calls == 1) throw std::runtime_error("once");
+        return x;
+      },
+      1L);
   g.set_label(flaky, "flaky");
   g.set_options(flaky, {.io = true, .resources = {{"db", 1}}, .retries = 1});
   auto other = g.delayed(tr_inc, 2L);
@@ -208,7 +210,8 @@ TEST_CASE("TraceRecorder: I/O lanes, resource waits and retries", "[engine][trac
   const std::string json = trace->chrome_trace();
   CHECK_THAT(json, Catch::Contains("\"name\":\"io 0\"") && Catch::Contains("\"flaky #2\"") &&
                        Catch::Contains("\"retried\":true"));
-  // One db unit for two tasks: one of them queued (its wait is in the trace when it was measurable).
+  // One db unit for two tasks: one of them queued (its wait is in the trace when it was
+  // measurable).
   const bool waited =
       std::any_of(spans.begin(), spans.end(), [](const auto& s) { return s.wait_us > 0; });
   if (waited) CHECK_THAT(json, Catch::Contains("waiting for resources"));

@@ -10,8 +10,8 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <string>
 #include <span>
+#include <string>
 #include <string_view>
 #include <tuple>
 #include <utility>

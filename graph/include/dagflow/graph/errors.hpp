@@ -52,7 +52,7 @@ class TaskError : public Error {
 
  protected:
   /// For TimeoutError, which writes its own message.
-  TaskError(std::string message, std::string label, std::uint32_t node,
+  TaskError(const std::string& message, std::string label, std::uint32_t node,
             std::exception_ptr original, std::size_t attempts, bool timed_out);
 
  private:
@@ -69,7 +69,7 @@ class TaskError : public Error {
 /// with the same words.
 class TimeoutError : public TaskError {
  public:
-  TimeoutError(std::string label, std::uint32_t node, std::uint64_t timeout_ms,
+  TimeoutError(const std::string& label, std::uint32_t node, std::uint64_t timeout_ms,
                std::size_t attempts = 1);
 };
 

@@ -192,7 +192,7 @@ class GraphState {
   /// A task's options, or null for the defaults.
   [[nodiscard]] const TaskOptions* options(NodeId id) const noexcept {
     return has_flag(nodes_[id].flags, NodeFlags::kHasOptions) ? &options_.find(id)->second
-                                                               : nullptr;
+                                                              : nullptr;
   }
   /// Calls `listener(owner, serial())` when this graph is destroyed, if `owner` still exists then
   /// (how a cache drops what it keeps for a graph at once). Thread-safe.
