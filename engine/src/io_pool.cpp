@@ -26,7 +26,8 @@ void IoPool::submit(std::function<void()> job) {
   std::unique_lock lock(mutex_);
   jobs_.push_back(std::move(job));
   if (idle_ >= jobs_.size() || threads_.size() >= max_threads_) {
-    lock.unlock();
+    // Notified under the lock: once the job runs, its run may end and the Executor (this pool)
+    // be destroyed, which must not happen while this thread is still inside notify_one.
     wake_.notify_one();
     return;
   }

@@ -281,8 +281,9 @@ void RunState::start_async(void* context, std::uint32_t unit, AsyncUnit handle) 
 
 void RunState::resume_async(void* context, std::uint32_t unit) {
   auto* run = static_cast<RunState*>(context);
+  (void)run->started.load(std::memory_order_acquire);  // the run's set-up, as in run_unit
   AsyncTask& t = run->async_tasks[run->async_of_unit[unit]];
-  (void)t.hand_off.load(std::memory_order_acquire);
+  (void)t.hand_off.load(std::memory_order_acquire);    // what the thread that hopped wrote
   run->run_attempt(t);
 }
 
@@ -303,9 +304,8 @@ void RunState::begin_attempt(AsyncTask& t, bool on_worker) noexcept {
     granted(t, on_worker);
     return;
   }
-  t.hand_off.fetch_add(1, std::memory_order_release);
+  // The broker's lock carries the hand-off to whichever thread grants the units.
   const bool now = services.resources->acquire(t.needs, this, [this, &t](bool ok) {
-    (void)t.hand_off.load(std::memory_order_acquire);
     if (ok) {
       granted(t, false);
     } else {  // the run was cancelled while the task waited
@@ -321,20 +321,19 @@ void RunState::granted(AsyncTask& t, bool on_worker) noexcept {
     resource_wait_ns.fetch_add(std::chrono::duration_cast<std::chrono::nanoseconds>(waited).count(),
                                std::memory_order_relaxed);
   }
-  t.hand_off.fetch_add(1, std::memory_order_release);
   if (t.options->io) {
     try {
-      services.io->submit([this, &t] {
-        (void)t.hand_off.load(std::memory_order_acquire);
-        run_attempt(t);
-      });
+      services.io->submit([this, &t] { run_attempt(t); });  // the pool's lock is the hand-off
     } catch (...) {  // no memory for the job: run it here rather than lose the task
       run_attempt(t);
     }
   } else if (on_worker) {
     run_attempt(t);
   } else {
-    t.handle->run_on_worker();
+    // Nothing of `t` may be touched once it is handed to the worker: the run may end at once.
+    const AsyncUnit handle = *t.handle;
+    t.hand_off.fetch_add(1, std::memory_order_release);
+    handle.run_on_worker();
   }
 }
 
@@ -389,12 +388,9 @@ void RunState::after_failed_attempt(AsyncTask& t, AttemptEnd end, TaskEvent& eve
     begin_attempt(t, !t.options->io && IoPool::current_index() == SIZE_MAX);
     return;
   }
-  t.hand_off.fetch_add(1, std::memory_order_release);
   try {
-    services.timer->schedule(std::chrono::steady_clock::now() + delay, this, [this, &t] {
-      (void)t.hand_off.load(std::memory_order_acquire);
-      begin_attempt(t, false);
-    });
+    services.timer->schedule(std::chrono::steady_clock::now() + delay, this,
+                             [this, &t] { begin_attempt(t, false); });
   } catch (...) {
     begin_attempt(t, false);
   }
@@ -402,8 +398,9 @@ void RunState::after_failed_attempt(AsyncTask& t, AttemptEnd end, TaskEvent& eve
 
 // `ran`: 1 when the task's body ran (RunStats::executed counts a retried task once).
 void RunState::finish_async(AsyncTask& t, std::size_t ran) noexcept {
+  const AsyncUnit handle = *t.handle;  // read before the hand-back: the run may end right after
   finish_work(ran);
-  t.handle->finish();
+  handle.finish();
 }
 
 void RunState::cancel() noexcept {

@@ -58,8 +58,8 @@ struct AsyncTask {
   std::optional<AsyncUnit> handle;
   std::size_t attempt = 0;
   std::chrono::steady_clock::time_point queued{};  // when it asked for its resources
-  // Published with release before every hand-off to another thread and acquired after (the
-  // scheduler and the hop through oneTBB are not instrumented for TSan).
+  // Published with release before the hop to a compute worker through oneTBB and acquired
+  // there (oneTBB is not instrumented for TSan; the other hand-offs go through our own locks).
   std::atomic<std::uint32_t> hand_off{0};
 };
 
