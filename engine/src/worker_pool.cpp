@@ -114,6 +114,7 @@ struct FlowRun {
   }
 
   [[nodiscard]] int async_preds(std::uint32_t u) const {
+    if (units.async == nullptr) return 0;
     int count = 0;
     for (std::uint32_t p = units.pred_begin[u]; p < units.pred_begin[u + 1]; ++p) {
       if (is_async(units.preds[p])) ++count;
