@@ -101,7 +101,8 @@ void Timer::serve() {
     }
     const auto first = pending_.begin();
     if (!stopping_ && first->first > std::chrono::steady_clock::now()) {
-      wake_.wait_until(lock, first->first);
+      const auto when = first->first;  // a copy: fire_now may remove the entry meanwhile
+      wake_.wait_until(lock, when);
       continue;
     }
     std::function<void()> job = std::move(first->second.job);
