@@ -83,6 +83,25 @@ TEST_CASE("dagflow run: retries run a failing node again", "[cli][options]") {
                                        "attempts: command 'sh' exited with code 1"));
 }
 
+// A node's timeout and the shell op's own one both hold: the shorter ends the command.
+TEST_CASE("dagflow run: the shorter of a node's and its command's timeouts applies",
+          "[cli][options]") {
+  TempDir dir;
+  dir.write("p.yaml",
+            "name: timeouts\n"
+            "nodes:\n"
+            "  node_limit: {op: shell, args: {argv: [sleep, '30']}, timeout: 300ms}\n"
+            "  op_limit: {op: shell, args: {argv: [sleep, '30'], timeout: 0.3}, timeout: 1h}\n");
+  const auto node = run_dagflow({"run", "p.yaml", "node_limit", "--allow-shell", "-q"}, dir.path());
+  CHECK(node.exit_code == 1);
+  CHECK_THAT(node.err,
+             Catch::Contains("p.yaml:3:3: node 'node_limit' (op shell) timed out after 300 ms"));
+  const auto op = run_dagflow({"run", "p.yaml", "op_limit", "--allow-shell", "-q"}, dir.path());
+  CHECK(op.exit_code == 1);
+  CHECK_THAT(op.err, Catch::Contains("node 'op_limit' (op shell) failed: command 'sleep' timed "
+                                     "out after 0.3 s"));
+}
+
 // Nodes holding `db` never run more at once than its capacity: each command counts the marker
 // files of the commands running beside it.
 TEST_CASE("dagflow run: resource capacities bound how many nodes run at once", "[cli][options]") {
