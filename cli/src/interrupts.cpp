@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cerrno>
 #include <fcntl.h>
+#include <pthread.h>
 #include <system_error>
 #include <unistd.h>
 #include <utility>
@@ -16,15 +17,13 @@ namespace {
 // What the handler shares with the rest: lock-free atomics, which a handler may touch.
 std::atomic<int> g_wake_fd{-1};
 std::atomic<int> g_signals{0};
-std::atomic<int> g_first_signal{0};
 
 // What the pipe carries: a signal came, or the watcher is to stop.
 constexpr char kSignalled = 1;
 constexpr char kStop = 0;
 
-extern "C" void on_signal(int number) {
+extern "C" void on_signal(int /*number*/) {
   if (g_signals.fetch_add(1) > 0) ::_exit(kExitInterrupted);  // the second: at once
-  g_first_signal.store(number);
   const int saved = errno;
   const char byte = kSignalled;
   (void)!::write(g_wake_fd.load(), &byte, 1);
@@ -54,12 +53,18 @@ InterruptWatch::InterruptWatch(std::shared_ptr<CancelToken> token) : token_(std:
   read_fd_ = fds[0];
   write_fd_ = fds[1];
   g_signals.store(0);
-  g_first_signal.store(0);
   g_wake_fd.store(write_fd_);
   try {
     watcher_ = std::thread([this] { watch(); });
     install(SIGINT, old_int_);
     install(SIGTERM, old_term_);
+    // A blocked mask is inherited through exec (from whatever started this process): unblocked
+    // here, before the run starts its threads, so that the signals reach the handler.
+    sigset_t signals;
+    ::sigemptyset(&signals);
+    ::sigaddset(&signals, SIGINT);
+    ::sigaddset(&signals, SIGTERM);
+    ::pthread_sigmask(SIG_UNBLOCK, &signals, nullptr);
   } catch (...) {
     stop();
     throw;
@@ -80,8 +85,6 @@ void InterruptWatch::stop() noexcept {
   ::close(read_fd_);
   ::close(write_fd_);
 }
-
-int InterruptWatch::signal() const noexcept { return g_first_signal.load(); }
 
 void InterruptWatch::watch() const {
   for (;;) {

@@ -24,9 +24,6 @@ class InterruptWatch {
   InterruptWatch(const InterruptWatch&) = delete;
   InterruptWatch& operator=(const InterruptWatch&) = delete;
 
-  /// The first signal received (SIGINT or SIGTERM), or 0.
-  [[nodiscard]] int signal() const noexcept;
-
  private:
   void watch() const;
   void stop() noexcept;
