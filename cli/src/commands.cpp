@@ -2,10 +2,14 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -26,6 +30,7 @@
 #include <dagflow/util/suggest.hpp>
 
 #include "graphviz.hpp"
+#include "interrupts.hpp"
 #include "progress.hpp"
 #include "summary.hpp"
 
@@ -35,11 +40,55 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// --resource NAME=N, each as written, as LoadOptions::resources.
+std::map<std::string, std::size_t> capacities_of(const std::vector<std::string>& given) {
+  std::map<std::string, std::size_t> capacities;
+  for (const std::string& text : given) {
+    const std::size_t equals = text.find('=');
+    const std::string_view count = equals == std::string::npos
+                                       ? std::string_view()
+                                       : std::string_view(text).substr(equals + 1);
+    std::size_t units = 0;
+    const auto [end, error] = std::from_chars(count.data(), count.data() + count.size(), units);
+    if (equals == 0 || count.empty() || error != std::errc() ||
+        end != count.data() + count.size()) {
+      throw CommandError(fmt::format(
+          "--resource {}: expected NAME=N, N a whole number of units (0 or more)", text));
+    }
+    capacities.insert_or_assign(text.substr(0, equals), units);
+  }
+  return capacities;
+}
+
 Pipeline load(const LoadArgs& args) {
-  return Pipeline::load(
-      args.file, OpRegistry::builtins(),
-      LoadOptions{
-          .set = args.set, .allow_outside = args.allow_outside, .allow_shell = args.allow_shell});
+  return Pipeline::load(args.file, OpRegistry::builtins(),
+                        LoadOptions{.set = args.set,
+                                    .allow_outside = args.allow_outside,
+                                    .allow_shell = args.allow_shell,
+                                    .resources = capacities_of(args.resources)});
+}
+
+std::optional<Capability> refused_capability(const std::exception_ptr& error) noexcept;
+
+// The capability `error` (or the failure it wraps) says was refused, if any.
+std::optional<Capability> refused_capability(const std::exception& error) noexcept {
+  if (const auto* e = dynamic_cast<const CapabilityError*>(&error)) return e->refused();
+  if (const auto* e = dynamic_cast<const PipelineError*>(&error)) return e->refused();
+  if (const auto* e = dynamic_cast<const NodeError*>(&error)) return refused_capability(e->cause());
+  if (const auto* e = dynamic_cast<const TaskError*>(&error)) {
+    return refused_capability(e->original());
+  }
+  return std::nullopt;
+}
+
+std::optional<Capability> refused_capability(const std::exception_ptr& error) noexcept {
+  try {
+    if (error) std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    return refused_capability(e);
+  } catch (...) {
+  }
+  return std::nullopt;
 }
 
 std::string_view outcome_name(NodeOutcome outcome) {
@@ -52,6 +101,8 @@ std::string_view outcome_name(NodeOutcome outcome) {
       return "not_needed";
     case NodeOutcome::kFailed:
       return "failed";
+    case NodeOutcome::kNotRun:
+      return "not_run";
   }
   return "not_needed";
 }
@@ -131,6 +182,8 @@ std::string stats_json(const PipelineResult& result) {
                                  {"cache_hits", s.cache_hits},
                                  {"items_executed", s.items_executed},
                                  {"items_cached", s.items_cached},
+                                 {"failed", s.failed},
+                                 {"not_run", s.not_run},
                                  {"seconds", s.seconds},
                                  {"nodes", std::move(nodes)}};
   return to_json(stats, JsonStyle::kPretty) + "\n";
@@ -203,6 +256,7 @@ DryState dry_state(const Pipeline& pipeline, const NodeRunInfo& node) {
       return DryState::kCached;
     case NodeOutcome::kNotNeeded:
     case NodeOutcome::kFailed:
+    case NodeOutcome::kNotRun:
       break;
   }
   return DryState::kNotNeeded;
@@ -358,6 +412,7 @@ void print_op(const OpInfo& op) {
   if (op.is_probe()) add_flag("probe (runs on every run, before the rest)");
   if (op.runs_commands()) add_flag("runs commands (needs --allow-shell)");
   if (op.has_side_effects()) add_flag("side effects (never cached)");
+  if (op.io()) add_flag("io (runs on the I/O threads unless a node says io: false)");
   if (op.writes_files()) {
     add_flag(op.keeps_file_bytes() ? "writes files (tracked; their bytes kept to restore them)"
                                    : "writes files (tracked; rewritten when changed)");
@@ -408,7 +463,8 @@ Value op_json(const OpInfo& op) {
                     {"runs_commands", op.runs_commands()},
                     {"side_effects", op.has_side_effects()},
                     {"writes_files", op.writes_files()},
-                    {"keeps_file_bytes", op.keeps_file_bytes()}};
+                    {"keeps_file_bytes", op.keeps_file_bytes()},
+                    {"io", op.io()}};
 }
 
 Value stats_value(const CacheStats& stats) {
@@ -488,60 +544,171 @@ void cache_prune(DiskCache& cache, std::uint64_t max_bytes, const CacheArgs& arg
                      Value::Map{{"removed", stats_value(removed)}, {"remain", stats_value(after)}});
 }
 
-}  // namespace
-
-int run_command(const RunArgs& args) {
-  const Pipeline pipeline = load(args.load);
+// The Executor's options from the command line; the cache is the pipeline's unless told.
+ExecutorOptions executor_options(const Pipeline& pipeline, const RunArgs& args) {
   ExecutorOptions options;
   options.threads = args.threads;
+  options.io_threads = args.io_threads;
+  options.keep_going = args.keep_going;
   if (!args.no_cache) {
     options.cache_dir = args.cache_dir.empty() ? default_cache(pipeline.spec().base_dir, args.quiet)
                                                : fs::absolute(args.cache_dir);
   }
+  return options;
+}
+
+// What `dagflow run` shows while it runs and writes after it: the progress bar, the trace and
+// timeline, the stats file. The files are opened (so checked) before the run.
+class RunReports {
+ public:
+  explicit RunReports(const RunArgs& args) : stats_(args.stats_json, "stats"), traces_(args) {
+    const ProgressMode mode =
+        progress_mode(args.progress, args.no_progress, args.quiet, ::isatty(STDERR_FILENO) == 1);
+    if (mode != ProgressMode::kOff) progress_ = std::make_shared<ProgressBar>(mode);
+  }
+
+  // Adds the observers (and, with a bar, a log that prints around it) to `options`.
+  void watch(ExecutorOptions& options) const {
+    if (progress_) {
+      // Warnings (a damaged cache entry...) on lines of their own, not through the bar.
+      options.log = [bar = progress_.get()](std::string_view message) {
+        bar->print_line(fmt::format("dagflow: warning: {}", message));
+      };
+      options.observers.push_back(progress_);
+    }
+    if (traces_.recorder()) options.observers.push_back(traces_.recorder());
+  }
+
+  [[nodiscard]] ProgressBar* progress() const { return progress_.get(); }
+
+  // After a run that finished. Throws CommandError when a file cannot be written.
+  void finish(const PipelineResult& result) {
+    if (progress_) progress_->finish(true);
+    traces_.write();
+    if (stats_.wanted()) stats_.write(stats_json(result));
+  }
+
+  // After a run that failed or was interrupted: what was recorded, and the stats when the
+  // nodes' outcomes are known. A file that cannot be written is a warning then, so that the
+  // run's own outcome is what is reported.
+  void finish_early(const PipelineResult* result) noexcept {
+    if (progress_) progress_->finish(false);
+    traces_.write_after_failure();
+    if (result == nullptr || !stats_.wanted()) return;
+    try {
+      stats_.write(stats_json(*result));
+    } catch (const std::exception& e) {
+      std::cerr << "dagflow: warning: " << e.what() << '\n';
+    }
+  }
+
+ private:
+  OutputFile stats_;
+  TraceFiles traces_;
+  std::shared_ptr<ProgressBar> progress_;
+};
+
+// `-v`: a line per node as it finishes, with why it ran (printed around the progress bar).
+std::function<void(const NodeRunInfo&)> verbose_lines(const Pipeline& pipeline, ProgressBar* bar) {
+  // Events name nodes by id: find their specs without a search per line.
+  std::unordered_map<std::string_view, const NodeSpec*> specs;
+  for (const NodeSpec& n : pipeline.spec().nodes) specs.emplace(n.id, &n);
+  return [specs = std::move(specs), bar](const NodeRunInfo& node) {
+    const std::string_view state = node.outcome == NodeOutcome::kExecuted ? "ran"
+                                   : node.outcome == NodeOutcome::kFailed ? "failed"
+                                                                          : "cached";
+    const std::string line = node_line(*specs.at(node.id), node, state);
+    if (bar != nullptr) {
+      bar->print_line(line);
+    } else {
+      std::cerr << line << '\n';
+    }
+  };
+}
+
+// Up to five ids of the nodes with `outcome`, "a, b and 3 more"; "" for none.
+std::string ids_with(const PipelineResult& result, NodeOutcome outcome) {
+  constexpr std::size_t kShown = 5;
+  std::vector<std::string_view> ids;
+  std::size_t more = 0;
+  for (const NodeRunInfo& node : result.nodes) {
+    if (node.outcome != outcome) continue;
+    if (ids.size() < kShown) {
+      ids.push_back(node.id);
+    } else {
+      ++more;
+    }
+  }
+  std::string text = fmt::format("{}", fmt::join(ids, ", "));
+  if (more > 0) text += fmt::format(" and {} more", more);
+  return text;
+}
+
+// After Ctrl-C: the summary, then what finished (cached: the next run resumes from it).
+int report_interrupted(const Pipeline& pipeline, const PipelineResult& result,
+                       const RunArgs& args) {
+  if (!args.quiet) std::cerr << summary_line(pipeline, result) << '\n';
+  const PipelineStats& s = result.stats;
+  std::string line = fmt::format(
+      "dagflow: interrupted: {} of {} needed nodes finished ({} executed, {} cached), kept in "
+      "the cache for the next run",
+      s.executed + s.cache_hits, s.executed + s.cache_hits + s.failed + s.not_run, s.executed,
+      s.cache_hits);
+  if (s.not_run > 0) line += "; not finished: " + ids_with(result, NodeOutcome::kNotRun);
+  std::cerr << line << '\n';
+  return kExitInterrupted;
+}
+
+// After a run that went on past failures (-k): every failure, then the summary.
+int report_failures(const Pipeline& pipeline, const PipelineRunError& error, const RunArgs& args) {
+  for (const NodeError& e : error.node_errors()) {
+    std::cerr << "dagflow: error: " << e.what() << flag_hint(e) << '\n';
+  }
+  const PipelineResult& result = error.result();
+  if (!args.quiet) std::cerr << summary_line(pipeline, result) << '\n' << op_table(result);
+  return kExitTaskFailed;
+}
+
+}  // namespace
+
+std::string_view flag_hint(const std::exception& error) noexcept {
+  const std::optional<Capability> refused = refused_capability(error);
+  if (!refused) return {};
+  switch (*refused) {
+    case Capability::kWriteOutside:
+      return " (pass --allow-outside)";
+    case Capability::kRunCommands:
+      return " (pass --allow-shell)";
+  }
+  return {};
+}
+
+int run_command(const RunArgs& args) {
+  const Pipeline pipeline = load(args.load);
+  ExecutorOptions options = executor_options(pipeline, args);
   if (args.dry_run) return dry_run_command(pipeline, std::move(options), args);
 
-  OutputFile stats(args.stats_json, "stats");
-  TraceFiles traces(args);
-  const ProgressMode mode =
-      progress_mode(args.progress, args.no_progress, args.quiet, ::isatty(STDERR_FILENO) == 1);
-  std::shared_ptr<ProgressBar> progress;
-  if (mode != ProgressMode::kOff) {
-    progress = std::make_shared<ProgressBar>(mode);
-    // Warnings (a damaged cache entry...) on lines of their own, not through the bar.
-    options.log = [bar = progress.get()](std::string_view message) {
-      bar->print_line(fmt::format("dagflow: warning: {}", message));
-    };
-  }
-  if (progress) options.observers.push_back(progress);
-  if (traces.recorder()) options.observers.push_back(traces.recorder());
+  RunReports reports(args);
+  reports.watch(options);
   RunRequest request = request_of(args);
-  if (args.verbose) {
-    // Events name nodes by id: find their specs without a search per line.
-    std::unordered_map<std::string_view, const NodeSpec*> specs;
-    for (const NodeSpec& n : pipeline.spec().nodes) specs.emplace(n.id, &n);
-    request.on_node = [specs = std::move(specs), bar = progress.get()](const NodeRunInfo& node) {
-      const bool ran = node.outcome == NodeOutcome::kExecuted;
-      const std::string line = node_line(*specs.at(node.id), node, ran ? "ran" : "cached");
-      if (bar != nullptr) {
-        bar->print_line(line);
-      } else {
-        std::cerr << line << '\n';
-      }
-    };
-  }
+  if (args.verbose) request.on_node = verbose_lines(pipeline, reports.progress());
+  request.cancel = std::make_shared<CancelToken>();
+  const InterruptWatch interrupts(request.cancel);  // until everything is reported
 
   PipelineResult result;
   try {
     result = pipeline.run(std::move(options), request);
+  } catch (const PipelineCancelled& e) {
+    reports.finish_early(&e.result());
+    return report_interrupted(pipeline, e.result(), args);
+  } catch (const PipelineRunError& e) {
+    reports.finish_early(&e.result());
+    return report_failures(pipeline, e, args);
   } catch (...) {
-    if (progress) progress->finish(false);
-    traces.write_after_failure();
+    reports.finish_early(nullptr);
     throw;
   }
-  if (progress) progress->finish(true);
-  traces.write();
-  if (stats.wanted()) stats.write(stats_json(result));
-
+  reports.finish(result);
   print_outputs(pipeline, result, args.json);
   std::cout.flush();
   if (!args.quiet) std::cerr << summary_line(pipeline, result) << '\n' << op_table(result);

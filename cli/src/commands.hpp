@@ -5,8 +5,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace dagflow::cli {
@@ -18,6 +20,9 @@ inline constexpr int kExitTaskFailed = 1;
 /// An invalid pipeline, a usage error or an environment error (refused cache dir, unwritable
 /// --stats-json path...): nothing was run, or what ran is not reported.
 inline constexpr int kExitInvalid = 2;
+/// The run was interrupted (SIGINT or SIGTERM): what finished is cached, as a shell reports a
+/// command that SIGINT ended.
+inline constexpr int kExitInterrupted = 130;
 
 /// A problem with how the command was used or with its environment that CLI11 cannot see while
 /// parsing (e.g. an unwritable --stats-json path). main prints "dagflow: error: " + what() and
@@ -33,6 +38,7 @@ struct LoadArgs {
   std::vector<std::string> set{};
   bool allow_shell = false;
   bool allow_outside = false;
+  std::vector<std::string> resources{};  // --resource NAME=N, as written
 };
 
 /// `dagflow run`.
@@ -53,6 +59,8 @@ struct RunArgs {
   std::vector<std::string> force{};    // --force NODE, repeatable
   bool force_all = false;              // -B
   bool verbose = false;                // -v: each node as it finishes, with its reason
+  bool keep_going = false;             // -k: run what does not depend on a failure
+  std::size_t io_threads = 0;          // 0 = dagflow's choice
 };
 
 /// `dagflow graph`.
@@ -77,10 +85,20 @@ struct CacheArgs {
 /// on stderr, a summary line and a table of the time per op (unless --quiet); shows a progress
 /// bar on stderr while it runs (see progress.hpp); writes --stats-json, --trace and --timeline.
 /// With --dry-run, prints what would run instead (one line per node, or a JSON object) and runs
-/// only the probes. Throws what loading and running throw (PipelineError, NodeError,
-/// std::invalid_argument) and CommandError for an unwritable output file (checked before the
-/// run). The trace and timeline are written even when a node fails.
+/// only the probes. With --keep-going, failures do not stop the rest: each is printed on stderr,
+/// then the summary, and it returns kExitTaskFailed. The first SIGINT or SIGTERM cancels the
+/// run: it prints the summary and "interrupted" with what finished, and returns
+/// kExitInterrupted (a second signal exits at once, see interrupts.hpp). Throws what loading and
+/// running throw otherwise (PipelineError, NodeError, std::invalid_argument) and CommandError for
+/// an unwritable output file (checked before the run) or a malformed --resource. The trace and
+/// timeline are written even when the run fails or is interrupted (the stats file too, when
+/// the run's nodes are known).
 int run_command(const RunArgs& args);
+
+/// What to print after `error`'s message when it refused a capability (the flag that allows
+/// it: " (pass --allow-shell)"), else "". The library names what it refused; only the command
+/// knows its flags.
+[[nodiscard]] std::string_view flag_hint(const std::exception& error) noexcept;
 
 /// Loads the pipeline and prints "FILE: ok (N nodes, outputs: a, b)".
 int validate_command(const LoadArgs& args);

@@ -2,7 +2,8 @@
 //
 // Exit codes: 0 success; 1 a node failed while running; 2 an invalid pipeline, a usage error or
 // an environment error (refused cache directory, unwritable --stats-json/--trace/--timeline/-o
-// path, Graphviz missing for `graph --format svg`, unexpected internal error). Results go to
+// path, Graphviz missing for `graph --format svg`, unexpected internal error); 130 a run
+// interrupted by SIGINT or SIGTERM. Results go to
 // stdout; everything for people (progress, summaries, warnings, errors) goes to stderr.
 #include <exception>
 #include <filesystem>
@@ -45,11 +46,116 @@ void add_set_option(CLI::App& command, LoadArgs& args) {
       ->type_name("NAME=VALUE");
 }
 
+void add_resource_option(CLI::App& command, LoadArgs& args) {
+  command
+      .add_option("--resource", args.resources,
+                  "Capacity of a resource the nodes hold (NAME=N): replaces the pipeline's, or "
+                  "declares one it does not; repeatable")
+      ->allow_extra_args(false)
+      ->type_name("NAME=N");
+}
+
+// How `dagflow run` runs tasks beyond -j: I/O threads, resources, keep-going.
+void add_task_options(CLI::App& run, RunArgs& args) {
+  run.add_flag("-k,--keep-going", args.keep_going,
+               "After a node fails, keep running what does not depend on it (as make -k); "
+               "every failure is printed and the exit code is 1");
+  run.add_option("--io-threads", args.io_threads,
+                 "Threads for I/O nodes (io: true; ops that read or write files or run commands) "
+                 "and cache writes (default 0: dagflow's choice, 4 per core and at least 32)")
+      ->check(CLI::Range(std::size_t{0}, kMaxThreads));
+  add_resource_option(run, args.load);
+}
+
 void add_permission_flags(CLI::App& command, LoadArgs& args) {
   command.add_flag("--allow-shell", args.allow_shell,
                    "Allow ops that run external commands (e.g. shell)");
   command.add_flag("--allow-outside", args.allow_outside,
                    "Allow ops to write outside the pipeline's directory");
+}
+
+void add_run_outputs(CLI::App& run, RunArgs& args);
+
+// `dagflow run` and its options.
+CLI::App* add_run_command(CLI::App& app, RunArgs& args) {
+  CLI::App* run = app.add_subcommand("run", "Run a pipeline and print its outputs");
+  run->footer(
+      "While it runs, a progress bar (tasks done/total, cache hits, elapsed time, ETA) is shown "
+      "on stderr when stderr is a terminal. After the run, stderr gets a summary line and a "
+      "table with a row per op: nodes, executed, cached, time in the op (summed over workers), "
+      "and its share of the wall time. Results alone go to stdout.\n"
+      "With -k, a failed node stops only what depends on it: every failure is printed, then the "
+      "summary. The first Ctrl-C (SIGINT or SIGTERM) cancels the run: what finished is cached "
+      "(the next run resumes from it), the trace, timeline, stats and run record are written, "
+      "and it prints 'interrupted'; a second Ctrl-C exits at once.\n"
+      "Exit codes: 0 success, 1 a node failed, 2 an invalid pipeline or a usage error, 130 "
+      "interrupted.");
+  add_file_option(*run, args.load);
+  run->add_option("NODE", args.targets,
+                  "Compute only these nodes and what they need (default: the outputs)");
+  add_set_option(*run, args.load);
+  run->add_option("--force", args.force,
+                  "Run NODE again even if cached; what depends on it runs again only if its "
+                  "result changes; repeatable")
+      ->allow_extra_args(false)
+      ->type_name("NODE");
+  run->add_flag("-B,--force-all", args.force_all,
+                "Run every needed node again (as make -B), still writing the cache");
+  run->add_flag("-v,--verbose", args.verbose,
+                "Print each node as it finishes, with why it ran (as --dry-run explains)");
+  run->add_option("-j,--jobs,--threads", args.threads,
+                  "Worker threads (default 0: all cores); -j and --jobs as in make")
+      ->check(CLI::Range(std::size_t{0}, kMaxThreads));
+  CLI::Option* cache_dir =
+      run->add_option("--cache-dir", args.cache_dir,
+                      "Cache directory, relative to the working directory (default: "
+                      ".dagflow/cache beside the pipeline file, or $XDG_CACHE_HOME/dagflow "
+                      "(~/.cache/dagflow) when that cannot be written)");
+  CLI::Option* no_cache =
+      run->add_flag("--no-cache", args.no_cache, "Use no disk cache: run everything");
+  cache_dir->excludes(no_cache);
+  no_cache->excludes(cache_dir);
+  add_permission_flags(*run, args.load);
+  add_task_options(*run, args);
+  add_run_outputs(*run, args);
+  return run;
+}
+
+// What `dagflow run` prints and writes: --json, --dry-run, the files, progress, -q.
+void add_run_outputs(CLI::App& run, RunArgs& args) {
+  run.add_flag("--json", args.json,
+               "Print the outputs as one JSON object {output id: value} and nothing else "
+               "(with --dry-run: {\"nodes\": [{\"id\", \"op\", \"state\", \"reason\"}]})");
+  CLI::Option* dry_run = run.add_flag(
+      "-n,--dry-run", args.dry_run,
+      "Print what a run would do now, one line per node: 'would run' (with why), 'cached', "
+      "'not needed' or 'probe ran' (like make -n); runs only the probes (e.g. glob)");
+  CLI::Option* stats_json =
+      run.add_option("--stats-json", args.stats_json,
+                     "Write what ran and what came from the cache to this JSON file");
+  CLI::Option* trace = run.add_option(
+      "--trace", args.trace,
+      "Write a Chrome trace (trace-event JSON) of the run's tasks to this file, even when a "
+      "node fails; open it in https://ui.perfetto.dev or chrome://tracing");
+  CLI::Option* timeline = run.add_option(
+      "--timeline", args.timeline,
+      "Write an SVG timeline of the run's tasks (a lane per worker thread) to this file, even "
+      "when a node fails");
+  CLI::Option* progress =
+      run.add_flag("--progress", args.progress,
+                   "Show progress on stderr even when it is no terminal (then only a final line "
+                   "'N/N tasks done, C cached, S s')");
+  CLI::Option* no_progress =
+      run.add_flag("--no-progress", args.no_progress, "Show no progress bar");
+  progress->excludes(no_progress);
+  no_progress->excludes(progress);
+  for (CLI::Option* writes : {stats_json, trace, timeline, progress}) {
+    dry_run->excludes(writes);
+    writes->excludes(dry_run);
+  }
+  run.add_flag("-q,--quiet", args.quiet,
+               "Print no summary line and no table on stderr, and no progress bar unless "
+               "--progress (errors and warnings still print)");
 }
 
 struct Commands {
@@ -90,78 +196,12 @@ Commands define_commands(CLI::App& app, Arguments& a) {
   });
   Commands c;
 
-  c.run = app.add_subcommand("run", "Run a pipeline and print its outputs");
-  c.run->footer(
-      "While it runs, a progress bar (tasks done/total, cache hits, elapsed time, ETA) is shown "
-      "on stderr when stderr is a terminal. After the run, stderr gets a summary line and a "
-      "table with a row per op: nodes, executed, cached, time in the op (summed over workers), "
-      "and its share of the wall time. Results alone go to stdout.\n"
-      "Exit codes: 0 success, 1 a node failed, 2 an invalid pipeline or a usage error.");
-  add_file_option(*c.run, a.run.load);
-  c.run->add_option("NODE", a.run.targets,
-                    "Compute only these nodes and what they need (default: the outputs)");
-  add_set_option(*c.run, a.run.load);
-  c.run
-      ->add_option("--force", a.run.force,
-                   "Run NODE again even if cached; what depends on it runs again only if its "
-                   "result changes; repeatable")
-      ->allow_extra_args(false)
-      ->type_name("NODE");
-  c.run->add_flag("-B,--force-all", a.run.force_all,
-                  "Run every needed node again (as make -B), still writing the cache");
-  c.run->add_flag("-v,--verbose", a.run.verbose,
-                  "Print each node as it finishes, with why it ran (as --dry-run explains)");
-  c.run
-      ->add_option("-j,--jobs,--threads", a.run.threads,
-                   "Worker threads (default 0: all cores); -j and --jobs as in make")
-      ->check(CLI::Range(std::size_t{0}, kMaxThreads));
-  CLI::Option* cache_dir =
-      c.run->add_option("--cache-dir", a.run.cache_dir,
-                        "Cache directory, relative to the working directory (default: "
-                        ".dagflow/cache beside the pipeline file, or $XDG_CACHE_HOME/dagflow "
-                        "(~/.cache/dagflow) when that cannot be written)");
-  CLI::Option* no_cache =
-      c.run->add_flag("--no-cache", a.run.no_cache, "Use no disk cache: run everything");
-  cache_dir->excludes(no_cache);
-  no_cache->excludes(cache_dir);
-  c.run->add_flag("--json", a.run.json,
-                  "Print the outputs as one JSON object {output id: value} and nothing else "
-                  "(with --dry-run: {\"nodes\": [{\"id\", \"op\", \"state\", \"reason\"}]})");
-  CLI::Option* dry_run = c.run->add_flag(
-      "-n,--dry-run", a.run.dry_run,
-      "Print what a run would do now, one line per node: 'would run' (with why), 'cached', "
-      "'not needed' or 'probe ran' (like make -n); runs only the probes (e.g. glob)");
-  CLI::Option* stats_json =
-      c.run->add_option("--stats-json", a.run.stats_json,
-                        "Write what ran and what came from the cache to this JSON file");
-  CLI::Option* trace = c.run->add_option(
-      "--trace", a.run.trace,
-      "Write a Chrome trace (trace-event JSON) of the run's tasks to this file, even when a "
-      "node fails; open it in https://ui.perfetto.dev or chrome://tracing");
-  CLI::Option* timeline = c.run->add_option(
-      "--timeline", a.run.timeline,
-      "Write an SVG timeline of the run's tasks (a lane per worker thread) to this file, even "
-      "when a node fails");
-  CLI::Option* progress =
-      c.run->add_flag("--progress", a.run.progress,
-                      "Show progress on stderr even when it is no terminal (then only a final line "
-                      "'N/N tasks done, C cached, S s')");
-  CLI::Option* no_progress =
-      c.run->add_flag("--no-progress", a.run.no_progress, "Show no progress bar");
-  progress->excludes(no_progress);
-  no_progress->excludes(progress);
-  for (CLI::Option* writes : {stats_json, trace, timeline, progress}) {
-    dry_run->excludes(writes);
-    writes->excludes(dry_run);
-  }
-  c.run->add_flag("-q,--quiet", a.run.quiet,
-                  "Print no summary line and no table on stderr, and no progress bar unless "
-                  "--progress (errors and warnings still print)");
-  add_permission_flags(*c.run, a.run.load);
+  c.run = add_run_command(app, a.run);
 
   c.validate = app.add_subcommand("validate", "Check a pipeline without running it");
   add_file_option(*c.validate, a.load);
   add_set_option(*c.validate, a.load);
+  add_resource_option(*c.validate, a.load);
   add_permission_flags(*c.validate, a.load);
 
   c.graph = app.add_subcommand(
@@ -171,6 +211,7 @@ Commands define_commands(CLI::App& app, Arguments& a) {
       "would run, green cached, grey not needed (found like run --dry-run: the probes run).");
   add_file_option(*c.graph, a.graph.load);
   add_set_option(*c.graph, a.graph.load);
+  add_resource_option(*c.graph, a.graph.load);
   c.graph
       ->add_option("--format", a.graph.format,
                    "dot (default) or svg (rendered by Graphviz's `dot`, which must be on "
@@ -238,43 +279,6 @@ int dispatch(const Commands& c, const Arguments& a) {
   if (c.cache_prune->parsed()) return cache_command(CacheAction::kPrune, a.cache);
   if (c.cache_list->parsed()) return cache_command(CacheAction::kList, a.cache);
   return kExitInvalid;  // require_subcommand makes this unreachable
-}
-
-std::optional<Capability> refused_capability(const std::exception_ptr& error) noexcept;
-
-// The capability `error` (or the failure it wraps) says was refused, if any.
-std::optional<Capability> refused_capability(const std::exception& error) noexcept {
-  if (const auto* e = dynamic_cast<const CapabilityError*>(&error)) return e->refused();
-  if (const auto* e = dynamic_cast<const PipelineError*>(&error)) return e->refused();
-  if (const auto* e = dynamic_cast<const NodeError*>(&error)) return refused_capability(e->cause());
-  if (const auto* e = dynamic_cast<const TaskError*>(&error)) {
-    return refused_capability(e->original());
-  }
-  return std::nullopt;
-}
-
-std::optional<Capability> refused_capability(const std::exception_ptr& error) noexcept {
-  try {
-    if (error) std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    return refused_capability(e);
-  } catch (...) {
-  }
-  return std::nullopt;
-}
-
-// What to print after `error`'s message when it refused a capability: the flag that allows it.
-// The library names what it refused; only the command knows its flags.
-std::string_view flag_hint(const std::exception& error) noexcept {
-  const std::optional<Capability> refused = refused_capability(error);
-  if (!refused) return {};
-  switch (*refused) {
-    case Capability::kWriteOutside:
-      return " (pass --allow-outside)";
-    case Capability::kRunCommands:
-      return " (pass --allow-shell)";
-  }
-  return {};
 }
 
 // Reports the exception being handled on stderr and returns the exit code it means. A pipeline

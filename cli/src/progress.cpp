@@ -74,6 +74,7 @@ void ProgressBar::on_run_start(const RunView& run) {
 }
 
 void ProgressBar::on_task(const TaskEvent& event) {
+  if (event.will_retry) return;  // an attempt that will be retried: the task is not done
   if (event.outcome == TaskOutcome::kMemoryHit || event.outcome == TaskOutcome::kDiskHit) {
     cached_.fetch_add(1, std::memory_order_relaxed);
   }

@@ -46,7 +46,10 @@ std::string summary_line(const Pipeline& pipeline, const PipelineResult& result)
   const PipelineStats& s = result.stats;
   std::string line = fmt::format("{}: {} nodes, {} executed, {} cached", pipeline.spec().name,
                                  result.nodes.size(), s.executed, s.cache_hits);
-  const std::size_t not_needed = result.nodes.size() - s.executed - s.cache_hits;
+  if (s.failed > 0) line += fmt::format(", {} failed", s.failed);
+  if (s.not_run > 0) line += fmt::format(", {} not run", s.not_run);
+  const std::size_t not_needed =
+      result.nodes.size() - s.executed - s.cache_hits - s.failed - s.not_run;
   if (not_needed > 0) line += fmt::format(", {} not needed", not_needed);
   bool has_map = false;
   for (const NodeSpec& node : pipeline.spec().nodes) has_map = has_map || !node.map.empty();

@@ -9,7 +9,8 @@
 namespace dagflow::cli {
 
 /// One line: "wordcount: 4 nodes, 1 executed, 1 cached, 2 not needed (items: 0 executed, 20
-/// cached) in 0.02 s". Skipped nodes were not needed: what they feed came from the cache. Items
+/// cached) in 0.02 s". Skipped nodes were not needed: what they feed came from the cache. After
+/// a run that failed or was interrupted, ", 1 failed, 2 not run" follow the cached count. Items
 /// are shown only when the pipeline maps an op over a list. No trailing newline.
 [[nodiscard]] std::string summary_line(const Pipeline& pipeline, const PipelineResult& result);
 

@@ -4,12 +4,16 @@
 // (the header this file implements first)
 
 #include <cstdlib>
+#include <memory>
+#include <mutex>
 #include <pwd.h>
 #include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unistd.h>
+#include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -21,6 +25,34 @@ namespace dagflow {
 NodeError::NodeError(const std::string& what, std::string node, std::string op,
                      std::exception_ptr cause)
     : Error(what), node_(std::move(node)), op_(std::move(op)), cause_(std::move(cause)) {}
+
+void CancelToken::cancel() noexcept {
+  // Set before the Executors hear it: a compute that starts meanwhile sees the flag instead
+  // (see pipeline_run.cpp).
+  cancelled_.store(true);
+  const std::lock_guard lock(mutex_);
+  for (Executor* executor : executors_) executor->cancel();
+}
+
+void CancelToken::attach(Executor& executor) {
+  const std::lock_guard lock(mutex_);
+  executors_.push_back(&executor);
+  if (cancelled_.load()) executor.cancel();
+}
+
+void CancelToken::detach(Executor& executor) noexcept {
+  const std::lock_guard lock(mutex_);
+  std::erase(executors_, &executor);
+}
+
+PipelineCancelled::PipelineCancelled(const std::string& what, PipelineResult result)
+    : Cancelled(what), result_(std::make_shared<const PipelineResult>(std::move(result))) {}
+
+PipelineRunError::PipelineRunError(const RunError& error, std::vector<NodeError> node_errors,
+                                   PipelineResult result)
+    : RunError(error),
+      node_errors_(std::move(node_errors)),
+      result_(std::make_shared<const PipelineResult>(std::move(result))) {}
 
 Pipeline Pipeline::load(const std::filesystem::path& file, OpRegistry ops, LoadOptions options) {
   PipelineSpec spec = load_pipeline_spec(file, ops, options);

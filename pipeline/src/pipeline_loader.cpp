@@ -9,11 +9,13 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <queue>
 #include <set>
@@ -30,6 +32,7 @@
 #include <dagflow/util/file_read.hpp>
 #include <dagflow/util/suggest.hpp>
 
+#include "duration.hpp"
 #include "type_names.hpp"
 #include "yaml_reader.hpp"
 
@@ -89,8 +92,11 @@ constexpr std::string_view kUnnamedFile = "<pipeline>";
 constexpr std::string_view kSetOption = "--set";
 constexpr std::int64_t kFormatVersion = 1;
 
-const std::array<std::string, 5> kTopLevelKeys = {"name", "params", "nodes", "outputs", "version"};
-const std::array<std::string, 6> kNodeKeys = {"op", "inputs", "map", "args", "doc", "cache"};
+const std::array<std::string, 6> kTopLevelKeys = {"name",    "params",  "nodes",
+                                                  "outputs", "version", "resources"};
+const std::array<std::string, 11> kNodeKeys = {"op",      "inputs",      "map",    "args",
+                                               "doc",     "cache",       "io",     "resources",
+                                               "retries", "retry_delay", "timeout"};
 
 std::string q(std::string_view text) { return quote_for_message(text); }
 
@@ -100,22 +106,22 @@ std::string did_you_mean(std::string_view word, std::span<const std::string> can
   return util::did_you_mean(util::nearest_names(word, candidates), q);
 }
 
-// did_you_mean, or when nothing is close, " (<label>: a, b, c)" (at most 8 names), or
-// " (<when_none>)" when there are no candidates.
+// did_you_mean, or when nothing is close, " (<label>: a, b, c)" (at most `max_listed` names),
+// or " (<when_none>)" when there are no candidates.
 std::string suggest_or_list(std::string_view word, std::span<const std::string> candidates,
-                            std::string_view label, std::string_view when_none) {
+                            std::string_view label, std::string_view when_none,
+                            std::size_t max_listed = 8) {
   std::string hint = did_you_mean(word, candidates);
   if (!hint.empty()) return hint;
   if (candidates.empty()) return fmt::format(" ({})", when_none);
-  constexpr std::size_t kMaxListed = 8;
   std::string list;
-  for (std::size_t i = 0; i < candidates.size() && i < kMaxListed; ++i) {
+  for (std::size_t i = 0; i < candidates.size() && i < max_listed; ++i) {
     if (i > 0) list += ", ";
     // Names from the file can be long; quote_for_message cuts them, here without the quotes.
     const std::string quoted = q(candidates[i]);
     list += quoted.substr(1, quoted.size() - 2);
   }
-  if (candidates.size() > kMaxListed) list += ", ...";
+  if (candidates.size() > max_listed) list += ", ...";
   return fmt::format(" ({}: {})", label, list);
 }
 
@@ -211,6 +217,8 @@ struct RawNode {
   std::string doc{};
   bool cache = true;
   bool wired = false;
+  TaskOptions options{};
+  std::optional<bool> io{};  // as the node says; else its op's
 };
 
 // The top-level entries of a pipeline file, each when present.
@@ -219,6 +227,7 @@ struct TopLevel {
   std::optional<Entry> params{};
   std::optional<Entry> nodes{};
   std::optional<Entry> outputs{};
+  std::optional<Entry> resources{};
 };
 
 // The keys of a node that are read after its op.
@@ -227,6 +236,12 @@ struct NodeKeys {
   std::optional<Entry> map{};
   std::optional<Entry> doc{};
   std::optional<Entry> cache{};
+  // How its task runs (TaskOptions).
+  std::optional<Entry> io{};
+  std::optional<Entry> resources{};
+  std::optional<Entry> retries{};
+  std::optional<Entry> retry_delay{};
+  std::optional<Entry> timeout{};
 };
 
 class Loader {
@@ -293,6 +308,9 @@ class Loader {
     if (top.params) read_params(*top.params);
     apply_set_options();
     spec.params = params_;
+    if (top.resources) read_capacities(*top.resources);
+    for (const auto& [name, units] : options_.resources) capacities_.insert_or_assign(name, units);
+    spec.resources = capacities_;
     if (!top.nodes) {
       if (was_suggested("nodes")) throw Stopped{};  // the typo of it is reported
       fail(root->mark, "missing 'nodes' (a mapping from node id to node)");
@@ -351,6 +369,8 @@ class Loader {
         top.nodes = entry;
       } else if (key == "outputs") {
         top.outputs = entry;
+      } else if (key == "resources") {
+        top.resources = entry;
       } else if (key == "version") {
         attempt([&] { check_version(entry); });
       } else {
@@ -645,7 +665,10 @@ class Loader {
       attempt(
           [&] { node.doc = read_text(*keys.doc, fmt::format("'doc' of node {}", q(node.id))); });
     }
-    if (keys.cache) attempt([&] { node.cache = read_cache(node, *keys.cache); });
+    if (keys.cache) {
+      attempt([&] { node.cache = read_flag(*keys.cache, "'cache' of node " + q(node.id)); });
+    }
+    read_task_options(node, keys);
     return node;
   }
 
@@ -673,10 +696,21 @@ class Loader {
         keys.doc = e;
       } else if (key == "cache") {
         keys.cache = e;
+      } else if (key == "io") {
+        keys.io = e;
+      } else if (key == "resources") {
+        keys.resources = e;
+      } else if (key == "retries") {
+        keys.retries = e;
+      } else if (key == "retry_delay") {
+        keys.retry_delay = e;
+      } else if (key == "timeout") {
+        keys.timeout = e;
       } else {
         attempt([&] {
-          fail(e.key->mark, fmt::format("unknown key {} in node {}{}", q(key), q(node.id),
-                                        suggest_or_list(key, kNodeKeys, "the keys are", "")));
+          fail(e.key->mark,
+               fmt::format("unknown key {} in node {}{}", q(key), q(node.id),
+                           suggest_or_list(key, kNodeKeys, "the keys are", "", kNodeKeys.size())));
         });
       }
     }
@@ -751,15 +785,146 @@ class Loader {
                      node.map ? " (the mapped element counts as the first)" : ""));
   }
 
-  bool read_cache(const RawNode& node, const Entry& cache) const {
-    const YamlNode& c = *cache.value;
+  // true or false (`what` names the key in the message: "'cache' of node 'x'").
+  bool read_flag(const Entry& entry, const std::string& what) const {
+    const YamlNode& c = *entry.value;
     if (!c.is_scalar() || !c.plain ||
         (c.text != "true" && c.text != "True" && c.text != "TRUE" && c.text != "false" &&
          c.text != "False" && c.text != "FALSE")) {
-      fail(value_mark(cache), fmt::format("'cache' of node {} must be true or false, got {}",
-                                          q(node.id), describe_node(c)));
+      fail(value_mark(entry),
+           fmt::format("{} must be true or false, got {}", what, describe_node(c)));
     }
     return scalar_value(c).as_bool();
+  }
+
+  // ---- how a node's task runs ---------------------------------------------------------------
+
+  // The top-level capacities: resource name -> units.
+  void read_capacities(const Entry& entry) {
+    const YamlNode& v = *entry.value;
+    if (v.is_null()) return;
+    if (!v.is_mapping()) {
+      attempt([&] {
+        fail(value_mark(entry),
+             "'resources' must be a mapping from resource name to its capacity (a number of "
+             "units), got " +
+                 describe_node(v));
+      });
+      return;
+    }
+    for (std::size_t i = 0; i < v.keys.size(); ++i) {
+      const Entry resource{&v.keys[i], &v.items[i]};
+      attempt([&] {
+        check_resource_name(*resource.key);
+        capacities_.insert_or_assign(
+            resource.key->text,
+            read_count(resource, "the capacity of resource " + q(resource.key->text)));
+      });
+    }
+  }
+
+  void check_resource_name(const YamlKey& key) const {
+    if (is_valid_name(key.text)) return;
+    fail(key.mark, "invalid resource name " + q(key.text) +
+                       " (letters, digits, '_' and '-', starting with a letter or '_')");
+  }
+
+  // A whole number, 0 or more (`what` names it in messages).
+  std::size_t read_count(const Entry& entry, const std::string& what) const {
+    const Value v = to_value(*entry.value, true);
+    if (v.kind() != ValueKind::kInt) {
+      fail(value_mark(entry), fmt::format("{} must be a whole number, got {}", what,
+                                          v.is_null() ? "nothing" : describe_value(v)));
+    }
+    if (v.as_int() < 0) {
+      fail(value_mark(entry), fmt::format("{} cannot be negative, got {}", what, v.as_int()));
+    }
+    return static_cast<std::size_t>(v.as_int());
+  }
+
+  // A duration with its unit ("30s"; see parse_duration).
+  std::chrono::milliseconds read_duration(const Entry& entry, const std::string& what) const {
+    const Value v = to_value(*entry.value, true);
+    const bool scalar = v.kind() == ValueKind::kString || v.kind() == ValueKind::kInt ||
+                        v.kind() == ValueKind::kDouble;
+    try {
+      if (scalar) return parse_duration(scalar_text(v));
+    } catch (const std::invalid_argument& e) {
+      fail(value_mark(entry), fmt::format("{}: {}", what, e.what()));
+    }
+    fail(value_mark(entry), fmt::format("{} must be a duration such as 100ms, 30s, 2min or 1h, "
+                                        "got {}",
+                                        what, v.is_null() ? "nothing" : describe_value(v)));
+  }
+
+  // The node's io, resources, retries, retry_delay and timeout, each mistake recorded.
+  void read_task_options(RawNode& node, const NodeKeys& keys) {
+    const std::string of_node = " of node " + q(node.id);
+    if (keys.io) attempt([&] { node.io = read_flag(*keys.io, "'io'" + of_node); });
+    if (keys.retries) {
+      attempt([&] { node.options.retries = read_count(*keys.retries, "'retries'" + of_node); });
+    }
+    if (keys.retry_delay) {
+      attempt([&] {
+        node.options.retry_delay = read_duration(*keys.retry_delay, "'retry_delay'" + of_node);
+      });
+    }
+    if (keys.timeout) {
+      attempt([&] {
+        node.options.timeout = read_duration(*keys.timeout, "'timeout'" + of_node);
+        if (node.options.timeout.count() == 0) {
+          fail(value_mark(*keys.timeout),
+               "'timeout'" + of_node + " must be more than 0 (leave it out for no limit)");
+        }
+      });
+    }
+    if (keys.resources) read_node_resources(node, *keys.resources);
+  }
+
+  // What the node holds while it runs: each resource declared (at the top level or through
+  // LoadOptions::resources), and no more units than its capacity (the task could never start).
+  void read_node_resources(RawNode& node, const Entry& entry) {
+    const YamlNode& v = *entry.value;
+    if (v.is_null()) return;
+    if (!v.is_mapping()) {
+      attempt([&] {
+        fail(value_mark(entry),
+             fmt::format("'resources' of node {} must be a mapping from resource name to the "
+                         "units it holds, got {}",
+                         q(node.id), describe_node(v)));
+      });
+      return;
+    }
+    for (std::size_t i = 0; i < v.keys.size(); ++i) {
+      const Entry resource{&v.keys[i], &v.items[i]};
+      attempt([&] {
+        const std::string& name = resource.key->text;
+        check_resource_name(*resource.key);
+        const std::size_t units = read_count(
+            resource, fmt::format("units of resource {} for node {}", q(name), q(node.id)));
+        check_capacity(node, resource, units);
+        node.options.resources.insert_or_assign(name, units);
+      });
+    }
+  }
+
+  void check_capacity(const RawNode& node, const Entry& resource, std::size_t units) const {
+    const std::string& name = resource.key->text;
+    const auto it = capacities_.find(name);
+    if (it == capacities_.end()) {
+      std::vector<std::string> declared;
+      for (const auto& [n, capacity] : capacities_) declared.push_back(n);
+      fail(resource.key->mark,
+           fmt::format("node {} needs resource {}, which is not declared{}", q(node.id), q(name),
+                       suggest_or_list(name, declared, "the resources are",
+                                       "give its capacity in the top-level 'resources'")));
+    }
+    if (units > it->second) {
+      fail(value_mark(resource),
+           fmt::format("node {} needs {} units of resource {}, more than its capacity of {}: it "
+                       "could never run",
+                       q(node.id), units, q(name), it->second));
+    }
   }
 
   void check_reference(const RawNode& node, const IdRef& ref, std::string_view where) const {
@@ -780,6 +945,8 @@ class Loader {
     spec.mark = raw.mark;
     spec.doc = raw.doc;
     spec.cache = raw.cache;
+    spec.options = raw.options;
+    spec.options.io = raw.io.value_or(raw.op->io());
     if (raw.map) spec.map = raw.map->id;
     for (const IdRef& ref : raw.inputs) spec.inputs.push_back(ref.id);
 
@@ -1042,6 +1209,7 @@ class Loader {
   mutable std::size_t expanded_bytes_ = 0;  // the text's size plus what substitution added
   std::vector<std::string> unknown_keys_;   // at the top level, for was_suggested
   std::set<std::string, std::less<>> broken_params_;  // whose values are wrong (reported)
+  std::map<std::string, std::size_t> capacities_;     // of the resources, after the options
   std::vector<PipelineProblem> problems_;             // the first kMaxPipelineProblems found
   std::size_t not_shown_ = 0;                         // found after those
 };

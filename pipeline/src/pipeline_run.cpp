@@ -89,6 +89,16 @@ struct NodeTrace {
   std::optional<Value> written{};  // a writer's result: the paths of its files
 };
 
+// A node's body that starts after RunRequest::cancel was cancelled: its compute() may have
+// started too late to hear the token (cancel() reaches only the computes running when it is
+// called), but by the time one of its tasks runs it is running, so the token is passed on again,
+// and the body does no work.
+void stop_if_cancelled(CancelToken* cancel) {
+  if (cancel == nullptr || !cancel->cancelled()) return;
+  cancel->cancel();
+  throw Cancelled("cancelled");
+}
+
 // What a node's task calls: a registry op, in the pipeline's context.
 struct OpCall {
   const OpInfo* op;
@@ -115,8 +125,10 @@ struct NodeBody {
   const RecordedNode* previous;  // null: no usable record of this node
   bool may_cut_off;
   NodeTrace* trace;
+  CancelToken* cancel;  // null: none
 
   Value call(std::span<const Value* const> inputs) const {
+    stop_if_cancelled(cancel);
     if (cache == nullptr) return op->call(*context, inputs, *args);
     std::vector<Hash128> seen;
     seen.reserve(inputs.size());
@@ -160,13 +172,16 @@ struct NodeCall : OpCall {
 // made from them and this state, keys them (see add_map_task).
 struct ItemCall : OpCall {
   const Value::Map* args;
+  CancelToken* cancel;  // null: none
 
   template <class... Inputs>
   Value operator()(const Value& item, const Inputs&... inputs) const {
+    stop_if_cancelled(cancel);
     const Value* values[] = {&item, &inputs...};
     return op->call(*context, values, *args);
   }
   Value operator()(const Value& item, const std::vector<Value>& inputs) const {
+    stop_if_cancelled(cancel);
     std::vector<const Value*> values;
     values.reserve(inputs.size() + 1);
     values.push_back(&item);
@@ -243,8 +258,9 @@ Delayed<Value> add_task(Graph& g, const OpInfo& op, const NodeBody& body, const 
 // decide results too, so they make the map's salt, which keys the task and its blocks; the other
 // inputs' values join the block keys as map's extras.
 Delayed<Value> add_map_task(Graph& g, const OpInfo& op, const OpContext& context,
-                            const NodeSpec& node, std::span<const Delayed<Value>> in) {
-  const ItemCall call{{&op, &context}, &node.args};
+                            const NodeSpec& node, std::span<const Delayed<Value>> in,
+                            CancelToken* cancel) {
+  const ItemCall call{{&op, &context}, &node.args, cancel};
   Hasher salt;
   salt.add(Value(keyed_args(op, node.args)));
   (void)call.hash_state(salt);
@@ -289,6 +305,7 @@ class NodeTally final : public RunObserver {
 
   void on_task(const TaskEvent& event) override {
     if (event.task >= node_of_.size() || node_of_[event.task] == kNone) return;
+    if (event.will_retry) return;  // a failed attempt to be retried: the node goes on
     const std::size_t i = node_of_[event.task];
     std::lock_guard lock(mutex_);
     NodeRunInfo& node = nodes_[i];
@@ -302,7 +319,9 @@ class NodeTally final : public RunObserver {
     // off took its last result.
     const bool all_cached = event.items_computed == 0 && event.items_cached > 0;
     const bool served = all_cached || (!failed_[i] && traces_[i].cut_off);
-    node.outcome = ran && !served ? NodeOutcome::kExecuted : NodeOutcome::kCached;
+    node.outcome = failed_[i]       ? NodeOutcome::kFailed
+                   : ran && !served ? NodeOutcome::kExecuted
+                                    : NodeOutcome::kCached;
     node.reason = explanations_[i].of(node.outcome, !failed_[i] && traces_[i].cut_off);
     if (on_node_) on_node_(node);
   }
@@ -322,13 +341,22 @@ class NodeTally final : public RunObserver {
   std::mutex mutex_;
 };
 
-std::string describe_failure(const PipelineSpec& spec, const NodeSpec& node,
-                             std::optional<std::size_t> item, const std::exception_ptr& cause) {
+// "FILE:LINE:COL: node 'x' (op y) failed[ after 3 attempts][ at item 2]: <its error>", or
+// "... timed out after 300 ms[ (3 attempts)]".
+std::string describe_failure(const PipelineSpec& spec, const NodeSpec& node, const TaskError& e) {
   std::string where = spec.file;
   if (node.mark.line > 0) where += fmt::format(":{}:{}", node.mark.line, node.mark.column);
-  const std::string at_item = item ? fmt::format(" at item {}", *item) : std::string();
-  return fmt::format("{}: node '{}' (op {}) failed{}: {}", where, node.id, node.op, at_item,
-                     detail::message_of(cause));
+  if (e.timed_out()) {
+    const std::string attempts =
+        e.attempts() > 1 ? fmt::format(" ({} attempts)", e.attempts()) : std::string();
+    return fmt::format("{}: node '{}' (op {}) timed out after {} ms{}", where, node.id, node.op,
+                       node.options.timeout.count(), attempts);
+  }
+  const std::string after =
+      e.attempts() > 1 ? fmt::format(" after {} attempts", e.attempts()) : std::string();
+  const std::string at_item = e.item() ? fmt::format(" at item {}", *e.item()) : std::string();
+  return fmt::format("{}: node '{}' (op {}) failed{}{}: {}", where, node.id, node.op, after,
+                     at_item, detail::message_of(e.original()));
 }
 
 // Every path in a writer's result (a path, or lists and maps of them).
@@ -426,6 +454,7 @@ class PipelineRun {
   PipelineResult go();
 
  private:
+  void run_phases();
   void resolve_targets();
   void mark_needed();
   void read_previous_record();
@@ -449,6 +478,9 @@ class PipelineRun {
   [[nodiscard]] std::vector<std::pair<std::string, Hash128>> items_of(std::size_t i) const;
   [[nodiscard]] const RecordedNode* recorded_with_key(std::size_t i,
                                                       const std::optional<Hash128>& k) const;
+  void mark_unfinished(bool cancelled);
+  [[nodiscard]] NodeError node_error(const TaskError& e) const;
+  [[nodiscard]] PipelineRunError run_error(const RunError& e) const;
   void count();
 
   [[nodiscard]] const NodeSpec& node(std::size_t i) const { return spec_.nodes[i]; }
@@ -460,6 +492,7 @@ class PipelineRun {
   const PipelineSpec& spec_;
   const OpRegistry& ops_;
   const RunRequest& request_;
+  CancelToken* const cancel_;  // null: none
   const bool dry_;
   const Clock::time_point start_ = Clock::now();
   PipelineResult result_;
@@ -493,6 +526,7 @@ PipelineRun::PipelineRun(const PipelineSpec& spec, const OpRegistry& ops, const 
     : spec_(spec),
       ops_(ops),
       request_(request),
+      cancel_(request.cancel.get()),
       dry_(dry),
       context_{.base_dir = spec.base_dir,
                .allow_outside = load.allow_outside,
@@ -517,14 +551,50 @@ PipelineRun::PipelineRun(const PipelineSpec& spec, const OpRegistry& ops, const 
   file_problem_.resize(n);
   tally_ = std::make_shared<NodeTally>(result_.nodes, traces_, explanations_, request.on_node);
   options.observers.insert(options.observers.begin(), tally_);  // counted before others see it
+  for (const auto& [name, capacity] : spec.resources) options.resources.try_emplace(name, capacity);
   options_ = std::move(options);
 }
 
+// While it lives, a run's cancel token (when there is one) reaches its Executor.
+class CancelScope {
+ public:
+  CancelScope(CancelToken* token, Executor& executor) : token_(token), executor_(executor) {
+    if (token_ != nullptr) token_->attach(executor_);
+  }
+  ~CancelScope() {
+    if (token_ != nullptr) token_->detach(executor_);
+  }
+  CancelScope(const CancelScope&) = delete;
+  CancelScope& operator=(const CancelScope&) = delete;
+
+ private:
+  CancelToken* token_;
+  Executor& executor_;
+};
+
+// The run, and what a cancelled run or one that went on after failures tells of each node.
 PipelineResult PipelineRun::go() {
   resolve_targets();  // before the Executor makes the cache: a wrong name changes nothing
   // Throws std::invalid_argument for a refused cache.
   executor_ = std::make_unique<Executor>(std::move(options_));
+  const CancelScope cancel_scope(cancel_, *executor_);
   cache_ = executor_->disk_cache();
+  try {
+    run_phases();
+  } catch (const Cancelled& e) {
+    mark_unfinished(true);
+    count();
+    throw PipelineCancelled(e.what(), std::move(result_));
+  } catch (const RunError& e) {
+    mark_unfinished(false);
+    count();
+    throw run_error(e);
+  }
+  count();
+  return std::move(result_);
+}
+
+void PipelineRun::run_phases() {
   mark_needed();
   read_previous_record();
   build_graph();
@@ -536,8 +606,6 @@ PipelineResult PipelineRun::go() {
     restore_outputs();
     execute();
   }
-  count();
-  return std::move(result_);
 }
 
 // Phase "resolve": the requested targets and forced nodes, by index. A name that is no node is
@@ -644,10 +712,12 @@ void PipelineRun::add_node(std::size_t i) {
                         .cache = cache_,
                         .previous = before,
                         .may_cut_off = false,  // decided by plan()
-                        .trace = &traces_[i]};
+                        .trace = &traces_[i],
+                        .cancel = cancel_};
   task_[i] = n.map.empty() ? add_task(graph_, op(i), bodies_[i], n, inputs)
-                           : add_map_task(graph_, op(i), context_, n, inputs);
+                           : add_map_task(graph_, op(i), context_, n, inputs, cancel_);
   graph_.set_label(task_[i], n.id);
+  if (n.options != TaskOptions{}) graph_.set_options(task_[i], n.options);
   tally_->attribute(task_[i].id(), i);
   if (op(i).is_probe()) {
     run_probe(i);
@@ -837,16 +907,51 @@ void PipelineRun::restore_outputs() {
 }
 
 std::vector<Value> PipelineRun::compute(const std::vector<Delayed<Value>>& targets) {
+  // Cancelled between two computes (after a probe's, say): the next one would not hear it.
+  if (cancel_ != nullptr && cancel_->cancelled()) throw Cancelled("cancelled before it ran");
   try {
     return executor_->compute(targets);
   } catch (const TaskError& e) {
-    for (std::size_t i = 0; i < spec_.nodes.size(); ++i) {
-      if (task_[i].is_valid() && task_[i].id() == e.node()) {
-        throw NodeError(describe_failure(spec_, node(i), e.item(), e.original()), node(i).id,
-                        node(i).op, e.original());
-      }
+    throw node_error(e);
+  }
+}
+
+// The failure of a node's task as the pipeline tells it (a helper task's as the engine did).
+NodeError PipelineRun::node_error(const TaskError& e) const {
+  for (std::size_t i = 0; i < spec_.nodes.size(); ++i) {
+    if (task_[i].is_valid() && task_[i].id() == e.node()) {
+      return NodeError(describe_failure(spec_, node(i), e), node(i).id, node(i).op, e.original());
     }
-    throw;
+  }
+  return NodeError(e.what(), e.label(), std::string(), e.original());
+}
+
+PipelineRunError PipelineRun::run_error(const RunError& e) const {
+  std::vector<NodeError> errors;
+  PipelineResult result = result_;
+  for (const TaskError& failure : e.failures()) {
+    errors.push_back(node_error(failure));
+    if (auto it = index_.find(errors.back().node()); it != index_.end()) {
+      result.nodes[it->second].error = errors.back().what();
+    }
+  }
+  return PipelineRunError(e, std::move(errors), std::move(result));
+}
+
+// After a run that stopped early (cancelled) or went on past failures: a node it needed that did
+// not finish is kNotRun. A node with no event was needed when a node that needs it was, and was
+// not served whole from the cache (a hit prunes its upstream). In a cancelled run a node that
+// failed was most likely stopped by the cancel: it did not finish either.
+void PipelineRun::mark_unfinished(bool cancelled) {
+  std::vector<char> planned(spec_.nodes.size(), 0);
+  for (std::size_t t : targets_) planned[t] = 1;
+  for (std::size_t i = spec_.nodes.size(); i-- > 0;) {
+    NodeRunInfo& n = result_.nodes[i];
+    if (cancelled && n.outcome == NodeOutcome::kFailed) n.outcome = NodeOutcome::kNotRun;
+    if (!planned[i] || op(i).is_probe()) continue;
+    if (n.outcome == NodeOutcome::kNotNeeded) n.outcome = NodeOutcome::kNotRun;
+    if (n.outcome == NodeOutcome::kCached) continue;
+    for (std::size_t in : inputs_of(i)) planned[in] = 1;
   }
 }
 
@@ -988,6 +1093,8 @@ void PipelineRun::count() {
   for (const NodeRunInfo& n : result_.nodes) {
     if (n.outcome == NodeOutcome::kExecuted) ++result_.stats.executed;
     if (n.outcome == NodeOutcome::kCached) ++result_.stats.cache_hits;
+    if (n.outcome == NodeOutcome::kFailed) ++result_.stats.failed;
+    if (n.outcome == NodeOutcome::kNotRun) ++result_.stats.not_run;
     result_.stats.items_executed += n.items_executed;
     result_.stats.items_cached += n.items_cached;
   }

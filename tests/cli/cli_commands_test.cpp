@@ -98,6 +98,11 @@ TEST_CASE("dagflow ops: describes the built-in ops", "[cli][ops]") {
     const auto shell = run_dagflow({"ops", "shell"});
     REQUIRE(shell.exit_code == 0);
     CHECK_THAT(shell.out, Catch::Contains("--allow-shell"));
+    // Ops that wait are I/O tasks unless a node says otherwise.
+    CHECK_THAT(shell.out, Catch::Contains("io (runs on the I/O threads"));
+    const auto top_k = run_dagflow({"ops", "top_k"});
+    REQUIRE(top_k.exit_code == 0);
+    CHECK_THAT(top_k.out, !Catch::Contains("I/O"));
   }
   SECTION("json") {
     const auto r = run_dagflow({"ops", "--json"});
@@ -108,6 +113,8 @@ TEST_CASE("dagflow ops: describes the built-in ops", "[cli][ops]") {
     CHECK(write.at("writes_files").as_bool());
     CHECK(write.at("result").as_string() == "path");
     CHECK(write.at("args").as_list().at(0).as_map().at("output_path").as_bool());
+    CHECK(write.at("io").as_bool());
+    CHECK_FALSE(all.as_map().at("top_k").as_map().at("io").as_bool());
     const auto one = run_dagflow({"ops", "top_k", "--json"});
     REQUIRE(one.exit_code == 0);
     CHECK(dagflow::from_json(one.out).as_map().at("top_k").as_map().at("inputs") ==

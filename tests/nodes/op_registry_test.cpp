@@ -160,6 +160,31 @@ TEST_CASE("OpRegistry: flags and versions are set on the registered op", "[nodes
   CHECK(ops.find("nothing") == nullptr);
 }
 
+// An op that waits is flagged io, and so are the built-ins that read or write files or run
+// commands; the ones that compute are not.
+TEST_CASE("OpRegistry: ops that wait are flagged io", "[nodes][registry]") {
+  OpRegistry ops;
+  dagflow::OpInfo& fetch = ops.add(
+                                  "fetch", [] { return 1; }, "waits")
+                               .set_io();
+  ops.add(
+      "think", [] { return 2; }, "computes");
+  CHECK(ops.find("fetch")->io());
+  CHECK_FALSE(ops.find("think")->io());
+  CHECK_FALSE(fetch.set_io(false).io());
+
+  const OpRegistry builtins = OpRegistry::builtins();
+  for (const char* name : {"shell", "glob", "read_text", "read_json", "write_text", "write_json",
+                           "read_csv", "write_csv", "make_image", "image_filter", "image_stats"}) {
+    INFO(name);
+    CHECK(builtins.find(name)->io());
+  }
+  for (const char* name : {"word_count", "merge_counts", "top_k", "sum", "square", "rollup"}) {
+    INFO(name);
+    CHECK_FALSE(builtins.find(name)->io());
+  }
+}
+
 // Suggestions help with a typo and stay quiet for an unrelated word.
 TEST_CASE("nearest_names: did-you-mean suggestions find typos, not strangers",
           "[nodes][registry]") {

@@ -5,6 +5,7 @@
 // descriptors or processes left behind.
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <fcntl.h>
 #include <filesystem>
@@ -15,12 +16,15 @@
 #include <string_view>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
 #include <catch2/catch.hpp>
 
+#include <dagflow/engine/executor.hpp>
 #include <dagflow/graph/errors.hpp>
+#include <dagflow/graph/graph.hpp>
 #include <dagflow/nodes/value.hpp>
 
 #include "support/files.hpp"
@@ -128,6 +132,39 @@ TEST_CASE("shell: a timeout kills the command's whole process group", "[nodes][s
   CHECK_THROWS_WITH(shell(allowed(dir.path()), {"sh", "-c", "exec >/dev/null 2>&1; sleep 30"},
                           {{"timeout", 0.5}}),
                     "command 'sh' timed out after 0.5 s");
+}
+
+// Waits (polling the file system, not the clock) until `file` exists; false after 60 s.
+bool appears(const fs::path& file) {
+  for (int i = 0; i < 6000 && !fs::exists(file); ++i) ::usleep(10'000);
+  return fs::exists(file);
+}
+
+// A task asked to stop (its timeout, a cancelled run) kills its command's whole process group
+// rather than waiting for it: the shell op polls this_task::stop_requested.
+TEST_CASE("shell: a stopped task kills the command's whole process group", "[nodes][shell]") {
+  TempDir dir;
+  const OpContext ctx = allowed(dir.path());
+  const Value::List argv = {"sh", "-c", "sleep 30 & echo $! > bg.pid; touch started; wait"};
+  dagflow::Graph g;
+  auto task = g.delayed([&ctx, argv] { return shell(ctx, argv); });
+
+  SECTION("its node's timeout") {
+    g.set_options(task, {.timeout = std::chrono::milliseconds(300)});
+    dagflow::Executor ex({.threads = 2});
+    CHECK_THROWS_AS(ex.compute(task), dagflow::TimeoutError);
+  }
+  SECTION("a cancelled run") {
+    dagflow::Executor ex({.threads = 2});
+    std::thread canceller([&] {
+      if (appears(dir.path() / "started")) ex.cancel();
+    });
+    CHECK_THROWS_AS(ex.compute(task), dagflow::Cancelled);
+    canceller.join();
+  }
+  const std::string pid_text = read_file(dir.path() / "bg.pid");
+  REQUIRE_FALSE(pid_text.empty());
+  CHECK(is_dead(static_cast<pid_t>(std::stol(pid_text))));
 }
 
 // Background processes a command leaves behind are killed when it exits.

@@ -263,7 +263,7 @@ TEST_CASE("parse_pipeline_spec: top-level keys missing, unknown or of the wrong 
         "p.yaml:1:1: missing 'nodes' (a mapping from node id to node)");
   CHECK(load_error("name: x\nzzz: 1\n") ==
         "p.yaml:2:1: unknown top-level key 'zzz' (the keys are: name, params, nodes, outputs, "
-        "version)\n"
+        "version, resources)\n"
         "p.yaml:1:1: missing 'nodes' (a mapping from node id to node)");
   CHECK(load_error("nme: x\nnodes: {a: {op: constant, args: {value: 1}}}\n") ==
         "p.yaml:1:1: unknown top-level key 'nme' (did you mean 'name'?)");
@@ -328,7 +328,7 @@ TEST_CASE(
         "p.yaml:3:3: node 'a' (op 'constant') needs argument 'value'");
   CHECK(load_error("name: x\nnodes:\n  a:\n    op: pair\n    colour: red\n") ==
         "p.yaml:5:5: unknown key 'colour' in node 'a' (the keys are: op, inputs, map, args, doc, "
-        "cache)\n"
+        "cache, io, resources, retries, retry_delay, timeout)\n"
         "p.yaml:3:3: op 'pair' takes 2 inputs, node 'a' gives 0");
   CHECK(load_error("name: x\nnodes:\n  a: {op: constant, args: {value: 1}, cache: maybe}\n") ==
         "p.yaml:3:46: 'cache' of node 'a' must be true or false, got a string");

@@ -1,11 +1,13 @@
 #include "support/process.hpp"
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <utility>
 
 #include <catch2/catch.hpp>
 
@@ -40,17 +42,58 @@ class CaptureFile {
 
 }  // namespace
 
-ProcessResult run_process(const std::vector<std::string>& argv, const fs::path& cwd) {
+// Where a started process's stdout and stderr go, until it is waited for.
+struct CaptureFiles {
+  TempDir dir;
+  CaptureFile out{dir.path(), "stdout"};
+  CaptureFile err{dir.path(), "stderr"};
+};
+
+RunningProcess::RunningProcess(int pid, std::unique_ptr<CaptureFiles> captures)
+    : pid_(pid), captures_(std::move(captures)) {}
+
+RunningProcess::RunningProcess(RunningProcess&& other) noexcept
+    : pid_(std::exchange(other.pid_, -1)), captures_(std::move(other.captures_)) {}
+
+RunningProcess::~RunningProcess() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+  }
+}
+
+std::string RunningProcess::err_so_far() const { return captures_->err.contents(); }
+
+ProcessResult RunningProcess::wait() {
+  REQUIRE(pid_ > 0);
+  int status = 0;
+  pid_t waited = 0;
+  do {
+    waited = ::waitpid(pid_, &status, 0);
+  } while (waited < 0 && errno == EINTR);
+  REQUIRE(waited == pid_);
+  pid_ = -1;
+
+  ProcessResult result;
+  if (WIFEXITED(status)) {
+    result.exit_code = WEXITSTATUS(status);
+  } else if (WIFSIGNALED(status)) {
+    result.exit_code = 128 + WTERMSIG(status);
+  }
+  result.out = captures_->out.contents();
+  result.err = captures_->err.contents();
+  return result;
+}
+
+RunningProcess start_process(const std::vector<std::string>& argv, const fs::path& cwd) {
   REQUIRE(!argv.empty());
-  TempDir capture_dir;
-  CaptureFile out(capture_dir.path(), "stdout");
-  CaptureFile err(capture_dir.path(), "stderr");
+  auto captures = std::make_unique<CaptureFiles>();
 
   posix_spawn_file_actions_t actions;
   REQUIRE(posix_spawn_file_actions_init(&actions) == 0);
   REQUIRE(posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0) == 0);
-  REQUIRE(posix_spawn_file_actions_adddup2(&actions, out.fd(), 1) == 0);
-  REQUIRE(posix_spawn_file_actions_adddup2(&actions, err.fd(), 2) == 0);
+  REQUIRE(posix_spawn_file_actions_adddup2(&actions, captures->out.fd(), 1) == 0);
+  REQUIRE(posix_spawn_file_actions_adddup2(&actions, captures->err.fd(), 2) == 0);
   if (!cwd.empty()) {
     REQUIRE(posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str()) == 0);
   }
@@ -64,23 +107,11 @@ ProcessResult run_process(const std::vector<std::string>& argv, const fs::path& 
   posix_spawn_file_actions_destroy(&actions);
   INFO("posix_spawn " << argv[0] << ": " << std::strerror(spawned));
   REQUIRE(spawned == 0);
+  return RunningProcess(pid, std::move(captures));
+}
 
-  int status = 0;
-  pid_t waited = 0;
-  do {
-    waited = ::waitpid(pid, &status, 0);
-  } while (waited < 0 && errno == EINTR);
-  REQUIRE(waited == pid);
-
-  ProcessResult result;
-  if (WIFEXITED(status)) {
-    result.exit_code = WEXITSTATUS(status);
-  } else if (WIFSIGNALED(status)) {
-    result.exit_code = 128 + WTERMSIG(status);
-  }
-  result.out = out.contents();
-  result.err = err.contents();
-  return result;
+ProcessResult run_process(const std::vector<std::string>& argv, const fs::path& cwd) {
+  return start_process(argv, cwd).wait();
 }
 
 std::string dagflow_program() { return DAGFLOW_TEST_DAGFLOW_PROGRAM; }
@@ -98,13 +129,22 @@ fs::path example_program(std::string_view name) {
 
 fs::path example_pipelines_dir() { return DAGFLOW_TEST_EXAMPLE_PIPELINES; }
 
-ProcessResult run_dagflow(const std::vector<std::string>& args, const fs::path& cwd) {
+RunningProcess start_dagflow(const std::vector<std::string>& args, const fs::path& cwd) {
   std::vector<std::string> argv{dagflow_program()};
   argv.insert(argv.end(), args.begin(), args.end());
-  ProcessResult result = run_process(argv, cwd);
+  return start_process(argv, cwd);
+}
+
+const ProcessResult& show_result(const ProcessResult& result) {
   UNSCOPED_INFO("dagflow exit code " << result.exit_code << "\n--- stdout ---\n"
                                      << result.out << "--- stderr ---\n"
                                      << result.err);
+  return result;
+}
+
+ProcessResult run_dagflow(const std::vector<std::string>& args, const fs::path& cwd) {
+  ProcessResult result = start_dagflow(args, cwd).wait();
+  show_result(result);
   return result;
 }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,10 +23,39 @@ struct ProcessResult {
   std::string err;
 };
 
-/// Runs argv[0] (a path, no PATH search, no shell) with argv, stdin from /dev/null, in `cwd`
-/// (empty: this process's working directory), and waits for it. Stdout and stderr go to files,
-/// so a child that writes a lot to both never blocks. Fails the test (REQUIRE) when the process
-/// cannot be started.
+struct CaptureFiles;  // where a started process's output goes (process.cpp)
+
+/// A process start_process started. Until wait() it runs on its own, so that a test can act on
+/// it meanwhile (send it a signal); the destructor kills (SIGKILL) and reaps one never waited
+/// for, so a failed test leaves nothing running. Not copyable.
+class RunningProcess {
+ public:
+  RunningProcess(int pid, std::unique_ptr<CaptureFiles> captures);
+  ~RunningProcess();
+  RunningProcess(RunningProcess&& other) noexcept;
+  RunningProcess& operator=(RunningProcess&&) = delete;
+  RunningProcess(const RunningProcess&) = delete;
+  RunningProcess& operator=(const RunningProcess&) = delete;
+
+  [[nodiscard]] int pid() const noexcept { return pid_; }
+  /// What it has written to stderr so far (to wait for a line it prints while it runs).
+  [[nodiscard]] std::string err_so_far() const;
+  /// Waits for it to end; what it left behind. Call once.
+  ProcessResult wait();
+
+ private:
+  int pid_;
+  std::unique_ptr<CaptureFiles> captures_;
+};
+
+/// Starts argv[0] (a path, no PATH search, no shell) with argv, stdin from /dev/null, in `cwd`
+/// (empty: this process's working directory). Stdout and stderr go to files, so a child that
+/// writes a lot to both never blocks. Fails the test (REQUIRE) when the process cannot be
+/// started.
+RunningProcess start_process(const std::vector<std::string>& argv,
+                             const std::filesystem::path& cwd = {});
+
+/// start_process(argv, cwd).wait().
 ProcessResult run_process(const std::vector<std::string>& argv,
                           const std::filesystem::path& cwd = {});
 
@@ -45,6 +75,13 @@ ProcessResult run_process(const std::vector<std::string>& argv,
 /// with any failing assertion that follows, so a failure explains itself.
 ProcessResult run_dagflow(const std::vector<std::string>& args,
                           const std::filesystem::path& cwd = {});
+
+/// Starts the `dagflow` binary under test with `args` (see start_process); show_result() then
+/// adds its exit code and streams to the assertions that follow, as run_dagflow does.
+RunningProcess start_dagflow(const std::vector<std::string>& args,
+                             const std::filesystem::path& cwd = {});
+/// Shows what `dagflow` left behind with any failing assertion that follows; returns `result`.
+const ProcessResult& show_result(const ProcessResult& result);
 
 /// Runs the `dagflow` binary under test with `args` on a pseudo-terminal (through `script -qec`),
 /// so that its stdout and stderr are a terminal. `out` holds everything it printed on either

@@ -15,6 +15,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/temp_dir.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -98,6 +100,37 @@ TEST_CASE("run_process: a timeout kills the process group", "[util][process]") {
   CHECK_FALSE(detached.timed_out);
   CHECK(detached.exit_code == 0);
   CHECK(is_gone(std::stoi(detached.out)));
+}
+
+// should_stop ends the program with everything it started, once the program is under way; a
+// should_stop that never says so changes nothing.
+TEST_CASE("run_process: should_stop kills the process group", "[util][process]") {
+  const dagflow::test::TempDir temp;
+  const fs::path& dir = temp.path();
+  const fs::path marker = dir / "started";
+  std::size_t asked = 0;
+  const ProcessResult r = sh("sleep 30 & echo $! > '" + (dir / "background").string() +
+                                 "'; echo started; touch '" + marker.string() + "'; sleep 30",
+                             {.timeout = 60s, .own_process_group = true, .should_stop = [&] {
+                                ++asked;
+                                return fs::exists(marker);
+                              }});
+  CHECK(r.stopped);
+  CHECK_FALSE(r.timed_out);
+  CHECK(r.exit_code == -1);
+  CHECK(r.signal == 0);
+  CHECK(r.out == "started\n");
+  CHECK(asked > 0);
+  std::ifstream background(dir / "background");
+  int pid = 0;
+  background >> pid;
+  REQUIRE(pid > 0);
+  CHECK(is_gone(pid));
+
+  const ProcessResult never = sh("echo hi", {.should_stop = [] { return false; }});
+  CHECK_FALSE(never.stopped);
+  CHECK(never.exit_code == 0);
+  CHECK(never.out == "hi\n");
 }
 
 // A signal is reported as the signal, not as an exit code.

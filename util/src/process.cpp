@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <ctime>
 #include <fcntl.h>
+#include <functional>
 #include <poll.h>
 #include <pthread.h>
 #include <spawn.h>
@@ -31,8 +32,11 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using Deadline = std::optional<Clock::time_point>;
 
-// How often the exit of a program that closed its output is checked while a timeout runs.
+// How often the exit of a program that closed its output is checked while a limit runs.
 constexpr auto kExitPollInterval = std::chrono::milliseconds(5);
+// How often should_stop is asked while the program runs: soon enough for a person pressing
+// Ctrl-C, rarely enough to cost nothing.
+constexpr auto kStopPollInterval = std::chrono::milliseconds(20);
 
 [[noreturn]] void fail(int err, const char* what) {
   throw std::system_error(err, std::generic_category(), what);
@@ -233,20 +237,41 @@ void feed(UniqueFd& to, std::string_view& input) {
   if (input.empty()) to.reset();  // end of input: the program may start on its output
 }
 
-// How long poll may wait: -1 without a deadline, nullopt when the deadline has passed.
-std::optional<int> poll_wait_ms(const Deadline& deadline) {
-  if (!deadline) return -1;
-  const auto left = *deadline - Clock::now();
-  if (left <= Clock::duration::zero()) return std::nullopt;
-  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
-  return static_cast<int>(std::min<std::int64_t>(ms, INT_MAX));
-}
+// Why a wait ended before the program did.
+enum class Early : std::uint8_t { kNo, kTimedOut, kStopped };
+
+// What may end the wait for a program before the program ends: the deadline, and the caller's
+// should_stop (asked at least every kStopPollInterval).
+struct Limits {
+  Deadline deadline;
+  const std::function<bool()>* should_stop = nullptr;  // null: never asked
+
+  // Why to give up now, if at all.
+  [[nodiscard]] Early reached() const {
+    if (deadline && Clock::now() >= *deadline) return Early::kTimedOut;
+    if (should_stop != nullptr && (*should_stop)()) return Early::kStopped;
+    return Early::kNo;
+  }
+
+  // How long poll may wait before reached() must be asked again: -1 for ever.
+  [[nodiscard]] int poll_ms() const {
+    std::int64_t ms = should_stop != nullptr ? kStopPollInterval.count() : -1;
+    if (deadline) {
+      const auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline - Clock::now());
+      const std::int64_t left_ms = std::max<std::int64_t>(left.count(), 0);
+      ms = ms < 0 ? left_ms : std::min(ms, left_ms);
+    }
+    return static_cast<int>(std::min<std::int64_t>(ms, INT_MAX));
+  }
+
+  [[nodiscard]] bool any() const { return deadline.has_value() || should_stop != nullptr; }
+};
 
 // Feeds `input` to `to` and reads `out` and `err` until the program closes its output, all at
-// once, so that neither side can block the other on a full pipe. False when the deadline passed
-// first.
-bool exchange(UniqueFd& to, std::string_view input, Capture& out, Capture& err, std::size_t cap,
-              const Deadline& deadline) {
+// once, so that neither side can block the other on a full pipe. Early::kNo when it got there,
+// else the limit reached first.
+Early exchange(UniqueFd& to, std::string_view input, Capture& out, Capture& err, std::size_t cap,
+               const Limits& limits) {
   std::optional<SigpipeBlocked> no_sigpipe;
   if (to) {
     if (::fcntl(to.get(), F_SETFL, O_NONBLOCK) != 0) fail(errno, "cannot configure a pipe");
@@ -254,8 +279,7 @@ bool exchange(UniqueFd& to, std::string_view input, Capture& out, Capture& err, 
     if (input.empty()) to.reset();
   }
   while (out.fd || err.fd) {
-    const std::optional<int> wait_ms = poll_wait_ms(deadline);
-    if (!wait_ms) return false;
+    if (const Early early = limits.reached(); early != Early::kNo) return early;
     pollfd fds[3];
     Capture* captures[3] = {};
     nfds_t count = 0;
@@ -265,7 +289,7 @@ bool exchange(UniqueFd& to, std::string_view input, Capture& out, Capture& err, 
       fds[count++] = {c->fd.get(), POLLIN, 0};
     }
     if (to) fds[count++] = {to.get(), POLLOUT, 0};
-    if (::poll(fds, count, *wait_ms) < 0) {
+    if (::poll(fds, count, limits.poll_ms()) < 0) {
       if (errno == EINTR) continue;
       fail(errno, "poll failed");
     }
@@ -278,25 +302,30 @@ bool exchange(UniqueFd& to, std::string_view input, Capture& out, Capture& err, 
       }
     }
   }
-  return true;
+  return Early::kNo;
 }
 
-// Waits until the program has exited (without reaping it); false when the deadline passed first.
-bool wait_for_exit(const Child& child, const Deadline& deadline) {
-  if (!deadline) return child.has_exited(true);
+// Waits until the program has exited (without reaping it); Early::kNo when it did, else the
+// limit reached first.
+Early wait_for_exit(const Child& child, const Limits& limits) {
+  if (!limits.any()) {
+    (void)child.has_exited(true);
+    return Early::kNo;
+  }
   while (!child.has_exited(false)) {
-    if (Clock::now() >= *deadline) return false;
+    if (const Early early = limits.reached(); early != Early::kNo) return early;
     std::this_thread::sleep_for(kExitPollInterval);
   }
-  return true;
+  return Early::kNo;
 }
 
 }  // namespace
 
 ProcessResult run_process(const ProcessOptions& options) {
   if (options.argv.empty()) throw std::invalid_argument("run_process: argv is empty");
-  Deadline deadline;
-  if (options.timeout) deadline = Clock::now() + *options.timeout;
+  Limits limits;
+  if (options.timeout) limits.deadline = Clock::now() + *options.timeout;
+  if (options.should_stop) limits.should_stop = &options.should_stop;
 
   Pipe in;
   if (options.input) in = make_pipe();
@@ -313,13 +342,15 @@ ProcessResult run_process(const ProcessOptions& options) {
   ProcessResult result;
   Capture out_capture{std::move(out.read), result.out, result.out_truncated};
   Capture err_capture{std::move(err.read), result.err, result.err_truncated};
-  bool finished = exchange(in.write, options.input.value_or(std::string_view()), out_capture,
-                           err_capture, options.max_output, deadline);
+  Early early = exchange(in.write, options.input.value_or(std::string_view()), out_capture,
+                         err_capture, options.max_output, limits);
   in.write.reset();  // input not taken by now never will be: a reader waiting for more ends
-  finished = finished && wait_for_exit(child, deadline);
+  if (early == Early::kNo) early = wait_for_exit(child, limits);
   const int status = child.kill_and_reap();
-  if (!finished) {
+  if (early == Early::kTimedOut) {
     result.timed_out = true;
+  } else if (early == Early::kStopped) {
+    result.stopped = true;
   } else if (WIFEXITED(status)) {
     result.exit_code = WEXITSTATUS(status);
   } else if (WIFSIGNALED(status)) {

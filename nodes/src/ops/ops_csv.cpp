@@ -24,13 +24,14 @@ Value::List concat(const std::vector<Value::List>& lists) {
 
 void add_csv_ops(OpRegistry& ops) {
   ops.add(
-      "read_csv",
-      [](const OpContext& ctx, const detail::FileArg& file) {
-        return parse_csv(detail::read_file(ctx, file), file.shown);
-      },
-      "Reads a CSV file (RFC 4180; the first row names the columns) and returns its rows as "
-      "maps column -> value; unquoted fields that are whole ints or finite numbers become "
-      "ints or doubles, everything else strings.");
+         "read_csv",
+         [](const OpContext& ctx, const detail::FileArg& file) {
+           return parse_csv(detail::read_file(ctx, file), file.shown);
+         },
+         "Reads a CSV file (RFC 4180; the first row names the columns) and returns its rows as "
+         "maps column -> value; unquoted fields that are whole ints or finite numbers become "
+         "ints or doubles, everything else strings.")
+      .set_io();
 
   ops.add("write_csv",
           [](const OpContext& ctx, const std::vector<Value::Map>& rows,
@@ -41,7 +42,8 @@ void add_csv_ops(OpRegistry& ops) {
           "are the sorted union of the keys, a missing key an empty field. Returns the file's "
           "path.",
           {output_path_arg("path")})
-      .set_writes_files();
+      .set_writes_files()
+      .set_io();
 
   ops.add("rollup",
           [](const std::vector<Value::Map>& rows, const std::string& key,

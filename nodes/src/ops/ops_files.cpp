@@ -202,11 +202,13 @@ void add_file_ops(OpRegistry& ops) {
           "'.' match only an explicit '.'. Returns their paths sorted. No match fails the node "
           "(a typo must not flow on as an empty list) unless allow_empty is true: then [].",
           {arg("pattern"), arg("allow_empty", false)})
-      .set_probe();
+      .set_probe()
+      .set_io();
 
   ops.add("read_json", &read_json,
           "Reads a JSON file (a path) and returns its value (integers as ints, other numbers as "
-          "doubles).");
+          "doubles).")
+      .set_io();
 
   ops.add("write_json",
           [](const OpContext& ctx, const Value& value, const detail::FileArg& path) {
@@ -216,7 +218,8 @@ void add_file_ops(OpRegistry& ops) {
           "Writes any value as pretty-printed JSON to `path` (inside the pipeline's directory, "
           "replaced atomically) and returns the file's path.",
           {output_path_arg("path")})
-      .set_writes_files();
+      .set_writes_files()
+      .set_io();
 
   ops.add("write_text",
           [](const OpContext& ctx, const std::string& text, const detail::FileArg& path) {
@@ -225,7 +228,8 @@ void add_file_ops(OpRegistry& ops) {
           "Writes a string as it is to `path` (inside the pipeline's directory, replaced "
           "atomically) and returns the file's path.",
           {output_path_arg("path")})
-      .set_writes_files();
+      .set_writes_files()
+      .set_io();
 }
 
 }  // namespace dagflow

@@ -66,18 +66,21 @@ void add_image_ops(OpRegistry& ops) {
           "Draws a colourful test image (gradients and a few circles placed by seed and index) "
           "and writes it as <dir>/img_<index, 4 digits>.ppm; returns its path.",
           {output_path_arg("dir"), arg("width", 64), arg("height", 64), arg("seed", 0)})
-      .set_writes_files(/*keep_bytes=*/false);
+      .set_writes_files(/*keep_bytes=*/false)
+      .set_io();
 
   ops.add("image_filter", &image_filter,
           "Reads a PPM or PGM image (a path), applies `filter` (blur: 3x3 box blur; grey: "
           "luminance; edges: Sobel magnitude) and writes <out_dir>/<name>_<filter>.ppm or .pgm; "
           "returns its path.",
           {arg("filter"), output_path_arg("out_dir")})
-      .set_writes_files(/*keep_bytes=*/false);
+      .set_writes_files(/*keep_bytes=*/false)
+      .set_io();
 
   ops.add("image_stats", &image_stats,
           "Reads a PPM or PGM image (a path) and returns {width, height, channels, mean}, mean "
-          "being the average of all its samples.");
+          "being the average of all its samples.")
+      .set_io();
 }
 
 }  // namespace dagflow

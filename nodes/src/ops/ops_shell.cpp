@@ -1,6 +1,7 @@
 // The shell op: runs one external command from an argv vector (never through a shell), in its
 // own process group, with a timeout and capped output, so that a hung or chatty command cannot
-// hang the run or exhaust its memory, and nothing it starts outlives it.
+// hang the run or exhaust its memory, and nothing it starts outlives it. The group is killed too
+// when its task is asked to stop (the node's timeout, a cancelled run: Ctrl-C).
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -12,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include <dagflow/engine/this_task.hpp>
 #include <dagflow/graph/errors.hpp>
 #include <dagflow/util/process.hpp>
 
@@ -66,6 +68,7 @@ util::ProcessResult run(const OpContext& ctx, const std::vector<std::string>& ar
         .timeout = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
             std::chrono::duration<double>(timeout)),
         .own_process_group = true,
+        .should_stop = [] { return this_task::stop_requested(); },
     });
   } catch (const util::SpawnError& e) {
     throw Error(fmt::format("cannot run command '{}': {}", argv[0], e.code().message()));
@@ -80,6 +83,10 @@ Value::Map run_command(const OpContext& ctx, const std::vector<std::string>& arg
   util::ProcessResult r = run(ctx, argv, timeout, max_output);
   if (r.timed_out) {
     throw Error(fmt::format("command '{}' timed out after {} s", argv[0], timeout));
+  }
+  if (r.stopped) {
+    throw Error(fmt::format("command '{}' was stopped: its run was cancelled or its node timed out",
+                            argv[0]));
   }
   // As a shell reports it: 128 + the signal's number for a command a signal ended.
   const int exit_code = r.signal != 0 ? 128 + r.signal : r.exit_code;
@@ -109,10 +116,12 @@ void add_shell_ops(OpRegistry& ops) {
           "Returns {exit_code, "
           "stdout, stderr, stdout_truncated, stderr_truncated}; each output keeps at most "
           "max_output bytes, a run longer than timeout seconds is killed with everything it "
-          "started, and with check a non-zero exit code is an error.",
+          "started (as is one whose node times out or whose run is cancelled), and with check a "
+          "non-zero exit code is an error.",
           {arg("argv"), arg("timeout", 60.0), arg("max_output", 1048576), arg("check", true)})
       .set_runs_commands()
-      .set_side_effects();
+      .set_side_effects()
+      .set_io();
 }
 
 }  // namespace dagflow

@@ -42,12 +42,14 @@ std::vector<std::pair<std::string, std::int64_t>> top_k(const WordCounts& counts
 
 void add_text_ops(OpRegistry& ops) {
   ops.add(
-      "read_text",
-      [](const OpContext& ctx, const detail::FileArg& file) {
-        return detail::read_file(ctx, file);
-      },
-      "Reads a whole file (a path, or a string relative to the pipeline's directory) and returns "
-      "its contents as a string.");
+         "read_text",
+         [](const OpContext& ctx, const detail::FileArg& file) {
+           return detail::read_file(ctx, file);
+         },
+         "Reads a whole file (a path, or a string relative to the pipeline's directory) and "
+         "returns "
+         "its contents as a string.")
+      .set_io();
 
   ops.add(
       "lines", [](const std::string& text) { return split_lines(text); },

@@ -131,6 +131,10 @@ class OpInfo {
   /// A writer whose files' bytes are kept in the cache to restore them (default); false for
   /// outputs cheaper to write again than to keep twice (images).
   [[nodiscard]] bool keeps_file_bytes() const noexcept { return keeps_file_bytes_; }
+  /// Mostly waits (for files, a command, the network) rather than computes: a pipeline runs its
+  /// nodes as I/O tasks (TaskOptions::io, on the Executor's I/O threads, holding no core) unless
+  /// a node says `io: false`. The built-in ops that read or write files or run commands are.
+  [[nodiscard]] bool io() const noexcept { return io_; }
 
   OpInfo& set_version(std::uint32_t version) noexcept {
     version_ = version;
@@ -146,6 +150,10 @@ class OpInfo {
   }
   OpInfo& set_side_effects(bool effects = true) noexcept {
     side_effects_ = effects;
+    return *this;
+  }
+  OpInfo& set_io(bool io = true) noexcept {
+    io_ = io;
     return *this;
   }
   /// Makes the op a writer (see writes_files), keeping its files' bytes in the cache or not.
@@ -179,6 +187,7 @@ class OpInfo {
   bool side_effects_ = false;
   bool writes_files_ = false;
   bool keeps_file_bytes_ = false;
+  bool io_ = false;
   std::shared_ptr<const void> fn_;
   Invoke invoke_ = nullptr;
 };

@@ -14,18 +14,25 @@
 //     total: {op: merge_counts, inputs: [counts]}
 //     top: {op: top_k, inputs: [total], args: {k: "${k}"}}
 //   outputs: [top]                   # optional; default: the nodes nothing consumes
-// A node also takes `doc` (a string) and `cache: false` (run every time, and so does everything
-// downstream). Everything is checked before anything runs, types included (what a node gives,
-// its op's OpInfo::result_type, against what each op downstream takes), and every mistake found
-// is reported at once: one PipelineError listing each "FILE:LINE:COL: message".
-// Thread-safety: a loaded Pipeline is only read: its const members (run() and dry_run()
-// included, each with an Executor of its own) may be called from several threads at once.
+// A node also takes `doc` (a string), `cache: false` (run every time, and so does everything
+// downstream) and how its task runs (NodeSpec::options): `io: true`, `resources: {db: 1}`,
+// `retries: 3`, `retry_delay: 100ms`, `timeout: 30s` (durations need a unit: ms, s, min, h).
+// A top-level `resources: {db: 2}` declares the capacities the nodes' resources come from.
+// Everything is checked before anything runs, types included (what a node gives, its op's
+// OpInfo::result_type, against what each op downstream takes), and every mistake found is reported
+// at once: one PipelineError listing each "FILE:LINE:COL: message". Thread-safety: a loaded
+// Pipeline is only read: its const members (run() and dry_run() included, each with an Executor of
+// its own) may be called from several threads at once.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -34,6 +41,7 @@
 
 #include <dagflow/engine/executor.hpp>
 #include <dagflow/graph/errors.hpp>
+#include <dagflow/graph/task_options.hpp>
 #include <dagflow/nodes/op_registry.hpp>
 #include <dagflow/nodes/value.hpp>
 
@@ -115,6 +123,9 @@ struct LoadOptions {
   bool allow_outside = false;
   /// Ops that run commands may be used (Capability::kRunCommands).
   bool allow_shell = false;
+  /// Capacities of resources (--resource NAME=N): each replaces the capacity the file's
+  /// top-level `resources` gives that name, or declares a name the file does not.
+  std::map<std::string, std::size_t> resources{};
 };
 
 /// Files larger than this are refused before they are read.
@@ -132,6 +143,11 @@ struct NodeSpec {
   bool cache = true;
   /// Where the node's id is in the file.
   SourceMark mark{};
+  /// How its task runs, from the node's keys `io`, `resources`, `retries`, `retry_delay` and
+  /// `timeout` (a map node's apply to its one map task). `io` is the op's OpInfo::io() unless
+  /// the node says otherwise; every resource named is declared in PipelineSpec::resources with
+  /// at least the units asked for.
+  TaskOptions options{};
 };
 
 /// A validated pipeline.
@@ -147,6 +163,9 @@ struct PipelineSpec {
   std::vector<NodeSpec> nodes{};
   /// Ids of the outputs, in order.
   std::vector<std::string> outputs{};
+  /// Capacity of each resource the nodes may hold (the top-level `resources`, after
+  /// LoadOptions::resources): given to the Executor of every run (ExecutorOptions::resources).
+  std::map<std::string, std::size_t> resources{};
 };
 
 /// The directory of the pipeline file `file`, absolute and normalised: where the pipeline's
@@ -196,11 +215,16 @@ struct PipelineStats {
   std::size_t items_executed = 0;
   std::size_t items_cached = 0;
   double seconds = 0;
+  /// Nodes that failed, and needed nodes never started (a run that failed or was cancelled).
+  std::size_t failed = 0;
+  std::size_t not_run = 0;
 };
 
-/// What happened to one node in a run. kFailed only in a dry run, for a probe that failed (a run
-/// would stop there; NodeRunInfo::error says why).
-enum class NodeOutcome : std::uint8_t { kNotNeeded, kExecuted, kCached, kFailed };
+/// What happened to one node in a run. kFailed: it failed (after its retries; a run reports it
+/// only when it goes on, see PipelineRunError), or in a dry run a probe that failed (a run would
+/// stop there; NodeRunInfo::error says why). kNotRun: a run that failed or was cancelled needed
+/// it but never started it.
+enum class NodeOutcome : std::uint8_t { kNotNeeded, kExecuted, kCached, kFailed, kNotRun };
 
 struct NodeRunInfo {
   std::string id;
@@ -217,6 +241,41 @@ struct NodeRunInfo {
   std::string reason{};
 };
 
+/// Cancels pipeline runs from another thread (the `dagflow` command's Ctrl-C): give it to the
+/// runs (RunRequest::cancel), then call cancel() from any thread — but not from a signal handler,
+/// as it takes a lock: let the handler wake a thread that calls it. Thread-safe; not copyable.
+///
+///   auto stop = std::make_shared<dagflow::CancelToken>();
+///   std::jthread watcher([stop] { wait_for_ctrl_c(); stop->cancel(); });
+///   try {
+///     pipeline.run(options, {.cancel = stop});
+///   } catch (const dagflow::PipelineCancelled& e) { /* e.result(): what finished */ }
+class CancelToken {
+ public:
+  CancelToken() = default;
+  CancelToken(const CancelToken&) = delete;
+  CancelToken& operator=(const CancelToken&) = delete;
+  ~CancelToken() = default;
+
+  /// Cancels, for good: the runs using the token stop as Executor::cancel() stops a compute
+  /// (tasks not yet started never start; running ones see this_task::stop_requested(), which
+  /// kills a `shell` op's command) and throw PipelineCancelled; a run given it later throws that
+  /// before running anything. What finished stays cached and recorded.
+  void cancel() noexcept;
+  /// Whether cancel() was called.
+  [[nodiscard]] bool cancelled() const noexcept { return cancelled_.load(); }
+
+  /// While attached, cancel() reaches `executor`'s computes (at once if it was called already).
+  /// How a run uses the token; detach before the Executor is destroyed.
+  void attach(Executor& executor);
+  void detach(Executor& executor) noexcept;
+
+ private:
+  std::atomic<bool> cancelled_{false};
+  std::mutex mutex_;
+  std::vector<Executor*> executors_;  // attached, under mutex_
+};
+
 /// What to run, beyond the options of the Executor (`dagflow run FILE [NODE...] --force ...`).
 struct RunRequest {
   /// The nodes to compute, with everything they need; empty = the pipeline's outputs.
@@ -230,6 +289,8 @@ struct RunRequest {
   bool explain = false;
   /// Called as each node finishes (from the worker that finished it; calls never overlap).
   std::function<void(const NodeRunInfo&)> on_node{};
+  /// Cancels the run when its cancel() is called (Ctrl-C); default none.
+  std::shared_ptr<CancelToken> cancel{};
 };
 
 /// The result of Pipeline::run.
@@ -239,6 +300,34 @@ struct PipelineResult {
   PipelineStats stats{};
   /// Every node, in spec order.
   std::vector<NodeRunInfo> nodes{};
+};
+
+/// A run was cancelled (RunRequest::cancel). what() is the Executor's Cancelled message. What
+/// finished is cached and recorded, so the next run resumes from it; result() tells what each
+/// node did (kNotRun: needed but never started). Its outputs are empty.
+class PipelineCancelled : public Cancelled {
+ public:
+  PipelineCancelled(const std::string& what, PipelineResult result);
+  [[nodiscard]] const PipelineResult& result() const noexcept { return *result_; }
+
+ private:
+  std::shared_ptr<const PipelineResult> result_;  // shared: an exception is copied
+};
+
+/// Nodes failed in a run with ExecutorOptions::keep_going; everything that did not depend on them
+/// ran and is cached. A RunError whose failures() name the nodes (TaskError::label() is the node's
+/// id); node_errors() says the same as NodeErrors ("FILE:LINE:COL: node 'x' (op y) failed: ...")
+/// in the same order, and result() what each node did (kFailed, kNotRun for those downstream).
+class PipelineRunError : public RunError {
+ public:
+  PipelineRunError(const RunError& error, std::vector<NodeError> node_errors,
+                   PipelineResult result);
+  [[nodiscard]] const std::vector<NodeError>& node_errors() const noexcept { return node_errors_; }
+  [[nodiscard]] const PipelineResult& result() const noexcept { return *result_; }
+
+ private:
+  std::vector<NodeError> node_errors_;
+  std::shared_ptr<const PipelineResult> result_;  // shared: an exception is copied
 };
 
 /// A loaded pipeline bound to its ops.
@@ -259,9 +348,13 @@ class Pipeline {
   /// its key (op, version, arguments, inputs) is not in the cache; a node that re-runs and
   /// returns what it returned last time lets what depends on it be served from the cache (early
   /// cut-off); writers' files are tracked (see OpInfo::writes_files); and the run is recorded
-  /// beside the cache (also when it fails, for what finished). Throws NodeError when a node
-  /// fails, PipelineError for a target or forced node that does not exist, and
-  /// std::invalid_argument for a refused cache_dir.
+  /// beside the cache (also when it fails, for what finished). Each node's task runs with its
+  /// NodeSpec::options, and the Executor gets the pipeline's resource capacities
+  /// (PipelineSpec::resources) unless `options.resources` names them itself. Throws NodeError
+  /// when a node fails (after its retries), PipelineRunError instead with
+  /// `options.keep_going`, PipelineCancelled when RunRequest::cancel cancels it, PipelineError
+  /// for a target or forced node that does not exist, and std::invalid_argument for a refused
+  /// cache_dir.
   [[nodiscard]] PipelineResult run(ExecutorOptions options = {},
                                    const RunRequest& request = {}) const;
 

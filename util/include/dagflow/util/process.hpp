@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <string>
@@ -37,8 +38,14 @@ struct ProcessOptions {
   /// (nullopt): no limit.
   std::optional<std::chrono::steady_clock::duration> timeout{};
   /// Run it as the leader of a process group of its own, and kill the whole group (SIGKILL) once
-  /// the leader has exited or timed out, so that nothing it started outlives it. Default: off.
+  /// the leader has exited, timed out or been stopped, so that nothing it started outlives it.
+  /// Default: off.
   bool own_process_group = false;
+  /// Asked every few milliseconds (on the calling thread) while the program runs; when it returns
+  /// true, the program is killed (SIGKILL, with its group when it leads one) and the result says
+  /// `stopped`. For a caller that may be told to stop meanwhile (a task's cancellation or
+  /// timeout). Default (empty): never asked.
+  std::function<bool()> should_stop{};
 };
 
 /// How the program ended and what it wrote.
@@ -46,6 +53,9 @@ struct ProcessResult {
   /// The timeout ran out: the program (and its group) was killed; `out` and `err` hold what it
   /// had written by then, `exit_code` and `signal` are not set.
   bool timed_out = false;
+  /// should_stop returned true: the program (and its group) was killed; as for timed_out, `out`
+  /// and `err` hold what it had written by then, `exit_code` and `signal` are not set.
+  bool stopped = false;
   /// The exit code when it exited, else -1.
   int exit_code = -1;
   /// The signal that ended it, else 0.
@@ -63,8 +73,9 @@ class SpawnError : public std::system_error {
   using std::system_error::system_error;
 };
 
-/// Runs the program to its end: feeds `input`, collects stdout (and stderr) while it runs, then
-/// waits for it to exit (and with own_process_group kills what it left running). The pipes are
+/// Runs the program to its end (or its timeout, or until should_stop says so): feeds `input`,
+/// collects stdout (and stderr) while it runs, then waits for it to exit (and with
+/// own_process_group kills what it left running). The pipes are
 /// close-on-exec, so no other program started meanwhile inherits them; the child starts with no
 /// blocked signals and default handlers (whatever this process ignores, e.g. SIGPIPE). While input
 /// is written, SIGPIPE is blocked on the calling thread, so a program that stops reading is an
