@@ -402,11 +402,11 @@ struct Executor::Impl {
   detail::RunResults run(std::span<const DelayedBase* const> targets);
   void open_memory_cache(PlannedRun& p);
   void cull_and_look_up(PlannedRun& p);
-  void execute(detail::RunState& run);
+  void execute(detail::RunState& run, std::uint64_t cancels_at_start);
   void end_run(const PlannedRun& p, const detail::ObserverList& watching);
   void write_trace() const;
 
-  void register_run(detail::RunState* run);
+  void register_run(detail::RunState* run, std::uint64_t cancels_at_start);
   void unregister_run(detail::RunState* run);
 
   ExecutorOptions options;
@@ -418,8 +418,11 @@ struct Executor::Impl {
   std::atomic<std::uint64_t> queued_write_bytes{0};
   std::mutex runs_mutex;
   std::vector<detail::RunState*> running;  // what cancel() reaches
-  std::optional<DiskCache> disk_cache;     // with a cache_dir
-  detail::DiskStore* disk = nullptr;       // its store
+  // cancel() calls so far: a run that started planning before one and registers after it is
+  // cancelled too (it was running when cancel() was called).
+  std::atomic<std::uint64_t> cancels{0};
+  std::optional<DiskCache> disk_cache;  // with a cache_dir
+  detail::DiskStore* disk = nullptr;    // its store
   // Called in order: options.observers, the deprecated options.observer, the trace's recorder.
   std::vector<std::shared_ptr<RunObserver>> observers;
   std::shared_ptr<TraceRecorder> trace;  // with trace_path
@@ -498,7 +501,7 @@ void Executor::Impl::cull_and_look_up(PlannedRun& p) {
 }
 
 // Phase "execute": hands the run to the workers and waits for it, and for its disk writes.
-void Executor::Impl::execute(detail::RunState& run) {
+void Executor::Impl::execute(detail::RunState& run, std::uint64_t cancels_at_start) {
   run.services = detail::RunServices{.io = &io,
                                      .timer = &timer,
                                      .resources = &resources,
@@ -516,7 +519,7 @@ void Executor::Impl::execute(detail::RunState& run) {
       .start_async = &detail::RunState::start_async,
       .resume = &detail::RunState::resume_async,
   };
-  register_run(&run);
+  register_run(&run, cancels_at_start);
   run.started.store(true, std::memory_order_release);
   try {
     pool.run(units);
@@ -530,9 +533,10 @@ void Executor::Impl::execute(detail::RunState& run) {
   run.wait_for_writes();
 }
 
-void Executor::Impl::register_run(detail::RunState* run) {
+void Executor::Impl::register_run(detail::RunState* run, std::uint64_t cancels_at_start) {
   const std::lock_guard lock(runs_mutex);
   running.push_back(run);
+  if (cancels.load(std::memory_order_relaxed) != cancels_at_start) run->cancel();
 }
 
 void Executor::Impl::unregister_run(detail::RunState* run) {
@@ -560,6 +564,7 @@ void Executor::Impl::write_trace() const {
 
 detail::RunResults Executor::Impl::run(std::span<const DelayedBase* const> targets) {
   const auto start = Clock::now();
+  const std::uint64_t cancels_at_start = cancels.load(std::memory_order_relaxed);
   PlannedRun p = plan(targets);
   if (p.target_ids.empty()) return detail::RunResults(std::move(p.run));
   if (p.not_keyed > 0 && disk != nullptr)
@@ -572,7 +577,7 @@ detail::RunResults Executor::Impl::run(std::span<const DelayedBase* const> targe
     p.run->observers = &watching;
     start_observers(watching, view, p.hits);
   }
-  execute(*p.run);
+  execute(*p.run, cancels_at_start);
   end_run(p, watching);
   const RunStats stats = stats_of(p, options.threads, start);
   {
@@ -615,6 +620,7 @@ DryRun Executor::dry_run(std::span<const DelayedBase* const> targets) {
 
 void Executor::cancel() noexcept {
   const std::lock_guard lock(impl_->runs_mutex);
+  impl_->cancels.fetch_add(1, std::memory_order_relaxed);
   for (detail::RunState* run : impl_->running) run->cancel();
 }
 

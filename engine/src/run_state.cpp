@@ -283,7 +283,7 @@ void RunState::resume_async(void* context, std::uint32_t unit) {
   auto* run = static_cast<RunState*>(context);
   (void)run->started.load(std::memory_order_acquire);  // the run's set-up, as in run_unit
   AsyncTask& t = run->async_tasks[run->async_of_unit[unit]];
-  (void)t.hand_off.load(std::memory_order_acquire);    // what the thread that hopped wrote
+  (void)t.hand_off.load(std::memory_order_acquire);  // what the thread that hopped wrote
   run->run_attempt(t);
 }
 
@@ -350,7 +350,8 @@ void RunState::run_attempt(AsyncTask& t) noexcept {
   if (t.options->io) io_tasks.fetch_add(1, std::memory_order_relaxed);
   TaskEvent event;
   event.attempt = t.attempt;
-  event.queued = observers != nullptr ? t.queued : std::chrono::steady_clock::time_point{};
+  // Only time queued for resources counts as waiting (not the hand-off to an I/O thread).
+  if (observers != nullptr && !t.needs.empty()) event.queued = t.queued;
   ItemCounts items;
   BudgetCredit credit(cache_owner);
   AttemptEnd end = invoke(t.task, credit, event, items, attempt);

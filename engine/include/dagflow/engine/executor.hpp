@@ -133,7 +133,8 @@ class Executor {
   /// compute() would. A map listed to run may still find its blocks in the disk cache.
   [[nodiscard]] DryRun dry_run(std::span<const DelayedBase* const> targets);
 
-  /// Cancels every compute() of this Executor running now, from any thread (a signal handler
+  /// Cancels every compute() of this Executor running now (one still planning included), from
+  /// any thread (a signal handler
   /// must not call it: it takes a lock): tasks not yet started never start, running ones see
   /// this_task::stop_requested(), and each of those compute() calls throws Cancelled once its
   /// running tasks have returned. What finished is cached. Later computes are unaffected.

@@ -19,8 +19,9 @@ namespace dagflow::this_task {
 
 /// True once the running task should stop: its timeout passed (TaskOptions::timeout),
 /// Executor::cancel() was called, or its run is failing. Cooperative: a task that never asks is
-/// waited for, and its result discarded. Cheap enough to poll in a loop (a flag and, with a
-/// timeout, a clock read).
+/// waited for, and its result discarded when it ran past its timeout. A task that stops because
+/// of it should throw: a value it returns counts as its finished result (and is cached). Cheap
+/// enough to poll in a loop (a flag and, with a timeout, a clock read).
 [[nodiscard]] bool stop_requested() noexcept;
 
 }  // namespace dagflow::this_task
