@@ -41,7 +41,7 @@ void InterruptWatch::watch() {
   bool cancelled = false;
   while (!stopping_.load()) {
     const int signal = ::sigtimedwait(&signals_, nullptr, &poll);
-    if (signal < 0) continue;  // EAGAIN (the poll ran out) or EINTR
+    if (signal < 0) continue;                  // EAGAIN (the poll ran out) or EINTR
     if (cancelled) ::_exit(kExitInterrupted);  // the second: at once
     cancelled = true;
     token_->cancel();

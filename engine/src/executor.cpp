@@ -360,7 +360,7 @@ RunStats stats_of(const PlannedRun& p, std::size_t threads, Clock::time_point st
 TaskError task_error(const detail::RunState& run, const detail::Failure& f) {
   const NodeId failed = run.order[f.task];
   std::string label = run.graph->label(failed);
-  if (f.timeout_ms > 0) return TimeoutError(std::move(label), failed, f.timeout_ms, f.attempts);
+  if (f.timeout_ms > 0) return TimeoutError(label, failed, f.timeout_ms, f.attempts);
   try {
     std::rethrow_exception(f.error);
   } catch (const detail::ItemFailure& item) {  // from map or reduce: name the item too
