@@ -108,15 +108,16 @@ ItemFailure::ItemFailure(std::size_t item, std::exception_ptr original)
       index(item),
       error(std::move(original)) {}
 
-const BlockCache* current_block_cache() noexcept { return t_current_block_cache; }
+const BlockCache* current_block_cache() noexcept {
+  return t_current_task != nullptr ? t_current_task->blocks : nullptr;
+}
 
 void count_map_items(std::size_t computed, std::size_t cached,
                      std::span<const Hash128> block_keys) {
-  if (t_current_items != nullptr) {
-    t_current_items->computed += computed;
-    t_current_items->cached += cached;
-    t_current_items->block_keys.insert(t_current_items->block_keys.end(), block_keys.begin(),
-                                       block_keys.end());
+  if (ItemCounts* items = current_items()) {
+    items->computed += computed;
+    items->cached += cached;
+    items->block_keys.insert(items->block_keys.end(), block_keys.begin(), block_keys.end());
   }
 }
 
@@ -146,8 +147,8 @@ void run_chunked(std::size_t n, std::size_t fixed_chunk,
         &published);
     (void)loop.lanes_done.load(std::memory_order_acquire);
   }
-  if (t_current_items != nullptr) {
-    t_current_items->chunks += loop.chunks_run.load(std::memory_order_relaxed);
+  if (ItemCounts* items = current_items()) {
+    items->chunks += loop.chunks_run.load(std::memory_order_relaxed);
   }
   if (loop.failure) throw ItemFailure(loop.failed_index, loop.failure);
 }

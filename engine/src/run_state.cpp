@@ -86,7 +86,8 @@ RunState::AttemptEnd RunState::invoke(std::uint32_t v, BudgetCredit& credit, Tas
       identity.add(graph->op_name(order[v])).add(graph->op_version(order[v]));
       blocks.emplace(*this, identity.digest(), has_flag(node.flags, NodeFlags::kRefreshParts));
     }
-    const TaskScope scope(&cancelled, blocks ? &*blocks : nullptr, &items, attempt);
+    const TaskContext context{&cancelled, blocks ? &*blocks : nullptr, &items, attempt};
+    const TaskScope scope(context);
     node.vtable->invoke(node.payload, inputs, out);
     if (too_late()) {
       out.discard();

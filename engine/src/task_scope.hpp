@@ -1,6 +1,7 @@
-// What a running task's body can see of its run, through thread-locals set by TaskScope: the
+// What a running task's body can see of its run, through a thread-local set by TaskScope: the
 // run's cancellation flag (so the chunked loops of map and reduce stop early when another task
-// failed), the task's block cache (map's per-block disk entries) and its map item counts.
+// failed), the task's block cache (map's per-block disk entries), its map item counts and its
+// attempt (this_task).
 #pragma once
 
 #include <atomic>
@@ -12,9 +13,6 @@
 
 namespace dagflow::detail {
 
-inline thread_local const std::atomic<bool>* t_current_cancellation = nullptr;
-inline thread_local const BlockCache* t_current_block_cache = nullptr;
-
 /// Map items a task computed and took from its block cache (count_map_items), and the chunks
 /// its map or reduce ran them in.
 struct ItemCounts {
@@ -23,7 +21,6 @@ struct ItemCounts {
   std::size_t chunks = 0;
   std::vector<Hash128> block_keys{};  // of the map's per-block entries, with a block cache
 };
-inline thread_local ItemCounts* t_current_items = nullptr;
 
 /// The running attempt of a task with TaskOptions: its index, and when its timeout passes
 /// (time_point::max() without one). What this_task reports.
@@ -31,41 +28,42 @@ struct AttemptInfo {
   std::size_t attempt = 0;
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };
-inline thread_local AttemptInfo t_current_attempt{};
+
+/// What a running task's body sees: its run's cancellation flag, its block cache (null when it
+/// has none), its item counts (null: not counted) and its attempt.
+struct TaskContext {
+  const std::atomic<bool>* cancelled = nullptr;
+  const BlockCache* blocks = nullptr;
+  ItemCounts* items = nullptr;
+  AttemptInfo attempt{};
+};
+
+/// One thread-local for all of it: a task pays for one save, set and restore (in a shared
+/// library each thread-local is a lookup of its own).
+inline thread_local const TaskContext* t_current_task = nullptr;
 
 /// The flag of the run this thread is working for, or null outside any task.
-inline const std::atomic<bool>* current_cancellation() noexcept { return t_current_cancellation; }
+inline const std::atomic<bool>* current_cancellation() noexcept {
+  return t_current_task != nullptr ? t_current_task->cancelled : nullptr;
+}
+/// The running task's item counts, or null.
+inline ItemCounts* current_items() noexcept {
+  return t_current_task != nullptr ? t_current_task->items : nullptr;
+}
 
-/// Sets the current run's cancellation flag, the running task's block cache (null when it has
-/// none), its item counts (null: not counted) and its attempt for the lifetime of the scope;
-/// restores the outer ones (nested compute() calls).
+/// Makes `context` the calling thread's for the lifetime of the scope; restores the outer one
+/// (nested compute() calls).
 class TaskScope {
  public:
-  explicit TaskScope(const std::atomic<bool>* flag, const BlockCache* blocks = nullptr,
-                     ItemCounts* items = nullptr, AttemptInfo attempt = {}) noexcept
-      : previous_(t_current_cancellation),
-        previous_blocks_(t_current_block_cache),
-        previous_items_(t_current_items),
-        previous_attempt_(t_current_attempt) {
-    t_current_cancellation = flag;
-    t_current_block_cache = blocks;
-    t_current_items = items;
-    t_current_attempt = attempt;
+  explicit TaskScope(const TaskContext& context) noexcept : previous_(t_current_task) {
+    t_current_task = &context;
   }
-  ~TaskScope() {
-    t_current_cancellation = previous_;
-    t_current_block_cache = previous_blocks_;
-    t_current_items = previous_items_;
-    t_current_attempt = previous_attempt_;
-  }
+  ~TaskScope() { t_current_task = previous_; }
   TaskScope(const TaskScope&) = delete;
   TaskScope& operator=(const TaskScope&) = delete;
 
  private:
-  const std::atomic<bool>* previous_;
-  const BlockCache* previous_blocks_;
-  ItemCounts* previous_items_;
-  AttemptInfo previous_attempt_;
+  const TaskContext* previous_;
 };
 
 }  // namespace dagflow::detail

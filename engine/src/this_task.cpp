@@ -6,12 +6,16 @@
 
 namespace dagflow::this_task {
 
-std::size_t attempt() noexcept { return detail::t_current_attempt.attempt; }
+std::size_t attempt() noexcept {
+  const detail::TaskContext* task = detail::t_current_task;
+  return task != nullptr ? task->attempt.attempt : 0;
+}
 
 bool stop_requested() noexcept {
-  const std::atomic<bool>* cancelled = detail::t_current_cancellation;
-  if (cancelled != nullptr && cancelled->load(std::memory_order_relaxed)) return true;
-  const auto deadline = detail::t_current_attempt.deadline;
+  const detail::TaskContext* task = detail::t_current_task;
+  if (task == nullptr) return false;
+  if (task->cancelled != nullptr && task->cancelled->load(std::memory_order_relaxed)) return true;
+  const auto deadline = task->attempt.deadline;
   return deadline != std::chrono::steady_clock::time_point::max() &&
          std::chrono::steady_clock::now() >= deadline;
 }
