@@ -1,7 +1,8 @@
-// DAG shapes with near-empty task bodies, shared by bench/overhead and bench/peers: each written
-// by hand with tbb::flow::graph + continue_node, with dagflow, and as a plain sequential loop (the
-// reference answer). Every function builds its graph, runs it and tears it down, and returns the
-// value of the last task, so callers can check the answer and the compiler cannot drop the work.
+// DAG shapes with near-empty task bodies, shared by bench/overhead, bench/peers and bench/io: each
+// written by hand with tbb::flow::graph + continue_node, with dagflow, and as a plain sequential
+// loop (the reference answer). Every function builds its graph, runs it and tears it down, and
+// returns the value of the last task, so callers can check the answer and the compiler cannot drop
+// the work.
 #pragma once
 
 #include <cstddef>
@@ -43,11 +44,18 @@ inline long tbb_independent(long n) {
   return total;
 }
 
-inline long df_independent(dagflow::Executor& ex, long n) {
+// `options` go to each of the n tasks (not the sum); the defaults are left unset, so that the
+// plain shape's graph is the one the other benchmarks have always timed.
+inline long df_independent(dagflow::Executor& ex, long n,
+                           const dagflow::TaskOptions& options = {}) {
   dagflow::Graph g;
   std::vector<dagflow::Delayed<long>> parts;
   parts.reserve(static_cast<std::size_t>(n));
-  for (long i = 0; i < n; ++i) parts.push_back(g.delayed([](long x) { return x; }, i));
+  const bool set = options != dagflow::TaskOptions{};
+  for (long i = 0; i < n; ++i) {
+    parts.push_back(g.delayed([](long x) { return x; }, i));
+    if (set) g.set_options(parts.back(), options);
+  }
   return ex.compute(g.delayed(sum_all, parts));
 }
 

@@ -15,6 +15,14 @@ inline double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
+/// Seconds that `f()` takes.
+template <class F>
+double seconds_of(F&& f) {
+  const Clock::time_point start = Clock::now();
+  f();
+  return seconds_since(start);
+}
+
 /// The median of `v` (the upper one for an even count).
 inline double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
