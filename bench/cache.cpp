@@ -9,7 +9,7 @@
 //   ./build/release/bench/cache            (about 15 s on 2 cores)
 //
 // Note: with a cache directory every result is also written to disk (a file created and renamed
-// per task, on the compute workers), which is why that cold run is slower than the one without.
+// per task, on the I/O threads), which is why that cold run is slower than the one without.
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
