@@ -354,8 +354,12 @@ void RunState::run_attempt(AsyncTask& t) noexcept {
   // Only time queued for resources counts as waiting (not the hand-off to an I/O thread).
   if (observers != nullptr && !t.needs.empty()) event.queued = t.queued;
   ItemCounts items;
-  BudgetCredit credit(cache_owner);
-  AttemptEnd end = invoke(t.task, credit, event, items, attempt);
+  AttemptEnd end;
+  {  // the credit goes back to the memory cache before the task is finished: the run (and its
+     // Executor) may end as soon as it is
+    BudgetCredit credit(cache_owner);
+    end = invoke(t.task, credit, event, items, attempt);
+  }
   if (!t.needs.empty()) services.resources->release(t.needs);
   if (!end.ok()) {
     after_failed_attempt(t, std::move(end), event, items);
