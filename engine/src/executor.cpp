@@ -356,22 +356,23 @@ RunStats stats_of(const PlannedRun& p, std::size_t threads, Clock::time_point st
   return stats;
 }
 
-// A recorded failure as the TaskError that names its task (and, for map and reduce, the item).
-TaskError task_error(const detail::RunState& run, const detail::Failure& f) {
+// Throws a recorded failure as the error that names its task: a TimeoutError for a timeout, else
+// a TaskError (naming the item, for map and reduce).
+[[noreturn]] void throw_task_error(const detail::RunState& run, const detail::Failure& f) {
   const NodeId failed = run.order[f.task];
   std::string label = run.graph->label(failed);
-  if (f.timeout_ms > 0) return TimeoutError(label, failed, f.timeout_ms, f.attempts);
+  if (f.timeout_ms > 0) throw TimeoutError(label, failed, f.timeout_ms, f.attempts);
   try {
     std::rethrow_exception(f.error);
-  } catch (const detail::ItemFailure& item) {  // from map or reduce: name the item too
-    return TaskError(std::move(label), failed, item.error, item.index, f.attempts);
+  } catch (const detail::ItemFailure& item) {
+    throw TaskError(std::move(label), failed, item.error, item.index, f.attempts);
   } catch (...) {
-    return TaskError(std::move(label), failed, f.error, std::nullopt, f.attempts);
+    throw TaskError(std::move(label), failed, f.error, std::nullopt, f.attempts);
   }
 }
 
-// Phase "rethrow": Cancelled for a cancelled run; else the first failure as a TaskError, or
-// with keep_going all of them as a RunError.
+// Phase "rethrow": Cancelled for a cancelled run; else the first failure, or with keep_going all
+// of them as a RunError.
 void rethrow_failure(const detail::RunState& run, const RunStats& stats) {
   if (run.cancel_requested.load(std::memory_order_acquire)) {
     throw Cancelled(fmt::format(
@@ -379,17 +380,16 @@ void rethrow_failure(const detail::RunState& run, const RunStats& stats) {
         stats.tasks, stats.memory_hits + stats.disk_hits, stats.not_run));
   }
   if (!run.has_failure.load(std::memory_order_acquire)) return;
-  if (!run.keep_going) {
-    const detail::Failure& first = run.failures.front();
-    if (first.timeout_ms > 0) {
-      throw TimeoutError(run.graph->label(run.order[first.task]), run.order[first.task],
-                         first.timeout_ms, first.attempts);
-    }
-    throw task_error(run, first);
-  }
+  if (!run.keep_going) throw_task_error(run, run.failures.front());
   std::vector<TaskError> failures;
   failures.reserve(run.failures.size());
-  for (const detail::Failure& f : run.failures) failures.push_back(task_error(run, f));
+  for (const detail::Failure& f : run.failures) {
+    try {
+      throw_task_error(run, f);
+    } catch (const TaskError& e) {
+      failures.push_back(e);  // a TimeoutError kept as its TaskError (timed_out() says so)
+    }
+  }
   throw RunError(std::move(failures), stats.not_run);
 }
 
