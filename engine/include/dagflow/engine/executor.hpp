@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include <dagflow/engine/cluster.hpp>
 #include <dagflow/engine/detail/run_results.hpp>
 #include <dagflow/engine/disk_cache.hpp>
 #include <dagflow/engine/observer.hpp>
@@ -80,6 +81,12 @@ struct ExecutorOptions {
   /// compute() then throws RunError listing every failure. Off (the default): the first
   /// failure cancels the run and compute() throws its TaskError.
   bool keep_going = false;
+  /// The ranks of an SPMD job to share the work with (see Cluster; e.g.
+  /// dagflow::mpi::Session::cluster()); default none: this process alone. With a cluster of
+  /// more than one rank, compute() is collective: every rank calls it on the same graph and
+  /// targets, in the same order, and each gets every target's value. Computes of one Executor
+  /// then run one at a time, and a compute() called from inside a task runs on its rank alone.
+  std::shared_ptr<Cluster> cluster{};
   // New fields are appended below, never inserted above: designated initialisers follow this
   // order.
 };
