@@ -972,6 +972,12 @@ DryRun Executor::dry_run(std::span<const DelayedBase* const> targets) {
   return dry;
 }
 
+std::vector<std::string> Executor::all_gather(std::string mine) {
+  if (impl_->link == nullptr) return {std::move(mine)};
+  const std::lock_guard one_at_a_time(impl_->ranks_mutex);
+  return impl_->link->all_gather(++impl_->runs_across_ranks, 0, std::move(mine));
+}
+
 void Executor::cancel() noexcept {
   const std::lock_guard lock(impl_->runs_mutex);
   impl_->cancels.fetch_add(1, std::memory_order_relaxed);

@@ -331,3 +331,18 @@ TEST_CASE("a result that cannot be serialised is computed by each rank that need
   CHECK(got == std::vector<int>{21, 22, 23, 24, 21, 22, 23, 24});
   CHECK(replicated == std::vector<std::size_t>{1, 1});
 }
+
+TEST_CASE("Executor::all_gather returns every rank's bytes, by rank", "[cluster]") {
+  ThreadCluster cluster(3);
+  std::mutex m;
+  std::vector<std::vector<std::string>> seen;
+  cluster.run([&](std::size_t rank, std::shared_ptr<dagflow::Cluster> c) {
+    dagflow::Executor ex(options_for(c));
+    const std::vector<std::string> all = ex.all_gather("rank " + std::to_string(rank));
+    const std::lock_guard lock(m);
+    seen.push_back(all);
+  });
+  for (const auto& all : seen) CHECK(all == std::vector<std::string>{"rank 0", "rank 1", "rank 2"});
+  dagflow::Executor alone;
+  CHECK(alone.all_gather("me") == std::vector<std::string>{"me"});
+}

@@ -148,6 +148,12 @@ class Executor {
   /// running tasks have returned. What finished is cached. Later computes are unaffected.
   void cancel() noexcept;
 
+  /// Across ranks (ExecutorOptions::cluster): a collective like compute() — every rank calls it,
+  /// in the same order relative to its computes — that returns every rank's `mine`, by rank
+  /// (how a program shares what it decided or measured, e.g. rank 0 collecting traces). Without
+  /// a cluster: {mine}. Throws dagflow::Error when the cluster fails.
+  [[nodiscard]] std::vector<std::string> all_gather(std::string mine);
+
   /// Statistics of the most recent compute() that finished (from any thread), failed or not.
   [[nodiscard]] RunStats last_run_stats() const;
   /// The options this Executor was made with (threads resolved: never 0).
