@@ -49,11 +49,12 @@ endmacro()
 macro(ranks prefix)
   run(${prefix} ranks ${mpirun} ${DAGFLOW} ${ARGN})
 endmacro()
-# Each rank's exit code on a line of its own: "rank 1 exit 2".
+# Each rank's exit code on a line of its own: "rank 1 exit 2". (The shell's commands are on
+# lines of their own: a ';' would split the script into two arguments, a CMake list.)
 macro(ranks_exits prefix)
   string(JOIN " " command ${ARGN})
   run(${prefix} ranks ${mpirun} sh -c
-      "${DAGFLOW} ${command}; echo \"rank \$OMPI_COMM_WORLD_RANK exit \$?\"")
+      "${DAGFLOW} ${command}\necho \"rank \$OMPI_COMM_WORLD_RANK exit \$?\"")
 endmacro()
 
 function(expect_same_stdout name)
@@ -94,7 +95,7 @@ foreach(file out/by_region.json out/all_rows.csv)
   endif()
 endforeach()
 ranks(r run csv_report.yaml)
-if(NOT r_err MATCHES "csv_report: 6 nodes, 1 executed, 1 cached")
+if(NOT r_err MATCHES "csv_report: 6 nodes, 1 executed, 2 cached")
   fail("csv_report again: not served from the cache:\n${r_err}")
 endif()
 file(READ ${WORK}/ranks/trace.json trace)
@@ -142,10 +143,15 @@ endif()
 # would sleep a minute is stopped, rank 0 says what finished, and both exit with 130.
 file(WRITE ${WORK}/ranks/slow.yaml
      "name: slow\nnodes:\n  nap:\n    op: shell\n    args: {argv: [sleep, \"60\"]}\n")
-run(r ranks ${mpirun} sh -c
-    "${DAGFLOW} run slow.yaml --allow-shell --no-cache & pid=$!; \
-if [ \"$OMPI_COMM_WORLD_RANK\" = 1 ]; then sleep 3; kill -TERM $pid; fi; \
-wait $pid; echo \"rank $OMPI_COMM_WORLD_RANK exit $?\"")
+run(r ranks ${mpirun} sh -c "${DAGFLOW} run slow.yaml --allow-shell --no-cache &
+pid=$!
+if [ \"$OMPI_COMM_WORLD_RANK\" = 1 ]
+then
+  sleep 3
+  kill -TERM $pid
+fi
+wait $pid
+echo \"rank $OMPI_COMM_WORLD_RANK exit $?\"")
 if(NOT r_out MATCHES "rank 0 exit 130" OR NOT r_out MATCHES "rank 1 exit 130")
   fail("an interrupted run: the ranks' exit codes are not all 130:\n${r_out}\n${r_err}")
 endif()
