@@ -4,10 +4,9 @@
 #include <cstdio>
 #include <mutex>
 #include <stdexcept>
+#include <sys/resource.h>
 #include <tuple>
 #include <unordered_map>
-
-#include <sys/resource.h>
 
 #include <fmt/format.h>
 
@@ -142,7 +141,7 @@ struct PlannedRun {
   std::vector<NodeId> target_ids;
   std::shared_ptr<detail::GraphCache> cache;  // this graph's part of the memory cache
   CacheLookup hits;
-  std::size_t not_keyed = 0;  // RunStats::not_keyed
+  std::size_t not_keyed = 0;        // RunStats::not_keyed
   std::vector<std::uint8_t> cut{};  // across ranks, by node id: results some rank found cached
 };
 
@@ -468,8 +467,9 @@ void check_same_graph(detail::ClusterLink& link, std::uint64_t run,
                       const std::vector<std::string>& summaries, const detail::GraphState& graph,
                       std::span<const NodeId> upstream, const std::vector<Hash128>& hashes) {
   const auto head = [](const std::string& s) { return s.substr(0, 24); };
-  const bool same = std::all_of(summaries.begin(), summaries.end(),
-                                [&](const std::string& s) { return head(s) == head(summaries[0]); });
+  const bool same = std::all_of(summaries.begin(), summaries.end(), [&](const std::string& s) {
+    return head(s) == head(summaries[0]);
+  });
   if (same) return;
   std::string mine(reinterpret_cast<const char*>(hashes.data()), hashes.size() * sizeof(Hash128));
   const std::vector<std::string> all = link.all_gather(run, 1, std::move(mine));
@@ -511,8 +511,8 @@ std::string end_report(const detail::RunState& run, const RunStats& stats, doubl
   w.u64(static_cast<std::uint64_t>(busy * 1e9)).u64(not_run).u64(run.failures.size());
   std::string bytes = w.take();
   for (const detail::Failure& f : run.failures) {
-    const std::string one = detail::encode_failure(detail::FailureReport{
-        f.task, run.ranks->rank(), f.attempts, f.timeout_ms, f.error});
+    const std::string one = detail::encode_failure(
+        detail::FailureReport{f.task, run.ranks->rank(), f.attempts, f.timeout_ms, f.error});
     bytes += detail::ByteWriter().str(one).take();
   }
   return bytes;
@@ -809,7 +809,8 @@ std::vector<std::uint32_t> Executor::Impl::plan_across_ranks(PlannedRun& p, std:
   Hasher whole;
   for (const Hash128& h : hashes) whole.add(h.low).add(h.high);
   const Hash128 digest = whole.digest();
-  std::string mine = detail::ByteWriter().u64(digest.low).u64(digest.high).u64(upstream.size()).take();
+  std::string mine =
+      detail::ByteWriter().u64(digest.low).u64(digest.high).u64(upstream.size()).take();
   mine += hit_bits(upstream, p.hits);
   const std::vector<std::string> all = link->all_gather(id, 0, std::move(mine));
   check_same_graph(*link, id, all, graph, upstream, hashes);
@@ -822,7 +823,8 @@ std::vector<std::uint32_t> Executor::Impl::plan_across_ranks(PlannedRun& p, std:
   }
   run.order = detail::needed_tasks(
       graph, p.target_ids,
-      [](void* c, NodeId n) { return (*static_cast<std::vector<std::uint8_t>*>(c))[n] != 0; }, &cut);
+      [](void* c, NodeId n) { return (*static_cast<std::vector<std::uint8_t>*>(c))[n] != 0; },
+      &cut);
   drop_unused_hits(p.hits, run.order);
   p.not_keyed = count_not_keyed(run);
   return owners;
@@ -865,8 +867,8 @@ RanksOutcome Executor::Impl::finish_across_ranks(const PlannedRun& p, std::uint6
                                     [v](const detail::Failure& f) { return f.task == v; });
     if (!failed) ++not_run;
   }
-  const std::vector<std::string> reports = link->all_gather(
-      id, 2, end_report(run, stats, process_cpu_seconds() - busy_from, not_run));
+  const std::vector<std::string> reports =
+      link->all_gather(id, 2, end_report(run, stats, process_cpu_seconds() - busy_from, not_run));
   RanksOutcome outcome = merge_reports(reports);
   stats.rank = link->rank();
   stats.ranks = outcome.ranks;

@@ -68,7 +68,8 @@ std::vector<std::uint32_t> place_tasks(const GraphState& graph, std::span<const 
   // Deal each depth's chains out in contiguous runs, the first run on a rank that turns with the
   // depth (a graph of one chain per depth still spreads).
   const std::uint32_t depths =
-      depth_of_chain.empty() ? 0 : *std::max_element(depth_of_chain.begin(), depth_of_chain.end()) + 1;
+      depth_of_chain.empty() ? 0
+                             : *std::max_element(depth_of_chain.begin(), depth_of_chain.end()) + 1;
   std::vector<std::uint32_t> count(depths, 0);
   for (const std::uint32_t d : depth_of_chain) ++count[d];
   std::vector<std::uint32_t> seen(depths, 0);
@@ -171,9 +172,7 @@ void RankRun::assign(const std::vector<std::uint32_t>& owner_by_node,
   }
 }
 
-bool RankRun::persists_here(std::uint32_t v) const noexcept {
-  return holder(owner_[v]) == rank_;
-}
+bool RankRun::persists_here(std::uint32_t v) const noexcept { return holder(owner_[v]) == rank_; }
 
 void RankRun::build_units(const ExecutionPlan& plan) {
   const std::size_t units = plan.units();
@@ -230,7 +229,8 @@ void RankRun::build_units(const ExecutionPlan& plan) {
     preds_.insert(preds_.end(), plan.preds.begin() + plan.pred_begin[u],
                   plan.preds.begin() + plan.pred_begin[u + 1]);
     if (after_split[u] != kNone) preds_.push_back(after_split[u]);
-    if (remote_hits && reads_remote_hit(plan, u)) preds_.push_back(static_cast<std::uint32_t>(units));
+    if (remote_hits && reads_remote_hit(plan, u))
+      preds_.push_back(static_cast<std::uint32_t>(units));
   }
   pred_begin_.push_back(static_cast<std::uint32_t>(preds_.size()));
   async_.assign(role_.size(), 0);
@@ -293,8 +293,8 @@ void RankRun::after_skip(std::uint32_t v) {
   if (owner_[v] == rank_) send_to_readers(v, MessageKind::kSkipped, {});
 }
 
-void RankRun::after_failure(std::uint32_t v, const std::exception_ptr& error,
-                            std::size_t attempts, std::uint64_t timeout_ms) {
+void RankRun::after_failure(std::uint32_t v, const std::exception_ptr& error, std::size_t attempts,
+                            std::uint64_t timeout_ms) {
   link_.broadcast(MessageKind::kFailed, id_, v,
                   encode_failure(FailureReport{v, rank_, attempts, timeout_ms, error}));
 }

@@ -168,8 +168,8 @@ class RankRun final : public RunMailbox {
   std::vector<std::uint8_t> cut_;
   std::size_t replicated_ = 0;
 
-  std::vector<Role> role_;               // by unit (plan units, then the hits unit)
-  std::vector<std::uint32_t> unit_of_;   // local index -> unit of the plan (kNone for cut)
+  std::vector<Role> role_;                // by unit (plan units, then the hits unit)
+  std::vector<std::uint32_t> unit_of_;    // local index -> unit of the plan (kNone for cut)
   std::vector<std::uint32_t> wait_unit_;  // local index -> receive unit waiting for it here
   std::vector<std::uint32_t> pred_begin_;
   std::vector<std::uint32_t> preds_;

@@ -79,7 +79,8 @@ std::int64_t fan_in(dagflow::Executor& ex, int tasks, std::atomic<int>* ran = nu
 
 }  // namespace
 
-TEST_CASE("a map and reduce give the same bits on 1, 2 and 3 ranks as in one process", "[cluster]") {
+TEST_CASE("a map and reduce give the same bits on 1, 2 and 3 ranks as in one process",
+          "[cluster]") {
   constexpr std::size_t n = 200'000;
   dagflow::Executor alone({.threads = 1});
   const std::uint64_t expected = bits_of(map_reduce_sum(alone, n));
@@ -169,11 +170,12 @@ TEST_CASE("a task that throws on rank 1 fails compute() on every rank, naming it
                                             }),
                                 i));
     }
-    auto sum = g.delayed(dagflow::op("int sum", [](const std::vector<int>& v) {
-                           int s = 0;
-                           for (int x : v) s += x;
-                           return s;
-                         }),
+    auto sum = g.delayed(dagflow::op("int sum",
+                                     [](const std::vector<int>& v) {
+                                       int s = 0;
+                                       for (int x : v) s += x;
+                                       return s;
+                                     }),
                          parts);
     try {
       (void)ex.compute(sum);
@@ -207,10 +209,12 @@ TEST_CASE("with keep_going every rank throws the same RunError", "[cluster]") {
     dagflow::Graph g;
     std::vector<dagflow::Delayed<int>> outs;
     for (int i = 0; i < 8; ++i) {
-      auto x = g.delayed(dagflow::op("x", [](int k) {
-                           if (k % 4 == 1) throw std::runtime_error("odd one " + std::to_string(k));
-                           return k;
-                         }),
+      auto x = g.delayed(dagflow::op("x",
+                                     [](int k) {
+                                       if (k % 4 == 1)
+                                         throw std::runtime_error("odd one " + std::to_string(k));
+                                       return k;
+                                     }),
                          i);
       outs.push_back(g.delayed(dagflow::op("y", [](int k) { return k + 1; }), x));
     }
@@ -320,7 +324,8 @@ TEST_CASE("a result that cannot be serialised is computed by each rank that need
     auto o = g.delayed(dagflow::op("opaque", [] { return Opaque{21}; }));
     std::vector<dagflow::Delayed<int>> uses;
     for (int i = 0; i < 4; ++i) {
-      uses.push_back(g.delayed(dagflow::op("use", [](const Opaque& x, int k) { return x.value + k; }), o, i));
+      uses.push_back(
+          g.delayed(dagflow::op("use", [](const Opaque& x, int k) { return x.value + k; }), o, i));
     }
     const std::vector<int> r = ex.compute(uses);
     const std::lock_guard lock(m);
