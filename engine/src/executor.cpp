@@ -611,6 +611,7 @@ struct Executor::Impl {
                                    double busy_from);
   void open_memory_cache(PlannedRun& p);
   void cull_and_look_up(PlannedRun& p);
+  void give_services(detail::RunState& run);
   void execute(detail::RunState& run, std::uint64_t cancels_at_start);
   void end_run(const PlannedRun& p, const detail::ObserverList& watching);
   void write_trace() const;
@@ -722,14 +723,19 @@ void Executor::Impl::cull_and_look_up(PlannedRun& p) {
                                    look_up ? &CacheLookup::lookup_of : nullptr, &hits);
 }
 
-// Phase "execute": hands the run to the workers and waits for it, and for its disk writes.
-void Executor::Impl::execute(detail::RunState& run, std::uint64_t cancels_at_start) {
+// What a run uses of its Executor while it runs: set before anything (another rank's message
+// included) can reach the run.
+void Executor::Impl::give_services(detail::RunState& run) {
   run.services = detail::RunServices{.io = &io,
                                      .timer = &timer,
                                      .resources = &resources,
                                      .compute_threads = options.threads,
                                      .queued_write_bytes = &queued_write_bytes};
   run.keep_going = options.keep_going;
+}
+
+// Phase "execute": hands the run to the workers and waits for it, and for its disk writes.
+void Executor::Impl::execute(detail::RunState& run, std::uint64_t cancels_at_start) {
   const bool has_async = !run.plan.async_units.empty();
   const detail::UnitGraph units{
       .units = run.plan.units(),
@@ -888,6 +894,7 @@ detail::RunResults Executor::Impl::run_across_ranks(std::span<const DelayedBase*
   const std::uint64_t id = ++runs_across_ranks;
   PlannedRun p;
   if (targets.empty()) return detail::RunResults(std::move(p.run));
+  give_services(*p.run);
   resolve_targets(p, targets);
   const std::vector<std::uint32_t> owners = plan_across_ranks(p, id);
   if (p.not_keyed > 0 && disk != nullptr)
@@ -899,11 +906,7 @@ detail::RunResults Executor::Impl::run_across_ranks(std::span<const DelayedBase*
     p.run->observers = &watching;
     start_observers(watching, view, p.hits);
   }
-  struct Close {
-    detail::ClusterLink& link;
-    ~Close() { link.close_run(); }
-  } close{*link};
-  link->open_run(id, *p.run->ranks);
+  const detail::OpenRun open(*link, id, *p.run->ranks);
   p.run->ranks->send_hits();
   execute(*p.run, cancels_at_start);
   end_run(p, watching);
@@ -923,6 +926,7 @@ detail::RunResults Executor::Impl::run(std::span<const DelayedBase* const> targe
   const std::uint64_t cancels_at_start = cancels.load(std::memory_order_relaxed);
   PlannedRun p = plan(targets);
   if (p.target_ids.empty()) return detail::RunResults(std::move(p.run));
+  give_services(*p.run);
   if (p.not_keyed > 0 && disk != nullptr)
     warn_not_keyed(options.log, p.not_keyed, p.run->order.size());
   prepare_slots(p, options.fuse_tasks);
