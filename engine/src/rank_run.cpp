@@ -370,13 +370,8 @@ void RankRun::deliver(std::size_t from, MessageKind kind, std::uint32_t v, std::
     switch (kind) {
       case MessageKind::kValue: {
         const NodeRecord& node = run_.graph->node(run_.order[v]);
-        if (node.vtable->returns_void) {
-          run_.slots[v].publish();
-        } else {
-          const KeptValue value = node.vtable->load(payload);
-          if (value.empty()) throw Error("a result arrived that cannot be loaded");
-          run_.slots[v].adopt(value);
-        }
+        if (!node.vtable->returns_void) node.vtable->load_into(payload, run_.slots[v]);
+        run_.slots[v].publish();
         arrived(v);
         break;
       }

@@ -188,7 +188,7 @@ TEST_CASE("a task that throws on rank 1 fails compute() on every rank, naming it
     }
     // The Executor stays usable: a graph without the failure runs on every rank.
     dagflow::Graph ok;
-    auto one = ok.delayed(dagflow::op("one", [] { return 1; }));
+    auto one = ok.delayed(dagflow::op("after failure", [] { return 1; }));
     const int after = ex.compute(one);
     const std::lock_guard lock(m);
     afterwards.push_back(after);
