@@ -268,10 +268,13 @@ UnitGraph RankRun::unit_graph(const UnitGraph& local) const {
 
 // ---- sending ------------------------------------------------------------------------------------
 
-void RankRun::send_to_readers(std::uint32_t v, MessageKind kind, const std::string& payload) {
-  const std::uint64_t to = needed_on_[v] & ~runs_on_[v];
-  for (std::size_t r = 0; r < size_; ++r) {
-    if ((to >> r & 1U) != 0) link_.send(r, kind, id_, v, payload);
+void RankRun::send_to_readers(std::uint32_t v, MessageKind kind, std::string payload) {
+  std::uint64_t to = needed_on_[v] & ~runs_on_[v];
+  while (to != 0) {
+    const auto r = static_cast<std::size_t>(std::countr_zero(to));
+    to &= to - 1;
+    // The last reader gets the bytes themselves: a large value is not copied for one reader.
+    link_.send(r, kind, id_, v, to == 0 ? std::move(payload) : payload);
   }
 }
 
@@ -286,7 +289,7 @@ void RankRun::after_success(std::uint32_t v) {
   const NodeRecord& node = run_.graph->node(run_.order[v]);
   std::string bytes;
   if (!node.vtable->returns_void && !node.vtable->save(run_.slots[v], bytes)) return;
-  send_to_readers(v, MessageKind::kValue, bytes);
+  send_to_readers(v, MessageKind::kValue, std::move(bytes));
 }
 
 void RankRun::after_skip(std::uint32_t v) {
@@ -376,7 +379,10 @@ void RankRun::deliver(std::size_t from, MessageKind kind, std::uint32_t v, std::
         break;
       }
       case MessageKind::kSkipped:
+        // A reader checks its inputs only once the run has a failure: the failure that caused
+        // this skip may come from a third rank and arrive later.
         run_.slots[v].mark_failed();
+        run_.has_failure.store(true, std::memory_order_release);
         arrived(v);
         break;
       case MessageKind::kFailed: {

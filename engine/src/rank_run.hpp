@@ -154,7 +154,7 @@ class RankRun final : public RunMailbox {
   void arrived(std::uint32_t v);
   [[nodiscard]] bool reads_remote_hit(const ExecutionPlan& plan, std::uint32_t u) const;
   std::vector<std::string> exchange(std::uint32_t v, std::string mine);
-  void send_to_readers(std::uint32_t v, MessageKind kind, const std::string& payload);
+  void send_to_readers(std::uint32_t v, MessageKind kind, std::string payload);
   void stop_locally() noexcept;
 
   ClusterLink& link_;
