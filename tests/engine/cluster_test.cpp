@@ -446,3 +446,64 @@ TEST_CASE("across ranks, I/O tasks with retries run once each and reach every ra
   CHECK(got == std::vector<int>{0, 10, 20, 30, 40, 50, 0, 10, 20, 30, 40, 50});
   CHECK(attempts.load() <= 6 * 6);
 }
+
+namespace {
+
+// Layers of tasks, each reading two of the layer before; task k of a layer throws when
+// k % 11 == 7. Returns the last layer's tasks.
+std::vector<dagflow::Delayed<std::int64_t>> layered_graph(dagflow::Graph& g, int layers,
+                                                          int width) {
+  std::vector<dagflow::Delayed<std::int64_t>> prev;
+  for (int k = 0; k < width; ++k) {
+    prev.push_back(g.delayed(dagflow::op("layer source", [](int x) { return std::int64_t{x}; }), k));
+  }
+  for (int l = 1; l < layers; ++l) {
+    std::vector<dagflow::Delayed<std::int64_t>> next;
+    for (int k = 0; k < width; ++k) {
+      const auto& a = prev[static_cast<std::size_t>((k * 7 + l) % width)];
+      const auto& b = prev[static_cast<std::size_t>((k * 3 + 2 * l) % width)];
+      next.push_back(g.delayed(dagflow::op("layer step",
+                                           [](std::int64_t x, std::int64_t y, int id) {
+                                             if (id % 11 == 7) {
+                                               throw std::runtime_error("step " +
+                                                                        std::to_string(id));
+                                             }
+                                             return x * 3 + y + id;
+                                           }),
+                               a, b, l * 1000 + k));
+    }
+    prev = std::move(next);
+  }
+  return prev;
+}
+
+}  // namespace
+
+TEST_CASE("keep-going across 3 ranks reports what one process reports", "[cluster]") {
+  const auto outcome = [](dagflow::Executor& ex) {
+    dagflow::Graph g;
+    const auto last = layered_graph(g, 6, 40);
+    try {
+      (void)ex.compute(last);
+    } catch (const dagflow::RunError& e) {
+      return std::to_string(e.failures().size()) + " failed, " + std::to_string(e.not_run()) +
+             " not run";
+    }
+    return std::string("no failure");
+  };
+  dagflow::Executor alone({.threads = 1, .keep_going = true});
+  const std::string expected = outcome(alone);
+  REQUIRE(expected != "no failure");
+  ThreadCluster cluster(3);
+  std::mutex m;
+  std::vector<std::string> got;
+  cluster.run([&](std::size_t, std::shared_ptr<dagflow::Cluster> c) {
+    dagflow::ExecutorOptions opts = options_for(c);
+    opts.keep_going = true;
+    dagflow::Executor ex(opts);
+    const std::string mine = outcome(ex);
+    const std::lock_guard lock(m);
+    got.push_back(mine);
+  });
+  CHECK(got == std::vector<std::string>{expected, expected, expected});
+}
