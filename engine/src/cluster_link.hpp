@@ -102,6 +102,20 @@ class ClusterLink final : public ClusterReceiver {
   std::unique_ptr<ClusterPort> port_;  // last: detached first
 };
 
+/// Run `run`'s messages go to `mailbox` for the lifetime of the scope (ClusterLink::open_run).
+class OpenRun {
+ public:
+  OpenRun(ClusterLink& link, std::uint64_t run, RunMailbox& mailbox) : link_(link) {
+    link_.open_run(run, mailbox);
+  }
+  ~OpenRun() { link_.close_run(); }
+  OpenRun(const OpenRun&) = delete;
+  OpenRun& operator=(const OpenRun&) = delete;
+
+ private:
+  ClusterLink& link_;
+};
+
 /// Little-endian fields into a byte string, for the engine's own messages (gathers, failures).
 class ByteWriter {
  public:

@@ -36,7 +36,9 @@ struct Planning {
     return is_async(v) ||
            (!groups.empty() && has_flag(graph.node(order[v]).flags, NodeFlags::kSplitsAcrossRanks));
   }
-  [[nodiscard]] std::uint64_t group(std::uint32_t v) const { return groups.empty() ? 0 : groups[v]; }
+  [[nodiscard]] std::uint64_t group(std::uint32_t v) const {
+    return groups.empty() ? 0 : groups[v];
+  }
   // The dependency edges of chain c: only a chain's head has dependencies outside the chain.
   [[nodiscard]] std::span<const NodeId> head_edges(std::uint32_t c) const {
     const NodeRecord& head = graph.node(order[heads[c]]);
@@ -79,8 +81,7 @@ void split_levels_by_group(const Planning& p, std::vector<std::uint32_t>& unit_o
     auto& first = first_group[level];
     if (first.first == kNone) first = {c, group};
     if (first.second == group) continue;
-    const auto [it, added] =
-        extra.try_emplace({level, group}, static_cast<std::uint32_t>(units));
+    const auto [it, added] = extra.try_emplace({level, group}, static_cast<std::uint32_t>(units));
     if (added) ++units;
     unit_of_chain[c] = it->second;
   }

@@ -4,10 +4,9 @@
 #include <cstdio>
 #include <mutex>
 #include <stdexcept>
+#include <sys/resource.h>
 #include <tuple>
 #include <unordered_map>
-
-#include <sys/resource.h>
 
 #include <fmt/format.h>
 
@@ -142,7 +141,7 @@ struct PlannedRun {
   std::vector<NodeId> target_ids;
   std::shared_ptr<detail::GraphCache> cache;  // this graph's part of the memory cache
   CacheLookup hits;
-  std::size_t not_keyed = 0;  // RunStats::not_keyed
+  std::size_t not_keyed = 0;        // RunStats::not_keyed
   std::vector<std::uint8_t> cut{};  // across ranks, by node id: results some rank found cached
 };
 
@@ -468,8 +467,9 @@ void check_same_graph(detail::ClusterLink& link, std::uint64_t run,
                       const std::vector<std::string>& summaries, const detail::GraphState& graph,
                       std::span<const NodeId> upstream, const std::vector<Hash128>& hashes) {
   const auto head = [](const std::string& s) { return s.substr(0, 24); };
-  const bool same = std::all_of(summaries.begin(), summaries.end(),
-                                [&](const std::string& s) { return head(s) == head(summaries[0]); });
+  const bool same = std::all_of(summaries.begin(), summaries.end(), [&](const std::string& s) {
+    return head(s) == head(summaries[0]);
+  });
   if (same) return;
   std::string mine(reinterpret_cast<const char*>(hashes.data()), hashes.size() * sizeof(Hash128));
   const std::vector<std::string> all = link.all_gather(run, 1, std::move(mine));
@@ -511,8 +511,8 @@ std::string end_report(const detail::RunState& run, const RunStats& stats, doubl
   w.u64(static_cast<std::uint64_t>(busy * 1e9)).u64(not_run).u64(run.failures.size());
   std::string bytes = w.take();
   for (const detail::Failure& f : run.failures) {
-    const std::string one = detail::encode_failure(detail::FailureReport{
-        f.task, run.ranks->rank(), f.attempts, f.timeout_ms, f.error});
+    const std::string one = detail::encode_failure(
+        detail::FailureReport{f.task, run.ranks->rank(), f.attempts, f.timeout_ms, f.error});
     bytes += detail::ByteWriter().str(one).take();
   }
   return bytes;
@@ -611,6 +611,7 @@ struct Executor::Impl {
                                    double busy_from);
   void open_memory_cache(PlannedRun& p);
   void cull_and_look_up(PlannedRun& p);
+  void give_services(detail::RunState& run);
   void execute(detail::RunState& run, std::uint64_t cancels_at_start);
   void end_run(const PlannedRun& p, const detail::ObserverList& watching);
   void write_trace() const;
@@ -722,14 +723,19 @@ void Executor::Impl::cull_and_look_up(PlannedRun& p) {
                                    look_up ? &CacheLookup::lookup_of : nullptr, &hits);
 }
 
-// Phase "execute": hands the run to the workers and waits for it, and for its disk writes.
-void Executor::Impl::execute(detail::RunState& run, std::uint64_t cancels_at_start) {
+// What a run uses of its Executor while it runs: set before anything (another rank's message
+// included) can reach the run.
+void Executor::Impl::give_services(detail::RunState& run) {
   run.services = detail::RunServices{.io = &io,
                                      .timer = &timer,
                                      .resources = &resources,
                                      .compute_threads = options.threads,
                                      .queued_write_bytes = &queued_write_bytes};
   run.keep_going = options.keep_going;
+}
+
+// Phase "execute": hands the run to the workers and waits for it, and for its disk writes.
+void Executor::Impl::execute(detail::RunState& run, std::uint64_t cancels_at_start) {
   const bool has_async = !run.plan.async_units.empty();
   const detail::UnitGraph units{
       .units = run.plan.units(),
@@ -809,7 +815,8 @@ std::vector<std::uint32_t> Executor::Impl::plan_across_ranks(PlannedRun& p, std:
   Hasher whole;
   for (const Hash128& h : hashes) whole.add(h.low).add(h.high);
   const Hash128 digest = whole.digest();
-  std::string mine = detail::ByteWriter().u64(digest.low).u64(digest.high).u64(upstream.size()).take();
+  std::string mine =
+      detail::ByteWriter().u64(digest.low).u64(digest.high).u64(upstream.size()).take();
   mine += hit_bits(upstream, p.hits);
   const std::vector<std::string> all = link->all_gather(id, 0, std::move(mine));
   check_same_graph(*link, id, all, graph, upstream, hashes);
@@ -822,7 +829,8 @@ std::vector<std::uint32_t> Executor::Impl::plan_across_ranks(PlannedRun& p, std:
   }
   run.order = detail::needed_tasks(
       graph, p.target_ids,
-      [](void* c, NodeId n) { return (*static_cast<std::vector<std::uint8_t>*>(c))[n] != 0; }, &cut);
+      [](void* c, NodeId n) { return (*static_cast<std::vector<std::uint8_t>*>(c))[n] != 0; },
+      &cut);
   drop_unused_hits(p.hits, run.order);
   p.not_keyed = count_not_keyed(run);
   return owners;
@@ -865,8 +873,8 @@ RanksOutcome Executor::Impl::finish_across_ranks(const PlannedRun& p, std::uint6
                                     [v](const detail::Failure& f) { return f.task == v; });
     if (!failed) ++not_run;
   }
-  const std::vector<std::string> reports = link->all_gather(
-      id, 2, end_report(run, stats, process_cpu_seconds() - busy_from, not_run));
+  const std::vector<std::string> reports =
+      link->all_gather(id, 2, end_report(run, stats, process_cpu_seconds() - busy_from, not_run));
   RanksOutcome outcome = merge_reports(reports);
   stats.rank = link->rank();
   stats.ranks = outcome.ranks;
@@ -886,6 +894,7 @@ detail::RunResults Executor::Impl::run_across_ranks(std::span<const DelayedBase*
   const std::uint64_t id = ++runs_across_ranks;
   PlannedRun p;
   if (targets.empty()) return detail::RunResults(std::move(p.run));
+  give_services(*p.run);
   resolve_targets(p, targets);
   const std::vector<std::uint32_t> owners = plan_across_ranks(p, id);
   if (p.not_keyed > 0 && disk != nullptr)
@@ -897,11 +906,7 @@ detail::RunResults Executor::Impl::run_across_ranks(std::span<const DelayedBase*
     p.run->observers = &watching;
     start_observers(watching, view, p.hits);
   }
-  struct Close {
-    detail::ClusterLink& link;
-    ~Close() { link.close_run(); }
-  } close{*link};
-  link->open_run(id, *p.run->ranks);
+  const detail::OpenRun open(*link, id, *p.run->ranks);
   p.run->ranks->send_hits();
   execute(*p.run, cancels_at_start);
   end_run(p, watching);
@@ -921,6 +926,7 @@ detail::RunResults Executor::Impl::run(std::span<const DelayedBase* const> targe
   const std::uint64_t cancels_at_start = cancels.load(std::memory_order_relaxed);
   PlannedRun p = plan(targets);
   if (p.target_ids.empty()) return detail::RunResults(std::move(p.run));
+  give_services(*p.run);
   if (p.not_keyed > 0 && disk != nullptr)
     warn_not_keyed(options.log, p.not_keyed, p.run->order.size());
   prepare_slots(p, options.fuse_tasks);

@@ -68,7 +68,8 @@ std::vector<std::uint32_t> place_tasks(const GraphState& graph, std::span<const 
   // Deal each depth's chains out in contiguous runs, the first run on a rank that turns with the
   // depth (a graph of one chain per depth still spreads).
   const std::uint32_t depths =
-      depth_of_chain.empty() ? 0 : *std::max_element(depth_of_chain.begin(), depth_of_chain.end()) + 1;
+      depth_of_chain.empty() ? 0
+                             : *std::max_element(depth_of_chain.begin(), depth_of_chain.end()) + 1;
   std::vector<std::uint32_t> count(depths, 0);
   for (const std::uint32_t d : depth_of_chain) ++count[d];
   std::vector<std::uint32_t> seen(depths, 0);
@@ -171,9 +172,7 @@ void RankRun::assign(const std::vector<std::uint32_t>& owner_by_node,
   }
 }
 
-bool RankRun::persists_here(std::uint32_t v) const noexcept {
-  return holder(owner_[v]) == rank_;
-}
+bool RankRun::persists_here(std::uint32_t v) const noexcept { return holder(owner_[v]) == rank_; }
 
 void RankRun::build_units(const ExecutionPlan& plan) {
   const std::size_t units = plan.units();
@@ -230,7 +229,8 @@ void RankRun::build_units(const ExecutionPlan& plan) {
     preds_.insert(preds_.end(), plan.preds.begin() + plan.pred_begin[u],
                   plan.preds.begin() + plan.pred_begin[u + 1]);
     if (after_split[u] != kNone) preds_.push_back(after_split[u]);
-    if (remote_hits && reads_remote_hit(plan, u)) preds_.push_back(static_cast<std::uint32_t>(units));
+    if (remote_hits && reads_remote_hit(plan, u))
+      preds_.push_back(static_cast<std::uint32_t>(units));
   }
   pred_begin_.push_back(static_cast<std::uint32_t>(preds_.size()));
   async_.assign(role_.size(), 0);
@@ -268,10 +268,13 @@ UnitGraph RankRun::unit_graph(const UnitGraph& local) const {
 
 // ---- sending ------------------------------------------------------------------------------------
 
-void RankRun::send_to_readers(std::uint32_t v, MessageKind kind, const std::string& payload) {
-  const std::uint64_t to = needed_on_[v] & ~runs_on_[v];
-  for (std::size_t r = 0; r < size_; ++r) {
-    if ((to >> r & 1U) != 0) link_.send(r, kind, id_, v, payload);
+void RankRun::send_to_readers(std::uint32_t v, MessageKind kind, std::string payload) {
+  std::uint64_t to = needed_on_[v] & ~runs_on_[v];
+  while (to != 0) {
+    const auto r = static_cast<std::size_t>(std::countr_zero(to));
+    to &= to - 1;
+    // The last reader gets the bytes themselves: a large value is not copied for one reader.
+    link_.send(r, kind, id_, v, to == 0 ? std::move(payload) : payload);
   }
 }
 
@@ -286,15 +289,15 @@ void RankRun::after_success(std::uint32_t v) {
   const NodeRecord& node = run_.graph->node(run_.order[v]);
   std::string bytes;
   if (!node.vtable->returns_void && !node.vtable->save(run_.slots[v], bytes)) return;
-  send_to_readers(v, MessageKind::kValue, bytes);
+  send_to_readers(v, MessageKind::kValue, std::move(bytes));
 }
 
 void RankRun::after_skip(std::uint32_t v) {
   if (owner_[v] == rank_) send_to_readers(v, MessageKind::kSkipped, {});
 }
 
-void RankRun::after_failure(std::uint32_t v, const std::exception_ptr& error,
-                            std::size_t attempts, std::uint64_t timeout_ms) {
+void RankRun::after_failure(std::uint32_t v, const std::exception_ptr& error, std::size_t attempts,
+                            std::uint64_t timeout_ms) {
   link_.broadcast(MessageKind::kFailed, id_, v,
                   encode_failure(FailureReport{v, rank_, attempts, timeout_ms, error}));
 }
@@ -370,18 +373,16 @@ void RankRun::deliver(std::size_t from, MessageKind kind, std::uint32_t v, std::
     switch (kind) {
       case MessageKind::kValue: {
         const NodeRecord& node = run_.graph->node(run_.order[v]);
-        if (node.vtable->returns_void) {
-          run_.slots[v].publish();
-        } else {
-          const KeptValue value = node.vtable->load(payload);
-          if (value.empty()) throw Error("a result arrived that cannot be loaded");
-          run_.slots[v].adopt(value);
-        }
+        if (!node.vtable->returns_void) node.vtable->load_into(payload, run_.slots[v]);
+        run_.slots[v].publish();
         arrived(v);
         break;
       }
       case MessageKind::kSkipped:
+        // A reader checks its inputs only once the run has a failure: the failure that caused
+        // this skip may come from a third rank and arrive later.
         run_.slots[v].mark_failed();
+        run_.has_failure.store(true, std::memory_order_release);
         arrived(v);
         break;
       case MessageKind::kFailed: {

@@ -154,7 +154,7 @@ class RankRun final : public RunMailbox {
   void arrived(std::uint32_t v);
   [[nodiscard]] bool reads_remote_hit(const ExecutionPlan& plan, std::uint32_t u) const;
   std::vector<std::string> exchange(std::uint32_t v, std::string mine);
-  void send_to_readers(std::uint32_t v, MessageKind kind, const std::string& payload);
+  void send_to_readers(std::uint32_t v, MessageKind kind, std::string payload);
   void stop_locally() noexcept;
 
   ClusterLink& link_;
@@ -168,8 +168,8 @@ class RankRun final : public RunMailbox {
   std::vector<std::uint8_t> cut_;
   std::size_t replicated_ = 0;
 
-  std::vector<Role> role_;               // by unit (plan units, then the hits unit)
-  std::vector<std::uint32_t> unit_of_;   // local index -> unit of the plan (kNone for cut)
+  std::vector<Role> role_;                // by unit (plan units, then the hits unit)
+  std::vector<std::uint32_t> unit_of_;    // local index -> unit of the plan (kNone for cut)
   std::vector<std::uint32_t> wait_unit_;  // local index -> receive unit waiting for it here
   std::vector<std::uint32_t> pred_begin_;
   std::vector<std::uint32_t> preds_;

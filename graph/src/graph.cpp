@@ -115,10 +115,10 @@ std::string task_error_message(const std::string& label, const std::exception_pt
 
 std::string timeout_message(const std::string& label, std::uint64_t timeout_ms,
                             std::size_t attempts, std::optional<std::size_t> rank) {
-  return attempts > 1 ? fmt::format("task '{}' timed out{} after {} ms ({} attempts)", label,
-                                    on_rank(rank), timeout_ms, attempts)
-                      : fmt::format("task '{}' timed out{} after {} ms", label, on_rank(rank),
-                                    timeout_ms);
+  return attempts > 1
+             ? fmt::format("task '{}' timed out{} after {} ms ({} attempts)", label, on_rank(rank),
+                           timeout_ms, attempts)
+             : fmt::format("task '{}' timed out{} after {} ms", label, on_rank(rank), timeout_ms);
 }
 
 std::string run_error_message(const std::vector<TaskError>& failures, std::size_t not_run) {

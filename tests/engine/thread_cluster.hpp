@@ -84,19 +84,25 @@ class ThreadCluster {
   // Delivers in order; a message for a port not attached yet waits (and so do those behind it,
   // which keeps each sender's order).
   static void deliver(Box& box) {
-    std::unique_lock lock(box.mutex);
     for (;;) {
-      box.ready.wait(lock, [&] {
-        return box.stop || (!box.queue.empty() && box.queue.front().port < box.receivers.size());
-      });
-      if (box.stop) return;
-      Message m = std::move(box.queue.front());
-      box.queue.pop_front();
+      Message m;
+      {
+        std::unique_lock lock(box.mutex);
+        box.ready.wait(lock, [&] {
+          return box.stop || (!box.queue.empty() && box.queue.front().port < box.receivers.size());
+        });
+        if (box.stop) return;
+        m = std::move(box.queue.front());
+        box.queue.pop_front();
+      }
+      // Lock order: `delivering`, then `mutex` (as a port's destructor takes them).
       const std::lock_guard busy(box.delivering);
-      ClusterReceiver* receiver = box.receivers[m.port];
-      lock.unlock();
+      ClusterReceiver* receiver = nullptr;
+      {
+        const std::lock_guard lock(box.mutex);
+        receiver = box.receivers[m.port];
+      }
       if (receiver != nullptr) receiver->receive(m.from, std::move(m.bytes));
-      lock.lock();
     }
   }
 

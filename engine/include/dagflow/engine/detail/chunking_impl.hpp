@@ -313,7 +313,8 @@ void exchange_partials(std::vector<std::optional<U>>& partial, const RankSplit& 
     const BlockShare theirs = split_share(blocks, r, split.size());
     std::vector<U> part = from_bytes<std::vector<U>>(shares[r]);
     if (part.size() != theirs.last - theirs.first) {
-      throw Error("rank " + std::to_string(r) + " sent a share of reduce results of the wrong size");
+      throw Error("rank " + std::to_string(r) +
+                  " sent a share of reduce results of the wrong size");
     }
     for (std::size_t k = theirs.first; k < theirs.last; ++k) {
       partial[k].emplace(std::move(part[k - theirs.first]));
@@ -354,8 +355,8 @@ struct ReduceBody {
                   std::is_default_constructible_v<U>) {
       split = current_split();
     }
-    const BlockShare mine =
-        split == nullptr ? BlockShare{0, blocks} : split_share(blocks, split->rank(), split->size());
+    const BlockShare mine = split == nullptr ? BlockShare{0, blocks}
+                                             : split_share(blocks, split->rank(), split->size());
     // 1. Each block, left to right.
     for_each_chunk(mine.last - mine.first, blocks_per_chunk, [&](std::size_t b, std::size_t e) {
       for (std::size_t k = mine.first + b; k < mine.first + e; ++k) {

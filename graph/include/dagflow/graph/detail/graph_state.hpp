@@ -77,6 +77,10 @@ struct TaskVTable {
   /// save and load work (a Serializable, copyable type), or the task returns void: its result
   /// can be sent to another rank (see ExecutorOptions::cluster).
   bool transferable;
+  /// Stores the value saved in `bytes` into `out`, owned by the slot (so that its last reader
+  /// can move it out, unlike a KeptValue shared with a cache). Throws dagflow::Error on
+  /// malformed bytes, or for a type that is not transferable.
+  void (*load_into)(std::string_view bytes, ResultSlot& out);
 };
 
 /// The bits of NodeRecord::flags. Combine with |, test with has_flag.
