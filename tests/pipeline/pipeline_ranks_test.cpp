@@ -316,11 +316,9 @@ TEST_CASE("Pipeline across ranks: a failing node fails every rank alike",
 }
 
 // With keep_going, every rank throws the same PipelineRunError, with the same outcomes.
-// The failure is one node's, or one item's of a map split across the ranks. Hidden ([.]: run it
-// by name) while a keep-going compute across ranks can hang in the engine now and then, as the
-// engine's own keep-going cluster test does.
+// The failure is one node's, or one item's of a map split across the ranks.
 TEST_CASE("Pipeline across ranks: keep-going reports the same failures on every rank",
-          "[.][pipeline][ranks][errors]") {
+          "[pipeline][ranks][errors]") {
   const bool map = GENERATE(false, true);
   const std::size_t ranks = GENERATE(2, 3);
   TempDir dir;
