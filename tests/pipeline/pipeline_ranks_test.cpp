@@ -486,3 +486,25 @@ TEST_CASE("Pipeline across ranks: a refused option fails every rank", "[pipeline
     }
   }
 }
+
+// A dry run across ranks (the probes run across them) plans what a dry run alone plans.
+TEST_CASE("Pipeline across ranks: a dry run plans as alone", "[pipeline][ranks]") {
+  TempDir dir;
+  fs::copy(dagflow::test::example_pipelines_dir() / "texts", dir.path() / "texts");
+  fs::copy(dagflow::test::example_pipelines_dir() / "wordcount.yaml",
+           dir.path() / "wordcount.yaml");
+  const Pipeline p = load(dir.path() / "wordcount.yaml");
+  const fs::path cache = dir.path() / "cache";
+  (void)p.run(rank_options(nullptr, cache));
+  dagflow::test::write_file(dir.path() / "texts/market.txt", "the end\n");
+  const PipelineResult alone = p.dry_run(rank_options(nullptr, cache));
+  const std::vector<PipelineResult> plans =
+      on_ranks<PipelineResult>(2, [&](std::size_t, std::shared_ptr<dagflow::Cluster> c) {
+        return p.dry_run(rank_options(std::move(c), cache));
+      });
+  for (const PipelineResult& r : plans) {
+    CHECK(node_lines(r) == node_lines(alone));
+    for (std::size_t i = 0; i < r.nodes.size(); ++i)
+      CHECK(r.nodes[i].reason == alone.nodes[i].reason);
+  }
+}
