@@ -173,11 +173,13 @@ bool Transport::shutdown() noexcept {
 
 void Transport::halt() noexcept {
   halting_ = true;
+  std::thread::id progress;
   {
     std::lock_guard lock(mutex_);
+    progress = thread_id_;
     wake_.notify_one();
   }
-  if (thread_.joinable() && std::this_thread::get_id() != thread_id_) thread_.join();
+  if (thread_.joinable() && std::this_thread::get_id() != progress) thread_.join();
 }
 
 // ---- The progress thread ----------------------------------------------------------------------
@@ -200,10 +202,12 @@ void Transport::run() noexcept {
         barrier_done_ = done != 0;
         progressed = progressed || barrier_done_;
       }
-      const bool receiving =
-          !requests_.empty() || std::any_of(filling_.begin(), filling_.end(),
-                                            [](const Incoming* in) { return in != nullptr; });
-      if (barrier_done_ && !progressed && !receiving) return;
+      // Every rank's sends are complete; what they sent may still be arriving here.
+      if (barrier_done_ && !progressed && requests_.empty() &&
+          std::all_of(filling_.begin(), filling_.end(),
+                      [](const Incoming* in) { return in == nullptr; })) {
+        return;
+      }
       idle_steps = progressed ? 0 : idle_steps + 1;
       if (idle_steps > 0) back_off(idle_steps);
     }

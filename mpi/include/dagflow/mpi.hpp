@@ -24,8 +24,9 @@ namespace dagflow::mpi {
 ///   }
 ///
 /// Messages of the cluster travel on dagflow's own duplicate of MPI_COMM_WORLD, driven by one
-/// background thread per process (started by the first Cluster::attach), so the program may
-/// use MPI_COMM_WORLD itself as it likes. Create Executors after the Session and destroy them
+/// background thread per process (started by the first Cluster::attach). The program may make
+/// its own MPI calls meanwhile when MPI provides MPI_THREAD_MULTIPLE (Open MPI does); its
+/// messages never mix with dagflow's. Create Executors after the Session and destroy them
 /// before it: the destructor sends what is still queued, waits until every rank gets there,
 /// then finalises MPI; a Cluster kept longer refuses attach() and send() (dagflow::Error). If
 /// the cluster failed (an MPI error), the destructor calls MPI_Abort(…, 1) instead.
