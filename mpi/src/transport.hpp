@@ -64,6 +64,9 @@ class Transport final : public Cluster, public std::enable_shared_from_this<Tran
   /// Payloads larger than this go in pieces (default kDefaultPieceBytes); lets a test cross the
   /// piece boundaries with small messages. Affects messages sent after the call.
   void set_piece_bytes_for_testing(std::size_t bytes) noexcept { piece_bytes_ = bytes; }
+  /// The next message handed to MPI goes with a tag MPI refuses: the progress thread's MPI call
+  /// fails as a broken network would make it, so a test sees what follows.
+  void break_next_send_for_testing() noexcept { break_next_send_ = true; }
 
  private:
   class Port;
@@ -113,6 +116,7 @@ class Transport final : public Cluster, public std::enable_shared_from_this<Tran
   std::size_t size_ = 1;
   std::size_t max_ports_ = 0;
   std::atomic<std::size_t> piece_bytes_{kDefaultPieceBytes};
+  std::atomic<bool> break_next_send_{false};
 
   // Shared with the threads that attach, send and detach; guarded by mutex_.
   std::mutex mutex_;

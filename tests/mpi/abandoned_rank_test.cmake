@@ -1,7 +1,10 @@
-# Script mode: runs abandoned_rank.cpp's job on 2 ranks, where the last rank dies (MODE=kill:
-# SIGKILL; MODE=throw: an exception out of its Session's scope) while rank 0 waits for it.
-# Passes when mpirun exits non-zero within 30 s and no rank of the program is left running.
-#   cmake -D MPIEXEC=<mpirun> -D PROGRAM=<abandoned_rank> -D MODE=kill|throw -P <this file>
+# Script mode: runs abandoned_rank.cpp's job on 2 ranks, where the last rank fails (MODE=kill:
+# SIGKILL; throw: an exception out of its Session's scope; error: its MPI calls fail) while
+# rank 0 waits for it. Passes when mpirun exits non-zero (with EXIT_CODE, if given) within
+# 30 s, no rank of the program is left running, and the job's output matches every regular
+# expression of the list EXPECT (if any).
+#   cmake -D MPIEXEC=<mpirun> -D PROGRAM=<abandoned_rank> -D MODE=kill|throw|error
+#         [-D EXIT_CODE=<n>] [-D EXPECT=<regex;...>] -P <this file>
 string(TIMESTAMP start "%s")
 execute_process(
   COMMAND timeout -k 5 60 ${MPIEXEC} -np 2 ${PROGRAM} ${MODE}
@@ -28,3 +31,11 @@ endif()
 if(result EQUAL 124 OR seconds GREATER 30)
   message(FATAL_ERROR "the job was not ended within 30 s (exit code ${result})")
 endif()
+if(NOT EXIT_CODE STREQUAL "" AND NOT result EQUAL EXIT_CODE)
+  message(FATAL_ERROR "mpirun exited with ${result}, not ${EXIT_CODE}")
+endif()
+foreach(expected IN LISTS EXPECT)
+  if(NOT "${out}${err}" MATCHES "${expected}")
+    message(FATAL_ERROR "the output lacks: ${expected}")
+  endif()
+endforeach()
