@@ -488,7 +488,11 @@ void Transport::fail_all(const std::string& what) noexcept {
 }
 
 void Transport::back_off(std::size_t idle_steps) {
-  // A message in transit needs both ends to keep calling MPI; so does a short wait for a reply.
+  // A message in transit moves only while both ends keep calling MPI: poll on without
+  // sleeping, but yield between polls, since the other end may be waiting for this core (more
+  // ranks than cores, a busy machine): on a loaded 2-core machine, polling without yielding
+  // made a 256 MiB message take twice as long. Idle, poll a little longer (a reply may be
+  // close), then sleep.
   if (!requests_.empty() || idle_steps < kSpinSteps) {
     std::this_thread::yield();
     return;
