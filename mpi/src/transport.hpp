@@ -22,7 +22,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -53,9 +52,11 @@ class Transport final : public Cluster, public std::enable_shared_from_this<Tran
   [[nodiscard]] std::unique_ptr<ClusterPort> attach(ClusterReceiver& receiver) override;
 
   /// Collective end, called once by every rank: sends what is queued, waits until every send
-  /// completed and every rank got here (receiving meanwhile), stops the progress thread and
-  /// frees the communicator. Returns false when the transport failed (an MPI error): nothing
-  /// more was attempted then, and the communicator is left as it was.
+  /// completed and every rank got here (receiving and delivering meanwhile), stops the progress
+  /// thread and frees the communicator. What a receiver sends after this rank's own sends have
+  /// all completed is dropped (the other ranks may be gone). Returns false when the transport
+  /// failed (an MPI error): nothing more was attempted then, and the communicator is left as it
+  /// was.
   bool shutdown() noexcept;
   /// Stops the progress thread where it is, without sending or receiving more (before
   /// MPI_Abort, when MPI may not be called from two threads at once).
@@ -64,8 +65,8 @@ class Transport final : public Cluster, public std::enable_shared_from_this<Tran
   /// Payloads larger than this go in pieces (default kDefaultPieceBytes); lets a test cross the
   /// piece boundaries with small messages. Affects messages sent after the call.
   void set_piece_bytes_for_testing(std::size_t bytes) noexcept { piece_bytes_ = bytes; }
-  /// The next message handed to MPI goes with a tag MPI refuses: the progress thread's MPI call
-  /// fails as a broken network would make it, so a test sees what follows.
+  /// The next whole message handed to MPI goes with a tag MPI refuses: the progress thread's MPI
+  /// call fails as a broken network would make it fail, so a test sees what follows.
   void break_next_send_for_testing() noexcept { break_next_send_ = true; }
 
  private:
