@@ -1,5 +1,6 @@
 // What the example programs share and is not about dagflow: reading options by hand, finding
-// the bundled pipelines folder, and making a fresh output directory.
+// the bundled pipelines folder, making a fresh output directory, and joining an MPI job when
+// started by mpirun.
 #pragma once
 
 #include <algorithm>
@@ -8,13 +9,55 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
 #include <unistd.h>
 #include <vector>
 
+#include <dagflow/dagflow.hpp>
+#ifdef DAGFLOW_WITH_MPI
+#include <dagflow/mpi.hpp>
+#endif
+
 namespace example {
+
+/// The ranks of an MPI job when the program was started by mpirun (and built with dagflow::mpi),
+/// else this process alone. Every rank runs the whole program; only rank 0 prints results (the
+/// others' stdout goes to /dev/null), so `mpirun -np 2 example` prints what `example` prints.
+///
+///   example::Ranks ranks(argc, argv);
+///   dagflow::Executor ex({.threads = t, .cluster = ranks.cluster()});
+class Ranks {
+ public:
+  Ranks(int& argc, char**& argv) {
+#ifdef DAGFLOW_WITH_MPI
+    // Only under mpirun: MPI's start without a launcher costs about a second.
+    if (dagflow::mpi::Session::launched_by_mpirun()) session_.emplace(argc, argv);
+    if (session_ && session_->rank() != 0 && std::freopen("/dev/null", "w", stdout) == nullptr) {
+      std::perror("/dev/null");
+    }
+#else
+    (void)argc;
+    (void)argv;
+#endif
+  }
+
+  /// For ExecutorOptions::cluster: null outside an MPI job.
+  [[nodiscard]] std::shared_ptr<dagflow::Cluster> cluster() const {
+#ifdef DAGFLOW_WITH_MPI
+    if (session_) return session_->cluster();
+#endif
+    return nullptr;
+  }
+
+ private:
+#ifdef DAGFLOW_WITH_MPI
+  std::optional<dagflow::mpi::Session> session_;
+#endif
+};
 
 /// Prints `message` and the usage text on stderr and exits with 2 (bad usage).
 [[noreturn]] inline void usage_error(const char* usage, const std::string& message) {

@@ -37,7 +37,9 @@ const char* const kUsage =
 
 }  // namespace
 
-int main(int argc, char** argv) try {
+// The program on every rank; main() joins the MPI job first (outside the try: a failure that
+// ends the program is printed, then every rank exits non-zero).
+int run(int argc, char** argv, const example::Ranks& ranks) try {
   std::int64_t streams = 8;
   std::int64_t samples = 1'000'000;
   std::int64_t seed = 0;
@@ -74,7 +76,7 @@ int main(int argc, char** argv) try {
       std::move(stream_ids));
   auto hits = dagflow::reduce(g, std::plus<>{}, std::int64_t{0}, hits_per_stream);
 
-  dagflow::Executor ex({.threads = static_cast<std::size_t>(threads)});
+  dagflow::Executor ex({.threads = static_cast<std::size_t>(threads), .cluster = ranks.cluster()});
   const std::int64_t inside = ex.compute(hits);
 
   const double total = static_cast<double>(streams) * static_cast<double>(samples);
@@ -92,4 +94,9 @@ int main(int argc, char** argv) try {
 } catch (const std::exception& e) {
   std::fprintf(stderr, "monte_carlo_pi: %s\n", e.what());
   return 1;
+}
+
+int main(int argc, char** argv) {
+  const example::Ranks ranks(argc, argv);
+  return run(argc, argv, ranks);
 }

@@ -46,6 +46,7 @@ std::int64_t square(std::int64_t x) { return x * x; }
 }  // namespace
 
 int main(int argc, char** argv) {
+  const example::Ranks ranks(argc, argv);
   std::int64_t n = 1'000'000;
   std::int64_t threads = 0;
   for (int i = 1; i < argc; ++i) {
@@ -70,7 +71,7 @@ int main(int argc, char** argv) {
   auto total = dagflow::reduce(
       g, [](Int128 a, Int128 b) { return a + b; }, Int128{0}, squares);
 
-  dagflow::Executor ex({.threads = static_cast<std::size_t>(threads)});
+  dagflow::Executor ex({.threads = static_cast<std::size_t>(threads), .cluster = ranks.cluster()});
   const Int128 got = ex.compute(total);
   const Int128 exact = Int128{n - 1} * n * (2 * n - 1) / 6;  // the closed form, as a check
 

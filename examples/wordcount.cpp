@@ -37,7 +37,9 @@ dagflow::WordCounts count_file(const std::string& path) {
 
 }  // namespace
 
-int main(int argc, char** argv) try {
+// The program on every rank; main() joins the MPI job first (outside the try: a failure that
+// ends the program is printed, then every rank exits non-zero).
+int run(int argc, char** argv, const example::Ranks& ranks) try {
   std::filesystem::path dir;
   std::int64_t k = 3;
   std::int64_t threads = 0;
@@ -70,7 +72,7 @@ int main(int argc, char** argv) try {
   auto total = g.delayed(dagflow::op("merge_counts", dagflow::merge_counts), counts);
   auto top = g.delayed(dagflow::top_words, total, static_cast<std::size_t>(k));
 
-  dagflow::Executor ex({.threads = static_cast<std::size_t>(threads)});
+  dagflow::Executor ex({.threads = static_cast<std::size_t>(threads), .cluster = ranks.cluster()});
   const auto [all, best] = ex.compute(total, top);
 
   std::int64_t words = 0;
@@ -84,4 +86,9 @@ int main(int argc, char** argv) try {
 } catch (const std::exception& e) {  // a file that cannot be read: dagflow::TaskError
   std::fprintf(stderr, "wordcount: %s\n", e.what());
   return 1;
+}
+
+int main(int argc, char** argv) {
+  const example::Ranks ranks(argc, argv);
+  return run(argc, argv, ranks);
 }

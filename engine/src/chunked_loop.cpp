@@ -112,6 +112,10 @@ const BlockCache* current_block_cache() noexcept {
   return t_current_task != nullptr ? t_current_task->blocks : nullptr;
 }
 
+const RankSplit* current_split() noexcept {
+  return t_current_task != nullptr ? t_current_task->split : nullptr;
+}
+
 void count_map_items(std::size_t computed, std::size_t cached,
                      std::span<const Hash128> block_keys) {
   if (ItemCounts* items = current_items()) {

@@ -1,6 +1,8 @@
 #include "execution_plan.hpp"
 
 #include <algorithm>
+#include <map>
+#include <utility>
 
 namespace dagflow::detail {
 
@@ -16,6 +18,7 @@ struct Planning {
   std::span<const std::int32_t> holders;
   bool fuse;
   std::span<const std::uint8_t> prefilled;
+  std::span<const std::uint64_t> groups;
 
   std::vector<std::uint32_t> chain_of;  // task -> its chain (kNone: prefilled)
   std::vector<std::uint32_t> next;      // task -> the next link of its chain (kNone: the tail)
@@ -27,6 +30,14 @@ struct Planning {
   // A task with options runs as an async unit of its own (see UnitGraph).
   [[nodiscard]] bool is_async(std::uint32_t v) const {
     return has_flag(graph.node(order[v]).flags, NodeFlags::kHasOptions);
+  }
+  // A unit of its own: an async task, or across ranks a map or reduce split across them.
+  [[nodiscard]] bool is_alone(std::uint32_t v) const {
+    return is_async(v) ||
+           (!groups.empty() && has_flag(graph.node(order[v]).flags, NodeFlags::kSplitsAcrossRanks));
+  }
+  [[nodiscard]] std::uint64_t group(std::uint32_t v) const {
+    return groups.empty() ? 0 : groups[v];
   }
   // The dependency edges of chain c: only a chain's head has dependencies outside the chain.
   [[nodiscard]] std::span<const NodeId> head_edges(std::uint32_t c) const {
@@ -44,9 +55,9 @@ void find_chains(Planning& p) {
   for (std::uint32_t v = 0; v < n; ++v) {
     if (p.is_prefilled(v)) continue;
     const NodeRecord& node = p.graph.node(p.order[v]);
-    if (p.fuse && node.edge_count == 1 && !p.is_async(v)) {
+    if (p.fuse && node.edge_count == 1 && !p.is_alone(v)) {
       const std::uint32_t u = p.local_of[p.graph.edges(node)[0]];
-      if (p.holders[u] == 1 && !p.is_prefilled(u) && !p.is_async(u)) {
+      if (p.holders[u] == 1 && !p.is_prefilled(u) && !p.is_alone(u) && p.group(u) == p.group(v)) {
         p.chain_of[v] = p.chain_of[u];
         p.next[u] = v;
         continue;
@@ -54,6 +65,25 @@ void find_chains(Planning& p) {
     }
     p.chain_of[v] = static_cast<std::uint32_t>(p.heads.size());
     p.heads.push_back(v);
+  }
+}
+
+// Across ranks, a level's chains share a unit only with chains of their group: the level's
+// first group keeps the level's unit, each further one gets a new unit.
+void split_levels_by_group(const Planning& p, std::vector<std::uint32_t>& unit_of_chain,
+                           std::size_t& units) {
+  std::vector<std::pair<std::uint32_t, std::uint64_t>> first_group(units, {kNone, 0});
+  std::map<std::pair<std::uint32_t, std::uint64_t>, std::uint32_t> extra;
+  for (std::uint32_t c = 0; c < unit_of_chain.size(); ++c) {
+    if (p.is_alone(p.heads[c])) continue;  // gets a unit of its own
+    const std::uint32_t level = unit_of_chain[c];
+    const std::uint64_t group = p.group(p.heads[c]);
+    auto& first = first_group[level];
+    if (first.first == kNone) first = {c, group};
+    if (first.second == group) continue;
+    const auto [it, added] = extra.try_emplace({level, group}, static_cast<std::uint32_t>(units));
+    if (added) ++units;
+    unit_of_chain[c] = it->second;
   }
 }
 
@@ -79,7 +109,7 @@ std::vector<std::uint32_t> assign_units(const Planning& p, std::size_t& units,
   }
   std::vector<std::uint32_t> level_of(chains);
   std::uint32_t deepest = 0;
-  std::vector<std::uint32_t> async_chains;
+  std::vector<std::uint32_t> alone_chains;
   for (std::uint32_t c = 0; c < chains; ++c) {
     std::uint32_t level = 0;
     for (const NodeId dep : p.head_edges(c)) {
@@ -89,10 +119,11 @@ std::vector<std::uint32_t> assign_units(const Planning& p, std::size_t& units,
     level_of[c] = level;
     unit_of_chain[c] = level;
     deepest = std::max(deepest, level);
-    if (p.is_async(p.heads[c])) async_chains.push_back(c);
+    if (p.is_alone(p.heads[c])) alone_chains.push_back(c);
   }
   units = std::size_t{deepest} + 1;
-  for (const std::uint32_t c : async_chains) {
+  if (!p.groups.empty()) split_levels_by_group(p, unit_of_chain, units);
+  for (const std::uint32_t c : alone_chains) {
     unit_of_chain[c] = static_cast<std::uint32_t>(units++);
     mark_async(c, unit_of_chain[c]);
   }
@@ -148,8 +179,9 @@ void link_units(const Planning& p, std::span<const std::uint32_t> unit_of_chain,
 
 ExecutionPlan plan_execution(const GraphState& graph, std::span<const NodeId> order,
                              const std::uint32_t* local_of, std::span<const std::int32_t> holders,
-                             bool fuse, std::span<const std::uint8_t> prefilled) {
-  Planning p{graph, order, local_of, holders, fuse, prefilled, {}, {}, {}};
+                             bool fuse, std::span<const std::uint8_t> prefilled,
+                             std::span<const std::uint64_t> groups) {
+  Planning p{graph, order, local_of, holders, fuse, prefilled, groups, {}, {}, {}};
   find_chains(p);
   std::size_t units = 0;
   ExecutionPlan plan;

@@ -47,10 +47,13 @@ struct ExecutionPlan {
 /// `local_of` maps a node id to its local index; `holders[v]` counts the readers of task v (one
 /// per consuming argument, one per time it is requested as a target). With `fuse` off, every task
 /// is its own chain and unit. Tasks marked in `prefilled` (by local index; may be empty) already
-/// have their result (cache hits): they are not run and nobody waits for them.
+/// have their result (cache hits): they are not run and nobody waits for them. `groups` (by local
+/// index; may be empty): across ranks, only tasks of equal groups (the same ranks run them) share
+/// a unit, and maps and reduces (split across the ranks) are units of their own.
 [[nodiscard]] ExecutionPlan plan_execution(const GraphState& graph, std::span<const NodeId> order,
                                            const std::uint32_t* local_of,
                                            std::span<const std::int32_t> holders, bool fuse,
-                                           std::span<const std::uint8_t> prefilled = {});
+                                           std::span<const std::uint8_t> prefilled = {},
+                                           std::span<const std::uint64_t> groups = {});
 
 }  // namespace dagflow::detail

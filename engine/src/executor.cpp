@@ -4,6 +4,9 @@
 #include <cstdio>
 #include <mutex>
 #include <stdexcept>
+#include <sys/resource.h>
+#include <tuple>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -13,6 +16,7 @@
 #include <dagflow/graph/keys.hpp>
 #include <dagflow/graph/traversal.hpp>
 
+#include "cluster_link.hpp"
 #include "cycle_clock.hpp"
 #include "disk_store.hpp"
 #include "memory_cache.hpp"
@@ -137,7 +141,8 @@ struct PlannedRun {
   std::vector<NodeId> target_ids;
   std::shared_ptr<detail::GraphCache> cache;  // this graph's part of the memory cache
   CacheLookup hits;
-  std::size_t not_keyed = 0;  // RunStats::not_keyed
+  std::size_t not_keyed = 0;        // RunStats::not_keyed
+  std::vector<std::uint8_t> cut{};  // across ranks, by node id: results some rank found cached
 };
 
 // Phase "resolve targets": the id of each target, once all are known to come from one live
@@ -235,16 +240,21 @@ void check_move_only_readers(const detail::RunState& run, std::span<const std::u
   }
 }
 
-// Phase "prepare slots": indexes the culled tasks densely, counts each result's readers, gives
-// the cache hits' values to their slots, and plans the flow graph.
-void prepare_slots(PlannedRun& p, bool fuse_tasks) {
+// Indexes the culled tasks densely (RunState::local_of).
+void index_tasks(detail::RunState& run) {
+  run.local_of.assign(id_bound(*run.graph, run.order), UINT32_MAX);
+  for (std::uint32_t v = 0; v < run.order.size(); ++v) run.local_of[run.order[v]] = v;
+}
+
+// Phase "prepare slots": counts each result's readers, gives the cache hits' values to their
+// slots, and plans the flow graph. `prefilled` (by local index): tasks whose results are at hand
+// (default: the hits found here). Across ranks, only readers that run on this rank count.
+void prepare_slots(PlannedRun& p, bool fuse_tasks, std::vector<std::uint8_t> prefilled = {}) {
   detail::RunState& run = *p.run;
   const detail::GraphState& graph = *run.graph;
   const std::size_t n = run.order.size();
-  run.local_of.assign(id_bound(graph, run.order), UINT32_MAX);
-  for (std::uint32_t v = 0; v < n; ++v) run.local_of[run.order[v]] = v;
-  std::vector<std::uint8_t> prefilled;  // cache hits: their upstream was not culled in
-  if (!p.hits.found.empty()) {
+  if (run.local_of.empty()) index_tasks(run);
+  if (prefilled.empty() && !p.hits.found.empty()) {  // their upstream was not culled in
     prefilled.assign(n, 0);
     for (const auto& hit : p.hits.found) prefilled[run.local_of[hit.first]] = 1;
   }
@@ -252,6 +262,7 @@ void prepare_slots(PlannedRun& p, bool fuse_tasks) {
   std::vector<std::uint32_t> takers;  // tasks that take a move-only result by value
   for (std::uint32_t v = 0; v < n; ++v) {
     if (!prefilled.empty() && prefilled[v] != 0) continue;
+    if (run.ranks != nullptr && !run.ranks->runs_here(v)) continue;
     const detail::NodeRecord& node = graph.node(run.order[v]);
     const NodeId* edges = graph.edges(node);
     for (std::uint32_t e = 0; e < node.edge_count; ++e) ++holders[run.local_of[edges[e]]];
@@ -266,8 +277,10 @@ void prepare_slots(PlannedRun& p, bool fuse_tasks) {
   for (std::uint32_t v = 0; v < n; ++v) run.slots[v].set_holders(holders[v]);
   for (const std::uint32_t t : run.targets) run.slots[t].mark_target();
   for (const auto& [id, value] : p.hits.found) run.slots[run.local_of[id]].adopt(value);
-  run.plan =
-      detail::plan_execution(graph, run.order, run.local_of.data(), holders, fuse_tasks, prefilled);
+  const std::span<const std::uint64_t> groups =
+      run.ranks != nullptr ? run.ranks->groups() : std::span<const std::uint64_t>{};
+  run.plan = detail::plan_execution(graph, run.order, run.local_of.data(), holders, fuse_tasks,
+                                    prefilled, groups);
 }
 
 // The needs of a task with options, checked against the Executor's resources before anything
@@ -393,6 +406,196 @@ void rethrow_failure(const detail::RunState& run, const RunStats& stats) {
   throw RunError(std::move(failures), stats.not_run);
 }
 
+// ---- across ranks -------------------------------------------------------------------------------
+
+// CPU seconds the process has used (a rank's busy time).
+double process_cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6;
+  };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+// The lookups a rank makes across ranks: only of the tasks whose results it holds (it runs them,
+// or rank 0 for a map or reduce) and could send.
+struct RankLookup {
+  CacheLookup* hits;
+  const std::vector<std::uint32_t>* owners;  // by node id (place_tasks)
+  std::size_t rank;
+
+  static bool lookup_of(void* self, NodeId id) {
+    const auto* l = static_cast<RankLookup*>(self);
+    if (detail::RankRun::holder((*l->owners)[id]) != l->rank) return false;
+    if (!l->hits->graph->node(id).vtable->transferable) return false;
+    return l->hits->lookup(id);
+  }
+};
+
+// Bits over `upstream`: 1 for the tasks found in this rank's caches.
+std::string hit_bits(std::span<const NodeId> upstream, const CacheLookup& hits) {
+  std::string bits((upstream.size() + 7) / 8, '\0');
+  std::unordered_map<NodeId, std::uint32_t> pos;
+  for (const auto& hit : hits.found) pos.emplace(hit.first, 0);
+  for (std::size_t i = 0; i < upstream.size(); ++i) {
+    if (pos.contains(upstream[i])) bits[i / 8] = static_cast<char>(bits[i / 8] | (1 << (i % 8)));
+  }
+  return bits;
+}
+
+// Forgets the hits this rank found that another rank's hit made unnecessary (culled away).
+void drop_unused_hits(CacheLookup& hits, const std::vector<NodeId>& order) {
+  std::unordered_map<NodeId, bool> needed;
+  for (const NodeId id : order) needed.emplace(id, true);
+  std::size_t kept = 0;
+  hits.memory_hits = 0;
+  hits.disk_hits = 0;
+  for (std::size_t i = 0; i < hits.found.size(); ++i) {
+    if (!needed.contains(hits.found[i].first)) continue;
+    (hits.found_in[i] == TaskOutcome::kMemoryHit ? hits.memory_hits : hits.disk_hits) += 1;
+    hits.found[kept] = std::move(hits.found[i]);
+    hits.found_in[kept++] = hits.found_in[i];
+  }
+  hits.found.resize(kept);
+  hits.found_in.resize(kept);
+}
+
+// Throws GraphError on every rank when the ranks built different graphs, naming the first task
+// that differs (a second exchange, of every task's hash, finds it).
+void check_same_graph(detail::ClusterLink& link, std::uint64_t run,
+                      const std::vector<std::string>& summaries, const detail::GraphState& graph,
+                      std::span<const NodeId> upstream, const std::vector<Hash128>& hashes) {
+  const auto head = [](const std::string& s) { return s.substr(0, 24); };
+  const bool same = std::all_of(summaries.begin(), summaries.end(), [&](const std::string& s) {
+    return head(s) == head(summaries[0]);
+  });
+  if (same) return;
+  std::string mine(reinterpret_cast<const char*>(hashes.data()), hashes.size() * sizeof(Hash128));
+  const std::vector<std::string> all = link.all_gather(run, 1, std::move(mine));
+  std::size_t first = SIZE_MAX;
+  std::size_t other = 0;
+  for (std::size_t r = 0; r < all.size(); ++r) {
+    const std::string& a = all[r];
+    const std::string& b = all[link.rank()];
+    std::size_t i = 0;
+    while (i * sizeof(Hash128) < std::min(a.size(), b.size()) &&
+           a.compare(i * sizeof(Hash128), sizeof(Hash128), b, i * sizeof(Hash128),
+                     sizeof(Hash128)) == 0) {
+      ++i;
+    }
+    if (a.size() == b.size() && i * sizeof(Hash128) == a.size()) continue;
+    if (i < first) {
+      first = i;
+      other = r;
+    }
+  }
+  const std::string what =
+      first < upstream.size()
+          ? fmt::format("task '{}' (the {}th of the {} tasks needed)", graph.label(upstream[first]),
+                        first + 1, upstream.size())
+          : fmt::format("the number of tasks needed ({} here)", upstream.size());
+  throw GraphError(fmt::format(
+      "the ranks built different graphs: {} differs between rank {} and rank {} (every rank "
+      "must build the same graph and compute the same targets, in the same order)",
+      what, std::min(link.rank(), other), std::max(link.rank(), other)));
+}
+
+// What a rank tells the others at the end of a run: whether it was cancelled, its figures, and
+// the failures of the tasks it ran.
+std::string end_report(const detail::RunState& run, const RunStats& stats, double busy,
+                       std::size_t not_run) {
+  detail::ByteWriter w;
+  w.u64(run.cancel_requested.load(std::memory_order_acquire) ? 1 : 0);
+  w.u64(stats.executed).u64(stats.items_executed);
+  w.u64(static_cast<std::uint64_t>(busy * 1e9)).u64(not_run).u64(run.failures.size());
+  std::string bytes = w.take();
+  for (const detail::Failure& f : run.failures) {
+    const std::string one = detail::encode_failure(
+        detail::FailureReport{f.task, run.ranks->rank(), f.attempts, f.timeout_ms, f.error});
+    bytes += detail::ByteWriter().str(one).take();
+  }
+  return bytes;
+}
+
+// The run across ranks as every rank sees it, from all ranks' end reports.
+struct RanksOutcome {
+  bool cancelled = false;
+  std::size_t not_run = 0;
+  std::vector<detail::FailureReport> failures;  // one per task, by local index
+  std::vector<RankStats> ranks;
+};
+
+RanksOutcome merge_reports(const std::vector<std::string>& reports) {
+  RanksOutcome out;
+  for (const std::string& report : reports) {
+    detail::ByteReader r(report);
+    out.cancelled = r.u64() != 0 || out.cancelled;
+    RankStats rank;
+    rank.executed = r.u64();
+    rank.items_executed = r.u64();
+    rank.busy_seconds = static_cast<double>(r.u64()) * 1e-9;
+    out.not_run += r.u64();
+    out.ranks.push_back(rank);
+    for (std::uint64_t n = r.u64(); n > 0; --n) {
+      const std::string one = r.str();
+      detail::ByteReader f(one);
+      out.failures.push_back(detail::decode_failure(f));
+    }
+  }
+  // The same task failing on several ranks (a split map) is reported once, from the lowest rank.
+  std::sort(out.failures.begin(), out.failures.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.task, a.rank) < std::tie(b.task, b.rank);
+  });
+  out.failures.erase(std::unique(out.failures.begin(), out.failures.end(),
+                                 [](const auto& a, const auto& b) { return a.task == b.task; }),
+                     out.failures.end());
+  return out;
+}
+
+// Throws a failure reported by a rank as the TaskError every rank throws (with the original
+// exception on the rank it happened on).
+[[noreturn]] void throw_rank_failure(const detail::RunState& run, const detail::FailureReport& f) {
+  const NodeId failed = run.order[f.task];
+  std::string label = run.graph->label(failed);
+  if (f.timeout_ms > 0) throw TimeoutError(label, failed, f.timeout_ms, f.attempts, f.rank);
+  std::exception_ptr original = std::make_exception_ptr(Error(f.message));
+  if (f.rank == run.ranks->rank()) {
+    for (const detail::Failure& local : run.failures) {
+      if (local.task != f.task) continue;
+      original = local.error;
+      try {
+        std::rethrow_exception(local.error);
+      } catch (const detail::ItemFailure& item) {
+        original = item.error;
+      } catch (...) {
+      }
+    }
+  }
+  throw TaskError(std::move(label), failed, original, f.item, f.attempts, f.rank);
+}
+
+// Phase "rethrow" across ranks: the same exception on every rank.
+void rethrow_across_ranks(const detail::RunState& run, const RanksOutcome& outcome,
+                          const RunStats& stats) {
+  if (std::optional<std::string> broken = run.ranks->cluster_failure()) throw Error(*broken);
+  if (outcome.cancelled) {
+    throw Cancelled(fmt::format("cancelled: {} of {} tasks not run", outcome.not_run, stats.tasks));
+  }
+  if (outcome.failures.empty()) return;
+  if (!run.keep_going) throw_rank_failure(run, outcome.failures.front());
+  std::vector<TaskError> failures;
+  failures.reserve(outcome.failures.size());
+  for (const detail::FailureReport& f : outcome.failures) {
+    try {
+      throw_rank_failure(run, f);
+    } catch (const TaskError& e) {
+      failures.push_back(e);
+    }
+  }
+  throw RunError(std::move(failures), outcome.not_run);
+}
+
 }  // namespace
 
 struct Executor::Impl {
@@ -400,8 +603,15 @@ struct Executor::Impl {
 
   PlannedRun plan(std::span<const DelayedBase* const> targets);
   detail::RunResults run(std::span<const DelayedBase* const> targets);
+  detail::RunResults run_across_ranks(std::span<const DelayedBase* const> targets);
+  std::vector<std::uint32_t> plan_across_ranks(PlannedRun& p, std::uint64_t id);
+  void prepare_across_ranks(PlannedRun& p, std::uint64_t id,
+                            const std::vector<std::uint32_t>& owners);
+  RanksOutcome finish_across_ranks(const PlannedRun& p, std::uint64_t id, RunStats& stats,
+                                   double busy_from);
   void open_memory_cache(PlannedRun& p);
   void cull_and_look_up(PlannedRun& p);
+  void give_services(detail::RunState& run);
   void execute(detail::RunState& run, std::uint64_t cancels_at_start);
   void end_run(const PlannedRun& p, const detail::ObserverList& watching);
   void write_trace() const;
@@ -428,6 +638,12 @@ struct Executor::Impl {
   std::shared_ptr<TraceRecorder> trace;  // with trace_path
   mutable std::mutex stats_mutex;
   RunStats last_stats;
+  // With a cluster of several ranks: the link to the other ranks' Executors, the computes made
+  // so far (each rank numbers them alike), which run one at a time.
+  std::unique_ptr<detail::ClusterLink> link;
+  std::mutex ranks_mutex;
+  std::uint64_t runs_across_ranks = 0;
+  std::atomic<bool> warned_replicated{false};
 };
 
 // ExecutorOptions::io_threads' default: I/O tasks mostly wait, so many may run per core.
@@ -455,6 +671,13 @@ Executor::Impl::Impl(ExecutorOptions opts)
   if (!options.trace_path.empty()) {
     trace = std::make_shared<TraceRecorder>();
     observers.push_back(trace);
+  }
+  if (options.cluster && options.cluster->size() > 1) {
+    if (options.cluster->size() > detail::kMaxRanks) {
+      throw std::invalid_argument(fmt::format("a cluster of {} ranks: dagflow runs on {} at most",
+                                              options.cluster->size(), detail::kMaxRanks));
+    }
+    link = std::make_unique<detail::ClusterLink>(options.cluster);
   }
 }
 
@@ -500,14 +723,19 @@ void Executor::Impl::cull_and_look_up(PlannedRun& p) {
                                    look_up ? &CacheLookup::lookup_of : nullptr, &hits);
 }
 
-// Phase "execute": hands the run to the workers and waits for it, and for its disk writes.
-void Executor::Impl::execute(detail::RunState& run, std::uint64_t cancels_at_start) {
+// What a run uses of its Executor while it runs: set before anything (another rank's message
+// included) can reach the run.
+void Executor::Impl::give_services(detail::RunState& run) {
   run.services = detail::RunServices{.io = &io,
                                      .timer = &timer,
                                      .resources = &resources,
                                      .compute_threads = options.threads,
                                      .queued_write_bytes = &queued_write_bytes};
   run.keep_going = options.keep_going;
+}
+
+// Phase "execute": hands the run to the workers and waits for it, and for its disk writes.
+void Executor::Impl::execute(detail::RunState& run, std::uint64_t cancels_at_start) {
   const bool has_async = !run.plan.async_units.empty();
   const detail::UnitGraph units{
       .units = run.plan.units(),
@@ -522,7 +750,7 @@ void Executor::Impl::execute(detail::RunState& run, std::uint64_t cancels_at_sta
   register_run(&run, cancels_at_start);
   run.started.store(true, std::memory_order_release);
   try {
-    pool.run(units);
+    pool.run(run.ranks != nullptr ? run.ranks->unit_graph(units) : units);
   } catch (...) {  // the flow graph could not be built: nothing may outlive the run
     unregister_run(&run);
     run.wait_for_writes();
@@ -562,11 +790,143 @@ void Executor::Impl::write_trace() const {
   }
 }
 
+// Phases "resolve targets", "key", "place", "look up" and "agree" across ranks: every rank
+// culls the same tasks (the union of the hits all ranks found) from the same graph. Returns the
+// rank of each task (by node id).
+std::vector<std::uint32_t> Executor::Impl::plan_across_ranks(PlannedRun& p, std::uint64_t id) {
+  detail::RunState& run = *p.run;
+  const detail::GraphState& graph = *run.graph;
+  const std::vector<NodeId> upstream = detail::needed_tasks(graph, p.target_ids);
+  run.keys = keys_by_node(graph, p.target_ids);
+  run.disk = disk;
+  std::vector<std::uint32_t> owners = detail::place_tasks(graph, upstream, link->size());
+  open_memory_cache(p);
+  p.hits = CacheLookup{.memory = run.cache,
+                       .memory_owner = &cache,
+                       .graph = &graph,
+                       .tick = run.tick,
+                       .disk = run.disk,
+                       .keys = &run.keys,
+                       .log = &options.log};
+  if (run.cache != nullptr && run.cache->entries() > 0) p.hits.cache = run.cache;
+  RankLookup lookup{&p.hits, &owners, link->rank()};
+  (void)detail::needed_tasks(graph, p.target_ids, &RankLookup::lookup_of, &lookup);
+  const std::vector<Hash128> hashes = detail::structure_hashes(graph, upstream, run.keys);
+  Hasher whole;
+  for (const Hash128& h : hashes) whole.add(h.low).add(h.high);
+  const Hash128 digest = whole.digest();
+  std::string mine =
+      detail::ByteWriter().u64(digest.low).u64(digest.high).u64(upstream.size()).take();
+  mine += hit_bits(upstream, p.hits);
+  const std::vector<std::string> all = link->all_gather(id, 0, std::move(mine));
+  check_same_graph(*link, id, all, graph, upstream, hashes);
+  std::vector<std::uint8_t>& cut = p.cut;  // by node id: found by some rank
+  cut.assign(owners.size(), 0);
+  for (const std::string& s : all) {
+    for (std::size_t i = 0; i < upstream.size(); ++i) {
+      if ((static_cast<unsigned char>(s[24 + i / 8]) >> (i % 8) & 1U) != 0) cut[upstream[i]] = 1;
+    }
+  }
+  run.order = detail::needed_tasks(
+      graph, p.target_ids,
+      [](void* c, NodeId n) { return (*static_cast<std::vector<std::uint8_t>*>(c))[n] != 0; },
+      &cut);
+  drop_unused_hits(p.hits, run.order);
+  p.not_keyed = count_not_keyed(run);
+  return owners;
+}
+
+// Phase "prepare slots" across ranks: which ranks run and need each task, the slots, the plan
+// (units of one group of ranks each) and this rank's part of it.
+void Executor::Impl::prepare_across_ranks(PlannedRun& p, std::uint64_t id,
+                                          const std::vector<std::uint32_t>& owners) {
+  detail::RunState& run = *p.run;
+  index_tasks(run);
+  for (NodeId t : p.target_ids) run.targets.push_back(run.local_of[t]);
+  std::vector<std::uint8_t> cut(run.order.size(), 0);
+  for (std::uint32_t v = 0; v < run.order.size(); ++v) {
+    cut[v] = run.order[v] < p.cut.size() ? p.cut[run.order[v]] : 0;
+  }
+  run.ranks = std::make_unique<detail::RankRun>(*link, id, run);
+  run.ranks->assign(owners, cut);
+  run.targets.clear();  // prepare_slots lists them again
+  prepare_slots(p, options.fuse_tasks, std::move(cut));
+  run.ranks->build_units(run.plan);
+  prepare_async_tasks(run, resources);
+  if (run.ranks->replicated() > 0 && !warned_replicated.exchange(true)) {
+    options.log(fmt::format(
+        "{} tasks ran on more than one rank: their results have no Serializable type, so they "
+        "cannot be sent (give their types cereal serialisation to run each once)",
+        run.ranks->replicated()));
+  }
+}
+
+// Phase "report" across ranks: every rank learns what all did; the run's messages have all
+// arrived once this returns.
+RanksOutcome Executor::Impl::finish_across_ranks(const PlannedRun& p, std::uint64_t id,
+                                                 RunStats& stats, double busy_from) {
+  const detail::RunState& run = *p.run;
+  std::size_t not_run = 0;
+  for (std::uint32_t v = 0; v < run.order.size(); ++v) {
+    if (!run.ranks->primary_here(v) || run.slots[v].is_ready()) continue;
+    const bool failed = std::any_of(run.failures.begin(), run.failures.end(),
+                                    [v](const detail::Failure& f) { return f.task == v; });
+    if (!failed) ++not_run;
+  }
+  const std::vector<std::string> reports =
+      link->all_gather(id, 2, end_report(run, stats, process_cpu_seconds() - busy_from, not_run));
+  RanksOutcome outcome = merge_reports(reports);
+  stats.rank = link->rank();
+  stats.ranks = outcome.ranks;
+  stats.not_run = outcome.not_run;
+  stats.replicated = run.ranks->replicated();
+  stats.failed = outcome.failures.size();
+  return outcome;
+}
+
+// compute() across ranks: the phases of run(), with the ranks agreeing on the plan before and on
+// the outcome after.
+detail::RunResults Executor::Impl::run_across_ranks(std::span<const DelayedBase* const> targets) {
+  const std::lock_guard one_at_a_time(ranks_mutex);
+  const auto start = Clock::now();
+  const double busy_from = process_cpu_seconds();
+  const std::uint64_t cancels_at_start = cancels.load(std::memory_order_relaxed);
+  const std::uint64_t id = ++runs_across_ranks;
+  PlannedRun p;
+  if (targets.empty()) return detail::RunResults(std::move(p.run));
+  give_services(*p.run);
+  resolve_targets(p, targets);
+  const std::vector<std::uint32_t> owners = plan_across_ranks(p, id);
+  if (p.not_keyed > 0 && disk != nullptr)
+    warn_not_keyed(options.log, p.not_keyed, p.run->order.size());
+  prepare_across_ranks(p, id, owners);
+  const detail::ObserverList watching(observers, options.log);
+  const RunViewOf view(*p.run, p.hits.found.size(), options.threads);
+  if (!watching.empty()) {
+    p.run->observers = &watching;
+    start_observers(watching, view, p.hits);
+  }
+  const detail::OpenRun open(*link, id, *p.run->ranks);
+  p.run->ranks->send_hits();
+  execute(*p.run, cancels_at_start);
+  end_run(p, watching);
+  RunStats stats = stats_of(p, options.threads, start);
+  const RanksOutcome outcome = finish_across_ranks(p, id, stats, busy_from);
+  {
+    std::lock_guard lock(stats_mutex);
+    last_stats = stats;
+  }
+  rethrow_across_ranks(*p.run, outcome, stats);
+  return detail::RunResults(std::move(p.run));
+}
+
 detail::RunResults Executor::Impl::run(std::span<const DelayedBase* const> targets) {
+  if (link != nullptr && detail::t_current_task == nullptr) return run_across_ranks(targets);
   const auto start = Clock::now();
   const std::uint64_t cancels_at_start = cancels.load(std::memory_order_relaxed);
   PlannedRun p = plan(targets);
   if (p.target_ids.empty()) return detail::RunResults(std::move(p.run));
+  give_services(*p.run);
   if (p.not_keyed > 0 && disk != nullptr)
     warn_not_keyed(options.log, p.not_keyed, p.run->order.size());
   prepare_slots(p, options.fuse_tasks);
@@ -616,6 +976,12 @@ DryRun Executor::dry_run(std::span<const DelayedBase* const> targets) {
     if (is_hit[id] == 0) dry.to_run.push_back(id);
   }
   return dry;
+}
+
+std::vector<std::string> Executor::all_gather(std::string mine) {
+  if (impl_->link == nullptr) return {std::move(mine)};
+  const std::lock_guard one_at_a_time(impl_->ranks_mutex);
+  return impl_->link->all_gather(++impl_->runs_across_ranks, 0, std::move(mine));
 }
 
 void Executor::cancel() noexcept {

@@ -38,17 +38,37 @@ class TaskBlockCache final : public BlockCache {
   bool refresh_;
 };
 
+// Across ranks, a split task whose exchange another rank's failure or a cancel aborted is not a
+// failure of its own.
+bool is_exchange_abort(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const ExchangeAborted&) {
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
 }  // namespace
 
 void RunState::record_failure(std::uint32_t task, std::exception_ptr error, std::size_t attempts,
                               std::uint64_t timeout_ms) noexcept {
+  if (ranks != nullptr && is_exchange_abort(error)) {
+    slots[task].mark_failed();
+    return;
+  }
   slots[task].mark_failed();
+  if (ranks != nullptr) ranks->after_failure(task, error, attempts, timeout_ms);
   {
     const std::lock_guard lock(failures_mutex);
     failures.push_back(Failure{task, std::move(error), attempts, timeout_ms});
   }
   has_failure.store(true, std::memory_order_release);
-  if (!keep_going) cancelled.store(true, std::memory_order_release);
+  if (!keep_going) {
+    cancelled.store(true, std::memory_order_release);
+    if (ranks != nullptr) ranks->abort_receives();
+  }
 }
 
 // A keep-going run skips a task when something it depends on failed or was skipped.
@@ -61,7 +81,10 @@ bool RunState::inputs_failed(const NodeRecord& node) const noexcept {
   return false;
 }
 
-void RunState::skip(std::uint32_t v) noexcept { slots[v].mark_failed(); }
+void RunState::skip(std::uint32_t v) noexcept {
+  slots[v].mark_failed();
+  if (ranks != nullptr) ranks->after_skip(v);
+}
 
 // Runs one attempt of task v's body, then keeps and persists its result. An attempt that ends
 // after its deadline timed out, whatever it returned or threw.
@@ -86,7 +109,8 @@ RunState::AttemptEnd RunState::invoke(std::uint32_t v, BudgetCredit& credit, Tas
       identity.add(graph->op_name(order[v])).add(graph->op_version(order[v]));
       blocks.emplace(*this, identity.digest(), has_flag(node.flags, NodeFlags::kRefreshParts));
     }
-    const TaskContext context{&cancelled, blocks ? &*blocks : nullptr, &items, attempt};
+    const RankSplit* split = ranks != nullptr ? ranks->split_of(v) : nullptr;
+    const TaskContext context{&cancelled, blocks ? &*blocks : nullptr, &items, attempt, split};
     const TaskScope scope(context);
     node.vtable->invoke(node.payload, inputs, out);
     if (too_late()) {
@@ -98,7 +122,7 @@ RunState::AttemptEnd RunState::invoke(std::uint32_t v, BudgetCredit& credit, Tas
       items_cached.fetch_add(items.cached, std::memory_order_relaxed);
     }
     if (may_keep) keep_in_memory(v, node, out, credit, CycleClock::now() - began);
-    if (keyed) persist(v, node, out);
+    if (keyed && (ranks == nullptr || ranks->persists_here(v))) persist(v, node, out);
   } catch (...) {
     out.discard();
     return AttemptEnd{std::current_exception(), too_late()};
@@ -111,6 +135,7 @@ void RunState::publish_success(std::uint32_t v) noexcept {
   const NodeRecord& node = graph->node(order[v]);
   const NodeId* edges = graph->edges(node);
   slots[v].publish();
+  if (ranks != nullptr) ranks->after_success(v);
   for (std::uint32_t e = 0; e < node.edge_count; ++e) slots[local_of[edges[e]]].release();
 }
 
@@ -236,6 +261,10 @@ void RunState::run_chain_range(void* context, std::size_t begin, std::size_t end
 bool RunState::run_unit(void* context, std::uint32_t unit) {
   auto* run = static_cast<RunState*>(context);
   (void)run->started.load(std::memory_order_acquire);
+  if (run->ranks != nullptr && run->ranks->role(unit) != RankRun::Role::kLocal) {
+    run->finish_work(0);  // nothing of this unit is needed here
+    return true;
+  }
   const std::size_t first = run->plan.unit_begin[unit];
   const std::size_t count = run->plan.unit_begin[unit + 1] - first;
   std::size_t ran = 0;
@@ -275,6 +304,10 @@ bool RunState::run_unit(void* context, std::uint32_t unit) {
 void RunState::start_async(void* context, std::uint32_t unit, AsyncUnit handle) {
   auto* run = static_cast<RunState*>(context);
   (void)run->started.load(std::memory_order_acquire);
+  if (run->ranks != nullptr && run->ranks->role(unit) == RankRun::Role::kReceive) {
+    run->ranks->start_receive(unit, handle);
+    return;
+  }
   AsyncTask& t = run->async_tasks[run->async_of_unit[unit]];
   t.handle = handle;
   run->begin_attempt(t, true);
@@ -411,6 +444,11 @@ void RunState::finish_async(AsyncTask& t, std::size_t ran) noexcept {
 
 void RunState::cancel() noexcept {
   cancel_requested.store(true, std::memory_order_release);
+  stop();
+  if (ranks != nullptr) ranks->after_cancel();
+}
+
+void RunState::stop() noexcept {
   cancelled.store(true, std::memory_order_release);
   if (services.resources != nullptr) services.resources->cancel(this);
   if (services.timer != nullptr) services.timer->fire_now(this);

@@ -28,6 +28,7 @@
 #include "io_pool.hpp"
 #include "memory_cache.hpp"
 #include "observer_list.hpp"
+#include "rank_run.hpp"
 #include "resource_broker.hpp"
 #include "task_scope.hpp"
 #include "worker_pool.hpp"
@@ -89,6 +90,7 @@ struct RunState {
   bool keep_going = false;                   // a failure skips only its dependants
   std::vector<AsyncTask> async_tasks;        // tasks with options, in unit order
   std::vector<std::uint32_t> async_of_unit;  // unit -> index in async_tasks (async units only)
+  std::unique_ptr<RankRun> ranks;            // in a run across ranks: this rank's part
 
   std::atomic<std::size_t> disk_writes{0};
   std::atomic<std::size_t> not_persisted{0};
@@ -112,8 +114,11 @@ struct RunState {
   std::mutex failures_mutex;
   std::vector<Failure> failures;  // in the order they happened
 
-  /// Cancels the run (Executor::cancel): nothing new starts, waiting tasks are woken.
+  /// Cancels the run (Executor::cancel): nothing new starts, waiting tasks are woken (and, across
+  /// ranks, every rank cancels).
   void cancel() noexcept;
+  /// Stops the run without calling it cancelled (another rank failed or cancelled it).
+  void stop() noexcept;
   /// Waits until the disk-cache writes this run queued are done.
   void wait_for_writes();
 
@@ -162,6 +167,8 @@ struct RunState {
   void after_failed_attempt(AsyncTask& t, AttemptEnd end, TaskEvent& event,
                             const ItemCounts& items) noexcept;
   void finish_async(AsyncTask& t, std::size_t ran) noexcept;
+
+  friend class RankRun;  // its receive units hand back through finish_work
 
   std::mutex writes_mutex_;
   std::condition_variable writes_done_;

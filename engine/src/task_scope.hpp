@@ -30,12 +30,14 @@ struct AttemptInfo {
 };
 
 /// What a running task's body sees: its run's cancellation flag, its block cache (null when it
-/// has none), its item counts (null: not counted) and its attempt.
+/// has none), its item counts (null: not counted), its attempt, and for a map or reduce in a run
+/// across ranks its rank split (else null).
 struct TaskContext {
   const std::atomic<bool>* cancelled = nullptr;
   const BlockCache* blocks = nullptr;
   ItemCounts* items = nullptr;
   AttemptInfo attempt{};
+  const RankSplit* split = nullptr;
 };
 
 /// One thread-local for all of it: a task pays for one save, set and restore (in a shared

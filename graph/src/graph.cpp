@@ -98,19 +98,27 @@ std::string detail::message_of(const std::exception_ptr& error) {
 }
 
 namespace {
+// " on rank <r>" in a run across ranks, else nothing.
+std::string on_rank(std::optional<std::size_t> rank) {
+  return rank ? fmt::format(" on rank {}", *rank) : std::string();
+}
+
 std::string task_error_message(const std::string& label, const std::exception_ptr& original,
-                               std::optional<std::size_t> item, std::size_t attempts) {
-  const std::string after = attempts > 1 ? fmt::format(" after {} attempts", attempts) : "";
+                               std::optional<std::size_t> item, std::size_t attempts,
+                               std::optional<std::size_t> rank) {
+  const std::string after =
+      on_rank(rank) + (attempts > 1 ? fmt::format(" after {} attempts", attempts) : "");
   return item ? fmt::format("task '{}' failed{} at item {}: {}", label, after, *item,
                             detail::message_of(original))
               : fmt::format("task '{}' failed{}: {}", label, after, detail::message_of(original));
 }
 
 std::string timeout_message(const std::string& label, std::uint64_t timeout_ms,
-                            std::size_t attempts) {
-  return attempts > 1 ? fmt::format("task '{}' timed out after {} ms ({} attempts)", label,
-                                    timeout_ms, attempts)
-                      : fmt::format("task '{}' timed out after {} ms", label, timeout_ms);
+                            std::size_t attempts, std::optional<std::size_t> rank) {
+  return attempts > 1
+             ? fmt::format("task '{}' timed out{} after {} ms ({} attempts)", label, on_rank(rank),
+                           timeout_ms, attempts)
+             : fmt::format("task '{}' timed out{} after {} ms", label, on_rank(rank), timeout_ms);
 }
 
 std::string run_error_message(const std::vector<TaskError>& failures, std::size_t not_run) {
@@ -124,28 +132,32 @@ std::string run_error_message(const std::vector<TaskError>& failures, std::size_
 }  // namespace
 
 TaskError::TaskError(std::string label, std::uint32_t node, std::exception_ptr original,
-                     std::optional<std::size_t> item, std::size_t attempts)
-    : Error(task_error_message(label, original, item, attempts)),
+                     std::optional<std::size_t> item, std::size_t attempts,
+                     std::optional<std::size_t> rank)
+    : Error(task_error_message(label, original, item, attempts, rank)),
       label_(std::move(label)),
       node_(node),
       original_(std::move(original)),
       item_(item),
-      attempts_(attempts) {}
+      attempts_(attempts),
+      rank_(rank) {}
 
 TaskError::TaskError(const std::string& message, std::string label, std::uint32_t node,
-                     std::exception_ptr original, std::size_t attempts, bool timed_out)
+                     std::exception_ptr original, std::size_t attempts, bool timed_out,
+                     std::optional<std::size_t> rank)
     : Error(message),
       label_(std::move(label)),
       node_(node),
       original_(std::move(original)),
       attempts_(attempts),
-      timed_out_(timed_out) {}
+      timed_out_(timed_out),
+      rank_(rank) {}
 
 TimeoutError::TimeoutError(const std::string& label, std::uint32_t node, std::uint64_t timeout_ms,
-                           std::size_t attempts)
-    : TaskError(timeout_message(label, timeout_ms, attempts), label, node,
-                std::make_exception_ptr(Error(timeout_message(label, timeout_ms, attempts))),
-                attempts, true) {}
+                           std::size_t attempts, std::optional<std::size_t> rank)
+    : TaskError(timeout_message(label, timeout_ms, attempts, rank), label, node,
+                std::make_exception_ptr(Error(timeout_message(label, timeout_ms, attempts, rank))),
+                attempts, true, rank) {}
 
 RunError::RunError(std::vector<TaskError> failures, std::size_t not_run)
     : Error(run_error_message(failures, not_run)),

@@ -92,6 +92,7 @@ struct ExecutorOptions {
 };
 
 struct DryRun;
+struct RankStats;
 struct RunStats;
 
 /// Runs delayed tasks. Owns its worker threads and its memory cache; not copyable.
@@ -147,6 +148,12 @@ class Executor {
   /// running tasks have returned. What finished is cached. Later computes are unaffected.
   void cancel() noexcept;
 
+  /// Across ranks (ExecutorOptions::cluster): a collective like compute() — every rank calls it,
+  /// in the same order relative to its computes — that returns every rank's `mine`, by rank
+  /// (how a program shares what it decided or measured, e.g. rank 0 collecting traces). Without
+  /// a cluster: {mine}. Throws dagflow::Error when the cluster fails.
+  [[nodiscard]] std::vector<std::string> all_gather(std::string mine);
+
   /// Statistics of the most recent compute() that finished (from any thread), failed or not.
   [[nodiscard]] RunStats last_run_stats() const;
   /// The options this Executor was made with (threads resolved: never 0).
@@ -189,6 +196,13 @@ struct DryRun {
   std::vector<NodeId> cached;
 };
 
+/// What one rank did in a compute() across ranks (RunStats::ranks).
+struct RankStats {
+  std::size_t executed = 0;        ///< task bodies it ran
+  std::size_t items_executed = 0;  ///< map items it computed
+  double busy_seconds = 0;         ///< CPU time its process used during the run
+};
+
 /// What one compute() did.
 struct RunStats {
   std::size_t tasks = 0;                 ///< tasks the targets needed
@@ -226,6 +240,13 @@ struct RunStats {
   std::size_t not_run = 0;
   /// Results whose disk-cache write failed (a full disk...; each also a warning through log).
   std::size_t disk_write_failures = 0;
+  /// Across ranks: tasks run on more than one rank because their results cannot be sent (no
+  /// Serializable type); each is also a warning through `log`, once per Executor.
+  std::size_t replicated = 0;
+  /// Across ranks: this process's rank (the figures above are its own, except `tasks` and
+  /// `not_run`, which are the whole run's), and what each rank did, by rank. Empty otherwise.
+  std::size_t rank = 0;
+  std::vector<RankStats> ranks{};
 };
 
 // ---- implementation -----------------------------------------------------------------------------

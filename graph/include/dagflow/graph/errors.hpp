@@ -28,12 +28,15 @@ class GraphError : public Error {
 
 /// A task failed. `what()` is "task '<label>' failed: <original message>" (for map and reduce:
 /// "task '<label>' failed at item <i>: <original message>"; for a task given retries: "... failed
-/// after <n> attempts: ..."); the original exception, whatever its type, is kept and can be
-/// rethrown with `std::rethrow_exception(e.original())`.
+/// after <n> attempts: ..."; in a run across ranks (ExecutorOptions::cluster): "task '<label>'
+/// failed on rank <r>: ..."); the original exception, whatever its type, is kept and can be
+/// rethrown with `std::rethrow_exception(e.original())` (on other ranks than the one it failed
+/// on: a dagflow::Error with its message).
 class TaskError : public Error {
  public:
   TaskError(std::string label, std::uint32_t node, std::exception_ptr original,
-            std::optional<std::size_t> item = std::nullopt, std::size_t attempts = 1);
+            std::optional<std::size_t> item = std::nullopt, std::size_t attempts = 1,
+            std::optional<std::size_t> rank = std::nullopt);
 
   /// For map and reduce tasks: the index of the input item that failed.
   [[nodiscard]] std::optional<std::size_t> item() const noexcept { return item_; }
@@ -49,11 +52,14 @@ class TaskError : public Error {
   /// The last attempt ran past its timeout (this is a TimeoutError, or a copy of one in
   /// RunError::failures()).
   [[nodiscard]] bool timed_out() const noexcept { return timed_out_; }
+  /// In a run across ranks: the rank the task failed on.
+  [[nodiscard]] std::optional<std::size_t> rank() const noexcept { return rank_; }
 
  protected:
   /// For TimeoutError, which writes its own message.
   TaskError(const std::string& message, std::string label, std::uint32_t node,
-            std::exception_ptr original, std::size_t attempts, bool timed_out);
+            std::exception_ptr original, std::size_t attempts, bool timed_out,
+            std::optional<std::size_t> rank);
 
  private:
   std::string label_;
@@ -62,15 +68,16 @@ class TaskError : public Error {
   std::optional<std::size_t> item_;
   std::size_t attempts_;
   bool timed_out_ = false;
+  std::optional<std::size_t> rank_;
 };
 
 /// A task ran past its TaskOptions::timeout (on its last attempt). `what()` is "task '<label>'
-/// timed out after <t> ms" (and "(<n> attempts)" with retries); original() is a dagflow::Error
-/// with the same words.
+/// timed out after <t> ms" (and "(<n> attempts)" with retries; "timed out on rank <r> after"
+/// across ranks); original() is a dagflow::Error with the same words.
 class TimeoutError : public TaskError {
  public:
   TimeoutError(const std::string& label, std::uint32_t node, std::uint64_t timeout_ms,
-               std::size_t attempts = 1);
+               std::size_t attempts = 1, std::optional<std::size_t> rank = std::nullopt);
 };
 
 /// A compute() was cancelled (Executor::cancel, or Ctrl-C in the dagflow command): tasks not yet

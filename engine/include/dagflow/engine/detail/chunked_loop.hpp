@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include <dagflow/graph/hashing.hpp>
 
@@ -68,6 +69,36 @@ class BlockCache {
 /// entries (TaskEvent::block_keys). No-op outside a task; throws only std::bad_alloc.
 void count_map_items(std::size_t computed, std::size_t cached,
                      std::span<const Hash128> block_keys = {});
+
+/// The ranks of a run across a cluster, as a running map or reduce sees them: each rank computes
+/// a contiguous share of the blocks (split_share), then exchange() gives every rank all shares.
+/// Set by the Executor for the body of a task marked NodeFlags::kSplitsAcrossRanks.
+class RankSplit {
+ public:
+  [[nodiscard]] virtual std::size_t rank() const noexcept = 0;
+  [[nodiscard]] virtual std::size_t size() const noexcept = 0;
+  /// Sends this rank's share (bytes) to the others and returns every rank's, by rank, this
+  /// one's included. Every rank of the run calls it once per task. Throws when the run is
+  /// cancelled or another rank failed the task meanwhile.
+  [[nodiscard]] virtual std::vector<std::string> exchange(std::string mine) const = 0;
+
+ protected:
+  ~RankSplit() = default;
+};
+
+/// The rank split of the task this thread is running, or null (not across ranks).
+[[nodiscard]] const RankSplit* current_split() noexcept;
+
+/// The blocks [first, last) of `blocks` that rank `rank` of `size` computes: contiguous shares
+/// whose sizes differ by one at most.
+struct BlockShare {
+  std::size_t first;
+  std::size_t last;
+};
+[[nodiscard]] constexpr BlockShare split_share(std::size_t blocks, std::size_t rank,
+                                               std::size_t size) noexcept {
+  return {blocks * rank / size, blocks * (rank + 1) / size};
+}
 
 /// Items per block for n items: the unit whose boundaries depend on the items alone, never on
 /// timing or threads (reduce folds each block left to right, then combines block results in a

@@ -119,11 +119,97 @@ struct ReduceCheck {
   static constexpr bool ok = input_ok && starts_from_item && invocable && init_copyable;
 };
 
+// The items [begin, end) of n whose blocks rank `rank` of `size` computes (split_share).
+struct ItemRange {
+  std::size_t begin;
+  std::size_t end;
+};
+constexpr ItemRange share_items(std::size_t n, std::size_t rank, std::size_t size) noexcept {
+  const std::size_t per_block = block_items(n);
+  const BlockShare share = split_share((n + per_block - 1) / per_block, rank, size);
+  return {std::min(n, share.first * per_block), std::min(n, share.last * per_block)};
+}
+// The items this rank computes: all of them, or (across ranks) its share.
+inline ItemRange rank_items(std::size_t n, const RankSplit* split) {
+  return split == nullptr ? ItemRange{0, n} : share_items(n, split->rank(), split->size());
+}
+
+// Across ranks: sends this rank's results (its range of `out`) to the others and fills in theirs.
+template <class R>
+void exchange_results(std::vector<R>& out, const RankSplit& split) {
+  const std::size_t n = out.size();
+  const auto at = [&out](std::size_t i) { return out.begin() + static_cast<std::ptrdiff_t>(i); };
+  const ItemRange mine = rank_items(n, &split);
+  std::vector<std::string> shares =
+      split.exchange(to_bytes(std::vector<R>(at(mine.begin), at(mine.end))));
+  for (std::size_t r = 0; r < shares.size(); ++r) {
+    if (r == split.rank()) continue;
+    const ItemRange theirs = share_items(n, r, split.size());
+    std::vector<R> part = from_bytes<std::vector<R>>(shares[r]);
+    if (part.size() != theirs.end - theirs.begin) {
+      throw Error("rank " + std::to_string(r) + " sent a share of map results of the wrong size");
+    }
+    std::move(part.begin(), part.end(), at(theirs.begin));
+  }
+}
+
+// map_items with a block cache: the blocks of `range` are taken from their disk entries, and
+// those missing are computed (run_items) and stored.
+template <class R, class T, class RunItems>
+void map_blocks(const std::vector<T>& items, ItemRange range, const Hash128& salt,
+                const BlockCache& cache, std::vector<R>& out, const RunItems& run_items) {
+  const std::size_t n = items.size();
+  const std::size_t per_block = block_items(n);
+  const std::size_t first = range.begin / per_block;
+  const std::size_t blocks = (range.end - range.begin + per_block - 1) / per_block;
+  const std::uint64_t fingerprint = type_fingerprint<std::vector<R>>();
+  std::vector<Hash128> keys(blocks);
+  std::vector<std::size_t> missing;
+  std::size_t cached_items = 0;
+  for (std::size_t b = 0; b < blocks; ++b) {
+    const std::size_t begin = (first + b) * per_block;
+    const std::size_t end = std::min(n, begin + per_block);
+    Hasher h;
+    h.add(std::string_view("dagflow-map-block-2")).add(cache.op_identity().low);
+    h.add(cache.op_identity().high).add(salt.low).add(salt.high);
+    h.add(std::uint64_t{end - begin});
+    for (std::size_t i = begin; i < end; ++i) h.add(items[i]);
+    keys[b] = h.digest();
+    std::optional<std::string> bytes = cache.get(keys[b], fingerprint);
+    bool loaded = false;
+    if (bytes) {
+      try {
+        std::vector<R> part = from_bytes<std::vector<R>>(*bytes);
+        if (part.size() == end - begin) {
+          std::move(part.begin(), part.end(), out.begin() + static_cast<std::ptrdiff_t>(begin));
+          loaded = true;
+          cached_items += end - begin;
+        }
+      } catch (const Error&) {  // a bad entry is a miss; the recomputed block replaces it
+      }
+    }
+    if (!loaded) missing.push_back(b);
+  }
+  for_each_chunk(missing.size(), 0, [&](std::size_t first_missing, std::size_t last_missing) {
+    for (std::size_t m = first_missing; m < last_missing; ++m) {
+      const std::size_t begin = (first + missing[m]) * per_block;
+      const std::size_t end = std::min(n, begin + per_block);
+      run_items(begin, end);
+      const std::vector<R> part(out.begin() + static_cast<std::ptrdiff_t>(begin),
+                                out.begin() + static_cast<std::ptrdiff_t>(end));
+      cache.put(keys[missing[m]], fingerprint, to_bytes(part));
+    }
+  });
+  count_map_items(range.end - range.begin - cached_items, cached_items, keys);
+}
+
 // Applies `call` (as call(const T&) -> R) to every item, in input order, in chunks sized at run
 // time. When the running task has a block cache (a keyed task with a disk cache), results are
 // stored per block (block_items: boundaries from the item count only), keyed by the op's
 // identity, `salt` and the block's items: after one item changes, only its block runs again.
-// `salt` stands for whatever else decides the results (further arguments of the call).
+// `salt` stands for whatever else decides the results (further arguments of the call). Across
+// ranks, each computes its share of the blocks and the shares are exchanged (when R can be sent;
+// otherwise every rank computes every item).
 template <class R, class T, class Call>
 std::vector<R> map_items(const std::vector<T>& items, std::size_t chunk_size, const Call& call,
                          const Hash128& salt = {}, bool use_block_cache = true) {
@@ -136,56 +222,28 @@ std::vector<R> map_items(const std::vector<T>& items, std::size_t chunk_size, co
       throw_item_failure(i);
     }
   };
+  const RankSplit* split = nullptr;
+  if constexpr (Serializable<std::vector<R>> && copyable_v<R>) {
+    if (!items.empty()) split = current_split();
+  }
+  const ItemRange mine = rank_items(items.size(), split);
+  bool done = false;
   if constexpr (Hashable<T> && Serializable<std::vector<R>> && copyable_v<R>) {
     const BlockCache* cache = use_block_cache ? current_block_cache() : nullptr;
-    if (cache != nullptr && !items.empty()) {
-      const std::size_t n = items.size();
-      const std::size_t per_block = block_items(n);
-      const std::size_t blocks = (n + per_block - 1) / per_block;
-      const std::uint64_t fingerprint = type_fingerprint<std::vector<R>>();
-      std::vector<Hash128> keys(blocks);
-      std::vector<std::size_t> missing;
-      std::size_t cached_items = 0;
-      for (std::size_t b = 0; b < blocks; ++b) {
-        const std::size_t begin = b * per_block;
-        const std::size_t end = std::min(n, begin + per_block);
-        Hasher h;
-        h.add(std::string_view("dagflow-map-block-2")).add(cache->op_identity().low);
-        h.add(cache->op_identity().high).add(salt.low).add(salt.high);
-        h.add(std::uint64_t{end - begin});
-        for (std::size_t i = begin; i < end; ++i) h.add(items[i]);
-        keys[b] = h.digest();
-        std::optional<std::string> bytes = cache->get(keys[b], fingerprint);
-        bool loaded = false;
-        if (bytes) {
-          try {
-            std::vector<R> part = from_bytes<std::vector<R>>(*bytes);
-            if (part.size() == end - begin) {
-              std::move(part.begin(), part.end(), out.begin() + static_cast<std::ptrdiff_t>(begin));
-              loaded = true;
-              cached_items += end - begin;
-            }
-          } catch (const Error&) {  // a bad entry is a miss; the recomputed block replaces it
-          }
-        }
-        if (!loaded) missing.push_back(b);
-      }
-      for_each_chunk(missing.size(), 0, [&](std::size_t first, std::size_t last) {
-        for (std::size_t m = first; m < last; ++m) {
-          const std::size_t begin = missing[m] * per_block;
-          const std::size_t end = std::min(n, begin + per_block);
-          run_items(begin, end);
-          const std::vector<R> part(out.begin() + static_cast<std::ptrdiff_t>(begin),
-                                    out.begin() + static_cast<std::ptrdiff_t>(end));
-          cache->put(keys[missing[m]], fingerprint, to_bytes(part));
-        }
-      });
-      count_map_items(n - cached_items, cached_items, keys);
-      return out;
+    if (cache != nullptr && mine.begin < mine.end) {
+      map_blocks<R>(items, mine, salt, *cache, out, run_items);
+      done = true;
     }
   }
-  for_each_chunk(items.size(), chunk_size, run_items);
-  count_map_items(items.size(), 0);
+  if (!done) {
+    for_each_chunk(mine.end - mine.begin, chunk_size, [&](std::size_t begin, std::size_t end) {
+      run_items(mine.begin + begin, mine.begin + end);
+    });
+    count_map_items(mine.end - mine.begin, 0);
+  }
+  if constexpr (Serializable<std::vector<R>> && copyable_v<R>) {
+    if (split != nullptr) exchange_results(out, *split);
+  }
   return out;
 }
 
@@ -240,6 +298,30 @@ struct MapBody {
   }
 };
 
+// Across ranks: sends this rank's block results to the others and fills in theirs, so that
+// every rank combines all of them in the same tree.
+template <class U>
+void exchange_partials(std::vector<std::optional<U>>& partial, const RankSplit& split) {
+  const std::size_t blocks = partial.size();
+  const BlockShare mine = split_share(blocks, split.rank(), split.size());
+  std::vector<U> own;
+  own.reserve(mine.last - mine.first);
+  for (std::size_t k = mine.first; k < mine.last; ++k) own.push_back(*partial[k]);
+  const std::vector<std::string> shares = split.exchange(to_bytes(own));
+  for (std::size_t r = 0; r < shares.size(); ++r) {
+    if (r == split.rank()) continue;
+    const BlockShare theirs = split_share(blocks, r, split.size());
+    std::vector<U> part = from_bytes<std::vector<U>>(shares[r]);
+    if (part.size() != theirs.last - theirs.first) {
+      throw Error("rank " + std::to_string(r) +
+                  " sent a share of reduce results of the wrong size");
+    }
+    for (std::size_t k = theirs.first; k < theirs.last; ++k) {
+      partial[k].emplace(std::move(part[k - theirs.first]));
+    }
+  }
+}
+
 template <class Op, class U, class In>
 struct ReduceBody {
   using T = typename MapInput<In>::item;
@@ -267,9 +349,17 @@ struct ReduceBody {
     std::vector<std::optional<U>> partial(blocks);
     const std::size_t blocks_per_chunk =
         chunk_size == 0 ? 0 : std::max<std::size_t>(1, chunk_size / per_block);
+    // Across ranks, each folds its share of the blocks, then all exchange their block results.
+    const RankSplit* split = nullptr;
+    if constexpr (Serializable<std::vector<U>> && copyable_v<U> &&
+                  std::is_default_constructible_v<U>) {
+      split = current_split();
+    }
+    const BlockShare mine = split == nullptr ? BlockShare{0, blocks}
+                                             : split_share(blocks, split->rank(), split->size());
     // 1. Each block, left to right.
-    for_each_chunk(blocks, blocks_per_chunk, [&](std::size_t first_block, std::size_t last_block) {
-      for (std::size_t k = first_block; k < last_block; ++k) {
+    for_each_chunk(mine.last - mine.first, blocks_per_chunk, [&](std::size_t b, std::size_t e) {
+      for (std::size_t k = mine.first + b; k < mine.first + e; ++k) {
         std::size_t i = k * per_block;
         const std::size_t end = std::min(n, i + per_block);
         try {
@@ -281,6 +371,10 @@ struct ReduceBody {
         }
       }
     });
+    if constexpr (Serializable<std::vector<U>> && copyable_v<U> &&
+                  std::is_default_constructible_v<U>) {
+      if (split != nullptr) exchange_partials(partial, *split);
+    }
     // 2. Block results in a tree fixed by the block count: (k, k + stride) for doubling strides.
     for (std::size_t stride = 1; stride < blocks; stride *= 2) {
       const std::size_t pairs = (blocks + 2 * stride - 1) / (2 * stride);
@@ -325,6 +419,7 @@ auto add_chunked_task(Graph& g, const char* kind, const F& fn, Body body, Input&
   } else if constexpr (!is_op<F>) {
     g.set_label(task, std::string(kind) + "#" + std::to_string(task.id()));
   }
+  state_of(g)->set_splits_across_ranks(task.id());
   return task;
 }
 

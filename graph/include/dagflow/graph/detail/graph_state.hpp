@@ -74,6 +74,13 @@ struct TaskVTable {
   bool returns_void;
   /// The memory cache keeps the produced value inside its table (KeptValue::fits_inline).
   bool keeps_inline;
+  /// save and load work (a Serializable, copyable type), or the task returns void: its result
+  /// can be sent to another rank (see ExecutorOptions::cluster).
+  bool transferable;
+  /// Stores the value saved in `bytes` into `out`, owned by the slot (so that its last reader
+  /// can move it out, unlike a KeptValue shared with a cache). Throws dagflow::Error on
+  /// malformed bytes, or for a type that is not transferable.
+  void (*load_into)(std::string_view bytes, ResultSlot& out);
 };
 
 /// The bits of NodeRecord::flags. Combine with |, test with has_flag.
@@ -101,6 +108,8 @@ enum class NodeFlags : std::uint16_t {
   kRefreshParts = 1U << 7U,
   /// Has TaskOptions other than the defaults (Graph::set_options).
   kHasOptions = 1U << 8U,
+  /// A map or reduce: in a run across ranks, every rank runs it on its share of the blocks.
+  kSplitsAcrossRanks = 1U << 9U,
 };
 
 [[nodiscard]] constexpr NodeFlags operator|(NodeFlags a, NodeFlags b) noexcept {
@@ -189,6 +198,8 @@ class GraphState {
   void set_refresh(NodeId id, bool parts_too);
   /// Sets a task's options (NodeFlags::kHasOptions unless they are the defaults).
   void set_options(NodeId id, TaskOptions options);
+  /// Marks a map or reduce task (NodeFlags::kSplitsAcrossRanks).
+  void set_splits_across_ranks(NodeId id) { nodes_.at(id).flags |= NodeFlags::kSplitsAcrossRanks; }
   /// A task's options, or null for the defaults.
   [[nodiscard]] const TaskOptions* options(NodeId id) const noexcept {
     return has_flag(nodes_[id].flags, NodeFlags::kHasOptions) ? &options_.find(id)->second

@@ -303,6 +303,27 @@ bool save_result(const ResultSlot& out, std::string& bytes) {
   }
 }
 
+// What a run across ranks can send: a value save_result and load_result handle, or nothing.
+template <class T>
+consteval bool is_transferable() {
+  if constexpr (std::is_void_v<T>) {
+    return true;
+  } else {
+    return Serializable<T> && copyable_v<T>;
+  }
+}
+template <class T>
+inline constexpr bool transferable = is_transferable<T>();
+
+template <class T>
+void load_result_into(std::string_view bytes, ResultSlot& out) {
+  if constexpr (!std::is_void_v<T> && Serializable<T> && copyable_v<T>) {
+    out.emplace<T>([bytes] { return from_bytes<T>(bytes); });
+  } else {
+    throw Error("this task's result type cannot be loaded from bytes");
+  }
+}
+
 template <class T>
 KeptValue load_result(std::string_view bytes) {
   if constexpr (!std::is_void_v<T> && Serializable<T> && copyable_v<T>) {
@@ -411,7 +432,9 @@ inline constexpr TaskVTable kTaskVTable{&invoke_payload<F, B...>,
                                         result_copyable<stored_result_t<F, B...>>,
                                         &takes_by_value_at<F, B...>,
                                         std::is_void_v<stored_result_t<F, B...>>,
-                                        InlineKeepable<stored_result_t<F, B...>>};
+                                        InlineKeepable<stored_result_t<F, B...>>,
+                                        transferable<stored_result_t<F, B...>>,
+                                        &load_result_into<stored_result_t<F, B...>>};
 
 // ---- compile-time checks with readable messages ------------------------------------------------
 
