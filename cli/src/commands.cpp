@@ -9,7 +9,9 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <new>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -32,6 +34,8 @@
 #include "graphviz.hpp"
 #include "interrupts.hpp"
 #include "progress.hpp"
+#include "ranks.hpp"
+#include "ranks_trace.hpp"
 #include "summary.hpp"
 
 namespace dagflow::cli {
@@ -178,33 +182,59 @@ std::string stats_json(const PipelineResult& result) {
                                   {"seconds", node.seconds}});
   }
   const PipelineStats& s = result.stats;
-  const Value stats = Value::Map{{"executed", s.executed},
-                                 {"cache_hits", s.cache_hits},
-                                 {"items_executed", s.items_executed},
-                                 {"items_cached", s.items_cached},
-                                 {"failed", s.failed},
-                                 {"not_run", s.not_run},
-                                 {"seconds", s.seconds},
-                                 {"nodes", std::move(nodes)}};
-  return to_json(stats, JsonStyle::kPretty) + "\n";
+  Value::Map stats{{"executed", s.executed},
+                   {"cache_hits", s.cache_hits},
+                   {"items_executed", s.items_executed},
+                   {"items_cached", s.items_cached},
+                   {"failed", s.failed},
+                   {"not_run", s.not_run},
+                   {"seconds", s.seconds},
+                   {"nodes", std::move(nodes)}};
+  if (!s.ranks.empty()) {  // across ranks: what each did
+    Value::List ranks;
+    for (std::size_t r = 0; r < s.ranks.size(); ++r) {
+      ranks.emplace_back(Value::Map{{"rank", r},
+                                    {"executed", s.ranks[r].executed},
+                                    {"items_executed", s.ranks[r].items_executed},
+                                    {"busy_seconds", s.ranks[r].busy_seconds}});
+    }
+    stats.emplace("ranks", std::move(ranks));
+  }
+  return to_json(Value(std::move(stats)), JsonStyle::kPretty) + "\n";
 }
 
 // The Chrome trace (--trace) and SVG timeline (--timeline) of a run: recorded while it runs,
-// written after it, whether it succeeded or not.
+// written after it, whether it succeeded or not. Across ranks every rank records its tasks for
+// the trace and rank 0 writes it, one process per rank (gather_ranks()); the timeline is rank 0's.
 class TraceFiles {
  public:
-  explicit TraceFiles(const RunArgs& args)
-      : trace_file_(args.trace, "the trace"), timeline_file_(args.timeline, "the timeline") {
-    if (trace_file_.wanted() || timeline_file_.wanted()) {
-      recorder_ = std::make_shared<TraceRecorder>();
-    }
+  TraceFiles(const RunArgs& args, bool leads)
+      : trace_file_(leads ? args.trace : std::string(), "the trace"),
+        timeline_file_(leads ? args.timeline : std::string(), "the timeline"),
+        traced_(!args.trace.empty()) {
+    if (traced_ || timeline_file_.wanted()) recorder_ = std::make_shared<TraceRecorder>();
   }
 
   [[nodiscard]] const std::shared_ptr<TraceRecorder>& recorder() const { return recorder_; }
 
+  // Across ranks, after the run (collective when --trace was given, on every rank alike):
+  // rank 0 gets every rank's trace.
+  void gather_ranks(Ranks& ranks) {
+    if (ranks.size() == 1 || !traced_) return;
+    const std::vector<std::string> all = ranks.all_gather(recorder_->chrome_trace());
+    if (!ranks.leads()) return;
+    try {
+      ranks_trace_ = chrome_trace_of_ranks(all);
+    } catch (const std::exception& e) {  // rank 0's trace alone, rather than no exit code agreed
+      std::cerr << "dagflow: warning: the trace holds rank 0's tasks only: " << e.what() << '\n';
+    }
+  }
+
   // Throws CommandError when a file cannot be written.
   void write() {
-    if (trace_file_.wanted()) trace_file_.write(recorder_->chrome_trace());
+    if (trace_file_.wanted()) {
+      trace_file_.write(ranks_trace_.empty() ? recorder_->chrome_trace() : ranks_trace_);
+    }
     if (timeline_file_.wanted()) timeline_file_.write(recorder_->timeline_svg());
   }
 
@@ -221,7 +251,9 @@ class TraceFiles {
  private:
   OutputFile trace_file_;
   OutputFile timeline_file_;
+  bool traced_;
   std::shared_ptr<TraceRecorder> recorder_;
+  std::string ranks_trace_;  // rank 0, across ranks: every rank's trace
 };
 
 void print_outputs(const Pipeline& pipeline, const PipelineResult& result, bool json) {
@@ -544,27 +576,31 @@ void cache_prune(DiskCache& cache, std::uint64_t max_bytes, const CacheArgs& arg
                      Value::Map{{"removed", stats_value(removed)}, {"remain", stats_value(after)}});
 }
 
-// The Executor's options from the command line; the cache is the pipeline's unless told.
-ExecutorOptions executor_options(const Pipeline& pipeline, const RunArgs& args) {
+// The Executor's options from the command line; the cache is the pipeline's unless told (the
+// notice of a fallback is rank 0's to print).
+ExecutorOptions executor_options(const Pipeline& pipeline, const RunArgs& args, bool leads) {
   ExecutorOptions options;
   options.threads = args.threads;
   options.io_threads = args.io_threads;
   options.keep_going = args.keep_going;
   if (!args.no_cache) {
-    options.cache_dir = args.cache_dir.empty() ? default_cache(pipeline.spec().base_dir, args.quiet)
-                                               : fs::absolute(args.cache_dir);
+    options.cache_dir = args.cache_dir.empty()
+                            ? default_cache(pipeline.spec().base_dir, args.quiet || !leads)
+                            : fs::absolute(args.cache_dir);
   }
   return options;
 }
 
 // What `dagflow run` shows while it runs and writes after it: the progress bar, the trace and
 // timeline, the stats file. The files are opened (so checked) before the run.
+// Across ranks, rank 0 shows progress (of its own tasks) and writes the files.
 class RunReports {
  public:
-  explicit RunReports(const RunArgs& args) : stats_(args.stats_json, "stats"), traces_(args) {
+  RunReports(const RunArgs& args, bool leads)
+      : stats_(leads ? args.stats_json : std::string(), "stats"), traces_(args, leads) {
     const ProgressMode mode =
         progress_mode(args.progress, args.no_progress, args.quiet, ::isatty(STDERR_FILENO) == 1);
-    if (mode != ProgressMode::kOff) progress_ = std::make_shared<ProgressBar>(mode);
+    if (mode != ProgressMode::kOff && leads) progress_ = std::make_shared<ProgressBar>(mode);
   }
 
   // Adds the observers (and, with a bar, a log that prints around it) to `options`.
@@ -580,6 +616,9 @@ class RunReports {
   }
 
   [[nodiscard]] ProgressBar* progress() const { return progress_.get(); }
+
+  // Across ranks, after the run: collective (see TraceFiles::gather_ranks).
+  void gather_ranks(Ranks& ranks) { traces_.gather_ranks(ranks); }
 
   // After a run that finished. Throws CommandError when a file cannot be written.
   void finish(const PipelineResult& result) {
@@ -647,7 +686,7 @@ std::string ids_with(const PipelineResult& result, NodeOutcome outcome) {
 // After Ctrl-C: the summary, then what finished (cached: the next run resumes from it).
 int report_interrupted(const Pipeline& pipeline, const PipelineResult& result,
                        const RunArgs& args) {
-  if (!args.quiet) std::cerr << summary_line(pipeline, result) << '\n';
+  if (!args.quiet) std::cerr << summary_line(pipeline, result) << '\n' << rank_lines(result);
   const PipelineStats& s = result.stats;
   std::string line = fmt::format(
       "dagflow: interrupted: {} of {} needed nodes finished ({} executed, {} cached), kept in "
@@ -665,11 +704,182 @@ int report_failures(const Pipeline& pipeline, const PipelineRunError& error, con
     std::cerr << "dagflow: error: " << e.what() << flag_hint(e) << '\n';
   }
   const PipelineResult& result = error.result();
-  if (!args.quiet) std::cerr << summary_line(pipeline, result) << '\n' << op_table(result);
+  if (!args.quiet) {
+    std::cerr << summary_line(pipeline, result) << '\n' << op_table(result) << rank_lines(result);
+  }
   return kExitTaskFailed;
 }
 
+// What `dagflow run` makes before the run: the pipeline, the Executor's options, the files it
+// writes (opened, so checked), the request. Across ranks only rank 0 prints nodes (-v) and
+// shows progress; the others' warnings name their rank.
+struct RunSetup {
+  RunSetup(const RunArgs& args, const Ranks& ranks)
+      : pipeline(load(args.load)),
+        options(executor_options(pipeline, args, ranks.leads())),
+        reports(args, ranks.leads()),
+        request(request_of(args)) {
+    reports.watch(options);
+    if (args.verbose && ranks.leads()) {
+      request.on_node = verbose_lines(pipeline, reports.progress());
+    }
+    request.cancel = std::make_shared<CancelToken>();
+    options.cluster = ranks.cluster();
+    if (!ranks.leads()) {
+      options.log = [rank = ranks.rank()](std::string_view message) {
+        std::cerr << fmt::format("dagflow: warning: rank {}: {}\n", rank, message);
+      };
+    }
+  }
+
+  Pipeline pipeline;
+  ExecutorOptions options;
+  RunReports reports;
+  RunRequest request;
+};
+
+// Across ranks: every rank's exit code and error text (and rank 0's `leader_note`), gathered.
+// Rank 0 prints each error text it has not printed yet (`printed`), once, naming the rank it
+// came from when that is not rank 0 — with `all_distinct`, every distinct text; otherwise only
+// those of ranks whose code differs from rank 0's (one failure seen by every rank may read a
+// little differently where it happened). Every rank then exits with the same code: the lowest
+// rank's that is not 0.
+struct Agreed {
+  int code = kExitOk;
+  std::string leader_note;
+};
+Agreed agree(Ranks& ranks, const Failure& mine, std::string_view printed, bool all_distinct,
+             const std::string& leader_note = {}) {
+  const Value said = Value::Map{{"code", mine.code}, {"text", mine.text}, {"note", leader_note}};
+  const std::vector<std::string> all = ranks.all_gather(to_json(said));
+  Agreed agreed;
+  std::vector<std::string> shown{std::string(printed)};
+  int leader_code = kExitOk;
+  for (std::size_t r = 0; r < all.size(); ++r) {
+    const Value::Map heard = from_json(all[r]).as_map();
+    const int code = static_cast<int>(heard.at("code").as_int());
+    const std::string& text = heard.at("text").as_string();
+    if (r == 0) {
+      agreed.leader_note = heard.at("note").as_string();
+      leader_code = code;
+    }
+    if (code != kExitOk && agreed.code == kExitOk) agreed.code = code;
+    if (!ranks.leads() || text.empty() || (!all_distinct && r > 0 && code == leader_code)) {
+      continue;
+    }
+    if (std::find(shown.begin(), shown.end(), text) != shown.end()) continue;
+    shown.push_back(text);
+    if (r == 0) {
+      std::cerr << text;
+      continue;
+    }
+    constexpr std::string_view kError = "dagflow: error: ";
+    const std::string_view rest =
+        text.starts_with(kError) ? std::string_view(text).substr(kError.size()) : text;
+    std::cerr << fmt::format("dagflow: error: rank {}: {}", r, rest);
+  }
+  return agreed;
+}
+
+// How a run ended, for the reports after it.
+enum class RunEnd : std::uint8_t { kDone, kInterrupted, kFailures, kError };
+
+// `dagflow run` once prepared: the run, the files, then what rank 0 prints.
+int run_prepared(RunSetup& setup, const RunArgs& args, Ranks& ranks) {
+  const Pipeline& pipeline = setup.pipeline;
+  RunReports& reports = setup.reports;
+  const InterruptWatch interrupts(setup.request.cancel);  // until everything is reported
+  RunEnd end = RunEnd::kDone;
+  PipelineResult result;
+  std::optional<PipelineRunError> failures;
+  Failure failure;  // kError: what was thrown
+  try {
+    result = pipeline.run(std::move(setup.options), setup.request);
+  } catch (const PipelineCancelled& e) {
+    end = RunEnd::kInterrupted;
+    result = e.result();
+  } catch (const PipelineRunError& e) {
+    end = RunEnd::kFailures;
+    failures.emplace(e);
+  } catch (...) {
+    end = RunEnd::kError;
+    failure = current_failure();
+  }
+  reports.gather_ranks(ranks);
+
+  const bool leads = ranks.leads();
+  int code = kExitOk;
+  switch (end) {
+    case RunEnd::kDone:
+      try {
+        reports.finish(result);
+      } catch (...) {
+        failure = current_failure();  // an output file that could not be written
+        if (leads) std::cerr << failure.text;
+        code = failure.code;
+        break;
+      }
+      if (leads) {
+        print_outputs(pipeline, result, args.json);
+        std::cout.flush();
+        if (!args.quiet) {
+          std::cerr << summary_line(pipeline, result) << '\n'
+                    << op_table(result) << rank_lines(result);
+        }
+      }
+      break;
+    case RunEnd::kInterrupted:
+      reports.finish_early(&result);
+      code = leads ? report_interrupted(pipeline, result, args) : kExitInterrupted;
+      break;
+    case RunEnd::kFailures:
+      reports.finish_early(&failures->result());
+      code = leads ? report_failures(pipeline, *failures, args) : kExitTaskFailed;
+      break;
+    case RunEnd::kError:
+      reports.finish_early(nullptr);
+      if (leads) std::cerr << failure.text;
+      code = failure.code;
+      break;
+  }
+  if (ranks.size() == 1) return code;
+  // The ranks' failures are the same but for one that happened to a rank alone: rank 0 says it.
+  return agree(ranks, Failure{code, failure.text}, leads ? failure.text : std::string(),
+               /*all_distinct=*/false)
+      .code;
+}
+
 }  // namespace
+
+Failure current_failure() noexcept {
+  try {
+    try {
+      throw;
+    } catch (const PipelineError& e) {
+      return {kExitInvalid, fmt::format("{}{}\n", e.what(), flag_hint(e))};
+    } catch (const NodeError& e) {
+      return {kExitTaskFailed, fmt::format("dagflow: error: {}{}\n", e.what(), flag_hint(e))};
+    } catch (const TaskError& e) {
+      return {kExitTaskFailed, fmt::format("dagflow: error: {}{}\n", e.what(), flag_hint(e))};
+    } catch (const CommandError& e) {
+      return {kExitInvalid, fmt::format("dagflow: error: {}\n", e.what())};
+    } catch (const std::invalid_argument& e) {  // e.g. a cache directory the Executor refuses
+      return {kExitInvalid, fmt::format("dagflow: error: {}\n", e.what())};
+    } catch (const fs::filesystem_error& e) {  // e.g. cannot create the cache dir
+      return {kExitInvalid, fmt::format("dagflow: error: {}\n", e.what())};
+    } catch (const Error& e) {
+      return {kExitInvalid, fmt::format("dagflow: error: {}{}\n", e.what(), flag_hint(e))};
+    } catch (const std::bad_alloc&) {
+      return {kExitInvalid, "dagflow: error: out of memory\n"};
+    } catch (const std::exception& e) {
+      return {kExitInvalid, fmt::format("dagflow: internal error: {}\n", e.what())};
+    } catch (...) {
+      return {kExitInvalid, "dagflow: internal error: unknown exception\n"};
+    }
+  } catch (...) {  // no memory left to say it
+    return {kExitInvalid, {}};
+  }
+}
 
 std::string_view flag_hint(const std::exception& error) noexcept {
   const std::optional<Capability> refused = refused_capability(error);
@@ -683,36 +893,31 @@ std::string_view flag_hint(const std::exception& error) noexcept {
   return {};
 }
 
-int run_command(const RunArgs& args) {
-  const Pipeline pipeline = load(args.load);
-  ExecutorOptions options = executor_options(pipeline, args);
-  if (args.dry_run) return dry_run_command(pipeline, std::move(options), args);
-
-  RunReports reports(args);
-  reports.watch(options);
-  RunRequest request = request_of(args);
-  if (args.verbose) request.on_node = verbose_lines(pipeline, reports.progress());
-  request.cancel = std::make_shared<CancelToken>();
-  const InterruptWatch interrupts(request.cancel);  // until everything is reported
-
-  PipelineResult result;
-  try {
-    result = pipeline.run(std::move(options), request);
-  } catch (const PipelineCancelled& e) {
-    reports.finish_early(&e.result());
-    return report_interrupted(pipeline, e.result(), args);
-  } catch (const PipelineRunError& e) {
-    reports.finish_early(&e.result());
-    return report_failures(pipeline, e, args);
-  } catch (...) {
-    reports.finish_early(nullptr);
-    throw;
+int run_command(const RunArgs& args, Ranks& ranks) {
+  if (args.dry_run) {  // it computes nothing: rank 0's alone, as the other commands
+    if (!ranks.leads()) return kExitOk;
+    const Pipeline pipeline = load(args.load);
+    return dry_run_command(pipeline, executor_options(pipeline, args, true), args);
   }
-  reports.finish(result);
-  print_outputs(pipeline, result, args.json);
-  std::cout.flush();
-  if (!args.quiet) std::cerr << summary_line(pipeline, result) << '\n' << op_table(result);
-  return kExitOk;
+  std::unique_ptr<RunSetup> setup;
+  if (ranks.size() == 1) {
+    setup = std::make_unique<RunSetup>(args, ranks);
+    return run_prepared(*setup, args, ranks);
+  }
+  // Across ranks, no rank may start a run that another cannot join (its first compute would
+  // wait for that rank forever): every rank prepares, then all hear whether all could. Rank 0's
+  // cache directory becomes every rank's (its choice looks at the file system).
+  Failure mine;
+  try {
+    setup = std::make_unique<RunSetup>(args, ranks);
+  } catch (...) {
+    mine = current_failure();
+  }
+  const std::string cache_dir = setup && ranks.leads() ? setup->options.cache_dir.string() : "";
+  const Agreed agreed = agree(ranks, mine, {}, /*all_distinct=*/true, cache_dir);
+  if (agreed.code != kExitOk) return agreed.code;
+  setup->options.cache_dir = agreed.leader_note;
+  return run_prepared(*setup, args, ranks);
 }
 
 int validate_command(const LoadArgs& args) {

@@ -32,6 +32,20 @@ class CommandError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// What a failure means for `dagflow`: its exit code and what it prints on stderr (lines, each
+/// ending in '\n'; a pipeline error starts with FILE:LINE:COL, as a compiler's does).
+struct Failure {
+  int code = kExitOk;
+  std::string text{};
+};
+
+/// The Failure the exception being handled is (call it from a catch block): kExitInvalid for
+/// an invalid pipeline, a usage or environment error, or an unexpected exception;
+/// kExitTaskFailed for a failed node.
+[[nodiscard]] Failure current_failure() noexcept;
+
+class Ranks;
+
 /// What every command that loads a pipeline takes.
 struct LoadArgs {
   std::string file;
@@ -93,7 +107,14 @@ struct CacheArgs {
 /// an unwritable output file (checked before the run) or a malformed --resource. The trace and
 /// timeline are written even when the run fails or is interrupted (the stats file too, when
 /// the run's nodes are known).
-int run_command(const RunArgs& args);
+///
+/// Across ranks (`mpirun -np N dagflow run ...`, see ranks.hpp), every rank runs its share of
+/// the pipeline and returns the same exit code; rank 0 alone prints (what one process prints,
+/// plus a line per rank in the summary) and writes the files, the trace holding every rank's
+/// tasks. What a rank prepares before the run (loading the pipeline, opening the files) is
+/// agreed on first: when one rank cannot, no rank runs, and rank 0 prints each rank's error.
+/// A dry run is rank 0's alone, as the other commands are (main gives them to rank 0).
+int run_command(const RunArgs& args, Ranks& ranks);
 
 /// What to print after `error`'s message when it refused a capability (the flag that allows
 /// it: " (pass --allow-shell)"), else "". The library names what it refused; only the command

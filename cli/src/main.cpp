@@ -10,6 +10,7 @@
 #include <iostream>
 #include <new>
 #include <optional>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -25,6 +26,7 @@
 #include <dagflow/version.hpp>
 
 #include "commands.hpp"
+#include "ranks.hpp"
 
 namespace dagflow::cli {
 
@@ -269,8 +271,10 @@ Commands define_commands(CLI::App& app, Arguments& a) {
   return c;
 }
 
-int dispatch(const Commands& c, const Arguments& a) {
-  if (c.run->parsed()) return run_command(a.run);
+int dispatch(const Commands& c, const Arguments& a, Ranks& ranks) {
+  if (c.run->parsed()) return run_command(a.run, ranks);
+  // Under mpirun, the other commands (which look, never compute) are rank 0's alone.
+  if (!ranks.leads()) return kExitOk;
   if (c.validate->parsed()) return validate_command(a.load);
   if (c.graph->parsed()) return graph_command(a.graph);
   if (c.ops->parsed()) return ops_command(a.op_name, a.ops_json);
@@ -279,44 +283,6 @@ int dispatch(const Commands& c, const Arguments& a) {
   if (c.cache_prune->parsed()) return cache_command(CacheAction::kPrune, a.cache);
   if (c.cache_list->parsed()) return cache_command(CacheAction::kList, a.cache);
   return kExitInvalid;  // require_subcommand makes this unreachable
-}
-
-// Reports the exception being handled on stderr and returns the exit code it means. A pipeline
-// error starts with FILE:LINE:COL, as a compiler's does, so editors can jump to it.
-int report_failure() noexcept {
-  try {
-    throw;
-  } catch (const PipelineError& e) {
-    std::cerr << e.what() << flag_hint(e) << '\n';
-    return kExitInvalid;
-  } catch (const NodeError& e) {
-    std::cerr << "dagflow: error: " << e.what() << flag_hint(e) << '\n';
-    return kExitTaskFailed;
-  } catch (const TaskError& e) {
-    std::cerr << "dagflow: error: " << e.what() << flag_hint(e) << '\n';
-    return kExitTaskFailed;
-  } catch (const CommandError& e) {
-    std::cerr << "dagflow: error: " << e.what() << '\n';
-    return kExitInvalid;
-  } catch (const std::invalid_argument& e) {  // e.g. a cache directory the Executor refuses
-    std::cerr << "dagflow: error: " << e.what() << '\n';
-    return kExitInvalid;
-  } catch (const std::filesystem::filesystem_error& e) {  // e.g. cannot create the cache dir
-    std::cerr << "dagflow: error: " << e.what() << '\n';
-    return kExitInvalid;
-  } catch (const Error& e) {
-    std::cerr << "dagflow: error: " << e.what() << flag_hint(e) << '\n';
-    return kExitInvalid;
-  } catch (const std::bad_alloc&) {
-    std::cerr << "dagflow: error: out of memory\n";
-    return kExitInvalid;
-  } catch (const std::exception& e) {
-    std::cerr << "dagflow: internal error: " << e.what() << '\n';
-    return kExitInvalid;
-  } catch (...) {
-    std::cerr << "dagflow: internal error: unknown exception\n";
-    return kExitInvalid;
-  }
 }
 
 // A command word that names no command ("dagflow rn"), with the commands it may be a typo of;
@@ -343,23 +309,34 @@ std::optional<std::string> unknown_command(CLI::App& app, int argc, char** argv)
   return std::nullopt;
 }
 
-int main_impl(int argc, char** argv) {
+// Prints the exception being handled on stderr and returns the exit code it means.
+int report_failure() noexcept {
+  const Failure failure = current_failure();
+  std::cerr << failure.text;
+  return failure.code;
+}
+
+int main_impl(int argc, char** argv, Ranks& ranks) {
   CLI::App app{"dagflow: run YAML pipelines of cached, parallel tasks", "dagflow"};
   Arguments arguments;
   const Commands commands = define_commands(app, arguments);
+  // Every rank has the same command line, so the same verdict on it: rank 0 says it.
+  std::ostringstream quiet;
+  std::ostream& out = ranks.leads() ? std::cout : quiet;
+  std::ostream& err = ranks.leads() ? std::cerr : quiet;
   if (const std::optional<std::string> unknown = unknown_command(app, argc, argv)) {
-    std::cerr << "dagflow: error: " << *unknown << "\nRun with --help for more information.\n";
+    err << "dagflow: error: " << *unknown << "\nRun with --help for more information.\n";
     return kExitInvalid;
   }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     // --help and --version are "errors" with exit code 0; every real usage error exits 2.
-    const int code = app.exit(e, std::cout, std::cerr);
+    const int code = app.exit(e, out, err);
     std::cout.flush();
     return code == 0 ? kExitOk : kExitInvalid;
   }
-  const int code = dispatch(commands, arguments);
+  const int code = dispatch(commands, arguments, ranks);
   std::cout.flush();
   if (!std::cout) {
     std::cerr << "dagflow: error: cannot write to stdout\n";
@@ -373,10 +350,20 @@ int main_impl(int argc, char** argv) {
 }  // namespace dagflow::cli
 
 int main(int argc, char** argv) {
+  // First of all (under mpirun it starts MPI, which may take its own arguments out of argv), and
+  // destroyed last, never by an exception: an exception leaving it would abort the whole job.
+  std::optional<dagflow::cli::Ranks> ranks;
   try {
-    return dagflow::cli::main_impl(argc, argv);
+    ranks.emplace(argc, argv);
   } catch (...) {
-    std::cout.flush();
     return dagflow::cli::report_failure();
   }
+  int code = dagflow::cli::kExitOk;
+  try {
+    code = dagflow::cli::main_impl(argc, argv, *ranks);
+  } catch (...) {
+    std::cout.flush();
+    code = dagflow::cli::report_failure();
+  }
+  return code;
 }

@@ -81,4 +81,15 @@ std::string op_table(const PipelineResult& result) {
   return aligned(lines);
 }
 
+std::string rank_lines(const PipelineResult& result) {
+  std::string text;
+  const std::vector<RankStats>& ranks = result.stats.ranks;
+  for (std::size_t r = 0; r < ranks.size(); ++r) {
+    text += fmt::format("rank {}: {} {} executed, {} map {}, {:.2f} s busy\n", r, ranks[r].executed,
+                        ranks[r].executed == 1 ? "task" : "tasks", ranks[r].items_executed,
+                        ranks[r].items_executed == 1 ? "item" : "items", ranks[r].busy_seconds);
+  }
+  return text;
+}
+
 }  // namespace dagflow::cli

@@ -26,10 +26,12 @@
 #include <dagflow/engine/chunking.hpp>
 #include <dagflow/graph/graph.hpp>
 #include <dagflow/graph/keys.hpp>
+#include <dagflow/graph/serialization.hpp>
 #include <dagflow/pipeline/records.hpp>
 #include <dagflow/util/file_read.hpp>
 #include <dagflow/util/suggest.hpp>
 
+#include "across_ranks.hpp"
 #include "run_record.hpp"
 #include "type_names.hpp"
 
@@ -79,15 +81,6 @@ Value::Map keyed_args(const OpInfo& op, const Value::Map& args) {
 Value::Map recorded_args(const Value::Map& args) {
   return from_json(to_json(Value(args))).as_map();
 }
-
-// What a node's body did in this run: written by the node's one task, read after the run.
-struct NodeTrace {
-  bool ran = false;  // its body returned (the op ran, or cut-off served the last result)
-  bool cut_off = false;
-  std::vector<Hash128> input_hashes{};
-  std::optional<Hash128> result{};
-  std::optional<Value> written{};  // a writer's result: the paths of its files
-};
 
 // A node's body that starts after RunRequest::cancel was cancelled: its compute() may have
 // started too late to hear the token (cancel() reaches only the computes running when it is
@@ -286,15 +279,22 @@ struct Explanation {
 };
 
 // Counts what happened to each pipeline node from the Executor's task events, and keeps what
-// the record needs of them (failures, map block keys).
+// the record needs of them (failures, map block keys). Alone, a node is settled (its outcome and
+// reason decided, RunRequest::on_node called) as its event arrives. Across ranks a rank sees only
+// the events of its own tasks (a map's, one per rank): they are counted apart until the ranks
+// have exchanged them (after each compute), and every rank then settles the same sums.
 class NodeTally final : public RunObserver {
  public:
   NodeTally(std::vector<NodeRunInfo>& nodes, const std::vector<NodeTrace>& traces,
             const std::vector<Explanation>& explanations,
-            std::function<void(const NodeRunInfo&)> on_node)
-      : nodes_(nodes), traces_(traces), explanations_(explanations), on_node_(std::move(on_node)) {
-    failed_.resize(nodes.size());
-    blocks_.resize(nodes.size());
+            std::function<void(const NodeRunInfo&)> on_node, bool across_ranks)
+      : nodes_(nodes),
+        traces_(traces),
+        explanations_(explanations),
+        on_node_(std::move(on_node)),
+        across_ranks_(across_ranks) {
+    counts_.resize(nodes.size());
+    if (across_ranks_) unshared_.resize(nodes.size());
   }
 
   // Graph task id -> pipeline node index (tasks that are no node's body are not counted).
@@ -308,55 +308,104 @@ class NodeTally final : public RunObserver {
     if (event.will_retry) return;  // a failed attempt to be retried: the node goes on
     const std::size_t i = node_of_[event.task];
     std::lock_guard lock(mutex_);
-    NodeRunInfo& node = nodes_[i];
-    node.items_executed += event.items_computed;
-    node.items_cached += event.items_cached;
-    node.seconds += std::chrono::duration<double>(event.end - event.start).count();
-    blocks_[i].assign(event.block_keys.begin(), event.block_keys.end());
-    failed_[i] = event.outcome == TaskOutcome::kFailed ? 1 : 0;
-    const bool ran = event.outcome == TaskOutcome::kExecuted || failed_[i];
-    // A map all of whose blocks came from the cache ran only to compute their keys; a node cut
-    // off took its last result.
-    const bool all_cached = event.items_computed == 0 && event.items_cached > 0;
-    const bool served = all_cached || (!failed_[i] && traces_[i].cut_off);
-    node.outcome = failed_[i]       ? NodeOutcome::kFailed
-                   : ran && !served ? NodeOutcome::kExecuted
-                                    : NodeOutcome::kCached;
-    node.reason = explanations_[i].of(node.outcome, !failed_[i] && traces_[i].cut_off);
-    if (on_node_) on_node_(node);
+    NodeCount& c = across_ranks_ ? unshared_[i] : counts_[i];
+    const bool failed = event.outcome == TaskOutcome::kFailed;
+    c.seen = true;
+    c.ran = c.ran || failed || event.outcome == TaskOutcome::kExecuted;
+    c.failed = c.failed || failed;
+    c.items_executed += event.items_computed;
+    c.items_cached += event.items_cached;
+    c.seconds += std::chrono::duration<double>(event.end - event.start).count();
+    c.blocks.insert(c.blocks.end(), event.block_keys.begin(), event.block_keys.end());
+    if (!across_ranks_) settle(i);
   }
 
-  [[nodiscard]] bool failed(std::size_t node) const { return failed_[node] != 0; }
-  [[nodiscard]] const std::vector<Hash128>& blocks(std::size_t node) const { return blocks_[node]; }
+  // Across ranks: what this rank counted since it last told the others, by node (then reset).
+  [[nodiscard]] std::vector<std::pair<std::uint32_t, NodeCount>> take_unshared() {
+    std::lock_guard lock(mutex_);
+    std::vector<std::pair<std::uint32_t, NodeCount>> out;
+    for (std::size_t i = 0; i < unshared_.size(); ++i) {
+      if (!unshared_[i].seen) continue;
+      out.emplace_back(static_cast<std::uint32_t>(i), std::move(unshared_[i]));
+      unshared_[i] = NodeCount{};
+    }
+    return out;
+  }
+
+  // Across ranks: every rank's counts (in rank order, the same on every rank), then the nodes
+  // they name settled, in pipeline order. The traces must be merged first (cut-off is read).
+  void merge(const std::vector<RankNews>& news) {
+    std::lock_guard lock(mutex_);
+    std::vector<char> named(counts_.size(), 0);
+    for (const RankNews& rank : news) {
+      for (const auto& [i, count] : rank.counts) {
+        if (i >= counts_.size()) continue;
+        counts_[i].add(count);
+        named[i] = 1;
+      }
+    }
+    for (std::size_t i = 0; i < counts_.size(); ++i) {
+      if (named[i] != 0) settle(i);
+    }
+  }
+
+  [[nodiscard]] bool failed(std::size_t node) const { return counts_[node].failed; }
+  [[nodiscard]] const std::vector<Hash128>& blocks(std::size_t node) const {
+    return counts_[node].blocks;
+  }
 
  private:
   static constexpr std::size_t kNone = SIZE_MAX;
+
+  // Decides node i's outcome from its counts; the caller holds mutex_.
+  void settle(std::size_t i) {
+    const NodeCount& c = counts_[i];
+    NodeRunInfo& node = nodes_[i];
+    // A failed map counts no items (as one process counts them: once every item is done), even
+    // where a rank finished its share of the blocks before another rank's share failed.
+    node.items_executed = c.failed ? 0 : c.items_executed;
+    node.items_cached = c.failed ? 0 : c.items_cached;
+    node.seconds = c.seconds;
+    // A map all of whose blocks came from the cache ran only to compute their keys; a node cut
+    // off took its last result.
+    const bool all_cached = node.items_executed == 0 && node.items_cached > 0;
+    const bool cut_off = !c.failed && traces_[i].cut_off;
+    node.outcome = c.failed                            ? NodeOutcome::kFailed
+                   : c.ran && !(all_cached || cut_off) ? NodeOutcome::kExecuted
+                                                       : NodeOutcome::kCached;
+    node.reason = explanations_[i].of(node.outcome, cut_off);
+    if (on_node_) on_node_(node);
+  }
+
   std::vector<NodeRunInfo>& nodes_;
   const std::vector<NodeTrace>& traces_;
   const std::vector<Explanation>& explanations_;
   std::function<void(const NodeRunInfo&)> on_node_;
+  const bool across_ranks_;
   std::vector<std::size_t> node_of_;  // written while the graph is built, read during runs
-  std::vector<char> failed_;
-  std::vector<std::vector<Hash128>> blocks_;
+  std::vector<NodeCount> counts_;     // settled: this run's, across ranks every rank's
+  std::vector<NodeCount> unshared_;   // across ranks: this rank's, not yet exchanged
   std::mutex mutex_;
 };
 
-// "FILE:LINE:COL: node 'x' (op y) failed[ after 3 attempts][ at item 2]: <its error>", or
-// "... timed out after 300 ms[ (3 attempts)]".
+// "FILE:LINE:COL: node 'x' (op y) failed[ on rank 1][ after 3 attempts][ at item 2]: <its
+// error>", or "... timed out[ on rank 1] after 300 ms[ (3 attempts)]". The rank is named in runs
+// across ranks (where the task ran is where to look for its logs).
 std::string describe_failure(const PipelineSpec& spec, const NodeSpec& node, const TaskError& e) {
   std::string where = spec.file;
   if (node.mark.line > 0) where += fmt::format(":{}:{}", node.mark.line, node.mark.column);
+  const std::string on_rank = e.rank() ? fmt::format(" on rank {}", *e.rank()) : std::string();
   if (e.timed_out()) {
     const std::string attempts =
         e.attempts() > 1 ? fmt::format(" ({} attempts)", e.attempts()) : std::string();
-    return fmt::format("{}: node '{}' (op {}) timed out after {} ms{}", where, node.id, node.op,
-                       node.options.timeout.count(), attempts);
+    return fmt::format("{}: node '{}' (op {}) timed out{} after {} ms{}", where, node.id, node.op,
+                       on_rank, node.options.timeout.count(), attempts);
   }
   const std::string after =
       e.attempts() > 1 ? fmt::format(" after {} attempts", e.attempts()) : std::string();
   const std::string at_item = e.item() ? fmt::format(" at item {}", *e.item()) : std::string();
-  return fmt::format("{}: node '{}' (op {}) failed{}{}: {}", where, node.id, node.op, after,
-                     at_item, detail::message_of(e.original()));
+  return fmt::format("{}: node '{}' (op {}) failed{}{}{}: {}", where, node.id, node.op, on_rank,
+                     after, at_item, detail::message_of(e.original()));
 }
 
 // Every path in a writer's result (a path, or lists and maps of them).
@@ -454,6 +503,7 @@ class PipelineRun {
   PipelineResult go();
 
  private:
+  void make_executor();
   void run_phases();
   void resolve_targets();
   void mark_needed();
@@ -463,13 +513,17 @@ class PipelineRun {
   void run_probe(std::size_t i);
   void plan();
   void mark_rechecked();
-  void check_writer_files(std::size_t i);
+  void check_writers();
+  [[nodiscard]] WriterCheck check_writer_files(std::size_t i) const;
+  void apply(const WriterCheck& check);
   void explain();
   [[nodiscard]] std::string reason_for(std::size_t i) const;
   [[nodiscard]] std::string changes_since_record(std::size_t i, const RecordedNode& before) const;
   void plan_dry();
   void restore_outputs();
   std::vector<Value> compute(const std::vector<Delayed<Value>>& targets);
+  void exchange_news();
+  void exchange_news_after_failure() noexcept;
   void execute();
   void write_record(const std::vector<Value>* values);
   [[nodiscard]] RecordedNode record_of(std::size_t i, const Value* written) const;
@@ -488,12 +542,21 @@ class PipelineRun {
   [[nodiscard]] const RecordedNode* previous(std::size_t i) const;
   [[nodiscard]] std::optional<Hash128> key(std::size_t i) const;
   std::vector<std::size_t> inputs_of(std::size_t i) const;
+  // Across ranks (a cluster of more than one rank): computes are collective, and rank 0 alone
+  // reads the record and writers' files and writes anything outside the tasks.
+  [[nodiscard]] bool across_ranks() const noexcept { return ranks_ > 1; }
+  [[nodiscard]] bool writes_outside_tasks() const noexcept { return rank_ == 0; }
 
   const PipelineSpec& spec_;
   const OpRegistry& ops_;
   const RunRequest& request_;
   CancelToken* const cancel_;  // null: none
   const bool dry_;
+  const std::size_t ranks_;  // 1: this process alone
+  const std::size_t rank_;
+  bool stop_agreed_ = false;                  // across ranks: some rank's run was asked to stop
+  std::optional<std::string> shared_record_;  // across ranks: the record's text, from rank 0
+  std::string record_problem_;                // rank 0: why the record could not be read
   const Clock::time_point start_ = Clock::now();
   PipelineResult result_;
   std::vector<NodeTrace> traces_;
@@ -528,6 +591,8 @@ PipelineRun::PipelineRun(const PipelineSpec& spec, const OpRegistry& ops, const 
       request_(request),
       cancel_(request.cancel.get()),
       dry_(dry),
+      ranks_(options.cluster ? options.cluster->size() : 1),
+      rank_(options.cluster ? options.cluster->rank() : 0),
       context_{.base_dir = spec.base_dir,
                .allow_outside = load.allow_outside,
                .allow_shell = load.allow_shell} {
@@ -549,7 +614,8 @@ PipelineRun::PipelineRun(const PipelineSpec& spec, const OpRegistry& ops, const 
   rechecked_.resize(n);
   reads_named_files_.resize(n);
   file_problem_.resize(n);
-  tally_ = std::make_shared<NodeTally>(result_.nodes, traces_, explanations_, request.on_node);
+  tally_ = std::make_shared<NodeTally>(result_.nodes, traces_, explanations_, request.on_node,
+                                       across_ranks());
   options.observers.insert(options.observers.begin(), tally_);  // counted before others see it
   for (const auto& [name, capacity] : spec.resources) options.resources.try_emplace(name, capacity);
   options_ = std::move(options);
@@ -575,10 +641,8 @@ class CancelScope {
 // The run, and what a cancelled run or one that went on after failures tells of each node.
 PipelineResult PipelineRun::go() {
   resolve_targets();  // before the Executor makes the cache: a wrong name changes nothing
-  // Throws std::invalid_argument for a refused cache.
-  executor_ = std::make_unique<Executor>(std::move(options_));
+  make_executor();    // throws std::invalid_argument for a refused cache
   const CancelScope cancel_scope(cancel_, *executor_);
-  cache_ = executor_->disk_cache();
   try {
     run_phases();
   } catch (const Cancelled& e) {
@@ -592,6 +656,51 @@ PipelineResult PipelineRun::go() {
   }
   count();
   return std::move(result_);
+}
+
+// The run's one Executor (each rank attaches it to the cluster in the same order: one per run).
+// Across ranks every rank needs one, or the others' first collective call would wait for it
+// forever: a rank whose cache directory is refused makes one without it, and the ranks then
+// learn together whether any was refused (every rank throws), whether any run was asked to stop
+// already, and the last run record as rank 0 read it (the only rank that reads it, so that no
+// rank reads the record rank 0 is writing for the previous run).
+void PipelineRun::make_executor() {
+  if (!across_ranks()) {
+    executor_ = std::make_unique<Executor>(std::move(options_));
+    cache_ = executor_->disk_cache();
+    return;
+  }
+  RunStart mine;
+  try {
+    executor_ = std::make_unique<Executor>(options_);
+  } catch (const std::exception& e) {  // std::invalid_argument, std::filesystem::filesystem_error
+    if (options_.cache_dir.empty()) throw;  // no cache to do without: nothing else would work
+    mine.refused = e.what();
+    ExecutorOptions without_cache = std::move(options_);
+    without_cache.cache_dir.clear();
+    executor_ = std::make_unique<Executor>(std::move(without_cache));
+  }
+  cache_ = executor_->disk_cache();
+  mine.cancelled = cancel_ != nullptr && cancel_->cancelled();
+  if (writes_outside_tasks() && cache_ != nullptr) {
+    mine.record =
+        read_record_text(record_path(cache_->path(), pipeline_file_of(spec_)), record_problem_);
+  }
+  const std::vector<std::string> all = executor_->all_gather(encode(mine));
+  std::vector<RunStart> starts;
+  starts.reserve(all.size());
+  for (const std::string& bytes : all) starts.push_back(decode_start(bytes));
+  for (std::size_t r = 0; r < starts.size(); ++r) {
+    if (starts[r].refused.empty()) continue;
+    const bool everywhere = std::all_of(starts.begin(), starts.end(), [&](const RunStart& s) {
+      return s.refused == starts[r].refused;
+    });
+    throw std::invalid_argument(everywhere ? starts[r].refused
+                                           : fmt::format("rank {}: {}", r, starts[r].refused));
+  }
+  stop_agreed_ =
+      std::any_of(starts.begin(), starts.end(), [](const RunStart& s) { return s.cancelled; });
+  shared_record_ = std::move(starts.front().record);
 }
 
 void PipelineRun::run_phases() {
@@ -659,9 +768,17 @@ void PipelineRun::read_previous_record() {
   if (cache_ == nullptr) return;
   std::string problem;
   const fs::path path = record_path(cache_->path(), pipeline_file_of(spec_));
-  if (auto record = read_record(path, problem)) {
+  std::optional<RunRecord> record;
+  if (!across_ranks()) {
+    record = read_record(path, problem);
+  } else if (shared_record_) {
+    record = parse_record(*shared_record_, problem);
+  } else {
+    problem = record_problem_;
+  }
+  if (record) {
     previous_ = std::move(*record);
-  } else if (!problem.empty()) {
+  } else if (!problem.empty() && writes_outside_tasks()) {
     executor_->options().log(
         fmt::format("the run record {} cannot be read ({}): every node is treated as new",
                     path.string(), problem));
@@ -751,9 +868,7 @@ void PipelineRun::plan() {
   if (cache_ == nullptr) return;
   keys_ = task_keys(graph_);
   mark_rechecked();
-  for (std::size_t i = 0; i < spec_.nodes.size(); ++i) {
-    if (needed_[i] && op(i).writes_files() && !forced_[i]) check_writer_files(i);
-  }
+  check_writers();
   for (std::size_t i = 0; i < spec_.nodes.size(); ++i) {
     if (!needed_[i] || op(i).is_probe()) continue;
     // Forced, or a writer whose files are gone: everything afresh, a map's blocks too. Under a
@@ -783,31 +898,69 @@ void PipelineRun::mark_rechecked() {
   }
 }
 
+// The writers' files, looked at by rank 0 alone across ranks (a file's state must not depend on
+// which rank looks, nor on when: rank 0 restores files once the ranks have heard its verdict).
+void PipelineRun::check_writers() {
+  std::vector<WriterCheck> checks;
+  if (writes_outside_tasks()) {
+    for (std::size_t i = 0; i < spec_.nodes.size(); ++i) {
+      if (needed_[i] && op(i).writes_files() && !forced_[i])
+        checks.push_back(check_writer_files(i));
+    }
+  }
+  if (across_ranks()) {
+    bool any_writer = false;
+    for (std::size_t i = 0; i < spec_.nodes.size(); ++i) {
+      any_writer = any_writer || (needed_[i] && op(i).writes_files() && !forced_[i]);
+    }
+    if (!any_writer) return;  // every rank knows there is nothing to hear
+    const std::vector<std::string> all =
+        executor_->all_gather(writes_outside_tasks() ? encode(checks) : std::string());
+    checks = decode_writer_checks(all.front());
+  }
+  for (const WriterCheck& check : checks) apply(check);
+}
+
 // A writer whose result is cached keeps its files when they hold what it wrote; a file deleted
 // or edited is restored from the kept bytes, or else the writer runs again.
-void PipelineRun::check_writer_files(std::size_t i) {
+WriterCheck PipelineRun::check_writer_files(std::size_t i) const {
+  WriterCheck check{.node = static_cast<std::uint32_t>(i)};
   const std::optional<Hash128> k = key(i);
-  if (!k || !cache_->contains(*k)) return;  // it runs anyway
+  if (!k || !cache_->contains(*k)) return check;  // it runs anyway
   const auto it = previous_.nodes.find(node(i).id);
   if (it == previous_.nodes.end() || it->second.key != k) {
     // Cached by another run of the same work: where its files are is not known here.
-    refreshed_[i] = 1;
-    file_problem_[i] = "its files are not in the run record";
-    return;
+    check.refreshed = true;
+    check.problem = "its files are not in the run record";
+    return check;
   }
-  std::vector<std::pair<std::size_t, RecordedOutput>> restore;
-  for (const RecordedOutput& o : it->second.outputs) {
-    const FileState state = state_of(o);
+  const std::vector<RecordedOutput>& outputs = it->second.outputs;
+  for (std::size_t o = 0; o < outputs.size(); ++o) {
+    const FileState state = state_of(outputs[o]);
     if (state == FileState::kIntact) continue;
-    file_problem_[i] =
-        fmt::format("output {} {}", o.shown, state == FileState::kMissing ? "missing" : "changed");
-    if (!o.bytes_key || !cache_->contains(*o.bytes_key)) {
-      refreshed_[i] = 1;
-      return;
+    check.problem = fmt::format("output {} {}", outputs[o].shown,
+                                state == FileState::kMissing ? "missing" : "changed");
+    if (!outputs[o].bytes_key || !cache_->contains(*outputs[o].bytes_key)) {
+      check.refreshed = true;
+      check.restore.clear();
+      return check;
     }
-    restore.emplace_back(i, o);
+    check.restore.push_back(static_cast<std::uint32_t>(o));
   }
-  restore_.insert(restore_.end(), restore.begin(), restore.end());
+  return check;
+}
+
+// Takes rank 0's verdict on a writer's files (on every rank alike: it decides refresh marks).
+void PipelineRun::apply(const WriterCheck& check) {
+  const std::size_t i = check.node;
+  if (i >= spec_.nodes.size()) return;
+  refreshed_[i] = check.refreshed ? 1 : 0;
+  file_problem_[i] = check.problem;
+  const auto it = previous_.nodes.find(node(i).id);
+  if (it == previous_.nodes.end()) return;
+  for (const std::uint32_t o : check.restore) {
+    if (o < it->second.outputs.size()) restore_.emplace_back(i, it->second.outputs[o]);
+  }
 }
 
 // Phase "explain": why each needed node would run (or how its files are kept).
@@ -894,25 +1047,105 @@ void PipelineRun::plan_dry() {
 }
 
 // Phase "restore": writers' files deleted or edited since the last run, written back from the
-// cache (the writer itself is then a cache hit).
+// cache (the writer itself is then a cache hit). Across ranks rank 0 writes them, and then tells
+// the others which it could not restore: every rank marks those writers to run, and no rank
+// keys files for its compute while rank 0 may still be writing them.
 void PipelineRun::restore_outputs() {
-  for (const auto& [i, o] : restore_) {
-    std::optional<std::string> bytes = cache_->load<std::string>(*o.bytes_key);
-    if (!bytes || bytes_hash(*bytes) != o.hash) {
-      graph_.set_refresh(task_[i]);  // the kept bytes are gone or damaged: write them anew
-      continue;
+  if (restore_.empty()) return;
+  std::vector<std::uint32_t> lost;  // writers whose kept bytes are gone or damaged
+  if (writes_outside_tasks()) {
+    for (const auto& [i, o] : restore_) {
+      std::optional<std::string> bytes = cache_->load<std::string>(*o.bytes_key);
+      if (!bytes || bytes_hash(*bytes) != o.hash) {
+        lost.push_back(static_cast<std::uint32_t>(i));
+        continue;
+      }
+      context_.write_file(o.path, *bytes, o.shown);
     }
-    context_.write_file(o.path, *bytes, o.shown);
+  }
+  if (across_ranks()) {
+    Value::List mine;
+    for (const std::uint32_t i : lost) mine.emplace_back(i);
+    const std::vector<std::string> all = executor_->all_gather(
+        writes_outside_tasks() ? to_bytes(Value(std::move(mine))) : std::string());
+    lost.clear();
+    for (const Value& i : from_bytes<Value>(all.front()).as_list()) {
+      lost.push_back(static_cast<std::uint32_t>(i.as_int()));
+    }
+  }
+  for (const std::uint32_t i : lost) {
+    if (i < task_.size()) graph_.set_refresh(task_[i]);  // write them anew
   }
 }
 
 std::vector<Value> PipelineRun::compute(const std::vector<Delayed<Value>>& targets) {
-  // Cancelled between two computes (after a probe's, say): the next one would not hear it.
-  if (cancel_ != nullptr && cancel_->cancelled()) throw Cancelled("cancelled before it ran");
+  if (!across_ranks()) {
+    // Cancelled between two computes (after a probe's, say): the next one would not hear it.
+    if (cancel_ != nullptr && cancel_->cancelled()) throw Cancelled("cancelled before it ran");
+    try {
+      return executor_->compute(targets);
+    } catch (const TaskError& e) {
+      throw node_error(e);
+    }
+  }
+  // Across ranks a rank cannot skip a compute on its own (the others would wait for it): the
+  // ranks agree on stopping when they exchange news, before the first compute and after each.
+  if (stop_agreed_) throw Cancelled("cancelled before it ran");
+  std::vector<Value> values;
   try {
-    return executor_->compute(targets);
+    values = executor_->compute(targets);
   } catch (const TaskError& e) {
+    exchange_news_after_failure();
     throw node_error(e);
+  } catch (...) {
+    exchange_news_after_failure();
+    throw;
+  }
+  exchange_news();
+  return values;
+}
+
+// Across ranks, after each compute: every rank sends what its task events said of the nodes and
+// the traces of the bodies that ran on it, and merges everyone's alike, so that every rank knows
+// what happened to each node (and rank 0 can record it). Also sums what each rank did.
+void PipelineRun::exchange_news() {
+  RankNews mine{.cancelled = cancel_ != nullptr && cancel_->cancelled(),
+                .counts = tally_->take_unshared()};
+  for (const auto& [i, count] : mine.counts) {
+    if (count.ran && traces_[i].ran) mine.traces.emplace_back(i, traces_[i]);
+  }
+  const std::vector<std::string> all = executor_->all_gather(encode(mine));
+  std::vector<RankNews> news;
+  news.reserve(all.size());
+  for (std::size_t r = 0; r < all.size(); ++r) {
+    if (r == rank_) {  // its own traces are here already
+      news.push_back(mine);
+      continue;
+    }
+    news.push_back(decode_news(all[r]));
+    for (auto& [i, trace] : news.back().traces) {
+      if (i < traces_.size()) traces_[i] = std::move(trace);
+    }
+  }
+  stop_agreed_ =
+      std::any_of(news.begin(), news.end(), [](const RankNews& n) { return n.cancelled; });
+  tally_->merge(news);
+  const RunStats stats = executor_->last_run_stats();
+  std::vector<RankStats>& ranks = result_.stats.ranks;
+  ranks.resize(std::max(ranks.size(), stats.ranks.size()));
+  for (std::size_t r = 0; r < stats.ranks.size(); ++r) {
+    ranks[r].executed += stats.ranks[r].executed;
+    ranks[r].items_executed += stats.ranks[r].items_executed;
+    ranks[r].busy_seconds += stats.ranks[r].busy_seconds;
+  }
+}
+
+// After a compute that failed on every rank: the news still, for what finished (the record),
+// unless the cluster itself failed; the compute's own failure is the one reported.
+void PipelineRun::exchange_news_after_failure() noexcept {
+  try {
+    exchange_news();
+  } catch (...) {  // NOLINT(bugprone-empty-catch): the failure being handled is what matters
   }
 }
 
@@ -994,7 +1227,7 @@ const RecordedNode* PipelineRun::recorded_with_key(std::size_t i,
 // not finish keep theirs. A record that cannot be written costs explanations and cut-offs
 // later, never this run's result: a warning.
 void PipelineRun::write_record(const std::vector<Value>* values) {
-  if (cache_ == nullptr) return;
+  if (cache_ == nullptr || !writes_outside_tasks()) return;
   RunRecord record = previous_;
   record.pipeline = pipeline_file_of(spec_).string();
   std::erase_if(record.nodes, [&](const auto& entry) { return !index_.contains(entry.first); });

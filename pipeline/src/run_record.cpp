@@ -176,21 +176,29 @@ fs::path record_path(const fs::path& cache_dir, const fs::path& pipeline_file) {
   return records_dir(cache_dir) / (h.digest().to_hex() + ".json");
 }
 
-std::optional<RunRecord> read_record(const fs::path& path, std::string& problem) {
-  std::string text;
+std::optional<std::string> read_record_text(const fs::path& path, std::string& problem) {
   try {
-    text = util::read_regular_file(path, kMaxRecordBytes);
+    return util::read_regular_file(path, kMaxRecordBytes);
   } catch (const util::ReadFileError& e) {
     std::error_code ec;
     if (fs::exists(fs::symlink_status(path, ec))) problem = e.what();
     return std::nullopt;
   }
+}
+
+std::optional<RunRecord> parse_record(std::string_view text, std::string& problem) {
   try {
     return record_of(from_json(text));
   } catch (const std::exception& e) {  // ValueError, std::out_of_range of at()
     problem = std::string(e.what());
     return std::nullopt;
   }
+}
+
+std::optional<RunRecord> read_record(const fs::path& path, std::string& problem) {
+  const std::optional<std::string> text = read_record_text(path, problem);
+  if (!text) return std::nullopt;
+  return parse_record(*text, problem);
 }
 
 std::vector<RunRecord> read_all_records(const fs::path& cache_dir) {

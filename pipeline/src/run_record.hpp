@@ -76,6 +76,13 @@ struct RunRecord {
 /// why, for a warning; it stays empty for a missing file).
 [[nodiscard]] std::optional<RunRecord> read_record(const std::filesystem::path& path,
                                                    std::string& problem);
+/// The text of the record at `path`, unparsed (one rank reads it for all, see across_ranks.hpp);
+/// nullopt when there is none or it cannot be read (then `problem` says why; it stays empty for
+/// a missing file).
+[[nodiscard]] std::optional<std::string> read_record_text(const std::filesystem::path& path,
+                                                          std::string& problem);
+/// A record's text parsed; nullopt when it does not parse (`problem` says why).
+[[nodiscard]] std::optional<RunRecord> parse_record(std::string_view text, std::string& problem);
 /// Every readable record in `cache_dir`.
 [[nodiscard]] std::vector<RunRecord> read_all_records(const std::filesystem::path& cache_dir);
 /// Replaces the record file atomically (mode 0600; the records directory is created 0700).

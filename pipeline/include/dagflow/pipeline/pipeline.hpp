@@ -101,7 +101,8 @@ class PipelineError : public Error {
 };
 
 /// A node of a pipeline failed while running: what() is
-/// "FILE:LINE:COL: node 'counts' (op word_count) failed[ at item 3]: <the error>".
+/// "FILE:LINE:COL: node 'counts' (op word_count) failed[ on rank 1][ at item 3]: <the error>"
+/// (the rank it failed on is named in runs across ranks).
 class NodeError : public Error {
  public:
   NodeError(const std::string& what, std::string node, std::string op, std::exception_ptr cause);
@@ -218,6 +219,10 @@ struct PipelineStats {
   /// Nodes that failed, and needed nodes never started (a run that failed or was cancelled).
   std::size_t failed = 0;
   std::size_t not_run = 0;
+  /// Across ranks (ExecutorOptions::cluster of more than one rank): what each rank did in the
+  /// whole run (its probes' computes too), by rank; empty otherwise. The counts above are the
+  /// whole run's on every rank, whichever rank ran each node; `seconds` is this rank's.
+  std::vector<RankStats> ranks{};
 };
 
 /// What happened to one node in a run. kFailed: it failed (after its retries; a run reports it
@@ -355,6 +360,15 @@ class Pipeline {
   /// `options.keep_going`, PipelineCancelled when RunRequest::cancel cancels it, PipelineError
   /// for a target or forced node that does not exist, and std::invalid_argument for a refused
   /// cache_dir.
+  ///
+  /// Across ranks (`options.cluster` of more than one rank), every rank calls run() on the same
+  /// pipeline with the same request, and gets the same result and the same exceptions (a cache
+  /// directory refused on one rank fails every rank, its message starting "rank N: "). Nodes
+  /// run where the Executor places them (probes and nodes with side effects on rank 0), and the
+  /// ranks exchange what each did after each compute, so that outcomes, counts and on_node calls
+  /// are those of one process. Only rank 0 reads the run record and writers' files and writes
+  /// anything outside the nodes (the record, restored files); writers write their own files
+  /// wherever they run, so the pipeline's directory and the cache must be one shared file system.
   [[nodiscard]] PipelineResult run(ExecutorOptions options = {},
                                    const RunRequest& request = {}) const;
 
