@@ -1069,9 +1069,8 @@ void PipelineRun::restore_outputs() {
     const std::vector<std::string> all = executor_->all_gather(
         writes_outside_tasks() ? to_bytes(Value(std::move(mine))) : std::string());
     lost.clear();
-    for (const Value& i : from_bytes<Value>(all.front()).as_list()) {
-      lost.push_back(static_cast<std::uint32_t>(i.as_int()));
-    }
+    const Value heard = from_bytes<Value>(all.front());
+    for (const Value& i : heard.as_list()) lost.push_back(static_cast<std::uint32_t>(i.as_int()));
   }
   for (const std::uint32_t i : lost) {
     if (i < task_.size()) graph_.set_refresh(task_[i]);  // write them anew
