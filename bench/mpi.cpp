@@ -1,7 +1,7 @@
 // bench/mpi: dagflow across two ranks beside one process and beside raw MPI, in one run.
 //
-//   OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
-//     mpirun --oversubscribe -np 2 build/release/bench/mpi
+//   mpirun --oversubscribe -np 2 build/release/bench/mpi
+// (as root also OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 in the environment)
 //
 // (a) map of 4x10^6 items of ~1 us + reduce: 2 ranks x 1 thread vs one process x 2 threads
 //     (the same cores); (b) 10^5 independent tasks of ~10 us + a sum: time per task on 2 ranks vs
@@ -9,14 +9,14 @@
 //     std::vector<double> sent between ranks as a task's result vs a raw MPI_Send of its bytes.
 // The one-process columns run on rank 0 while rank 1 waits in Executor::all_gather (which
 // sleeps, unlike an MPI barrier, so rank 0 has both cores). Prints a table and the ratios.
-#include <mpi.h>
-
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <functional>
 #include <string>
 #include <vector>
+
+#include <mpi.h>
 
 #include <dagflow/dagflow.hpp>
 #include <dagflow/mpi.hpp>
@@ -36,7 +36,8 @@ double map_reduce(dagflow::Executor& ex, std::uint64_t spins) {
   dagflow::Graph g;
   std::vector<double> xs(kItems);
   for (std::size_t i = 0; i < kItems; ++i) xs[i] = static_cast<double>(i % 997);
-  auto ys = dagflow::map(g, [spins](double x) { return bench::burn(spins, x); }, std::move(xs));
+  auto ys = dagflow::map(
+      g, [spins](double x) { return bench::burn(spins, x); }, std::move(xs));
   auto total = dagflow::reduce(g, std::plus<>{}, 0.0, ys);
   return ex.compute(total);
 }
@@ -153,9 +154,10 @@ int main(int argc, char** argv) {
     std::printf("%-52s %11.3fs %11.3fs %7.2fx  (raw MPI_Send / dagflow; target >= 0.6)\n",
                 "(c) 256 MB vector<double> to the other rank", c_raw, c_moved, c_raw / c_moved);
     std::printf("\n(a) same bits as one process: %s\n", a_same ? "yes" : "NO");
-    std::printf("(c) dagflow's time is the 2-rank compute minus the same compute in one process "
-                "(%.3fs: making the vector)\n",
-                c_local);
+    std::printf(
+        "(c) dagflow's time is the 2-rank compute minus the same compute in one process "
+        "(%.3fs: making the vector)\n",
+        c_local);
   }
   return a_same ? 0 : 1;
 }

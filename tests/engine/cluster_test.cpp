@@ -417,8 +417,7 @@ TEST_CASE("across ranks, a second compute takes what it can from the memory cach
   CHECK(ran.load() == 20);
 }
 
-TEST_CASE("across ranks, I/O tasks with retries run once each and reach every rank",
-          "[cluster]") {
+TEST_CASE("across ranks, I/O tasks with retries run once each and reach every rank", "[cluster]") {
   ThreadCluster cluster(2);
   std::atomic<int> attempts{0};
   std::mutex m;
@@ -455,7 +454,8 @@ std::vector<dagflow::Delayed<std::int64_t>> layered_graph(dagflow::Graph& g, int
                                                           int width) {
   std::vector<dagflow::Delayed<std::int64_t>> prev;
   for (int k = 0; k < width; ++k) {
-    prev.push_back(g.delayed(dagflow::op("layer source", [](int x) { return std::int64_t{x}; }), k));
+    prev.push_back(
+        g.delayed(dagflow::op("layer source", [](int x) { return std::int64_t{x}; }), k));
   }
   for (int l = 1; l < layers; ++l) {
     std::vector<dagflow::Delayed<std::int64_t>> next;
