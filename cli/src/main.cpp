@@ -5,6 +5,8 @@
 // path, Graphviz missing for `graph --format svg`, unexpected internal error); 130 a run
 // interrupted by SIGINT or SIGTERM. Results go to
 // stdout; everything for people (progress, summaries, warnings, errors) goes to stderr.
+// Under `mpirun -np N` (ranks.hpp), `run` runs across the ranks, which all exit with the same
+// code, and rank 0 alone prints; the other commands are rank 0's alone.
 #include <exception>
 #include <filesystem>
 #include <iostream>
