@@ -273,8 +273,13 @@ void RankRun::send_to_readers(std::uint32_t v, MessageKind kind, std::string pay
   while (to != 0) {
     const auto r = static_cast<std::size_t>(std::countr_zero(to));
     to &= to - 1;
+    if (to != 0) {
+      link_.send(r, kind, id_, v, payload);
+      continue;
+    }
     // The last reader gets the bytes themselves: a large value is not copied for one reader.
-    link_.send(r, kind, id_, v, to == 0 ? std::move(payload) : payload);
+    link_.send(r, kind, id_, v, std::move(payload));
+    return;
   }
 }
 
