@@ -26,6 +26,13 @@ bool is_split(const NodeRecord& node) {
   return has_flag(node.flags, NodeFlags::kSplitsAcrossRanks);
 }
 
+// Impure tasks, and those asked to (TaskOptions::on_rank0), run on rank 0.
+bool on_rank0(const GraphState& graph, NodeId id) {
+  if (has_flag(graph.node(id).flags, NodeFlags::kImpure)) return true;
+  const TaskOptions* options = graph.options(id);
+  return options != nullptr && options->on_rank0;
+}
+
 // Position of each node of `upstream` in it, by node id.
 std::vector<std::uint32_t> positions(std::span<const NodeId> upstream) {
   const NodeId top = upstream.empty() ? 0 : *std::max_element(upstream.begin(), upstream.end());
@@ -84,7 +91,7 @@ std::vector<std::uint32_t> place_tasks(const GraphState& graph, std::span<const 
     const NodeRecord& node = graph.node(upstream[i]);
     if (is_split(node)) {
       owner[upstream[i]] = kEveryRank;
-    } else if (has_flag(node.flags, NodeFlags::kImpure)) {
+    } else if (on_rank0(graph, upstream[i])) {
       owner[upstream[i]] = 0;
     } else {
       owner[upstream[i]] = rank_of_chain[chain_of[i]];
@@ -102,7 +109,7 @@ std::vector<Hash128> structure_hashes(const GraphState& graph, std::span<const N
     const NodeRecord& node = graph.node(id);
     Hasher h;
     h.add(graph.op_name(id)).add(graph.op_version(id)).add(graph.label(id));
-    h.add(static_cast<std::uint16_t>(node.flags)).add(node.edge_count);
+    h.add(static_cast<std::uint16_t>(node.flags)).add(on_rank0(graph, id)).add(node.edge_count);
     for (std::uint32_t e = 0; e < node.edge_count; ++e) h.add(pos[graph.edges(node)[e]]);
     const std::optional<Hash128>& key = keys_by_node[id];
     h.add(key.has_value());

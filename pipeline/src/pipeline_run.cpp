@@ -834,7 +834,10 @@ void PipelineRun::add_node(std::size_t i) {
   task_[i] = n.map.empty() ? add_task(graph_, op(i), bodies_[i], n, inputs)
                            : add_map_task(graph_, op(i), context_, n, inputs, cancel_);
   graph_.set_label(task_[i], n.id);
-  if (n.options != TaskOptions{}) graph_.set_options(task_[i], n.options);
+  TaskOptions options = n.options;
+  // Across ranks, a writer's files land on rank 0's machine, beside the outputs it prints.
+  options.on_rank0 = op(i).writes_files();
+  if (options != TaskOptions{}) graph_.set_options(task_[i], options);
   tally_->attribute(task_[i].id(), i);
   if (op(i).is_probe()) {
     run_probe(i);

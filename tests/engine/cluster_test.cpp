@@ -381,6 +381,42 @@ TEST_CASE("across ranks, side-effect steps run once, on rank 0, in their order",
   CHECK(log == std::vector<std::string>{"first on 0", "second on 0"});
 }
 
+TEST_CASE("across ranks, tasks with on_rank0 run on rank 0 and their results reach all",
+          "[cluster]") {
+  ThreadCluster cluster(3);
+  std::mutex m;
+  std::vector<std::size_t> ran_on;
+  std::vector<std::int64_t> totals;
+  cluster.run([&](std::size_t rank, std::shared_ptr<dagflow::Cluster> c) {
+    dagflow::Executor ex(options_for(c));
+    dagflow::Graph g;
+    std::vector<dagflow::Delayed<std::int64_t>> written;
+    for (int i = 0; i < 6; ++i) {
+      auto part = g.delayed(dagflow::op("part", [](int k) { return std::int64_t{k} * 10; }), i);
+      auto write = g.delayed(dagflow::op("write", [&, rank](std::int64_t x) {
+                               const std::lock_guard lock(m);
+                               ran_on.push_back(rank);
+                               return x + 1;
+                             }),
+                             part);
+      g.set_options(write, {.on_rank0 = true});
+      written.push_back(write);
+    }
+    auto total = g.delayed(dagflow::op("total",
+                                       [](const std::vector<std::int64_t>& v) {
+                                         std::int64_t t = 0;
+                                         for (auto x : v) t += x;
+                                         return t;
+                                       }),
+                           written);
+    const std::int64_t t = ex.compute(total);
+    const std::lock_guard lock(m);
+    totals.push_back(t);
+  });
+  CHECK(ran_on == std::vector<std::size_t>(6, 0));
+  CHECK(totals == std::vector<std::int64_t>(3, 156));
+}
+
 TEST_CASE("across ranks, a second compute takes what it can from the memory caches", "[cluster]") {
   ThreadCluster cluster(2);
   std::atomic<int> ran{0};

@@ -1,5 +1,5 @@
 // TaskOptions: how one task runs — on the I/O threads, holding units of shared resources, retried
-// after a failure, stopped after a time. Set with Graph::set_options; none of them changes what a
+// after a failure, stopped after a time, kept on rank 0 of a cluster. Set with Graph::set_options; none of them changes what a
 // task computes, so none changes its content key.
 #pragma once
 
@@ -33,6 +33,10 @@ struct TaskOptions {
   /// turns true; an attempt that ends after it has its result discarded and fails with
   /// TimeoutError.
   std::chrono::milliseconds timeout{0};
+  /// In a run across ranks (ExecutorOptions::cluster), the task runs on rank 0, which sends its
+  /// result to the ranks that read it. For a task whose effect belongs in one place: a writer,
+  /// whose files are looked for on rank 0's machine. Impure tasks run there anyway.
+  bool on_rank0 = false;
 
   friend bool operator==(const TaskOptions&, const TaskOptions&) = default;
 };
