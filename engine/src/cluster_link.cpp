@@ -13,15 +13,6 @@ namespace {
 
 constexpr std::uint32_t kMagic = 0x64666c77;  // "dflw"
 
-// Follows the payload of every message.
-struct Trailer {
-  std::uint64_t run;
-  std::uint64_t checksum;  // of the payload
-  std::uint32_t kind;
-  std::uint32_t index;
-  std::uint32_t magic;
-  std::uint32_t unused;
-};
 
 std::uint64_t checksum_of(std::string_view payload) {
   Hasher h;
@@ -29,7 +20,21 @@ std::uint64_t checksum_of(std::string_view payload) {
   return h.digest().low;
 }
 
+std::string_view as_chars(std::span<const std::byte> bytes) {
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
 }  // namespace
+
+// Follows the payload of every message.
+struct ClusterLink::Trailer {
+  std::uint64_t run;
+  std::uint64_t checksum;  // of the payload
+  std::uint32_t kind;
+  std::uint32_t index;
+  std::uint32_t magic;
+  std::uint32_t unused;
+};
 
 ClusterLink::ClusterLink(std::shared_ptr<Cluster> cluster)
     : cluster_(std::move(cluster)), rank_(cluster_->rank()), size_(cluster_->size()) {
@@ -43,6 +48,14 @@ void ClusterLink::send(std::size_t to, MessageKind kind, std::uint64_t run, std:
   const Trailer t{run, checksum_of(payload), static_cast<std::uint32_t>(kind), index, kMagic, 0};
   payload.append(reinterpret_cast<const char*>(&t), sizeof t);
   port_->send(to, std::move(payload));
+}
+
+void ClusterLink::send_array(std::size_t to, std::uint64_t run, std::uint32_t index,
+                             BorrowedBytes elements) {
+  const Trailer t{run,   checksum_of(as_chars(elements.bytes)), static_cast<std::uint32_t>(MessageKind::kArray),
+                  index, kMagic,                                 0};
+  port_->send_borrowed(to, std::move(elements),
+                       std::string(reinterpret_cast<const char*>(&t), sizeof t));
 }
 
 void ClusterLink::broadcast(MessageKind kind, std::uint64_t run, std::uint32_t index,
@@ -95,23 +108,55 @@ void ClusterLink::close_run() {
   mailbox_ = nullptr;
 }
 
-std::optional<ClusterLink::Parsed> ClusterLink::parse(std::string& bytes) {
-  if (bytes.size() < sizeof(Trailer)) return std::nullopt;
+std::optional<ClusterLink::Trailer> ClusterLink::trailer_of(std::string_view tail) {
+  if (tail.size() < sizeof(Trailer)) return std::nullopt;
   Trailer t{};
-  std::memcpy(&t, bytes.data() + bytes.size() - sizeof t, sizeof t);
-  bytes.resize(bytes.size() - sizeof t);
-  if (t.magic != kMagic || t.checksum != checksum_of(bytes)) return std::nullopt;
-  return Parsed{t.run, static_cast<MessageKind>(t.kind), t.index};
+  std::memcpy(&t, tail.data() + tail.size() - sizeof t, sizeof t);
+  if (t.magic != kMagic) return std::nullopt;
+  return t;
+}
+
+std::optional<ClusterLink::Parsed> ClusterLink::parse(std::string& bytes) {
+  const std::optional<Trailer> t = trailer_of(bytes);
+  if (!t) return std::nullopt;
+  bytes.resize(bytes.size() - sizeof(Trailer));
+  if (t->checksum != checksum_of(bytes)) return std::nullopt;
+  return Parsed{t->run, static_cast<MessageKind>(t->kind), t->index};
+}
+
+void ClusterLink::damaged(std::size_t from) {
+  fail(fmt::format("a message from rank {} arrived damaged (its checksum does not match)", from));
 }
 
 void ClusterLink::receive(std::size_t from, std::string bytes) {
   const std::optional<Parsed> m = parse(bytes);
   if (!m) {
-    fail(fmt::format("a message from rank {} arrived damaged (its checksum does not match)", from));
+    damaged(from);
     return;
   }
   const std::lock_guard lock(mutex_);
   dispatch(from, *m, std::move(bytes));
+}
+
+// Only a result of the run in progress lands in memory of its own: anything else is delivered
+// as a string, like any message (kept if early, dropped if late).
+BodyBuffer ClusterLink::body_buffer(std::size_t, std::string_view tail, std::size_t size) {
+  const std::optional<Trailer> t = trailer_of(tail);
+  if (!t || t->kind != static_cast<std::uint32_t>(MessageKind::kArray)) return {};
+  const std::lock_guard lock(mutex_);
+  if (mailbox_ == nullptr || t->run != current_run_) return {};
+  return mailbox_->array_buffer(t->index, size);
+}
+
+void ClusterLink::receive_body(std::size_t from, std::string tail, BodyBuffer body) {
+  const std::optional<Trailer> t = trailer_of(tail);
+  if (!t || t->checksum != checksum_of(as_chars(body.bytes))) {
+    damaged(from);
+    return;
+  }
+  const std::lock_guard lock(mutex_);
+  // A run that ended meanwhile (another rank failed) no longer waits for it.
+  if (mailbox_ != nullptr && t->run == current_run_) mailbox_->deliver_array(t->index, std::move(body));
 }
 
 void ClusterLink::dispatch(std::size_t from, const Parsed& m, std::string payload) {

@@ -31,6 +31,7 @@ enum class MessageKind : std::uint32_t {
   kSkipped,     // a task was skipped on the sender: an input failed (keep-going)
   kCancel,      // the run was cancelled on the sender
   kShare,       // a rank's share of a map's or reduce's results (index: the task)
+  kArray,       // a task's result that is an array of numbers, as its elements' bytes
 };
 
 /// Receives the messages of the run in progress (RankRun). Called with the link's lock held.
@@ -38,6 +39,11 @@ class RunMailbox {
  public:
   virtual void deliver(std::size_t from, MessageKind kind, std::uint32_t index,
                        std::string payload) = 0;
+  /// Where the elements of result `index` (a kArray message of `size` bytes) should land, or an
+  /// empty buffer to have them delivered as a string.
+  virtual BodyBuffer array_buffer(std::uint32_t index, std::size_t size) = 0;
+  /// Result `index` landed in `body`, from array_buffer.
+  virtual void deliver_array(std::uint32_t index, BodyBuffer body) = 0;
   /// The cluster can no longer deliver: the run fails with `what`.
   virtual void fail(const std::string& what) noexcept = 0;
 
@@ -58,6 +64,8 @@ class ClusterLink final : public ClusterReceiver {
   /// Sends `payload` to rank `to` (thread-safe; returns at once).
   void send(std::size_t to, MessageKind kind, std::uint64_t run, std::uint32_t index,
             std::string payload);
+  /// Sends result `index`, an array of numbers, to rank `to` without copying its elements.
+  void send_array(std::size_t to, std::uint64_t run, std::uint32_t index, BorrowedBytes elements);
   /// Sends `payload` to every other rank.
   void broadcast(MessageKind kind, std::uint64_t run, std::uint32_t index,
                  const std::string& payload);
@@ -72,6 +80,8 @@ class ClusterLink final : public ClusterReceiver {
 
   void receive(std::size_t from, std::string bytes) override;
   void fail(std::string what) noexcept override;
+  BodyBuffer body_buffer(std::size_t from, std::string_view tail, std::size_t size) override;
+  void receive_body(std::size_t from, std::string tail, BodyBuffer body) override;
 
  private:
   struct Parsed {
@@ -79,7 +89,10 @@ class ClusterLink final : public ClusterReceiver {
     MessageKind kind;
     std::uint32_t index;
   };
+  struct Trailer;
+  static std::optional<Trailer> trailer_of(std::string_view tail);
   static std::optional<Parsed> parse(std::string& bytes);
+  void damaged(std::size_t from);
   void dispatch(std::size_t from, const Parsed& m, std::string payload);
 
   std::shared_ptr<Cluster> cluster_;

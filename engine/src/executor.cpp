@@ -912,6 +912,9 @@ detail::RunResults Executor::Impl::run_across_ranks(std::span<const DelayedBase*
   end_run(p, watching);
   RunStats stats = stats_of(p, options.threads, start);
   const RanksOutcome outcome = finish_across_ranks(p, id, stats, busy_from);
+  // Every rank has had what it needed from this one, so the sends that borrowed results are
+  // ending: once they are over, the targets among those results move out instead of copying.
+  p.run->ranks->wait_for_lent_values(std::chrono::seconds(1));
   {
     std::lock_guard lock(stats_mutex);
     last_stats = stats;

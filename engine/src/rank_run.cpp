@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <chrono>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -299,9 +300,50 @@ void RankRun::send_hits() {
 void RankRun::after_success(std::uint32_t v) {
   if (owner_[v] != rank_ || (needed_on_[v] & ~runs_on_[v]) == 0) return;
   const NodeRecord& node = run_.graph->node(run_.order[v]);
+  if (send_array(v, node)) return;
   std::string bytes;
   if (!node.vtable->returns_void && !node.vtable->save(run_.slots[v], bytes)) return;
   send_to_readers(v, MessageKind::kValue, std::move(bytes));
+}
+
+// A large array of numbers goes as its elements' bytes, lent to the sends (the slot shares
+// the value with them until they are done) instead of serialised into a copy.
+bool RankRun::send_array(std::uint32_t v, const NodeRecord& node) {
+  constexpr std::size_t kLendAtLeast = std::size_t{1} << 20;  // smaller: one message is cheaper
+  const ArrayTransfer* array = node.vtable->array;
+  if (array == nullptr || array->bytes(run_.slots[v].raw_value()).size() < kLendAtLeast) {
+    return false;
+  }
+  const KeptValue value = node.vtable->keep(run_.slots[v]);
+  std::uint64_t to = needed_on_[v] & ~runs_on_[v];
+  while (to != 0) {
+    const auto r = static_cast<std::size_t>(std::countr_zero(to));
+    to &= to - 1;
+    link_.send_array(r, id_, v, BorrowedBytes{lend(value), array->bytes(value.data())});
+  }
+  return true;
+}
+
+// The value's owner for one send: giving it back lets go of the value first, so that a waiter
+// that sees the count fall finds the slot the value's only owner again.
+std::shared_ptr<const void> RankRun::lend(const KeptValue& value) {
+  {
+    const std::lock_guard lock(lent_->mutex);
+    ++lent_->count;
+  }
+  return {value.data(), GiveBack{lent_, value}};
+}
+
+void RankRun::GiveBack::operator()(const void*) const noexcept {
+  value.reset();
+  const std::lock_guard lock(lent->mutex);
+  --lent->count;
+  lent->returned.notify_all();
+}
+
+void RankRun::wait_for_lent_values(std::chrono::milliseconds limit) {
+  std::unique_lock lock(lent_->mutex);
+  lent_->returned.wait_for(lock, limit, [&] { return lent_->count == 0; });
 }
 
 void RankRun::after_skip(std::uint32_t v) {
@@ -390,6 +432,15 @@ void RankRun::deliver(std::size_t from, MessageKind kind, std::uint32_t v, std::
         arrived(v);
         break;
       }
+      case MessageKind::kArray: {
+        // Sent whole (the cluster gave no body_buffer, or it came before the run started).
+        const ArrayTransfer* array = run_.graph->node(run_.order[v]).vtable->array;
+        NewArray made = array != nullptr ? array->make(payload.size()) : NewArray{};
+        if (made.value == nullptr) throw Error("a result from another rank does not fit its type");
+        if (!payload.empty()) std::memcpy(made.bytes.data(), payload.data(), payload.size());
+        deliver_array(v, BodyBuffer{std::move(made.value), made.bytes});
+        break;
+      }
       case MessageKind::kSkipped:
         // A reader checks its inputs only once the run has a failure: the failure that caused
         // this skip may come from a third rank and arrive later.
@@ -428,6 +479,27 @@ void RankRun::deliver(std::size_t from, MessageKind kind, std::uint32_t v, std::
     fail(fmt::format("the result of task '{}' from rank {} did not load: {}",
                      run_.graph->label(run_.order[v]), from, e.what()));
   }
+}
+
+BodyBuffer RankRun::array_buffer(std::uint32_t v, std::size_t size) {
+  if (v >= run_.order.size()) return {};
+  const ArrayTransfer* array = run_.graph->node(run_.order[v]).vtable->array;
+  if (array == nullptr) return {};
+  NewArray made = array->make(size);
+  return BodyBuffer{std::move(made.value), made.bytes};
+}
+
+void RankRun::deliver_array(std::uint32_t v, BodyBuffer body) {
+  if (v >= run_.order.size()) return;
+  const ArrayTransfer* array = run_.graph->node(run_.order[v]).vtable->array;
+  if (array == nullptr) {
+    fail(fmt::format("the result of task '{}' arrived as an array, which its type is not",
+                     run_.graph->label(run_.order[v])));
+    return;
+  }
+  array->move_into(body.owner.get(), run_.slots[v]);
+  run_.slots[v].publish();
+  arrived(v);
 }
 
 void RankRun::fail(const std::string& what) noexcept {

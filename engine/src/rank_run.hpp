@@ -13,6 +13,7 @@
 #pragma once
 
 #include <bit>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -136,8 +137,14 @@ class RankRun final : public RunMailbox {
   /// The split of task v, for its body.
   [[nodiscard]] const RankSplit* split_of(std::uint32_t v) const;
 
+  /// Waits, at most `limit`, until the sends that borrowed results (arrays of numbers) are done
+  /// with them, so that the targets among them are moved out to the caller, not copied.
+  void wait_for_lent_values(std::chrono::milliseconds limit);
+
   void deliver(std::size_t from, MessageKind kind, std::uint32_t index,
                std::string payload) override;
+  BodyBuffer array_buffer(std::uint32_t index, std::size_t size) override;
+  void deliver_array(std::uint32_t index, BodyBuffer body) override;
   void fail(const std::string& what) noexcept override;
 
   /// The failure that made the cluster fail, if it did.
@@ -151,7 +158,21 @@ class RankRun final : public RunMailbox {
     std::optional<AsyncUnit> handle;
   };
   class Split;
+  /// How many results are lent to sends (BorrowedBytes) and not yet given back.
+  struct Lent {
+    std::mutex mutex;
+    std::condition_variable returned;
+    std::size_t count = 0;
+  };
+  /// The deleter of a lent value's owner.
+  struct GiveBack {
+    std::shared_ptr<Lent> lent;
+    mutable KeptValue value;  // reset when given back, before the count falls
+    void operator()(const void*) const noexcept;
+  };
   void arrived(std::uint32_t v);
+  bool send_array(std::uint32_t v, const NodeRecord& node);
+  [[nodiscard]] std::shared_ptr<const void> lend(const KeptValue& value);
   [[nodiscard]] bool reads_remote_hit(const ExecutionPlan& plan, std::uint32_t u) const;
   std::vector<std::string> exchange(std::uint32_t v, std::string mine);
   void send_to_readers(std::uint32_t v, MessageKind kind, std::string payload);
@@ -183,6 +204,7 @@ class RankRun final : public RunMailbox {
   std::unordered_map<std::uint32_t, std::vector<std::optional<std::string>>> shares_;
   std::vector<std::uint8_t> failed_remotely_;  // by local index
   std::unordered_map<std::uint32_t, std::unique_ptr<Split>> splits_;
+  std::shared_ptr<Lent> lent_ = std::make_shared<Lent>();  // shared with the borrowed bytes
 };
 
 }  // namespace dagflow::detail

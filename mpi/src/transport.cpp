@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cstring>
 #include <exception>
 #include <stdexcept>
 #include <sys/mman.h>
@@ -58,20 +59,38 @@ std::string receive_buffer(std::size_t size) {
   return bytes;
 }
 
+// A header: the port and the size of the body in bytes, then the message's tail (if any).
+constexpr std::size_t kHeaderFields = 2 * sizeof(std::uint64_t);
+
+std::string header_of(std::size_t port, std::size_t size, std::string_view tail) {
+  std::string header(kHeaderFields, '\0');
+  const std::array<std::uint64_t, 2> fields{port, size};
+  std::memcpy(header.data(), fields.data(), kHeaderFields);
+  header.append(tail);
+  return header;
+}
+
 }  // namespace
 
-/// A message on its way out: its bytes (and a header, when in pieces) live until MPI is done.
+/// A message on its way out: its bytes (and a header, when in pieces), or the body it borrows,
+/// live until MPI is done.
 struct Transport::Outgoing {
   std::string bytes;
-  std::array<std::uint64_t, 2> header{};  // port, size in bytes
-  std::size_t pending = 0;                // requests not yet complete
+  BorrowedBytes body;
+  std::string header;
+  std::size_t pending = 0;  // requests not yet complete
 };
 
-/// A message on its way in, received straight into the string its receiver gets.
+/// A message on its way in, received straight into the string its receiver gets, or into the
+/// body buffer the receiver gave (its tail beside it).
 struct Transport::Incoming {
   std::size_t port = 0;
   std::string bytes;
-  std::size_t pending = 0;  // requests not yet complete
+  BodyBuffer body;
+  std::string tail;
+  std::byte* into = nullptr;  // where its pieces go: bytes' or body's
+  std::size_t size = 0;       // how many bytes the pieces bring
+  std::size_t pending = 0;    // requests not yet complete
 };
 
 /// One Executor's connection: it keeps the transport alive and detaches on destruction.
@@ -84,7 +103,10 @@ class Transport::Port final : public ClusterPort {
   Port& operator=(const Port&) = delete;
 
   void send(std::size_t to, std::string bytes) override {
-    transport_->send(port_, to, std::move(bytes));
+    transport_->send(port_, to, std::move(bytes), {});
+  }
+  void send_borrowed(std::size_t to, BorrowedBytes body, std::string tail) override {
+    transport_->send(port_, to, std::move(tail), std::move(body));
   }
 
  private:
@@ -147,7 +169,7 @@ std::unique_ptr<ClusterPort> Transport::attach(ClusterReceiver& receiver) {
   return port;
 }
 
-void Transport::send(std::size_t port, std::size_t to, std::string bytes) {
+void Transport::send(std::size_t port, std::size_t to, std::string bytes, BorrowedBytes body) {
   if (to >= size_ || to == rank_) {
     throw std::invalid_argument(
         to == rank_ ? fmt::format("cluster send to rank {}: that is this rank", to)
@@ -160,7 +182,7 @@ void Transport::send(std::size_t port, std::size_t to, std::string bytes) {
   if (state_ == State::kStopped) {
     throw Error("cannot send on the MPI cluster: its session has ended");
   }
-  queued_.push_back(Queued{port, to, std::move(bytes)});
+  queued_.push_back(Queued{port, to, std::move(bytes), std::move(body)});
   if (sleeping_) wake_.notify_one();
 }
 
@@ -280,29 +302,35 @@ bool Transport::post_queued_sends() {
 void Transport::post(Queued message) {
   auto out = std::make_shared<Outgoing>();
   out->bytes = std::move(message.bytes);
-  const std::size_t size = out->bytes.size();
+  out->body = std::move(message.body);
+  if (out->body.bytes.empty()) out->body = {};  // nothing borrowed: the tail is the message
   const std::size_t piece = std::clamp<std::size_t>(piece_bytes_, 1, INT_MAX);
   const int to = static_cast<int>(message.to);
-  MPI_Request request = MPI_REQUEST_NULL;
-  if (size <= piece) {
+  if (out->body.owner == nullptr && out->bytes.size() <= piece) {
     const int tag = break_next_send_.exchange(false) ? -2 : tag_of(message.port);
-    check(MPI_Isend(out->bytes.data(), static_cast<int>(size), MPI_BYTE, to, tag, comm_, &request),
-          "MPI_Isend");
-    add_request(request, RequestOwner{out, nullptr});
+    post_send(out, out->bytes.data(), out->bytes.size(), tag, to);
   } else {
-    out->header = {message.port, size};
-    check(MPI_Isend(out->header.data(), 2, MPI_UINT64_T, to, kHeaderTag, comm_, &request),
-          "MPI_Isend");
-    add_request(request, RequestOwner{out, nullptr});
+    // A header first (with a borrowed body's tail, so that the receiver can choose where the
+    // body lands), then the body in pieces.
+    const bool borrowed = out->body.owner != nullptr;
+    const std::string_view tail = borrowed ? std::string_view(out->bytes) : std::string_view();
+    const char* body = borrowed ? reinterpret_cast<const char*>(out->body.bytes.data())
+                                : out->bytes.data();
+    const std::size_t size = borrowed ? out->body.bytes.size() : out->bytes.size();
+    out->header = header_of(message.port, size, tail);
+    post_send(out, out->header.data(), out->header.size(), kHeaderTag, to);
     for (std::size_t offset = 0; offset < size; offset += piece) {
-      const std::size_t count = std::min(piece, size - offset);
-      check(MPI_Isend(out->bytes.data() + offset, static_cast<int>(count), MPI_BYTE, to, kPieceTag,
-                      comm_, &request),
-            "MPI_Isend");
-      add_request(request, RequestOwner{out, nullptr});
+      post_send(out, body + offset, std::min(piece, size - offset), kPieceTag, to);
     }
   }
   ++sends_in_flight_;
+}
+
+void Transport::post_send(const std::shared_ptr<Outgoing>& out, const char* bytes,
+                          std::size_t size, int tag, int to) {
+  MPI_Request request = MPI_REQUEST_NULL;
+  check(MPI_Isend(bytes, static_cast<int>(size), MPI_BYTE, to, tag, comm_, &request), "MPI_Isend");
+  add_request(request, RequestOwner{out, nullptr});
 }
 
 void Transport::add_request(MPI_Request request, RequestOwner owner) {
@@ -324,31 +352,22 @@ bool Transport::probe_incoming() {
     int count = 0;
     MPI_Request request = MPI_REQUEST_NULL;
     if (status.MPI_TAG == kHeaderTag) {
-      std::array<std::uint64_t, 2> header{};
-      check(MPI_Get_count(&status, MPI_UINT64_T, &count), "MPI_Get_count");
-      if (count != 2) throw Error(fmt::format("malformed message header from rank {}", from));
-      check(MPI_Mrecv(header.data(), 2, MPI_UINT64_T, &message, MPI_STATUS_IGNORE), "MPI_Mrecv");
-      if (header[0] >= max_ports_ || header[1] == 0 || filling_[from] != nullptr) {
-        throw Error(fmt::format("malformed message header from rank {}", from));
-      }
-      auto in = std::make_unique<Incoming>();
-      in->port = static_cast<std::size_t>(header[0]);
-      in->bytes = receive_buffer(static_cast<std::size_t>(header[1]));
-      filling_[from] = in.get();
-      filled_[from] = 0;
-      inbox_[from].push_back(std::move(in));
+      check(MPI_Get_count(&status, MPI_BYTE, &count), "MPI_Get_count");
+      std::string header(static_cast<std::size_t>(std::max(count, 0)), '\0');
+      check(MPI_Mrecv(header.data(), count, MPI_BYTE, &message, MPI_STATUS_IGNORE), "MPI_Mrecv");
+      start_incoming(from, header);
     } else if (status.MPI_TAG == kPieceTag) {
       Incoming* in = filling_[from];
       check(MPI_Get_count(&status, MPI_BYTE, &count), "MPI_Get_count");
       const auto bytes = static_cast<std::size_t>(count);
-      if (in == nullptr || bytes == 0 || bytes > in->bytes.size() - filled_[from]) {
+      if (in == nullptr || bytes == 0 || bytes > in->size - filled_[from]) {
         throw Error(fmt::format("unexpected piece of a message from rank {}", from));
       }
-      check(MPI_Imrecv(in->bytes.data() + filled_[from], count, MPI_BYTE, &message, &request),
+      check(MPI_Imrecv(in->into + filled_[from], count, MPI_BYTE, &message, &request),
             "MPI_Imrecv");
       add_request(request, RequestOwner{nullptr, in});
       filled_[from] += bytes;
-      if (filled_[from] == in->bytes.size()) filling_[from] = nullptr;
+      if (filled_[from] == in->size) filling_[from] = nullptr;
     } else {
       check(MPI_Get_count(&status, MPI_BYTE, &count), "MPI_Get_count");
       auto in = std::make_unique<Incoming>();
@@ -360,6 +379,40 @@ bool Transport::probe_incoming() {
     }
   }
   return true;
+}
+
+// A message in pieces begins: its body lands where its receiver says (a borrowed body's tail
+// came in the header), or in a string of its own with the tail copied behind it.
+void Transport::start_incoming(std::size_t from, std::string_view header) {
+  std::array<std::uint64_t, 2> fields{};
+  if (header.size() < kHeaderFields || filling_[from] != nullptr) {
+    throw Error(fmt::format("malformed message header from rank {}", from));
+  }
+  std::memcpy(fields.data(), header.data(), kHeaderFields);
+  const std::string_view tail = header.substr(kHeaderFields);
+  if (fields[0] >= max_ports_ || fields[1] == 0) {
+    throw Error(fmt::format("malformed message header from rank {}", from));
+  }
+  auto in = std::make_unique<Incoming>();
+  in->port = static_cast<std::size_t>(fields[0]);
+  in->size = static_cast<std::size_t>(fields[1]);
+  if (!tail.empty() && in->port < ports_seen_ && held_.count(in->port) == 0) {
+    call_receiver(in->port, [&](ClusterReceiver& receiver) {
+      in->body = receiver.body_buffer(from, tail, in->size);
+    });
+    if (in->body.bytes.size() != in->size) in->body = {};
+  }
+  if (in->body.owner != nullptr) {
+    in->tail = tail;
+    in->into = in->body.bytes.data();
+  } else {
+    in->bytes = receive_buffer(in->size + tail.size());
+    std::memcpy(in->bytes.data() + in->size, tail.data(), tail.size());
+    in->into = reinterpret_cast<std::byte*>(in->bytes.data());
+  }
+  filling_[from] = in.get();
+  filled_[from] = 0;
+  inbox_[from].push_back(std::move(in));
 }
 
 bool Transport::test_requests() {
@@ -408,7 +461,13 @@ bool Transport::deliver_complete() {
            arrived.front().get() != filling_[from]) {
       const std::unique_ptr<Incoming> in = std::move(arrived.front());
       arrived.pop_front();
-      deliver(from, in->port, std::move(in->bytes));
+      if (in->body.owner != nullptr) {
+        call_receiver(in->port, [&](ClusterReceiver& receiver) {
+          receiver.receive_body(from, std::move(in->tail), std::move(in->body));
+        });
+      } else {
+        deliver(from, in->port, std::move(in->bytes));
+      }
       delivered = true;
     }
   }

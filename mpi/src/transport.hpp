@@ -6,9 +6,13 @@
 //
 // On the wire (tags of the communicator):
 //   tag >= kFirstPortTag  a whole message for port (tag - kFirstPortTag), MPI_BYTE;
-//   kHeaderTag            a message too big for one MPI call (its count is an int): two
-//                         uint64 values, the port and the size in bytes, followed by...
-//   kPieceTag             ...its bytes in pieces of at most piece_bytes, in order.
+//   kHeaderTag            a message too big for one MPI call (its count is an int), or one
+//                         with a borrowed body (ClusterPort::send_borrowed): MPI_BYTE, two
+//                         uint64 values, the port and the size of the body in bytes, then the
+//                         tail of a borrowed body; followed by...
+//   kPieceTag             ...the body in pieces of at most piece_bytes, in order.
+// A borrowed body is sent from the sender's memory and received where the receiver's
+// body_buffer says (or joined with its tail into a string when it gives none).
 // MPI does not let two messages from one rank on one communicator overtake each other when
 // they match the same probe (ours takes any tag from any source), so a header's pieces arrive
 // right after it and messages from one rank are seen in the order that rank posted them.
@@ -76,7 +80,8 @@ class Transport final : public Cluster, public std::enable_shared_from_this<Tran
   struct Queued {
     std::size_t port;
     std::size_t to;
-    std::string bytes;
+    std::string bytes;  // the whole message, or a borrowed body's tail
+    BorrowedBytes body;
   };
   struct Held {
     std::size_t from;
@@ -91,7 +96,7 @@ class Transport final : public Cluster, public std::enable_shared_from_this<Tran
   static constexpr std::size_t kNoPort = static_cast<std::size_t>(-1);
 
   // Called by Port (any thread).
-  void send(std::size_t port, std::size_t to, std::string bytes);
+  void send(std::size_t port, std::size_t to, std::string bytes, BorrowedBytes body);
   void detach(std::size_t port) noexcept;
 
   // The progress thread (or the thread of shutdown(), when nothing was ever attached).
@@ -99,6 +104,9 @@ class Transport final : public Cluster, public std::enable_shared_from_this<Tran
   bool step();
   bool post_queued_sends();
   void post(Queued message);
+  void post_send(const std::shared_ptr<Outgoing>& out, const char* bytes, std::size_t size,
+                 int tag, int to);
+  void start_incoming(std::size_t from, std::string_view header);
   void add_request(MPI_Request request, RequestOwner owner);
   bool probe_incoming();
   bool test_requests();

@@ -417,6 +417,55 @@ TEST_CASE("across ranks, tasks with on_rank0 run on rank 0 and their results rea
   CHECK(totals == std::vector<std::int64_t>(3, 156));
 }
 
+// Arrays of numbers cross ranks as their elements' bytes, lent to the send and received into a
+// vector of the receiver's (or, with the port's default, joined into one message).
+TEST_CASE("across ranks, large arrays of numbers reach every rank intact", "[cluster]") {
+  const bool lend = GENERATE(true, false);
+  const std::size_t ranks = GENERATE(2, 3);
+  INFO("ranks " << ranks << (lend ? ", lent bodies" : ", joined messages"));
+  constexpr std::size_t kDoubles = 400'000;  // 3.2 MB: lent; the 1000 ints are serialised
+  const auto compute_on = [&](dagflow::Executor& ex) {
+    dagflow::Graph g;
+    auto big = g.delayed(dagflow::op("big", [](std::size_t n) {
+                           std::vector<double> v(n);
+                           for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<double>(i) * 0.5;
+                           return v;
+                         }),
+                         kDoubles);
+    auto odd = g.delayed(dagflow::op("odd", [](int n) {
+                           return std::vector<std::int32_t>(static_cast<std::size_t>(n), -7);
+                         }),
+                         1000);
+    auto sum = g.delayed(dagflow::op("sum", [](std::vector<double> v) {  // by value: a copy
+                           double s = 0;
+                           for (const double x : v) s += x;
+                           return s;
+                         }),
+                         big);
+    auto last = g.delayed(dagflow::op("last", [](const std::vector<double>& v) { return v.back(); }),
+                          big);
+    return ex.compute(big, odd, sum, last);
+  };
+  dagflow::Executor alone(options_for(nullptr));
+  const auto expected = compute_on(alone);
+  ThreadCluster cluster(ranks, lend);
+  std::mutex m;
+  std::vector<decltype(compute_on(alone))> got;
+  cluster.run([&](std::size_t, std::shared_ptr<dagflow::Cluster> c) {
+    dagflow::Executor ex(options_for(c));
+    auto result = compute_on(ex);
+    const std::lock_guard lock(m);
+    got.push_back(std::move(result));
+  });
+  REQUIRE(got.size() == ranks);
+  for (const auto& r : got) {
+    CHECK(std::get<0>(r) == std::get<0>(expected));
+    CHECK(std::get<1>(r) == std::get<1>(expected));
+    CHECK(bits_of(std::get<2>(r)) == bits_of(std::get<2>(expected)));
+    CHECK(std::get<3>(r) == std::get<3>(expected));
+  }
+}
+
 TEST_CASE("across ranks, a second compute takes what it can from the memory caches", "[cluster]") {
   ThreadCluster cluster(2);
   std::atomic<int> ran{0};

@@ -7,6 +7,7 @@
 
 #include <condition_variable>
 #include <cstddef>
+#include <cstring>
 #include <deque>
 #include <exception>
 #include <functional>
@@ -22,7 +23,10 @@ namespace dagflow::test {
 
 class ThreadCluster {
  public:
-  explicit ThreadCluster(std::size_t ranks) : hub_(std::make_shared<Hub>(ranks)) {}
+  /// `lend_bodies`: ports send borrowed bodies on their own (as the MPI transport does); else
+  /// with ClusterPort's default, joined into one message.
+  explicit ThreadCluster(std::size_t ranks, bool lend_bodies = true)
+      : hub_(std::make_shared<Hub>(ranks, lend_bodies)) {}
 
   /// Runs body(rank, cluster) on one thread per rank and waits for all; rethrows the first
   /// exception a rank's body threw (after every body has returned).
@@ -49,7 +53,8 @@ class ThreadCluster {
   struct Message {
     std::size_t port;
     std::size_t from;
-    std::string bytes;
+    std::string bytes;   // the whole message, or the tail of one with a borrowed body
+    BorrowedBytes body;  // send_borrowed's body, held until it is delivered
   };
   // One rank's mailbox: messages by arrival, the receivers attached, and a thread delivering.
   struct Box {
@@ -62,7 +67,7 @@ class ThreadCluster {
     std::thread thread;
   };
   struct Hub {
-    explicit Hub(std::size_t n) : ranks(n) {
+    Hub(std::size_t n, bool lend) : ranks(n), lend_bodies(lend) {
       for (auto& b : ranks) b = std::make_unique<Box>();
       for (auto& b : ranks) b->thread = std::thread([box = b.get()] { deliver(*box); });
     }
@@ -79,6 +84,7 @@ class ThreadCluster {
     Hub(const Hub&) = delete;
     Hub& operator=(const Hub&) = delete;
     std::vector<std::unique_ptr<Box>> ranks;
+    bool lend_bodies;
   };
 
   // Delivers in order; a message for a port not attached yet waits (and so do those behind it,
@@ -102,8 +108,27 @@ class ThreadCluster {
         const std::lock_guard lock(box.mutex);
         receiver = box.receivers[m.port];
       }
-      if (receiver != nullptr) receiver->receive(m.from, std::move(m.bytes));
+      if (receiver != nullptr) hand_over(*receiver, m);
     }
+  }
+
+  // A borrowed body goes where the receiver asks (like the MPI transport's), else joined.
+  static void hand_over(ClusterReceiver& receiver, Message& m) {
+    if (m.body.owner == nullptr) {
+      receiver.receive(m.from, std::move(m.bytes));
+      return;
+    }
+    BodyBuffer buffer = receiver.body_buffer(m.from, m.bytes, m.body.bytes.size());
+    if (buffer.owner == nullptr) {
+      std::string joined(m.body.bytes.size(), '\0');
+      std::memcpy(joined.data(), m.body.bytes.data(), m.body.bytes.size());
+      m.body = {};
+      receiver.receive(m.from, joined + m.bytes);
+      return;
+    }
+    std::memcpy(buffer.bytes.data(), m.body.bytes.data(), m.body.bytes.size());
+    m.body = {};  // given back before the receiver sees it, as the MPI transport does
+    receiver.receive_body(m.from, std::move(m.bytes), std::move(buffer));
   }
 
   class Port final : public ClusterPort {
@@ -122,7 +147,19 @@ class ThreadCluster {
       Box& box = *hub_->ranks.at(to);
       {
         const std::lock_guard lock(box.mutex);
-        box.queue.push_back(Message{index_, rank_, std::move(bytes)});
+        box.queue.push_back(Message{index_, rank_, std::move(bytes), {}});
+      }
+      box.ready.notify_all();
+    }
+    void send_borrowed(std::size_t to, BorrowedBytes body, std::string tail) override {
+      if (!hub_->lend_bodies) {
+        ClusterPort::send_borrowed(to, std::move(body), std::move(tail));
+        return;
+      }
+      Box& box = *hub_->ranks.at(to);
+      {
+        const std::lock_guard lock(box.mutex);
+        box.queue.push_back(Message{index_, rank_, std::move(tail), std::move(body)});
       }
       box.ready.notify_all();
     }

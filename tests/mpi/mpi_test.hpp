@@ -3,11 +3,15 @@
 // cases in the same order, so the n-th port a case attaches pairs with the n-th on each rank.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <memory>
 #include <mutex>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <dagflow/engine/cluster.hpp>
@@ -39,6 +43,26 @@ class Inbox final : public dagflow::ClusterReceiver {
     }
     changed_.notify_all();
   }
+  /// From now on, bodies sent with send_borrowed land in buffers of the inbox's own (counted),
+  /// and then arrive joined with their tails like any message.
+  void take_bodies() { taking_ = true; }
+  dagflow::BodyBuffer body_buffer(std::size_t, std::string_view, std::size_t size) override {
+    if (!taking_) return {};
+    auto buffer = std::make_shared<std::string>(size, '\0');
+    return {buffer, std::as_writable_bytes(std::span(buffer->data(), size))};
+  }
+  void receive_body(std::size_t from, std::string tail, dagflow::BodyBuffer body) override {
+    {
+      const std::lock_guard lock(mutex_);
+      ++bodies_taken_;
+    }
+    receive(from, *static_cast<std::string*>(body.owner.get()) + tail);
+  }
+  [[nodiscard]] std::size_t bodies_taken() const {
+    const std::lock_guard lock(mutex_);
+    return bodies_taken_;
+  }
+
   void fail(std::string what) noexcept override {
     {
       const std::lock_guard lock(mutex_);
@@ -87,6 +111,8 @@ class Inbox final : public dagflow::ClusterReceiver {
   std::vector<Message> messages_;
   std::string failure_;
   std::size_t failures_ = 0;
+  std::size_t bodies_taken_ = 0;
+  std::atomic<bool> taking_{false};
 };
 
 }  // namespace dagflow::test

@@ -244,6 +244,52 @@ TEST_CASE("Transport: messages larger than a piece arrive whole and in order", "
                 [&](std::size_t i) { return sizes[sizes.size() - 1 - i]; });
 }
 
+// A borrowed body goes from the sender's memory (kept alive by its owner until sent) to where
+// the receiver asks, or joined with its tail when the receiver gives no buffer; either way in
+// its place among whole messages, on both sides of the piece size.
+TEST_CASE("Transport: borrowed bodies arrive whole, in order, where the receiver asks",
+          "[mpi][transport]") {
+  const bool taking = GENERATE(true, false);
+  INFO((taking ? "into the receiver's buffers" : "joined with their tails"));
+  const PieceBytes piece(4096);
+  const std::vector<std::size_t> sizes{1, 4095, 4096, 4097, 100'000, 3, 9000};
+  Inbox inbox;
+  if (taking) inbox.take_bodies();
+  const std::unique_ptr<ClusterPort> port = cluster()->attach(inbox);
+  // Message 0 says "attached" (a body that comes before is joined, as for any early message).
+  const std::size_t others = cluster()->size() - 1;
+  for (std::size_t to = 0; to < cluster()->size(); ++to) {
+    if (to != cluster()->rank()) port->send(to, numbered(0, 0));
+  }
+  REQUIRE(inbox.wait_for(others));
+  std::vector<std::weak_ptr<const void>> lent;
+  std::size_t borrowed = 0;
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    for (std::size_t to = 0; to < cluster()->size(); ++to) {
+      if (to == cluster()->rank()) continue;
+      port->send(to, numbered(2 * i + 1, sizes[i]));
+      // Then half of a message's bytes borrowed, the rest as its tail.
+      const auto body = std::make_shared<const std::string>(numbered(2 * i + 2, sizes[i]));
+      const std::size_t half = body->size() / 2;
+      lent.push_back(body);
+      port->send_borrowed(to, {body, std::as_bytes(std::span(body->data(), half))},
+                          body->substr(half));
+      ++borrowed;
+    }
+  }
+  const std::size_t count = 2 * sizes.size() + 1;
+  REQUIRE(inbox.wait_for(count * others));
+  check_streams(inbox.messages(), count,
+                [&](std::size_t n) { return n == 0 ? 0 : sizes[(n - 1) / 2]; });
+  CHECK(inbox.bodies_taken() == (taking ? borrowed : 0));
+  // Every other rank has all it was sent: the sends complete and let go of what they borrowed.
+  const auto given_back = [&] {
+    return std::all_of(lent.begin(), lent.end(), [](const auto& w) { return w.expired(); });
+  };
+  for (int i = 0; i < 500 && !given_back(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  CHECK(given_back());
+}
+
 // A destroyed port receives nothing more, but what it sent before still goes.
 TEST_CASE("Transport: a destroyed port's queued sends are still delivered", "[mpi][transport]") {
   const std::size_t count = 500;

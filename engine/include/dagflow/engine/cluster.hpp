@@ -12,10 +12,28 @@
 #pragma once
 
 #include <cstddef>
+#include <cstring>
 #include <memory>
+#include <span>
 #include <string>
+#include <string_view>
+#include <utility>
 
 namespace dagflow {
+
+/// Bytes a port sends without copying them (ClusterPort::send_borrowed): `bytes` stays valid
+/// and unchanged for as long as `owner` lives.
+struct BorrowedBytes {
+  std::shared_ptr<const void> owner;
+  std::span<const std::byte> bytes;
+};
+
+/// Where a receiver wants the body of a message (ClusterReceiver::body_buffer): `bytes` stays
+/// valid for as long as `owner` lives.
+struct BodyBuffer {
+  std::shared_ptr<void> owner;
+  std::span<std::byte> bytes;
+};
 
 /// Where a Cluster delivers what other ranks sent to one Executor.
 class ClusterReceiver {
@@ -27,6 +45,25 @@ class ClusterReceiver {
   /// The cluster can no longer deliver messages (an MPI error, a lost rank): `what` says why.
   /// Runs waiting for other ranks then fail. Called at most once, from any thread.
   virtual void fail(std::string what) noexcept = 0;
+
+  /// A message sent with ClusterPort::send_borrowed is its body followed by `tail`. A cluster
+  /// that moves such a body on its own asks here, once the tail has arrived, where the body's
+  /// `size` bytes should land: in the returned buffer (of exactly `size` bytes), delivered to
+  /// receive_body; or, when it is empty (the default), the whole message goes to receive().
+  /// Called from the cluster's thread; may come before earlier messages are delivered.
+  virtual BodyBuffer body_buffer(std::size_t from, std::string_view tail, std::size_t size) {
+    static_cast<void>(from);
+    static_cast<void>(tail);
+    static_cast<void>(size);
+    return {};
+  }
+  /// The message whose body landed in `body` (from body_buffer; the cluster holds no part of it
+  /// any more), in its place among the messages from `from`.
+  virtual void receive_body(std::size_t from, std::string tail, BodyBuffer body) {
+    static_cast<void>(from);
+    static_cast<void>(tail);
+    static_cast<void>(body);
+  }
 
  protected:
   ~ClusterReceiver() = default;
@@ -42,6 +79,16 @@ class ClusterPort {
   /// returns at once. Thread-safe. Messages from one port to one rank arrive in the order sent;
   /// they are never lost, duplicated or cut, whatever their size.
   virtual void send(std::size_t to, std::string bytes) = 0;
+  /// Sends the message `body` followed by `tail` without copying `body`: the port keeps it
+  /// (through its owner) until it is on its way. The receiving side may take the body into
+  /// memory of its own choosing (ClusterReceiver::body_buffer). By default the two are joined
+  /// into one string for send().
+  virtual void send_borrowed(std::size_t to, BorrowedBytes body, std::string tail) {
+    std::string joined(body.bytes.size() + tail.size(), '\0');
+    if (!body.bytes.empty()) std::memcpy(joined.data(), body.bytes.data(), body.bytes.size());
+    std::memcpy(joined.data() + body.bytes.size(), tail.data(), tail.size());
+    send(to, std::move(joined));
+  }
 };
 
 /// The ranks of a job. Shared by the Executors of a process (through a shared_ptr).

@@ -41,6 +41,24 @@ struct TaskInputs {
 
 inline constexpr std::size_t kNotRetainable = SIZE_MAX;
 
+/// A new result whose elements are still to be written (ArrayTransfer::make).
+struct NewArray {
+  std::shared_ptr<void> value;  // the result (null when the size fits no whole element count)
+  std::span<std::byte> bytes;   // its elements, to be written
+};
+
+/// How a run across ranks moves a result that is one array of numbers (a std::vector of an
+/// arithmetic type) without serialising it: its elements' bytes are sent as they lie in memory,
+/// and received straight into a new vector.
+struct ArrayTransfer {
+  /// The elements of a value of this type, as bytes.
+  std::span<const std::byte> (*bytes)(const void* value);
+  /// A value of `size` bytes' worth of elements.
+  NewArray (*make)(std::size_t size);
+  /// Moves `*value` (made by make) into `out`, which then owns it.
+  void (*move_into)(void* value, ResultSlot& out);
+};
+
 /// Type-erased operations of one kind of task payload (one per callable and argument types).
 struct TaskVTable {
   void (*invoke)(const void* payload, const TaskInputs& inputs, ResultSlot& out);
@@ -81,6 +99,9 @@ struct TaskVTable {
   /// can move it out, unlike a KeptValue shared with a cache). Throws dagflow::Error on
   /// malformed bytes, or for a type that is not transferable.
   void (*load_into)(std::string_view bytes, ResultSlot& out);
+  /// For a result that is an array of numbers: how it crosses ranks without serialising; null
+  /// for any other type.
+  const ArrayTransfer* array;
 };
 
 /// The bits of NodeRecord::flags. Combine with |, test with has_flag.

@@ -28,7 +28,8 @@ concept InlineKeepable = std::is_trivially_copyable_v<T> &&(sizeof(T) <= kKeptIn
 
 /// A result as the memory cache keeps it between runs: a small trivially copyable value by its
 /// bytes (keeping it allocates nothing), anything else in an allocation shared with the slots
-/// that read it. Copying one copies the bytes or shares the allocation.
+/// that read it. Copying one copies the bytes or shares the allocation. A shared value is never
+/// created const: the last slot to hold it may move it out (ResultSlot::take).
 class KeptValue {
  public:
   static constexpr std::size_t kInlineBytes = kKeptInlineBytes;
@@ -142,17 +143,19 @@ class ResultSlot {
     destroy_ = &destroy<T>;
   }
 
-  /// The value as the memory cache keeps it: a copy of a small trivially copyable one; anything
-  /// else moves into storage shared with the cache, and from then on every reader gets a copy
-  /// (the cache's value is never moved from). Before publish().
+  /// The value as the memory cache keeps it (or a send to another rank borrows it): a copy of a
+  /// small trivially copyable one; anything else moves into storage shared with the caller
+  /// (unless it is there already), and from then on a reader gets a copy while anyone else
+  /// still shares it (a shared value is never moved from). Before the readers start.
   template <class T>
   KeptValue keep() {
     if constexpr (KeptValue::fits_inline<T>) {
       return KeptValue::copy_of(*static_cast<const T*>(value_));
     } else {
-      auto shared = std::make_shared<const T>(std::move(*static_cast<T*>(value_)));
+      if (shared_) return KeptValue(*shared_storage());
+      auto shared = std::make_shared<T>(std::move(*static_cast<T*>(value_)));
       destroy_value();
-      value_ = const_cast<T*>(shared.get());
+      value_ = shared.get();
       ::new (inline_) std::shared_ptr<const void>(shared);
       destroy_ = &destroy_shared;
       shared_ = true;
@@ -193,12 +196,12 @@ class ResultSlot {
   }
 
   /// A value for a reader that wants its own copy: moved when that reader is the only holder
-  /// left (no one else can still read it) and the cache does not share it, copied otherwise.
+  /// left (no one else can still read it) and no one else shares it, copied otherwise.
   template <class T>
   [[nodiscard]] T take() {
     (void)is_ready();
     T& value = *static_cast<T*>(value_);
-    if (shared_ || holders_.load(std::memory_order_acquire) != 1) {
+    if (!sole_owner() || holders_.load(std::memory_order_acquire) != 1) {
       if constexpr (copyable_v<T>) {
         return value;
       } else {
@@ -246,6 +249,19 @@ class ResultSlot {
     } else {
       delete static_cast<T*>(p);
     }
+  }
+
+  [[nodiscard]] std::shared_ptr<const void>* shared_storage() noexcept {
+    return std::launder(reinterpret_cast<std::shared_ptr<const void>*>(inline_));
+  }
+
+  // Nothing outside the slot shares the value. A shared one was made by keep() (never const) or
+  // adopted from the cache; once the cache and any send have let go, it may be moved from. The
+  // fence pairs with their release of the storage.
+  [[nodiscard]] bool sole_owner() noexcept {
+    if (!shared_ || shared_storage()->use_count() != 1) return !shared_;
+    std::atomic_thread_fence(std::memory_order_acquire);
+    return true;
   }
 
   static void destroy_shared(void* storage) noexcept {

@@ -9,6 +9,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <span>
 #include <string>
 #include <tuple>
 #include <type_traits>
@@ -324,13 +326,53 @@ void load_result_into(std::string_view bytes, ResultSlot& out) {
   }
 }
 
+// Results that cross ranks as raw bytes (ArrayTransfer): vectors of numbers. Not vector<bool>,
+// whose elements are bits.
+template <class T>
+struct IsNumberVector : std::false_type {};
+template <class E>
+struct IsNumberVector<std::vector<E>>
+    : std::bool_constant<std::is_arithmetic_v<E> && !std::is_same_v<E, bool>> {};
+
+template <class T>
+std::span<const std::byte> array_bytes(const void* value) {
+  return std::as_bytes(std::span(*static_cast<const T*>(value)));
+}
+
+template <class T>
+NewArray make_array(std::size_t size) {
+  using E = typename T::value_type;
+  if (size % sizeof(E) != 0) return {};
+  auto value = std::make_shared<T>(size / sizeof(E));
+  const std::span<std::byte> bytes = std::as_writable_bytes(std::span(*value));
+  return NewArray{std::move(value), bytes};
+}
+
+template <class T>
+void move_array_into(void* value, ResultSlot& out) {
+  out.emplace<T>([value] { return std::move(*static_cast<T*>(value)); });
+}
+
+template <class T>
+inline constexpr ArrayTransfer kArrayTransfer{&array_bytes<T>, &make_array<T>,
+                                              &move_array_into<T>};
+
+template <class T>
+consteval const ArrayTransfer* array_transfer() {
+  if constexpr (IsNumberVector<T>::value) {
+    return &kArrayTransfer<T>;
+  } else {
+    return nullptr;
+  }
+}
+
 template <class T>
 KeptValue load_result(std::string_view bytes) {
   if constexpr (!std::is_void_v<T> && Serializable<T> && copyable_v<T>) {
     if constexpr (KeptValue::fits_inline<T>) {
       return KeptValue::copy_of(from_bytes<T>(bytes));
     } else {
-      return KeptValue(std::make_shared<const T>(from_bytes<T>(bytes)));
+      return KeptValue(std::make_shared<T>(from_bytes<T>(bytes)));
     }
   } else {
     return {};
@@ -434,7 +476,8 @@ inline constexpr TaskVTable kTaskVTable{&invoke_payload<F, B...>,
                                         std::is_void_v<stored_result_t<F, B...>>,
                                         InlineKeepable<stored_result_t<F, B...>>,
                                         transferable<stored_result_t<F, B...>>,
-                                        &load_result_into<stored_result_t<F, B...>>};
+                                        &load_result_into<stored_result_t<F, B...>>,
+                                        array_transfer<stored_result_t<F, B...>>()};
 
 // ---- compile-time checks with readable messages ------------------------------------------------
 
