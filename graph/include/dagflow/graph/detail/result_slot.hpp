@@ -256,11 +256,13 @@ class ResultSlot {
   }
 
   // Nothing outside the slot shares the value. A shared one was made by keep() (never const) or
-  // adopted from the cache; once the cache and any send have let go, it may be moved from. The
-  // fence pairs with their release of the storage.
+  // adopted from the cache; once the cache and any send have let go, it may be moved from.
   [[nodiscard]] bool sole_owner() noexcept {
-    if (!shared_ || shared_storage()->use_count() != 1) return !shared_;
-    std::atomic_thread_fence(std::memory_order_acquire);
+    if (!shared_) return true;
+    if (shared_storage()->use_count() != 1) return false;
+    // Taking a reference and giving it back updates the count (acquire-release), which orders
+    // what follows after the other owners' last use of the value (they released it there).
+    static_cast<void>(std::shared_ptr<const void>(*shared_storage()));
     return true;
   }
 
