@@ -157,8 +157,8 @@ int main(int argc, char** argv) {
                 b_ranks / kTasks * 1e6, b_alone / b_ranks, kDaskSecondsPerTask * kTasks / b_ranks);
     std::printf("%-52s %11.3fs %11.3fs %7.2fx  (raw MPI_Send / dagflow; target >= 0.6)\n",
                 "(c) 256 MB vector<double> to the other rank", c_raw, c_moved, c_raw / c_moved);
-    std::printf("%-52s %11.3fs %11.3fs %7.2fx  (the same, raw into a new vector)\n", "", c_raw_fresh,
-                c_moved, c_raw_fresh / c_moved);
+    std::printf("%-52s %11.3fs %11.3fs %7.2fx  (the same, raw into a new vector)\n", "",
+                c_raw_fresh, c_moved, c_raw_fresh / c_moved);
     std::printf("\n(a) same bits as one process: %s\n", a_same ? "yes" : "NO");
     std::printf(
         "(c) dagflow's time is the 2-rank compute minus the same compute in one process "

@@ -13,7 +13,6 @@ namespace {
 
 constexpr std::uint32_t kMagic = 0x64666c77;  // "dflw"
 
-
 std::uint64_t checksum_of(std::string_view payload) {
   Hasher h;
   h.add(payload);
@@ -52,8 +51,12 @@ void ClusterLink::send(std::size_t to, MessageKind kind, std::uint64_t run, std:
 
 void ClusterLink::send_array(std::size_t to, std::uint64_t run, std::uint32_t index,
                              BorrowedBytes elements) {
-  const Trailer t{run,   checksum_of(as_chars(elements.bytes)), static_cast<std::uint32_t>(MessageKind::kArray),
-                  index, kMagic,                                 0};
+  const Trailer t{run,
+                  checksum_of(as_chars(elements.bytes)),
+                  static_cast<std::uint32_t>(MessageKind::kArray),
+                  index,
+                  kMagic,
+                  0};
   port_->send_borrowed(to, std::move(elements),
                        std::string(reinterpret_cast<const char*>(&t), sizeof t));
 }
@@ -156,7 +159,8 @@ void ClusterLink::receive_body(std::size_t from, std::string tail, BodyBuffer bo
   }
   const std::lock_guard lock(mutex_);
   // A run that ended meanwhile (another rank failed) no longer waits for it.
-  if (mailbox_ != nullptr && t->run == current_run_) mailbox_->deliver_array(t->index, std::move(body));
+  if (mailbox_ != nullptr && t->run == current_run_)
+    mailbox_->deliver_array(t->index, std::move(body));
 }
 
 void ClusterLink::dispatch(std::size_t from, const Parsed& m, std::string payload) {

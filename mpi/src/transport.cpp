@@ -314,8 +314,8 @@ void Transport::post(Queued message) {
     // body lands), then the body in pieces.
     const bool borrowed = out->body.owner != nullptr;
     const std::string_view tail = borrowed ? std::string_view(out->bytes) : std::string_view();
-    const char* body = borrowed ? reinterpret_cast<const char*>(out->body.bytes.data())
-                                : out->bytes.data();
+    const char* body =
+        borrowed ? reinterpret_cast<const char*>(out->body.bytes.data()) : out->bytes.data();
     const std::size_t size = borrowed ? out->body.bytes.size() : out->bytes.size();
     out->header = header_of(message.port, size, tail);
     post_send(out, out->header.data(), out->header.size(), kHeaderTag, to);
@@ -326,8 +326,8 @@ void Transport::post(Queued message) {
   ++sends_in_flight_;
 }
 
-void Transport::post_send(const std::shared_ptr<Outgoing>& out, const char* bytes,
-                          std::size_t size, int tag, int to) {
+void Transport::post_send(const std::shared_ptr<Outgoing>& out, const char* bytes, std::size_t size,
+                          int tag, int to) {
   MPI_Request request = MPI_REQUEST_NULL;
   check(MPI_Isend(bytes, static_cast<int>(size), MPI_BYTE, to, tag, comm_, &request), "MPI_Isend");
   add_request(request, RequestOwner{out, nullptr});

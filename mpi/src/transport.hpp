@@ -104,8 +104,8 @@ class Transport final : public Cluster, public std::enable_shared_from_this<Tran
   bool step();
   bool post_queued_sends();
   void post(Queued message);
-  void post_send(const std::shared_ptr<Outgoing>& out, const char* bytes, std::size_t size,
-                 int tag, int to);
+  void post_send(const std::shared_ptr<Outgoing>& out, const char* bytes, std::size_t size, int tag,
+                 int to);
   void start_incoming(std::size_t from, std::string_view header);
   void add_request(MPI_Request request, RequestOwner owner);
   bool probe_incoming();

@@ -393,11 +393,12 @@ TEST_CASE("across ranks, tasks with on_rank0 run on rank 0 and their results rea
     std::vector<dagflow::Delayed<std::int64_t>> written;
     for (int i = 0; i < 6; ++i) {
       auto part = g.delayed(dagflow::op("part", [](int k) { return std::int64_t{k} * 10; }), i);
-      auto write = g.delayed(dagflow::op("write", [&, rank](std::int64_t x) {
-                               const std::lock_guard lock(m);
-                               ran_on.push_back(rank);
-                               return x + 1;
-                             }),
+      auto write = g.delayed(dagflow::op("write",
+                                         [&, rank](std::int64_t x) {
+                                           const std::lock_guard lock(m);
+                                           ran_on.push_back(rank);
+                                           return x + 1;
+                                         }),
                              part);
       g.set_options(write, {.on_rank0 = true});
       written.push_back(write);
@@ -426,24 +427,28 @@ TEST_CASE("across ranks, large arrays of numbers reach every rank intact", "[clu
   constexpr std::size_t kDoubles = 400'000;  // 3.2 MB: lent; the 1000 ints are serialised
   const auto compute_on = [&](dagflow::Executor& ex) {
     dagflow::Graph g;
-    auto big = g.delayed(dagflow::op("big", [](std::size_t n) {
-                           std::vector<double> v(n);
-                           for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<double>(i) * 0.5;
-                           return v;
-                         }),
+    auto big = g.delayed(dagflow::op("big",
+                                     [](std::size_t n) {
+                                       std::vector<double> v(n);
+                                       for (std::size_t i = 0; i < n; ++i)
+                                         v[i] = static_cast<double>(i) * 0.5;
+                                       return v;
+                                     }),
                          kDoubles);
-    auto odd = g.delayed(dagflow::op("odd", [](int n) {
-                           return std::vector<std::int32_t>(static_cast<std::size_t>(n), -7);
-                         }),
-                         1000);
-    auto sum = g.delayed(dagflow::op("sum", [](std::vector<double> v) {  // by value: a copy
-                           double s = 0;
-                           for (const double x : v) s += x;
-                           return s;
-                         }),
+    auto odd = g.delayed(
+        dagflow::op(
+            "odd",
+            [](int n) { return std::vector<std::int32_t>(static_cast<std::size_t>(n), -7); }),
+        1000);
+    auto sum = g.delayed(dagflow::op("sum",
+                                     [](std::vector<double> v) {  // by value: a copy
+                                       double s = 0;
+                                       for (const double x : v) s += x;
+                                       return s;
+                                     }),
                          big);
-    auto last = g.delayed(dagflow::op("last", [](const std::vector<double>& v) { return v.back(); }),
-                          big);
+    auto last =
+        g.delayed(dagflow::op("last", [](const std::vector<double>& v) { return v.back(); }), big);
     return ex.compute(big, odd, sum, last);
   };
   dagflow::Executor alone(options_for(nullptr));

@@ -286,7 +286,8 @@ TEST_CASE("Transport: borrowed bodies arrive whole, in order, where the receiver
   const auto given_back = [&] {
     return std::all_of(lent.begin(), lent.end(), [](const auto& w) { return w.expired(); });
   };
-  for (int i = 0; i < 500 && !given_back(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  for (int i = 0; i < 500 && !given_back(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   CHECK(given_back());
 }
 

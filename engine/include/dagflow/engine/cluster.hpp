@@ -12,7 +12,6 @@
 #pragma once
 
 #include <cstddef>
-#include <cstring>
 #include <memory>
 #include <span>
 #include <string>
@@ -58,11 +57,11 @@ class ClusterReceiver {
     return {};
   }
   /// The message whose body landed in `body` (from body_buffer; the cluster holds no part of it
-  /// any more), in its place among the messages from `from`.
+  /// any more), in its place among the messages from `from`. By default, joined for receive().
   virtual void receive_body(std::size_t from, std::string tail, BodyBuffer body) {
-    static_cast<void>(from);
-    static_cast<void>(tail);
-    static_cast<void>(body);
+    tail.insert(0, reinterpret_cast<const char*>(body.bytes.data()), body.bytes.size());
+    body = {};
+    receive(from, std::move(tail));
   }
 
  protected:
@@ -84,10 +83,9 @@ class ClusterPort {
   /// memory of its own choosing (ClusterReceiver::body_buffer). By default the two are joined
   /// into one string for send().
   virtual void send_borrowed(std::size_t to, BorrowedBytes body, std::string tail) {
-    std::string joined(body.bytes.size() + tail.size(), '\0');
-    if (!body.bytes.empty()) std::memcpy(joined.data(), body.bytes.data(), body.bytes.size());
-    std::memcpy(joined.data() + body.bytes.size(), tail.data(), tail.size());
-    send(to, std::move(joined));
+    tail.insert(0, reinterpret_cast<const char*>(body.bytes.data()), body.bytes.size());
+    body = {};  // given back at once
+    send(to, std::move(tail));
   }
 };
 

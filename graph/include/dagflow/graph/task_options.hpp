@@ -1,6 +1,6 @@
 // TaskOptions: how one task runs — on the I/O threads, holding units of shared resources, retried
-// after a failure, stopped after a time, kept on rank 0 of a cluster. Set with Graph::set_options; none of them changes what a
-// task computes, so none changes its content key.
+// after a failure, stopped after a time, kept on rank 0 of a cluster. Set with Graph::set_options;
+// none of them changes what a task computes, so none changes its content key.
 #pragma once
 
 #include <chrono>

@@ -354,8 +354,7 @@ void move_array_into(void* value, ResultSlot& out) {
 }
 
 template <class T>
-inline constexpr ArrayTransfer kArrayTransfer{&array_bytes<T>, &make_array<T>,
-                                              &move_array_into<T>};
+inline constexpr ArrayTransfer kArrayTransfer{&array_bytes<T>, &make_array<T>, &move_array_into<T>};
 
 template <class T>
 consteval const ArrayTransfer* array_transfer() {
