@@ -205,22 +205,33 @@ struct Capture {
 };
 
 // Reads what is available into `c`, keeping at most `cap` bytes in all (the rest is read and
-// dropped, so that the program never blocks on a full pipe); closes it at end of file.
-void drain(Capture& c, std::size_t cap) {
+// dropped, so that the program never blocks on a full pipe); closes it at end of file. False
+// when there was nothing to read yet.
+bool drain(Capture& c, std::size_t cap) {
   char buffer[65536];
   const ssize_t n = ::read(c.fd.get(), buffer, sizeof buffer);
   if (n < 0) {
-    if (errno == EINTR || errno == EAGAIN) return;
+    if (errno == EINTR) return true;
+    if (errno == EAGAIN) return false;
     fail(errno, "cannot read its output");
   }
   if (n == 0) {
     c.fd.reset();
-    return;
+    return false;
   }
   const auto got = static_cast<std::size_t>(n);
   const std::size_t room = cap - std::min(cap, c.text.size());
   c.text.append(buffer, std::min(got, room));
   if (got > room) c.truncated = true;
+  return true;
+}
+
+// After a timeout or a stop: what the program wrote before it was killed is still in the pipe.
+// Read without waiting, since a process outside the killed group may hold the pipe open.
+void drain_written(Capture& c, std::size_t cap) {
+  if (!c.fd || ::fcntl(c.fd.get(), F_SETFL, O_NONBLOCK) != 0) return;
+  while (c.fd && drain(c, cap)) {
+  }
 }
 
 // Writes what the pipe takes of `input` to `to` (non-blocking) and drops it from `input`; closes
@@ -347,6 +358,10 @@ ProcessResult run_process(const ProcessOptions& options) {
   in.write.reset();  // input not taken by now never will be: a reader waiting for more ends
   if (early == Early::kNo) early = wait_for_exit(child, limits);
   const int status = child.kill_and_reap();
+  if (early != Early::kNo) {
+    drain_written(out_capture, options.max_output);
+    drain_written(err_capture, options.max_output);
+  }
   if (early == Early::kTimedOut) {
     result.timed_out = true;
   } else if (early == Early::kStopped) {
