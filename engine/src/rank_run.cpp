@@ -408,8 +408,8 @@ void RankRun::abort_receives() noexcept {
         finish.push_back(*r.handle);
       }
     }
+    end_exchanges();
   }
-  shares_arrived_.notify_all();
   for (const AsyncUnit& h : finish) {
     run_.finish_work(0);
     h.finish();
@@ -452,12 +452,12 @@ void RankRun::deliver(std::size_t from, MessageKind kind, std::uint32_t v, std::
         {
           const std::lock_guard lock(mutex_);
           failed_remotely_[v] = 1;
+          end_exchanges();
         }
         run_.slots[v].mark_failed();
         run_.has_failure.store(true, std::memory_order_release);
         if (!run_.keep_going) stop_locally();
         arrived(v);
-        shares_arrived_.notify_all();
         break;
       }
       case MessageKind::kCancel:
@@ -469,7 +469,7 @@ void RankRun::deliver(std::size_t from, MessageKind kind, std::uint32_t v, std::
         auto& shares = shares_[v];
         shares.resize(size_);
         shares[from] = std::move(payload);
-        shares_arrived_.notify_all();
+        end_exchanges();
         break;
       }
       case MessageKind::kGather:
@@ -526,21 +526,40 @@ std::vector<std::string> RankRun::exchange(std::uint32_t v, std::string mine) {
   auto& shares = shares_[v];
   shares.resize(size_);
   shares[rank_] = std::move(mine);
-  const auto complete = [&] {
-    return std::all_of(shares.begin(), shares.end(), [](const auto& s) { return s.has_value(); });
-  };
-  // A rank that stops on its own (a local failure) sets only the run's flag: look at it often.
-  while (!complete()) {
-    if (aborted_ || failed_remotely_[v] != 0 || run_.cancelled.load(std::memory_order_acquire)) {
-      throw ExchangeAborted();
-    }
-    shares_arrived_.wait_for(lock, std::chrono::milliseconds(20));
+  // Other ranks may still be computing their shares; a rank of one worker runs other units
+  // meanwhile. The mutex, taken again after the wait, publishes what ended it.
+  while (!exchange_can_end(v)) {
+    const WorkingWait waiting;
+    exchanging_.emplace_back(v, waiting);
+    lock.unlock();
+    waiting.wait();
+    lock.lock();
+  }
+  if (!std::all_of(shares.begin(), shares.end(), [](const auto& s) { return s.has_value(); })) {
+    throw ExchangeAborted();
   }
   std::vector<std::string> all;
   all.reserve(size_);
   for (auto& s : shares) all.push_back(std::move(*s));
   shares_.erase(v);
   return all;
+}
+
+bool RankRun::exchange_can_end(std::uint32_t v) const {
+  const auto it = shares_.find(v);
+  const bool complete =
+      it != shares_.end() && std::all_of(it->second.begin(), it->second.end(),
+                                         [](const auto& s) { return s.has_value(); });
+  // Every way a run stops (a failure here or on another rank, a cancel) calls abort_receives.
+  return complete || aborted_ || failed_remotely_[v] != 0;
+}
+
+void RankRun::end_exchanges() {
+  std::erase_if(exchanging_, [&](const std::pair<std::uint32_t, WorkingWait>& e) {
+    if (!exchange_can_end(e.first)) return false;
+    e.second.release();
+    return true;
+  });
 }
 
 // ---- the end of a run ---------------------------------------------------------------------------

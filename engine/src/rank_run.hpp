@@ -24,6 +24,7 @@
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <dagflow/engine/detail/chunked_loop.hpp>
@@ -175,6 +176,8 @@ class RankRun final : public RunMailbox {
   [[nodiscard]] std::shared_ptr<const void> lend(const KeptValue& value);
   [[nodiscard]] bool reads_remote_hit(const ExecutionPlan& plan, std::uint32_t u) const;
   std::vector<std::string> exchange(std::uint32_t v, std::string mine);
+  [[nodiscard]] bool exchange_can_end(std::uint32_t v) const;  // under mutex_
+  void end_exchanges();                                        // under mutex_
   void send_to_readers(std::uint32_t v, MessageKind kind, std::string payload);
   void stop_locally() noexcept;
 
@@ -197,12 +200,12 @@ class RankRun final : public RunMailbox {
   std::vector<std::uint8_t> async_;
 
   mutable std::mutex mutex_;
-  std::condition_variable shares_arrived_;
   std::vector<Receiving> receiving_;  // by unit
   bool aborted_ = false;
   std::optional<std::string> cluster_failure_;
   std::unordered_map<std::uint32_t, std::vector<std::optional<std::string>>> shares_;
-  std::vector<std::uint8_t> failed_remotely_;  // by local index
+  std::vector<std::pair<std::uint32_t, WorkingWait>> exchanging_;  // a split task, its wait
+  std::vector<std::uint8_t> failed_remotely_;                      // by local index
   std::unordered_map<std::uint32_t, std::unique_ptr<Split>> splits_;
   std::shared_ptr<Lent> lent_ = std::make_shared<Lent>();  // shared with the borrowed bytes
 };

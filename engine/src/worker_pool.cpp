@@ -1,6 +1,9 @@
 #include "worker_pool.hpp"
 
+#include <condition_variable>
 #include <future>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -12,6 +15,7 @@
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/info.h>
 #include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/task.h>
 #include <oneapi/tbb/task_arena.h>
 
 #include <dagflow/graph/errors.hpp>
@@ -202,6 +206,51 @@ std::size_t WorkerPool::current_concurrency() noexcept {
 std::size_t WorkerPool::current_worker() noexcept {
   const int index = tbb::this_task_arena::current_thread_index();
   return index < 0 ? 0 : static_cast<std::size_t>(index);
+}
+
+// Suspends only on a thread of an arena of one thread (I/O threads are in no arena): oneTBB may
+// resume a suspended task on another thread of its arena, where the task's thread-locals (the
+// running TaskContext) would be wrong; in an arena of one thread it cannot.
+struct WorkingWait::Impl {
+  Impl()
+      : suspends(tbb::this_task_arena::current_thread_index() >= 0 &&
+                 tbb::this_task_arena::max_concurrency() == 1) {}
+
+  const bool suspends;
+  std::mutex mutex;
+  bool released = false;
+  std::optional<tbb::task::suspend_point> suspended;  // suspends: the waiter, once suspended
+  std::condition_variable released_cv;                // else: the blocked waiter
+};
+
+WorkingWait::WorkingWait() : impl_(std::make_shared<Impl>()) {}
+
+void WorkingWait::wait() const {
+  Impl& w = *impl_;
+  if (!w.suspends) {
+    std::unique_lock lock(w.mutex);
+    w.released_cv.wait(lock, [&] { return w.released; });
+    return;
+  }
+  tbb::task::suspend([&w](tbb::task::suspend_point point) {
+    const std::lock_guard lock(w.mutex);
+    if (w.released) {
+      tbb::task::resume(point);
+    } else {
+      w.suspended = point;
+    }
+  });
+}
+
+void WorkingWait::release() const {
+  Impl& w = *impl_;
+  const std::lock_guard lock(w.mutex);
+  w.released = true;
+  if (w.suspended) {
+    tbb::task::resume(*w.suspended);
+  } else {
+    w.released_cv.notify_all();
+  }
 }
 
 void WorkerPool::parallel_for(std::size_t n, std::size_t grain,

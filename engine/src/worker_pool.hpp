@@ -1,8 +1,9 @@
 // WorkerPool: the one place dagflow touches oneTBB (a task_arena, a flow graph per run,
-// parallel_for inside a node). Its interface has no TBB types, so worker_pool.cpp is the only
-// translation unit that includes TBB headers, and under ThreadSanitizer it is compiled
-// uninstrumented like Debian's libtbb itself (see cmake/DagflowSanitizers.cmake). Callers publish
-// their own data with release/acquire atomics, which TSan checks.
+// parallel_for inside a node, waits that keep working). Its interface has no TBB types, so
+// worker_pool.cpp is the only translation unit that includes TBB headers, and under
+// ThreadSanitizer it is compiled uninstrumented like Debian's libtbb itself (see
+// cmake/DagflowSanitizers.cmake). Callers publish their own data with release/acquire atomics
+// (or mutexes), which TSan checks.
 #pragma once
 
 #include <cstddef>
@@ -46,6 +47,25 @@ class AsyncUnit {
   AsyncUnit(void* run, std::uint32_t unit) : run_(run), unit_(unit) {}
   void* run_;
   std::uint32_t unit_;
+};
+
+/// A wait for an event from outside the pool (another rank's message) that, in a pool of one
+/// thread, keeps the thread working: wait() suspends the waiting unit and the thread runs other
+/// units until release() resumes it, on the same thread (so thread-locals stay right). With more
+/// threads, or outside any pool (an I/O thread), wait() blocks: the other threads go on. A cheap
+/// handle: copies share one wait, so the releasing side can hold it while the waiter returns.
+class WorkingWait {
+ public:
+  /// On the thread that will wait.
+  WorkingWait();
+  /// Returns once release() was called. Once, on the thread that made the wait.
+  void wait() const;
+  /// Ends the wait. Exactly once, from any thread.
+  void release() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
 };
 
 class WorkerPool {

@@ -7,6 +7,7 @@
 // refused on every rank, failures and cancels reaching every rank, caches shared. The MPI
 // transport has its own tests (tests/mpi).
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -15,6 +16,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -416,6 +418,55 @@ TEST_CASE("across ranks, tasks with on_rank0 run on rank 0 and their results rea
   });
   CHECK(ran_on == std::vector<std::size_t>(6, 0));
   CHECK(totals == std::vector<std::int64_t>(3, 156));
+}
+
+// A rank whose share of a map is done waits for the other ranks' shares without holding its
+// worker: with one thread per rank, the wait is suspended and rank 0 runs another task meanwhile.
+// That task becomes ready only once a slow task of rank 1 ("ticket") arrives, after rank 0 began
+// its share; rank 1's share waits (at most 5 s) for it, so a worker blocked in the wait shows as
+// a miss.
+TEST_CASE("across ranks, a worker waiting for other ranks' shares runs other tasks meanwhile",
+          "[cluster]") {
+  ThreadCluster cluster(2);
+  std::atomic<bool> side_ran{false};
+  std::atomic<bool> side_seen{false};
+  std::atomic<std::size_t> ticket_rank{9};
+  std::atomic<int> right{0};
+  cluster.run([&](std::size_t rank, std::shared_ptr<dagflow::Cluster> c) {
+    dagflow::Executor ex(options_for(c));
+    dagflow::Graph g;
+    auto items = g.delayed(dagflow::op("items", [] { return std::vector<int>{0, 1}; }));
+    auto ticket = g.delayed(dagflow::op("ticket", [&, rank] {
+      ticket_rank = rank;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      return 1;
+    }));
+    auto shares = dagflow::map(
+        g,
+        [&](int i) {
+          if (i == 1) {  // rank 1's share (one item per block)
+            const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+            while (!side_ran && std::chrono::steady_clock::now() < until) {
+              std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            }
+            side_seen = side_ran.load();
+          }
+          return i * 10;
+        },
+        items);
+    auto side = g.delayed(dagflow::op("side",
+                                      [&](int t) {
+                                        side_ran = true;
+                                        return t + 1;
+                                      }),
+                          ticket);
+    g.set_options(side, {.on_rank0 = true});
+    const auto [v, n] = ex.compute(shares, side);
+    if (v == std::vector<int>{0, 10} && n == 2) ++right;
+  });
+  CHECK(right == 2);
+  CHECK(ticket_rank == 1);  // else the case above is not what runs
+  CHECK(side_seen);
 }
 
 // Arrays of numbers cross ranks as their elements' bytes, lent to the send and received into a
