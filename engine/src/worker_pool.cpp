@@ -210,7 +210,9 @@ std::size_t WorkerPool::current_worker() noexcept {
 
 // Suspends only on a thread of an arena of one thread (I/O threads are in no arena): oneTBB may
 // resume a suspended task on another thread of its arena, where the task's thread-locals (the
-// running TaskContext) would be wrong; in an arena of one thread it cannot.
+// running TaskContext) would be wrong; in an arena of one thread it cannot. (Waiting inside a
+// task group instead would run other tasks too, but a thread waiting there cannot take a task
+// that became ready from outside the arena, and spins until another thread takes it.)
 struct WorkingWait::Impl {
   Impl()
       : suspends(tbb::this_task_arena::current_thread_index() >= 0 &&

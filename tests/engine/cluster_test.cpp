@@ -87,19 +87,24 @@ TEST_CASE("a map and reduce give the same bits on 1, 2 and 3 ranks as in one pro
   constexpr std::size_t n = 200'000;
   dagflow::Executor alone({.threads = 1});
   const std::uint64_t expected = bits_of(map_reduce_sum(alone, n));
+  // With 2 threads per rank, a rank that waits for the others' shares blocks a thread instead of
+  // suspending the wait (WorkingWait's two ways).
+  const std::size_t threads = GENERATE(1, 2);
   for (std::size_t ranks : {1, 2, 3}) {
     ThreadCluster cluster(ranks);
     std::mutex m;
     std::vector<std::uint64_t> got;
     std::vector<std::size_t> items;
     cluster.run([&](std::size_t, std::shared_ptr<dagflow::Cluster> c) {
-      dagflow::Executor ex(options_for(c));
+      dagflow::ExecutorOptions opts = options_for(c);
+      opts.threads = threads;
+      dagflow::Executor ex(opts);
       const double t = map_reduce_sum(ex, n);
       const std::lock_guard lock(m);
       got.push_back(bits_of(t));
       items.push_back(ex.last_run_stats().items_executed);
     });
-    INFO(ranks << " ranks");
+    INFO(ranks << " ranks, " << threads << " threads each");
     for (const std::uint64_t b : got) CHECK(b == expected);
     // Each rank computed a share of the map's items, not all of them.
     std::size_t all = 0;
