@@ -1,8 +1,8 @@
 #include <dagflow/engine/chunking.hpp>
 
-// Tests of dagflow::map and dagflow::reduce: order and exact results for every chunk size and
-// thread count, bit-identical floating-point sums, edge sizes, failing items named by index,
-// labels and content keys.
+// Tests of dagflow::map, dagflow::reduce and dagflow::map_reduce: order and exact results for every
+// chunk size and thread count, bit-identical floating-point sums, edge sizes, failing items named
+// by index, labels and content keys.
 #include <atomic>
 #include <cmath>
 #include <cstring>
@@ -85,6 +85,88 @@ TEST_CASE("reduce: floating-point sums are bit-identical across policies", "[eng
   long double exact = 0.25L;
   for (double r : reference_squares) exact += r;
   CHECK(std::abs(static_cast<long double>(reference) - exact) <= 1e-9L * std::abs(exact) + 1e-9L);
+}
+
+// map_reduce folds fn's results as they come: the same bits as reduce of map, at every thread
+// count and chunk size, with no intermediate vector.
+TEST_CASE("map_reduce: the same bits as reduce of map, at every policy", "[engine][chunking]") {
+  const std::vector<double> xs = mixed_magnitudes(200'003);
+  const auto f = [](double x) { return x * x - 0.5 * x; };
+  dagflow::Graph g0;
+  const double expected =
+      dagflow::Executor({.threads = 1})
+          .compute(dagflow::reduce(g0, std::plus<>{}, 0.25, dagflow::map(g0, f, xs)));
+  for (std::size_t threads : {1, 2, 4}) {
+    for (std::size_t chunk : {0, 3, 4096, 2'000'000}) {
+      dagflow::Graph g;
+      auto total = dagflow::map_reduce(g, f, std::plus<>{}, 0.25, xs, {.chunk_size = chunk});
+      INFO("threads " << threads << ", chunk " << chunk);
+      CHECK(same_bits(dagflow::Executor({.threads = threads}).compute(total), expected));
+    }
+  }
+}
+
+// The fold trap the README shows: reduce's op also merges block results, so a fold that squares
+// its item squares partial sums too; map_reduce squares each item once.
+TEST_CASE("map_reduce: a sum of squares where reduce's fold goes wrong", "[engine][chunking]") {
+  std::vector<double> xs(1'000'000);
+  std::iota(xs.begin(), xs.end(), 0.0);
+  dagflow::Graph g;
+  auto folded = dagflow::reduce(
+      g, [](double acc, double x) { return acc + x * x; }, 0.0, xs);
+  auto squares = dagflow::map_reduce(
+      g, [](double x) { return x * x; }, std::plus<>{}, 0.0, xs);
+  dagflow::Executor ex({.threads = 2});
+  const auto [wrong, right] = ex.compute(folded, squares);
+  long double exact = 0;
+  for (const double x : xs) exact += static_cast<long double>(x) * x;
+  CHECK(std::abs(static_cast<long double>(right) - exact) <= 1e-12L * exact);
+  CHECK_FALSE(std::abs(static_cast<long double>(wrong) - exact) <= 1e-12L * exact);
+}
+
+// fn's result type may differ from the items' and from the accumulator's; a failing item is
+// named by its index; the task is named after fn.
+TEST_CASE("map_reduce: changes type, names a failing item, labels after fn",
+          "[engine][chunking][errors]") {
+  std::vector<std::string> words;
+  for (int i = 0; i < 5000; ++i) words.push_back(std::string(static_cast<std::size_t>(i % 7), 'w'));
+  dagflow::Graph g;
+  auto letters = dagflow::map_reduce(
+      g, dagflow::op("length", [](const std::string& w) { return static_cast<int>(w.size()); }),
+      dagflow::op("add", [](long a, long b) { return a + b; }), 0L, words);
+  auto failing = dagflow::map_reduce(
+      g,
+      [](const std::string& w) -> int {
+        if (w.size() == 6) throw std::runtime_error("six");
+        return 1;
+      },
+      std::plus<>{}, 0, words);
+  CHECK(g.label(letters.id()) == "map_reduce(length)");
+  dagflow::Executor ex({.threads = 2});
+  long expected = 0;
+  for (const auto& w : words) expected += static_cast<long>(w.size());
+  CHECK(ex.compute(letters) == expected);
+  CHECK_THROWS_WITH(ex.compute(failing), Catch::Contains("failed at item 6: six"));
+}
+
+// Keyed when fn and combine are both ops: the combining op, init and fn's identity key it.
+TEST_CASE("map_reduce: keyed by both ops and init, keyless with a plain combine",
+          "[engine][chunking][keys]") {
+  const auto key_of = [](const char* combine_name, int init, bool plain_combine = false) {
+    dagflow::Graph g;
+    std::vector<int> xs(100, 3);
+    auto sq = dagflow::op("mr square", [](int x) { return x * x; });
+    auto total = plain_combine ? dagflow::map_reduce(g, sq, std::plus<>{}, init, xs)
+                               : dagflow::map_reduce(
+                                     g, sq, dagflow::op(combine_name, std::plus<>{}), init, xs);
+    return dagflow::task_keys(g)[total.id()];
+  };
+  const auto base = key_of("mr add", 0);
+  REQUIRE(base.has_value());
+  CHECK(key_of("mr add", 0) == base);
+  CHECK(key_of("mr other add", 0) != base);
+  CHECK(key_of("mr add", 1) != base);
+  CHECK_FALSE(key_of("", 0, /*plain_combine=*/true).has_value());
 }
 
 // Edge sizes: no items, one item, a few.

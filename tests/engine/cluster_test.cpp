@@ -113,6 +113,37 @@ TEST_CASE("a map and reduce give the same bits on 1, 2 and 3 ranks as in one pro
   }
 }
 
+TEST_CASE("map_reduce across 2 and 3 ranks gives the bits of one process, each rank a share",
+          "[cluster]") {
+  static std::atomic<std::size_t> calls{0};  // of the item function, on all ranks
+  const auto compute = [](dagflow::Executor& ex) {
+    dagflow::Graph g;
+    auto xs = g.delayed(dagflow::op("inputs", make_inputs), std::size_t{200'000});
+    auto counted = [](double x) {
+      ++calls;
+      return f(x);
+    };
+    return ex.compute(dagflow::map_reduce(g, counted, std::plus<>{}, 0.0, xs));
+  };
+  dagflow::Executor alone({.threads = 1});
+  const std::uint64_t expected = bits_of(compute(alone));
+  for (std::size_t ranks : {2, 3}) {
+    calls = 0;
+    ThreadCluster cluster(ranks);
+    std::mutex m;
+    std::vector<std::uint64_t> got;
+    cluster.run([&](std::size_t, std::shared_ptr<dagflow::Cluster> c) {
+      dagflow::Executor ex(options_for(c));
+      const double t = compute(ex);
+      const std::lock_guard lock(m);
+      got.push_back(bits_of(t));
+    });
+    INFO(ranks << " ranks");
+    CHECK(got == std::vector<std::uint64_t>(ranks, expected));
+    CHECK(calls == 200'000);  // each item once, on one rank
+  }
+}
+
 TEST_CASE("independent tasks run once each, spread over the ranks", "[cluster]") {
   ThreadCluster cluster(3);
   std::atomic<int> ran{0};

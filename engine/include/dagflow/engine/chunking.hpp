@@ -78,8 +78,26 @@ requires(sizeof...(Args) > 0 && !(sizeof...(Args) == 1 &&
 /// their results combined in a tree that depends only on the number of items, so the result is
 /// bit-identical for every thread count and every run. `op` is called as `op(U, const T&)` and
 /// `op(U, U)`, and U must be constructible from a `const T&` (reduce a map to change the type).
+/// `op` combines partial results too (`op(U, U)` merges two blocks' results), so it must be one
+/// associative operation: a fold such as `acc + x * x` would square the partial sums as well —
+/// use map_reduce for that.
 template <class Op, class U, class Input>
 [[nodiscard]] auto reduce(Graph& g, Op&& op, U init, Input&& input, ChunkOptions options = {});
+
+/// `reduce(g, combine, init, map(g, fn, input))` in one task, without the intermediate vector of
+/// fn's results: each block folds `combine(acc, fn(x))` over its items as they come (the first
+/// item's `fn(x)` starts it), then block results are combined in reduce's fixed tree, so the
+/// result has the same bits as that reduce of that map. fn is called as `fn(const T&)` returning
+/// R, combine as `combine(U, R)` and `combine(U, U)` returning U (U constructible from R).
+///
+///   // the sum of squares; reduce(g, [](double acc, double x) { return acc + x * x; }, 0.0, xs)
+///   // would be wrong: the op also combines block results, squaring those too
+///   auto ss = dagflow::map_reduce(g, [](double x) { return x * x; }, std::plus<>{}, 0.0, xs);
+///
+/// The task has a content key (disk cache) when fn and combine are both dagflow::ops.
+template <class F, class Combine, class U, class Input>
+[[nodiscard]] auto map_reduce(Graph& g, F&& fn, Combine&& combine, U init, Input&& input,
+                              ChunkOptions options = {});
 
 }  // namespace dagflow
 

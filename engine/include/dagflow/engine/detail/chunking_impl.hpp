@@ -119,6 +119,25 @@ struct ReduceCheck {
   static constexpr bool ok = input_ok && starts_from_item && invocable && init_copyable;
 };
 
+template <class Fn, class Combine, class U, class Input>
+struct MapReduceCheck {
+  using T = map_item_t<Input>;
+  static constexpr bool input_ok = MapInput<std::remove_cvref_t<Input>>::supported;
+  static constexpr bool init_copyable = copyable_v<U>;
+  static constexpr bool invocable = !input_ok || std::is_invocable_v<const Fn&, const T&>;
+  using R = std::remove_cvref_t<
+      typename std::conditional_t<input_ok && invocable, std::invoke_result<const Fn&, const T&>,
+                                  std::type_identity<int>>::type>;
+  static constexpr bool returns_value = !std::is_void_v<R>;
+  // Checked only once the earlier conditions hold, so that one mistake gives one message.
+  static constexpr bool before = input_ok && init_copyable && invocable && returns_value;
+  static constexpr bool starts_from_result = !before || std::is_constructible_v<U, R>;
+  static constexpr bool combines = !before || (std::is_invocable_r_v<U, const Combine&, U, R> &&
+                                               std::is_invocable_r_v<U, const Combine&, U, U> &&
+                                               std::is_invocable_r_v<U, const Combine&, const U&, U>);
+  static constexpr bool ok = before && starts_from_result && combines;
+};
+
 // The items [begin, end) of n whose blocks rank `rank` of `size` computes (split_share).
 struct ItemRange {
   std::size_t begin;
@@ -322,21 +341,42 @@ void exchange_partials(std::vector<std::optional<U>>& partial, const RankSplit& 
   }
 }
 
-template <class Op, class U, class In>
+// What reduce folds of each item: the item itself (reduce), or the item function's result
+// (map_reduce: Item is that function).
+struct ItemAsIs {};
+
+template <class Op, class U, class In, class Item = ItemAsIs>
 struct ReduceBody {
   using T = typename MapInput<In>::item;
+  static constexpr bool kAsIs = std::is_same_v<Item, ItemAsIs>;
   Op op;
   U init;
   std::size_t chunk_size;
+  Item item{};
+  // map_reduce: the name and version of `op` when it is a dagflow::op (the task's own name is the
+  // item function's); without them the combining function is unknown and the task has no key.
+  std::optional<std::pair<std::string, std::uint32_t>> op_name{};
 
-  // init and the op's state change the result, so they are part of the task's content key
-  // (chunk_size is not).
+  // init, the ops' state and (map_reduce) the combining op's identity change the result, so they
+  // are part of the task's content key (chunk_size is not).
   bool hash_state(Hasher& h) const {
     if constexpr (Hashable<U>) {
       h.add(init);
+      if constexpr (!kAsIs) {
+        if (!op_name || !hash_callable_state(item, h)) return false;
+        h.add(op_name->first).add(op_name->second);
+      }
       return hash_callable_state(op, h);
     } else {
       return false;
+    }
+  }
+
+  decltype(auto) value_of(const T& x) const {
+    if constexpr (kAsIs) {
+      return (x);
+    } else {
+      return std::invoke(item, x);
     }
   }
 
@@ -363,8 +403,8 @@ struct ReduceBody {
         std::size_t i = k * per_block;
         const std::size_t end = std::min(n, i + per_block);
         try {
-          U acc(items[i]);
-          for (++i; i < end; ++i) acc = std::invoke(op, std::move(acc), items[i]);
+          U acc(value_of(items[i]));
+          for (++i; i < end; ++i) acc = std::invoke(op, std::move(acc), value_of(items[i]));
           partial[k].emplace(std::move(acc));
         } catch (...) {
           throw_item_failure(i);
@@ -511,6 +551,40 @@ auto reduce(Graph& g, Op&& op, U init, Input&& input, ChunkOptions options) {
         Fn(detail::callable_of(std::forward<Op>(op))), std::move(init), options.chunk_size};
     return detail::add_chunked_task(g, "reduce", op, std::move(body), std::forward<Input>(input),
                                     options);
+  } else {
+    return detail::InvalidTask{};  // only after a static_assert fired: keeps the error list short
+  }
+}
+
+template <class F, class Combine, class U, class Input>
+auto map_reduce(Graph& g, F&& fn, Combine&& combine, U init, Input&& input, ChunkOptions options) {
+  using Check = detail::MapReduceCheck<detail::callable_t<F>, detail::callable_t<Combine>, U, Input>;
+  static_assert(Check::input_ok,
+                "dagflow::map_reduce: the input must be a std::vector<T> or a "
+                "Delayed<std::vector<T>> (or a type with a dagflow::ListAdapter)");
+  static_assert(Check::init_copyable,
+                "dagflow::map_reduce: init is kept in the graph and used by every run, so U must "
+                "be copy-constructible");
+  static_assert(Check::invocable,
+                "dagflow::map_reduce: the function cannot be called as fn(const T&) on the "
+                "input's items");
+  static_assert(Check::returns_value,
+                "dagflow::map_reduce: the function returns void; it must return a value");
+  static_assert(Check::starts_from_result,
+                "dagflow::map_reduce: each block starts from its first item's result, so U must "
+                "be constructible from fn's result type R");
+  static_assert(Check::combines,
+                "dagflow::map_reduce: combine must be callable as combine(U, R) and "
+                "combine(U, U), returning U");
+  if constexpr (Check::ok) {
+    using Fn = detail::callable_t<F>;
+    using C = detail::callable_t<Combine>;
+    detail::ReduceBody<C, U, detail::map_value_t<Input>, Fn> body{
+        C(detail::callable_of(std::forward<Combine>(combine))), std::move(init),
+        options.chunk_size, Fn(detail::callable_of(std::forward<F>(fn)))};
+    if constexpr (detail::is_op<Combine>) body.op_name.emplace(combine.name(), combine.version());
+    return detail::add_chunked_task(g, "map_reduce", fn, std::move(body),
+                                    std::forward<Input>(input), options);
   } else {
     return detail::InvalidTask{};  // only after a static_assert fired: keeps the error list short
   }
