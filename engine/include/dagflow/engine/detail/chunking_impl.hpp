@@ -132,9 +132,10 @@ struct MapReduceCheck {
   // Checked only once the earlier conditions hold, so that one mistake gives one message.
   static constexpr bool before = input_ok && init_copyable && invocable && returns_value;
   static constexpr bool starts_from_result = !before || std::is_constructible_v<U, R>;
-  static constexpr bool combines = !before || (std::is_invocable_r_v<U, const Combine&, U, R> &&
-                                               std::is_invocable_r_v<U, const Combine&, U, U> &&
-                                               std::is_invocable_r_v<U, const Combine&, const U&, U>);
+  static constexpr bool combines =
+      !before || (std::is_invocable_r_v<U, const Combine&, U, R> &&
+                  std::is_invocable_r_v<U, const Combine&, U, U> &&
+                  std::is_invocable_r_v<U, const Combine&, const U&, U>);
   static constexpr bool ok = before && starts_from_result && combines;
 };
 
@@ -558,7 +559,8 @@ auto reduce(Graph& g, Op&& op, U init, Input&& input, ChunkOptions options) {
 
 template <class F, class Combine, class U, class Input>
 auto map_reduce(Graph& g, F&& fn, Combine&& combine, U init, Input&& input, ChunkOptions options) {
-  using Check = detail::MapReduceCheck<detail::callable_t<F>, detail::callable_t<Combine>, U, Input>;
+  using Check =
+      detail::MapReduceCheck<detail::callable_t<F>, detail::callable_t<Combine>, U, Input>;
   static_assert(Check::input_ok,
                 "dagflow::map_reduce: the input must be a std::vector<T> or a "
                 "Delayed<std::vector<T>> (or a type with a dagflow::ListAdapter)");
@@ -580,8 +582,8 @@ auto map_reduce(Graph& g, F&& fn, Combine&& combine, U init, Input&& input, Chun
     using Fn = detail::callable_t<F>;
     using C = detail::callable_t<Combine>;
     detail::ReduceBody<C, U, detail::map_value_t<Input>, Fn> body{
-        C(detail::callable_of(std::forward<Combine>(combine))), std::move(init),
-        options.chunk_size, Fn(detail::callable_of(std::forward<F>(fn)))};
+        C(detail::callable_of(std::forward<Combine>(combine))), std::move(init), options.chunk_size,
+        Fn(detail::callable_of(std::forward<F>(fn)))};
     if constexpr (detail::is_op<Combine>) body.op_name.emplace(combine.name(), combine.version());
     return detail::add_chunked_task(g, "map_reduce", fn, std::move(body),
                                     std::forward<Input>(input), options);
