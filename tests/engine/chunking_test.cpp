@@ -149,16 +149,20 @@ TEST_CASE("map_reduce: changes type, names a failing item, labels after fn",
   CHECK_THROWS_WITH(ex.compute(failing), Catch::Contains("failed at item 6: six"));
 }
 
-// Keyed when fn and combine are both ops: the combining op, init and fn's identity key it.
-TEST_CASE("map_reduce: keyed by both ops and init, keyless with a plain combine",
+// Keyed when fn and combine are both ops: the combining op, init, the salt and fn's identity key
+// it.
+TEST_CASE("map_reduce: keyed by both ops, init and salt, keyless with a plain combine",
           "[engine][chunking][keys]") {
-  const auto key_of = [](const char* combine_name, int init, bool plain_combine = false) {
+  const auto key_of = [](const char* combine_name, int init, bool plain_combine = false,
+                         dagflow::Hash128 salt = {}) {
     dagflow::Graph g;
     std::vector<int> xs(100, 3);
     auto sq = dagflow::op("mr square", [](int x) { return x * x; });
-    auto total = plain_combine ? dagflow::map_reduce(g, sq, std::plus<>{}, init, xs)
-                               : dagflow::map_reduce(
-                                     g, sq, dagflow::op(combine_name, std::plus<>{}), init, xs);
+    const dagflow::ChunkOptions options{.salt = salt};
+    auto total = plain_combine
+                     ? dagflow::map_reduce(g, sq, std::plus<>{}, init, xs, options)
+                     : dagflow::map_reduce(g, sq, dagflow::op(combine_name, std::plus<>{}), init,
+                                           xs, options);
     return dagflow::task_keys(g)[total.id()];
   };
   const auto base = key_of("mr add", 0);
@@ -166,6 +170,7 @@ TEST_CASE("map_reduce: keyed by both ops and init, keyless with a plain combine"
   CHECK(key_of("mr add", 0) == base);
   CHECK(key_of("mr other add", 0) != base);
   CHECK(key_of("mr add", 1) != base);
+  CHECK(key_of("mr add", 0, false, dagflow::Hash128{1, 2}) != base);
   CHECK_FALSE(key_of("", 0, /*plain_combine=*/true).has_value());
 }
 

@@ -26,9 +26,10 @@ struct ChunkOptions {
   /// items. A fixed size is for experiments: it changes only how work is scheduled, never the
   /// result.
   std::size_t chunk_size = 0;
-  /// map only: a value standing for whatever else decides the results that the op's name and
-  /// version do not say (default none). It is mixed into the task's content key and into the
-  /// keys of its per-block disk entries, so a different salt never reuses a block.
+  /// map and map_reduce only: a value standing for whatever else decides the results that the
+  /// op's name and version do not say (default none). It is mixed into the task's content key
+  /// and into the keys of a map's per-block disk entries, so a different salt never reuses a
+  /// block.
   Hash128 salt{};
 };
 

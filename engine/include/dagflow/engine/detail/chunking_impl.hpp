@@ -357,6 +357,7 @@ struct ReduceBody {
   // map_reduce: the name and version of `op` when it is a dagflow::op (the task's own name is the
   // item function's); without them the combining function is unknown and the task has no key.
   std::optional<std::pair<std::string, std::uint32_t>> op_name{};
+  Hash128 salt{};  // map_reduce: ChunkOptions::salt
 
   // init, the ops' state and (map_reduce) the combining op's identity change the result, so they
   // are part of the task's content key (chunk_size is not).
@@ -365,7 +366,7 @@ struct ReduceBody {
       h.add(init);
       if constexpr (!kAsIs) {
         if (!op_name || !hash_callable_state(item, h)) return false;
-        h.add(op_name->first).add(op_name->second);
+        h.add(op_name->first).add(op_name->second).add(salt.low).add(salt.high);
       }
       return hash_callable_state(op, h);
     } else {
@@ -585,6 +586,7 @@ auto map_reduce(Graph& g, F&& fn, Combine&& combine, U init, Input&& input, Chun
         C(detail::callable_of(std::forward<Combine>(combine))), std::move(init), options.chunk_size,
         Fn(detail::callable_of(std::forward<F>(fn)))};
     if constexpr (detail::is_op<Combine>) body.op_name.emplace(combine.name(), combine.version());
+    body.salt = options.salt;
     return detail::add_chunked_task(g, "map_reduce", fn, std::move(body),
                                     std::forward<Input>(input), options);
   } else {
