@@ -149,6 +149,21 @@ TEST_CASE("map_reduce: changes type, names a failing item, labels after fn",
   CHECK_THROWS_WITH(ex.compute(failing), Catch::Contains("failed at item 6: six"));
 }
 
+// A combine that says what no items give needs no init: it is not folded in at all.
+TEST_CASE("map_reduce: a combine with no_items() uses no init", "[engine][chunking]") {
+  struct Concat {  // merges partial strings; "none" stands for no items
+    std::string operator()(std::string a, const std::string& b) const { return a + b; }
+    [[nodiscard]] std::string no_items() const { return "none"; }
+  };
+  const std::size_t n = GENERATE(0, 1, 3, 2000);
+  std::vector<int> xs(n, 7);
+  dagflow::Graph g;
+  auto joined = dagflow::map_reduce(
+      g, [](int x) { return std::to_string(x); }, Concat{}, std::string("init?"), xs);
+  dagflow::Executor ex({.threads = 2});
+  CHECK(ex.compute(joined) == (n == 0 ? std::string("none") : std::string(n, '7')));
+}
+
 // Keyed when fn and combine are both ops: the combining op, init, the salt and fn's identity key
 // it.
 TEST_CASE("map_reduce: keyed by both ops, init and salt, keyless with a plain combine",

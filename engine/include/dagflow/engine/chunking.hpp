@@ -96,6 +96,10 @@ template <class Op, class U, class Input>
 ///   auto ss = dagflow::map_reduce(g, [](double x) { return x * x; }, std::plus<>{}, 0.0, xs);
 ///
 /// The task has a content key (disk cache) when fn and combine are both dagflow::ops.
+///
+/// A combine with no natural init (one that merges a list of partial results, say) can say
+/// itself what no items give, with a member `U no_items() const`: init is then not used at all
+/// (pass `U{}`): no items give `combine.no_items()`, otherwise the combined results alone.
 template <class F, class Combine, class U, class Input>
 [[nodiscard]] auto map_reduce(Graph& g, F&& fn, Combine&& combine, U init, Input&& input,
                               ChunkOptions options = {});

@@ -346,6 +346,12 @@ void exchange_partials(std::vector<std::optional<U>>& partial, const RankSplit& 
 // (map_reduce: Item is that function).
 struct ItemAsIs {};
 
+// A combining function that knows what no items give (see map_reduce): init is then unused.
+template <class Op, class U>
+concept HasNoItemsResult = requires(const Op& op) {
+  { op.no_items() } -> std::convertible_to<U>;
+};
+
 template <class Op, class U, class In, class Item = ItemAsIs>
 struct ReduceBody {
   using T = typename MapInput<In>::item;
@@ -385,7 +391,10 @@ struct ReduceBody {
   U operator()(const In& input) const {
     const std::vector<T>& items = items_of(input);
     const std::size_t n = items.size();
-    if (n == 0) return init;
+    if (n == 0) {
+      if constexpr (HasNoItemsResult<Op, U>) return op.no_items();
+      return init;
+    }
     const std::size_t per_block = block_items(n);
     const std::size_t blocks = (n + per_block - 1) / per_block;
     std::vector<std::optional<U>> partial(blocks);
@@ -434,6 +443,7 @@ struct ReduceBody {
         }
       });
     }
+    if constexpr (HasNoItemsResult<Op, U>) return std::move(*partial[0]);
     return std::invoke(op, init, std::move(*partial[0]));
   }
 };
