@@ -15,6 +15,7 @@
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/info.h>
 #include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/parallel_pipeline.h>
 #include <oneapi/tbb/task.h>
 #include <oneapi/tbb/task_arena.h>
 
@@ -261,6 +262,29 @@ void WorkerPool::parallel_for(std::size_t n, std::size_t grain,
   tbb::parallel_for(
       tbb::blocked_range<std::size_t>(0, n, grain),
       [&](const tbb::blocked_range<std::size_t>& r) { body(context, r.begin(), r.end()); });
+}
+
+void WorkerPool::ordered_pipeline(const OrderedStages& stages) {
+  std::size_t next = 0;
+  tbb::parallel_pipeline(
+      stages.tokens,
+      tbb::make_filter<void, std::size_t>(tbb::filter_mode::serial_in_order,
+                                          [&](tbb::flow_control& control) -> std::size_t {
+                                            if (next == stages.items) {
+                                              control.stop();
+                                              return 0;
+                                            }
+                                            stages.first(stages.context, next);
+                                            return next++;
+                                          }) &
+          tbb::make_filter<std::size_t, std::size_t>(tbb::filter_mode::parallel,
+                                                     [&](std::size_t item) {
+                                                       stages.middle(stages.context, item);
+                                                       return item;
+                                                     }) &
+          tbb::make_filter<std::size_t, void>(
+              tbb::filter_mode::serial_in_order,
+              [&](std::size_t item) { stages.last(stages.context, item); }));
 }
 
 }  // namespace dagflow::detail

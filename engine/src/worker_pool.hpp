@@ -91,6 +91,21 @@ class WorkerPool {
   /// The calling thread's slot in its arena (0 .. threads-1; 0 outside any arena).
   [[nodiscard]] static std::size_t current_worker() noexcept;
 
+  /// From inside a unit: passes items 0 .. items-1 through three stages with at most `tokens`
+  /// items between the first stage and the end of the last: first(context, i) one item at a time
+  /// in order, then middle(context, i) in parallel, then last(context, i) one at a time in order.
+  /// An exception from a stage stops the items not yet started and is rethrown here. The stages
+  /// publish their data to each other themselves (release/acquire): TSan cannot see TBB's.
+  struct OrderedStages {
+    std::size_t items = 0;
+    std::size_t tokens = 1;
+    void* context = nullptr;
+    void (*first)(void* context, std::size_t item) = nullptr;
+    void (*middle)(void* context, std::size_t item) = nullptr;
+    void (*last)(void* context, std::size_t item) = nullptr;
+  };
+  static void ordered_pipeline(const OrderedStages& stages);
+
   /// From inside a unit: calls body(context, begin, end) on disjoint chunks of at least `grain`
   /// items covering [0, n), in parallel, and returns when all are done.
   static void parallel_for(std::size_t n, std::size_t grain,

@@ -18,6 +18,8 @@
 
 #include <dagflow/engine/chunking.hpp>
 #include <dagflow/engine/detail/chunked_loop.hpp>
+#include <dagflow/engine/detail/streaming_impl.hpp>
+#include <dagflow/engine/streaming.hpp>
 #include <dagflow/graph/errors.hpp>
 #include <dagflow/graph/graph.hpp>
 #include <dagflow/graph/hashing.hpp>
@@ -61,6 +63,14 @@ struct MapInput<C> {
 };
 template <HasListAdapter C>
 struct MapInput<Delayed<C>> : MapInput<C> {};
+template <>
+struct MapInput<TextSource> {  // read_lines, read_chunks: streamed (streaming_impl.hpp)
+  static constexpr bool supported = true;
+  using item = std::string_view;
+  using value = TextSource;
+};
+template <>
+struct MapInput<Delayed<TextSource>> : MapInput<TextSource> {};
 template <class Input>
 using map_item_t = typename MapInput<std::remove_cvref_t<Input>>::item;
 template <class Input>
@@ -299,21 +309,24 @@ struct MapBody {
     return hash_callable_state(fn, h);
   }
 
-  map_result_t<In, R> operator()(const In& input, const A&... extras) const {
-    return map_result<In>(map_all(items_of(input), extras...));
-  }
-
-  std::vector<R> map_all(const std::vector<T>& items, const A&... extras) const {
+  auto operator()(const In& input, const A&... extras) const {
     const auto call = [&](const T& x) { return std::invoke(fn, x, extras...); };
-    if constexpr (sizeof...(A) == 0) {
-      return map_items<R>(items, chunk_size, call, salt);
-    } else if constexpr ((Hashable<A> && ...)) {
-      Hasher h;
-      h.add(salt.low).add(salt.high);
-      if (current_block_cache() != nullptr) (h.add(extras), ...);
-      return map_items<R>(items, chunk_size, call, h.digest());
+    std::optional<Hash128> block_salt = salt;
+    if constexpr (sizeof...(A) > 0) {
+      if constexpr ((Hashable<A> && ...)) {
+        Hasher h;
+        h.add(salt.low).add(salt.high);
+        if (current_block_cache() != nullptr) (h.add(extras), ...);
+        block_salt = h.digest();
+      } else {
+        block_salt.reset();  // unknown extras: no per-block entries
+      }
+    }
+    if constexpr (std::is_same_v<In, TextSource>) {
+      return stream_map<R>(input, chunk_size, call, block_salt);
     } else {
-      return map_items<R>(items, chunk_size, call, salt, /*use_block_cache=*/false);
+      return map_result<In>(map_items<R>(items_of(input), chunk_size, call,
+                                         block_salt.value_or(Hash128{}), block_salt.has_value()));
     }
   }
 };
@@ -388,13 +401,39 @@ struct ReduceBody {
     }
   }
 
+  // What no items give, and the result from the combined total of all items.
+  U no_items() const {
+    if constexpr (HasNoItemsResult<Op, U>) return op.no_items();
+    return init;
+  }
+  U finish(U total) const {
+    if constexpr (HasNoItemsResult<Op, U>) return total;
+    return std::invoke(op, init, std::move(total));
+  }
+
   U operator()(const In& input) const {
-    const std::vector<T>& items = items_of(input);
-    const std::size_t n = items.size();
-    if (n == 0) {
-      if constexpr (HasNoItemsResult<Op, U>) return op.no_items();
-      return init;
+    if constexpr (std::is_same_v<In, TextSource>) {
+      return stream(input);
+    } else {
+      return in_memory(items_of(input));
     }
+  }
+
+  // Blocks of a file, streamed: each block's fold is stored per block (keyed by the task's state
+  // and the block's bytes), so an append refolds the tail only.
+  U stream(const TextSource& source) const {
+    std::optional<Hash128> state;
+    if (Hasher h; hash_state(h)) state = h.digest();
+    std::optional<U> total = stream_fold<U>(
+        source, [&](std::string_view x) { return U(value_of(x)); },
+        [&](U acc, std::string_view x) { return std::invoke(op, std::move(acc), value_of(x)); },
+        [&](U a, U b) { return std::invoke(op, std::move(a), std::move(b)); }, state);
+    return total ? finish(std::move(*total)) : no_items();
+  }
+
+  U in_memory(const std::vector<T>& items) const {
+    const std::size_t n = items.size();
+    if (n == 0) return no_items();
     const std::size_t per_block = block_items(n);
     const std::size_t blocks = (n + per_block - 1) / per_block;
     std::vector<std::optional<U>> partial(blocks);
@@ -443,8 +482,7 @@ struct ReduceBody {
         }
       });
     }
-    if constexpr (HasNoItemsResult<Op, U>) return std::move(*partial[0]);
-    return std::invoke(op, init, std::move(*partial[0]));
+    return finish(std::move(*partial[0]));
   }
 };
 

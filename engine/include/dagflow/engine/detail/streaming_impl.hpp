@@ -1,0 +1,291 @@
+// map, map_reduce and reduce over a TextSource (read_lines, read_chunks): blocks streamed through
+// a bounded window, per-block results keyed by the block's bytes. Not API; included by
+// chunking_impl.hpp.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <iterator>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <dagflow/engine/detail/chunked_loop.hpp>
+#include <dagflow/engine/streaming.hpp>
+#include <dagflow/graph/errors.hpp>
+#include <dagflow/graph/hashing.hpp>
+#include <dagflow/graph/serialization.hpp>
+
+namespace dagflow::detail {
+
+/// What stream_blocks calls for each block of its range.
+struct BlockCalls {
+  void* context = nullptr;
+  /// In parallel, on compute workers: the block's bytes (valid during the call). Must not throw
+  /// an item's failure: keep it for done(), which knows the item's index.
+  void (*work)(void* context, std::size_t block, std::string_view bytes) = nullptr;
+  /// One block at a time, in block order, after its work(): what follows from it in order.
+  void (*done)(void* context, std::size_t block) = nullptr;
+};
+
+/// Reads the blocks [first, last) of `source` in order on a thread of their own and hands them to
+/// calls.work and then calls.done, with at most about twice as many blocks as workers read and
+/// not yet done. Throws dagflow::Error when the file cannot be read or is no longer the one the
+/// blocks were found in; rethrows what a call threw. Call from inside a task.
+void stream_blocks(const TextSource& source, std::size_t first, std::size_t last,
+                   const BlockCalls& calls);
+
+/// The most blocks one stream has held at once (read, not yet done), over all streams since the
+/// previous call: how tests and benchmarks check the bound.
+[[nodiscard]] std::size_t take_stream_peak_blocks() noexcept;
+
+/// The items of a block: the block itself (read_chunks), or its lines without their newlines.
+template <class F>
+void for_each_item(const TextSource& source, std::string_view block, F&& f) {
+  if (source.chunk_bytes != 0) {
+    f(block);
+    return;
+  }
+  while (!block.empty()) {
+    const std::size_t nl = block.find('\n');
+    f(block.substr(0, nl));
+    block.remove_prefix(nl == std::string_view::npos ? block.size() : nl + 1);
+  }
+}
+
+/// How many items a block has (see for_each_item).
+[[nodiscard]] std::size_t items_in_block(const TextSource& source, std::string_view block);
+
+/// The key of a block's entry in the block cache: what computes it (`what`, the running op's
+/// identity, `salt`), how the block is cut into items, and its bytes.
+[[nodiscard]] Hash128 stream_block_key(std::string_view what, const BlockCache& cache,
+                                       const Hash128& salt, const TextSource& source,
+                                       std::string_view block);
+
+/// A block's result as it waits for its turn in block order.
+template <class X>
+struct StreamSlot {
+  std::optional<X> result{};
+  std::size_t items = 0;
+  bool cached = false;
+  Hash128 key{};
+  std::exception_ptr error{};
+  std::size_t failed_item = 0;  // in the block
+};
+
+// The blocks [first, last) this rank streams: all, or (across ranks) its share.
+inline BlockShare stream_share(const TextSource& source, const RankSplit* split) {
+  const std::size_t blocks = source.ends.size();
+  return split == nullptr ? BlockShare{0, blocks}
+                          : split_share(blocks, split->rank(), split->size());
+}
+
+/// Streams the blocks of `share`: work(bytes, slot) computes a block's result into slot.result
+/// (unless the block cache has it), done(result) takes the results in block order. Entries are
+/// stored per block as `X` under stream_block_key(what, ...), when `salt` is set.
+template <class X, class Work, class Done>
+void stream_each(const TextSource& source, BlockShare share, std::string_view what,
+                 const std::optional<Hash128>& salt, const Work& work, const Done& done) {
+  const BlockCache* cache = salt ? current_block_cache() : nullptr;
+  std::vector<StreamSlot<X>> slots(share.last - share.first);
+  std::vector<Hash128> keys;
+  std::size_t items_done = 0;
+  std::size_t items_cached = 0;
+  struct Context {
+    const TextSource& source;
+    BlockShare share;
+    std::string_view what;
+    const std::optional<Hash128>& salt;
+    const BlockCache* cache;
+    std::vector<StreamSlot<X>>& slots;
+    const Work& work;
+    const Done& done;
+    std::vector<Hash128>& keys;
+    std::size_t& items_done;
+    std::size_t& items_cached;
+  } context{source, share, what, salt, cache, slots, work, done, keys, items_done, items_cached};
+  BlockCalls calls;
+  calls.context = &context;
+  calls.work = [](void* c, std::size_t block, std::string_view bytes) {
+    auto& ctx = *static_cast<Context*>(c);
+    StreamSlot<X>& slot = ctx.slots[block - ctx.share.first];
+    slot.items = items_in_block(ctx.source, bytes);
+    if (ctx.cache != nullptr) {
+      slot.key = stream_block_key(ctx.what, *ctx.cache, *ctx.salt, ctx.source, bytes);
+      if (std::optional<std::string> stored = ctx.cache->get(slot.key, type_fingerprint<X>())) {
+        try {
+          slot.result.emplace(from_bytes<X>(*stored));
+          slot.cached = true;
+          return;
+        } catch (const Error&) {  // a damaged entry is a miss; the recomputed one replaces it
+        }
+      }
+    }
+    try {
+      ctx.work(bytes, slot);
+    } catch (const ItemFailure& f) {
+      slot.error = f.error;
+      slot.failed_item = f.index;
+      return;
+    } catch (...) {
+      slot.error = std::current_exception();
+      return;
+    }
+    if (ctx.cache != nullptr)
+      ctx.cache->put(slot.key, type_fingerprint<X>(), to_bytes(*slot.result));
+  };
+  calls.done = [](void* c, std::size_t block) {
+    auto& ctx = *static_cast<Context*>(c);
+    StreamSlot<X>& slot = ctx.slots[block - ctx.share.first];
+    if (slot.error) throw ItemFailure(ctx.items_done + slot.failed_item, slot.error);
+    if (ctx.cache != nullptr) ctx.keys.push_back(slot.key);
+    if (slot.cached) ctx.items_cached += slot.items;
+    ctx.done(std::move(*slot.result));
+    ctx.items_done += slot.items;
+    slot.result.reset();
+  };
+  stream_blocks(source, share.first, share.last, calls);
+  count_map_items(items_done - items_cached, items_cached, keys);
+}
+
+/// map over a TextSource: every item's result, in file order; this rank's blocks, then (across
+/// ranks) the others' from them.
+template <class R, class Call>
+std::vector<R> stream_map(const TextSource& source, std::size_t chunk_size, const Call& call,
+                          const std::optional<Hash128>& salt) {
+  constexpr bool kSendable = Serializable<std::vector<R>> && copyable_v<R>;
+  const RankSplit* split = nullptr;
+  if constexpr (kSendable) split = current_split();
+  std::vector<R> out;
+  const auto work = [&](std::string_view bytes, StreamSlot<std::vector<R>>& slot) {
+    std::vector<std::string_view> items;
+    items.reserve(slot.items);
+    for_each_item(source, bytes, [&](std::string_view item) { items.push_back(item); });
+    std::vector<R>& results = slot.result.emplace(items.size());
+    for_each_chunk(items.size(), chunk_size, [&](std::size_t begin, std::size_t end) {
+      std::size_t i = begin;
+      try {
+        for (; i < end; ++i) results[i] = call(items[i]);
+      } catch (...) {
+        throw_item_failure(i);
+      }
+    });
+  };
+  const auto done = [&](std::vector<R>&& part) {
+    std::move(part.begin(), part.end(), std::back_inserter(out));
+  };
+  std::optional<Hash128> block_salt;
+  if constexpr (kSendable) block_salt = salt;
+  stream_each<std::vector<R>>(source, stream_share(source, split), "dagflow-stream-map-1",
+                              block_salt, work, done);
+  if constexpr (kSendable) {
+    if (split != nullptr) {
+      std::vector<std::string> shares = split->exchange(to_bytes(out));
+      std::vector<R> all;
+      for (std::size_t r = 0; r < shares.size(); ++r) {
+        std::vector<R> part =
+            r == split->rank() ? std::move(out) : from_bytes<std::vector<R>>(shares[r]);
+        std::move(part.begin(), part.end(), std::back_inserter(all));
+      }
+      return all;
+    }
+  }
+  return out;
+}
+
+/// The partial results of a reduce over blocks, combined as they come in block order into the
+/// tree reduce uses (aligned pairs of equal subtrees: (k, k+1), then (k..k+1, k+2..k+3), ...),
+/// so that the total has the bits of reduce over the block results.
+template <class U>
+struct BlockTree {
+  struct Node {
+    std::size_t first;  // first block
+    std::size_t level;  // covers 2^level blocks (the last node may cover fewer)
+    U value;
+    template <class Archive>
+    void serialize(Archive& ar) {
+      ar(first, level, value);
+    }
+  };
+  std::vector<Node> stack{};
+
+  template <class Op>
+  void push(Node node, const Op& op) {
+    while (!stack.empty()) {
+      Node& top = stack.back();
+      const std::size_t span = std::size_t{1} << node.level;
+      if (top.level != node.level || top.first % (2 * span) != 0 ||
+          top.first + span != node.first) {
+        break;
+      }
+      node = Node{top.first, node.level + 1, op(std::move(top.value), std::move(node.value))};
+      stack.pop_back();
+    }
+    stack.push_back(std::move(node));
+  }
+  // The right-to-left merge of what is left: reduce's tree for a count that is no power of two.
+  template <class Op>
+  std::optional<U> total(const Op& op) && {
+    if (stack.empty()) return std::nullopt;
+    U acc = std::move(stack.back().value);
+    for (std::size_t k = stack.size() - 1; k-- > 0;)
+      acc = op(std::move(stack[k].value), std::move(acc));
+    return acc;
+  }
+};
+
+/// reduce (fold = the item as is) or map_reduce over a TextSource: each block folded left to
+/// right, block results combined in reduce's tree. `fold(acc, item)`/`start(item)` fold a block;
+/// `op` merges block results. Across ranks, each sends what it could not merge alone.
+template <class U, class Start, class Fold, class Op>
+std::optional<U> stream_fold(const TextSource& source, const Start& start, const Fold& fold,
+                             const Op& op, const std::optional<Hash128>& salt) {
+  constexpr bool kSendable =
+      Serializable<std::vector<U>> && copyable_v<U> && std::is_default_constructible_v<U>;
+  const RankSplit* split = nullptr;
+  if constexpr (kSendable) split = current_split();
+  const BlockShare share = stream_share(source, split);
+  BlockTree<U> tree;
+  std::size_t block = share.first;
+  const auto work = [&](std::string_view bytes, StreamSlot<U>& slot) {
+    std::size_t i = 0;
+    std::optional<U> acc;
+    try {
+      for_each_item(source, bytes, [&](std::string_view item) {
+        if (acc) {
+          acc.emplace(fold(std::move(*acc), item));
+        } else {
+          acc.emplace(start(item));
+        }
+        ++i;
+      });
+    } catch (...) {
+      throw_item_failure(i);
+    }
+    slot.result.emplace(std::move(*acc));
+  };
+  const auto done = [&](U&& part) { tree.push({block++, 0, std::move(part)}, op); };
+  std::optional<Hash128> block_salt;
+  if constexpr (Serializable<U>) block_salt = salt;
+  stream_each<U>(source, share, "dagflow-stream-fold-1", block_salt, work, done);
+  if constexpr (kSendable) {
+    if (split != nullptr) {
+      using Node = typename BlockTree<U>::Node;
+      std::vector<std::string> shares = split->exchange(to_bytes(tree.stack));
+      BlockTree<U> all;
+      for (std::size_t r = 0; r < shares.size(); ++r) {
+        std::vector<Node> nodes =
+            r == split->rank() ? std::move(tree.stack) : from_bytes<std::vector<Node>>(shares[r]);
+        for (Node& n : nodes) all.push(std::move(n), op);
+      }
+      return std::move(all).total(op);
+    }
+  }
+  return std::move(tree).total(op);
+}
+
+}  // namespace dagflow::detail
