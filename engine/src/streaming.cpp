@@ -6,7 +6,6 @@
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
-#include <cstring>
 #include <exception>
 #include <mutex>
 #include <stdexcept>
@@ -97,9 +96,8 @@ std::uint64_t block_end(const std::filesystem::path& path, int fd, std::uint64_t
   while (pos < size) {
     const auto length = static_cast<std::size_t>(std::min<std::uint64_t>(kScanBytes, size - pos));
     if (!read_at(path, fd, pos, length, piece)) fail_reading(path, "it shrank while it was read");
-    const void* nl = std::memchr(piece.data(), '\n', piece.size());
-    if (nl != nullptr)
-      return pos + static_cast<std::uint64_t>(static_cast<const char*>(nl) - piece.data()) + 1;
+    const std::size_t nl = piece.find('\n');
+    if (nl != std::string::npos) return pos + nl + 1;
     pos += length;
   }
   return size;
@@ -223,6 +221,7 @@ class BlockStream {
       stages.first = [](void* c, std::size_t i) { static_cast<BlockStream*>(c)->take(i); };
       stages.middle = [](void* c, std::size_t i) { static_cast<BlockStream*>(c)->work(i); };
       stages.last = [](void* c, std::size_t i) { static_cast<BlockStream*>(c)->finish(i); };
+      started_.store(true, std::memory_order_release);  // the stream, to the stages' threads
       WorkerPool::ordered_pipeline(stages);
     } catch (...) {
       stop_reader();
@@ -277,6 +276,7 @@ class BlockStream {
 
   // First stage: waits for block i to be read (or reads it).
   void take(std::size_t i) {
+    (void)started_.load(std::memory_order_acquire);
     if (cancelled()) throw Error("the run was cancelled");
     if (inline_reads_) {
       read(i);
@@ -291,6 +291,7 @@ class BlockStream {
 
   // Middle stage: the block's work, as part of the task (its cancellation and block cache).
   void work(std::size_t i) {
+    (void)started_.load(std::memory_order_acquire);
     (void)read_.load(std::memory_order_acquire);  // the reader's bytes
     TaskContext context;
     if (task_ != nullptr) {
@@ -305,6 +306,7 @@ class BlockStream {
 
   // Last stage: the block's result in block order; frees its buffer for the reader.
   void finish(std::size_t i) {
+    (void)started_.load(std::memory_order_acquire);
     (void)worked_.load(std::memory_order_acquire);
     {
       const std::lock_guard order(done_mutex_);  // consecutive calls run on different threads
@@ -341,6 +343,7 @@ class BlockStream {
   std::mutex done_mutex_;
   std::mutex mutex_;  // guards the reader's waits: done_, read_, read_error_, stopping_
   std::condition_variable wake_;
+  std::atomic<bool> started_{false};
   std::atomic<std::size_t> read_{0};    // blocks read
   std::atomic<std::size_t> worked_{0};  // blocks whose work is done (publishes their results)
   std::atomic<std::size_t> done_{0};    // blocks done, in order

@@ -9,10 +9,14 @@
 #include <limits>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <catch2/catch.hpp>
 
+#include <dagflow/engine/chunking.hpp>
+#include <dagflow/engine/executor.hpp>
+#include <dagflow/engine/streaming.hpp>
 #include <dagflow/graph/errors.hpp>
 #include <dagflow/nodes/value.hpp>
 
@@ -59,10 +63,11 @@ TEST_CASE("OpRegistry::builtins: every op has a doc string and the expected flag
           "[nodes][ops][registry]") {
   const OpRegistry& ops = builtin_ops();
   for (const std::string_view name :
-       {"read_text", "lines",      "word_count",   "merge_counts",   "top_k",     "range",
-        "square",    "sum",        "mean",         "random_uniform", "pi_hits",   "glob",
-        "read_json", "write_json", "write_text",   "read_csv",       "write_csv", "rollup",
-        "concat",    "make_image", "image_filter", "image_stats",    "shell"}) {
+       {"read_text",    "read_lines",     "read_chunks",  "lines",       "word_count",
+        "merge_counts", "top_k",          "range",        "square",      "sum",
+        "mean",         "random_uniform", "pi_hits",      "glob",        "read_json",
+        "write_json",   "write_text",     "read_csv",     "write_csv",   "rollup",
+        "concat",       "make_image",     "image_filter", "image_stats", "shell"}) {
     const dagflow::OpInfo* op = ops.find(name);
     INFO(name);
     REQUIRE(op != nullptr);
@@ -105,6 +110,52 @@ TEST_CASE("read_text: returns the whole file and names the file it cannot read",
   fs::create_directory(dir.path() / "sub");
   CHECK_THROWS_WITH(call_op("read_text", {"sub"}, {}, ctx), "cannot read 'sub': Is a directory");
   CHECK_THROWS_AS(call_op("read_text", {3}, {}, ctx), dagflow::ValueError);
+}
+
+// The materialised forms of read_lines and read_chunks give the items their streamed forms
+// (dagflow::read_lines, read_chunks) give; `bytes` takes an int or a size with a binary unit.
+TEST_CASE("read_lines and read_chunks: the items of the streamed sources, sizes with units",
+          "[nodes][ops]") {
+  TempDir dir;
+  std::string text;
+  for (int i = 0; i < 3000; ++i) text += std::to_string(i * 7919) + (i % 9 == 0 ? "\r\n" : "\n");
+  text += "no newline at the end";
+  write_file(dir.path() / "t.txt", text);
+  const OpContext ctx{.base_dir = dir.path()};
+  const auto streamed = [](dagflow::Graph& g, const dagflow::Delayed<dagflow::TextSource>& source) {
+    Value::List items;
+    for (std::string& s : dagflow::Executor({.threads = 2})
+                              .compute(dagflow::map(
+                                  g, [](std::string_view s) { return std::string(s); }, source))) {
+      items.emplace_back(std::move(s));
+    }
+    return Value(std::move(items));
+  };
+  const Value::Map path{{"path", "t.txt"}};
+  const dagflow::OpRegistry& ops = dagflow::OpRegistry::builtins();
+  REQUIRE(ops.find("read_lines")->stream_source() != nullptr);
+  REQUIRE(ops.find("read_chunks")->stream_source() != nullptr);
+  const Value lines = call_op("read_lines", {}, path, ctx);
+  CHECK(lines.as_list().size() == 3001);
+  {
+    dagflow::Graph g;
+    CHECK(lines == streamed(g, ops.find("read_lines")->stream_source()(g, ctx, path)));
+  }
+  for (const Value& bytes : {Value(100), Value("1K"), Value("1KiB"), Value("100B")}) {
+    INFO(to_json(bytes));
+    Value::Map args = path;
+    args["bytes"] = bytes;
+    const Value chunks = call_op("read_chunks", {}, args, ctx);
+    CHECK(chunks.as_list().size() > 10);
+    dagflow::Graph g;
+    CHECK(chunks == streamed(g, ops.find("read_chunks")->stream_source()(g, ctx, args)));
+  }
+  for (const Value& bad : {Value(0), Value("4X"), Value("M"), Value("-3"), Value(1.5)}) {
+    INFO(to_json(bad));
+    CHECK_THROWS(call_op("read_chunks", {}, {{"path", "t.txt"}, {"bytes", bad}}, ctx));
+  }
+  CHECK(call_op("read_chunks", {}, {{"path", "t.txt"}, {"bytes", "4M"}}, ctx) ==
+        Value(Value::List{text}));
 }
 
 // Text from Windows and Unix files splits into the same lines.

@@ -1,5 +1,5 @@
-// Text ops: read_text, lines, word_count, merge_counts, top_k (the last three call
-// <dagflow/nodes/text.hpp>).
+// Text ops: read_text, read_lines, read_chunks, lines, word_count, merge_counts, top_k (the last
+// three call <dagflow/nodes/text.hpp>).
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -8,12 +8,66 @@
 
 #include <fmt/format.h>
 
+#include <dagflow/engine/streaming.hpp>
 #include <dagflow/graph/errors.hpp>
 #include <dagflow/nodes/text.hpp>
 
 #include "builtin_ops.hpp"
 
 namespace dagflow {
+
+namespace detail {
+/// read_chunks' `bytes`: an int, or a string with a binary unit ("64K", "4M", "1G", "4MiB").
+struct ByteSize {
+  std::uint64_t bytes;
+};
+}  // namespace detail
+
+template <>
+struct ValueConvert<detail::ByteSize> {
+  static detail::ByteSize from(const Value& v);
+  static bool accepts(const Value& v) noexcept {
+    return v.kind() == ValueKind::kInt || v.kind() == ValueKind::kString;
+  }
+  static std::string type_name() { return "size"; }
+};
+
+detail::ByteSize ValueConvert<detail::ByteSize>::from(const Value& v) {
+  if (!accepts(v)) detail::throw_wrong_kind(type_name(), v);
+  const auto bad = [&] {
+    return Error(
+        fmt::format("a size is a whole number of bytes of at least 1, alone or with K, M "
+                    "or G (KiB, MiB, GiB), such as 4096 or \"4M\"; got {}",
+                    to_json(v)));
+  };
+  if (v.kind() == ValueKind::kInt) {
+    if (v.as_int() < 1) throw bad();
+    return {static_cast<std::uint64_t>(v.as_int())};
+  }
+  const std::string& text = v.as_string();
+  std::size_t digits = 0;
+  std::uint64_t n = 0;
+  for (; digits < text.size() && text[digits] >= '0' && text[digits] <= '9'; ++digits) {
+    if (__builtin_mul_overflow(n, 10, &n) ||
+        __builtin_add_overflow(n, static_cast<std::uint64_t>(text[digits] - '0'), &n)) {
+      throw bad();
+    }
+  }
+  std::string unit = text.substr(digits);
+  if (unit.size() == 3 && unit.substr(1) == "iB") unit.resize(1);  // "MiB" as "M"
+  int shift = 0;
+  if (unit == "K") {
+    shift = 10;
+  } else if (unit == "M") {
+    shift = 20;
+  } else if (unit == "G") {
+    shift = 30;
+  } else if (!unit.empty() && unit != "B") {
+    throw bad();
+  }
+  if (digits == 0 || n == 0 || n > (std::uint64_t{1} << (62 - shift))) throw bad();
+  return {n << shift};
+}
 
 namespace {
 
@@ -30,6 +84,35 @@ std::vector<std::string> split_lines(const std::string& text) {
     start = next;
   }
   return lines;
+}
+
+// read_chunks' cut (as dagflow::read_chunks cuts a file): each chunk ends just after the first
+// newline at or past `bytes` bytes, or at the end.
+std::vector<std::string> split_chunks(const std::string& text, std::uint64_t bytes) {
+  std::vector<std::string> chunks;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const std::uint64_t last = start + bytes - 1;
+    std::size_t end = text.size();
+    if (last < text.size()) {
+      const std::size_t nl = text.find('\n', static_cast<std::size_t>(last));
+      if (nl != std::string::npos) end = nl + 1;
+    }
+    chunks.emplace_back(text, start, end - start);
+    start = end;
+  }
+  return chunks;
+}
+
+Delayed<TextSource> stream_lines(Graph& g, const OpContext& ctx, const Value::Map& args) {
+  const detail::FileArg file = ValueConvert<detail::FileArg>::from(args.at("path"));
+  return read_lines(g, ctx.input_path(file.path));
+}
+
+Delayed<TextSource> stream_chunks(Graph& g, const OpContext& ctx, const Value::Map& args) {
+  const detail::FileArg file = ValueConvert<detail::FileArg>::from(args.at("path"));
+  const detail::ByteSize size = ValueConvert<detail::ByteSize>::from(args.at("bytes"));
+  return read_chunks(g, ctx.input_path(file.path), static_cast<std::size_t>(size.bytes));
 }
 
 // [word, count] pairs: as a Value each pair is a list of two.
@@ -50,6 +133,27 @@ void add_text_ops(OpRegistry& ops) {
          "returns "
          "its contents as a string.")
       .set_io();
+
+  ops.add("read_lines",
+          [](const OpContext& ctx, const detail::FileArg& path) {
+            return split_lines(detail::read_file(ctx, path));
+          },
+          "Reads the lines of a text file (arg `path`) into a list, as `lines` splits them (the "
+          "items dagflow::read_lines streams in C++)",
+          {arg("path")})
+      .set_io()
+      .set_stream_source(stream_lines);
+
+  ops.add("read_chunks",
+          [](const OpContext& ctx, const detail::FileArg& path, detail::ByteSize bytes) {
+            return split_chunks(detail::read_file(ctx, path), bytes.bytes);
+          },
+          "Reads a text file (arg `path`) as a list of chunks of about `bytes` bytes (an int, or "
+          "\"64K\", \"4M\", \"1G\"): each ends just after the first newline at or past `bytes` (or "
+          "at the end of the file), so no line is cut and the chunks joined are the file.",
+          {arg("path"), arg("bytes")})
+      .set_io()
+      .set_stream_source(stream_chunks);
 
   ops.add(
       "lines", [](const std::string& text) { return split_lines(text); },

@@ -40,15 +40,20 @@ struct TextSource {
   friend bool operator==(const TextSource&, const TextSource&) = default;
 
   template <class Archive>
-  void serialize(Archive& ar) {
-    std::string p = path.string();
+  void save(Archive& ar) const {
+    ar(path.string(), chunk_bytes, ends, size, mtime_ns, inode, device);
+  }
+  template <class Archive>
+  void load(Archive& ar) {
+    std::string p;
     ar(p, chunk_bytes, ends, size, mtime_ns, inode, device);
     path = p;
   }
 };
 
 /// A source of the lines of the text file `path`: each item is one line without its newline
-/// (a `\r` before it stays; the text after the last newline, if any, is the last line). Map
+/// (nor a `\r` that ends it, so CRLF files read the same; the text after the last newline, if
+/// any, is the last line; a final newline adds no empty line). Map
 /// items run in parallel; blocks of about 1 MiB of lines are read by a thread of their own, at
 /// most about twice as many blocks as workers at once, so memory stays flat whatever the file's
 /// size. With a disk cache, a map's results are stored per block, keyed by the block's bytes:
@@ -73,8 +78,12 @@ struct TextFile {
   std::uint64_t chunk_bytes = 0;
   friend bool operator==(const TextFile&, const TextFile&) = default;
   template <class Archive>
-  void serialize(Archive& ar) {
-    std::string p = path.string();
+  void save(Archive& ar) const {
+    ar(path.string(), chunk_bytes);
+  }
+  template <class Archive>
+  void load(Archive& ar) {
+    std::string p;
     ar(p, chunk_bytes);
     path = p;
   }

@@ -30,6 +30,7 @@
 #include <utility>
 #include <vector>
 
+#include <dagflow/engine/streaming.hpp>
 #include <dagflow/graph/errors.hpp>
 #include <dagflow/nodes/value.hpp>
 
@@ -136,6 +137,18 @@ class OpInfo {
   /// a node says `io: false`. The built-in ops that read or write files or run commands are.
   [[nodiscard]] bool io() const noexcept { return io_; }
 
+  /// How a node of this op reads its file in pieces instead (read_lines, read_chunks): a pipeline
+  /// whose node's readers are all maps (`map:`) adds this source in place of calling the op, so
+  /// the file streams through them in bounded memory (see dagflow::read_lines). Given the node's
+  /// arguments as the op takes them. Null for other ops.
+  using StreamSource = Delayed<TextSource> (*)(Graph& g, const OpContext& context,
+                                               const Value::Map& args);
+  [[nodiscard]] StreamSource stream_source() const noexcept { return stream_source_; }
+
+  OpInfo& set_stream_source(StreamSource source) noexcept {
+    stream_source_ = source;
+    return *this;
+  }
   OpInfo& set_version(std::uint32_t version) noexcept {
     version_ = version;
     return *this;
@@ -188,6 +201,7 @@ class OpInfo {
   bool writes_files_ = false;
   bool keeps_file_bytes_ = false;
   bool io_ = false;
+  StreamSource stream_source_ = nullptr;
   std::shared_ptr<const void> fn_;
   Invoke invoke_ = nullptr;
 };

@@ -43,7 +43,8 @@ void stream_blocks(const TextSource& source, std::size_t first, std::size_t last
 /// previous call: how tests and benchmarks check the bound.
 [[nodiscard]] std::size_t take_stream_peak_blocks() noexcept;
 
-/// The items of a block: the block itself (read_chunks), or its lines without their newlines.
+/// The items of a block: the block itself (read_chunks), or its lines without their newlines (and
+/// without a \r before one).
 template <class F>
 void for_each_item(const TextSource& source, std::string_view block, F&& f) {
   if (source.chunk_bytes != 0) {
@@ -52,7 +53,9 @@ void for_each_item(const TextSource& source, std::string_view block, F&& f) {
   }
   while (!block.empty()) {
     const std::size_t nl = block.find('\n');
-    f(block.substr(0, nl));
+    std::string_view line = block.substr(0, nl);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    f(line);
     block.remove_prefix(nl == std::string_view::npos ? block.size() : nl + 1);
   }
 }
