@@ -79,6 +79,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (!placed.contains(input)) __builtin_trap();
       }
       if (!node.map.empty() && !placed.contains(node.map)) __builtin_trap();
+      // A reduce combines a map's results, and such a map takes nothing else.
+      if (!node.reduce.empty() && (node.map.empty() || !node.inputs.empty())) __builtin_trap();
       placed[node.id] = true;
     }
     for (const std::string& output : spec.outputs) {

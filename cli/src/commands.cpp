@@ -327,10 +327,12 @@ std::string_view dry_state_json(DryState state) {
 }
 
 // "would run   counts (map word_count): 1 of 6 items changed: texts/a.txt": a node, what
-// happens to it, and why (or its error).
+// happens to it, and why (or its error); a map with `reduce` says "(map word_count, reduce:
+// merge_counts)".
 std::string node_line(const NodeSpec& spec, const NodeRunInfo& node, std::string_view state) {
-  std::string line =
-      fmt::format("{:<12}{} ({}{})", state, node.id, spec.map.empty() ? "" : "map ", node.op);
+  const std::string reduce = spec.reduce.empty() ? "" : ", reduce: " + spec.reduce;
+  std::string line = fmt::format("{:<12}{} ({}{}{})", state, node.id,
+                                 spec.map.empty() ? "" : "map ", node.op, reduce);
   if (!node.error.empty()) return line + ": " + node.error;
   if (!node.reason.empty()) return line + ": " + node.reason;
   return line;

@@ -66,6 +66,15 @@ Pipeline::Pipeline(PipelineSpec spec, OpRegistry ops, LoadOptions options)
       throw std::invalid_argument("Pipeline: node '" + node.id + "' uses op '" + node.op +
                                   "', which is not in the registry");
     }
+    if (node.reduce.empty()) continue;
+    if (ops_.find(node.reduce) == nullptr) {
+      throw std::invalid_argument("Pipeline: node '" + node.id + "' reduces with op '" +
+                                  node.reduce + "', which is not in the registry");
+    }
+    if (node.map.empty() || !node.inputs.empty()) {
+      throw std::invalid_argument("Pipeline: node '" + node.id +
+                                  "' has a reduce op, so it needs a map and no other inputs");
+    }
   }
 }
 
@@ -174,6 +183,7 @@ std::string Pipeline::to_dot(std::span<const NodeRunInfo> states) const {
     const NodeSpec& node = spec_.nodes[i];
     const OpInfo& op = *ops_.find(node.op);
     std::string label = node.id + "\n" + (node.map.empty() ? node.op : "map " + node.op);
+    if (!node.reduce.empty()) label += "\nreduce: " + node.reduce;
     std::string attributes = "label=" + dot_quoted(label);
     if (op.is_probe()) attributes += ", shape=ellipse";
     if (!node.map.empty()) attributes += ", peripheries=2";

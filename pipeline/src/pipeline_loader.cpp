@@ -94,9 +94,9 @@ constexpr std::int64_t kFormatVersion = 1;
 
 const std::array<std::string, 6> kTopLevelKeys = {"name",    "params",  "nodes",
                                                   "outputs", "version", "resources"};
-const std::array<std::string, 11> kNodeKeys = {"op",      "inputs",      "map",    "args",
-                                               "doc",     "cache",       "io",     "resources",
-                                               "retries", "retry_delay", "timeout"};
+const std::array<std::string, 12> kNodeKeys = {"op",        "inputs",  "map",         "reduce",
+                                               "args",      "doc",     "cache",       "io",
+                                               "resources", "retries", "retry_delay", "timeout"};
 
 std::string q(std::string_view text) { return quote_for_message(text); }
 
@@ -205,12 +205,15 @@ struct IdRef {
 
 // What a node says before its args are checked. `op` is null when it is missing or unknown;
 // `wired` says the inputs and map were read, name known nodes and match the op's count, so
-// their types can be checked.
+// their types can be checked. `reduces` says it has a `reduce` key, `reduce` is its op when
+// that op is known and fits.
 struct RawNode {
   std::string id;
   SourceMark mark;
   const OpInfo* op = nullptr;
   std::optional<IdRef> map{};
+  bool reduces = false;
+  const OpInfo* reduce = nullptr;
   std::vector<IdRef> inputs{};
   std::optional<Entry> inputs_entry{};
   const YamlNode* args = nullptr;
@@ -234,6 +237,7 @@ struct TopLevel {
 struct NodeKeys {
   std::optional<Entry> op{};
   std::optional<Entry> map{};
+  std::optional<Entry> reduce{};
   std::optional<Entry> doc{};
   std::optional<Entry> cache{};
   // How its task runs (TaskOptions).
@@ -661,6 +665,7 @@ class Loader {
                    std::all_of(node.inputs.begin(), node.inputs.end(),
                                [](const IdRef& ref) { return ref.known; });
     }
+    if (keys.reduce) read_reduce(node, *keys.reduce, keys.map.has_value());
     if (keys.doc) {
       attempt(
           [&] { node.doc = read_text(*keys.doc, fmt::format("'doc' of node {}", q(node.id))); });
@@ -684,6 +689,8 @@ class Loader {
         node.inputs_entry = e;
       } else if (key == "map") {
         keys.map = e;
+      } else if (key == "reduce") {
+        keys.reduce = e;
       } else if (key == "args") {
         node.args = e.value;
         attempt([&] {
@@ -746,6 +753,94 @@ class Loader {
     }
     node.map = IdRef{m.text, m.mark};
     node.map->known = attempt([&] { check_reference(node, *node.map, "'map'"); });
+  }
+
+  // `reduce: OP` of a map node (`has_map`: it has a 'map' key, even a wrong one): OP combines
+  // the results of the node's op, a list of two at a time (dagflow::map_reduce), and the node
+  // gives what it returns. Each mistake is recorded; `reduce` is set only when OP fits.
+  void read_reduce(RawNode& node, const Entry& entry, bool has_map) {
+    node.reduces = true;
+    attempt([&] { check_reduce_place(node, entry, has_map); });
+    const OpInfo* reduce = nullptr;
+    if (!attempt([&] { reduce = read_reduce_op(node, entry); })) return;
+    if (!attempt([&] { check_reduce_op(node, *reduce, value_mark(entry)); })) return;
+    if (node.op != nullptr &&
+        !attempt([&] { check_reduce_types(node, *reduce, value_mark(entry)); })) {
+      return;
+    }
+    node.reduce = reduce;
+  }
+
+  // A reduce needs a map, and dagflow::map_reduce passes nothing else to the items.
+  void check_reduce_place(const RawNode& node, const Entry& entry, bool has_map) const {
+    if (!has_map) {
+      fail(entry.key->mark,
+           fmt::format("'reduce' of node {} needs 'map': it combines the results of the node's "
+                       "op over each element of a list",
+                       q(node.id)));
+    }
+    const bool extras = node.inputs_entry && node.inputs_entry->value->is_sequence() &&
+                        !node.inputs_entry->value->items.empty();
+    if (extras) {
+      fail(entry.key->mark,
+           fmt::format("'reduce' takes no other inputs; node {} has 'inputs' too (compute what "
+                       "each element needs into the list it maps over, or leave 'reduce' out "
+                       "and combine in a node of its own)",
+                       q(node.id)));
+    }
+  }
+
+  const OpInfo* read_reduce_op(const RawNode& node, const Entry& entry) const {
+    const std::string what = fmt::format("'reduce' of node {}", q(node.id));
+    const std::string name = read_text(entry, what);
+    if (name.empty()) fail(value_mark(entry), what + " is empty: name the op that combines");
+    const OpInfo* info = ops_.find(name);
+    if (info == nullptr) {
+      fail(value_mark(entry), fmt::format("unknown op {} in {}{}", q(name), what,
+                                          util::did_you_mean(ops_.suggest(name), q)));
+    }
+    return info;
+  }
+
+  // The reduce op is called again and again, with one list and no arguments: it must take one
+  // input, have a default for every argument, and do nothing but compute.
+  void check_reduce_op(const RawNode& node, const OpInfo& reduce, SourceMark mark) const {
+    const std::string what =
+        fmt::format("op {} in 'reduce' of node {}", q(reduce.name()), q(node.id));
+    if (reduce.inputs().size() != 1) {
+      fail(mark, fmt::format("{} takes {}; a reduce op takes one, the list of results to combine",
+                             what, plural(reduce.inputs().size(), "input")));
+    }
+    for (const ArgSpec& a : reduce.args()) {
+      if (a.default_value) continue;
+      fail(mark, fmt::format("{} needs argument {}; a reduce op is called with its defaults only",
+                             what, q(a.name)));
+    }
+    const char* kind = reduce.is_probe()           ? "is a probe"
+                       : reduce.writes_files()     ? "writes files"
+                       : reduce.runs_commands()    ? "runs commands"
+                       : reduce.has_side_effects() ? "has side effects"
+                                                   : nullptr;
+    if (kind != nullptr) fail(mark, fmt::format("{} {}: a reduce op only computes", what, kind));
+  }
+
+  // The reduce op takes a list of what the node's op gives each element, and gives that again:
+  // its result is combined again, and is the node's value. Only certain mismatches are refused
+  // (see type_names.hpp).
+  void check_reduce_types(const RawNode& node, const OpInfo& reduce, SourceMark mark) const {
+    const std::string& each = node.op->result_type();
+    const std::string what =
+        fmt::format("op {} in 'reduce' of node {}", q(reduce.name()), q(node.id));
+    if (!may_accept(reduce.inputs().front(), list_type(each))) {
+      fail(mark, fmt::format("{} takes {}, but it gets {} (op {} gives {} for each element)", what,
+                             a_type(reduce.inputs().front()), a_type(list_type(each)),
+                             q(node.op->name()), a_type(each)));
+    }
+    if (!may_accept(each, reduce.result_type())) {
+      fail(mark, fmt::format("{} gives {}, but it must give {} as op {} does: its result is "
+                             "combined again",
+                             what, a_type(reduce.result_type()), a_type(each), q(node.op->name())));
+    }
   }
 
   // Whether every entry of `inputs` could be read (each mistake is recorded).
@@ -948,6 +1043,7 @@ class Loader {
     spec.options = raw.options;
     spec.options.io = raw.io.value_or(raw.op->io());
     if (raw.map) spec.map = raw.map->id;
+    if (raw.reduce != nullptr) spec.reduce = raw.reduce->name();
     for (const IdRef& ref : raw.inputs) spec.inputs.push_back(ref.id);
 
     const std::vector<ArgSpec>& arg_specs = raw.op->args();
@@ -1107,17 +1203,22 @@ class Loader {
 
   // What flows into each node against what its op takes, so that a node fed the wrong kind of
   // value fails here and not after its upstream has run: a node gives its op's result type (a
-  // map node a list of it), a map node takes each element of the list it maps over. Only
-  // certain mismatches are refused (see type_names.hpp). A node with an unknown op gives "any",
-  // so that nothing downstream of a mistake is reported again.
+  // map node a list of it, unless it has `reduce`), a map node takes each element of the list it
+  // maps over. Only certain mismatches are refused (see type_names.hpp). A node with an unknown
+  // op or reduce op gives "any", so that nothing downstream of a mistake is reported again.
   void check_types(const std::vector<std::size_t>& order) {
     std::vector<std::string> gives(raw_.size(), "any");
     for (const std::size_t i : order) {
       const RawNode& node = raw_[i];
       if (node.op == nullptr) continue;
       if (node.wired) check_node_types(node, gives);
-      gives[i] = node.map ? list_type(node.op->result_type()) : node.op->result_type();
+      gives[i] = gives_type(node);
     }
+  }
+
+  static std::string gives_type(const RawNode& node) {
+    if (node.reduces) return node.reduce != nullptr ? node.op->result_type() : "any";
+    return node.map ? list_type(node.op->result_type()) : node.op->result_type();
   }
 
   void check_node_types(const RawNode& node, const std::vector<std::string>& gives) {

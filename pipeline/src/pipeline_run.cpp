@@ -183,6 +183,32 @@ struct ItemCall : OpCall {
   }
 };
 
+// What a map node with `reduce` combines its items' results with (through dagflow::map_reduce):
+// the reduce op, a registry op that merges a list of partial results, called with two of them
+// (an item's result or a block's) and its default arguments. No items give what it gives for
+// [] (map_reduce's no_items protocol: its init is then unused).
+struct CombineCall : OpCall {
+  CancelToken* cancel;  // null: none
+
+  Value operator()(Value a, Value b) const {
+    stop_if_cancelled(cancel);
+    Value::List both;
+    both.reserve(2);
+    both.push_back(std::move(a));
+    both.push_back(std::move(b));
+    return call(Value(std::move(both)));
+  }
+  [[nodiscard]] Value no_items() const {
+    stop_if_cancelled(cancel);
+    return call(Value(Value::List{}));
+  }
+  [[nodiscard]] Value call(const Value& list) const {
+    static const Value::Map kDefaults;  // every argument takes its default (the loader checked)
+    const Value* values[] = {&list};
+    return op->call(*context, values, kDefaults);
+  }
+};
+
 // Names of files that reach a file-reading op from another node (read from a list file, say),
 // made path Values: then what keys them, and what early cut-off compares, is the files'
 // content, not their names.
@@ -246,22 +272,46 @@ Delayed<Value> add_task(Graph& g, const OpInfo& op, const NodeBody& body, const 
   return with_inputs(in, [&](const auto&... inputs) { return g.delayed(fn, args, inputs...); });
 }
 
+// What a map node applies to each element, with or without `reduce`: its op as a dagflow::op
+// (the task is then "map(<op>)" or "map_reduce(<op>)"), and the options of the task. The
+// arguments and the op's state decide results too, so they make the salt, which keys the task
+// (and a plain map's blocks).
+struct MapItems {
+  Op<ItemCall> fn;
+  ChunkOptions options;
+
+  MapItems(const OpInfo& op, const OpContext& context, const NodeSpec& node, CancelToken* cancel)
+      : fn(dagflow::op(op.name(), ItemCall{{&op, &context}, &node.args, cancel})
+               .with_version(op.version())) {
+    Hasher salt;
+    salt.add(Value(keyed_args(op, node.args)));
+    (void)fn.fn().hash_state(salt);
+    options = {.label = node.id, .salt = salt.digest()};
+  }
+};
+
 // A map node's task: dagflow::map over the list (`in` first; a list Value is read in place, see
-// ListAdapter<Value>), the other inputs passed to every item. The arguments and the op's state
-// decide results too, so they make the map's salt, which keys the task and its blocks; the other
-// inputs' values join the block keys as map's extras.
+// ListAdapter<Value>), the other inputs passed to every item; their values join the block keys
+// as map's extras.
 Delayed<Value> add_map_task(Graph& g, const OpInfo& op, const OpContext& context,
                             const NodeSpec& node, std::span<const Delayed<Value>> in,
                             CancelToken* cancel) {
-  const ItemCall call{{&op, &context}, &node.args, cancel};
-  Hasher salt;
-  salt.add(Value(keyed_args(op, node.args)));
-  (void)call.hash_state(salt);
-  const ChunkOptions options{.label = node.id, .salt = salt.digest()};
-  const auto fn = dagflow::op(op.name(), call).with_version(op.version());  // task "map(<op>)"
+  const MapItems items(op, context, node, cancel);
   return with_inputs(in.subspan(1), [&](const auto&... inputs) {
-    return dagflow::map(g, fn, in.front(), inputs..., options);
+    return dagflow::map(g, items.fn, in.front(), inputs..., items.options);
   });
+}
+
+// A map node with `reduce`: dagflow::map_reduce over the list (its only input: the loader
+// refuses others), the items' results combined as they come by the reduce op. One task with
+// one cache entry (no per-block entries); its key holds both ops' names and versions.
+Delayed<Value> add_map_reduce_task(Graph& g, const OpInfo& op, const OpInfo& reduce,
+                                   const OpContext& context, const NodeSpec& node,
+                                   const Delayed<Value>& list, CancelToken* cancel) {
+  const MapItems items(op, context, node, cancel);
+  const auto combine = dagflow::op(reduce.name(), CombineCall{{&reduce, &context}, cancel})
+                           .with_version(reduce.version());
+  return dagflow::map_reduce(g, items.fn, combine, Value(), list, items.options);
 }
 
 // Why a node runs, and how a cached writer kept its files: worked out before the run (when
@@ -539,6 +589,7 @@ class PipelineRun {
 
   [[nodiscard]] const NodeSpec& node(std::size_t i) const { return spec_.nodes[i]; }
   [[nodiscard]] const OpInfo& op(std::size_t i) const { return *ops_.find(node(i).op); }
+  [[nodiscard]] const OpInfo& reduce_op(std::size_t i) const { return *ops_.find(node(i).reduce); }
   [[nodiscard]] const RecordedNode* previous(std::size_t i) const;
   [[nodiscard]] std::optional<Hash128> key(std::size_t i) const;
   std::vector<std::size_t> inputs_of(std::size_t i) const;
@@ -831,8 +882,14 @@ void PipelineRun::add_node(std::size_t i) {
                         .may_cut_off = false,  // decided by plan()
                         .trace = &traces_[i],
                         .cancel = cancel_};
-  task_[i] = n.map.empty() ? add_task(graph_, op(i), bodies_[i], n, inputs)
-                           : add_map_task(graph_, op(i), context_, n, inputs, cancel_);
+  if (n.map.empty()) {
+    task_[i] = add_task(graph_, op(i), bodies_[i], n, inputs);
+  } else if (n.reduce.empty()) {
+    task_[i] = add_map_task(graph_, op(i), context_, n, inputs, cancel_);
+  } else {
+    task_[i] =
+        add_map_reduce_task(graph_, op(i), reduce_op(i), context_, n, inputs.front(), cancel_);
+  }
   graph_.set_label(task_[i], n.id);
   TaskOptions options = n.options;
   // Across ranks, a writer's files land on rank 0's machine, beside the outputs it prints.

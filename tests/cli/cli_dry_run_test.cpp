@@ -80,6 +80,28 @@ TEST_CASE("dagflow run --dry-run: says what a run would do", "[cli][dry-run]") {
   CHECK(counts.at("items_executed").as_int() == 1);
 }
 
+// A map with `reduce` says both ops; the run prints what the unfused wordcount prints, and its
+// summary counts no items (the node is one task, cached whole).
+TEST_CASE("dagflow run --dry-run: a map with reduce names its reduce op", "[cli][dry-run]") {
+  DataDir data;
+  const fs::path fused = data.write("fused.yaml",
+                                    "name: fused\n"
+                                    "nodes:\n"
+                                    "  files: {op: glob, args: {pattern: \"texts/*.txt\"}}\n"
+                                    "  total: {op: word_count, map: files, reduce: merge_counts}\n"
+                                    "  top: {op: top_k, inputs: [total], args: {k: 3}}\n");
+  const auto plan = run_dagflow({"run", fused.string(), "--dry-run"});
+  REQUIRE(plan.exit_code == 0);
+  CHECK(plan.out ==
+        "probe ran   files (glob)\n"
+        "would run   total (map word_count, reduce: merge_counts): no cache entry\n"
+        "would run   top (top_k): no cache entry\n");
+  const auto run = run_dagflow({"run", fused.string()});
+  REQUIRE(run.exit_code == 0);
+  CHECK(run.out == run_dagflow({"run", data.file("wordcount.yaml")}).out);
+  CHECK_THAT(run.err, Catch::StartsWith("fused: 3 nodes, 3 executed, 0 cached in "));
+}
+
 // With --json, stdout is one object {"nodes": [{"id", "op", "state", "reason"}]}.
 TEST_CASE("dagflow run --dry-run --json: prints each node's state as one JSON object",
           "[cli][dry-run]") {

@@ -327,8 +327,8 @@ TEST_CASE(
         "p.yaml:5:5: unknown key 'input' in node 'a' (did you mean 'inputs'?)\n"
         "p.yaml:3:3: node 'a' (op 'constant') needs argument 'value'");
   CHECK(load_error("name: x\nnodes:\n  a:\n    op: pair\n    colour: red\n") ==
-        "p.yaml:5:5: unknown key 'colour' in node 'a' (the keys are: op, inputs, map, args, doc, "
-        "cache, io, resources, retries, retry_delay, timeout)\n"
+        "p.yaml:5:5: unknown key 'colour' in node 'a' (the keys are: op, inputs, map, reduce, "
+        "args, doc, cache, io, resources, retries, retry_delay, timeout)\n"
         "p.yaml:3:3: op 'pair' takes 2 inputs, node 'a' gives 0");
   CHECK(load_error("name: x\nnodes:\n  a: {op: constant, args: {value: 1}, cache: maybe}\n") ==
         "p.yaml:3:46: 'cache' of node 'a' must be true or false, got a string");

@@ -151,6 +151,35 @@ TEST_CASE("Pipeline across ranks: the examples give every rank the plain run's r
   }
 }
 
+// A map with `reduce` (one map_reduce task, its blocks split across the ranks): every rank gets
+// the plain run's value, also for word counts merged by a registry op and for no items.
+TEST_CASE("Pipeline across ranks: a map with reduce gives every rank the plain run's result",
+          "[pipeline][ranks][reduce]") {
+  const std::size_t ranks = GENERATE(2, 3);
+  TempDir dir;
+  const fs::path file = dir.write("reduce.yaml", R"(name: reduce
+nodes:
+  xs: {op: range, args: {start: 1, stop: 3001}}
+  squares: {op: square, map: xs, reduce: sum}
+  none: {op: range, args: {stop: 0}}
+  nothing: {op: square, map: none, reduce: sum}
+  files: {op: glob, args: {pattern: "texts/*.txt"}}
+  counts: {op: word_count, map: files, reduce: merge_counts}
+  top: {op: top_k, inputs: [counts], args: {k: 2}}
+outputs: [squares, nothing, counts, top]
+)");
+  for (int i = 0; i < 12; ++i) {
+    dir.write("texts/" + std::to_string(i) + ".txt",
+              "the cat " + std::to_string(i % 5) + " and the hat " + std::to_string(i) + "\n");
+  }
+  check_same_as_alone(file, ranks);
+  const PipelineResult alone = load(file).run();
+  CHECK(alone.outputs.at("squares") == Value(std::int64_t{3000} * 3001 * 6001 / 6));
+  CHECK(alone.outputs.at("nothing") == Value(0));
+  CHECK(alone.outputs.at("top") ==
+        Value(Value::List{Value::List{"the", 24}, Value::List{"and", 12}}));
+}
+
 // sum_squares at its default size (10^6 items): a map and a reduce split across the ranks.
 TEST_CASE("Pipeline across ranks: sum_squares at its default size", "[pipeline][ranks][slow]") {
   const std::size_t ranks = GENERATE(2, 3);

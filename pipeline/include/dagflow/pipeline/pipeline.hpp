@@ -14,6 +14,10 @@
 //     total: {op: merge_counts, inputs: [counts]}
 //     top: {op: top_k, inputs: [total], args: {k: "${k}"}}
 //   outputs: [top]                   # optional; default: the nodes nothing consumes
+// A map node may also say `reduce: OP` (`total: {op: word_count, map: files, reduce:
+// merge_counts}`): one task that combines the op's results as they come with OP, a registry op
+// that merges a list of partial results into one (called with two at a time, and with [] when
+// the list is empty); the node gives that one value instead of the list.
 // A node also takes `doc` (a string), `cache: false` (run every time, and so does everything
 // downstream) and how its task runs (NodeSpec::options): `io: true`, `resources: {db: 1}`,
 // `retries: 3`, `retry_delay: 100ms`, `timeout: 30s` (durations need a unit: ms, s, min, h).
@@ -139,6 +143,10 @@ struct NodeSpec {
   std::vector<std::string> inputs{};
   /// The id of the list the op is mapped over; empty when the node is not a map.
   std::string map{};
+  /// With `map`: the op that combines the op's results into the node's one value (called with a
+  /// list of two partial results, and with [] when the list is empty); empty for a plain map.
+  /// Such a map takes no other inputs.
+  std::string reduce{};
   Value::Map args{};
   std::string doc{};
   bool cache = true;
@@ -212,7 +220,8 @@ struct PipelineStats {
   std::size_t executed = 0;
   /// Nodes served whole from the cache (a map all of whose blocks were cached counts here).
   std::size_t cache_hits = 0;
-  /// Elements of maps computed, and found in the cache.
+  /// Elements of maps computed, and found in the cache (a map with `reduce` counts none: it is
+  /// one task, cached whole).
   std::size_t items_executed = 0;
   std::size_t items_cached = 0;
   double seconds = 0;
@@ -341,6 +350,8 @@ class Pipeline {
   /// Loads and validates `file` (see load_pipeline_spec).
   [[nodiscard]] static Pipeline load(const std::filesystem::path& file, OpRegistry ops,
                                      LoadOptions options = {});
+  /// A spec made elsewhere (unchecked but for this): throws std::invalid_argument when a node's
+  /// op or reduce op is not in `ops`, or a node with `reduce` has no map or other inputs.
   Pipeline(PipelineSpec spec, OpRegistry ops, LoadOptions options = {});
 
   [[nodiscard]] const PipelineSpec& spec() const noexcept { return spec_; }
@@ -384,10 +395,10 @@ class Pipeline {
   /// The file of this pipeline's run record in `cache_dir` (see dagflow/pipeline/records.hpp).
   [[nodiscard]] std::filesystem::path record_file(const std::filesystem::path& cache_dir) const;
 
-  /// The pipeline as a Graphviz DOT digraph (nodes labelled "id\nop", maps drawn with a double
-  /// border, probes as ellipses). With `states` (PipelineResult::nodes of run() or dry_run()),
-  /// nodes are filled by outcome: would run / ran orange, cached green, not needed grey, a
-  /// failed probe red.
+  /// The pipeline as a Graphviz DOT digraph (nodes labelled "id\nop", maps "id\nmap op" drawn
+  /// with a double border, and "id\nmap op\nreduce: op2" with `reduce`; probes as ellipses).
+  /// With `states` (PipelineResult::nodes of run() or dry_run()), nodes are filled by outcome:
+  /// would run / ran orange, cached green, not needed grey, a failed probe red.
   [[nodiscard]] std::string to_dot(std::span<const NodeRunInfo> states = {}) const;
 
  private:
