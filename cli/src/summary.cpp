@@ -51,11 +51,8 @@ std::string summary_line(const Pipeline& pipeline, const PipelineResult& result)
   const std::size_t not_needed =
       result.nodes.size() - s.executed - s.cache_hits - s.failed - s.not_run;
   if (not_needed > 0) line += fmt::format(", {} not needed", not_needed);
-  // Items are counted for plain maps only: a map with `reduce` is one task, cached whole.
   bool has_map = false;
-  for (const NodeSpec& node : pipeline.spec().nodes) {
-    has_map = has_map || (!node.map.empty() && node.reduce.empty());
-  }
+  for (const NodeSpec& node : pipeline.spec().nodes) has_map = has_map || !node.map.empty();
   if (has_map) {
     line += fmt::format(" (items: {} executed, {} cached)", s.items_executed, s.items_cached);
   }

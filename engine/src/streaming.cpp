@@ -125,7 +125,9 @@ struct FindBlocks {
 Delayed<TextSource> add_source(Graph& g, const char* kind, std::filesystem::path path,
                                std::uint64_t chunk_bytes) {
   std::string label = fmt::format("{}({})", kind, path.filename().string());
-  auto task = g.delayed(dagflow::op(kind, FindBlocks{}), TextFile{std::move(path), chunk_bytes});
+  // Named apart from the pipeline ops of the same names, which are other functions.
+  auto task = g.delayed(dagflow::op(fmt::format("dagflow.{}", kind), FindBlocks{}),
+                        TextFile{std::move(path), chunk_bytes});
   g.set_options(task, {.io = true});
   g.set_label(task, std::move(label));
   return task;

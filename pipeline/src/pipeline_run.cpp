@@ -181,6 +181,11 @@ struct ItemCall : OpCall {
     for (const Value& v : inputs) values.push_back(&v);
     return op->call(*context, values, *args);
   }
+  // An item of a streamed file (a line or a chunk, see PipelineRun::streamed): a string.
+  template <class... Inputs>
+  Value operator()(std::string_view item, const Inputs&... inputs) const {
+    return (*this)(Value(std::string(item)), inputs...);
+  }
 };
 
 // What a map node with `reduce` combines its items' results with (through dagflow::map_reduce):
@@ -302,12 +307,25 @@ Delayed<Value> add_map_task(Graph& g, const OpInfo& op, const OpContext& context
   });
 }
 
-// A map node with `reduce`: dagflow::map_reduce over the list (its only input: the loader
-// refuses others), the items' results combined as they come by the reduce op. One task with
-// one cache entry (no per-block entries); its key holds both ops' names and versions.
+// A map node over a streamed file: the same, its items the file's lines or chunks as strings
+// (`in` holds the other inputs only).
+Delayed<Value> add_stream_map_task(Graph& g, const OpInfo& op, const OpContext& context,
+                                   const NodeSpec& node, const Delayed<TextSource>& source,
+                                   std::span<const Delayed<Value>> in, CancelToken* cancel) {
+  const MapItems items(op, context, node, cancel);
+  return with_inputs(in, [&](const auto&... inputs) {
+    return dagflow::map(g, items.fn, source, inputs..., items.options);
+  });
+}
+
+// A map node with `reduce`: dagflow::map_reduce over the list or the streamed file (its only
+// input: the loader refuses others), the items' results combined as they come by the reduce op.
+// One task whose key holds both ops' names and versions (over a streamed file, each block's
+// combined result is an entry of its own too).
+template <class List>
 Delayed<Value> add_map_reduce_task(Graph& g, const OpInfo& op, const OpInfo& reduce,
                                    const OpContext& context, const NodeSpec& node,
-                                   const Delayed<Value>& list, CancelToken* cancel) {
+                                   const Delayed<List>& list, CancelToken* cancel) {
   const MapItems items(op, context, node, cancel);
   const auto combine = dagflow::op(reduce.name(), CombineCall{{&reduce, &context}, cancel})
                            .with_version(reduce.version());
@@ -560,6 +578,10 @@ class PipelineRun {
   void read_previous_record();
   void build_graph();
   void add_node(std::size_t i);
+  [[nodiscard]] bool streamed(std::size_t i) const;
+  void add_stream_source(std::size_t i);
+  void add_map_node(std::size_t i, std::span<const Delayed<Value>> inputs);
+  [[nodiscard]] const DelayedBase& handle(std::size_t i) const;
   void run_probe(std::size_t i);
   void plan();
   void mark_rechecked();
@@ -621,6 +643,7 @@ class PipelineRun {
   Graph graph_;
   std::unordered_map<std::string_view, std::size_t> index_;
   std::vector<Delayed<Value>> task_;
+  std::vector<Delayed<TextSource>> stream_;    // a streamed file's source (then no task_)
   std::vector<std::optional<Value>> literal_;  // probes' results
   std::vector<std::size_t> targets_;           // asked for, then the needed writers
   std::size_t asked_ = 0;                      // how many of targets_ were asked for
@@ -658,6 +681,7 @@ PipelineRun::PipelineRun(const PipelineSpec& spec, const OpRegistry& ops, const 
   explanations_.resize(n);
   bodies_.resize(n);
   task_.resize(n);
+  stream_.resize(n);
   literal_.resize(n);
   needed_.resize(n);
   forced_.resize(n);
@@ -847,8 +871,33 @@ const RecordedNode* PipelineRun::previous(std::size_t i) const {
 }
 
 std::optional<Hash128> PipelineRun::key(std::size_t i) const {
-  if (!task_[i].is_valid() || task_[i].id() >= keys_.size()) return std::nullopt;
-  return keys_[task_[i].id()];
+  const DelayedBase& task = handle(i);
+  if (!task.is_valid() || task.id() >= keys_.size()) return std::nullopt;
+  return keys_[task.id()];
+}
+
+// A node's task: its result's, or a streamed file's source.
+const DelayedBase& PipelineRun::handle(std::size_t i) const {
+  if (stream_[i].is_valid()) return stream_[i];
+  return task_[i];
+}
+
+// A file-reading node whose result only maps read, as their list, is not read whole: the maps
+// stream it in blocks (OpInfo::stream_source). A target's result is needed whole.
+bool PipelineRun::streamed(std::size_t i) const {
+  if (op(i).stream_source() == nullptr) return false;
+  if (std::find(targets_.begin(), targets_.end(), i) != targets_.end()) return false;
+  for (std::size_t j = i + 1; j < spec_.nodes.size(); ++j) {
+    if (!needed_[j]) continue;
+    const std::vector<std::size_t> in = inputs_of(j);
+    const auto reads = std::count(in.begin(), in.end(), i);
+    if (reads > 1 || (reads == 1 && (node(j).map != node(i).id))) return false;
+  }
+  return true;
+}
+
+void PipelineRun::add_stream_source(std::size_t i) {
+  stream_[i] = op(i).stream_source()(graph_, context_, node(i).args);
 }
 
 // Phase "build": one task per needed node, dependencies first; probes run as they are added.
@@ -867,7 +916,8 @@ void PipelineRun::add_node(std::size_t i) {
     // A file named by a probe is keyed by content already (the probe's result is a literal);
     // one named by a node's result is known only at run time: checked then (see plan()).
     const std::vector<std::string>& types = op(i).inputs();
-    if (k < types.size() && is_file_type(types[k]) && !op(sources[k]).is_probe()) {
+    if (k < types.size() && is_file_type(types[k]) && !op(sources[k]).is_probe() &&
+        !stream_[sources[k]].is_valid()) {
       inputs.back() =
           graph_.delayed(dagflow::op("dagflow.as_paths", AsPaths{&context_}), inputs.back());
       reads_named_files_[i] = 1;
@@ -882,25 +932,42 @@ void PipelineRun::add_node(std::size_t i) {
                         .may_cut_off = false,  // decided by plan()
                         .trace = &traces_[i],
                         .cancel = cancel_};
-  if (n.map.empty()) {
+  if (streamed(i)) {
+    add_stream_source(i);
+  } else if (n.map.empty()) {
     task_[i] = add_task(graph_, op(i), bodies_[i], n, inputs);
-  } else if (n.reduce.empty()) {
-    task_[i] = add_map_task(graph_, op(i), context_, n, inputs, cancel_);
   } else {
-    task_[i] =
-        add_map_reduce_task(graph_, op(i), reduce_op(i), context_, n, inputs.front(), cancel_);
+    add_map_node(i, inputs);
   }
-  graph_.set_label(task_[i], n.id);
+  const DelayedBase& task = handle(i);
+  graph_.set_label(task, n.id);
   TaskOptions options = n.options;
   // Across ranks, a writer's files land on rank 0's machine, beside the outputs it prints.
   options.on_rank0 = op(i).writes_files();
-  if (options != TaskOptions{}) graph_.set_options(task_[i], options);
-  tally_->attribute(task_[i].id(), i);
+  if (options != TaskOptions{}) graph_.set_options(task, options);
+  tally_->attribute(task.id(), i);
   if (op(i).is_probe()) {
     run_probe(i);
     return;
   }
-  if (!n.cache || op(i).has_side_effects()) graph_.set_impure(task_[i]);
+  if (!n.cache || op(i).has_side_effects()) graph_.set_impure(task);
+}
+
+// A map node's task: over a list, or over a streamed file (`inputs` first: the list, then the
+// others).
+void PipelineRun::add_map_node(std::size_t i, std::span<const Delayed<Value>> inputs) {
+  const NodeSpec& n = node(i);
+  const Delayed<TextSource>& source = stream_[index_.at(n.map)];
+  if (!source.is_valid()) {
+    task_[i] = n.reduce.empty() ? add_map_task(graph_, op(i), context_, n, inputs, cancel_)
+                                : add_map_reduce_task(graph_, op(i), reduce_op(i), context_, n,
+                                                      inputs.front(), cancel_);
+  } else {
+    task_[i] =
+        n.reduce.empty()
+            ? add_stream_map_task(graph_, op(i), context_, n, source, inputs.subspan(1), cancel_)
+            : add_map_reduce_task(graph_, op(i), reduce_op(i), context_, n, source, cancel_);
+  }
 }
 
 // Run a probe now (like any task, so observers see it): what it returns decides the keys of
@@ -935,9 +1002,9 @@ void PipelineRun::plan() {
     // key that may stand for another result now: the body runs (a map finds its unchanged
     // blocks; another node takes its last result when its inputs' contents are unchanged).
     if (forced_[i] || refreshed_[i]) {
-      graph_.set_refresh(task_[i]);
+      graph_.set_refresh(handle(i));
     } else if (rechecked_[i]) {
-      graph_.set_refresh(task_[i], /*parts_too=*/false);
+      graph_.set_refresh(handle(i), /*parts_too=*/false);
     }
     // A writer's last result stands for its files only while they are intact.
     const bool files_ok = !op(i).writes_files() || file_problem_[i].empty();
@@ -1095,8 +1162,8 @@ void PipelineRun::plan_dry() {
   for (std::size_t t : targets_) pointers.push_back(&task_[t]);
   const DryRun plan = executor_->dry_run(pointers);
   for (std::size_t i = 0; i < spec_.nodes.size(); ++i) {
-    if (!task_[i].is_valid() || op(i).is_probe()) continue;
-    const NodeId id = task_[i].id();
+    if (!handle(i).is_valid() || op(i).is_probe()) continue;
+    const NodeId id = handle(i).id();
     const auto in = [id](const std::vector<NodeId>& ids) {
       return std::find(ids.begin(), ids.end(), id) != ids.end();
     };
@@ -1211,7 +1278,7 @@ void PipelineRun::exchange_news_after_failure() noexcept {
 // The failure of a node's task as the pipeline tells it (a helper task's as the engine did).
 NodeError PipelineRun::node_error(const TaskError& e) const {
   for (std::size_t i = 0; i < spec_.nodes.size(); ++i) {
-    if (task_[i].is_valid() && task_[i].id() == e.node()) {
+    if (handle(i).is_valid() && handle(i).id() == e.node()) {
       return NodeError(describe_failure(spec_, node(i), e), node(i).id, node(i).op, e.original());
     }
   }

@@ -99,7 +99,9 @@ TEST_CASE("dagflow run --dry-run: a map with reduce names its reduce op", "[cli]
   const auto run = run_dagflow({"run", fused.string()});
   REQUIRE(run.exit_code == 0);
   CHECK(run.out == run_dagflow({"run", data.file("wordcount.yaml")}).out);
-  CHECK_THAT(run.err, Catch::StartsWith("fused: 3 nodes, 3 executed, 0 cached in "));
+  CHECK_THAT(
+      run.err,
+      Catch::StartsWith("fused: 3 nodes, 3 executed, 0 cached (items: 6 executed, 0 cached) in "));
 }
 
 // With --json, stdout is one object {"nodes": [{"id", "op", "state", "reason"}]}.

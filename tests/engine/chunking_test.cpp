@@ -146,6 +146,7 @@ TEST_CASE("map_reduce: changes type, names a failing item, labels after fn",
   long expected = 0;
   for (const auto& w : words) expected += static_cast<long>(w.size());
   CHECK(ex.compute(letters) == expected);
+  CHECK(ex.last_run_stats().items_executed == words.size());  // counted as a map's items
   CHECK_THROWS_WITH(ex.compute(failing), Catch::Contains("failed at item 6: six"));
 }
 

@@ -180,6 +180,29 @@ outputs: [squares, nothing, counts, top]
         Value(Value::List{Value::List{"the", 24}, Value::List{"and", 12}}));
 }
 
+// A streamed file (read_chunks, read by maps only): each rank reads and counts its share of the
+// chunks, and every rank gets the plain run's counts and lines.
+TEST_CASE("Pipeline across ranks: a streamed file gives every rank the plain run's result",
+          "[pipeline][ranks][stream]") {
+  const std::size_t ranks = GENERATE(2, 3);
+  TempDir dir;
+  const fs::path file = dir.write("stream.yaml", R"(name: stream
+nodes:
+  text: {op: read_chunks, args: {path: text.txt, bytes: 2K}}
+  counts: {op: word_count, map: text, reduce: merge_counts}
+  lines: {op: read_lines, args: {path: text.txt}}
+  each: {op: word_count, map: lines}
+outputs: [counts, each]
+)");
+  std::string text;
+  for (int i = 0; i < 3000; ++i) text += "the cat " + std::to_string(i % 37) + " sat\n";
+  dir.write("text.txt", text);
+  check_same_as_alone(file, ranks);
+  const PipelineResult alone = load(file).run();
+  CHECK(alone.outputs.at("counts").as_map().at("cat") == Value(3000));
+  CHECK(alone.outputs.at("each").as_list().size() == 3000);
+}
+
 // sum_squares at its default size (10^6 items): a map and a reduce split across the ranks.
 TEST_CASE("Pipeline across ranks: sum_squares at its default size", "[pipeline][ranks][slow]") {
   const std::size_t ranks = GENERATE(2, 3);

@@ -53,10 +53,12 @@ struct ListAdapter {};
 /// a `Delayed<std::vector<R>>`. `input` is a `std::vector<T>` (moved into the graph when passed
 /// as an rvalue, copied otherwise) or a `Delayed<std::vector<T>>` (its size known only at run
 /// time), or a type with a ListAdapter (the result is then the adapter's from_results type when
-/// it has one). `fn` is called as `fn(const T&)`, possibly from several threads at once; it may be
-/// a `dagflow::op`. An item that throws fails the task with a TaskError naming its index; no new
-/// chunk starts after that. One graph node and one output allocation, however many items; each
-/// item's result is written in place, in input order.
+/// it has one), or a file source (read_lines, read_chunks: items are std::string_views, and
+/// results of a type R with a ListAdapter come back as R's from_results). `fn` is called as
+/// `fn(const T&)`, possibly from several threads at once; it may be a `dagflow::op`. An item that
+/// throws fails the task with a TaskError naming its index; no new chunk starts after that. One
+/// graph node and one output allocation, however many items; each item's result is written in
+/// place, in input order.
 template <class F, class Input>
 [[nodiscard]] auto map(Graph& g, F&& fn, Input&& input, ChunkOptions options = {});
 

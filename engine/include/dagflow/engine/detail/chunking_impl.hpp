@@ -323,7 +323,8 @@ struct MapBody {
       }
     }
     if constexpr (std::is_same_v<In, TextSource>) {
-      return stream_map<R>(input, chunk_size, call, block_salt);
+      // Results that are themselves a dynamic value (a pipeline's) come back as one of them.
+      return map_result<R>(stream_map<R>(input, chunk_size, call, block_salt));
     } else {
       return map_result<In>(map_items<R>(items_of(input), chunk_size, call,
                                          block_salt.value_or(Hash128{}), block_salt.has_value()));
@@ -461,6 +462,9 @@ struct ReduceBody {
         }
       }
     });
+    if constexpr (!kAsIs) {  // map_reduce's items count as a map's (progress, statistics)
+      count_map_items(std::min(n, mine.last * per_block) - std::min(n, mine.first * per_block), 0);
+    }
     if constexpr (Serializable<std::vector<U>> && copyable_v<U> &&
                   std::is_default_constructible_v<U>) {
       if (split != nullptr) exchange_partials(partial, *split);
