@@ -26,13 +26,14 @@ constexpr std::size_t kChunksPerLaneLeft = 4;
 
 struct Loop {
   Loop(std::size_t items, std::size_t fixed, void (*fn)(void*, std::size_t, std::size_t), void* ctx,
-       std::size_t lane_count, const std::atomic<bool>* cancelled)
+       std::size_t lane_count, const std::atomic<bool>* cancelled, const ChunkReporter* reports)
       : n(items),
         fixed_chunk(fixed),
         body(fn),
         context(ctx),
         lanes(lane_count),
-        run_cancelled(cancelled) {}
+        run_cancelled(cancelled),
+        reporter(reports) {}
 
   std::size_t n;
   std::size_t fixed_chunk;
@@ -40,6 +41,7 @@ struct Loop {
   void* context;
   std::size_t lanes;
   const std::atomic<bool>* run_cancelled;
+  const ChunkReporter* reporter;  // null: nobody watches
 
   std::atomic<std::size_t> cursor{0};
   std::atomic<std::size_t> chunk{1};
@@ -77,6 +79,7 @@ struct Loop {
   }
 
   void run_lane() {
+    ChunkGroup group(reporter, n);
     while (!should_stop()) {
       const std::size_t size =
           fixed_chunk != 0 ? fixed_chunk : chunk.load(std::memory_order_relaxed);
@@ -94,8 +97,10 @@ struct Loop {
         break;
       }
       chunks_run.fetch_add(1, std::memory_order_relaxed);
+      const auto finished = Clock::now();
+      group.add(start, finished, end - begin);
       if (fixed_chunk == 0) {
-        adapt(end - begin, std::chrono::duration<double>(Clock::now() - start).count());
+        adapt(end - begin, std::chrono::duration<double>(finished - start).count());
       }
     }
   }
@@ -131,7 +136,7 @@ void run_chunked(std::size_t n, std::size_t fixed_chunk,
                  void (*body)(void* context, std::size_t begin, std::size_t end), void* context) {
   if (n == 0) return;
   Loop loop(n, fixed_chunk, body, context, WorkerPool::current_concurrency(),
-            current_cancellation());
+            current_cancellation(), current_chunk_reporter());
   const std::size_t max_chunks = fixed_chunk != 0 ? (n + fixed_chunk - 1) / fixed_chunk : n;
   loop.lanes = std::min(loop.lanes, max_chunks);
   // Lanes pull chunks from one shared cursor, so a lane that starts late (its thread was busy)

@@ -7,6 +7,9 @@
 
 #include <dagflow/graph/errors.hpp>
 
+#include "task_scope.hpp"
+#include "worker_pool.hpp"
+
 namespace dagflow::detail {
 
 ObserverList::ObserverList(std::span<const std::shared_ptr<RunObserver>> observers, const Log& log)
@@ -33,8 +36,26 @@ void ObserverList::on_task(const TaskEvent& event) const noexcept {
   each("on_task", [&](RunObserver& o) { o.on_task(event); });
 }
 
+void ObserverList::on_chunks(const ChunkEvent& event) const noexcept {
+  each("on_chunks", [&](RunObserver& o) { o.on_chunks(event); });
+}
+
 void ObserverList::on_run_end() const noexcept {
   each("on_run_end", [&](RunObserver& o) { o.on_run_end(); });
+}
+
+void ChunkReporter::report(std::chrono::steady_clock::time_point start,
+                           std::chrono::steady_clock::time_point end, std::size_t chunks,
+                           std::size_t units, std::size_t of) const noexcept {
+  ChunkEvent event;
+  event.task = task;
+  event.worker = WorkerPool::current_worker();
+  event.start = start;
+  event.end = end;
+  event.chunks = chunks;
+  event.units = units;
+  event.of = of;
+  observers->on_chunks(event);
 }
 
 // Called from inside a catch block. Only the first failure of each observer in a compute() is

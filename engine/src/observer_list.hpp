@@ -30,6 +30,7 @@ class ObserverList {
   /// several threads at once, as the observers' own on_task is.
   void on_run_start(const RunView& run) const noexcept;
   void on_task(const TaskEvent& event) const noexcept;
+  void on_chunks(const ChunkEvent& event) const noexcept;
   void on_run_end() const noexcept;
 
  private:

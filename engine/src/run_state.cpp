@@ -110,7 +110,10 @@ RunState::AttemptEnd RunState::invoke(std::uint32_t v, BudgetCredit& credit, Tas
       blocks.emplace(*this, identity.digest(), has_flag(node.flags, NodeFlags::kRefreshParts));
     }
     const RankSplit* split = ranks != nullptr ? ranks->split_of(v) : nullptr;
-    const TaskContext context{&cancelled, blocks ? &*blocks : nullptr, &items, attempt, split};
+    const ChunkReporter reporter{observers, order[v]};
+    const TaskContext context{&cancelled, blocks ? &*blocks : nullptr,
+                              &items,     attempt,
+                              split,      observers != nullptr ? &reporter : nullptr};
     const TaskScope scope(context);
     node.vtable->invoke(node.payload, inputs, out);
     if (too_late()) {

@@ -300,9 +300,16 @@ class BlockStream {
       context = *task_;
       context.items = nullptr;  // counted once, by the task's own thread
       context.split = nullptr;
+      context.chunks = nullptr;  // the block is reported whole, below
     }
-    const TaskScope scope(context);
-    calls_.work(calls_.context, first_ + i, buffer_of(i));
+    const auto start = std::chrono::steady_clock::now();
+    {
+      const TaskScope scope(context);
+      calls_.work(calls_.context, first_ + i, buffer_of(i));
+    }
+    if (task_ != nullptr && task_->chunks != nullptr) {
+      task_->chunks->report(start, std::chrono::steady_clock::now(), 1, 1, last_ - first_);
+    }
     worked_.fetch_add(1, std::memory_order_release);
   }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <dagflow/engine/detail/chunked_loop.hpp>
+#include <dagflow/graph/types.hpp>
 
 namespace dagflow::detail {
 
@@ -29,6 +30,58 @@ struct AttemptInfo {
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };
 
+class ObserverList;
+
+/// Where the chunked loops of a running map or reduce report the work each worker did
+/// (RunObserver::on_chunks). Null in TaskContext when nobody watches.
+struct ChunkReporter {
+  const ObserverList* observers;
+  NodeId task;
+
+  /// Reports `chunks` chunks covering `units` of `of` units, run by the calling worker from
+  /// `start` to `end`. Never throws (observers' failures are theirs).
+  void report(std::chrono::steady_clock::time_point start,
+              std::chrono::steady_clock::time_point end, std::size_t chunks, std::size_t units,
+              std::size_t of) const noexcept;
+};
+
+/// The chunks one worker runs in one loop, reported in groups of about kInterval.
+class ChunkGroup {
+ public:
+  static constexpr std::chrono::milliseconds kInterval{50};
+
+  ChunkGroup(const ChunkReporter* reporter, std::size_t of) noexcept
+      : reporter_(reporter), of_(of) {}
+  ~ChunkGroup() { flush(); }
+  ChunkGroup(const ChunkGroup&) = delete;
+  ChunkGroup& operator=(const ChunkGroup&) = delete;
+
+  /// A chunk of `units` units ran from `start` to `end`.
+  void add(std::chrono::steady_clock::time_point start, std::chrono::steady_clock::time_point end,
+           std::size_t units) noexcept {
+    if (reporter_ == nullptr) return;
+    if (chunks_ == 0) start_ = start;
+    end_ = end;
+    ++chunks_;
+    units_ += units;
+    if (end_ - start_ >= kInterval) flush();
+  }
+  void flush() noexcept {
+    if (chunks_ == 0) return;
+    reporter_->report(start_, end_, chunks_, units_, of_);
+    chunks_ = 0;
+    units_ = 0;
+  }
+
+ private:
+  const ChunkReporter* reporter_;
+  std::size_t of_;
+  std::chrono::steady_clock::time_point start_{};
+  std::chrono::steady_clock::time_point end_{};
+  std::size_t chunks_ = 0;
+  std::size_t units_ = 0;
+};
+
 /// What a running task's body sees: its run's cancellation flag, its block cache (null when it
 /// has none), its item counts (null: not counted), its attempt, and for a map or reduce in a run
 /// across ranks its rank split (else null).
@@ -38,6 +91,7 @@ struct TaskContext {
   ItemCounts* items = nullptr;
   AttemptInfo attempt{};
   const RankSplit* split = nullptr;
+  const ChunkReporter* chunks = nullptr;
 };
 
 /// One thread-local for all of it: a task pays for one save, set and restore (in a shared
@@ -47,6 +101,10 @@ inline thread_local const TaskContext* t_current_task = nullptr;
 /// The flag of the run this thread is working for, or null outside any task.
 inline const std::atomic<bool>* current_cancellation() noexcept {
   return t_current_task != nullptr ? t_current_task->cancelled : nullptr;
+}
+/// Where the running task reports its chunks, or null.
+inline const ChunkReporter* current_chunk_reporter() noexcept {
+  return t_current_task != nullptr ? t_current_task->chunks : nullptr;
 }
 /// The running task's item counts, or null.
 inline ItemCounts* current_items() noexcept {

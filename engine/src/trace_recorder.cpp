@@ -47,9 +47,41 @@ void TraceRecorder::on_task(const TaskEvent& event) {
   spans_.push_back(std::move(span));
 }
 
+void TraceRecorder::on_chunks(const ChunkEvent& event) {
+  // Chunks closer than this to the part before them on the same worker extend it.
+  constexpr double kMergeGapUs = 1000;
+  std::lock_guard lock(mutex_);
+  if (run_ == nullptr) return;
+  const double start_us = std::chrono::duration<double, std::micro>(event.start - origin_).count();
+  const double end_us = std::chrono::duration<double, std::micro>(event.end - origin_).count();
+  const auto [it, first] = last_part_.try_emplace({event.task, event.worker}, spans_.size());
+  if (!first) {
+    TraceSpan& last = spans_[it->second];
+    if (start_us - (last.start_us + last.duration_us) < kMergeGapUs) {
+      last.duration_us = std::max(last.duration_us, end_us - last.start_us);
+      last.items_computed += event.units;
+      last.chunks += event.chunks;
+      return;
+    }
+    it->second = spans_.size();
+  }
+  TraceSpan span;
+  span.name = run_->label(event.task);
+  span.op = std::string(run_->op_name(event.task));
+  if (const auto key = run_->key(event.task)) span.key = key->to_hex();
+  span.worker = event.worker;
+  span.start_us = start_us;
+  span.duration_us = end_us - start_us;
+  span.items_computed = event.units;
+  span.chunks = event.chunks;
+  span.part = true;
+  spans_.push_back(std::move(span));
+}
+
 void TraceRecorder::on_run_end() {
   std::lock_guard lock(mutex_);
   run_ = nullptr;
+  last_part_.clear();
 }
 
 std::vector<TraceSpan> TraceRecorder::spans() const {
@@ -159,6 +191,17 @@ std::string TraceRecorder::chrome_trace() const {
           ",\"cat\":\"wait\",\"ph\":\"X\",\"ts\":{:.3f},\"dur\":{:.3f},\"pid\":1,\"tid\":{}}},\n",
           s.start_us - s.wait_us, s.wait_us, s.worker);
     }
+    if (s.part) {
+      out += "{\"name\":";
+      util::append_json_string(out, s.name + " (part)");
+      out += fmt::format(
+          ",\"cat\":\"chunks\",\"ph\":\"X\",\"ts\":{:.3f},\"dur\":{:.3f},\"pid\":1,"
+          "\"tid\":{},\"args\":{{\"op\":",
+          s.start_us, s.duration_us, s.worker);
+      util::append_json_string(out, s.op.empty() ? "task" : s.op);
+      out += fmt::format(",\"units\":{},\"chunks\":{}}}}},\n", s.items_computed, s.chunks);
+      continue;
+    }
     out += "{\"name\":";
     util::append_json_string(out, attempt_name(s));
     out += ",\"cat\":";
@@ -255,6 +298,21 @@ std::string svg_time_axis(const Timeline& t) {
   return svg;
 }
 
+// Part of a map's work: a thin bar of its op's colour in the lower half of the worker's lane,
+// so that it shows beside the task's own bar on the task's worker.
+std::string svg_part(const Timeline& t, const TraceSpan& s) {
+  const double y = t.lane_y(s.worker + (t.any_hit ? 1 : 0)) + Timeline::kLane / 2;
+  const std::string_view colour =
+      kPalette[t.colour_of.at(Timeline::op_of(s)) % std::size(kPalette)];
+  return fmt::format(
+      "<rect x=\"{:.2f}\" y=\"{:.1f}\" width=\"{:.2f}\" height=\"{}\" fill=\"{}\" "
+      "fill-opacity=\"0.6\"><title>{}</title></rect>\n",
+      t.x(s.start_us), y, std::max(0.5, t.x(s.start_us + s.duration_us) - t.x(s.start_us)),
+      Timeline::kLane / 2 - 3, colour,
+      xml_escaped(fmt::format("{} (part): {} units in {} chunks, {:.3f} ms", s.name,
+                              s.items_computed, s.chunks, s.duration_us / 1000)));
+}
+
 // One task: a bar in its worker's lane, or a diamond in the cache-hit lane.
 std::string svg_span(const Timeline& t, const TraceSpan& s) {
   const std::string tooltip = xml_escaped(
@@ -267,6 +325,7 @@ std::string svg_span(const Timeline& t, const TraceSpan& s) {
                       ? fmt::format(", items {} computed / {} cached, {} chunks", s.items_computed,
                                     s.items_cached, s.chunks)
                       : std::string()));
+  if (s.part) return svg_part(t, s);
   if (is_hit(s)) {
     return fmt::format(
         "<path d=\"M{:.1f},{:.1f} l5,-7 l5,7 l-5,7 z\" fill=\"{}\"><title>{}</title></path>\n",
@@ -315,7 +374,9 @@ std::string svg_legend(const Timeline& t) {
 std::string TraceRecorder::timeline_svg() const {
   const std::vector<TraceSpan> all = spans();
   const Timeline t(all, threads());
-  std::string svg = svg_lanes(t, all.size()) + svg_time_axis(t);
+  const auto tasks = static_cast<std::size_t>(
+      std::count_if(all.begin(), all.end(), [](const TraceSpan& s) { return !s.part; }));
+  std::string svg = svg_lanes(t, tasks) + svg_time_axis(t);
   for (const TraceSpan& s : all) svg += svg_span(t, s);
   return svg + svg_legend(t) + "</svg>\n";
 }

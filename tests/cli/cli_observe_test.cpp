@@ -147,8 +147,9 @@ TEST_CASE("dagflow run: --json --progress keeps stdout one JSON object", "[cli][
   CHECK(contains(r.err, kFinalLine));
 }
 
-// The trace holds a complete event per task that ran, named after its node; the timeline has a
-// tooltip per recorded task. Both paths are relative to the working directory.
+// The trace holds a complete event per task that ran, named after its node, and the map's parts
+// (cat "chunks"); the timeline has a tooltip per recorded task and part. Both paths are relative to
+// the working directory.
 TEST_CASE("dagflow run: --trace and --timeline write the Chrome trace and the SVG timeline",
           "[cli][trace]") {
   DataDir data;
@@ -161,11 +162,17 @@ TEST_CASE("dagflow run: --trace and --timeline write the Chrome trace and the SV
   const Value::List events = trace_events(data.path() / "trace.json");
   std::vector<std::string> ran;
   std::size_t recorded = 0;  // complete and instant events: one per task
+  std::size_t parts = 0;
   for (const Value& event : events) {
     const Value::Map& e = event.as_map();
     const std::string phase = e.at("ph").as_string();
     if (phase == "i") ++recorded;
     if (phase != "X") continue;
+    if (e.at("cat").as_string() == "chunks") {  // part of the map's items, on one worker
+      ++parts;
+      CHECK(e.at("name").as_string() == "counts (part)");
+      continue;
+    }
     ++recorded;
     ran.push_back(e.at("name").as_string());
     CHECK(e.at("cat").kind() == dagflow::ValueKind::kString);
@@ -176,6 +183,7 @@ TEST_CASE("dagflow run: --trace and --timeline write the Chrome trace and the SV
     CHECK(e.at("args").as_map().at("cache").as_string() == "miss");
   }
   CHECK(ran.size() >= 3);
+  CHECK(parts >= 1);
   for (const char* node : {"counts", "total", "top"}) {
     INFO(node);
     CHECK(std::count(ran.begin(), ran.end(), node) == 1);
@@ -183,7 +191,7 @@ TEST_CASE("dagflow run: --trace and --timeline write the Chrome trace and the SV
 
   const std::string svg = read_file(data.path() / "timeline.svg");
   CHECK_THAT(svg, Catch::StartsWith("<svg") && Catch::EndsWith("</svg>\n"));
-  CHECK(count_of(svg, "<title>") == recorded);
+  CHECK(count_of(svg, "<title>") == recorded + parts);  // a tooltip per task and per part
 
   // Run again: the glob runs (a probe), `top` is a cache hit, an instant event; nothing else.
   REQUIRE(run_dagflow({"run", "wordcount.yaml", "--trace", "trace.json"}, data.path()).exit_code ==

@@ -4,10 +4,14 @@
 // timeline, trace_path, and dry_run.
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <memory>
+#include <numeric>
+#include <set>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -52,7 +56,7 @@ TEST_CASE("TraceRecorder: a Chrome trace has one complete event per executed tas
 
   const dagflow::Value doc = dagflow::from_json(trace->chrome_trace());  // valid JSON
   const auto& events = doc.as_map().at("traceEvents").as_list();
-  std::size_t complete = 0, instant = 0, names = 0;
+  std::size_t complete = 0, instant = 0, names = 0, parts = 0;
   for (const dagflow::Value& e : events) {
     const auto& m = e.as_map();
     const std::string& ph = m.at("ph").as_string();
@@ -65,6 +69,13 @@ TEST_CASE("TraceRecorder: a Chrome trace has one complete event per executed tas
     }
     CHECK(m.at("ts").as_double() >= 0);  // hits too: they are found after the run started
     CHECK(m.contains("cat"));
+    if (m.at("cat").as_string() == "chunks") {  // a map's chunks on one worker
+      ++parts;
+      CHECK(m.at("name").as_string() == "map(tr_square) (part)");
+      CHECK(m.at("args").as_map().at("op").as_string() == "map(tr_square)");
+      CHECK(m.at("args").as_map().at("units").as_int() >= 1);
+      continue;
+    }
     CHECK(m.at("args").as_map().contains("cache"));
     if (ph == "X") {
       ++complete;
@@ -80,14 +91,62 @@ TEST_CASE("TraceRecorder: a Chrome trace has one complete event per executed tas
   CHECK(complete == 4);  // a, b, sum, squares
   CHECK(instant == 1);
   CHECK(names == 2);  // one per worker
+  CHECK(parts >= 1);
   const auto spans = trace->spans();
-  const auto map_span = std::find_if(spans.begin(), spans.end(),
-                                     [](const auto& s) { return s.op == "map(tr_square)"; });
+  const auto map_span = std::find_if(spans.begin(), spans.end(), [](const auto& s) {
+    return s.op == "map(tr_square)" && !s.part;
+  });
   REQUIRE(map_span != spans.end());
   CHECK(map_span->items_computed == 500);
   CHECK(map_span->chunks >= 1);
   CHECK(std::count_if(spans.begin(), spans.end(),
                       [](const auto& s) { return s.name == "second \"inc\""; }) == 1);
+}
+
+// A map's work shows on the lanes of the workers that ran it: its parts cover every item once,
+// each worker's consecutive chunks merged into few parts, drawn in the SVG too.
+TEST_CASE("TraceRecorder: a map's chunks show on the workers that ran them", "[engine][trace]") {
+  auto trace = std::make_shared<dagflow::TraceRecorder>();
+  dagflow::Executor ex({.threads = 2, .observers = {trace}});
+  dagflow::Graph g;
+  std::atomic<int> started{0};
+  // Each worker's first item waits for the other's, so both run some of the map.
+  auto slow = dagflow::map(
+      g,
+      [&started](const long& x) {
+        if (x < 2) {
+          ++started;
+          const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+          while (started.load() < 2 && std::chrono::steady_clock::now() < until) {
+            std::this_thread::yield();
+          }
+        }
+        return x + 1;
+      },
+      [] {
+        std::vector<long> xs(20'000);
+        std::iota(xs.begin(), xs.end(), 0L);
+        return xs;
+      }(),
+      dagflow::ChunkOptions{.label = "slow", .chunk_size = 1});
+  CHECK(ex.compute(slow).size() == 20'000);
+  const auto spans = trace->spans();
+  std::size_t units = 0;
+  std::set<std::size_t> workers;
+  std::size_t parts = 0;
+  for (const auto& s : spans) {
+    if (!s.part) continue;
+    ++parts;
+    CHECK(s.name == "slow");
+    units += s.items_computed;
+    workers.insert(s.worker);
+  }
+  CHECK(units == 20'000);
+  CHECK(workers == std::set<std::size_t>{0, 1});
+  CHECK(parts < 200);  // grouped, not one per chunk of one item
+  const std::string svg = trace->timeline_svg();
+  CHECK(svg.find("slow (part)") != std::string::npos);
+  CHECK(svg.find("1 tasks on 2 workers") != std::string::npos);  // parts are no tasks
 }
 
 // With a disk cache each span carries its task's 32-hex-digit content key.

@@ -46,7 +46,8 @@ const dagflow::NodeRunInfo& info(const PipelineResult& r, const std::string& id)
 }  // namespace
 
 // The word count: the same totals as counting the whole file, through streamed chunks.
-TEST_CASE("Pipeline streaming: the word count of read_chunks, map and reduce", "[pipeline][stream]") {
+TEST_CASE("Pipeline streaming: the word count of read_chunks, map and reduce",
+          "[pipeline][stream]") {
   TempDir dir;
   const std::string text = make_text();
   dir.write("text.txt", text);
@@ -69,8 +70,8 @@ outputs: [total, top, sizes]
   Value::Map counts;
   for (const auto& [word, n] : expected) counts.emplace(word, n);
   CHECK(r.outputs.at("total") == Value(counts));
-  CHECK(r.outputs.at("top") == Value(Value::List{Value::List{"cat", 20'000},
-                                                 Value::List{"line", 20'000}}));
+  CHECK(r.outputs.at("top") ==
+        Value(Value::List{Value::List{"cat", 20'000}, Value::List{"line", 20'000}}));
   REQUIRE(r.outputs.at("sizes").as_list().size() == 20'000);
   CHECK(r.outputs.at("sizes").as_list()[7] ==
         Value(Value::Map{{"7", 2}, {"cat", 1}, {"line", 1}, {"sat", 1}, {"the", 1}}));

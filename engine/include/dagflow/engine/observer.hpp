@@ -64,6 +64,25 @@ struct TaskEvent {
   std::chrono::steady_clock::time_point queued{};
 };
 
+/// Part of a map's or reduce's work that one worker ran: consecutive chunks of its items (or
+/// blocks of a streamed file), so that a trace can draw a map on the lanes of every worker that
+/// ran it. A worker reports at most about every 50 ms of a task's chunks, and once more when it
+/// is done with them, so a map of a million items is a handful of events.
+struct ChunkEvent {
+  /// The map or reduce task.
+  NodeId task = 0;
+  /// The worker thread, 0 .. threads-1.
+  std::size_t worker = 0;
+  /// When the first of these chunks started and the last ended.
+  std::chrono::steady_clock::time_point start{};
+  std::chrono::steady_clock::time_point end{};
+  /// How many chunks, and how many of the loop's units they covered (items of a map; blocks of
+  /// a streamed file, or of a map's per-block cache; pairs of a reduce's tree) out of `of`.
+  std::size_t chunks = 0;
+  std::size_t units = 0;
+  std::size_t of = 0;
+};
+
 /// The run an observer is watching, valid from on_run_start to on_run_end (keep the pointer to
 /// look tasks up from on_task; copy what must outlive the run).
 class RunView {
@@ -99,6 +118,9 @@ class RunObserver {
   /// A task was found in a cache (from compute()'s thread, before any task runs), or finished
   /// (from worker threads, concurrently: keep it short and thread-safe).
   virtual void on_task(const TaskEvent& event) = 0;
+  /// A worker ran part of a running map's or reduce's work (from worker threads, concurrently,
+  /// before the task's own on_task: keep it short and thread-safe).
+  virtual void on_chunks(const ChunkEvent& /*event*/) {}
   /// After the run, failed or not (before compute() returns or throws). Called by compute()'s
   /// thread.
   virtual void on_run_end() {}

@@ -13,8 +13,10 @@
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <dagflow/engine/observer.hpp>
@@ -38,6 +40,10 @@ struct TraceSpan {
   bool will_retry = false;  ///< a failed attempt that was retried
   bool timed_out = false;   ///< the attempt ran past its timeout
   double wait_us = 0;       ///< time queued for resources before `start_us`
+  /// Part of a map's or reduce's work that worker `worker` ran (RunObserver::on_chunks): its
+  /// chunks, consecutive ones within a millisecond of each other merged; `name`, `op` and `key`
+  /// are the task's, `items_computed` the units they covered, `chunks` how many.
+  bool part = false;
 };
 
 /// A RunObserver that keeps every event (thread-safe) and writes them out.
@@ -45,9 +51,10 @@ class TraceRecorder final : public RunObserver {
  public:
   void on_run_start(const RunView& run) override;
   void on_task(const TaskEvent& event) override;
+  void on_chunks(const ChunkEvent& event) override;
   void on_run_end() override;
 
-  /// Everything recorded so far, in the order events arrived.
+  /// Everything recorded so far, in the order events arrived (parts of maps included).
   [[nodiscard]] std::vector<TraceSpan> spans() const;
   /// The most worker threads any recorded run had.
   [[nodiscard]] std::size_t threads() const;
@@ -56,12 +63,16 @@ class TraceRecorder final : public RunObserver {
   /// attempt that ran — name = label (with "#2", "#3"... for retries), cat = op, tid = worker
   /// (I/O threads after the compute workers, named "io N"), ts and dur in microseconds, args =
   /// key, cache ("miss", or "blocks" for a map whose every block was cached), items, chunks,
-  /// attempt, "retried"/"timed out" — a "waiting for resources" event (cat "wait") before a task
+  /// attempt, "retried"/"timed out" — the parts of a map or reduce on each worker that ran
+  /// them (cat "chunks", name "<label> (part)", args op, units and chunks), a "waiting for
+  /// resources" event (cat "wait") before a task
   /// that queued for its resources, an instant event ("ph": "i") per cache hit, and thread
   /// names. Opens in Perfetto and chrome://tracing.
   [[nodiscard]] std::string chrome_trace() const;
   /// A self-contained SVG: one lane per worker thread and per I/O thread used ("io N"), each
-  /// task attempt a bar coloured by op (with a legend), failed attempts outlined in red (orange
+  /// task attempt a bar coloured by op (with a legend), the parts of a map or reduce as thinner
+  /// bars of its colour in the lanes of the workers that ran them, failed attempts outlined in
+  /// red (orange
   /// when retried), time queued for resources as a thin grey bar before the task, cache hits as
   /// marks in a lane of their own, and a time axis.
   [[nodiscard]] std::string timeline_svg() const;
@@ -78,6 +89,8 @@ class TraceRecorder final : public RunObserver {
   std::chrono::steady_clock::time_point origin_{};
   std::size_t threads_ = 0;
   std::vector<TraceSpan> spans_;
+  // This run's last part of each (task, worker), in spans_: the next one may extend it.
+  std::map<std::pair<NodeId, std::size_t>, std::size_t> last_part_;
 };
 
 }  // namespace dagflow

@@ -190,9 +190,12 @@ std::vector<R> stream_map(const TextSource& source, std::size_t chunk_size, cons
       std::vector<std::string> shares = split->exchange(to_bytes(out));
       std::vector<R> all;
       for (std::size_t r = 0; r < shares.size(); ++r) {
-        std::vector<R> part =
-            r == split->rank() ? std::move(out) : from_bytes<std::vector<R>>(shares[r]);
-        std::move(part.begin(), part.end(), std::back_inserter(all));
+        if (r == split->rank()) {
+          std::move(out.begin(), out.end(), std::back_inserter(all));
+        } else {
+          std::vector<R> part = from_bytes<std::vector<R>>(shares[r]);
+          std::move(part.begin(), part.end(), std::back_inserter(all));
+        }
       }
       return all;
     }
@@ -281,9 +284,11 @@ std::optional<U> stream_fold(const TextSource& source, const Start& start, const
       std::vector<std::string> shares = split->exchange(to_bytes(tree.stack));
       BlockTree<U> all;
       for (std::size_t r = 0; r < shares.size(); ++r) {
-        std::vector<Node> nodes =
-            r == split->rank() ? std::move(tree.stack) : from_bytes<std::vector<Node>>(shares[r]);
-        for (Node& n : nodes) all.push(std::move(n), op);
+        if (r == split->rank()) {
+          for (Node& n : tree.stack) all.push(std::move(n), op);
+        } else {
+          for (Node& n : from_bytes<std::vector<Node>>(shares[r])) all.push(std::move(n), op);
+        }
       }
       return std::move(all).total(op);
     }
