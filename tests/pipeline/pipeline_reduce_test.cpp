@@ -19,6 +19,7 @@
 #include <dagflow/nodes/op_registry.hpp>
 #include <dagflow/nodes/value.hpp>
 
+#include "pipeline/node_info.hpp"
 #include "support/temp_dir.hpp"
 #include "support/text.hpp"
 
@@ -32,6 +33,7 @@ using dagflow::Pipeline;
 using dagflow::PipelineError;
 using dagflow::PipelineResult;
 using dagflow::Value;
+using dagflow::test::info;
 using dagflow::test::TempDir;
 using dagflow::test::thrown_message;
 
@@ -78,14 +80,6 @@ OpRegistry test_ops() {
 
 Pipeline load(const TempDir& dir, const std::string& text) {
   return Pipeline::load(dir.write("p.yaml", text), test_ops());
-}
-
-const dagflow::NodeRunInfo& info(const PipelineResult& r, std::string_view id) {
-  for (const auto& n : r.nodes) {
-    if (n.id == id) return n;
-  }
-  FAIL("no node " << id);
-  return r.nodes.front();
 }
 
 // what() of the PipelineError loading `text` as p.yaml throws, or "(no error)".

@@ -13,6 +13,7 @@
 
 #include <dagflow/pipeline/records.hpp>
 
+#include "pipeline/node_info.hpp"
 #include "support/files.hpp"
 #include "support/temp_dir.hpp"
 
@@ -26,6 +27,7 @@ using dagflow::Pipeline;
 using dagflow::PipelineResult;
 using dagflow::RunRequest;
 using dagflow::Value;
+using dagflow::test::info;
 using dagflow::test::read_file;
 using dagflow::test::TempDir;
 using dagflow::test::write_file;
@@ -55,14 +57,6 @@ OpRegistry ops_with_names(std::uint32_t twice_version = 1) {
          "s twice")
       .set_version(twice_version);
   return ops;
-}
-
-const dagflow::NodeRunInfo& info(const PipelineResult& r, const std::string& id) {
-  for (const auto& n : r.nodes) {
-    if (n.id == id) return n;
-  }
-  FAIL("no node " << id);
-  return r.nodes.front();
 }
 
 }  // namespace

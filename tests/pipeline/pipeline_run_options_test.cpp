@@ -21,6 +21,7 @@
 #include <dagflow/engine/this_task.hpp>
 #include <dagflow/nodes/op_registry.hpp>
 
+#include "pipeline/node_info.hpp"
 #include "support/temp_dir.hpp"
 #include "support/text.hpp"
 
@@ -29,6 +30,7 @@ namespace {
 using dagflow::NodeOutcome;
 using dagflow::Pipeline;
 using dagflow::PipelineResult;
+using dagflow::test::info;
 using dagflow::test::TempDir;
 
 std::atomic<int> g_holding{0};       // `hold` nodes running now
@@ -107,14 +109,6 @@ dagflow::OpRegistry test_ops() {
 Pipeline load(const TempDir& dir, std::string_view text, dagflow::LoadOptions options = {}) {
   const auto file = dir.write("p.yaml", text);
   return Pipeline(dagflow::load_pipeline_spec(file, test_ops(), options), test_ops(), options);
-}
-
-const dagflow::NodeRunInfo& info(const PipelineResult& r, std::string_view id) {
-  for (const auto& n : r.nodes) {
-    if (n.id == id) return n;
-  }
-  FAIL("no node " << id);
-  throw;  // unreachable
 }
 
 }  // namespace

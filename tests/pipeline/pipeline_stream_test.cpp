@@ -14,6 +14,7 @@
 #include <dagflow/nodes/text.hpp>
 #include <dagflow/nodes/value.hpp>
 
+#include "pipeline/node_info.hpp"
 #include "support/files.hpp"
 #include "support/temp_dir.hpp"
 
@@ -24,6 +25,7 @@ using dagflow::NodeOutcome;
 using dagflow::Pipeline;
 using dagflow::PipelineResult;
 using dagflow::Value;
+using dagflow::test::info;
 using dagflow::test::TempDir;
 
 // ~600 KB of words, every line different.
@@ -33,14 +35,6 @@ std::string make_text() {
     text += "line " + std::to_string(i) + " the cat " + std::to_string(i % 97) + " sat\n";
   }
   return text;
-}
-
-const dagflow::NodeRunInfo& info(const PipelineResult& r, const std::string& id) {
-  for (const auto& n : r.nodes) {
-    if (n.id == id) return n;
-  }
-  FAIL("no node " << id);
-  return r.nodes.front();
 }
 
 }  // namespace
