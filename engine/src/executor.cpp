@@ -246,10 +246,47 @@ void index_tasks(detail::RunState& run) {
   for (std::uint32_t v = 0; v < run.order.size(); ++v) run.local_of[run.order[v]] = v;
 }
 
+// Phase "fuse maps" (ExecutorOptions::fuse_maps): a map whose only reader is a map, reduce or
+// map_reduce reading its items runs inside that reader, which computes them as it goes. Not when
+// the map is a target, has another reader (an ordering-only one included), has options, or is
+// at hand already. Readers are counted on all ranks alike, so every rank fuses the same maps.
+void fuse_maps(detail::RunState& run, std::span<const std::uint8_t> prefilled) {
+  const detail::GraphState& graph = *run.graph;
+  const std::size_t n = run.order.size();
+  const auto at_hand = [&](std::uint32_t v) { return !prefilled.empty() && prefilled[v] != 0; };
+  std::vector<std::uint32_t> readers(n, 0);
+  for (std::uint32_t v = 0; v < n; ++v) {
+    if (at_hand(v)) continue;
+    const detail::NodeRecord& node = graph.node(run.order[v]);
+    const NodeId* edges = graph.edges(node);
+    for (std::uint32_t e = 0; e < node.edge_count; ++e) ++readers[run.local_of[edges[e]]];
+  }
+  for (const std::uint32_t t : run.targets) ++readers[t];
+  for (std::uint32_t v = 0; v < n; ++v) {
+    const detail::NodeRecord& node = graph.node(run.order[v]);
+    const detail::FusionVTable* reader = graph.fusion(run.order[v]);
+    if (at_hand(v) || reader == nullptr || reader->consumes == nullptr) continue;
+    const std::uint32_t u = run.local_of[graph.edges(node)[0]];
+    const detail::FusionVTable* map = graph.fusion(run.order[u]);
+    if (map == nullptr || map->produces == nullptr || *map->produces != *reader->consumes ||
+        readers[u] != 1 || at_hand(u) ||
+        detail::has_flag(graph.node(run.order[u]).flags, detail::NodeFlags::kHasOptions)) {
+      continue;
+    }
+    if (run.fused_input.empty()) {
+      run.fused_input.assign(n, detail::RunState::kNotFused);
+      run.fused_away.assign(n, 0);
+    }
+    run.fused_input[v] = u;
+    run.fused_away[u] = 1;
+  }
+}
+
 // Phase "prepare slots": counts each result's readers, gives the cache hits' values to their
 // slots, and plans the flow graph. `prefilled` (by local index): tasks whose results are at hand
 // (default: the hits found here). Across ranks, only readers that run on this rank count.
-void prepare_slots(PlannedRun& p, bool fuse_tasks, std::vector<std::uint8_t> prefilled = {}) {
+void prepare_slots(PlannedRun& p, const ExecutorOptions& options,
+                   std::vector<std::uint8_t> prefilled = {}) {
   detail::RunState& run = *p.run;
   const detail::GraphState& graph = *run.graph;
   const std::size_t n = run.order.size();
@@ -273,14 +310,15 @@ void prepare_slots(PlannedRun& p, bool fuse_tasks, std::vector<std::uint8_t> pre
     ++holders[run.local_of[id]];
   }
   check_move_only_readers(run, takers, holders);
+  if (options.fuse_maps) fuse_maps(run, prefilled);
   run.slots = util::LargeVector<detail::ResultSlot>(n);
   for (std::uint32_t v = 0; v < n; ++v) run.slots[v].set_holders(holders[v]);
   for (const std::uint32_t t : run.targets) run.slots[t].mark_target();
   for (const auto& [id, value] : p.hits.found) run.slots[run.local_of[id]].adopt(value);
   const std::span<const std::uint64_t> groups =
       run.ranks != nullptr ? run.ranks->groups() : std::span<const std::uint64_t>{};
-  run.plan = detail::plan_execution(graph, run.order, run.local_of.data(), holders, fuse_tasks,
-                                    prefilled, groups);
+  run.plan = detail::plan_execution(graph, run.order, run.local_of.data(), holders,
+                                    options.fuse_tasks, prefilled, groups);
 }
 
 // The needs of a task with options, checked against the Executor's resources before anything
@@ -366,6 +404,8 @@ RunStats stats_of(const PlannedRun& p, std::size_t threads, Clock::time_point st
   stats.failed = run.failures.size();
   stats.not_run = stats.tasks - stats.memory_hits - stats.disk_hits - stats.executed;
   stats.disk_write_failures = run.disk_write_failures.load(std::memory_order_relaxed);
+  stats.fused = static_cast<std::size_t>(
+      std::count(run.fused_away.begin(), run.fused_away.end(), std::uint8_t{1}));
   return stats;
 }
 
@@ -850,7 +890,7 @@ void Executor::Impl::prepare_across_ranks(PlannedRun& p, std::uint64_t id,
   run.ranks = std::make_unique<detail::RankRun>(*link, id, run);
   run.ranks->assign(owners, cut);
   run.targets.clear();  // prepare_slots lists them again
-  prepare_slots(p, options.fuse_tasks, std::move(cut));
+  prepare_slots(p, options, std::move(cut));
   run.ranks->build_units(run.plan);
   prepare_async_tasks(run, resources);
   if (run.ranks->replicated() > 0 && !warned_replicated.exchange(true)) {
@@ -932,7 +972,7 @@ detail::RunResults Executor::Impl::run(std::span<const DelayedBase* const> targe
   give_services(*p.run);
   if (p.not_keyed > 0 && disk != nullptr)
     warn_not_keyed(options.log, p.not_keyed, p.run->order.size());
-  prepare_slots(p, options.fuse_tasks);
+  prepare_slots(p, options);
   prepare_async_tasks(*p.run, resources);
   const detail::ObserverList watching(observers, options.log);
   const RunViewOf view(*p.run, p.hits.found.size(), options.threads);

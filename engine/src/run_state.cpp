@@ -105,9 +105,7 @@ RunState::AttemptEnd RunState::invoke(std::uint32_t v, BudgetCredit& credit, Tas
   std::optional<TaskBlockCache> blocks;
   try {
     if (keyed) {
-      Hasher identity;
-      identity.add(graph->op_name(order[v])).add(graph->op_version(order[v]));
-      blocks.emplace(*this, identity.digest(), has_flag(node.flags, NodeFlags::kRefreshParts));
+      blocks.emplace(*this, op_identity(v), has_flag(node.flags, NodeFlags::kRefreshParts));
     }
     const RankSplit* split = ranks != nullptr ? ranks->split_of(v) : nullptr;
     const ChunkReporter reporter{observers, order[v]};
@@ -115,7 +113,7 @@ RunState::AttemptEnd RunState::invoke(std::uint32_t v, BudgetCredit& credit, Tas
                               &items,     attempt,
                               split,      observers != nullptr ? &reporter : nullptr};
     const TaskScope scope(context);
-    node.vtable->invoke(node.payload, inputs, out);
+    invoke_body(v, node, inputs, out);
     if (too_late()) {
       out.discard();
       return AttemptEnd{nullptr, true};
@@ -133,21 +131,74 @@ RunState::AttemptEnd RunState::invoke(std::uint32_t v, BudgetCredit& credit, Tas
   return AttemptEnd{};
 }
 
-// A finished task's result becomes visible to its readers, which it no longer reads itself.
-void RunState::publish_success(std::uint32_t v) noexcept {
-  const NodeRecord& node = graph->node(order[v]);
-  const NodeId* edges = graph->edges(node);
-  slots[v].publish();
-  if (ranks != nullptr) ranks->after_success(v);
-  for (std::uint32_t e = 0; e < node.edge_count; ++e) slots[local_of[edges[e]]].release();
+// The hash of task v's op name and version: the identity part of its per-block keys.
+Hash128 RunState::op_identity(std::uint32_t v) const {
+  Hasher identity;
+  identity.add(graph->op_name(order[v])).add(graph->op_version(order[v]));
+  return identity.digest();
 }
 
-// Runs one task without options.
+// Task v's body, reading its input's items from the fused maps before it when it has them.
+void RunState::invoke_body(std::uint32_t v, const NodeRecord& node, const TaskInputs& inputs,
+                           ResultSlot& out) {
+  const std::uint32_t map = fused_input_of(v);
+  if (map == kNotFused) {
+    node.vtable->invoke(node.payload, inputs, out);
+    return;
+  }
+  const std::unique_ptr<FusedSource> items = open_fused(map);
+  graph->fusion(order[v])->invoke_fused(node.payload, inputs, *items, out);
+}
+
+// A fused map as the source of its items, itself reading from the map fused before it, if any.
+// Its block keys need its op's identity, which only a keyed task has.
+std::unique_ptr<FusedSource> RunState::open_fused(std::uint32_t map) {
+  const NodeRecord& node = graph->node(order[map]);
+  std::unique_ptr<FusedSource> upstream;
+  if (const std::uint32_t before = fused_input_of(map); before != kNotFused) {
+    upstream = open_fused(before);
+  }
+  std::optional<Hash128> identity;
+  if (const std::optional<Hash128>* key = key_of(map); key != nullptr && key->has_value()) {
+    identity = op_identity(map);
+  }
+  const TaskInputs inputs{graph->edges(node), slots.data(), local_of.data()};
+  return graph->fusion(order[map])
+      ->open(node.payload, inputs, std::move(upstream), identity ? &*identity : nullptr);
+}
+
+// A finished task's result becomes visible to its readers, which it no longer reads itself.
+void RunState::publish_success(std::uint32_t v) noexcept {
+  slots[v].publish();
+  if (ranks != nullptr) ranks->after_success(v);
+  release_inputs(v);
+}
+
+// Task v is done with its inputs, and with those of the maps fused into it, which it read.
+void RunState::release_inputs(std::uint32_t v) noexcept {
+  for (std::uint32_t t = v; t != kNotFused; t = fused_input_of(t)) {
+    const NodeRecord& node = graph->node(order[t]);
+    const NodeId* edges = graph->edges(node);
+    for (std::uint32_t e = 0; e < node.edge_count; ++e) slots[local_of[edges[e]]].release();
+  }
+}
+
+// Runs one task without options. A map fused into its reader only lets that reader start: the
+// reader computes its items, and releases its inputs.
 RunState::Ran RunState::run_task(std::uint32_t v, BudgetCredit& credit) noexcept {
   const NodeRecord& node = graph->node(order[v]);
   if (inputs_failed(node)) {
     skip(v);
     return Ran::kSkipped;
+  }
+  if (is_fused_away(v)) {
+    if (observers != nullptr) {
+      TaskEvent event;
+      event.start = std::chrono::steady_clock::now();
+      report(v, TaskOutcome::kFused, event, ItemCounts{});
+    }
+    slots[v].publish();
+    return Ran::kOk;
   }
   TaskEvent event;
   ItemCounts items;

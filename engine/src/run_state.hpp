@@ -91,6 +91,12 @@ struct RunState {
   std::vector<AsyncTask> async_tasks;        // tasks with options, in unit order
   std::vector<std::uint32_t> async_of_unit;  // unit -> index in async_tasks (async units only)
   std::unique_ptr<RankRun> ranks;            // in a run across ranks: this rank's part
+  /// Map fusion (ExecutorOptions::fuse_maps), by local index: the map whose items a task reads
+  /// from a FusedSource instead of its slot (kNotFused: none), and the maps fused away so (they
+  /// run nothing themselves; their reader releases their inputs). Both empty when none is.
+  std::vector<std::uint32_t> fused_input;
+  std::vector<std::uint8_t> fused_away;
+  static constexpr std::uint32_t kNotFused = UINT32_MAX;
 
   std::atomic<std::size_t> disk_writes{0};
   std::atomic<std::size_t> not_persisted{0};
@@ -121,6 +127,13 @@ struct RunState {
   void stop() noexcept;
   /// Waits until the disk-cache writes this run queued are done.
   void wait_for_writes();
+
+  [[nodiscard]] std::uint32_t fused_input_of(std::uint32_t v) const noexcept {
+    return fused_input.empty() ? kNotFused : fused_input[v];
+  }
+  [[nodiscard]] bool is_fused_away(std::uint32_t v) const noexcept {
+    return !fused_away.empty() && fused_away[v] != 0;
+  }
 
   /// The content key of the task at local index `v`, when the run has a disk cache.
   [[nodiscard]] const std::optional<Hash128>* key_of(std::uint32_t v) const noexcept {
@@ -160,6 +173,11 @@ struct RunState {
   void record_failure(std::uint32_t task, std::exception_ptr error, std::size_t attempts = 1,
                       std::uint64_t timeout_ms = 0) noexcept;
   void publish_success(std::uint32_t v) noexcept;
+  void release_inputs(std::uint32_t v) noexcept;
+  void invoke_body(std::uint32_t v, const NodeRecord& node, const TaskInputs& inputs,
+                   ResultSlot& out);
+  [[nodiscard]] std::unique_ptr<FusedSource> open_fused(std::uint32_t map);
+  [[nodiscard]] Hash128 op_identity(std::uint32_t v) const;
   // The async path (see AsyncTask).
   void begin_attempt(AsyncTask& t, bool on_worker) noexcept;
   void granted(AsyncTask& t, bool on_worker) noexcept;

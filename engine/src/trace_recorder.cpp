@@ -26,6 +26,7 @@ void TraceRecorder::on_run_start(const RunView& run) {
 void TraceRecorder::on_task(const TaskEvent& event) {
   std::lock_guard lock(mutex_);
   if (run_ == nullptr) return;  // not between on_run_start and on_run_end
+  if (event.outcome == TaskOutcome::kFused) return;  // its work is in its reader's span
   TraceSpan span;
   span.name = run_->label(event.task);
   span.op = std::string(run_->op_name(event.task));
@@ -118,6 +119,8 @@ std::string_view cache_state(const TraceSpan& s) {
       return "disk hit";
     case TaskOutcome::kFailed:
       return "failed";
+    case TaskOutcome::kFused:
+      return "fused";
     case TaskOutcome::kExecuted:
       break;
   }

@@ -162,6 +162,11 @@ void GraphState::set_options(NodeId id, TaskOptions options) {
   node.flags |= NodeFlags::kHasOptions;
 }
 
+void GraphState::set_fusion(NodeId id, const FusionVTable* fusion) {
+  nodes_.at(id).flags |= NodeFlags::kFusion;
+  fusion_.insert_or_assign(id, fusion);
+}
+
 // Carries kImpureUpstream from `from` to everything downstream of it, in one sweep over the
 // tasks ranked after it (dependants always rank after their dependencies).
 void GraphState::propagate_impurity(NodeId from) {

@@ -379,7 +379,9 @@ class NodeTally final : public RunObserver {
     NodeCount& c = across_ranks_ ? unshared_[i] : counts_[i];
     const bool failed = event.outcome == TaskOutcome::kFailed;
     c.seen = true;
-    c.ran = c.ran || failed || event.outcome == TaskOutcome::kExecuted;
+    // A map fused into its reader ran there.
+    c.ran = c.ran || failed || event.outcome == TaskOutcome::kExecuted ||
+            event.outcome == TaskOutcome::kFused;
     c.failed = c.failed || failed;
     c.items_executed += event.items_computed;
     c.items_cached += event.items_cached;

@@ -87,6 +87,15 @@ struct ExecutorOptions {
   /// targets, in the same order, and each gets every target's value. Computes of one Executor
   /// then run one at a time, and a compute() called from inside a task runs on its rank alone.
   std::shared_ptr<Cluster> cluster{};
+  /// Fuse chains of maps (default on): a map whose result only a map, reduce or map_reduce
+  /// reads, as its items, runs inside that reader, so `reduce(g, op, init, map(g, f, map(g, h,
+  /// xs)))` computes f(h(x)) a batch of items at a time and neither intermediate vector is ever
+  /// made. A map that is a target of the compute(), has another reader (ordering-only ones
+  /// count), has TaskOptions, or is found in a cache is computed as usual. Results, and the bits
+  /// of reductions, are the same either way; the fused map has no result of its own to cache
+  /// (its observers' event says TaskOutcome::kFused), and the reader's per-block disk entries
+  /// are keyed by the whole chain and the source items. Off: every map makes its vector.
+  bool fuse_maps = true;
   // New fields are appended below, never inserted above: designated initialisers follow this
   // order.
 };
@@ -247,6 +256,9 @@ struct RunStats {
   /// `not_run`, which are the whole run's), and what each rank did, by rank. Empty otherwise.
   std::size_t rank = 0;
   std::vector<RankStats> ranks{};
+  /// Maps fused into their readers (ExecutorOptions::fuse_maps); each is counted in `executed`
+  /// too, though its work ran in its reader.
+  std::size_t fused = 0;
 };
 
 // ---- implementation -----------------------------------------------------------------------------

@@ -29,6 +29,9 @@ enum class TaskOutcome : std::uint8_t {
   kFailed,     ///< its body ran and threw
   kMemoryHit,  ///< its result came from the memory cache
   kDiskHit,    ///< its result came from the disk cache
+  /// A map fused into the task that reads it (ExecutorOptions::fuse_maps): that task computes
+  /// its items as it goes, so this one does nothing of its own and has no result.
+  kFused,
 };
 
 /// One task of a run.

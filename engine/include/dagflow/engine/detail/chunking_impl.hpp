@@ -3,6 +3,7 @@
 // <dagflow/engine/chunking.hpp>.
 #pragma once
 
+#include <atomic>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -13,11 +14,13 @@
 #include <string_view>
 #include <tuple>
 #include <type_traits>
+#include <typeinfo>
 #include <utility>
 #include <vector>
 
 #include <dagflow/engine/chunking.hpp>
 #include <dagflow/engine/detail/chunked_loop.hpp>
+#include <dagflow/engine/detail/fused_items.hpp>
 #include <dagflow/engine/detail/streaming_impl.hpp>
 #include <dagflow/engine/streaming.hpp>
 #include <dagflow/graph/errors.hpp>
@@ -185,9 +188,9 @@ void exchange_results(std::vector<R>& out, const RankSplit& split) {
 
 // map_items with a block cache: the blocks of `range` are taken from their disk entries, and
 // those missing are computed (run_items) and stored.
-template <class R, class T, class RunItems>
-void map_blocks(const std::vector<T>& items, ItemRange range, const Hash128& salt,
-                const BlockCache& cache, std::vector<R>& out, const RunItems& run_items) {
+template <class R, class Items, class RunItems>
+void map_blocks(const Items& items, ItemRange range, const Hash128& salt, const BlockCache& cache,
+                std::vector<R>& out, const RunItems& run_items) {
   const std::size_t n = items.size();
   const std::size_t per_block = block_items(n);
   const std::size_t first = range.begin / per_block;
@@ -203,7 +206,7 @@ void map_blocks(const std::vector<T>& items, ItemRange range, const Hash128& sal
     h.add(std::string_view("dagflow-map-block-2")).add(cache.op_identity().low);
     h.add(cache.op_identity().high).add(salt.low).add(salt.high);
     h.add(std::uint64_t{end - begin});
-    for (std::size_t i = begin; i < end; ++i) h.add(items[i]);
+    items.hash_items(begin, end, h);
     keys[b] = h.digest();
     std::optional<std::string> bytes = cache.get(keys[b], fingerprint);
     bool loaded = false;
@@ -233,35 +236,33 @@ void map_blocks(const std::vector<T>& items, ItemRange range, const Hash128& sal
   count_map_items(range.end - range.begin - cached_items, cached_items, keys);
 }
 
-// Applies `call` (as call(const T&) -> R) to every item, in input order, in chunks sized at run
-// time. When the running task has a block cache (a keyed task with a disk cache), results are
-// stored per block (block_items: boundaries from the item count only), keyed by the op's
-// identity, `salt` and the block's items: after one item changes, only its block runs again.
-// `salt` stands for whatever else decides the results (further arguments of the call). Across
-// ranks, each computes its share of the blocks and the shares are exchanged (when R can be sent;
-// otherwise every rank computes every item).
-template <class R, class T, class Call>
-std::vector<R> map_items(const std::vector<T>& items, std::size_t chunk_size, const Call& call,
+// Applies `call` (as call(const T&) -> R) to every item (ListItems or SourcedItems), in input
+// order, in chunks sized at run time. When the running task has a block cache (a keyed task with
+// a disk cache), results are stored per block (block_items: boundaries from the item count
+// only), keyed by the op's identity, `salt` and the block's items: after one item changes, only
+// its block runs again. `salt` stands for whatever else decides the results (further arguments
+// of the call). Across ranks, each computes its share of the blocks and the shares are exchanged
+// (when R can be sent; otherwise every rank computes every item).
+template <class R, class Items, class Call>
+std::vector<R> map_items(const Items& items, std::size_t chunk_size, const Call& call,
                          const Hash128& salt = {}, bool use_block_cache = true) {
-  std::vector<R> out(items.size());
+  const std::size_t n = items.size();
+  std::vector<R> out(n);
   auto run_items = [&](std::size_t begin, std::size_t end) {
-    std::size_t i = begin;
-    try {
-      for (; i < end; ++i) out[i] = call(items[i]);
-    } catch (...) {
-      throw_item_failure(i);
-    }
+    items.each(begin, end, [&](std::size_t i, const auto& x) { out[i] = call(x); });
   };
   const RankSplit* split = nullptr;
   if constexpr (Serializable<std::vector<R>> && copyable_v<R>) {
-    if (!items.empty()) split = current_split();
+    if (n > 0) split = current_split();
   }
-  const ItemRange mine = rank_items(items.size(), split);
+  const ItemRange mine = rank_items(n, split);
   bool done = false;
-  if constexpr (Hashable<T> && Serializable<std::vector<R>> && copyable_v<R>) {
+  if constexpr (Serializable<std::vector<R>> && copyable_v<R>) {
     const BlockCache* cache = use_block_cache ? current_block_cache() : nullptr;
-    if (cache != nullptr && mine.begin < mine.end) {
-      map_blocks<R>(items, mine, salt, *cache, out, run_items);
+    std::optional<Hash128> block_salt;
+    if (cache != nullptr && mine.begin < mine.end) block_salt = items.block_salt(salt);
+    if (block_salt) {
+      map_blocks<R>(items, mine, *block_salt, *cache, out, run_items);
       done = true;
     }
   }
@@ -300,6 +301,7 @@ struct MapBody {
   F fn;
   std::size_t chunk_size;
   Hash128 salt;
+  using Input = In;
   using T = typename MapInput<In>::item;
   using R = std::remove_cvref_t<std::invoke_result_t<const F&, const T&, const A&...>>;
 
@@ -311,23 +313,46 @@ struct MapBody {
 
   auto operator()(const In& input, const A&... extras) const {
     const auto call = [&](const T& x) { return std::invoke(fn, x, extras...); };
-    std::optional<Hash128> block_salt = salt;
-    if constexpr (sizeof...(A) > 0) {
-      if constexpr ((Hashable<A> && ...)) {
-        Hasher h;
-        h.add(salt.low).add(salt.high);
-        if (current_block_cache() != nullptr) (h.add(extras), ...);
-        block_salt = h.digest();
-      } else {
-        block_salt.reset();  // unknown extras: no per-block entries
-      }
-    }
+    const std::optional<Hash128> block_salt = salt_with(extras...);
     if constexpr (std::is_same_v<In, TextSource>) {
       // Results that are themselves a dynamic value (a pipeline's) come back as one of them.
       return map_result<R>(stream_map<R>(input, chunk_size, call, block_salt));
     } else {
-      return map_result<In>(map_items<R>(items_of(input), chunk_size, call,
+      return map_result<In>(map_items<R>(ListItems<T>{items_of(input)}, chunk_size, call,
                                          block_salt.value_or(Hash128{}), block_salt.has_value()));
+    }
+  }
+
+  // The map with its items made by the map fused before it (FusionVTable::invoke_fused): the
+  // same result as operator() over that map's result.
+  auto fused(const FusedItems<T>& items, const A&... extras) const {
+    const auto call = [&](const T& x) { return std::invoke(fn, x, extras...); };
+    std::optional<Hash128> block_salt = salt_with(extras...);
+    if (const TextSource* file = items.stream()) {
+      if (block_salt) {
+        Hasher h;
+        h.add(std::string_view("dagflow-fused-maps-1")).add(block_salt->low).add(block_salt->high);
+        block_salt = items.hash_maps(h) ? std::optional(h.digest()) : std::nullopt;
+      }
+      return map_result<In>(stream_map<R>(
+          *file, chunk_size, [&](std::string_view x) { return call(items.apply(x)); },
+          block_salt));
+    }
+    return map_result<In>(map_items<R>(SourcedItems<T>{items}, chunk_size, call,
+                                       block_salt.value_or(Hash128{}), block_salt.has_value()));
+  }
+
+  // The salt of per-block entries: the extras join it (none when they cannot be hashed).
+  std::optional<Hash128> salt_with(const A&... extras) const {
+    if constexpr (sizeof...(A) == 0) {
+      return salt;
+    } else if constexpr ((Hashable<A> && ...)) {
+      Hasher h;
+      h.add(salt.low).add(salt.high);
+      if (current_block_cache() != nullptr) (h.add(extras), ...);
+      return h.digest();
+    } else {
+      return std::nullopt;  // unknown extras: no per-block entries
     }
   }
 };
@@ -414,32 +439,44 @@ struct ReduceBody {
 
   U operator()(const In& input) const {
     if constexpr (std::is_same_v<In, TextSource>) {
-      return stream(input);
+      return stream(input, [](std::string_view x) { return x; }, nullptr);
     } else {
-      return in_memory(items_of(input));
+      return in_memory(ListItems<T>{items_of(input)});
     }
   }
 
-  // Blocks of a file, streamed: each block's fold is stored per block (keyed by the task's state
-  // and the block's bytes), so an append refolds the tail only.
-  U stream(const TextSource& source) const {
+  // The reduce with its items made by the map fused before it (FusionVTable::invoke_fused): the
+  // same bits as operator() over that map's result.
+  U fused(const FusedItems<T>& items) const {
+    if (const TextSource* file = items.stream()) {
+      return stream(*file, [&](std::string_view x) { return items.apply(x); }, &items);
+    }
+    return in_memory(SourcedItems<T>{items});
+  }
+
+  // Blocks of a file, streamed: each block's fold is stored per block (keyed by the task's state,
+  // the fused maps' if any, and the block's bytes), so an append refolds the tail only.
+  // `item_of(x)` is the item a line or chunk of the file stands for.
+  template <class ItemOf>
+  U stream(const TextSource& source, const ItemOf& item_of, const FusedItems<T>* maps) const {
     std::optional<Hash128> state;
-    if (Hasher h; hash_state(h)) state = h.digest();
+    if (Hasher h; hash_state(h) && (maps == nullptr || maps->hash_maps(h))) state = h.digest();
     std::optional<U> total = stream_fold<U>(
-        source, [&](std::string_view x) { return U(value_of(x)); },
-        [&](U acc, std::string_view x) { return std::invoke(op, std::move(acc), value_of(x)); },
+        source, [&](std::string_view x) { return U(value_of(item_of(x))); },
+        [&](U acc, std::string_view x) {
+          return std::invoke(op, std::move(acc), value_of(item_of(x)));
+        },
         [&](U a, U b) { return std::invoke(op, std::move(a), std::move(b)); }, state);
     return total ? finish(std::move(*total)) : no_items();
   }
 
-  U in_memory(const std::vector<T>& items) const {
+  template <class Items>
+  U in_memory(const Items& items) const {
     const std::size_t n = items.size();
     if (n == 0) return no_items();
     const std::size_t per_block = block_items(n);
     const std::size_t blocks = (n + per_block - 1) / per_block;
     std::vector<std::optional<U>> partial(blocks);
-    const std::size_t blocks_per_chunk =
-        chunk_size == 0 ? 0 : std::max<std::size_t>(1, chunk_size / per_block);
     // Across ranks, each folds its share of the blocks, then all exchange their block results.
     const RankSplit* split = nullptr;
     if constexpr (Serializable<std::vector<U>> && copyable_v<U> &&
@@ -448,23 +485,7 @@ struct ReduceBody {
     }
     const BlockShare mine = split == nullptr ? BlockShare{0, blocks}
                                              : split_share(blocks, split->rank(), split->size());
-    // 1. Each block, left to right.
-    for_each_chunk(mine.last - mine.first, blocks_per_chunk, [&](std::size_t b, std::size_t e) {
-      for (std::size_t k = mine.first + b; k < mine.first + e; ++k) {
-        std::size_t i = k * per_block;
-        const std::size_t end = std::min(n, i + per_block);
-        try {
-          U acc(value_of(items[i]));
-          for (++i; i < end; ++i) acc = std::invoke(op, std::move(acc), value_of(items[i]));
-          partial[k].emplace(std::move(acc));
-        } catch (...) {
-          throw_item_failure(i);
-        }
-      }
-    });
-    if constexpr (!kAsIs) {  // map_reduce's items count as a map's (progress, statistics)
-      count_map_items(std::min(n, mine.last * per_block) - std::min(n, mine.first * per_block), 0);
-    }
+    fold_blocks(items, mine, partial);
     if constexpr (Serializable<std::vector<U>> && copyable_v<U> &&
                   std::is_default_constructible_v<U>) {
       if (split != nullptr) exchange_partials(partial, *split);
@@ -488,7 +509,262 @@ struct ReduceBody {
     }
     return finish(std::move(*partial[0]));
   }
+
+  // Items are computed by functions (map_reduce's, a fused map's): worth a per-block entry of
+  // each block's fold, so that a changed item refolds its block only.
+  template <class Items>
+  static constexpr bool kBlockEntries = (!kAsIs || !std::is_same_v<Items, ListItems<T>>) &&
+                                        Serializable<U> && copyable_v<U>;
+
+  // 1. The blocks of this rank's share, each folded left to right, or found in its per-block
+  //    entry (kBlockEntries, with a block cache), keyed by the task's state, the fused maps' and
+  //    the block's source items.
+  template <class Items>
+  void fold_blocks(const Items& items, BlockShare mine,
+                   std::vector<std::optional<U>>& partial) const {
+    const std::size_t n = items.size();
+    const std::size_t per_block = block_items(n);
+    const BlockCache* cache = nullptr;
+    std::optional<Hash128> block_salt;
+    if constexpr (kBlockEntries<Items>) {
+      cache = current_block_cache();
+      if (Hasher h; cache != nullptr && hash_state(h)) block_salt = items.block_salt(h.digest());
+    }
+    std::vector<Hash128> keys(block_salt ? mine.last - mine.first : 0);
+    std::atomic<std::size_t> cached{0};
+    const std::size_t blocks_per_chunk =
+        chunk_size == 0 ? 0 : std::max<std::size_t>(1, chunk_size / per_block);
+    for_each_chunk(mine.last - mine.first, blocks_per_chunk, [&](std::size_t b, std::size_t e) {
+      for (std::size_t k = mine.first + b; k < mine.first + e; ++k) {
+        const std::size_t begin = k * per_block;
+        const std::size_t end = std::min(n, begin + per_block);
+        if constexpr (kBlockEntries<Items>) {
+          if (block_salt) {
+            Hasher h;
+            h.add(std::string_view("dagflow-fold-block-1")).add(cache->op_identity().low);
+            h.add(cache->op_identity().high).add(block_salt->low).add(block_salt->high);
+            h.add(std::uint64_t{end - begin});
+            items.hash_items(begin, end, h);
+            keys[k - mine.first] = h.digest();
+            if (load_block(*cache, keys[k - mine.first], partial[k])) {
+              cached.fetch_add(end - begin, std::memory_order_relaxed);
+              continue;
+            }
+            partial[k].emplace(fold(items, begin, end));
+            cache->put(keys[k - mine.first], type_fingerprint<U>(), to_bytes(*partial[k]));
+            continue;
+          }
+        }
+        partial[k].emplace(fold(items, begin, end));
+      }
+    });
+    // map_reduce's items, and a fused map's, count as a map's (progress, statistics).
+    if constexpr (!kAsIs || !std::is_same_v<Items, ListItems<T>>) {
+      const std::size_t folded =
+          std::min(n, mine.last * per_block) - std::min(n, mine.first * per_block);
+      const std::size_t found = cached.load(std::memory_order_relaxed);
+      count_map_items(folded - found, found, keys);
+    }
+  }
+
+  // A block's entry, when it is there and loads.
+  static bool load_block(const BlockCache& cache, const Hash128& key, std::optional<U>& out) {
+    std::optional<std::string> bytes = cache.get(key, type_fingerprint<U>());
+    if (!bytes) return false;
+    try {
+      out.emplace(from_bytes<U>(*bytes));
+      return true;
+    } catch (const Error&) {  // a bad entry is a miss; the refolded block replaces it
+      return false;
+    }
+  }
+
+  // One block's fold: its first item starts it.
+  template <class Items>
+  U fold(const Items& items, std::size_t begin, std::size_t end) const {
+    std::optional<U> first;
+    items.each(begin, begin + 1, [&](std::size_t, const T& x) { first.emplace(value_of(x)); });
+    U acc(std::move(*first));  // a local: kept in a register through the loop
+    items.each(begin + 1, end, [&](std::size_t, const T& x) {
+      acc = std::invoke(op, std::move(acc), value_of(x));
+    });
+    return acc;
+  }
 };
+
+// ---- map fusion (ExecutorOptions::fuse_maps) ------------------------------------------------
+
+// A map as the FusedItems of its results, for the task it is fused into: each item is
+// fn(item, extras...) of an item of the map's own input, read in place or made by the map fused
+// before it.
+template <class F, class In, class... A>
+class MapSource final : public FusedItems<typename MapBody<F, In, A...>::R> {
+  using Body = MapBody<F, In, A...>;
+  using T = typename Body::T;
+  using R = typename Body::R;
+  static constexpr bool kStreamed = std::is_same_v<In, TextSource>;
+
+ public:
+  MapSource(const Body& body, const In* input, std::unique_ptr<FusedSource> upstream,
+            const Hash128* identity, const A&... extras)
+      : body_(body), input_(input), upstream_(std::move(upstream)), extras_(extras...) {
+    if (identity != nullptr) identity_ = *identity;
+  }
+
+  [[nodiscard]] const TextSource* stream() const noexcept override {
+    if (upstream_) return up().stream();
+    if constexpr (kStreamed) {
+      return input_;
+    } else {
+      return nullptr;
+    }
+  }
+
+  [[nodiscard]] std::size_t size() const override {
+    if (upstream_) return up().size();
+    if constexpr (kStreamed) {
+      return 0;  // streamed: never asked
+    } else {
+      return items_of(*input_).size();
+    }
+  }
+
+  void fill(std::size_t begin, std::size_t count, R* out) const override {
+    const auto put = [&](std::size_t i, const T& x) { out[i - begin] = call(x); };
+    if (upstream_) {
+      SourcedItems<T>{up()}.each(begin, begin + count, put);
+    } else if constexpr (!kStreamed) {
+      ListItems<T>{items_of(*input_)}.each(begin, begin + count, put);
+    }
+  }
+
+  [[nodiscard]] R apply(std::string_view item) const override {
+    if constexpr (kStreamed) {
+      return call(item);
+    } else {
+      return call(up().apply(item));
+    }
+  }
+
+  [[nodiscard]] bool hash_maps(Hasher& h) const override {
+    if ((upstream_ && !up().hash_maps(h)) || !identity_) return false;
+    h.add(identity_->low).add(identity_->high);
+    if (!body_.hash_state(h)) return false;
+    if constexpr ((Hashable<A> && ...)) {
+      std::apply([&h](const A&... extra) { (h.add(extra), ...); }, extras_);
+      return true;
+    } else {
+      return false;
+    }
+  }
+
+  [[nodiscard]] bool hash_source(std::size_t begin, std::size_t end, Hasher& h) const override {
+    if (upstream_) return up().hash_source(begin, end, h);
+    if constexpr (kStreamed) {
+      return false;  // a stream keys its blocks by their bytes
+    } else {
+      const ListItems<T> items{items_of(*input_)};
+      if (!items.block_salt(Hash128{})) return false;
+      items.hash_items(begin, end, h);
+      return true;
+    }
+  }
+
+ private:
+  [[nodiscard]] const FusedItems<T>& up() const {
+    return static_cast<const FusedItems<T>&>(*upstream_);
+  }
+  R call(const T& x) const {
+    return std::apply([&](const A&... extra) { return std::invoke(body_.fn, x, extra...); },
+                      extras_);
+  }
+
+  const Body& body_;
+  const In* input_;  // null when the items come from upstream_
+  std::unique_ptr<FusedSource> upstream_;
+  std::tuple<const A&...> extras_;
+  std::optional<Hash128> identity_;
+};
+
+template <class F, class In, class... A>
+std::unique_ptr<FusedSource> make_map_source(const MapBody<F, In, A...>& body, const In* input,
+                                             std::unique_ptr<FusedSource> upstream,
+                                             const Hash128* identity,
+                                             const std::type_identity_t<A>&... extras) {
+  return std::make_unique<MapSource<F, In, A...>>(body, input, std::move(upstream), identity,
+                                                  extras...);
+}
+
+// FusionVTable::open of a map task with payload Payload<Body, B0, B...> (B0: its input).
+template <class Body, class B0, class... B, std::size_t... I>
+std::unique_ptr<FusedSource> open_indexed(const Payload<Body, B0, B...>& p,
+                                          const TaskInputs& inputs,
+                                          std::unique_ptr<FusedSource> upstream,
+                                          const Hash128* identity,
+                                          std::index_sequence<I...> /*unused*/) {
+  using In = typename Body::Input;
+  const In* input = upstream ? nullptr : &fetch<const In&>(std::get<0>(p.args), inputs);
+  return make_map_source(p.fn, input, std::move(upstream), identity,
+                         fetch<param_t<Body, I + 1>>(std::get<I + 1>(p.args), inputs)...);
+}
+template <class Body, class B0, class... B>
+std::unique_ptr<FusedSource> open_fused(const void* payload, const TaskInputs& inputs,
+                                        std::unique_ptr<FusedSource> upstream,
+                                        const Hash128* identity) {
+  return open_indexed(*static_cast<const Payload<Body, B0, B...>*>(payload), inputs,
+                      std::move(upstream), identity, std::index_sequence_for<B...>{});
+}
+
+// FusionVTable::invoke_fused of a map, reduce or map_reduce whose input is the dependency In.
+template <class Body, class In, class... B, std::size_t... I>
+void invoke_fused_indexed(const Payload<Body, DependencyArg<In>, B...>& p,
+                          const TaskInputs& inputs, const FusedSource& items, ResultSlot& out,
+                          std::index_sequence<I...> /*unused*/) {
+  using Result = stored_result_t<Body, DependencyArg<In>, B...>;
+  const auto& source = static_cast<const FusedItems<map_item_t<In>>&>(items);
+  out.emplace<Result>([&]() -> decltype(auto) {
+    return p.fn.fused(source, fetch<param_t<Body, I + 1>>(std::get<I + 1>(p.args), inputs)...);
+  });
+}
+template <class Body, class B0, class... B>
+void invoke_fused(const void* payload, const TaskInputs& inputs, const FusedSource& items,
+                  ResultSlot& out) {
+  invoke_fused_indexed(*static_cast<const Payload<Body, B0, B...>*>(payload), inputs, items, out,
+                       std::index_sequence_for<B...>{});
+}
+
+template <class Body>
+inline constexpr bool is_map_body = false;
+template <class F, class In, class... A>
+inline constexpr bool is_map_body<MapBody<F, In, A...>> = true;
+
+// A task can read a fused map when its input is a dependency holding a list (not a file).
+template <class B0>
+struct FusedReader {
+  static constexpr bool ok = false;
+  using item = void;
+};
+template <class In>
+struct FusedReader<DependencyArg<In>> {
+  static constexpr bool ok = !std::is_same_v<In, TextSource>;
+  using item = map_item_t<In>;
+};
+
+template <class Body, class B0, class... B>
+constexpr FusionVTable make_fusion_vtable() {
+  FusionVTable table{nullptr, nullptr, nullptr, nullptr};
+  if constexpr (is_map_body<Body>) {
+    table.produces = &typeid(typename Body::R);
+    table.open = &open_fused<Body, B0, B...>;
+  }
+  if constexpr (FusedReader<B0>::ok) {
+    table.consumes = &typeid(typename FusedReader<B0>::item);
+    table.invoke_fused = &invoke_fused<Body, B0, B...>;
+  }
+  return table;
+}
+template <class Body, class B0, class... B>
+inline constexpr FusionVTable kFusionVTable = make_fusion_vtable<Body, B0, B...>();
 
 // Builds the task: the op name (if any) is kept as "<kind>(<name>)", so that a map of a named op
 // has a stable identity of its own.
@@ -514,6 +790,10 @@ auto add_chunked_task(Graph& g, const char* kind, const F& fn, Body body, Input&
     g.set_label(task, std::string(kind) + "#" + std::to_string(task.id()));
   }
   state_of(g)->set_splits_across_ranks(task.id());
+  constexpr const FusionVTable& fusion = kFusionVTable<Body, bound_t<Input>, bound_t<Extras>...>;
+  if constexpr (fusion.produces != nullptr || fusion.consumes != nullptr) {
+    state_of(g)->set_fusion(task.id(), &fusion);
+  }
   return task;
 }
 

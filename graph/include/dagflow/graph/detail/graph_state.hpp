@@ -13,6 +13,7 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <typeinfo>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
@@ -24,6 +25,7 @@
 
 namespace dagflow {
 class Hasher;
+struct Hash128;
 }  // namespace dagflow
 
 namespace dagflow::detail {
@@ -104,6 +106,37 @@ struct TaskVTable {
   const ArrayTransfer* array;
 };
 
+/// Items of a map computed on demand for the task that reads them, instead of stored in the map's
+/// result (map fusion, ExecutorOptions::fuse_maps). The engine derives its typed sources from it.
+class FusedSource {
+ public:
+  FusedSource() = default;
+  FusedSource(const FusedSource&) = delete;
+  FusedSource& operator=(const FusedSource&) = delete;
+  virtual ~FusedSource() = default;
+};
+
+/// How a map, reduce or map_reduce task takes part in map fusion: a map can stand in for its
+/// result vector as a FusedSource of its items; a task whose first argument is such a result can
+/// read its items from that source instead. One static table per task type (like TaskVTable).
+struct FusionVTable {
+  /// The type of the items a map produces (one per input item); null when the task is no map.
+  const std::type_info* produces;
+  /// The map as a source of its items, reading its own arguments through `inputs`, or its items
+  /// from `upstream` when the map before it is fused too. `identity` (its op's name and version,
+  /// hashed) is null when the task has no content key: the source then gives no block keys.
+  std::unique_ptr<FusedSource> (*open)(const void* payload, const TaskInputs& inputs,
+                                       std::unique_ptr<FusedSource> upstream,
+                                       const Hash128* identity);
+  /// The type of the items the task reads from its first argument; null when it cannot read
+  /// them from a source.
+  const std::type_info* consumes;
+  /// Runs the task with its first argument's items taken from `items` (made by the producing
+  /// map's `open`), its other arguments from `inputs`.
+  void (*invoke_fused)(const void* payload, const TaskInputs& inputs, const FusedSource& items,
+                       ResultSlot& out);
+};
+
 /// The bits of NodeRecord::flags. Combine with |, test with has_flag.
 enum class NodeFlags : std::uint16_t {
   kNone = 0,
@@ -131,6 +164,8 @@ enum class NodeFlags : std::uint16_t {
   kHasOptions = 1U << 8U,
   /// A map or reduce: in a run across ranks, every rank runs it on its share of the blocks.
   kSplitsAcrossRanks = 1U << 9U,
+  /// Has a FusionVTable (GraphState::fusion).
+  kFusion = 1U << 10U,
 };
 
 [[nodiscard]] constexpr NodeFlags operator|(NodeFlags a, NodeFlags b) noexcept {
@@ -221,6 +256,12 @@ class GraphState {
   void set_options(NodeId id, TaskOptions options);
   /// Marks a map or reduce task (NodeFlags::kSplitsAcrossRanks).
   void set_splits_across_ranks(NodeId id) { nodes_.at(id).flags |= NodeFlags::kSplitsAcrossRanks; }
+  /// Gives a map, reduce or map_reduce task its part in map fusion (NodeFlags::kFusion).
+  void set_fusion(NodeId id, const FusionVTable* fusion);
+  /// A task's FusionVTable, or null.
+  [[nodiscard]] const FusionVTable* fusion(NodeId id) const noexcept {
+    return has_flag(nodes_[id].flags, NodeFlags::kFusion) ? fusion_.find(id)->second : nullptr;
+  }
   /// A task's options, or null for the defaults.
   [[nodiscard]] const TaskOptions* options(NodeId id) const noexcept {
     return has_flag(nodes_[id].flags, NodeFlags::kHasOptions) ? &options_.find(id)->second
@@ -270,6 +311,7 @@ class GraphState {
   std::unordered_map<std::string, std::uint32_t> op_index_;  // by "<version>:<name>"
   std::unordered_map<NodeId, std::string> labels_;           // sparse: most tasks have none
   std::unordered_map<NodeId, TaskOptions> options_;          // sparse, like labels_
+  std::unordered_map<NodeId, const FusionVTable*> fusion_;   // maps and reduces
 };
 
 }  // namespace dagflow::detail
