@@ -335,8 +335,7 @@ struct MapBody {
         block_salt = items.hash_maps(h) ? std::optional(h.digest()) : std::nullopt;
       }
       return map_result<In>(stream_map<R>(
-          *file, chunk_size, [&](std::string_view x) { return call(items.apply(x)); },
-          block_salt));
+          *file, chunk_size, [&](std::string_view x) { return call(items.apply(x)); }, block_salt));
     }
     return map_result<In>(map_items<R>(SourcedItems<T>{items}, chunk_size, call,
                                        block_salt.value_or(Hash128{}), block_salt.has_value()));
@@ -439,7 +438,8 @@ struct ReduceBody {
 
   U operator()(const In& input) const {
     if constexpr (std::is_same_v<In, TextSource>) {
-      return stream(input, [](std::string_view x) { return x; }, nullptr);
+      return stream(
+          input, [](std::string_view x) { return x; }, nullptr);
     } else {
       return in_memory(ListItems<T>{items_of(input)});
     }
@@ -449,7 +449,8 @@ struct ReduceBody {
   // same bits as operator() over that map's result.
   U fused(const FusedItems<T>& items) const {
     if (const TextSource* file = items.stream()) {
-      return stream(*file, [&](std::string_view x) { return items.apply(x); }, &items);
+      return stream(
+          *file, [&](std::string_view x) { return items.apply(x); }, &items);
     }
     return in_memory(SourcedItems<T>{items});
   }
@@ -513,8 +514,8 @@ struct ReduceBody {
   // Items are computed by functions (map_reduce's, a fused map's): worth a per-block entry of
   // each block's fold, so that a changed item refolds its block only.
   template <class Items>
-  static constexpr bool kBlockEntries = (!kAsIs || !std::is_same_v<Items, ListItems<T>>) &&
-                                        Serializable<U> && copyable_v<U>;
+  static constexpr bool kBlockEntries =
+      (!kAsIs || !std::is_same_v<Items, ListItems<T>>)&&Serializable<U>&& copyable_v<U>;
 
   // 1. The blocks of this rank's share, each folded left to right, or found in its per-block
   //    entry (kBlockEntries, with a block cache), keyed by the task's state, the fused maps' and
@@ -717,8 +718,8 @@ std::unique_ptr<FusedSource> open_fused(const void* payload, const TaskInputs& i
 
 // FusionVTable::invoke_fused of a map, reduce or map_reduce whose input is the dependency In.
 template <class Body, class In, class... B, std::size_t... I>
-void invoke_fused_indexed(const Payload<Body, DependencyArg<In>, B...>& p,
-                          const TaskInputs& inputs, const FusedSource& items, ResultSlot& out,
+void invoke_fused_indexed(const Payload<Body, DependencyArg<In>, B...>& p, const TaskInputs& inputs,
+                          const FusedSource& items, ResultSlot& out,
                           std::index_sequence<I...> /*unused*/) {
   using Result = stored_result_t<Body, DependencyArg<In>, B...>;
   const auto& source = static_cast<const FusedItems<map_item_t<In>>&>(items);
