@@ -25,7 +25,7 @@ void TraceRecorder::on_run_start(const RunView& run) {
 
 void TraceRecorder::on_task(const TaskEvent& event) {
   std::lock_guard lock(mutex_);
-  if (run_ == nullptr) return;  // not between on_run_start and on_run_end
+  if (run_ == nullptr) return;                       // not between on_run_start and on_run_end
   if (event.outcome == TaskOutcome::kFused) return;  // its work is in its reader's span
   TraceSpan span;
   span.name = run_->label(event.task);
