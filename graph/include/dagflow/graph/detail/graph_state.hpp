@@ -13,8 +13,8 @@
 #include <mutex>
 #include <span>
 #include <string>
-#include <typeinfo>
 #include <string_view>
+#include <typeinfo>
 #include <unordered_map>
 #include <utility>
 #include <vector>
