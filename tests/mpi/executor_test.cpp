@@ -74,6 +74,27 @@ TEST_CASE("a map and reduce across ranks give one process's bits on every rank",
   CHECK(ex.last_run_stats().ranks.size() == (ranks > 1 ? ranks : 0));
 }
 
+// map(f, map(sqrt, xs)) into a reduce: both maps fused into it (ExecutorOptions::fuse_maps),
+// each rank folding its share of the blocks, every rank with the unfused bits of one process.
+TEST_CASE("a fused map chain across ranks gives the unfused bits on every rank", "[executor]") {
+  const auto chain_total = [](dagflow::Executor& ex) {
+    dagflow::Graph g;
+    auto xs = g.delayed(dagflow::op("inputs", make_inputs), std::size_t{300'000});
+    auto roots = dagflow::map(g, dagflow::op("sqrt", [](double x) { return std::sqrt(x); }), xs);
+    auto ys = dagflow::map(g, dagflow::op("f", f), roots);
+    return ex.compute(dagflow::reduce(g, std::plus<>{}, 0.0, ys));
+  };
+  dagflow::ExecutorOptions off{.threads = 1};
+  off.fuse_maps = false;
+  dagflow::Executor alone(off);
+  const double expected = chain_total(alone);
+  dagflow::Executor ex(across_ranks());
+  const double got = chain_total(ex);
+  CHECK(bits_of(got) == bits_of(expected));
+  CHECK(ex.last_run_stats().fused == 2);
+  CHECK(same_on_all_ranks(ex, bits_of(got)));
+}
+
 TEST_CASE("ranks with different graphs each throw GraphError naming the task", "[executor]") {
   dagflow::Executor ex(across_ranks());
   dagflow::Graph g;
