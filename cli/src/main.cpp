@@ -84,8 +84,10 @@ void add_run_outputs(CLI::App& run, RunArgs& args);
 CLI::App* add_run_command(CLI::App& app, RunArgs& args) {
   CLI::App* run = app.add_subcommand("run", "Run a pipeline and print its outputs");
   run->footer(
-      "While it runs, a progress bar (tasks done/total, cache hits, elapsed time, ETA) is shown "
-      "on stderr when stderr is a terminal. After the run, stderr gets a summary line and a "
+      "While it runs, a progress bar (tasks done/total, cache hits, items of the maps that "
+      "finished and how far the running ones are, elapsed time, ETA) is shown on stderr when "
+      "stderr is a terminal; a running map fills the bar as its items run. After the run, stderr "
+      "gets a summary line and a "
       "table with a row per op: nodes, executed, cached, time in the op (summed over workers), "
       "and its share of the wall time. Results alone go to stdout.\n"
       "With -k, a failed node stops only what depends on it: every failure is printed, then the "
@@ -148,7 +150,7 @@ void add_run_outputs(CLI::App& run, RunArgs& args) {
   CLI::Option* progress =
       run.add_flag("--progress", args.progress,
                    "Show progress on stderr even when it is no terminal (then only a final line "
-                   "'N/N tasks done, C cached, S s')");
+                   "'N/N tasks done, C cached, S s', with ', I items mapped' after a map)");
   CLI::Option* no_progress =
       run.add_flag("--no-progress", args.no_progress, "Show no progress bar");
   progress->excludes(no_progress);

@@ -32,11 +32,16 @@ using dagflow::test::run_dagflow;
 using dagflow::test::run_dagflow_on_terminal;
 using dagflow::test::script_program;
 
-// The final line of the progress display: "5/5 tasks done, 0 cached, 0.0 s" (the glob, the
-// literal that carries its result into the graph, counts, total, top).
-const std::regex kFinalLine(R"((^|[\r\n])5/5 tasks done, 0 cached, [0-9]+\.[0-9] s)");
-// A drawn bar: "[#####...............] 1/4 tasks, 0 cached, 0.0 s".
-const std::regex kBar(R"(\r\[[#.]{20}\] +[0-9]+/5 tasks, [0-9]+ cached, [0-9]+\.[0-9] s)");
+// The final line of the progress display: "5/5 tasks done, 0 cached, 6 items mapped, 0.0 s" (the
+// glob, the literal that carries its result into the graph, counts (a map of the 6 texts),
+// total, top).
+const std::regex kFinalLine(
+    R"((^|[\r\n])5/5 tasks done, 0 cached, 6 items mapped, [0-9]+\.[0-9] s)");
+// A drawn bar: "[#####...............] 1/5 tasks, 0 cached, 0.0 s", with the items mapped once
+// counts finished, and "map 40%" while it runs.
+const std::regex kBar(
+    R"(\r\[[#.]{20}\] +[0-9]+/5 tasks, [0-9]+ cached(, 6 items mapped)?(, map [0-9]+%)?, )"
+    R"([0-9]+\.[0-9] s)");
 
 bool contains(const std::string& text, const std::regex& pattern) {
   return std::regex_search(text, pattern);
@@ -117,7 +122,8 @@ TEST_CASE("dagflow run: without a terminal, progress is off unless asked for", "
     CHECK_THAT(r.err, !Catch::Contains("\r") && !Catch::Contains("["));
     const std::vector<std::string> lines = lines_of(r.err);
     REQUIRE_FALSE(lines.empty());
-    CHECK(std::regex_match(lines[0], std::regex(R"(5/5 tasks done, 0 cached, [0-9]+\.[0-9] s)")));
+    CHECK(std::regex_match(
+        lines[0], std::regex(R"(5/5 tasks done, 0 cached, 6 items mapped, [0-9]+\.[0-9] s)")));
     CHECK_THAT(lines.at(1), Catch::StartsWith("wordcount: 4 nodes"));
 
     // Everything cached: the glob runs (a probe) and `top` is a hit.
