@@ -4,10 +4,11 @@
 //
 // Each node becomes one task whose key (with a disk cache) is its op, its arguments and the keys
 // of its inputs. Probes (ops such as `glob` that look at the outside world) run first: their
-// results enter the graph as literals, keyed by content (a path by the file's bytes), so
-// everything downstream has a content key before the run starts. Static keys find what is
-// cached; the record then does what static keys cannot: a node that re-runs checks whether its
-// inputs' contents are those it last ran on, and if so takes its last result (early cut-off).
+// results enter the graph as literal arguments of their readers' tasks, keyed by content (a path
+// by the file's bytes), so everything downstream has a content key before the run starts.
+// Static keys find what is cached; the record then does what static keys cannot: a node that
+// re-runs checks whether its inputs' contents are those it last ran on, and if so takes its last
+// result (early cut-off).
 #include "pipeline_run.hpp"
 // (the header this file implements first)
 
@@ -142,8 +143,38 @@ struct NodeBody {
   }
 };
 
-// The task of a node: its body, with the node's arguments as a keyed literal. One callable type
-// for every op, so the op's name and version (not this type) are its cache identity.
+// The results of a node's inputs that are probes: (position among the node's inputs, value).
+// They reach the node's task as one literal argument, keyed by content like any literal (a path
+// by its file's bytes), not as tasks: a task that only passed a probe's result on would show in
+// traces and task counts while doing nothing (the probe itself ran already, as a task). The
+// positions are keyed too, so that nodes reading the same values in other places never share a
+// key. One argument for all of them, rather than a literal in each place, keeps the forms of a
+// task's arguments (each one an instance of the Graph's templates) to one per count of tasks.
+using ProbeInputs = std::vector<std::pair<std::uint64_t, Value>>;
+
+// The values an op is called with, in order: the probes' results at their positions, and the
+// task's other inputs (`rest`, in order) in the places left.
+std::vector<const Value*> with_probes(const ProbeInputs& probes,
+                                      std::span<const Value* const> rest) {
+  std::vector<const Value*> all(probes.size() + rest.size(), nullptr);
+  for (const auto& [at, v] : probes) all[at] = &v;
+  std::size_t next = 0;
+  for (const Value*& v : all) {
+    if (v == nullptr) v = rest[next++];
+  }
+  return all;
+}
+
+std::vector<const Value*> pointers_to(const std::vector<Value>& values) {
+  std::vector<const Value*> out;
+  out.reserve(values.size());
+  for (const Value& v : values) out.push_back(&v);
+  return out;
+}
+
+// The task of a node: its body, with the node's arguments as a keyed literal (and its probe
+// inputs' results as another, when it has any). One callable type for every op, so the op's
+// name and version (not this type) are its cache identity.
 struct NodeCall : OpCall {
   const NodeBody* body;
 
@@ -153,10 +184,18 @@ struct NodeCall : OpCall {
     return body->call(std::span<const Value* const>(values, sizeof...(Inputs)));
   }
   Value operator()(const Value& /*args*/, const std::vector<Value>& inputs) const {
-    std::vector<const Value*> values;
-    values.reserve(inputs.size());
-    for (const Value& v : inputs) values.push_back(&v);
-    return body->call(values);
+    return body->call(pointers_to(inputs));
+  }
+  template <class... Inputs>
+  Value operator()(const Value& /*args*/, const ProbeInputs& probes,
+                   const Inputs&... inputs) const {
+    const Value* values[] = {&inputs..., nullptr};
+    return body->call(
+        with_probes(probes, std::span<const Value* const>(values, sizeof...(Inputs))));
+  }
+  Value operator()(const Value& /*args*/, const ProbeInputs& probes,
+                   const std::vector<Value>& inputs) const {
+    return body->call(with_probes(probes, pointers_to(inputs)));
   }
 };
 
@@ -180,6 +219,14 @@ struct ItemCall : OpCall {
     values.push_back(&item);
     for (const Value& v : inputs) values.push_back(&v);
     return op->call(*context, values, *args);
+  }
+  // With probes' results among the other inputs (the item is at position 0, the map's list's).
+  Value operator()(const Value& item, const ProbeInputs& probes,
+                   const std::vector<Value>& inputs) const {
+    stop_if_cancelled(cancel);
+    std::vector<const Value*> rest = pointers_to(inputs);
+    rest.insert(rest.begin(), &item);
+    return op->call(*context, with_probes(probes, rest), *args);
   }
   // An item of a streamed file (a line or a chunk, see PipelineRun::streamed): a string.
   template <class... Inputs>
@@ -243,11 +290,6 @@ bool is_file_type(std::string_view type) {
   return type == path || type == paths;
 }
 
-// A probe's result, entered into the graph as a literal.
-struct LiteralCall {
-  Value operator()(const Value& v) const { return v; }
-};
-
 // Calls `add(inputs...)`: up to four inputs one by one (each passed to the task body shared,
 // never copied), more as one list (a std::vector<Delayed<Value>>: one dependency list).
 template <class Add>
@@ -268,13 +310,18 @@ Delayed<Value> with_inputs(std::span<const Delayed<Value>> in, const Add& add) {
   }
 }
 
-// A node's task: its body called with its arguments and inputs.
+// A node's task: its body called with its arguments and inputs (`in` the tasks', `probes` the
+// probes' results).
 Delayed<Value> add_task(Graph& g, const OpInfo& op, const NodeBody& body, const NodeSpec& node,
-                        std::span<const Delayed<Value>> in) {
+                        std::span<const Delayed<Value>> in, const ProbeInputs& probes) {
   const auto fn =
       dagflow::op(op.name(), NodeCall{{&op, body.context}, &body}).with_version(op.version());
   const Value args(keyed_args(op, node.args));
-  return with_inputs(in, [&](const auto&... inputs) { return g.delayed(fn, args, inputs...); });
+  if (probes.empty()) {
+    return with_inputs(in, [&](const auto&... inputs) { return g.delayed(fn, args, inputs...); });
+  }
+  return with_inputs(in,
+                     [&](const auto&... inputs) { return g.delayed(fn, args, probes, inputs...); });
 }
 
 // What a map node applies to each element, with or without `reduce`: its op as a dagflow::op
@@ -295,37 +342,35 @@ struct MapItems {
   }
 };
 
-// A map node's task: dagflow::map over the list (`in` first; a list Value is read in place, see
-// ListAdapter<Value>), the other inputs passed to every item; their values join the block keys
-// as map's extras.
+// A map node's task: dagflow::map over the list (a Delayed<Value>, or a probe's result as a
+// literal: a list Value is read in place, see ListAdapter<Value>), or over a streamed file (its
+// items the file's lines or chunks as strings). The other inputs (`in` the tasks', `probes` the
+// probes' results) are passed to every item; their values join the block keys as map's extras.
+// With probes the tasks' values come as one list: a map over a probe's result that also takes
+// another probe's is rare, and one argument form is enough for it.
+template <class List>
 Delayed<Value> add_map_task(Graph& g, const OpInfo& op, const OpContext& context,
-                            const NodeSpec& node, std::span<const Delayed<Value>> in,
+                            const NodeSpec& node, const List& list,
+                            std::span<const Delayed<Value>> in, const ProbeInputs& probes,
                             CancelToken* cancel) {
   const MapItems items(op, context, node, cancel);
-  return with_inputs(in.subspan(1), [&](const auto&... inputs) {
-    return dagflow::map(g, items.fn, in.front(), inputs..., items.options);
-  });
-}
-
-// A map node over a streamed file: the same, its items the file's lines or chunks as strings
-// (`in` holds the other inputs only).
-Delayed<Value> add_stream_map_task(Graph& g, const OpInfo& op, const OpContext& context,
-                                   const NodeSpec& node, const Delayed<TextSource>& source,
-                                   std::span<const Delayed<Value>> in, CancelToken* cancel) {
-  const MapItems items(op, context, node, cancel);
+  if (!probes.empty()) {
+    return dagflow::map(g, items.fn, list, probes,
+                        std::vector<Delayed<Value>>(in.begin(), in.end()), items.options);
+  }
   return with_inputs(in, [&](const auto&... inputs) {
-    return dagflow::map(g, items.fn, source, inputs..., items.options);
+    return dagflow::map(g, items.fn, list, inputs..., items.options);
   });
 }
 
-// A map node with `reduce`: dagflow::map_reduce over the list or the streamed file (its only
-// input: the loader refuses others), the items' results combined as they come by the reduce op.
-// One task whose key holds both ops' names and versions (over a streamed file, each block's
-// combined result is an entry of its own too).
+// A map node with `reduce`: dagflow::map_reduce over the list (a task's or a probe's result) or
+// the streamed file (its only input: the loader refuses others), the items' results combined as
+// they come by the reduce op. One task whose key holds both ops' names and versions (over a
+// streamed file, each block's combined result is an entry of its own too).
 template <class List>
 Delayed<Value> add_map_reduce_task(Graph& g, const OpInfo& op, const OpInfo& reduce,
-                                   const OpContext& context, const NodeSpec& node,
-                                   const Delayed<List>& list, CancelToken* cancel) {
+                                   const OpContext& context, const NodeSpec& node, const List& list,
+                                   CancelToken* cancel) {
   const MapItems items(op, context, node, cancel);
   const auto combine = dagflow::op(reduce.name(), CombineCall{{&reduce, &context}, cancel})
                            .with_version(reduce.version());
@@ -582,7 +627,8 @@ class PipelineRun {
   void add_node(std::size_t i);
   [[nodiscard]] bool streamed(std::size_t i) const;
   void add_stream_source(std::size_t i);
-  void add_map_node(std::size_t i, std::span<const Delayed<Value>> inputs);
+  void add_map_node(std::size_t i, std::span<const Delayed<Value>> inputs,
+                    const ProbeInputs& probes);
   [[nodiscard]] const DelayedBase& handle(std::size_t i) const;
   void run_probe(std::size_t i);
   void plan();
@@ -646,7 +692,7 @@ class PipelineRun {
   std::unordered_map<std::string_view, std::size_t> index_;
   std::vector<Delayed<Value>> task_;
   std::vector<Delayed<TextSource>> stream_;    // a streamed file's source (then no task_)
-  std::vector<std::optional<Value>> literal_;  // probes' results
+  std::vector<std::optional<Value>> literal_;  // probes' results (their readers' literals)
   std::vector<std::size_t> targets_;           // asked for, then the needed writers
   std::size_t asked_ = 0;                      // how many of targets_ were asked for
   std::vector<char> needed_, forced_;
@@ -911,15 +957,23 @@ void PipelineRun::build_graph() {
 
 void PipelineRun::add_node(std::size_t i) {
   const NodeSpec& n = node(i);
-  std::vector<Delayed<Value>> inputs;
+  std::vector<Delayed<Value>> inputs;  // the tasks of the inputs that are no probe's result
+  ProbeInputs probes;                  // the probes' results, by position
   const std::vector<std::size_t> sources = inputs_of(i);
   for (std::size_t k = 0; k < sources.size(); ++k) {
-    inputs.push_back(task_[sources[k]]);
+    const std::size_t j = sources[k];
+    // A probe's result is a literal of this task; a map's list keeps its place in `inputs` (empty
+    // there, like a streamed file's: add_map_node takes it from literal_).
+    const bool list = k == 0 && !n.map.empty();
+    if (literal_[j] && !list) {
+      probes.emplace_back(k, *literal_[j]);
+      continue;
+    }
+    inputs.push_back(literal_[j] ? Delayed<Value>() : task_[j]);
     // A file named by a probe is keyed by content already (the probe's result is a literal);
     // one named by a node's result is known only at run time: checked then (see plan()).
     const std::vector<std::string>& types = op(i).inputs();
-    if (k < types.size() && is_file_type(types[k]) && !op(sources[k]).is_probe() &&
-        !stream_[sources[k]].is_valid()) {
+    if (k < types.size() && is_file_type(types[k]) && !op(j).is_probe() && !stream_[j].is_valid()) {
       inputs.back() =
           graph_.delayed(dagflow::op("dagflow.as_paths", AsPaths{&context_}), inputs.back());
       reads_named_files_[i] = 1;
@@ -937,9 +991,9 @@ void PipelineRun::add_node(std::size_t i) {
   if (streamed(i)) {
     add_stream_source(i);
   } else if (n.map.empty()) {
-    task_[i] = add_task(graph_, op(i), bodies_[i], n, inputs);
+    task_[i] = add_task(graph_, op(i), bodies_[i], n, inputs, probes);
   } else {
-    add_map_node(i, inputs);
+    add_map_node(i, inputs, probes);
   }
   const DelayedBase& task = handle(i);
   graph_.set_label(task, n.id);
@@ -955,30 +1009,34 @@ void PipelineRun::add_node(std::size_t i) {
   if (!n.cache || op(i).has_side_effects()) graph_.set_impure(task);
 }
 
-// A map node's task: over a list, or over a streamed file (`inputs` first: the list, then the
-// others).
-void PipelineRun::add_map_node(std::size_t i, std::span<const Delayed<Value>> inputs) {
+// A map node's task: over a streamed file, a probe's result (a literal list) or another node's
+// result (`inputs` first: the list's task, empty for the other two, then the others' tasks).
+void PipelineRun::add_map_node(std::size_t i, std::span<const Delayed<Value>> inputs,
+                               const ProbeInputs& probes) {
   const NodeSpec& n = node(i);
-  const Delayed<TextSource>& source = stream_[index_.at(n.map)];
-  if (!source.is_valid()) {
-    task_[i] = n.reduce.empty() ? add_map_task(graph_, op(i), context_, n, inputs, cancel_)
-                                : add_map_reduce_task(graph_, op(i), reduce_op(i), context_, n,
-                                                      inputs.front(), cancel_);
+  const auto add = [&](const auto& list) {
+    return n.reduce.empty()
+               ? add_map_task(graph_, op(i), context_, n, list, inputs.subspan(1), probes, cancel_)
+               : add_map_reduce_task(graph_, op(i), reduce_op(i), context_, n, list, cancel_);
+  };
+  const std::size_t list = index_.at(n.map);
+  if (stream_[list].is_valid()) {
+    task_[i] = add(stream_[list]);
+  } else if (literal_[list]) {
+    task_[i] = add(*literal_[list]);
   } else {
-    task_[i] =
-        n.reduce.empty()
-            ? add_stream_map_task(graph_, op(i), context_, n, source, inputs.subspan(1), cancel_)
-            : add_map_reduce_task(graph_, op(i), reduce_op(i), context_, n, source, cancel_);
+    task_[i] = add(inputs.front());
   }
 }
 
 // Run a probe now (like any task, so observers see it): what it returns decides the keys of
-// everything downstream, which then sees it as a literal keyed by its content.
+// everything downstream, which then takes it as a literal keyed by its content (see
+// ProbeInputs). Its task, computed once here, is no input of any other (nor a target: execute()
+// takes its result from literal_).
 void PipelineRun::run_probe(std::size_t i) {
   graph_.set_impure(task_[i]);
   try {
     literal_[i] = std::move(compute({task_[i]}).front());
-    task_[i] = graph_.delayed(dagflow::op("dagflow.literal", LiteralCall{}), *literal_[i]);
   } catch (const NodeError& e) {
     if (!dry_) throw;
     // A dry run shows the failure and plans the rest as if the probe were fixed: what needs it
@@ -987,8 +1045,8 @@ void PipelineRun::run_probe(std::size_t i) {
     result_.nodes[i].error = e.what();
     task_[i] = graph_.delayed(dagflow::op("dagflow.failed_probe", [] { return Value(); }));
     graph_.set_impure(task_[i]);
+    graph_.set_label(task_[i], node(i).id);
   }
-  graph_.set_label(task_[i], node(i).id);
 }
 
 // Phase "plan": keys, forced nodes and what depends on them, writers whose files need care, and
@@ -996,6 +1054,11 @@ void PipelineRun::run_probe(std::size_t i) {
 void PipelineRun::plan() {
   if (cache_ == nullptr) return;
   keys_ = task_keys(graph_);
+  // A probe's task is impure (no key): where records name its readers' inputs by key, its
+  // result's content stands for it, as it does in their keys.
+  for (std::size_t i = 0; i < spec_.nodes.size(); ++i) {
+    if (literal_[i]) keys_[task_[i].id()] = content_hash(*literal_[i]);
+  }
   mark_rechecked();
   check_writers();
   for (std::size_t i = 0; i < spec_.nodes.size(); ++i) {
@@ -1161,7 +1224,10 @@ std::vector<std::pair<std::string, Hash128>> PipelineRun::items_of(std::size_t i
 // A dry run: the Executor's plan, as outcomes (probes have run already).
 void PipelineRun::plan_dry() {
   std::vector<const DelayedBase*> pointers;
-  for (std::size_t t : targets_) pointers.push_back(&task_[t]);
+  for (std::size_t t : targets_) {
+    if (!op(t).is_probe()) pointers.push_back(&task_[t]);
+  }
+  if (pointers.empty()) return;
   const DryRun plan = executor_->dry_run(pointers);
   for (std::size_t i = 0; i < spec_.nodes.size(); ++i) {
     if (!handle(i).is_valid() || op(i).is_probe()) continue;
@@ -1319,15 +1385,22 @@ void PipelineRun::mark_unfinished(bool cancelled) {
 // Phase "execute": everything the targets need, on all cores; then the record, also when a node
 // failed (for what finished).
 void PipelineRun::execute() {
-  std::vector<Delayed<Value>> targets;
-  for (std::size_t t : targets_) targets.push_back(task_[t]);
-  std::vector<Value> values;
+  // A probe's result is here already (it ran as the graph was built): only the others' tasks.
+  std::vector<Delayed<Value>> tasks;
+  for (std::size_t t : targets_) {
+    if (!literal_[t]) tasks.push_back(task_[t]);
+  }
+  std::vector<Value> computed;
   try {
-    values = compute(targets);
+    if (!tasks.empty()) computed = compute(tasks);
   } catch (...) {
     write_record(nullptr);
     throw;
   }
+  std::vector<Value> values;  // by target
+  values.reserve(targets_.size());
+  auto next = computed.begin();
+  for (std::size_t t : targets_) values.push_back(literal_[t] ? *literal_[t] : std::move(*next++));
   write_record(&values);
   for (std::size_t t = 0; t < asked_; ++t) {
     result_.outputs.insert_or_assign(node(targets_[t]).id, std::move(values[t]));

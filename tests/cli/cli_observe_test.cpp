@@ -2,8 +2,9 @@
 // trace (--trace) and SVG timeline (--timeline), and the per-op table after the run (--quiet).
 //
 // tests/cli/data/wordcount.yaml has 4 nodes: the probe `files` (glob) and counts (a map of
-// word_count), total (merge_counts) and top (top_k). Without a cache a run has 4 tasks (the
-// probe's result is a task too); with everything cached, 1 (the hit of `top`).
+// word_count), total (merge_counts) and top (top_k). Without a cache a run has 4 tasks, one per
+// node (the probe's result reaches `counts` as a literal, not as a task); with everything cached,
+// 2 (the glob, and the hit of `top`).
 #include <algorithm>
 #include <cstddef>
 #include <filesystem>
@@ -31,16 +32,16 @@ using dagflow::test::read_file;
 using dagflow::test::run_dagflow;
 using dagflow::test::run_dagflow_on_terminal;
 using dagflow::test::script_program;
+using dagflow::test::write_file;
 
-// The final line of the progress display: "5/5 tasks done, 0 cached, 6 items mapped, 0.0 s" (the
-// glob, the literal that carries its result into the graph, counts (a map of the 6 texts),
-// total, top).
+// The final line of the progress display: "4/4 tasks done, 0 cached, 6 items mapped, 0.0 s" (the
+// glob, counts (a map of the 6 texts), total, top).
 const std::regex kFinalLine(
-    R"((^|[\r\n])5/5 tasks done, 0 cached, 6 items mapped, [0-9]+\.[0-9] s)");
-// A drawn bar: "[#####...............] 1/5 tasks, 0 cached, 0.0 s", with the items mapped once
+    R"((^|[\r\n])4/4 tasks done, 0 cached, 6 items mapped, [0-9]+\.[0-9] s)");
+// A drawn bar: "[#####...............] 1/4 tasks, 0 cached, 0.0 s", with the items mapped once
 // counts finished, and "map 40%" while it runs.
 const std::regex kBar(
-    R"(\r\[[#.]{20}\] +[0-9]+/5 tasks, [0-9]+ cached(, 6 items mapped)?(, map [0-9]+%)?, )"
+    R"(\r\[[#.]{20}\] +[0-9]+/4 tasks, [0-9]+ cached(, 6 items mapped)?(, map [0-9]+%)?, )"
     R"([0-9]+\.[0-9] s)");
 
 bool contains(const std::string& text, const std::regex& pattern) {
@@ -61,6 +62,21 @@ std::vector<std::string> lines_of(const std::string& text) {
 Value::List trace_events(const fs::path& file) {
   const Value trace = from_json(read_file(file));
   return trace.as_map().at("traceEvents").as_list();
+}
+
+// The tasks of a Chrome trace file (run or found in a cache, parts of maps aside) as
+// "<name> <op> <cache>", sorted.
+std::vector<std::string> traced_tasks(const fs::path& file) {
+  std::vector<std::string> tasks;
+  for (const Value& event : trace_events(file)) {
+    const Value::Map& e = event.as_map();
+    const std::string phase = e.at("ph").as_string();
+    if ((phase != "X" && phase != "i") || e.at("cat").as_string() == "chunks") continue;
+    tasks.push_back(e.at("name").as_string() + " " + e.at("cat").as_string() + " " +
+                    e.at("args").as_map().at("cache").as_string());
+  }
+  std::sort(tasks.begin(), tasks.end());
+  return tasks;
 }
 
 }  // namespace
@@ -123,7 +139,7 @@ TEST_CASE("dagflow run: without a terminal, progress is off unless asked for", "
     const std::vector<std::string> lines = lines_of(r.err);
     REQUIRE_FALSE(lines.empty());
     CHECK(std::regex_match(
-        lines[0], std::regex(R"(5/5 tasks done, 0 cached, 6 items mapped, [0-9]+\.[0-9] s)")));
+        lines[0], std::regex(R"(4/4 tasks done, 0 cached, 6 items mapped, [0-9]+\.[0-9] s)")));
     CHECK_THAT(lines.at(1), Catch::StartsWith("wordcount: 4 nodes"));
 
     // Everything cached: the glob runs (a probe) and `top` is a hit.
@@ -279,4 +295,43 @@ TEST_CASE("dagflow run: prints a table of the time per op, unless --quiet", "[cl
     CHECK(failed.exit_code == 1);
     CHECK_THAT(failed.err, Catch::StartsWith("dagflow: error: "));
   }
+}
+
+// Issue: the internal `dagflow.literal` task no longer appears as a task in traces, counts or
+// legends. The glob's list reaches `counts` as a literal: the trace and the timeline hold one
+// task per node, the progress line counts 4, and the output is as before. An edited text file
+// still reruns what reads the list (the map, for that file's item), an unchanged one does not.
+TEST_CASE("dagflow run: a probe's result is no task in the trace, the timeline or the counts",
+          "[cli][trace][progress]") {
+  DataDir data;
+  const std::vector<std::string> ran = {"counts map(word_count) miss", "files glob miss",
+                                        "top top_k miss", "total merge_counts miss"};
+  const auto first = run_dagflow(
+      {"run", "wordcount.yaml", "--progress", "--trace", "t.json", "--timeline", "t.svg"},
+      data.path());
+  REQUIRE(first.exit_code == 0);
+  CHECK(first.out == "top: [[\"apple\",6],[\"banana\",5],[\"cherry\",4]]\n");
+  CHECK(traced_tasks(data.path() / "t.json") == ran);
+  CHECK(contains(first.err, kFinalLine));  // 4/4 tasks
+  CHECK_THAT(read_file(data.path() / "t.svg"), Catch::Contains(">glob</text>") &&
+                                                   Catch::Contains(">merge_counts</text>") &&
+                                                   !Catch::Contains("dagflow.literal"));
+
+  // Unchanged files: the glob runs, `top` is a hit.
+  const auto same =
+      run_dagflow({"run", "wordcount.yaml", "--progress", "--trace", "t.json"}, data.path());
+  REQUIRE(same.exit_code == 0);
+  CHECK(same.out == first.out);
+  CHECK(traced_tasks(data.path() / "t.json") ==
+        std::vector<std::string>{"files glob miss", "top top_k disk hit"});
+  CHECK_THAT(same.err, Catch::StartsWith("2/2 tasks done, 1 cached, "));
+
+  // An edited file: every reader of the list runs again (the map for that one item).
+  write_file(data.path() / "texts" / "f.txt", "date date date date date date date\n");
+  const auto edited =
+      run_dagflow({"run", "wordcount.yaml", "--progress", "--trace", "t.json"}, data.path());
+  REQUIRE(edited.exit_code == 0);
+  CHECK(edited.out == "top: [[\"date\",9],[\"apple\",6],[\"banana\",4]]\n");
+  CHECK(traced_tasks(data.path() / "t.json") == ran);
+  CHECK(contains(edited.err, kFinalLine));
 }

@@ -1,15 +1,25 @@
 #include <dagflow/pipeline/pipeline.hpp>
 
-// Tests of Pipeline::run and dry_run: outputs, the disk cache of map blocks, probes, cache:
-// false, failures named by file position, node and item, and DOT output.
+// Tests of Pipeline::run and dry_run: outputs, the disk cache of map blocks, probes (their
+// results reach readers as literals, not as tasks of their own), cache: false, failures named by
+// file position, node and item, and DOT output.
+#include <algorithm>
 #include <atomic>
+#include <cstddef>
 #include <filesystem>
+#include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <catch2/catch.hpp>
 
+#include <dagflow/engine/observer.hpp>
+#include <dagflow/engine/trace.hpp>
+#include <dagflow/nodes/value.hpp>
+
+#include "pipeline/node_info.hpp"
 #include "support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
@@ -19,18 +29,25 @@ using dagflow::NodeSpec;
 using dagflow::Pipeline;
 using dagflow::PipelineSpec;
 using dagflow::Value;
+using dagflow::test::info;
 using dagflow::test::TempDir;
 
 namespace {
 
 std::atomic<int> g_squares{0};
 std::vector<std::int64_t> g_listing;  // what the `listing` probe sees of "the world"
+std::int64_t g_level = 0;             // what the `level` probe sees of it
 
 dagflow::OpRegistry test_ops() {
   dagflow::OpRegistry ops;
   ops.add(
          "listing", [] { return g_listing; }, "the world, as a probe sees it")
       .set_probe();
+  ops.add(
+         "level", [] { return g_level; }, "one number of the world, as a probe sees it")
+      .set_probe();
+  ops.add(
+      "minus", [](std::int64_t a, std::int64_t b) { return a - b; }, "a - b");
   ops.add("numbers",
           [](std::int64_t n) {
             std::vector<std::int64_t> v;
@@ -83,6 +100,96 @@ NodeSpec node(std::string id, std::string op, std::vector<std::string> inputs = 
                   .args = std::move(args),
                   .mark = {3, 5}};
 }
+
+// The built-in ops (glob, word_count, merge_counts...), plus two readers of a list of files:
+// how many there are, and where an item is in the list.
+dagflow::OpRegistry file_ops() {
+  dagflow::OpRegistry ops = dagflow::OpRegistry::builtins();
+  ops.add(
+      "file_count",
+      [](const std::vector<fs::path>& files) { return static_cast<std::int64_t>(files.size()); },
+      "how many files");
+  ops.add(
+      "rank_of",
+      [](const fs::path& file, const std::vector<fs::path>& files) {
+        return static_cast<std::int64_t>(std::find(files.begin(), files.end(), file) -
+                                         files.begin());
+      },
+      "where file is in files");
+  return ops;
+}
+
+// What the Executor reported of a run's tasks, over all its computes (the probes' and the
+// rest): how many each compute announced (to run or cached, as a progress bar counts them) and
+// the op of every task that reported.
+class TaskCounter final : public dagflow::RunObserver {
+ public:
+  void on_run_start(const dagflow::RunView& run) override {
+    const std::lock_guard lock(mutex_);
+    run_ = &run;
+    announced_ += run.to_run() + run.cached();
+  }
+  void on_task(const dagflow::TaskEvent& event) override {
+    const std::lock_guard lock(mutex_);
+    ops_.emplace_back(run_->op_name(event.task));
+  }
+  void on_run_end() override {
+    const std::lock_guard lock(mutex_);
+    run_ = nullptr;
+  }
+  [[nodiscard]] std::size_t announced() const {
+    const std::lock_guard lock(mutex_);
+    return announced_;
+  }
+  [[nodiscard]] std::vector<std::string> ops() const {
+    const std::lock_guard lock(mutex_);
+    return ops_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  const dagflow::RunView* run_ = nullptr;
+  std::size_t announced_ = 0;
+  std::vector<std::string> ops_;
+};
+
+// One run, watched: its result, what the counter saw, and the trace.
+struct WatchedRun {
+  dagflow::PipelineResult result;
+  std::shared_ptr<TaskCounter> counter = std::make_shared<TaskCounter>();
+  std::shared_ptr<dagflow::TraceRecorder> trace = std::make_shared<dagflow::TraceRecorder>();
+
+  WatchedRun(const Pipeline& p, const fs::path& cache_dir) {
+    dagflow::ExecutorOptions options;
+    options.cache_dir = cache_dir;
+    options.observers = {counter, trace};
+    result = p.run(std::move(options));
+  }
+
+  // The labels of the tasks recorded (parts of maps aside), sorted.
+  [[nodiscard]] std::vector<std::string> traced_tasks() const {
+    std::vector<std::string> names;
+    for (const dagflow::TraceSpan& s : trace->spans()) {
+      if (!s.part) names.push_back(s.name);
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+  // The ops ("cat") of the Chrome trace's tasks, sorted.
+  [[nodiscard]] std::vector<std::string> trace_json_ops() const {
+    std::vector<std::string> ops;
+    const Value json = dagflow::from_json(trace->chrome_trace());
+    for (const Value& event : json.as_map().at("traceEvents").as_list()) {
+      const Value::Map& e = event.as_map();
+      const std::string phase = e.at("ph").as_string();
+      if ((phase == "X" || phase == "i") && e.at("cat").as_string() != "chunks") {
+        ops.push_back(e.at("cat").as_string());
+      }
+    }
+    std::sort(ops.begin(), ops.end());
+    return ops;
+  }
+};
 
 // numbers(n) --each--> square_plus(+offset) --> total
 PipelineSpec squares_spec(const fs::path& dir, std::int64_t n) {
@@ -332,4 +439,136 @@ TEST_CASE("Pipeline: dry_run runs only the probes and tells what would run and w
   CHECK_THAT(dot, Catch::Contains("\"offset\" [label=\"offset\\nconst\", "
                                   "style=\"rounded,filled\", fillcolor=\"#B2F2BB\"]"));
   CHECK_THAT(dot, Catch::Contains("cluster_legend"));
+}
+
+// Issue: the internal `dagflow.literal` task no longer appears as a task in traces, counts or
+// legends. A probe's result reaches each kind of reader (a map over it, a map with reduce, a
+// plain node, a map that also takes it whole) as a literal of the reader's own task: the trace,
+// its timeline's legend and the Executor's task counts hold one task per node, the probe's
+// being the probe itself; the results are those of a pipeline with no probe; and the readers
+// are still keyed by the files' content: unchanged files are cache hits, an edited one reruns
+// them.
+TEST_CASE("Pipeline: a probe's result is no task of its own, in traces and counts",
+          "[pipeline][run][probe]") {
+  TempDir dir;
+  dir.write("texts/a.txt", "apple banana\n");
+  dir.write("texts/b.txt", "apple\n");
+  dir.write("texts/c.txt", "cherry\n");
+  const fs::path file = dir.write("probed.yaml", R"(name: probed
+nodes:
+  files: {op: glob, args: {pattern: "texts/*.txt"}}
+  counts: {op: word_count, map: files}
+  total: {op: merge_counts, inputs: [counts]}
+  fused: {op: word_count, map: files, reduce: merge_counts}
+  how_many: {op: file_count, inputs: [files]}
+  ranks: {op: rank_of, map: files, inputs: [files]}
+outputs: [files, total, fused, how_many, ranks]
+)");
+  const Pipeline p = Pipeline::load(file, file_ops());
+  const std::vector<std::string> nodes = {"counts", "files", "fused", "how_many", "ranks", "total"};
+  const std::vector<std::string> ops = {
+      "file_count",  "glob", "map(rank_of)", "map(word_count)", "map_reduce(word_count)",
+      "merge_counts"};
+  const Value counted(Value::Map{{"apple", 2}, {"banana", 1}, {"cherry", 1}});
+  const auto check_outputs = [&](const dagflow::PipelineResult& r, const Value& total) {
+    const Value::List& files = r.outputs.at("files").as_list();
+    REQUIRE(files.size() == 3);
+    CHECK(files[2].as_path().resolved == dir.path() / "texts" / "c.txt");
+    CHECK(r.outputs.at("total") == total);
+    CHECK(r.outputs.at("fused") == total);
+    CHECK(r.outputs.at("how_many") == Value(3));
+    CHECK(r.outputs.at("ranks") == Value(Value::List{0, 1, 2}));
+  };
+
+  SECTION("without a cache") {
+    const WatchedRun run(p, {});
+    check_outputs(run.result, counted);
+    CHECK(run.result.stats.executed == 6);
+    CHECK(run.traced_tasks() == nodes);
+    CHECK(run.trace_json_ops() == ops);
+    CHECK(run.counter->announced() == 6);
+    std::vector<std::string> reported = run.counter->ops();
+    std::sort(reported.begin(), reported.end());
+    CHECK(reported == ops);
+    const std::string svg = run.trace->timeline_svg();
+    CHECK_THAT(svg, Catch::Contains(">glob</text>") && !Catch::Contains("dagflow.literal"));
+  }
+
+  SECTION("with a cache: unchanged files are hits, an edited one reruns the readers") {
+    const fs::path cache = dir.path() / "cache";
+    const WatchedRun first(p, cache);
+    check_outputs(first.result, counted);
+    CHECK(first.traced_tasks() == nodes);
+    CHECK(first.counter->announced() == 6);
+
+    const WatchedRun again(p, cache);
+    check_outputs(again.result, counted);
+    CHECK(again.result.stats.executed == 1);  // the glob
+    for (const char* id : {"total", "fused", "how_many", "ranks"}) {
+      INFO(id);
+      CHECK(info(again.result, id).outcome == NodeOutcome::kCached);
+    }
+    // The glob ran, the four outputs it feeds were hits (`counts` was not needed).
+    CHECK(again.traced_tasks() ==
+          std::vector<std::string>{"files", "fused", "how_many", "ranks", "total"});
+    CHECK(again.counter->announced() == 5);
+    CHECK(again.trace_json_ops() == std::vector<std::string>{"file_count", "glob", "map(rank_of)",
+                                                             "map_reduce(word_count)",
+                                                             "merge_counts"});
+
+    dir.write("texts/b.txt", "apple apple date\n");
+    const WatchedRun edited(p, cache);
+    check_outputs(edited.result,
+                  Value(Value::Map{{"apple", 3}, {"banana", 1}, {"cherry", 1}, {"date", 1}}));
+    CHECK(edited.result.stats.executed == 6);
+    CHECK(info(edited.result, "counts").items_executed == 1);
+    CHECK(info(edited.result, "counts").items_cached == 2);
+    for (const char* id : {"total", "fused", "how_many", "ranks"}) {
+      INFO(id);
+      CHECK(info(edited.result, id).outcome == NodeOutcome::kExecuted);
+    }
+    CHECK(edited.traced_tasks() == nodes);
+    CHECK(edited.counter->announced() == 6);
+  }
+}
+
+// Where a probe's result goes among a node's inputs is part of the node's key: minus(p, ten) and
+// minus(ten, p) never share a cache entry. A node of more than four inputs and a map that takes
+// the result besides its list get it in its place too, and a new value reruns them all.
+TEST_CASE("Pipeline: a probe's result is keyed in its place among a node's inputs",
+          "[pipeline][run][probe]") {
+  TempDir dir;
+  g_level = 3;
+  PipelineSpec spec{
+      .name = "places", .file = (dir.path() / "places.yaml").string(), .base_dir = dir.path()};
+  spec.nodes = {node("p", "level"),
+                node("ten", "const", {}, {{"v", 10}}),
+                node("xs", "numbers", {}, {{"n", 3}}),
+                node("a", "minus", {"p", "ten"}),
+                node("b", "minus", {"ten", "p"}),
+                node("five", "sum5", {"ten", "ten", "p", "ten", "ten"}),
+                node("m", "square_plus", {"p"}, {}, "xs")};
+  spec.outputs = {"a", "b", "five", "m", "p"};
+  const Pipeline p(std::move(spec), test_ops());
+  const auto cache = p.default_cache_dir();
+  const auto check = [](const dagflow::PipelineResult& r, std::int64_t level) {
+    CHECK(r.outputs.at("p") == Value(level));
+    CHECK(r.outputs.at("a") == Value(level - 10));
+    CHECK(r.outputs.at("b") == Value(10 - level));
+    CHECK(r.outputs.at("five") == Value(40 + level));
+    CHECK(r.outputs.at("m") == Value(Value::List{1 + level, 4 + level, 9 + level}));
+  };
+
+  check(p.run({.cache_dir = cache}), 3);
+  const auto again = p.run({.cache_dir = cache});
+  check(again, 3);
+  CHECK(again.stats.executed == 1);  // the probe: a and b each found their own entry
+  CHECK(info(again, "a").outcome == NodeOutcome::kCached);
+  CHECK(info(again, "b").outcome == NodeOutcome::kCached);
+
+  g_level = 5;
+  const auto changed = p.run({.cache_dir = cache});
+  check(changed, 5);
+  CHECK(info(changed, "m").items_executed == 3);  // every item takes the new value
+  CHECK(changed.stats.executed == 5);             // p, a, b, five, m
 }

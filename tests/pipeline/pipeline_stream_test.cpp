@@ -2,10 +2,12 @@
 
 // Tests of streamed files in pipelines: a read_lines/read_chunks node whose readers are all maps
 // is not read whole (its blocks stream through them), with the results of the whole-file read; a
-// target or a plain reader makes it a list again; an append reruns the last block only.
+// target or a plain reader makes it a list again; an append reruns the last block only; a probe's
+// result reaches every line.
 #include <cstddef>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -115,4 +117,41 @@ nodes:
   CHECK(warm.stats.items_cached == chunks - 1);
   CHECK(warm.outputs.at("total").as_map().at("appended") == Value(1));
   CHECK(warm.outputs.at("total").as_map().at("cat") == Value(20'000));
+}
+
+// A map over a streamed file that also takes a probe's result (a literal of the map's task, not
+// a task) gets it with every line; a new probe result reruns the lines, the same one does not.
+TEST_CASE("Pipeline streaming: a probe's result reaches every line of a streamed map",
+          "[pipeline][stream][probe]") {
+  TempDir dir;
+  dir.write("t.txt", "a\nb\n");
+  dagflow::OpRegistry ops = dagflow::OpRegistry::builtins();
+  ops.add(
+      "tagged",
+      [](const std::string& line, const std::vector<fs::path>& files) {
+        return std::to_string(files.size()) + " " + line;
+      },
+      "the line after how many files there are");
+  const Pipeline p = Pipeline::load(dir.write("p.yaml", R"(name: tagged
+nodes:
+  files: {op: glob, args: {pattern: "*.txt"}}
+  lines: {op: read_lines, args: {path: t.txt}}
+  tags: {op: tagged, map: lines, inputs: [files]}
+outputs: [tags]
+)"),
+                                    ops);
+  const fs::path cache = dir.path() / "cache";
+  (void)dagflow::detail::take_stream_peak_blocks();
+  const PipelineResult first = p.run({.cache_dir = cache});
+  CHECK(dagflow::detail::take_stream_peak_blocks() > 0);  // streamed
+  CHECK(first.outputs.at("tags") == Value(Value::List{"1 a", "1 b"}));
+
+  const PipelineResult same = p.run({.cache_dir = cache});
+  CHECK(same.outputs.at("tags") == first.outputs.at("tags"));
+  CHECK(info(same, "tags").outcome == NodeOutcome::kCached);
+
+  dir.write("u.txt", "");
+  const PipelineResult more = p.run({.cache_dir = cache});
+  CHECK(more.outputs.at("tags") == Value(Value::List{"2 a", "2 b"}));
+  CHECK(info(more, "tags").outcome == NodeOutcome::kExecuted);
 }
