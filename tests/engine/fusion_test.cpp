@@ -121,7 +121,12 @@ TEST_CASE("fusion: map_reduce and extras on both maps fuse with the unfused resu
   const auto build = [](dagflow::Graph& g) {
     auto scale = g.delayed([] { return 2.5; });
     auto a = dagflow::map(g, [](double x, double k) { return x * k; }, inputs(5000), scale);
-    auto b = dagflow::map(g, [](double x, int shift) { return x + shift; }, a, 3);
+    // A list of dependencies reaches the fused map as a vector of its own.
+    std::vector<dagflow::Delayed<double>> offsets{g.delayed([] { return 0.25; }),
+                                                  g.delayed([] { return 0.5; })};
+    auto a2 = dagflow::map(
+        g, [](double x, const std::vector<double>& o) { return x + o[0] - o[1]; }, a, offsets);
+    auto b = dagflow::map(g, [](double x, int shift) { return x + shift; }, a2, 3);
     return dagflow::map_reduce(
         g, [](double x) { return std::floor(x * 1000); }, std::plus<>{}, 0.0, b);
   };
@@ -134,7 +139,7 @@ TEST_CASE("fusion: map_reduce and extras on both maps fuse with the unfused resu
   dagflow::Graph g2;
   const double got = ex.compute(build(g2));
   CHECK(bits_of(got) == bits_of(expected));
-  CHECK(ex.last_run_stats().fused == 2);
+  CHECK(ex.last_run_stats().fused == 3);
 }
 
 TEST_CASE("fusion: a target or a second reader keeps the intermediate", "[engine][fusion]") {

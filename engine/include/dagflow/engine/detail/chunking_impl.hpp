@@ -597,18 +597,19 @@ struct ReduceBody {
 
 // A map as the FusedItems of its results, for the task it is fused into: each item is
 // fn(item, extras...) of an item of the map's own input, read in place or made by the map fused
-// before it.
-template <class F, class In, class... A>
-class MapSource final : public FusedItems<typename MapBody<F, In, A...>::R> {
-  using Body = MapBody<F, In, A...>;
+// before it. `Extras` holds the extras as the task's arguments deliver them: references into
+// their slots and the payload, or values (a list of dependencies arrives as a new vector).
+template <class Body, class Extras>
+class MapSource final : public FusedItems<typename Body::R> {
+  using In = typename Body::Input;
   using T = typename Body::T;
   using R = typename Body::R;
   static constexpr bool kStreamed = std::is_same_v<In, TextSource>;
 
  public:
   MapSource(const Body& body, const In* input, std::unique_ptr<FusedSource> upstream,
-            const Hash128* identity, const A&... extras)
-      : body_(body), input_(input), upstream_(std::move(upstream)), extras_(extras...) {
+            const Hash128* identity, Extras extras)
+      : body_(body), input_(input), upstream_(std::move(upstream)), extras_(std::move(extras)) {
     if (identity != nullptr) identity_ = *identity;
   }
 
@@ -651,12 +652,16 @@ class MapSource final : public FusedItems<typename MapBody<F, In, A...>::R> {
     if ((upstream_ && !up().hash_maps(h)) || !identity_) return false;
     h.add(identity_->low).add(identity_->high);
     if (!body_.hash_state(h)) return false;
-    if constexpr ((Hashable<A> && ...)) {
-      std::apply([&h](const A&... extra) { (h.add(extra), ...); }, extras_);
-      return true;
-    } else {
-      return false;
-    }
+    return std::apply(
+        [&h](const auto&... extra) {
+          if constexpr ((Hashable<std::remove_cvref_t<decltype(extra)>> && ...)) {
+            (h.add(extra), ...);
+            return true;
+          } else {
+            return false;
+          }
+        },
+        extras_);
   }
 
   [[nodiscard]] bool hash_source(std::size_t begin, std::size_t end, Hasher& h) const override {
@@ -676,25 +681,16 @@ class MapSource final : public FusedItems<typename MapBody<F, In, A...>::R> {
     return static_cast<const FusedItems<T>&>(*upstream_);
   }
   R call(const T& x) const {
-    return std::apply([&](const A&... extra) { return std::invoke(body_.fn, x, extra...); },
-                      extras_);
+    return std::apply(
+        [&](const auto&... extra) { return std::invoke(body_.fn, x, extra...); }, extras_);
   }
 
   const Body& body_;
   const In* input_;  // null when the items come from upstream_
   std::unique_ptr<FusedSource> upstream_;
-  std::tuple<const A&...> extras_;
+  Extras extras_;
   std::optional<Hash128> identity_;
 };
-
-template <class F, class In, class... A>
-std::unique_ptr<FusedSource> make_map_source(const MapBody<F, In, A...>& body, const In* input,
-                                             std::unique_ptr<FusedSource> upstream,
-                                             const Hash128* identity,
-                                             const std::type_identity_t<A>&... extras) {
-  return std::make_unique<MapSource<F, In, A...>>(body, input, std::move(upstream), identity,
-                                                  extras...);
-}
 
 // FusionVTable::open of a map task with payload Payload<Body, B0, B...> (B0: its input).
 template <class Body, class B0, class... B, std::size_t... I>
@@ -704,9 +700,12 @@ std::unique_ptr<FusedSource> open_indexed(const Payload<Body, B0, B...>& p,
                                           const Hash128* identity,
                                           std::index_sequence<I...> /*unused*/) {
   using In = typename Body::Input;
+  using Extras =
+      std::tuple<decltype(fetch<param_t<Body, I + 1>>(std::get<I + 1>(p.args), inputs))...>;
   const In* input = upstream ? nullptr : &fetch<const In&>(std::get<0>(p.args), inputs);
-  return make_map_source(p.fn, input, std::move(upstream), identity,
-                         fetch<param_t<Body, I + 1>>(std::get<I + 1>(p.args), inputs)...);
+  return std::make_unique<MapSource<Body, Extras>>(
+      p.fn, input, std::move(upstream), identity,
+      Extras(fetch<param_t<Body, I + 1>>(std::get<I + 1>(p.args), inputs)...));
 }
 template <class Body, class B0, class... B>
 std::unique_ptr<FusedSource> open_fused(const void* payload, const TaskInputs& inputs,
