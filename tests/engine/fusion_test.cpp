@@ -36,7 +36,8 @@ std::uint64_t bits_of(double x) {
 
 std::vector<double> inputs(std::size_t n) {
   std::vector<double> xs(n);
-  for (std::size_t i = 0; i < n; ++i) xs[i] = 1.0 / static_cast<double>(i + 1) + 0.001 * static_cast<double>(i % 7);
+  for (std::size_t i = 0; i < n; ++i)
+    xs[i] = 1.0 / static_cast<double>(i + 1) + 0.001 * static_cast<double>(i % 7);
   return xs;
 }
 
@@ -104,7 +105,8 @@ TEST_CASE("fusion: map of map gives the unfused vector, each function once per i
   const std::size_t threads = GENERATE(1, 2);
   dagflow::Graph g;
   auto a = dagflow::map(g, counted, inputs(10'001));
-  auto b = dagflow::map(g, [](double x) { return x * 3; }, a);
+  auto b = dagflow::map(
+      g, [](double x) { return x * 3; }, a);
   dagflow::Executor ex({.threads = threads});
   const std::vector<double> got = ex.compute(b);
   CHECK(ex.last_run_stats().fused == 1);
@@ -120,13 +122,15 @@ TEST_CASE("fusion: map_reduce and extras on both maps fuse with the unfused resu
           "[engine][fusion]") {
   const auto build = [](dagflow::Graph& g) {
     auto scale = g.delayed([] { return 2.5; });
-    auto a = dagflow::map(g, [](double x, double k) { return x * k; }, inputs(5000), scale);
+    auto a = dagflow::map(
+        g, [](double x, double k) { return x * k; }, inputs(5000), scale);
     // A list of dependencies reaches the fused map as a vector of its own.
     std::vector<dagflow::Delayed<double>> offsets{g.delayed([] { return 0.25; }),
                                                   g.delayed([] { return 0.5; })};
     auto a2 = dagflow::map(
         g, [](double x, const std::vector<double>& o) { return x + o[0] - o[1]; }, a, offsets);
-    auto b = dagflow::map(g, [](double x, int shift) { return x + shift; }, a2, 3);
+    auto b = dagflow::map(
+        g, [](double x, int shift) { return x + shift; }, a2, 3);
     return dagflow::map_reduce(
         g, [](double x) { return std::floor(x * 1000); }, std::plus<>{}, 0.0, b);
   };
@@ -220,7 +224,8 @@ TEST_CASE("fusion: a failing item of a fused map names its index", "[engine][fus
         return x;
       },
       inputs(10'000));
-  auto b = dagflow::map(g, [](double x) { return x * 2; }, a);
+  auto b = dagflow::map(
+      g, [](double x) { return x * 2; }, a);
   auto total = dagflow::reduce(g, std::plus<>{}, 0.0, b, {.label = "total"});
   dagflow::Executor ex({.threads = 2});
   try {

@@ -112,6 +112,50 @@ nodes:
   CHECK(p.spec().outputs == std::vector<std::string>{"unfused", "fused", "largest"});
 }
 
+// A map read only by another map runs inside it (the engine's map fusion): x^8 summed without
+// the lists of squares and fourth powers; a map that is an output is made as before; a chain
+// over a streamed file fuses too. Every node counts as run.
+TEST_CASE("Pipeline reduce: a chain of maps runs fused, as the unfused chain",
+          "[pipeline][reduce][fusion]") {
+  TempDir dir;
+  std::string numbers;
+  for (int i = 1; i <= 3000; ++i) numbers += std::to_string(i % 50) + " x\n";
+  dir.write("numbers.txt", numbers);
+  const Pipeline p = load(dir, R"(name: chain
+nodes:
+  xs: {op: range, args: {start: 1, stop: 51}}
+  squares: {op: square, map: xs}
+  fourth: {op: square, map: squares}
+  eighth: {op: square, map: fourth, reduce: sum}
+  kept: {op: square, map: xs}
+  kept_fourth: {op: square, map: kept, reduce: sum}
+  text: {op: read_lines, args: {path: numbers.txt}}
+  counts: {op: word_count, map: text}
+  tops: {op: top_k, map: counts, args: {k: 1}, reduce: concat}
+outputs: [eighth, kept, kept_fourth, tops]
+)");
+  const PipelineResult r = p.run({.threads = 2});
+  std::int64_t eighth = 0;
+  std::int64_t fourth = 0;
+  for (std::int64_t x = 1; x <= 50; ++x) {
+    fourth += x * x * x * x;
+    eighth += x * x * x * x * x * x * x * x;
+  }
+  CHECK(r.outputs.at("eighth") == Value(eighth));
+  CHECK(r.outputs.at("kept_fourth") == Value(fourth));
+  CHECK(r.outputs.at("kept").as_list().size() == 50);  // an output: made, so not fused
+  const Value::List& tops = r.outputs.at("tops").as_list();
+  REQUIRE(tops.size() == 3000);  // each line's most frequent word, "0" to "49" before "x"
+  CHECK(tops[0] == Value(Value::List{"1", 1}));
+  CHECK(tops[48] == Value(Value::List{"49", 1}));
+  // The fused maps ran in their reader, which counts the chain's items.
+  CHECK(info(r, "squares").outcome == NodeOutcome::kExecuted);
+  CHECK(info(r, "squares").items_executed == 0);
+  CHECK(info(r, "eighth").items_executed == 50);
+  CHECK(info(r, "kept").items_executed == 50);
+  CHECK(info(r, "counts").outcome == NodeOutcome::kExecuted);
+}
+
 // No items: the node's value is what the reduce op gives for [], not a placeholder.
 TEST_CASE("Pipeline reduce: an empty list gives the reduce op's result for []",
           "[pipeline][reduce]") {

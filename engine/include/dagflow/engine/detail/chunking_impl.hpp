@@ -681,8 +681,8 @@ class MapSource final : public FusedItems<typename Body::R> {
     return static_cast<const FusedItems<T>&>(*upstream_);
   }
   R call(const T& x) const {
-    return std::apply(
-        [&](const auto&... extra) { return std::invoke(body_.fn, x, extra...); }, extras_);
+    return std::apply([&](const auto&... extra) { return std::invoke(body_.fn, x, extra...); },
+                      extras_);
   }
 
   const Body& body_;
