@@ -310,7 +310,7 @@ void prepare_slots(PlannedRun& p, const ExecutorOptions& options,
     ++holders[run.local_of[id]];
   }
   check_move_only_readers(run, takers, holders);
-  if (options.fuse_maps) fuse_maps(run, prefilled);
+  if (options.fuse_maps && graph.has_fusion()) fuse_maps(run, prefilled);
   run.slots = util::LargeVector<detail::ResultSlot>(n);
   for (std::uint32_t v = 0; v < n; ++v) run.slots[v].set_holders(holders[v]);
   for (const std::uint32_t t : run.targets) run.slots[t].mark_target();

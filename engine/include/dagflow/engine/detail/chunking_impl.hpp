@@ -790,9 +790,8 @@ auto add_chunked_task(Graph& g, const char* kind, const F& fn, Body body, Input&
     g.set_label(task, std::string(kind) + "#" + std::to_string(task.id()));
   }
   state_of(g)->set_splits_across_ranks(task.id());
-  constexpr const FusionVTable& fusion = kFusionVTable<Body, bound_t<Input>, bound_t<Extras>...>;
-  if constexpr (fusion.produces != nullptr || fusion.consumes != nullptr) {
-    state_of(g)->set_fusion(task.id(), &fusion);
+  if constexpr (is_map_body<Body> || FusedReader<bound_t<Input>>::ok) {
+    state_of(g)->set_fusion(task.id(), &kFusionVTable<Body, bound_t<Input>, bound_t<Extras>...>);
   }
   return task;
 }

@@ -258,6 +258,8 @@ class GraphState {
   void set_splits_across_ranks(NodeId id) { nodes_.at(id).flags |= NodeFlags::kSplitsAcrossRanks; }
   /// Gives a map, reduce or map_reduce task its part in map fusion (NodeFlags::kFusion).
   void set_fusion(NodeId id, const FusionVTable* fusion);
+  /// True once some task has a FusionVTable (a run without one has nothing to fuse).
+  [[nodiscard]] bool has_fusion() const noexcept { return !fusion_.empty(); }
   /// A task's FusionVTable, or null.
   [[nodiscard]] const FusionVTable* fusion(NodeId id) const noexcept {
     return has_flag(nodes_[id].flags, NodeFlags::kFusion) ? fusion_.find(id)->second : nullptr;
