@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <optional>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include <dagflow/engine/detail/chunked_loop.hpp>
@@ -76,21 +77,38 @@ struct ListItems {
   }
 };
 
-/// Items computed by the map fused before: a batch of them at a time (about 16 KiB, so the
-/// batch stays in the core's cache between the two functions).
+/// Items computed by the map fused before, a batch of them at a time: 32 plain values on the
+/// stack, or about 16 KiB of other values on the heap. A small batch matters: a fold is one chain
+/// of dependent operations, and the core overlaps it with computing the next batch only when
+/// both fit in its out-of-order window (10^8 doubles through map -> map -> reduce: 1.03x the hand-
+/// written loop's time with batches of 32, 1.6x with 64, 1.7x with 2048).
 template <class T>
 struct SourcedItems {
   const FusedItems<T>& source;
+
+  static constexpr bool kOnStack =
+      std::is_trivially_default_constructible_v<T> && std::is_trivially_destructible_v<T>;
+  static constexpr std::size_t kBatch =
+      kOnStack ? 32 : std::max<std::size_t>(16, 16384 / sizeof(T));
 
   [[nodiscard]] std::size_t size() const { return source.size(); }
 
   template <class F>
   void each(std::size_t begin, std::size_t end, F&& f) const {
-    constexpr std::size_t kBatch = std::max<std::size_t>(16, 16384 / sizeof(T));
-    std::vector<T> batch(std::min(kBatch, end - begin));
-    for (std::size_t from = begin; from < end; from += batch.size()) {
-      const std::size_t count = std::min(batch.size(), end - from);
-      source.fill(from, count, batch.data());
+    if constexpr (kOnStack) {
+      T batch[kBatch];  // NOLINT: uninitialised on purpose, fill() writes what is read
+      over_batches(begin, end, f, batch, kBatch);
+    } else {
+      std::vector<T> batch(std::min(kBatch, end - begin));
+      over_batches(begin, end, f, batch.data(), batch.size());
+    }
+  }
+
+  template <class F>
+  void over_batches(std::size_t begin, std::size_t end, F& f, T* batch, std::size_t room) const {
+    for (std::size_t from = begin; from < end; from += room) {
+      const std::size_t count = std::min(room, end - from);
+      source.fill(from, count, batch);
       std::size_t i = from;
       try {
         for (; i < from + count; ++i) f(i, batch[i - from]);
