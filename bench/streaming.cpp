@@ -21,8 +21,9 @@
 // The page cache is not dropped (that needs root): every word-count run reads its file right
 // after the parent has read it through once, so both sides always read from a warm page cache.
 //
-//   ./build/release/bench/streaming          (18 min on 2 cores shared with other builds; 3.5 GB
-//                                               of temp files and ~250 MB of cache entries)
+//   ./build/release/bench/streaming          (8 min on an idle 2-core machine, 18 min shared with
+//                                               other builds; 3.5 GB of temp files and ~250 MB of
+//                                               cache entries)
 //   ./build/release/bench/streaming --quick  (10^7 doubles, 50/100/200 MB, one run each: 20-50 s)
 #include <algorithm>
 #include <cerrno>
