@@ -220,8 +220,9 @@ struct PipelineStats {
   std::size_t executed = 0;
   /// Nodes served whole from the cache (a map all of whose blocks were cached counts here).
   std::size_t cache_hits = 0;
-  /// Elements of maps computed, and found in the cache (a map with `reduce` counts none: it is
-  /// one task, cached whole).
+  /// Elements of maps computed, and found in per-block cache entries (a map with `reduce` counts
+  /// its elements too; a map fused into the map that reads it counts none: its reader counts the
+  /// chain's elements once).
   std::size_t items_executed = 0;
   std::size_t items_cached = 0;
   double seconds = 0;
