@@ -246,6 +246,84 @@ TEST_CASE("streamed blocks are cached by content: append, same-length edit, inse
   }
 }
 
+namespace {
+
+// A count whose loads from the cache are counted, and can be made to fail.
+std::atomic<std::size_t> g_tally_loads{0};
+std::atomic<bool> g_tally_loads_fail{false};
+
+struct Tally {
+  std::uint64_t n = 0;
+  template <class Archive>
+  void save(Archive& ar) const {
+    ar(n);
+  }
+  template <class Archive>
+  void load(Archive& ar) {
+    ar(n);
+    g_tally_loads.fetch_add(1);
+    if (g_tally_loads_fail.load()) throw dagflow::Error("a stored Tally that does not load");
+  }
+};
+
+Tally tally_a(std::string_view chunk) { return Tally{count_a(chunk)}; }
+Tally add_tallies(Tally a, const Tally& b) { return Tally{a.n + b.n}; }
+
+// The 'a's of the file by a keyed map_reduce into Tallies, with how many blocks ran and how many
+// Tallies were loaded.
+struct TallyRun {
+  std::uint64_t total;
+  std::size_t computed;
+  std::size_t loads;
+};
+TallyRun run_tallies(const fs::path& file, const fs::path& cache) {
+  g_tally_loads = 0;
+  dagflow::Executor ex({.memory_cache_bytes = 0, .cache_dir = cache});
+  dagflow::Graph g;
+  auto total = dagflow::map_reduce(g, dagflow::op("st_tally_a", tally_a),
+                                   dagflow::op("st_add_tallies", add_tallies), Tally{},
+                                   dagflow::read_chunks(g, file, 4000));
+  const Tally t = ex.compute(total);
+  return {t.n, ex.last_run_stats().items_executed, g_tally_loads.load()};
+}
+
+}  // namespace
+
+// The tree that merges the blocks' results stores its nodes of 8 blocks and more: a re-run after
+// an append loads a few of them rather than every block's result.
+TEST_CASE("a streamed map_reduce re-run after an append loads the merge tree's large nodes",
+          "[engine][streaming][cache]") {
+  const TempDir tmp;
+  const fs::path file = tmp.path() / "text.txt";
+  const fs::path cache = tmp.path() / "cache";
+  std::string text = make_text(10'000);  // ~120 chunks
+  dagflow::test::write_file(file, text);
+  const TallyRun cold = run_tallies(file, cache);
+  CHECK(cold.total == count_a(text));
+  CHECK(cold.loads == 0);
+  REQUIRE(cold.computed > 100);
+
+  text += "\naaaa\nbbbb";
+  dagflow::test::write_file(file, text);
+  SECTION("the tree's stored nodes are found") {
+    const TallyRun warm = run_tallies(file, cache);
+    CHECK(warm.total == count_a(text));
+    CHECK(warm.computed == 1);
+    // ~120 blocks: a node of 64, 32, 16 and 8 blocks, then at most 7 blocks before the last.
+    CHECK(warm.loads <= 4 + 7);
+    const TallyRun again = run_tallies(file, cache);  // the whole task's entry
+    CHECK(again.total == warm.total);
+    CHECK(again.computed == 0);
+  }
+  SECTION("stored results that do not load are recomputed") {
+    g_tally_loads_fail = true;
+    const TallyRun warm = run_tallies(file, cache);
+    g_tally_loads_fail = false;
+    CHECK(warm.total == count_a(text));
+    CHECK(warm.computed >= cold.computed);
+  }
+}
+
 TEST_CASE("streaming errors: a missing file, a failing line named by its index",
           "[engine][streaming][errors]") {
   const TempDir tmp;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <exception>
 #include <iterator>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -73,6 +74,7 @@ void for_each_item(const TextSource& source, std::string_view block, F&& f) {
 template <class X>
 struct StreamSlot {
   std::optional<X> result{};
+  std::string stored{};  // a hit's entry, not loaded yet (stream_each's lazy_hits)
   std::size_t items = 0;
   bool cached = false;
   Hash128 key{};
@@ -88,11 +90,14 @@ inline BlockShare stream_share(const TextSource& source, const RankSplit* split)
 }
 
 /// Streams the blocks of `share`: work(bytes, slot) computes a block's result into slot.result
-/// (unless the block cache has it), done(result) takes the results in block order. Entries are
-/// stored per block as `X` under stream_block_key(what, ...), when `salt` is set.
+/// (unless the block cache has it), done(slot) takes the results in block order. Entries are
+/// stored per block as `X` under stream_block_key(what, ...) (slot.key), when `salt` is set. With
+/// `lazy_hits`, a block found in the cache comes as its entry's bytes (slot.stored), for done()
+/// to load if it needs them.
 template <class X, class Work, class Done>
 void stream_each(const TextSource& source, BlockShare share, std::string_view what,
-                 const std::optional<Hash128>& salt, const Work& work, const Done& done) {
+                 const std::optional<Hash128>& salt, const Work& work, const Done& done,
+                 bool lazy_hits = false) {
   const BlockCache* cache = salt ? current_block_cache() : nullptr;
   std::vector<StreamSlot<X>> slots(share.last - share.first);
   std::vector<Hash128> keys;
@@ -110,7 +115,9 @@ void stream_each(const TextSource& source, BlockShare share, std::string_view wh
     std::vector<Hash128>& keys;
     std::size_t& items_done;
     std::size_t& items_cached;
-  } context{source, share, what, salt, cache, slots, work, done, keys, items_done, items_cached};
+    bool lazy_hits;
+  } context{source, share, what, salt,       cache,        slots,
+            work,   done,  keys, items_done, items_cached, lazy_hits};
   BlockCalls calls;
   calls.context = &context;
   calls.work = [](void* c, std::size_t block, std::string_view bytes) {
@@ -120,6 +127,11 @@ void stream_each(const TextSource& source, BlockShare share, std::string_view wh
     if (ctx.cache != nullptr) {
       slot.key = stream_block_key(ctx.what, *ctx.cache, *ctx.salt, ctx.source, bytes);
       if (std::optional<std::string> stored = ctx.cache->get(slot.key, type_fingerprint<X>())) {
+        if (ctx.lazy_hits) {
+          slot.stored = std::move(*stored);
+          slot.cached = true;
+          return;
+        }
         try {
           slot.result.emplace(from_bytes<X>(*stored));
           slot.cached = true;
@@ -147,9 +159,10 @@ void stream_each(const TextSource& source, BlockShare share, std::string_view wh
     if (slot.error) throw ItemFailure(ctx.items_done + slot.failed_item, slot.error);
     if (ctx.cache != nullptr) ctx.keys.push_back(slot.key);
     if (slot.cached) ctx.items_cached += slot.items;
-    ctx.done(std::move(*slot.result));
+    ctx.done(slot);
     ctx.items_done += slot.items;
     slot.result.reset();
+    slot.stored = std::string();
   };
   stream_blocks(source, share.first, share.last, calls);
   count_map_items(items_done - items_cached, items_cached, keys);
@@ -178,8 +191,8 @@ std::vector<R> stream_map(const TextSource& source, std::size_t chunk_size, cons
       }
     });
   };
-  const auto done = [&](std::vector<R>&& part) {
-    std::move(part.begin(), part.end(), std::back_inserter(out));
+  const auto done = [&](StreamSlot<std::vector<R>>& slot) {
+    std::move(slot.result->begin(), slot.result->end(), std::back_inserter(out));
   };
   std::optional<Hash128> block_salt;
   if constexpr (kSendable) block_salt = salt;
@@ -203,59 +216,151 @@ std::vector<R> stream_map(const TextSource& source, std::size_t chunk_size, cons
   return out;
 }
 
+/// A stored node of a BlockTree that does not load (checksum-valid bytes of another shape): the
+/// stream is folded again without looking nodes up.
+struct DamagedTreeEntry {};
+
 /// The partial results of a reduce over blocks, combined as they come in block order into the
 /// tree reduce uses (aligned pairs of equal subtrees: (k, k+1), then (k..k+1, k+2..k+3), ...),
 /// so that the total has the bits of reduce over the block results.
+///
+/// With a block cache, each node has a key made of its blocks' keys, and every node of
+/// kStoredLevel or more (8 blocks or more) is stored under it: after an append, the blocks before
+/// it come from a few large entries, found without loading the blocks or the smaller nodes under
+/// them, and only the merges along the tail are done again.
 template <class U>
-struct BlockTree {
+class BlockTree {
+ public:
+  static constexpr std::size_t kStoredLevel = 3;
+
+  /// Blocks [first, first + 2^level) (the last node may cover fewer): their value, or, not loaded
+  /// yet, the bytes of their entry (a hit) or their two halves (below kStoredLevel, made of such).
   struct Node {
-    std::size_t first;  // first block
-    std::size_t level;  // covers 2^level blocks (the last node may cover fewer)
-    U value;
+    std::size_t first = 0;
+    std::size_t level = 0;
+    std::optional<U> value{};
+    std::string stored{};
+    Hash128 key{};
+    std::unique_ptr<std::pair<Node, Node>> halves{};
+  };
+
+  /// A loaded node as one rank sends it to the others.
+  struct Part {
+    std::size_t first = 0;
+    std::size_t level = 0;
+    U value{};
     template <class Archive>
     void serialize(Archive& ar) {
       ar(first, level, value);
     }
   };
-  std::vector<Node> stack{};
 
+  /// `cache`: where nodes are stored (null: none); `lookups`: whether they are looked up too.
+  explicit BlockTree(const BlockCache* cache = nullptr, bool lookups = true)
+      : cache_(cache), lookups_(lookups) {}
+
+  /// Adds the next node (blocks in order), merging every pair it completes.
   template <class Op>
   void push(Node node, const Op& op) {
-    while (!stack.empty()) {
-      Node& top = stack.back();
+    while (!stack_.empty()) {
+      const Node& top = stack_.back();
       const std::size_t span = std::size_t{1} << node.level;
       if (top.level != node.level || top.first % (2 * span) != 0 ||
           top.first + span != node.first) {
         break;
       }
-      node = Node{top.first, node.level + 1, op(std::move(top.value), std::move(node.value))};
-      stack.pop_back();
+      Node left = std::move(stack_.back());
+      stack_.pop_back();
+      node = join(std::move(left), std::move(node), op);
     }
-    stack.push_back(std::move(node));
+    stack_.push_back(std::move(node));
   }
-  // The right-to-left merge of what is left: reduce's tree for a count that is no power of two.
+
+  /// The right-to-left merge of what is left: reduce's tree for a count that is no power of two.
   template <class Op>
   std::optional<U> total(const Op& op) && {
-    if (stack.empty()) return std::nullopt;
-    U acc = std::move(stack.back().value);
-    for (std::size_t k = stack.size() - 1; k-- > 0;)
-      acc = op(std::move(stack[k].value), std::move(acc));
+    if (stack_.empty()) return std::nullopt;
+    U acc = load(std::move(stack_.back()), op);
+    for (std::size_t k = stack_.size() - 1; k-- > 0;)
+      acc = op(load(std::move(stack_[k]), op), std::move(acc));
     return acc;
   }
+
+  /// The nodes left, loaded: what a rank sends to the others.
+  template <class Op>
+  std::vector<Part> parts(const Op& op) && {
+    std::vector<Part> out;
+    for (Node& n : stack_) out.push_back(Part{n.first, n.level, load(std::move(n), op)});
+    return out;
+  }
+
+ private:
+  // The node over `left` and `right`: found in the cache, kept as its halves (neither is loaded
+  // and no entry covers it), or merged (and stored).
+  template <class Op>
+  Node join(Node left, Node right, const Op& op) const {
+    Node parent{.first = left.first, .level = left.level + 1};
+    if constexpr (Serializable<U>) {
+      if (cache_ != nullptr) {
+        Hasher h;
+        h.add(std::string_view("dagflow-stream-tree-1")).add(std::uint64_t{parent.level});
+        h.add(left.key.low).add(left.key.high).add(right.key.low).add(right.key.high);
+        parent.key = h.digest();
+        if (!left.value && !right.value && parent.level < kStoredLevel) {
+          parent.halves =
+              std::make_unique<std::pair<Node, Node>>(std::move(left), std::move(right));
+          return parent;
+        }
+        std::optional<std::string> bytes;
+        if (!left.value && !right.value && lookups_)
+          bytes = cache_->get(parent.key, type_fingerprint<U>());
+        if (bytes) {
+          parent.stored = std::move(*bytes);
+          return parent;
+        }
+      }
+    }
+    parent.value.emplace(op(load(std::move(left), op), load(std::move(right), op)));
+    if constexpr (Serializable<U>) {
+      if (cache_ != nullptr && parent.level >= kStoredLevel)
+        cache_->put(parent.key, type_fingerprint<U>(), to_bytes(*parent.value));
+    }
+    return parent;
+  }
+
+  template <class Op>
+  static U load(Node node, const Op& op) {
+    if (node.value) return std::move(*node.value);
+    if (node.halves) {
+      return op(load(std::move(node.halves->first), op), load(std::move(node.halves->second), op));
+    }
+    if constexpr (Serializable<U>) {
+      try {
+        return from_bytes<U>(node.stored);
+      } catch (const Error&) {
+      }
+    }
+    throw DamagedTreeEntry{};
+  }
+
+  const BlockCache* cache_;
+  bool lookups_;
+  std::vector<Node> stack_{};
 };
 
-/// reduce (fold = the item as is) or map_reduce over a TextSource: each block folded left to
-/// right, block results combined in reduce's tree. `fold(acc, item)`/`start(item)` fold a block;
-/// `op` merges block results. Across ranks, each sends what it could not merge alone.
+// One pass of stream_fold: with `lookups`, blocks and nodes of the tree found in the cache are
+// loaded only if needed (see BlockTree); without, every hit is loaded as it is found.
 template <class U, class Start, class Fold, class Op>
-std::optional<U> stream_fold(const TextSource& source, const Start& start, const Fold& fold,
-                             const Op& op, const std::optional<Hash128>& salt) {
+std::optional<U> stream_fold_pass(const TextSource& source, const Start& start, const Fold& fold,
+                                  const Op& op, const std::optional<Hash128>& salt, bool lookups) {
   constexpr bool kSendable =
       Serializable<std::vector<U>> && copyable_v<U> && std::is_default_constructible_v<U>;
   const RankSplit* split = nullptr;
   if constexpr (kSendable) split = current_split();
   const BlockShare share = stream_share(source, split);
-  BlockTree<U> tree;
+  std::optional<Hash128> block_salt;
+  if constexpr (Serializable<U>) block_salt = salt;
+  BlockTree<U> tree(block_salt ? current_block_cache() : nullptr, lookups);
   std::size_t block = share.first;
   const auto work = [&](std::string_view bytes, StreamSlot<U>& slot) {
     std::size_t i = 0;
@@ -274,26 +379,43 @@ std::optional<U> stream_fold(const TextSource& source, const Start& start, const
     }
     slot.result.emplace(std::move(*acc));
   };
-  const auto done = [&](U&& part) { tree.push({block++, 0, std::move(part)}, op); };
-  std::optional<Hash128> block_salt;
-  if constexpr (Serializable<U>) block_salt = salt;
-  stream_each<U>(source, share, "dagflow-stream-fold-1", block_salt, work, done);
+  const auto done = [&](StreamSlot<U>& slot) {
+    typename BlockTree<U>::Node leaf{.first = block++, .key = slot.key};
+    if (slot.result) {
+      leaf.value = std::move(slot.result);
+    } else {
+      leaf.stored = std::move(slot.stored);
+    }
+    tree.push(std::move(leaf), op);
+  };
+  stream_each<U>(source, share, "dagflow-stream-fold-1", block_salt, work, done, lookups);
   if constexpr (kSendable) {
     if (split != nullptr) {
-      using Node = typename BlockTree<U>::Node;
-      std::vector<std::string> shares = split->exchange(to_bytes(tree.stack));
+      using Part = typename BlockTree<U>::Part;
+      std::vector<std::string> shares = split->exchange(to_bytes(std::move(tree).parts(op)));
       BlockTree<U> all;
       for (std::size_t r = 0; r < shares.size(); ++r) {
-        if (r == split->rank()) {
-          for (Node& n : tree.stack) all.push(std::move(n), op);
-        } else {
-          for (Node& n : from_bytes<std::vector<Node>>(shares[r])) all.push(std::move(n), op);
-        }
+        for (Part& p : from_bytes<std::vector<Part>>(shares[r]))
+          all.push({.first = p.first, .level = p.level, .value = std::move(p.value)}, op);
       }
       return std::move(all).total(op);
     }
   }
   return std::move(tree).total(op);
+}
+
+/// reduce (fold = the item as is) or map_reduce over a TextSource: each block folded left to
+/// right, block results combined in reduce's tree. `fold(acc, item)`/`start(item)` fold a block;
+/// `op` merges block results. Across ranks, each sends what it could not merge alone. With `salt`
+/// (and a block cache), blocks and the tree's larger nodes have entries.
+template <class U, class Start, class Fold, class Op>
+std::optional<U> stream_fold(const TextSource& source, const Start& start, const Fold& fold,
+                             const Op& op, const std::optional<Hash128>& salt) {
+  try {
+    return stream_fold_pass<U>(source, start, fold, op, salt, true);
+  } catch (const DamagedTreeEntry&) {  // every hit is then loaded as found: a bad one is a miss
+    return stream_fold_pass<U>(source, start, fold, op, salt, false);
+  }
 }
 
 }  // namespace dagflow::detail
