@@ -9,6 +9,7 @@
 #include <exception>
 #include <iterator>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -70,6 +71,10 @@ void for_each_item(const TextSource& source, std::string_view block, F&& f) {
                                        const Hash128& salt, const TextSource& source,
                                        std::string_view block);
 
+/// A stored node of a BlockTree that does not load (checksum-valid bytes of another shape): the
+/// stream is folded again without looking nodes up.
+struct DamagedTreeEntry {};
+
 /// A block's result as it waits for its turn in block order.
 template <class X>
 struct StreamSlot {
@@ -89,15 +94,47 @@ inline BlockShare stream_share(const TextSource& source, const RankSplit* split)
                           : split_share(blocks, split->rank(), split->size());
 }
 
+/// A block's failure, thrown in block order: an ItemFailure for item `index` of the stream, or, a
+/// DamagedTreeEntry, as it is.
+[[noreturn]] inline void throw_block_error(const std::exception_ptr& error, std::size_t index) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const DamagedTreeEntry&) {
+    throw;
+  } catch (...) {
+    throw ItemFailure(index, error);
+  }
+}
+
+/// Fills `slot` from its entry in ctx.cache, if there is one (as bytes, with ctx.lazy_hits) and
+/// it loads.
+template <class X, class Context>
+bool take_hit(const Context& ctx, StreamSlot<X>& slot) {
+  if (ctx.cache == nullptr) return false;
+  std::optional<std::string> stored = ctx.cache->get(slot.key, type_fingerprint<X>());
+  if (!stored) return false;
+  if (ctx.lazy_hits) {
+    slot.stored = std::move(*stored);
+  } else {
+    try {
+      slot.result.emplace(from_bytes<X>(*stored));
+    } catch (const Error&) {  // a damaged entry is a miss; the recomputed one replaces it
+      return false;
+    }
+  }
+  slot.cached = true;
+  return true;
+}
+
 /// Streams the blocks of `share`: work(bytes, slot) computes a block's result into slot.result
-/// (unless the block cache has it), done(slot) takes the results in block order. Entries are
-/// stored per block as `X` under stream_block_key(what, ...) (slot.key), when `salt` is set. With
-/// `lazy_hits`, a block found in the cache comes as its entry's bytes (slot.stored), for done()
-/// to load if it needs them.
-template <class X, class Work, class Done>
+/// (unless the block cache has it), then, in parallel and in any order, ready(block, slot) may
+/// take it, and done(slot) sees the slots in block order. Entries are stored per block as `X`
+/// under stream_block_key(what, ...) (slot.key), when `salt` is set. With `lazy_hits`, a block
+/// found in the cache comes as its entry's bytes (slot.stored), to load when needed.
+template <class X, class Work, class Ready, class Done>
 void stream_each(const TextSource& source, BlockShare share, std::string_view what,
-                 const std::optional<Hash128>& salt, const Work& work, const Done& done,
-                 bool lazy_hits = false) {
+                 const std::optional<Hash128>& salt, const Work& work, const Ready& ready,
+                 const Done& done, bool lazy_hits = false) {
   const BlockCache* cache = salt ? current_block_cache() : nullptr;
   std::vector<StreamSlot<X>> slots(share.last - share.first);
   std::vector<Hash128> keys;
@@ -111,52 +148,46 @@ void stream_each(const TextSource& source, BlockShare share, std::string_view wh
     const BlockCache* cache;
     std::vector<StreamSlot<X>>& slots;
     const Work& work;
+    const Ready& ready;
     const Done& done;
     std::vector<Hash128>& keys;
     std::size_t& items_done;
     std::size_t& items_cached;
     bool lazy_hits;
-  } context{source, share, what, salt,       cache,        slots,
-            work,   done,  keys, items_done, items_cached, lazy_hits};
+  } context{source, share, what, salt,       cache,        slots,    work,
+            ready,  done,  keys, items_done, items_cached, lazy_hits};
   BlockCalls calls;
   calls.context = &context;
   calls.work = [](void* c, std::size_t block, std::string_view bytes) {
     auto& ctx = *static_cast<Context*>(c);
     StreamSlot<X>& slot = ctx.slots[block - ctx.share.first];
     slot.items = items_in_block(ctx.source, bytes);
-    if (ctx.cache != nullptr) {
+    if (ctx.cache != nullptr)
       slot.key = stream_block_key(ctx.what, *ctx.cache, *ctx.salt, ctx.source, bytes);
-      if (std::optional<std::string> stored = ctx.cache->get(slot.key, type_fingerprint<X>())) {
-        if (ctx.lazy_hits) {
-          slot.stored = std::move(*stored);
-          slot.cached = true;
-          return;
-        }
-        try {
-          slot.result.emplace(from_bytes<X>(*stored));
-          slot.cached = true;
-          return;
-        } catch (const Error&) {  // a damaged entry is a miss; the recomputed one replaces it
-        }
+    if (!take_hit(ctx, slot)) {
+      try {
+        ctx.work(bytes, slot);
+      } catch (const ItemFailure& f) {
+        slot.error = f.error;
+        slot.failed_item = f.index;
+        return;
+      } catch (...) {
+        slot.error = std::current_exception();
+        return;
       }
+      if (ctx.cache != nullptr)
+        ctx.cache->put(slot.key, type_fingerprint<X>(), to_bytes(*slot.result));
     }
     try {
-      ctx.work(bytes, slot);
-    } catch (const ItemFailure& f) {
-      slot.error = f.error;
-      slot.failed_item = f.index;
-      return;
+      ctx.ready(block, slot);
     } catch (...) {
       slot.error = std::current_exception();
-      return;
     }
-    if (ctx.cache != nullptr)
-      ctx.cache->put(slot.key, type_fingerprint<X>(), to_bytes(*slot.result));
   };
   calls.done = [](void* c, std::size_t block) {
     auto& ctx = *static_cast<Context*>(c);
     StreamSlot<X>& slot = ctx.slots[block - ctx.share.first];
-    if (slot.error) throw ItemFailure(ctx.items_done + slot.failed_item, slot.error);
+    if (slot.error) throw_block_error(slot.error, ctx.items_done + slot.failed_item);
     if (ctx.cache != nullptr) ctx.keys.push_back(slot.key);
     if (slot.cached) ctx.items_cached += slot.items;
     ctx.done(slot);
@@ -196,8 +227,9 @@ std::vector<R> stream_map(const TextSource& source, std::size_t chunk_size, cons
   };
   std::optional<Hash128> block_salt;
   if constexpr (kSendable) block_salt = salt;
-  stream_each<std::vector<R>>(source, stream_share(source, split), "dagflow-stream-map-1",
-                              block_salt, work, done);
+  stream_each<std::vector<R>>(
+      source, stream_share(source, split), "dagflow-stream-map-1", block_salt, work,
+      [](std::size_t, StreamSlot<std::vector<R>>&) {}, done);
   if constexpr (kSendable) {
     if (split != nullptr) {
       std::vector<std::string> shares = split->exchange(to_bytes(out));
@@ -216,13 +248,11 @@ std::vector<R> stream_map(const TextSource& source, std::size_t chunk_size, cons
   return out;
 }
 
-/// A stored node of a BlockTree that does not load (checksum-valid bytes of another shape): the
-/// stream is folded again without looking nodes up.
-struct DamagedTreeEntry {};
-
-/// The partial results of a reduce over blocks, combined as they come in block order into the
-/// tree reduce uses (aligned pairs of equal subtrees: (k, k+1), then (k..k+1, k+2..k+3), ...),
-/// so that the total has the bits of reduce over the block results.
+/// The partial results of a reduce over blocks, combined into the tree reduce uses (aligned pairs
+/// of equal subtrees: (k, k+1), then (k..k+1, k+2..k+3), ...) as they come, in any order and from
+/// any thread: the total has the bits of reduce over the block results however the blocks' work
+/// was scheduled, and the merges run in parallel, each on the thread that brought its second
+/// half.
 ///
 /// With a block cache, each node has a key made of its blocks' keys, and every node of
 /// kStoredLevel or more (8 blocks or more) is stored under it: after an append, the blocks before
@@ -233,8 +263,8 @@ class BlockTree {
  public:
   static constexpr std::size_t kStoredLevel = 3;
 
-  /// Blocks [first, first + 2^level) (the last node may cover fewer): their value, or, not loaded
-  /// yet, the bytes of their entry (a hit) or their two halves (below kStoredLevel, made of such).
+  /// Blocks [first, first + 2^level): their value, or, not loaded yet, the bytes of their entry
+  /// (a hit) or their two halves (below kStoredLevel, made of such).
   struct Node {
     std::size_t first = 0;
     std::size_t level = 0;
@@ -259,42 +289,65 @@ class BlockTree {
   explicit BlockTree(const BlockCache* cache = nullptr, bool lookups = true)
       : cache_(cache), lookups_(lookups) {}
 
-  /// Adds the next node (blocks in order), merging every pair it completes.
+  /// Adds a node: while its sibling is there, merges the two (on this thread, outside the lock)
+  /// and goes on with their parent. Thread-safe.
   template <class Op>
-  void push(Node node, const Op& op) {
-    while (!stack_.empty()) {
-      const Node& top = stack_.back();
-      const std::size_t span = std::size_t{1} << node.level;
-      if (top.level != node.level || top.first % (2 * span) != 0 ||
-          top.first + span != node.first) {
-        break;
-      }
-      Node left = std::move(stack_.back());
-      stack_.pop_back();
-      node = join(std::move(left), std::move(node), op);
+  void add(Node node, const Op& op) {
+    for (;;) {
+      std::optional<Node> sibling = take_sibling_or_keep(node);
+      if (!sibling) return;
+      node = sibling->first < node.first ? join(std::move(*sibling), std::move(node), op)
+                                         : join(std::move(node), std::move(*sibling), op);
     }
-    stack_.push_back(std::move(node));
   }
 
-  /// The right-to-left merge of what is left: reduce's tree for a count that is no power of two.
+  /// Once every node is in: the right-to-left merge of the nodes left (the largest aligned
+  /// subtrees of the blocks), reduce's tree for a count that is no power of two.
   template <class Op>
   std::optional<U> total(const Op& op) && {
-    if (stack_.empty()) return std::nullopt;
-    U acc = load(std::move(stack_.back()), op);
-    for (std::size_t k = stack_.size() - 1; k-- > 0;)
-      acc = op(load(std::move(stack_[k]), op), std::move(acc));
+    std::vector<Node> left = std::move(*this).in_order();
+    if (left.empty()) return std::nullopt;
+    U acc = load(std::move(left.back()), op);
+    for (std::size_t k = left.size() - 1; k-- > 0;)
+      acc = op(load(std::move(left[k]), op), std::move(acc));
     return acc;
   }
 
-  /// The nodes left, loaded: what a rank sends to the others.
+  /// Once every node is in: the nodes left, loaded, what a rank sends to the others.
   template <class Op>
   std::vector<Part> parts(const Op& op) && {
     std::vector<Part> out;
-    for (Node& n : stack_) out.push_back(Part{n.first, n.level, load(std::move(n), op)});
+    for (Node& n : std::move(*this).in_order())
+      out.push_back(Part{n.first, n.level, load(std::move(n), op)});
     return out;
   }
 
  private:
+  // The node's sibling, taken out, when it is waiting; else the node waits (as one step, so
+  // that of two siblings exactly one finds the other).
+  std::optional<Node> take_sibling_or_keep(Node& node) {
+    const std::size_t span = std::size_t{1} << node.level;
+    const std::size_t sibling =
+        node.first % (2 * span) == 0 ? node.first + span : node.first - span;
+    const std::lock_guard lock(mutex_);
+    for (std::size_t k = 0; k < waiting_.size(); ++k) {
+      if (waiting_[k].first == sibling && waiting_[k].level == node.level) {
+        std::optional<Node> found(std::move(waiting_[k]));
+        waiting_[k] = std::move(waiting_.back());
+        waiting_.pop_back();
+        return found;
+      }
+    }
+    waiting_.push_back(std::move(node));
+    return std::nullopt;
+  }
+
+  std::vector<Node> in_order() && {
+    std::sort(waiting_.begin(), waiting_.end(),
+              [](const Node& a, const Node& b) { return a.first < b.first; });
+    return std::move(waiting_);
+  }
+
   // The node over `left` and `right`: found in the cache, kept as its halves (neither is loaded
   // and no entry covers it), or merged (and stored).
   template <class Op>
@@ -345,7 +398,8 @@ class BlockTree {
 
   const BlockCache* cache_;
   bool lookups_;
-  std::vector<Node> stack_{};
+  std::mutex mutex_;
+  std::vector<Node> waiting_{};  // nodes whose sibling has not come yet
 };
 
 // One pass of stream_fold: with `lookups`, blocks and nodes of the tree found in the cache are
@@ -361,7 +415,6 @@ std::optional<U> stream_fold_pass(const TextSource& source, const Start& start, 
   std::optional<Hash128> block_salt;
   if constexpr (Serializable<U>) block_salt = salt;
   BlockTree<U> tree(block_salt ? current_block_cache() : nullptr, lookups);
-  std::size_t block = share.first;
   const auto work = [&](std::string_view bytes, StreamSlot<U>& slot) {
     std::size_t i = 0;
     std::optional<U> acc;
@@ -379,16 +432,19 @@ std::optional<U> stream_fold_pass(const TextSource& source, const Start& start, 
     }
     slot.result.emplace(std::move(*acc));
   };
-  const auto done = [&](StreamSlot<U>& slot) {
-    typename BlockTree<U>::Node leaf{.first = block++, .key = slot.key};
+  const auto ready = [&](std::size_t block, StreamSlot<U>& slot) {
+    typename BlockTree<U>::Node leaf{.first = block, .key = slot.key};
     if (slot.result) {
       leaf.value = std::move(slot.result);
+      slot.result.reset();
     } else {
       leaf.stored = std::move(slot.stored);
     }
-    tree.push(std::move(leaf), op);
+    tree.add(std::move(leaf), op);
   };
-  stream_each<U>(source, share, "dagflow-stream-fold-1", block_salt, work, done, lookups);
+  stream_each<U>(
+      source, share, "dagflow-stream-fold-1", block_salt, work, ready, [](StreamSlot<U>&) {},
+      lookups);
   if constexpr (kSendable) {
     if (split != nullptr) {
       using Part = typename BlockTree<U>::Part;
@@ -396,7 +452,7 @@ std::optional<U> stream_fold_pass(const TextSource& source, const Start& start, 
       BlockTree<U> all;
       for (std::size_t r = 0; r < shares.size(); ++r) {
         for (Part& p : from_bytes<std::vector<Part>>(shares[r]))
-          all.push({.first = p.first, .level = p.level, .value = std::move(p.value)}, op);
+          all.add({.first = p.first, .level = p.level, .value = std::move(p.value)}, op);
       }
       return std::move(all).total(op);
     }
