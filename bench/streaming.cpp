@@ -303,18 +303,17 @@ std::vector<double> chain_input(std::size_t n) {
 
 enum class Chain { kHand, kMapReduce, kFused, kUnfused };
 
-// Best of `repeat` runs in this (child) process. dagflow's runs take the input moved into a new
-// Graph each time (made before the clock starts) and are timed from building the graph to
-// compute()'s return: the Graph's destruction, which frees the input the hand-written loop never
-// frees, is outside the clock. The Executor and the arena are made (threads started) before.
-Report run_chain(Chain variant, std::size_t n, std::size_t threads, int repeat) {
+// One run in this (child) process. dagflow's run takes the input moved into a new Graph (made
+// before the clock starts) and is timed from building the graph to compute()'s return: the
+// Graph's destruction, which frees the input the hand-written loop never frees, is outside the
+// clock. The Executor and the arena are made (threads started) before.
+Report run_chain(Chain variant, std::size_t n, std::size_t threads) {
   Report r;
-  std::vector<double> times, cpu;
   if (variant == Chain::kHand) {
     HandArena hand(threads);
     const std::vector<double> xs = chain_input(n);
     r.threads = threads;
-    for (int k = 0; k < repeat; ++k) {
+    {
       const Stopwatch clock;
       r.sum = hand.arena.execute([&] {
         return tbb::parallel_reduce(
@@ -325,8 +324,8 @@ Report run_chain(Chain variant, std::size_t n, std::size_t threads, int repeat) 
             },
             std::plus<>{});
       });
-      times.push_back(clock.wall());
-      cpu.push_back(clock.cpu());
+      r.seconds = clock.wall();
+      r.cpu_seconds = clock.cpu();
     }
   } else {
     dagflow::ExecutorOptions options{.threads = threads};
@@ -337,7 +336,7 @@ Report run_chain(Chain variant, std::size_t n, std::size_t threads, int repeat) 
       dagflow::Graph g;  // starts the workers
       (void)ex.compute(dagflow::reduce(g, std::plus<>{}, 0.0, std::vector<double>(1000, 1.0)));
     }
-    for (int k = 0; k < repeat; ++k) {
+    {
       std::vector<double> xs = chain_input(n);
       dagflow::Graph g;
       const Stopwatch clock;
@@ -351,12 +350,10 @@ Report run_chain(Chain variant, std::size_t n, std::size_t threads, int repeat) 
         auto f_of_h = [](double x) { return f(h(x)); };
         r.sum = ex.compute(dagflow::map_reduce(g, f_of_h, std::plus<>{}, 0.0, std::move(xs)));
       }
-      times.push_back(clock.wall());
-      cpu.push_back(clock.cpu());
+      r.seconds = clock.wall();
+      r.cpu_seconds = clock.cpu();
     }
   }
-  r.seconds = bench::best(times);
-  r.cpu_seconds = bench::best(cpu);
   return r;
 }
 
@@ -691,11 +688,14 @@ struct Best {
   bool ok = true;
   bool agree = true;
 
+  std::vector<double> times;  // every run's, in order: (b) pairs them with the other side's
+
   void add(const ChildRun& run) {
     if (!run.ok) {
       ok = false;
       return;
     }
+    times.push_back(run.report.seconds);
     if (!first) {
       first = run.report;
       seconds = run.report.seconds;
@@ -712,6 +712,18 @@ struct Best {
 };
 
 const char* yes_no(bool b) { return b ? "yes" : "**no**"; }
+
+// The median over the run pairs (each side's k-th run, back to back) of base's time / other's:
+// steadier than the ratio of the bests when the machine's speed drifts between runs.
+double paired_speed(const Best& base, const Best& other) {
+  std::vector<double> ratios;
+  for (std::size_t k = 0; k < std::min(base.times.size(), other.times.size()); ++k)
+    ratios.push_back(base.times[k] / other.times[k]);
+  if (ratios.empty()) return 0;
+  std::sort(ratios.begin(), ratios.end());
+  const std::size_t mid = ratios.size() / 2;
+  return ratios.size() % 2 == 1 ? ratios[mid] : (ratios[mid - 1] + ratios[mid]) / 2;
+}
 
 // What a row shows of one case's runs.
 struct Figures {
@@ -917,11 +929,14 @@ bool run_all(const Options& o) {
     const double input_mb = static_cast<double>(o.n * sizeof(double)) / kMB;
     const std::string what = format("(a) map-map-reduce, %zu doubles", o.n);
     Best hand, fused, composed, unfused;
-    hand.add(run_in_child([&] { return run_chain(Chain::kHand, o.n, threads, o.repeat); }));
-    fused.add(run_in_child([&] { return run_chain(Chain::kFused, o.n, threads, o.repeat); }));
-    composed.add(
-        run_in_child([&] { return run_chain(Chain::kMapReduce, o.n, threads, o.repeat); }));
-    unfused.add(run_in_child([&] { return run_chain(Chain::kUnfused, o.n, threads, o.repeat); }));
+    // One run per child, the variants taking turns: a machine whose speed drifts over seconds
+    // then slows every variant alike instead of one variant's runs.
+    for (int rep = 0; rep < o.repeat; ++rep) {
+      hand.add(run_in_child([&] { return run_chain(Chain::kHand, o.n, threads); }));
+      fused.add(run_in_child([&] { return run_chain(Chain::kFused, o.n, threads); }));
+      composed.add(run_in_child([&] { return run_chain(Chain::kMapReduce, o.n, threads); }));
+      unfused.add(run_in_child([&] { return run_chain(Chain::kUnfused, o.n, threads); }));
+    }
     if (hand.valid()) {
       row(what, "tbb::parallel_reduce of f(h(x)), by hand", input_mb, figures(hand),
           format("baseline; RSS %.2fx input; sum %.6e", hand.peak_mb / input_mb,
@@ -987,11 +1002,11 @@ bool run_all(const Options& o) {
                static_cast<unsigned long long>(hand.report().distinct)));
     const double speed = hand.seconds / df.seconds;
     row(what, "dagflow map_reduce over read_chunks(4 MiB)", mb, figures(df),
-        format("speed %.2fx hand (>= %.1fx): %s (CPU %.2fx hand); RSS <= %.0f MB: %s; same "
-               "result: %s",
+        format("speed %.2fx hand (>= %.1fx): %s (CPU %.2fx hand; median of the %zu run pairs "
+               "%.2fx); RSS <= %.0f MB: %s; same result: %s",
                speed, kSpeedTarget, yes_no(speed >= kSpeedTarget),
-               df.cpu_seconds / hand.cpu_seconds, kRssTargetMB, yes_no(df.peak_mb <= kRssTargetMB),
-               yes_no(same)));
+               df.cpu_seconds / hand.cpu_seconds, df.times.size(), paired_speed(hand, df),
+               kRssTargetMB, yes_no(df.peak_mb <= kRssTargetMB), yes_no(same)));
   }
 
   all_ok = disk_cache_case(gen, paths[paths.size() / 2], sizes[sizes.size() / 2],

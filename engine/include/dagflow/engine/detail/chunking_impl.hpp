@@ -329,11 +329,7 @@ struct MapBody {
     const auto call = [&](const T& x) { return std::invoke(fn, x, extras...); };
     std::optional<Hash128> block_salt = salt_with(extras...);
     if (const TextSource* file = items.stream()) {
-      if (block_salt) {
-        Hasher h;
-        h.add(std::string_view("dagflow-fused-maps-1")).add(block_salt->low).add(block_salt->high);
-        block_salt = items.hash_maps(h) ? std::optional(h.digest()) : std::nullopt;
-      }
+      if (block_salt) block_salt = fused_maps_salt(items, *block_salt);
       return map_result<In>(stream_map<R>(
           *file, chunk_size, [&](std::string_view x) { return call(items.apply(x)); }, block_salt));
     }

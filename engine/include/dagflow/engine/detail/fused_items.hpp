@@ -41,6 +41,17 @@ class FusedItems : public FusedSource {
   [[nodiscard]] virtual bool hash_source(std::size_t begin, std::size_t end, Hasher& h) const = 0;
 };
 
+/// The salt of the per-block entries of a task whose items the maps fused before it make: the
+/// task's own `salt` joined by those maps' ops, states and arguments; none when some of them
+/// cannot be hashed.
+template <class T>
+std::optional<Hash128> fused_maps_salt(const FusedItems<T>& items, const Hash128& salt) {
+  Hasher h;
+  h.add(std::string_view("dagflow-fused-maps-1")).add(salt.low).add(salt.high);
+  if (!items.hash_maps(h)) return std::nullopt;
+  return h.digest();
+}
+
 /// Items read in place from a list.
 template <class T>
 struct ListItems {
@@ -121,10 +132,8 @@ struct SourcedItems {
   // Block keys: the fused maps' identities join the salt, and the source's items stand for the
   // items (hashing those would compute them first).
   [[nodiscard]] std::optional<Hash128> block_salt(const Hash128& salt) const {
-    Hasher h;
-    h.add(std::string_view("dagflow-fused-maps-1")).add(salt.low).add(salt.high);
-    if (!source.hash_maps(h) || !source.hash_source(0, 0, h)) return std::nullopt;
-    return h.digest();
+    if (Hasher unused; !source.hash_source(0, 0, unused)) return std::nullopt;
+    return fused_maps_salt(source, salt);
   }
   void hash_items(std::size_t begin, std::size_t end, Hasher& h) const {
     (void)source.hash_source(begin, end, h);
