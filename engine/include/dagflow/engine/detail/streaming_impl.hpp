@@ -342,6 +342,7 @@ class BlockTree {
     return std::nullopt;
   }
 
+  // The nodes left, by their first block.
   std::vector<Node> in_order() && {
     std::sort(waiting_.begin(), waiting_.end(),
               [](const Node& a, const Node& b) { return a.first < b.first; });
@@ -381,6 +382,8 @@ class BlockTree {
     return parent;
   }
 
+  // A node's value: its own, merged from its halves, or loaded from its entry (a
+  // DamagedTreeEntry when that does not load).
   template <class Op>
   static U load(Node node, const Op& op) {
     if (node.value) return std::move(*node.value);
