@@ -208,20 +208,13 @@ void map_blocks(const Items& items, ItemRange range, const Hash128& salt, const 
     h.add(std::uint64_t{end - begin});
     items.hash_items(begin, end, h);
     keys[b] = h.digest();
-    std::optional<std::string> bytes = cache.get(keys[b], fingerprint);
-    bool loaded = false;
-    if (bytes) {
-      try {
-        std::vector<R> part = from_bytes<std::vector<R>>(*bytes);
-        if (part.size() == end - begin) {
-          std::move(part.begin(), part.end(), out.begin() + static_cast<std::ptrdiff_t>(begin));
-          loaded = true;
-          cached_items += end - begin;
-        }
-      } catch (const Error&) {  // a bad entry is a miss; the recomputed block replaces it
-      }
+    std::optional<std::vector<R>> part = load_entry<std::vector<R>>(cache, keys[b]);
+    if (!part || part->size() != end - begin) {  // the recomputed block replaces it
+      missing.push_back(b);
+      continue;
     }
-    if (!loaded) missing.push_back(b);
+    std::move(part->begin(), part->end(), out.begin() + static_cast<std::ptrdiff_t>(begin));
+    cached_items += end - begin;
   }
   for_each_chunk(missing.size(), 0, [&](std::size_t first_missing, std::size_t last_missing) {
     for (std::size_t m = first_missing; m < last_missing; ++m) {
@@ -543,7 +536,8 @@ struct ReduceBody {
             h.add(std::uint64_t{end - begin});
             items.hash_items(begin, end, h);
             keys[k - mine.first] = h.digest();
-            if (load_block(*cache, keys[k - mine.first], partial[k])) {
+            partial[k] = load_entry<U>(*cache, keys[k - mine.first]);
+            if (partial[k]) {
               cached.fetch_add(end - begin, std::memory_order_relaxed);
               continue;
             }
@@ -561,18 +555,6 @@ struct ReduceBody {
           std::min(n, mine.last * per_block) - std::min(n, mine.first * per_block);
       const std::size_t found = cached.load(std::memory_order_relaxed);
       count_map_items(folded - found, found, keys);
-    }
-  }
-
-  // A block's entry, when it is there and loads.
-  static bool load_block(const BlockCache& cache, const Hash128& key, std::optional<U>& out) {
-    std::optional<std::string> bytes = cache.get(key, type_fingerprint<U>());
-    if (!bytes) return false;
-    try {
-      out.emplace(from_bytes<U>(*bytes));
-      return true;
-    } catch (const Error&) {  // a bad entry is a miss; the refolded block replaces it
-      return false;
     }
   }
 

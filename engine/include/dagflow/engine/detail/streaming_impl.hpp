@@ -71,6 +71,19 @@ void for_each_item(const TextSource& source, std::string_view block, F&& f) {
                                        const Hash128& salt, const TextSource& source,
                                        std::string_view block);
 
+/// The value stored under `key` in the block cache, when it is there and loads: a damaged entry
+/// is a miss (the recomputed one replaces it).
+template <class X>
+std::optional<X> load_entry(const BlockCache& cache, const Hash128& key) {
+  std::optional<std::string> bytes = cache.get(key, type_fingerprint<X>());
+  if (!bytes) return std::nullopt;
+  try {
+    return from_bytes<X>(*bytes);
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
+
 /// A stored node of a BlockTree that does not load (checksum-valid bytes of another shape): the
 /// stream is folded again without looking nodes up.
 struct DamagedTreeEntry {};
@@ -111,16 +124,13 @@ inline BlockShare stream_share(const TextSource& source, const RankSplit* split)
 template <class X, class Context>
 bool take_hit(const Context& ctx, StreamSlot<X>& slot) {
   if (ctx.cache == nullptr) return false;
-  std::optional<std::string> stored = ctx.cache->get(slot.key, type_fingerprint<X>());
-  if (!stored) return false;
   if (ctx.lazy_hits) {
+    std::optional<std::string> stored = ctx.cache->get(slot.key, type_fingerprint<X>());
+    if (!stored) return false;
     slot.stored = std::move(*stored);
   } else {
-    try {
-      slot.result.emplace(from_bytes<X>(*stored));
-    } catch (const Error&) {  // a damaged entry is a miss; the recomputed one replaces it
-      return false;
-    }
+    slot.result = load_entry<X>(*ctx.cache, slot.key);
+    if (!slot.result) return false;
   }
   slot.cached = true;
   return true;
