@@ -64,11 +64,19 @@ std::map<std::string, std::size_t> capacities_of(const std::vector<std::string>&
   return capacities;
 }
 
+// The built-in ops and those of the --plugin files (relative to the working directory).
+OpRegistry ops_with(const std::vector<std::string>& plugins) {
+  OpRegistry ops = OpRegistry::builtins();
+  for (const std::string& plugin : plugins) ops.load_plugin(plugin);
+  return ops;
+}
+
 Pipeline load(const LoadArgs& args) {
-  return Pipeline::load(args.file, OpRegistry::builtins(),
+  return Pipeline::load(args.file, ops_with(args.plugins),
                         LoadOptions{.set = args.set,
                                     .allow_outside = args.allow_outside,
                                     .allow_shell = args.allow_shell,
+                                    .allow_plugins = args.allow_plugins,
                                     .resources = capacities_of(args.resources)});
 }
 
@@ -452,6 +460,7 @@ void print_op(const OpInfo& op) {
                                    : "writes files (tracked; rewritten when changed)");
   }
   if (!flags.empty()) std::cout << "  flags:  " << flags << '\n';
+  if (!op.plugin().empty()) std::cout << "  plugin: " << op.plugin().string() << '\n';
 }
 
 // The cache of a pipeline in `pipeline_dir` when none is named: beside it, or where the user's
@@ -498,7 +507,8 @@ Value op_json(const OpInfo& op) {
                     {"side_effects", op.has_side_effects()},
                     {"writes_files", op.writes_files()},
                     {"keeps_file_bytes", op.keeps_file_bytes()},
-                    {"io", op.io()}};
+                    {"io", op.io()},
+                    {"plugin", op.plugin().empty() ? Value() : Value(op.plugin().string())}};
 }
 
 Value stats_value(const CacheStats& stats) {
@@ -891,6 +901,8 @@ std::string_view flag_hint(const std::exception& error) noexcept {
       return " (pass --allow-outside)";
     case Capability::kRunCommands:
       return " (pass --allow-shell)";
+    case Capability::kLoadPlugins:
+      return " (pass --allow-plugins)";
   }
   return {};
 }
@@ -959,8 +971,9 @@ int graph_command(const GraphArgs& args) {
   return kExitOk;
 }
 
-int ops_command(const std::string& name, bool json) {
-  const OpRegistry ops = OpRegistry::builtins();
+int ops_command(const OpsArgs& args) {
+  const std::string& name = args.name;
+  const OpRegistry ops = ops_with(args.plugins);
   std::vector<const OpInfo*> chosen;
   if (name.empty()) {
     for (const auto& [op_name, op] : ops.ops()) chosen.push_back(&op);
@@ -973,7 +986,7 @@ int ops_command(const std::string& name, bool json) {
     }
     throw CommandError(fmt::format("unknown op '{}'{}", name, util::did_you_mean(near)));
   }
-  if (json) {
+  if (args.json) {
     Value::Map all;
     for (const OpInfo* op : chosen) all.emplace(op->name(), op_json(*op));
     std::cout << to_json(Value(std::move(all)), JsonStyle::kPretty) << '\n';
@@ -987,6 +1000,7 @@ int ops_command(const std::string& name, bool json) {
 }
 
 int cache_command(CacheAction action, const CacheArgs& args) {
+  (void)ops_with(args.plugins);  // a bad --plugin is refused here as by every other command
   const fs::path dir = cache_dir_of(args);
   if (action == CacheAction::kList && args.file.empty()) {
     throw CommandError("`cache list` needs a pipeline FILE");

@@ -50,8 +50,10 @@ class Ranks;
 struct LoadArgs {
   std::string file;
   std::vector<std::string> set{};
+  std::vector<std::string> plugins{};  // --plugin PATH, loaded before the file
   bool allow_shell = false;
   bool allow_outside = false;
+  bool allow_plugins = false;            // the file's own `plugins:` may load
   std::vector<std::string> resources{};  // --resource NAME=N, as written
 };
 
@@ -89,8 +91,9 @@ struct GraphArgs {
 /// `dagflow cache stats|list|clear|prune`.
 enum class CacheAction : std::uint8_t { kStats, kClear, kPrune, kList };
 struct CacheArgs {
-  std::string file{};       // the pipeline whose entries (and default cache) are meant, or empty
-  std::string cache_dir{};  // the cache directory; default: the pipeline's
+  std::string file{};  // the pipeline whose entries (and default cache) are meant, or empty
+  std::vector<std::string> plugins{};  // --plugin PATH: loaded (and so checked), not needed
+  std::string cache_dir{};             // the cache directory; default: the pipeline's
   std::uint64_t max_bytes = 0;
   bool json = false;
 };
@@ -130,9 +133,17 @@ int validate_command(const LoadArgs& args);
 /// Throws CommandError when `dot` is missing or fails, or the output file cannot be written.
 int graph_command(const GraphArgs& args);
 
-/// Describes every built-in op, or only `name` (CommandError with suggestions when unknown);
-/// with `json`, as one JSON object {name: {doc, inputs, args, flags...}}.
-int ops_command(const std::string& name, bool json);
+/// `dagflow ops`.
+struct OpsArgs {
+  std::string name{};  // empty = every op
+  bool json = false;
+  std::vector<std::string> plugins{};  // --plugin PATH
+};
+
+/// Describes every op (the built-in ones and those of the --plugin files, each with its plugin's
+/// path), or only `name` (CommandError with suggestions when unknown); with `json`, as one JSON
+/// object {name: {doc, inputs, args, flags..., plugin}}.
+int ops_command(const OpsArgs& args);
 
 /// Shows, lists, clears or prunes a disk cache, or with a FILE that pipeline's share of it (see
 /// dagflow/pipeline/records.hpp). Throws CommandError when neither a file nor a cache dir is

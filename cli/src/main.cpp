@@ -37,8 +37,18 @@ namespace {
 // The largest --threads: the Executor accepts more threads than cores, but not without bound.
 constexpr std::size_t kMaxThreads = 1024;
 
+void add_plugin_option(CLI::App& command, std::vector<std::string>& plugins) {
+  command
+      .add_option("--plugin", plugins,
+                  "Load the ops of this plugin (a shared library made with DAGFLOW_PLUGIN, "
+                  "relative to the working directory); repeatable")
+      ->allow_extra_args(false)
+      ->type_name("PATH");
+}
+
 void add_file_option(CLI::App& command, LoadArgs& args) {
   command.add_option("FILE", args.file, "The pipeline (YAML)")->required();
+  add_plugin_option(command, args.plugins);
 }
 
 void add_set_option(CLI::App& command, LoadArgs& args) {
@@ -76,6 +86,9 @@ void add_permission_flags(CLI::App& command, LoadArgs& args) {
                    "Allow ops that run external commands (e.g. shell)");
   command.add_flag("--allow-outside", args.allow_outside,
                    "Allow ops to write outside the pipeline's directory");
+  command.add_flag("--allow-plugins", args.allow_plugins,
+                   "Allow the pipeline's top-level 'plugins' to load (code that runs with your "
+                   "rights; --plugin needs no flag)");
 }
 
 void add_run_outputs(CLI::App& run, RunArgs& args);
@@ -179,8 +192,7 @@ struct Arguments {
   RunArgs run{};
   LoadArgs load{};  // validate
   GraphArgs graph{};
-  std::string op_name{};
-  bool ops_json = false;
+  OpsArgs ops{};
   CacheArgs cache{};
 };
 
@@ -191,6 +203,7 @@ void add_cache_target(CLI::App& command, CacheArgs& args) {
   command.add_option("--cache-dir", args.cache_dir,
                      "The cache directory (relative to the working directory)");
   command.add_flag("--json", args.json, "Print the result as one JSON object");
+  add_plugin_option(command, args.plugins);
 }
 
 Commands define_commands(CLI::App& app, Arguments& a) {
@@ -235,9 +248,10 @@ Commands define_commands(CLI::App& app, Arguments& a) {
   graph_no_cache->excludes(graph_cache_dir);
   add_permission_flags(*c.graph, a.graph.load);
 
-  c.ops = app.add_subcommand("ops", "Describe the built-in ops (all, or one)");
-  c.ops->add_option("NAME", a.op_name, "Describe only this op");
-  c.ops->add_flag("--json", a.ops_json, "Print the ops as one JSON object");
+  c.ops = app.add_subcommand("ops", "Describe the ops, built in and from --plugin (all, or one)");
+  c.ops->add_option("NAME", a.ops.name, "Describe only this op");
+  c.ops->add_flag("--json", a.ops.json, "Print the ops as one JSON object");
+  add_plugin_option(*c.ops, a.ops.plugins);
 
   CLI::App* cache = app.add_subcommand(
       "cache", "Show, clear or prune a disk cache (a pipeline's, or --cache-dir's)");
@@ -281,7 +295,7 @@ int dispatch(const Commands& c, const Arguments& a, Ranks& ranks) {
   if (!ranks.leads()) return kExitOk;
   if (c.validate->parsed()) return validate_command(a.load);
   if (c.graph->parsed()) return graph_command(a.graph);
-  if (c.ops->parsed()) return ops_command(a.op_name, a.ops_json);
+  if (c.ops->parsed()) return ops_command(a.ops);
   if (c.cache_stats->parsed()) return cache_command(CacheAction::kStats, a.cache);
   if (c.cache_clear->parsed()) return cache_command(CacheAction::kClear, a.cache);
   if (c.cache_prune->parsed()) return cache_command(CacheAction::kPrune, a.cache);

@@ -89,6 +89,8 @@ std::string_view refusal_text(Capability capability) noexcept {
       return "writing outside the pipeline's directory is not allowed";
     case Capability::kRunCommands:
       return "running commands is not allowed";
+    case Capability::kLoadPlugins:
+      return "loading plugins is not allowed";
   }
   return "not allowed";
 }

@@ -61,6 +61,7 @@ Pipeline Pipeline::load(const std::filesystem::path& file, OpRegistry ops, LoadO
 
 Pipeline::Pipeline(PipelineSpec spec, OpRegistry ops, LoadOptions options)
     : spec_(std::move(spec)), ops_(std::move(ops)), options_(std::move(options)) {
+  for (const std::filesystem::path& plugin : spec_.plugins) ops_.load_plugin(plugin);
   for (const NodeSpec& node : spec_.nodes) {
     if (ops_.find(node.op) == nullptr) {
       throw std::invalid_argument("Pipeline: node '" + node.id + "' uses op '" + node.op +

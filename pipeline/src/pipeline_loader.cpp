@@ -92,8 +92,8 @@ constexpr std::string_view kUnnamedFile = "<pipeline>";
 constexpr std::string_view kSetOption = "--set";
 constexpr std::int64_t kFormatVersion = 1;
 
-const std::array<std::string, 6> kTopLevelKeys = {"name",    "params",  "nodes",
-                                                  "outputs", "version", "resources"};
+const std::array<std::string, 7> kTopLevelKeys = {"name",    "params",    "nodes",  "outputs",
+                                                  "version", "resources", "plugins"};
 const std::array<std::string, 12> kNodeKeys = {"op",        "inputs",  "map",         "reduce",
                                                "args",      "doc",     "cache",       "io",
                                                "resources", "retries", "retry_delay", "timeout"};
@@ -231,6 +231,7 @@ struct TopLevel {
   std::optional<Entry> nodes{};
   std::optional<Entry> outputs{};
   std::optional<Entry> resources{};
+  std::optional<Entry> plugins{};
 };
 
 // The keys of a node that are read after its op.
@@ -315,6 +316,7 @@ class Loader {
     if (top.resources) read_capacities(*top.resources);
     for (const auto& [name, units] : options_.resources) capacities_.insert_or_assign(name, units);
     spec.resources = capacities_;
+    if (top.plugins) spec.plugins = read_plugins(*top.plugins);
     if (!top.nodes) {
       if (was_suggested("nodes")) throw Stopped{};  // the typo of it is reported
       fail(root->mark, "missing 'nodes' (a mapping from node id to node)");
@@ -375,6 +377,8 @@ class Loader {
         top.outputs = entry;
       } else if (key == "resources") {
         top.resources = entry;
+      } else if (key == "plugins") {
+        top.plugins = entry;
       } else if (key == "version") {
         attempt([&] { check_version(entry); });
       } else {
@@ -1250,6 +1254,50 @@ class Loader {
                            from, a_type(given), q(node.op->name()), a_type(takes)));
   }
 
+  // ---- plugins ------------------------------------------------------------------------------
+
+  // Loads the plugins listed (paths relative to the pipeline's directory) into ops_, before any
+  // node names their ops; each is code run with the user's rights, so only when allowed.
+  std::vector<fs::path> read_plugins(const Entry& entry) {
+    if (!options_.allow_plugins) {
+      constexpr Capability kNeeded = Capability::kLoadPlugins;
+      record(PipelineError(
+          file_, entry.key->mark,
+          fmt::format("'plugins' loads code into dagflow: {}", refusal_text(kNeeded)), kNeeded));
+      return {};
+    }
+    const YamlNode& v = *entry.value;
+    if (!attempt([&] {
+          if (!v.is_sequence()) {
+            fail(value_mark(entry),
+                 "expected a list of plugin files for 'plugins', got " + describe_node(v));
+          }
+        })) {
+      return {};
+    }
+    std::vector<fs::path> loaded;
+    for (const YamlNode& item : v.items) {
+      attempt([&] { loaded.push_back(load_plugin(item)); });
+    }
+    return loaded;
+  }
+
+  // One entry of 'plugins', loaded into ops_: its absolute path.
+  fs::path load_plugin(const YamlNode& item) {
+    const Value given = to_value(item, /*substitute=*/true);
+    if (given.kind() != ValueKind::kString || given.as_string().empty()) {
+      fail(item.mark,
+           "expected the path of a plugin file in 'plugins', got " + describe_node(item));
+    }
+    fs::path path = (context_.base_dir / given.as_string()).lexically_normal();
+    try {
+      ops_.load_plugin(path);
+    } catch (const PluginError& e) {
+      fail(item.mark, e.what());
+    }
+    return path;
+  }
+
   // ---- outputs ------------------------------------------------------------------------------
 
   std::vector<std::string> read_outputs(const Entry& entry) {
@@ -1298,7 +1346,7 @@ class Loader {
   }
 
   std::string file_;
-  const OpRegistry& ops_;
+  OpRegistry ops_;  // with the ops of the file's plugins (a copy shares the functions)
   const LoadOptions& options_;
   OpContext context_;
   Value::Map params_;

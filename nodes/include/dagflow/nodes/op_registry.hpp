@@ -42,10 +42,11 @@ namespace dagflow {
 enum class Capability : std::uint8_t {
   kWriteOutside,  ///< writing files outside the pipeline's directory (allow_outside)
   kRunCommands,   ///< running external commands, unsandboxed (allow_shell)
+  kLoadPlugins,   ///< loading op plugins a pipeline file names (allow_plugins)
 };
 
 /// What refusing `capability` says: "writing outside the pipeline's directory is not allowed",
-/// "running commands is not allowed".
+/// "running commands is not allowed", "loading plugins is not allowed".
 [[nodiscard]] std::string_view refusal_text(Capability capability) noexcept;
 
 /// A capability the run does not allow was needed. what() is "CONTEXT: " followed by
@@ -116,6 +117,9 @@ class OpInfo {
   [[nodiscard]] const std::vector<ArgSpec>& args() const noexcept { return args_; }
   /// Part of every cache key of the op: bump it when the function's results change.
   [[nodiscard]] std::uint32_t version() const noexcept { return version_; }
+  /// The plugin file that registered the op (OpRegistry::load_plugin), as it was loaded; empty
+  /// for a built-in op or one the program added itself.
+  [[nodiscard]] const std::filesystem::path& plugin() const noexcept { return plugin_; }
   /// A probe reads the outside world cheaply (like `glob`): it runs on every run, before the
   /// rest, and what it returns decides which downstream results are still cached.
   [[nodiscard]] bool is_probe() const noexcept { return probe_; }
@@ -202,6 +206,7 @@ class OpInfo {
   bool keeps_file_bytes_ = false;
   bool io_ = false;
   StreamSource stream_source_ = nullptr;
+  std::filesystem::path plugin_{};
   std::shared_ptr<const void> fn_;
   Invoke invoke_ = nullptr;
 };
@@ -220,6 +225,21 @@ class OpRegistry {
   template <class F>
   OpInfo& add(std::string name, F fn, std::string doc, std::vector<ArgSpec> args = {});
 
+  /// Loads the op plugin `path` (a shared library made with DAGFLOW_PLUGIN, see
+  /// <dagflow/plugin.hpp>; relative to the working directory) and adds the ops it registers, each
+  /// with OpInfo::plugin() `path`. All or none: a plugin that registers a name this registry has
+  /// adds nothing. A file this registry already loaded (the same file, by any path) adds nothing
+  /// again. Throws PluginError when the file cannot be loaded, is not a dagflow plugin, was built
+  /// against another dagflow version, or registers an op badly or twice.
+  ///
+  /// A loaded plugin stays loaded until the process ends: its ops' code lives in it, and copies
+  /// of this registry may outlive this one.
+  void load_plugin(const std::filesystem::path& path);
+  /// The plugin files loaded into this registry, in load order, as canonical paths.
+  [[nodiscard]] const std::vector<std::filesystem::path>& plugins() const noexcept {
+    return plugins_;
+  }
+
   /// The op, or null.
   [[nodiscard]] const OpInfo* find(std::string_view name) const;
   /// All ops, sorted by name.
@@ -232,6 +252,13 @@ class OpRegistry {
  private:
   OpInfo& insert(OpInfo info);
   std::map<std::string, OpInfo, std::less<>> ops_;
+  std::vector<std::filesystem::path> plugins_;
+};
+
+/// A plugin could not be loaded (OpRegistry::load_plugin); what() names its file and why.
+class PluginError : public Error {
+ public:
+  using Error::Error;
 };
 
 /// Up to `max` of `candidates` closest to `word` (by edit distance, at most about a third of

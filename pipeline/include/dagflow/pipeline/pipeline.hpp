@@ -128,6 +128,9 @@ struct LoadOptions {
   bool allow_outside = false;
   /// Ops that run commands may be used (Capability::kRunCommands).
   bool allow_shell = false;
+  /// The file's top-level `plugins` may be loaded (Capability::kLoadPlugins): a pipeline file
+  /// runs no code but the ops' own until the user allows it.
+  bool allow_plugins = false;
   /// Capacities of resources (--resource NAME=N): each replaces the capacity the file's
   /// top-level `resources` gives that name, or declares a name the file does not.
   std::map<std::string, std::size_t> resources{};
@@ -175,6 +178,9 @@ struct PipelineSpec {
   /// Capacity of each resource the nodes may hold (the top-level `resources`, after
   /// LoadOptions::resources): given to the Executor of every run (ExecutorOptions::resources).
   std::map<std::string, std::size_t> resources{};
+  /// The op plugins the file's top-level `plugins` loads (absolute paths), in order; loaded into
+  /// the registry a Pipeline is made with (OpRegistry::load_plugin).
+  std::vector<std::filesystem::path> plugins{};
 };
 
 /// The directory of the pipeline file `file`, absolute and normalised: where the pipeline's
