@@ -48,15 +48,19 @@ const PluginEntry& open_plugin(const fs::path& path, const std::string& shown) {
         shown));
   }
   const PluginEntry* found = entry();
+  std::string refused;
   if (found == nullptr || found->dagflow_version == nullptr) {
-    throw PluginError(fmt::format("'{}' is not a dagflow plugin: its entry point is empty", shown));
-  }
-  if (std::strcmp(found->dagflow_version, DAGFLOW_VERSION_STRING) != 0 ||
-      found->interface != kPluginInterface || found->register_ops == nullptr) {
-    throw PluginError(fmt::format(
+    refused = fmt::format("'{}' is not a dagflow plugin: its entry point is empty", shown);
+  } else if (std::strcmp(found->dagflow_version, DAGFLOW_VERSION_STRING) != 0 ||
+             found->interface != kPluginInterface || found->register_ops == nullptr) {
+    refused = fmt::format(
         "plugin '{}' was built against dagflow {} (plugin interface {}), and this is dagflow {} "
         "(interface {}): build the plugin again against this version",
-        shown, found->dagflow_version, found->interface, DAGFLOW_VERSION_STRING, kPluginInterface));
+        shown, found->dagflow_version, found->interface, DAGFLOW_VERSION_STRING, kPluginInterface);
+  }
+  if (!refused.empty()) {
+    ::dlclose(handle);  // nothing of it ran but its entry point: it can go
+    throw PluginError(refused);
   }
   return *found;
 }
