@@ -68,6 +68,12 @@ TEST_CASE("dagflow run --plugin: a pipeline uses the plugin's ops, cached like b
   const auto valid = run_dagflow({"validate", "triples.yaml", "--plugin", kPlugin}, data.path());
   CHECK(valid.exit_code == 0);
 
+  const auto before =
+      run_dagflow({"run", "triples.yaml", "--plugin", kPlugin, "--dry-run"}, data.path());
+  REQUIRE(before.exit_code == 0);
+  CHECK_THAT(before.out, Catch::Contains("tripled"));
+  CHECK_THAT(before.out, Catch::Contains("would run   tripled (map test_triple): no cache entry"));
+
   const auto first = run_dagflow({"run", "triples.yaml", "--plugin", kPlugin, "-q"}, data.path());
   REQUIRE(first.exit_code == 0);
   CHECK(first.out == kTriplesOut);

@@ -263,7 +263,7 @@ TEST_CASE("parse_pipeline_spec: top-level keys missing, unknown or of the wrong 
         "p.yaml:1:1: missing 'nodes' (a mapping from node id to node)");
   CHECK(load_error("name: x\nzzz: 1\n") ==
         "p.yaml:2:1: unknown top-level key 'zzz' (the keys are: name, params, nodes, outputs, "
-        "version, resources)\n"
+        "version, resources, plugins)\n"
         "p.yaml:1:1: missing 'nodes' (a mapping from node id to node)");
   CHECK(load_error("nme: x\nnodes: {a: {op: constant, args: {value: 1}}}\n") ==
         "p.yaml:1:1: unknown top-level key 'nme' (did you mean 'name'?)");
@@ -669,6 +669,31 @@ TEST_CASE("parse_pipeline_spec: an op that runs commands needs allow_shell",
           "commands is not allowed");
     CHECK(e.refused() == dagflow::Capability::kRunCommands);
   }
+}
+
+// A file's plugins are code: refused unless allowed, whatever else the file says; when allowed,
+// each entry is a path relative to the file (loading is tested through the command, with real
+// plugins: tests/cli/cli_plugin_test.cpp).
+TEST_CASE("parse_pipeline_spec: plugins need allow_plugins and a list of paths",
+          "[pipeline][loader][security]") {
+  const std::string nodes = "name: x\nnodes:\n  a: {op: glob, args: {pattern: \"*.txt\"}}\n";
+  const std::string text = "plugins: [lib/libops.so]\n" + nodes;
+  CHECK(load_error(text) ==
+        "p.yaml:1:1: 'plugins' loads code into dagflow: loading plugins is not allowed");
+  try {
+    (void)parse(text);
+    FAIL("no error");
+  } catch (const PipelineError& e) {
+    CHECK(e.refused() == dagflow::Capability::kLoadPlugins);
+  }
+  const LoadOptions allowed{.allow_plugins = true};
+  CHECK(load_error("plugins: lib/libops.so\n" + nodes, allowed) ==
+        "p.yaml:1:10: expected a list of plugin files for 'plugins', got a string");
+  CHECK(load_error("plugins: [[a]]\n" + nodes, allowed) ==
+        "p.yaml:1:11: expected the path of a plugin file in 'plugins', got a list");
+  CHECK_THAT(load_error(text, allowed), Catch::StartsWith("p.yaml:1:11: cannot load plugin '") &&
+                                            Catch::Contains("lib/libops.so'"));
+  CHECK(parse("plugins: []\n" + nodes, allowed).plugins.empty());
 }
 
 // Messages use the file name as the user wrote it.
