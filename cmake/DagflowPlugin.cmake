@@ -9,6 +9,14 @@ function(dagflow_add_plugin name)
   if(NOT ARGN)
     message(FATAL_ERROR "dagflow_add_plugin(${name}): give the plugin's source files")
   endif()
+  # A static dagflow would be linked into the plugin a second time, beside the command's copy
+  # (two registries, two sets of statics): refused. dagflow_SHARED is the installed package's,
+  # DAGFLOW_SHARED the source tree's.
+  if((DEFINED dagflow_SHARED AND NOT dagflow_SHARED) OR
+     (DEFINED DAGFLOW_SHARED AND NOT DAGFLOW_SHARED))
+    message(FATAL_ERROR "dagflow_add_plugin(${name}): op plugins need dagflow built as shared "
+                        "libraries (DAGFLOW_SHARED=ON, the default); this dagflow is static")
+  endif()
   add_library(${name} MODULE ${ARGN})
   target_link_libraries(${name} PRIVATE dagflow::nodes)
   target_compile_features(${name} PRIVATE cxx_std_20)
