@@ -1075,7 +1075,7 @@ class Loader {
     if (raw.op->node_check() == nullptr) return;
     const NodeShape shape{.inputs = (raw.map ? 1 : 0) + raw.inputs.size(),
                           .mapped = raw.map.has_value()};
-    const std::optional<NodeProblem> problem = raw.op->node_check()(spec.args, shape);
+    const std::optional<NodeProblem> problem = raw.op->node_check()(context_, spec.args, shape);
     if (!problem) return;
     SourceMark mark = raw.mark;
     if (raw.args != nullptr && raw.args->is_mapping()) {
@@ -1083,7 +1083,10 @@ class Loader {
         if (raw.args->keys[i].text == problem->arg) mark = raw.args->items[i].mark;
       }
     }
-    fail(mark, fmt::format("node {} (op {}): {}", q(spec.id), q(spec.op), problem->message));
+    std::string message =
+        fmt::format("node {} (op {}): {}", q(spec.id), q(spec.op), problem->message);
+    if (problem->refused) throw PipelineError(file_, mark, std::move(message), *problem->refused);
+    fail(mark, message);
   }
 
   void add_arg(NodeSpec& spec, const std::vector<ArgSpec>& arg_specs, const YamlKey& key,

@@ -248,9 +248,17 @@ TEST_CASE("dagflow validate: shell placeholders need inputs (#16)", "[cli][shell
             "name: q\n"
             "nodes:\n"
             "  out: {op: shell, args: {argv: ['true'], outputs: [../escaped.txt]}}\n");
-  const auto outside = run_dagflow({"run", "q.yaml", "--allow-shell", "-q"}, dir.path());
-  CHECK(outside.exit_code != 0);
-  CHECK_THAT(outside.err, Catch::Contains("writing outside the pipeline's directory"));
+  for (const char* command : {"validate", "run"}) {
+    INFO(command);
+    const auto outside = run_dagflow({command, "q.yaml", "--allow-shell"}, dir.path());
+    CHECK(outside.exit_code == 2);
+    CHECK_THAT(outside.err, Catch::StartsWith("q.yaml:3:52: node 'out' (op 'shell'): output path "
+                                              "'../escaped.txt' is outside") &&
+                                Catch::EndsWith("writing outside the pipeline's directory is not "
+                                                "allowed (pass --allow-outside)\n"));
+  }
+  CHECK(run_dagflow({"validate", "q.yaml", "--allow-shell", "--allow-outside"}, dir.path())
+            .exit_code == 0);
 }
 
 }  // namespace

@@ -169,8 +169,10 @@ Value run_command(const OpContext& ctx, const std::vector<Value>& inputs,
   return made;
 }
 
-// Placeholders with nothing to stand for, found before a run.
-std::optional<NodeProblem> check_node(const Value::Map& args, NodeShape shape) {
+// Placeholders with nothing to stand for, and outputs named outside the pipeline's directory
+// (those without placeholders: the others are checked when they are known), found before a run.
+std::optional<NodeProblem> check_node(const OpContext& ctx, const Value::Map& args,
+                                      NodeShape shape) {
   for (const char* name : {"argv", "outputs"}) {
     const auto it = args.find(name);
     if (it == args.end() || it->second.kind() != ValueKind::kList) continue;
@@ -193,8 +195,19 @@ std::optional<NodeProblem> check_node(const Value::Map& args, NodeShape shape) {
                                            "has no 'map' (use {{input}} or {{inputs}})",
                                            name)};
     }
-    if (used.inputs && std::string_view(name) == "outputs") {
+    if (std::string_view(name) != "outputs") continue;
+    if (used.inputs) {
       return NodeProblem{name, "outputs cannot use {inputs}: each output names one file"};
+    }
+    for (const std::string& t : templates) {
+      if (detail::shell_placeholders(std::span(&t, 1)).any()) continue;
+      try {
+        (void)ctx.output_path(t);
+      } catch (const CapabilityError& e) {
+        return NodeProblem{name, e.what(), e.refused()};
+      } catch (const Error& e) {
+        return NodeProblem{name, e.what()};
+      }
     }
   }
   return std::nullopt;

@@ -109,10 +109,11 @@ struct NodeShape {
 };
 
 /// A mistake an op's own check found in a node: the argument at fault (empty: the node as a
-/// whole) and what is wrong with it.
+/// whole), what is wrong with it, and the capability it needs when that is what is wrong.
 struct NodeProblem {
   std::string arg;
   std::string message;
+  std::optional<Capability> refused{};
 };
 
 /// One registered op: its description and a type-erased way to call it.
@@ -158,9 +159,11 @@ class OpInfo {
   /// that receives them in order. inputs() then names that list's type.
   [[nodiscard]] bool takes_any_inputs() const noexcept { return any_inputs_; }
   /// The op's own check of a node's arguments and inputs before a run (null: none), for what
-  /// types cannot say (`shell`: a placeholder with nothing to stand for). A pipeline loader
-  /// reports its problem at the argument, as a validation error.
-  using NodeCheck = std::optional<NodeProblem> (*)(const Value::Map& args, NodeShape shape);
+  /// types cannot say (`shell`: a placeholder with nothing to stand for, an output outside the
+  /// pipeline's directory). A pipeline loader reports its problem at the argument, as a
+  /// validation error.
+  using NodeCheck = std::optional<NodeProblem> (*)(const OpContext& context, const Value::Map& args,
+                                                   NodeShape shape);
   [[nodiscard]] NodeCheck node_check() const noexcept { return node_check_; }
   /// A writer whose files' bytes are kept in the cache to restore them (default); false for
   /// outputs cheaper to write again than to keep twice (images).
