@@ -418,6 +418,7 @@ void print_op(const OpInfo& op) {
   print_wrapped(op.doc());
   std::cout << "  inputs: ";
   if (op.inputs().empty()) std::cout << "(none)";
+  if (op.takes_any_inputs()) std::cout << "any number, as one ";
   for (std::size_t i = 0; i < op.inputs().size(); ++i) {
     std::cout << (i == 0 ? "" : ", ") << op.inputs()[i];
   }
