@@ -129,6 +129,43 @@ TEST_CASE("dagflow run: a shell rule keys its elements by name and content (#16)
   CHECK(read_file(dir.path() / "report.txt") == seven);
 }
 
+// A rule mapped over another rule's outputs: one command per element there too, and a new file
+// runs its two commands only.
+TEST_CASE("dagflow run: shell rules map over each other's outputs (#16)", "[cli][shell]") {
+  TempDir dir;
+  for (const char* name : {"a", "b", "c"}) {
+    dir.write(fs::path("logs") / (std::string(name) + ".log"), "same\n");
+  }
+  dir.write(
+      "p.yaml",
+      "name: p\n"
+      "nodes:\n"
+      "  files: {op: glob, args: {pattern: \"logs/*.log\"}}\n"
+      "  copied:\n"
+      "    op: shell\n"
+      "    map: files\n"
+      "    args: {argv: [cp, \"{item}\", \"{item}.c\"], outputs: [\"{item}.c\"]}\n"
+      "  again:\n"
+      "    op: shell\n"
+      "    map: copied\n"
+      "    args:\n"
+      "      argv: [sh, -c, 'echo \"$1\" >> runs.txt && cp \"$1\" \"$1.d\"', sh, \"{item}\"]\n"
+      "      outputs: [\"{item}.d\"]\n");
+  const std::string stats = (dir.path() / "stats.json").string();
+  const auto run = [&] {
+    return run_dagflow({"run", "p.yaml", "--allow-shell", "-q", "--stats-json", stats}, dir.path());
+  };
+  REQUIRE(run().exit_code == 0);
+  CHECK(from_json(read_file(stats)).as_map().at("items_executed").as_int() == 6);
+  REQUIRE(run().exit_code == 0);
+  CHECK(from_json(read_file(stats)).as_map().at("items_executed").as_int() == 0);
+  dir.write("logs/d.log", "same\n");
+  REQUIRE(run().exit_code == 0);
+  CHECK(from_json(read_file(stats)).as_map().at("items_executed").as_int() == 2);
+  CHECK(read_file(dir.path() / "logs/d.log.c.d") == "same\n");
+  CHECK(read_file(dir.path() / "runs.txt").size() == 4 * std::string("logs/a.log.c\n").size());
+}
+
 // A dry run says which commands would run and why, and runs none.
 TEST_CASE("dagflow run --dry-run: shell rules say why they would run (#16)", "[cli][shell]") {
   RulesDir dir;
