@@ -426,6 +426,7 @@ void print_op(const OpInfo& op) {
   print_wrapped(op.doc());
   std::cout << "  inputs: ";
   if (op.inputs().empty()) std::cout << "(none)";
+  if (op.takes_any_inputs()) std::cout << "any number, as one ";
   for (std::size_t i = 0; i < op.inputs().size(); ++i) {
     std::cout << (i == 0 ? "" : ", ") << op.inputs()[i];
   }
@@ -453,11 +454,16 @@ void print_op(const OpInfo& op) {
   };
   if (op.is_probe()) add_flag("probe (runs on every run, before the rest)");
   if (op.runs_commands()) add_flag("runs commands (needs --allow-shell)");
-  if (op.has_side_effects()) add_flag("side effects (never cached)");
+  const std::string unless =
+      op.writer_arg().empty() ? std::string() : " unless a node gives " + op.writer_arg();
+  const std::string only =
+      op.writer_arg().empty() ? std::string() : " where a node gives " + op.writer_arg();
+  if (op.has_side_effects()) add_flag("side effects (never cached" + unless + ")");
   if (op.io()) add_flag("io (runs on the I/O threads unless a node says io: false)");
   if (op.writes_files()) {
-    add_flag(op.keeps_file_bytes() ? "writes files (tracked; their bytes kept to restore them)"
-                                   : "writes files (tracked; rewritten when changed)");
+    add_flag(op.keeps_file_bytes()
+                 ? "writes files (tracked; their bytes kept to restore them" + only + ")"
+                 : "writes files (tracked; rewritten when changed" + only + ")");
   }
   if (!flags.empty()) std::cout << "  flags:  " << flags << '\n';
   if (!op.plugin().empty()) std::cout << "  plugin: " << op.plugin().string() << '\n';

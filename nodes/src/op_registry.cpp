@@ -20,6 +20,28 @@ ArgSpec output_path_arg(std::string name) {
 
 Value OpInfo::call(const OpContext& context, std::span<const Value* const> inputs,
                    const Value::Map& args) const {
+  if (any_inputs_) {
+    Value::List list;
+    list.reserve(inputs.size());
+    for (const Value* v : inputs) list.push_back(*v);
+    const Value all(std::move(list));
+    const Value* one[] = {&all};
+    return call_with(context, one, args);
+  }
+  return call_with(context, inputs, args);
+}
+
+OpInfo& OpInfo::set_takes_any_inputs() {
+  if (inputs_.size() != 1 || !inputs_.front().starts_with("list")) {
+    throw std::invalid_argument("OpInfo::set_takes_any_inputs: op '" + name_ +
+                                "' must take exactly one input, a list");
+  }
+  any_inputs_ = true;
+  return *this;
+}
+
+Value OpInfo::call_with(const OpContext& context, std::span<const Value* const> inputs,
+                        const Value::Map& args) const {
   if (inputs.size() != inputs_.size()) {
     throw std::invalid_argument("op '" + name_ + "' takes " + std::to_string(inputs_.size()) +
                                 " inputs, got " + std::to_string(inputs.size()));

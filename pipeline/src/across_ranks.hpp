@@ -69,6 +69,9 @@ struct WriterCheck {
   bool refreshed = false;                // its files must be written again: it runs
   std::string problem{};                 // the file missing or changed, for reasons
   std::vector<std::uint32_t> restore{};  // its recorded outputs to restore, by position
+  // Only the map blocks that made its lost files run again (their entries were erased): set
+  // alone only, never across ranks, where each rank's cache would need the same erasing.
+  bool blocks_only = false;
 };
 
 [[nodiscard]] std::string encode(const RankNews& news);

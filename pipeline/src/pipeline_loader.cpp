@@ -877,7 +877,7 @@ class Loader {
 
   void check_input_count(const RawNode& node) const {
     const std::size_t given = (node.map ? 1 : 0) + node.inputs.size();
-    if (given == node.op->inputs().size()) return;
+    if (given == node.op->inputs().size() || node.op->takes_any_inputs()) return;
     fail(node.inputs_entry ? node.inputs_entry->key->mark : node.mark,
          fmt::format("op {} takes {}, node {} gives {}{}", q(node.op->name()),
                      plural(node.op->inputs().size(), "input"), q(node.id), given,
@@ -1070,7 +1070,27 @@ class Loader {
         spec.args.emplace(a.name, finish_arg(a, *a.default_value, raw.mark, spec));
       });
     }
+    attempt([&] { check_node(raw, spec); });
     return spec;
+  }
+
+  // The op's own check of the node (OpInfo::node_check), reported at the argument at fault.
+  void check_node(const RawNode& raw, const NodeSpec& spec) const {
+    if (raw.op->node_check() == nullptr) return;
+    const NodeShape shape{.inputs = (raw.map ? 1 : 0) + raw.inputs.size(),
+                          .mapped = raw.map.has_value()};
+    const std::optional<NodeProblem> problem = raw.op->node_check()(context_, spec.args, shape);
+    if (!problem) return;
+    SourceMark mark = raw.mark;
+    if (raw.args != nullptr && raw.args->is_mapping()) {
+      for (std::size_t i = 0; i < raw.args->keys.size(); ++i) {
+        if (raw.args->keys[i].text == problem->arg) mark = raw.args->items[i].mark;
+      }
+    }
+    std::string message =
+        fmt::format("node {} (op {}): {}", q(spec.id), q(spec.op), problem->message);
+    if (problem->refused) throw PipelineError(file_, mark, std::move(message), *problem->refused);
+    fail(mark, message);
   }
 
   void add_arg(NodeSpec& spec, const std::vector<ArgSpec>& arg_specs, const YamlKey& key,
@@ -1248,7 +1268,10 @@ class Loader {
   // `given` is what arrives at the op's input number `input` (from `from`, written at `mark`).
   void check_input(const RawNode& node, std::size_t input, const std::string& from,
                    std::string_view given, SourceMark mark) const {
-    const std::string& takes = node.op->inputs()[input];
+    // An op taking any number of inputs takes each as an element of its one list.
+    const std::string takes = node.op->takes_any_inputs()
+                                  ? element_type(node.op->inputs().front()).value_or("any")
+                                  : node.op->inputs()[input];
     if (may_accept(takes, given)) return;
     fail(mark, fmt::format("node {} input {} ({}) is {}, but op {} takes {}", q(node.id), input + 1,
                            from, a_type(given), q(node.op->name()), a_type(takes)));

@@ -132,7 +132,7 @@ struct NodeBody {
     if (!result) result = op->call(*context, inputs, *args);
     trace->result = trace->cut_off ? previous->result : content_hash(*result);
     trace->input_hashes = std::move(seen);
-    if (op->writes_files()) trace->written = *result;
+    if (op->writes_files(*args)) trace->written = *result;
     trace->ran = true;
     return std::move(*result);
   }
@@ -205,18 +205,22 @@ struct NodeCall : OpCall {
 struct ItemCall : OpCall {
   const Value::Map* args;
   CancelToken* cancel;  // null: none
+  bool named;           // each item comes as [item, its files' names] (see WithNames)
 
+  [[nodiscard]] const Value& unwrap(const Value& item) const {
+    return named ? item.as_list().front() : item;
+  }
   template <class... Inputs>
   Value operator()(const Value& item, const Inputs&... inputs) const {
     stop_if_cancelled(cancel);
-    const Value* values[] = {&item, &inputs...};
+    const Value* values[] = {&unwrap(item), &inputs...};
     return op->call(*context, values, *args);
   }
   Value operator()(const Value& item, const std::vector<Value>& inputs) const {
     stop_if_cancelled(cancel);
     std::vector<const Value*> values;
     values.reserve(inputs.size() + 1);
-    values.push_back(&item);
+    values.push_back(&unwrap(item));
     for (const Value& v : inputs) values.push_back(&v);
     return op->call(*context, values, *args);
   }
@@ -225,7 +229,7 @@ struct ItemCall : OpCall {
                    const std::vector<Value>& inputs) const {
     stop_if_cancelled(cancel);
     std::vector<const Value*> rest = pointers_to(inputs);
-    rest.insert(rest.begin(), &item);
+    rest.insert(rest.begin(), &unwrap(item));
     return op->call(*context, with_probes(probes, rest), *args);
   }
   // An item of a streamed file (a line or a chunk, see PipelineRun::streamed): a string.
@@ -332,8 +336,9 @@ struct MapItems {
   Op<ItemCall> fn;
   ChunkOptions options;
 
-  MapItems(const OpInfo& op, const OpContext& context, const NodeSpec& node, CancelToken* cancel)
-      : fn(dagflow::op(op.name(), ItemCall{{&op, &context}, &node.args, cancel})
+  MapItems(const OpInfo& op, const OpContext& context, const NodeSpec& node, CancelToken* cancel,
+           bool named = false)
+      : fn(dagflow::op(op.name(), ItemCall{{&op, &context}, &node.args, cancel, named})
                .with_version(op.version())) {
     Hasher salt;
     salt.add(Value(keyed_args(op, node.args)));
@@ -352,8 +357,8 @@ template <class List>
 Delayed<Value> add_map_task(Graph& g, const OpInfo& op, const OpContext& context,
                             const NodeSpec& node, const List& list,
                             std::span<const Delayed<Value>> in, const ProbeInputs& probes,
-                            CancelToken* cancel) {
-  const MapItems items(op, context, node, cancel);
+                            CancelToken* cancel, bool named) {
+  const MapItems items(op, context, node, cancel, named);
   if (!probes.empty()) {
     return dagflow::map(g, items.fn, list, probes,
                         std::vector<Delayed<Value>>(in.begin(), in.end()), items.options);
@@ -534,6 +539,30 @@ void collect_paths(const Value& v, std::vector<const PathValue*>& out) {
   }
 }
 
+// A writer's results name files made from its items' names, which a path's key (its file's
+// content) does not hold: a writer map's items are keyed by both, each passed as [item, the
+// names of its files] (ItemCall unwraps it), so that two files with the same bytes never share
+// a block entry, nor does a renamed file take its old name's result.
+Value with_names(const Value& list) {
+  if (list.kind() != ValueKind::kList) return list;  // the map reports it
+  Value::List out;
+  out.reserve(list.as_list().size());
+  for (const Value& item : list.as_list()) {
+    std::vector<const PathValue*> paths;
+    collect_paths(item, paths);
+    Value::List names;
+    names.reserve(paths.size());
+    for (const PathValue* p : paths) names.emplace_back(p->resolved.string());
+    out.emplace_back(Value::List{item, Value(std::move(names))});
+  }
+  return out;
+}
+
+struct WithNames {
+  bool hash_state(Hasher& /*h*/) const { return true; }  // stateless
+  Value operator()(const Value& list) const { return with_names(list); }
+};
+
 struct FileStamp {
   std::uint64_t size = 0;
   std::int64_t mtime_ns = 0;
@@ -648,6 +677,7 @@ class PipelineRun {
   void write_record(const std::vector<Value>* values);
   [[nodiscard]] RecordedNode record_of(std::size_t i, const Value* written) const;
   [[nodiscard]] std::vector<RecordedOutput> outputs_of(std::size_t i, const Value& written,
+                                                       const std::vector<Hash128>& blocks,
                                                        const RecordedNode* before) const;
   [[nodiscard]] std::vector<std::pair<std::string, Hash128>> items_of(std::size_t i) const;
   [[nodiscard]] const RecordedNode* recorded_with_key(std::size_t i,
@@ -660,6 +690,8 @@ class PipelineRun {
   [[nodiscard]] const NodeSpec& node(std::size_t i) const { return spec_.nodes[i]; }
   [[nodiscard]] const OpInfo& op(std::size_t i) const { return *ops_.find(node(i).op); }
   [[nodiscard]] const OpInfo& reduce_op(std::size_t i) const { return *ops_.find(node(i).reduce); }
+  // A writer node (OpInfo::writes_files for its arguments: `shell` with `outputs`).
+  [[nodiscard]] bool writes(std::size_t i) const { return op(i).writes_files(node(i).args); }
   [[nodiscard]] const RecordedNode* previous(std::size_t i) const;
   [[nodiscard]] std::optional<Hash128> key(std::size_t i) const;
   std::vector<std::size_t> inputs_of(std::size_t i) const;
@@ -696,8 +728,9 @@ class PipelineRun {
   std::vector<std::size_t> targets_;           // asked for, then the needed writers
   std::size_t asked_ = 0;                      // how many of targets_ were asked for
   std::vector<char> needed_, forced_;
-  std::vector<char> refreshed_;            // a writer whose files must be written again
-  std::vector<char> rechecked_;            // its result may differ under the same key: run it
+  std::vector<char> refreshed_;  // a writer whose files must be written again (2: only the map
+                                 // blocks that made its lost files)
+  std::vector<char> rechecked_;  // its result may differ under the same key: run it
   std::vector<char> reads_named_files_;    // reads files whose names another node computes
   std::vector<std::string> file_problem_;  // a writer's file that is missing or changed
   std::vector<std::pair<std::size_t, RecordedOutput>> restore_;
@@ -880,7 +913,7 @@ void PipelineRun::mark_needed() {
   // Needed writers are targets too: their results name the files to track.
   for (std::size_t i = 0; i < spec_.nodes.size(); ++i) {
     const bool target = std::find(targets_.begin(), targets_.end(), i) != targets_.end();
-    if (needed_[i] && op(i).writes_files() && !target) targets_.push_back(i);
+    if (needed_[i] && writes(i) && !target) targets_.push_back(i);
   }
   if (request_.force_all) {
     for (std::size_t i = 0; i < spec_.nodes.size(); ++i) forced_[i] = needed_[i];
@@ -999,14 +1032,14 @@ void PipelineRun::add_node(std::size_t i) {
   graph_.set_label(task, n.id);
   TaskOptions options = n.options;
   // Across ranks, a writer's files land on rank 0's machine, beside the outputs it prints.
-  options.on_rank0 = op(i).writes_files();
+  options.on_rank0 = writes(i);
   if (options != TaskOptions{}) graph_.set_options(task, options);
   tally_->attribute(task.id(), i);
   if (op(i).is_probe()) {
     run_probe(i);
     return;
   }
-  if (!n.cache || op(i).has_side_effects()) graph_.set_impure(task);
+  if (!n.cache || op(i).has_side_effects(node(i).args)) graph_.set_impure(task);
 }
 
 // A map node's task: over a streamed file, a probe's result (a literal list) or another node's
@@ -1014,16 +1047,23 @@ void PipelineRun::add_node(std::size_t i) {
 void PipelineRun::add_map_node(std::size_t i, std::span<const Delayed<Value>> inputs,
                                const ProbeInputs& probes) {
   const NodeSpec& n = node(i);
+  const std::size_t from = index_.at(n.map);
+  // A writer's items are keyed by their names too (a streamed file's, strings, are their names).
+  const bool named = writes(i) && n.reduce.empty() && !stream_[from].is_valid();
   const auto add = [&](const auto& list) {
     return n.reduce.empty()
-               ? add_map_task(graph_, op(i), context_, n, list, inputs.subspan(1), probes, cancel_)
+               ? add_map_task(graph_, op(i), context_, n, list, inputs.subspan(1), probes, cancel_,
+                              named)
                : add_map_reduce_task(graph_, op(i), reduce_op(i), context_, n, list, cancel_);
   };
-  const std::size_t list = index_.at(n.map);
-  if (stream_[list].is_valid()) {
-    task_[i] = add(stream_[list]);
-  } else if (literal_[list]) {
-    task_[i] = add(*literal_[list]);
+  if (stream_[from].is_valid()) {
+    task_[i] = add(stream_[from]);
+  } else if (named && literal_[from]) {
+    task_[i] = add(with_names(*literal_[from]));
+  } else if (named) {
+    task_[i] = add(graph_.delayed(dagflow::op("dagflow.with_names", WithNames{}), inputs.front()));
+  } else if (literal_[from]) {
+    task_[i] = add(*literal_[from]);
   } else {
     task_[i] = add(inputs.front());
   }
@@ -1067,12 +1107,12 @@ void PipelineRun::plan() {
     // key that may stand for another result now: the body runs (a map finds its unchanged
     // blocks; another node takes its last result when its inputs' contents are unchanged).
     if (forced_[i] || refreshed_[i]) {
-      graph_.set_refresh(handle(i));
+      graph_.set_refresh(handle(i), /*parts_too=*/forced_[i] || refreshed_[i] != 2);
     } else if (rechecked_[i]) {
       graph_.set_refresh(handle(i), /*parts_too=*/false);
     }
     // A writer's last result stands for its files only while they are intact.
-    const bool files_ok = !op(i).writes_files() || file_problem_[i].empty();
+    const bool files_ok = !writes(i) || file_problem_[i].empty();
     bodies_[i].may_cut_off =
         bodies_[i].previous != nullptr && bodies_[i].previous->key && !forced_[i] && files_ok;
   }
@@ -1096,14 +1136,13 @@ void PipelineRun::check_writers() {
   std::vector<WriterCheck> checks;
   if (writes_outside_tasks()) {
     for (std::size_t i = 0; i < spec_.nodes.size(); ++i) {
-      if (needed_[i] && op(i).writes_files() && !forced_[i])
-        checks.push_back(check_writer_files(i));
+      if (needed_[i] && writes(i) && !forced_[i]) checks.push_back(check_writer_files(i));
     }
   }
   if (across_ranks()) {
     bool any_writer = false;
     for (std::size_t i = 0; i < spec_.nodes.size(); ++i) {
-      any_writer = any_writer || (needed_[i] && op(i).writes_files() && !forced_[i]);
+      any_writer = any_writer || (needed_[i] && writes(i) && !forced_[i]);
     }
     if (!any_writer) return;  // every rank knows there is nothing to hear
     const std::vector<std::string> all =
@@ -1127,17 +1166,28 @@ WriterCheck PipelineRun::check_writer_files(std::size_t i) const {
     return check;
   }
   const std::vector<RecordedOutput>& outputs = it->second.outputs;
+  std::vector<Hash128> lost_blocks;  // of a map's files that have no kept bytes
   for (std::size_t o = 0; o < outputs.size(); ++o) {
     const FileState state = state_of(outputs[o]);
     if (state == FileState::kIntact) continue;
-    check.problem = fmt::format("output {} {}", outputs[o].shown,
-                                state == FileState::kMissing ? "missing" : "changed");
-    if (!outputs[o].bytes_key || !cache_->contains(*outputs[o].bytes_key)) {
+    if (check.problem.empty()) {
+      check.problem = fmt::format("output {} {}", outputs[o].shown,
+                                  state == FileState::kMissing ? "missing" : "changed");
+    }
+    if (outputs[o].bytes_key && cache_->contains(*outputs[o].bytes_key)) {
+      check.restore.push_back(static_cast<std::uint32_t>(o));
+    } else if (outputs[o].block && !across_ranks()) {
+      lost_blocks.push_back(*outputs[o].block);
+    } else {
       check.refreshed = true;
       check.restore.clear();
       return check;
     }
-    check.restore.push_back(static_cast<std::uint32_t>(o));
+  }
+  // Forgetting the blocks makes the map run them alone (a dry run only says it would).
+  if (!lost_blocks.empty()) {
+    if (!dry_) (void)cache_->erase(lost_blocks);
+    check.blocks_only = true;
   }
   return check;
 }
@@ -1146,7 +1196,7 @@ WriterCheck PipelineRun::check_writer_files(std::size_t i) const {
 void PipelineRun::apply(const WriterCheck& check) {
   const std::size_t i = check.node;
   if (i >= spec_.nodes.size()) return;
-  refreshed_[i] = check.refreshed ? 1 : 0;
+  refreshed_[i] = static_cast<char>(check.refreshed ? 1 : check.blocks_only ? 2 : 0);
   file_problem_[i] = check.problem;
   const auto it = previous_.nodes.find(node(i).id);
   if (it == previous_.nodes.end()) return;
@@ -1170,7 +1220,7 @@ void PipelineRun::explain() {
 std::string PipelineRun::reason_for(std::size_t i) const {
   if (op(i).is_probe()) return {};  // "probe ran" says it
   if (!node(i).cache) return "cache: false";
-  if (op(i).has_side_effects()) return "has side effects: runs every time";
+  if (op(i).has_side_effects(node(i).args)) return "has side effects: runs every time";
   if (cache_ == nullptr) return "no cache entry";
   if (request_.force_all) return "forced (every node)";
   if (forced_[i]) return "forced";
@@ -1434,14 +1484,14 @@ void PipelineRun::write_record(const std::vector<Value>* values) {
   std::erase_if(record.nodes, [&](const auto& entry) { return !index_.contains(entry.first); });
   for (std::size_t t = 0; t < targets_.size(); ++t) {
     const std::size_t i = targets_[t];
-    if (values == nullptr || !op(i).writes_files()) continue;
+    if (values == nullptr || !writes(i)) continue;
     record.nodes.insert_or_assign(node(i).id, record_of(i, &(*values)[t]));
   }
   for (std::size_t i = 0; i < spec_.nodes.size(); ++i) {
     const NodeOutcome outcome = result_.nodes[i].outcome;
     const bool finished = (outcome == NodeOutcome::kExecuted || outcome == NodeOutcome::kCached) &&
                           !tally_->failed(i);
-    if (!finished || (values != nullptr && op(i).writes_files())) continue;
+    if (!finished || (values != nullptr && writes(i))) continue;
     const NodeTrace& trace = traces_[i];
     record.nodes.insert_or_assign(node(i).id,
                                   record_of(i, trace.written ? &*trace.written : nullptr));
@@ -1476,7 +1526,7 @@ RecordedNode PipelineRun::record_of(std::size_t i, const Value* written) const {
     r.items = before != nullptr && !before->items.empty() ? before->items : items_of(i);
   }
   if (written != nullptr) {
-    r.outputs = outputs_of(i, *written, before);
+    r.outputs = outputs_of(i, *written, r.blocks, before);
   } else if (before != nullptr) {
     r.outputs = before->outputs;
   }
@@ -1485,12 +1535,26 @@ RecordedNode PipelineRun::record_of(std::size_t i, const Value* written) const {
 
 // The files a writer's result names, hashed (unchanged ones by size and mtime) and, unless its
 // op opts out, their bytes kept in the cache to restore them.
+// A map whose op keeps no bytes, with one block per item (`blocks` as many as its results), notes
+// which block made each file.
 std::vector<RecordedOutput> PipelineRun::outputs_of(std::size_t i, const Value& written,
+                                                    const std::vector<Hash128>& blocks,
                                                     const RecordedNode* before) const {
-  std::vector<const PathValue*> paths;
-  collect_paths(written, paths);
+  std::vector<std::pair<const PathValue*, std::optional<Hash128>>> paths;
+  const bool by_block = !node(i).map.empty() && node(i).reduce.empty() &&
+                        !op(i).keeps_file_bytes() && written.kind() == ValueKind::kList &&
+                        !blocks.empty() && blocks.size() == written.as_list().size();
+  for (std::size_t k = 0; k < (by_block ? blocks.size() : 1); ++k) {
+    std::vector<const PathValue*> found;
+    collect_paths(by_block ? written.as_list()[k] : written, found);
+    for (const PathValue* p : found) {
+      paths.emplace_back(p, by_block ? std::optional(blocks[k]) : std::nullopt);
+    }
+  }
   std::vector<RecordedOutput> outputs;
-  for (const PathValue* p : paths) {
+  for (const auto& [path, made_by] : paths) {
+    const PathValue* p = path;  // a lambda below names it (it cannot capture a binding)
+    const std::optional<Hash128>& block = made_by;
     const std::optional<FileStamp> stamp = stamp_of(p->resolved);
     if (!stamp) continue;  // removed since: nothing to track
     const auto same = [&](const RecordedOutput& o) {
@@ -1500,6 +1564,7 @@ std::vector<RecordedOutput> PipelineRun::outputs_of(std::size_t i, const Value& 
       auto it = std::find_if(before->outputs.begin(), before->outputs.end(), same);
       if (it != before->outputs.end()) {
         outputs.push_back(*it);
+        outputs.back().block = block;
         continue;
       }
     }
@@ -1513,7 +1578,8 @@ std::vector<RecordedOutput> PipelineRun::outputs_of(std::size_t i, const Value& 
                      .shown = p->shown,
                      .hash = bytes_hash(bytes),
                      .size = stamp->size,
-                     .mtime_ns = stamp->mtime_ns};
+                     .mtime_ns = stamp->mtime_ns,
+                     .block = block};
     if (op(i).keeps_file_bytes()) {
       const Hash128 kept = kept_bytes_key(o.hash);
       if (cache_->contains(kept) || cache_->store(kept, bytes)) o.bytes_key = kept;

@@ -38,6 +38,7 @@ Value to_value(const RecordedOutput& o) {
                {"size", static_cast<std::int64_t>(o.size)},
                {"mtime_ns", o.mtime_ns}};
   if (o.bytes_key) m.emplace("bytes", o.bytes_key->to_hex());
+  if (o.block) m.emplace("block", o.block->to_hex());
   return m;
 }
 
@@ -95,7 +96,8 @@ RecordedOutput output_of(const Value& v) {
           .hash = hash_of(field(m, "hash")),
           .size = static_cast<std::uint64_t>(field(m, "size").as_int()),
           .mtime_ns = field(m, "mtime_ns").as_int(),
-          .bytes_key = optional_hash(field(m, "bytes"))};
+          .bytes_key = optional_hash(field(m, "bytes")),
+          .block = optional_hash(field(m, "block"))};
 }
 
 RecordedNode node_of(const Value& v) {

@@ -33,6 +33,9 @@ struct RecordedOutput {
   std::int64_t mtime_ns = 0;  // size and mtime unchanged: the bytes are taken as unchanged
   /// The cache entry holding the bytes (to restore the file), unless the op opts out.
   std::optional<Hash128> bytes_key{};
+  /// A map's file without kept bytes: the entry of the block whose item made it, so that when
+  /// the file is lost only that block runs again (maps of up to 1024 items: one item a block).
+  std::optional<Hash128> block{};
 };
 
 /// One node's last run.

@@ -84,8 +84,19 @@ TEST_CASE("OpRegistry::builtins: every op has a doc string and the expected flag
   }
   CHECK(ops.find("write_json")->keeps_file_bytes());
   CHECK_FALSE(ops.find("image_filter")->keeps_file_bytes());  // images are rewritten instead
-  CHECK(ops.find("shell")->has_side_effects());
-  CHECK_FALSE(ops.find("shell")->writes_files());
+  // shell: side effects (never cached) unless a node declares its outputs, then a writer that
+  // keeps no bytes of them; any number of inputs.
+  const dagflow::OpInfo& shell = *ops.find("shell");
+  const Value::Map without{{"outputs", Value()}};
+  const Value::Map with{{"outputs", Value::List{}}};
+  CHECK(shell.writer_arg() == "outputs");
+  CHECK(shell.has_side_effects(without));
+  CHECK_FALSE(shell.writes_files(without));
+  CHECK_FALSE(shell.has_side_effects(with));
+  CHECK(shell.writes_files(with));
+  CHECK_FALSE(shell.keeps_file_bytes());
+  CHECK(shell.takes_any_inputs());
+  CHECK(shell.node_check() != nullptr);
   CHECK_FALSE(ops.find("word_count")->has_side_effects());
   CHECK_FALSE(ops.find("word_count")->writes_files());
   CHECK(ops.find("shell")->runs_commands());

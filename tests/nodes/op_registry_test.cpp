@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -158,6 +159,27 @@ TEST_CASE("OpRegistry: flags and versions are set on the registered op", "[nodes
   CHECK(ops.find("probe")->version() == 3);
   CHECK_FALSE(ops.find("probe")->runs_commands());
   CHECK(ops.find("nothing") == nullptr);
+}
+
+// An op taking any number of inputs gets them as one list; only a one-list-input op may.
+TEST_CASE("OpRegistry: an op may take any number of inputs as one list (#16)",
+          "[nodes][registry]") {
+  OpRegistry ops;
+  ops.add(
+         "count", [](const std::vector<Value>& in) { return static_cast<int>(in.size()); },
+         "how many inputs")
+      .set_takes_any_inputs();
+  const dagflow::OpInfo& count = *ops.find("count");
+  CHECK(count.takes_any_inputs());
+  const Value a(1);
+  const Value b("x");
+  const Value* none[] = {nullptr};
+  const Value* two[] = {&a, &b};
+  CHECK(count.call(OpContext{}, std::span<const Value* const>(none, 0), {}).as_int() == 0);
+  CHECK(count.call(OpContext{}, two, {}).as_int() == 2);
+  dagflow::OpInfo& one = ops.add(
+      "one", [](int x) { return x; }, "one int");
+  CHECK_THROWS_AS(one.set_takes_any_inputs(), std::invalid_argument);
 }
 
 // An op that waits is flagged io, and so are the built-ins that read or write files or run

@@ -258,3 +258,39 @@ TEST_CASE("shell: leaks no descriptors", "[nodes][shell]") {
   }
   CHECK(extra.size() == 1);
 }
+
+namespace {
+
+// shell with `outputs` over `inputs`: its result is the outputs' paths; a failed attempt
+// (non-zero exit with check, a timeout) leaves none of them, even partly written ones.
+TEST_CASE("shell: declared outputs are its result, and a failure removes them (#16)",
+          "[nodes][shell][errors]") {
+  TempDir dir;
+  const OpContext ctx = allowed(dir.path());
+  dir.write("in.txt", "x\n");
+  const Value in = Value::path(dir.path() / "in.txt", "in.txt");
+  const Value made = call_op("shell", {in},
+                             {{"argv", Value::List{"cp", "{input}", "sub/{input}.copy"}},
+                              {"outputs", Value::List{"sub/{input}.copy"}}},
+                             ctx);
+  REQUIRE(made.as_list().size() == 1);
+  CHECK(made.as_list()[0].as_path().shown == "sub/in.txt.copy");
+  CHECK(read_file(dir.path() / "sub/in.txt.copy") == "x\n");
+
+  const Value::List outputs{"a.txt", "b.txt"};
+  CHECK_THROWS_WITH(call_op("shell", {},
+                            {{"argv", Value::List{"sh", "-c", "echo part > a.txt; exit 4"}},
+                             {"outputs", outputs}},
+                            ctx),
+                    "command 'sh' exited with code 4");
+  CHECK_THROWS_WITH(call_op("shell", {},
+                            {{"argv", Value::List{"sh", "-c", "echo part > b.txt; sleep 30"}},
+                             {"outputs", outputs},
+                             {"timeout", 0.2}},
+                            ctx),
+                    Contains("timed out"));
+  CHECK_FALSE(fs::exists(dir.path() / "a.txt"));
+  CHECK_FALSE(fs::exists(dir.path() / "b.txt"));
+}
+
+}  // namespace

@@ -1,11 +1,15 @@
 // The shell op: runs one external command from an argv vector (never through a shell), in its
 // own process group, with a timeout and capped output, so that a hung or chatty command cannot
 // hang the run or exhaust its memory, and nothing it starts outlives it. The group is killed too
-// when its task is asked to stop (the node's timeout, a cancelled run: Ctrl-C).
+// when its task is asked to stop (the node's timeout, a cancelled run: Ctrl-C). Its inputs reach
+// argv through placeholders (shell_argv.hpp); a node that declares `outputs` is a writer whose
+// files the pipeline tracks, and a failed command leaves none of them behind.
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -18,6 +22,7 @@
 #include <dagflow/util/process.hpp>
 
 #include "builtin_ops.hpp"
+#include "shell_argv.hpp"
 
 namespace dagflow {
 
@@ -77,9 +82,33 @@ util::ProcessResult run(const OpContext& ctx, const std::vector<std::string>& ar
   }
 }
 
-Value::Map run_command(const OpContext& ctx, const std::vector<std::string>& argv, double timeout,
+// A declared output: where it is (checked like any file an op writes) and as the node names it.
+struct Output {
+  std::filesystem::path path;
+  std::string shown;
+};
+
+std::vector<Output> declared_outputs(const OpContext& ctx, std::span<const std::string> templates,
+                                     std::span<const Value* const> inputs) {
+  std::vector<Output> out;
+  for (std::string& name :
+       detail::expand_shell_placeholders(templates, inputs, /*whole_lists=*/false)) {
+    std::filesystem::path path = ctx.output_path(name);
+    out.push_back({std::move(path), std::move(name)});
+  }
+  return out;
+}
+
+// What a failed attempt leaves: none of the files it was to make, even partly written ones.
+void remove_outputs(const std::vector<Output>& outputs) noexcept {
+  for (const Output& o : outputs) {
+    std::error_code ignored;
+    std::filesystem::remove(o.path, ignored);
+  }
+}
+
+Value::Map run_checked(const OpContext& ctx, const std::vector<std::string>& argv, double timeout,
                        std::int64_t max_output, bool check) {
-  check_arguments(ctx, argv, timeout, max_output);
   util::ProcessResult r = run(ctx, argv, timeout, max_output);
   if (r.timed_out) {
     throw Error(fmt::format("command '{}' timed out after {} s", argv[0], timeout));
@@ -107,20 +136,105 @@ Value::Map run_command(const OpContext& ctx, const std::vector<std::string>& arg
                     {"stderr_truncated", r.err_truncated}};
 }
 
+// `inputs` are the node's inputs in order (a map node's element first). Without declared
+// outputs the result says how the command went; with them it is their paths, which the
+// command must have made.
+Value run_command(const OpContext& ctx, const std::vector<Value>& inputs,
+                  const std::vector<std::string>& argv_template,
+                  const std::optional<std::vector<std::string>>& output_templates, double timeout,
+                  std::int64_t max_output, bool check) {
+  std::vector<const Value*> in;
+  in.reserve(inputs.size());
+  for (const Value& v : inputs) in.push_back(&v);
+  const std::vector<std::string> argv = detail::expand_shell_placeholders(argv_template, in);
+  check_arguments(ctx, argv, timeout, max_output);
+  if (!output_templates) return run_checked(ctx, argv, timeout, max_output, check);
+  const std::vector<Output> outputs = declared_outputs(ctx, *output_templates, in);
+  for (const Output& o : outputs) std::filesystem::create_directories(o.path.parent_path());
+  try {
+    run_checked(ctx, argv, timeout, max_output, check);
+  } catch (...) {
+    remove_outputs(outputs);
+    throw;
+  }
+  Value::List made;
+  made.reserve(outputs.size());
+  for (const Output& o : outputs) {
+    if (!std::filesystem::is_regular_file(o.path)) {
+      remove_outputs(outputs);
+      throw Error(fmt::format("command '{}' did not make its output '{}'", argv[0], o.shown));
+    }
+    made.push_back(Value::path(o.path, o.shown));
+  }
+  return made;
+}
+
+// Placeholders with nothing to stand for, and outputs named outside the pipeline's directory
+// (those without placeholders: the others are checked when they are known), found before a run.
+std::optional<NodeProblem> check_node(const OpContext& ctx, const Value::Map& args,
+                                      NodeShape shape) {
+  for (const char* name : {"argv", "outputs"}) {
+    const auto it = args.find(name);
+    if (it == args.end() || it->second.kind() != ValueKind::kList) continue;
+    std::vector<std::string> templates;
+    for (const Value& v : it->second.as_list()) {
+      if (v.kind() == ValueKind::kString) templates.push_back(v.as_string());
+    }
+    const detail::ShellPlaceholders used = detail::shell_placeholders(templates);
+    if (used.any() && shape.inputs == 0) {
+      return NodeProblem{name,
+                         fmt::format("{} uses {} but the node has no inputs (give it 'inputs' or "
+                                     "'map')",
+                                     name,
+                                     used.item    ? "{item}"
+                                     : used.input ? "{input}"
+                                                  : "{inputs}")};
+    }
+    if (used.item && !shape.mapped) {
+      return NodeProblem{name, fmt::format("{} uses {{item}}, a map node's element, but the node "
+                                           "has no 'map' (use {{input}} or {{inputs}})",
+                                           name)};
+    }
+    if (std::string_view(name) != "outputs") continue;
+    if (used.inputs) {
+      return NodeProblem{name, "outputs cannot use {inputs}: each output names one file"};
+    }
+    for (const std::string& t : templates) {
+      if (detail::shell_placeholders(std::span(&t, 1)).any()) continue;
+      try {
+        (void)ctx.output_path(t);
+      } catch (const CapabilityError& e) {
+        return NodeProblem{name, e.what(), e.refused()};
+      } catch (const Error& e) {
+        return NodeProblem{name, e.what()};
+      }
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 void add_shell_ops(OpRegistry& ops) {
   ops.add("shell", &run_command,
           "Runs the command argv (a list of strings, passed as they are, never through a shell) "
           "UNSANDBOXED with your user's rights, so it runs only where running commands is allowed. "
+          "Takes any number of inputs: in argv and outputs, {item} is a map node's element, "
+          "{input} the one file the inputs give, and {inputs}, a whole entry, one entry per file. "
           "Returns {exit_code, "
           "stdout, stderr, stdout_truncated, stderr_truncated}; each output keeps at most "
           "max_output bytes, a run longer than timeout seconds is killed with everything it "
           "started (as is one whose node times out or whose run is cancelled), and with check a "
-          "non-zero exit code is an error.",
-          {arg("argv"), arg("timeout", 60.0), arg("max_output", 1048576), arg("check", true)})
+          "non-zero exit code is an error. With outputs (files the command makes, relative to "
+          "the pipeline) it returns their paths and is cached like a writer, its files tracked "
+          "by content; a failed command leaves none of them behind. Without, it runs every time.",
+          {arg("argv"), arg("outputs", Value()), arg("timeout", 60.0), arg("max_output", 1048576),
+           arg("check", true)})
+      .set_takes_any_inputs()
+      .set_node_check(&check_node)
       .set_runs_commands()
       .set_side_effects()
+      .set_writer_arg("outputs")
       .set_io();
 }
 

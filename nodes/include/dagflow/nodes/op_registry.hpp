@@ -103,6 +103,20 @@ struct ArgSpec {
 /// A required argument naming a file the op writes (refused outside the pipeline's directory).
 [[nodiscard]] ArgSpec output_path_arg(std::string name);
 
+/// What a node gives its op besides arguments, for OpInfo::node_check.
+struct NodeShape {
+  std::size_t inputs = 0;  ///< how many inputs, the mapped element included
+  bool mapped = false;     ///< a map node: its first input is the element
+};
+
+/// A mistake an op's own check found in a node: the argument at fault (empty: the node as a
+/// whole), what is wrong with it, and the capability it needs when that is what is wrong.
+struct NodeProblem {
+  std::string arg;
+  std::string message;
+  std::optional<Capability> refused{};
+};
+
 /// One registered op: its description and a type-erased way to call it.
 class OpInfo {
  public:
@@ -128,11 +142,33 @@ class OpInfo {
   /// Has effects beyond its result that a cache cannot stand for (like running a command): it
   /// runs every time (never cached). An op that only writes files is a writer instead.
   [[nodiscard]] bool has_side_effects() const noexcept { return side_effects_; }
+  /// has_side_effects() for a node with `args`: false when the node gives writer_arg().
+  [[nodiscard]] bool has_side_effects(const Value::Map& args) const {
+    return side_effects_ && !gives_writer_arg(args);
+  }
   /// A writer: it writes files and returns their paths (a path, or a list of them). It is cached
   /// like any op, and a pipeline tracks its files: a re-run that finds its result cached leaves
   /// them untouched when they hold what was written, and restores them when they were deleted
   /// or edited (from the cache when it keeps their bytes, else by running the op again).
   [[nodiscard]] bool writes_files() const noexcept { return writes_files_; }
+  /// writes_files() for a node with `args`: with a writer_arg(), only when the node gives it.
+  [[nodiscard]] bool writes_files(const Value::Map& args) const {
+    return writes_files_ && (writer_arg_.empty() || gives_writer_arg(args));
+  }
+  /// The argument that makes a node of this op a writer (empty: every node is one when
+  /// writes_files()). `shell` is a writer only where a node declares its `outputs`: a command
+  /// whose files are named can be cached by them, one whose effects are unknown cannot.
+  [[nodiscard]] const std::string& writer_arg() const noexcept { return writer_arg_; }
+  /// Takes any number of inputs (none too): its function has one input parameter, a list,
+  /// that receives them in order. inputs() then names that list's type.
+  [[nodiscard]] bool takes_any_inputs() const noexcept { return any_inputs_; }
+  /// The op's own check of a node's arguments and inputs before a run (null: none), for what
+  /// types cannot say (`shell`: a placeholder with nothing to stand for, an output outside the
+  /// pipeline's directory). A pipeline loader reports its problem at the argument, as a
+  /// validation error.
+  using NodeCheck = std::optional<NodeProblem> (*)(const OpContext& context, const Value::Map& args,
+                                                   NodeShape shape);
+  [[nodiscard]] NodeCheck node_check() const noexcept { return node_check_; }
   /// A writer whose files' bytes are kept in the cache to restore them (default); false for
   /// outputs cheaper to write again than to keep twice (images).
   [[nodiscard]] bool keeps_file_bytes() const noexcept { return keeps_file_bytes_; }
@@ -173,6 +209,19 @@ class OpInfo {
     io_ = io;
     return *this;
   }
+  /// Makes nodes that give the argument `arg` (not null) writers that keep no bytes of their
+  /// files, and only those (see writer_arg).
+  OpInfo& set_writer_arg(std::string arg) {
+    writer_arg_ = std::move(arg);
+    return set_writes_files(/*keep_bytes=*/false);
+  }
+  /// Makes the op take any number of inputs (see takes_any_inputs); std::invalid_argument unless
+  /// its function takes exactly one input, a list.
+  OpInfo& set_takes_any_inputs();
+  OpInfo& set_node_check(NodeCheck check) noexcept {
+    node_check_ = check;
+    return *this;
+  }
   /// Makes the op a writer (see writes_files), keeping its files' bytes in the cache or not.
   OpInfo& set_writes_files(bool keep_bytes = true) noexcept {
     writes_files_ = true;
@@ -180,10 +229,10 @@ class OpInfo {
     return *this;
   }
 
-  /// Calls the function: `inputs` in order, then each argument of args() looked up by name in
-  /// `args` (its default when absent). Throws ValueError for an input or argument of the wrong
-  /// type, std::invalid_argument for a wrong input count or a missing required argument, and
-  /// whatever the function throws.
+  /// Calls the function: `inputs` in order (as one list for takes_any_inputs()), then each argument
+  /// of args() looked up by name in `args` (its default when absent). Throws ValueError for an
+  /// input or argument of the wrong type, std::invalid_argument for a wrong input count or a
+  /// missing required argument, and whatever the function throws.
   Value call(const OpContext& context, std::span<const Value* const> inputs,
              const Value::Map& args) const;
 
@@ -192,6 +241,14 @@ class OpInfo {
   using Invoke = Value (*)(const void* fn, const OpContext& context,
                            std::span<const Value* const> inputs,
                            std::span<const Value* const> args);
+
+  Value call_with(const OpContext& context, std::span<const Value* const> inputs,
+                  const Value::Map& args) const;
+  [[nodiscard]] bool gives_writer_arg(const Value::Map& args) const {
+    if (writer_arg_.empty()) return false;
+    const auto it = args.find(writer_arg_);
+    return it != args.end() && !it->second.is_null();
+  }
 
   std::string name_;
   std::string doc_;
@@ -205,6 +262,9 @@ class OpInfo {
   bool writes_files_ = false;
   bool keeps_file_bytes_ = false;
   bool io_ = false;
+  bool any_inputs_ = false;
+  std::string writer_arg_{};
+  NodeCheck node_check_ = nullptr;
   StreamSource stream_source_ = nullptr;
   std::filesystem::path plugin_{};
   std::shared_ptr<const void> fn_;
