@@ -728,9 +728,11 @@ class PipelineRun {
   std::vector<std::size_t> targets_;           // asked for, then the needed writers
   std::size_t asked_ = 0;                      // how many of targets_ were asked for
   std::vector<char> needed_, forced_;
-  std::vector<char> refreshed_;  // a writer whose files must be written again (2: only the map
-                                 // blocks that made its lost files)
-  std::vector<char> rechecked_;  // its result may differ under the same key: run it
+  // How a writer's files are made again: not at all, by running it, or by running only the map
+  // blocks that made its lost files (their entries erased).
+  enum Refresh : char { kIntact = 0, kRunAll = 1, kRunLostBlocks = 2 };
+  std::vector<char> refreshed_;            // a Refresh per node
+  std::vector<char> rechecked_;            // its result may differ under the same key: run it
   std::vector<char> reads_named_files_;    // reads files whose names another node computes
   std::vector<std::string> file_problem_;  // a writer's file that is missing or changed
   std::vector<std::pair<std::size_t, RecordedOutput>> restore_;
@@ -1107,7 +1109,7 @@ void PipelineRun::plan() {
     // key that may stand for another result now: the body runs (a map finds its unchanged
     // blocks; another node takes its last result when its inputs' contents are unchanged).
     if (forced_[i] || refreshed_[i]) {
-      graph_.set_refresh(handle(i), /*parts_too=*/forced_[i] || refreshed_[i] != 2);
+      graph_.set_refresh(handle(i), /*parts_too=*/forced_[i] || refreshed_[i] != kRunLostBlocks);
     } else if (rechecked_[i]) {
       graph_.set_refresh(handle(i), /*parts_too=*/false);
     }
@@ -1196,7 +1198,7 @@ WriterCheck PipelineRun::check_writer_files(std::size_t i) const {
 void PipelineRun::apply(const WriterCheck& check) {
   const std::size_t i = check.node;
   if (i >= spec_.nodes.size()) return;
-  refreshed_[i] = static_cast<char>(check.refreshed ? 1 : check.blocks_only ? 2 : 0);
+  refreshed_[i] = check.refreshed ? kRunAll : check.blocks_only ? kRunLostBlocks : kIntact;
   file_problem_[i] = check.problem;
   const auto it = previous_.nodes.find(node(i).id);
   if (it == previous_.nodes.end()) return;
