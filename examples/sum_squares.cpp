@@ -7,8 +7,9 @@
 //   total: 333332833333500000
 // and `dagflow run examples/pipelines/sum_squares.yaml --set n=N` matches `sum_squares -n N`.
 // Scale up: sum_squares -n 100000000 (1.6 GB: the numbers and their squares are both vectors).
-// The total is added up in 128 bits here; the twin's `sum` op is 64-bit and stops with an
-// overflow error past n = 3024617.
+// The total is added up in 128 bits here; the twin's `sum` op adds ints in 64 bits and stops
+// with an overflow error past n = 3024617, unless told `--set as=double` (then a double total,
+// which bench/pipeline checks against this one to 1e-12).
 //
 // Usage: sum_squares [-n N] [--threads T]
 #include <cstdint>

@@ -42,7 +42,8 @@ using util::UniqueFd;
 // The key is stored so that an entry answers only for its own key: bytes copied or renamed over
 // another key's file are found out, not trusted.
 constexpr std::array<unsigned char, 8> kMagic = {'D', 'A', 'G', 'F', 'L', 'O', 'W', 0x01};
-constexpr std::uint32_t kFormatVersion = 2;
+// 3: a Value may hold a typed array (its serialised tags 8 and 9).
+constexpr std::uint32_t kFormatVersion = 3;
 constexpr std::size_t kHeaderSize = 64;
 constexpr std::size_t kVersionOffset = 8;
 constexpr std::size_t kHeaderSizeOffset = 12;
@@ -91,6 +92,14 @@ HeaderBytes encode_header(const Hash128& key, std::uint64_t type_fingerprint,
   store_u64(h.data() + kKeyHighOffset, key.high);
   store_u64(h.data() + kHeaderSumOffset, hash64_bytes(h.data(), kHeaderSumOffset));
   return h;
+}
+
+// An intact entry header of another format version (written by another dagflow release): its
+// payload cannot be read here, but nothing is wrong with it.
+bool of_other_format(const HeaderBytes& h) {
+  return std::memcmp(h.data(), kMagic.data(), kMagic.size()) == 0 &&
+         load_u32(h.data() + kVersionOffset) != kFormatVersion &&
+         load_u64(h.data() + kHeaderSumOffset) == hash64_bytes(h.data(), kHeaderSumOffset);
 }
 
 // What is wrong with an entry header read from the file of `key`, or nothing.
@@ -346,6 +355,7 @@ DiskStore::Outcome read_checked(int fd, const struct stat& st, const Hash128& ke
   const ssize_t got = read_at(fd, h.data(), h.size(), 0);
   if (got < 0) return damaged(fmt::format("it cannot be read: {}", errno_text(errno)));
   if (static_cast<std::size_t>(got) != h.size()) return damaged("it shrank while read");
+  if (of_other_format(h)) return Outcome::kOtherFormat;
   if (std::optional<std::string> wrong = header_problem(h, key)) return damaged(*wrong);
   const std::uint64_t stored_type = load_u64(h.data() + kTypeOffset);
   if (stored_type != type_fingerprint) {
@@ -420,7 +430,9 @@ DiskStore::Outcome DiskStore::read_entry(const Hash128& key, std::uint64_t type_
   } else {
     outcome = read_checked(fd.get(), st, key, type_fingerprint, payload, problem);
   }
-  if (outcome == Outcome::kDamaged) discard_entry(dir.get(), name, &st, problem);
+  if (outcome == Outcome::kDamaged || outcome == Outcome::kOtherFormat) {
+    discard_entry(dir.get(), name, &st, problem);
+  }
   // Recency for prune(): a hit makes the entry the most recently used (best effort).
   if (outcome == Outcome::kHit) (void)::futimens(fd.get(), nullptr);
   return outcome;
@@ -444,6 +456,8 @@ std::optional<std::string> DiskStore::get(const Hash128& key, std::uint64_t type
     case Outcome::kOtherType:
       warn_once(key, fmt::format("cache entry '{}' {}, treated as a miss", entry_path(key).string(),
                                  problem));
+      break;
+    case Outcome::kOtherFormat:  // an upgrade's first run: recomputed without a word
       break;
   }
   misses_.fetch_add(1, std::memory_order_relaxed);

@@ -66,8 +66,9 @@ class DiskStore {
   /// the root is a symlink, is not a directory, is world-writable, is owned by another user than
   /// the effective uid, or cannot be created or opened. The store keeps the root open, so renaming
   /// the root later does not redirect it.
-  /// What a read of one entry found.
-  enum class Outcome { kHit, kAbsent, kDamaged, kOtherType };
+  /// What a read of one entry found. kOtherFormat: an intact entry of another format version
+  /// (another dagflow release wrote it), a quiet miss that removes it.
+  enum class Outcome { kHit, kAbsent, kDamaged, kOtherType, kOtherFormat };
 
   /// How the constructor treats a missing root.
   enum OpenMode { kCreate, kOpenOnly };

@@ -72,6 +72,10 @@ class JsonWriter {
         util::append_json_string(out_, v.as_path().shown);
         break;
       case ValueKind::kList: {
+        if (v.is_array()) {
+          write_array(v, depth);
+          break;
+        }
         const Value::List& list = v.as_list();
         if (list.empty()) {
           out_ += "[]";
@@ -123,6 +127,28 @@ class JsonWriter {
     if (!pretty_) return;
     out_ += '\n';
     out_.append(static_cast<std::size_t>(depth) * 2, ' ');
+  }
+
+  // A typed array, as its boxed list would print (numbers are scalars: a short one is inline).
+  void write_array(const Value& v, int depth) {
+    const std::size_t n = v.list_size();
+    if (n == 0) {
+      out_ += "[]";
+      return;
+    }
+    const bool inline_list = pretty_ && n <= kInlineListItems;
+    out_ += '[';
+    for (std::size_t i = 0; i < n; ++i) {
+      if (i != 0) out_ += inline_list ? ", " : ",";
+      if (!inline_list) new_line(depth + 1);
+      if (const auto* ints = v.ints()) {
+        fmt::format_to(std::back_inserter(out_), "{}", (*ints)[i]);
+      } else {
+        write_double((*v.doubles())[i]);
+      }
+    }
+    if (!inline_list) new_line(depth);
+    out_ += ']';
   }
 
   void write_double(double d) {

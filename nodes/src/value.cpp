@@ -1,3 +1,7 @@
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <limits>
 #include <optional>
 #include <string>
 #include <utility>
@@ -56,6 +60,35 @@ void add_kind(Hasher& h, ValueKind kind) {
   h.update(&tag, 1);
 }
 
+// A typed array's hash: the bytes the boxed list of its numbers feeds (the length, then each
+// element's kind tag and value, doubles normalised as Hash<double> does), gathered into blocks
+// so that the hasher is called once per block rather than twice per element.
+void add_array(Hasher& h, const Value& v) {
+  detail::add_length(h, v.list_size());
+  const auto feed = [&h](const auto& numbers, ValueKind kind) {
+    constexpr std::size_t kElement = 1 + sizeof(std::int64_t);
+    constexpr std::size_t kPerBlock = 512;
+    std::array<unsigned char, kPerBlock * kElement> block{};
+    std::size_t used = 0;
+    for (auto x : numbers) {
+      if constexpr (std::is_same_v<decltype(x), double>) {
+        if (x == 0) x = 0;                                         // -0.0 as 0.0
+        if (x != x) x = std::numeric_limits<double>::quiet_NaN();  // every NaN as one
+      }
+      block[used] = static_cast<unsigned char>(kind);
+      std::memcpy(block.data() + used + 1, &x, sizeof x);
+      used += kElement;
+      if (used == block.size()) {
+        h.update(block.data(), used);
+        used = 0;
+      }
+    }
+    h.update(block.data(), used);
+  };
+  if (const auto* ints = v.ints()) feed(*ints, ValueKind::kInt);
+  if (const auto* doubles = v.doubles()) feed(*doubles, ValueKind::kDouble);
+}
+
 // Heap bytes a Value owns beyond its own sizeof.
 std::size_t heap_bytes(const Value& v) {
   // A rough allocation cost of one std::map node: the value plus the tree links and the
@@ -67,6 +100,7 @@ std::size_t heap_bytes(const Value& v) {
     case ValueKind::kPath:
       return v.as_path().resolved.native().capacity() + v.as_path().shown.capacity();
     case ValueKind::kList: {
+      if (v.is_array()) return sizeof(detail::NumberArray) + v.list_size() * sizeof(double);
       const Value::List& list = v.as_list();
       std::size_t total = list.capacity() * sizeof(Value);
       for (const Value& x : list) total += heap_bytes(x);
@@ -139,14 +173,99 @@ const PathValue& Value::as_path() const {
   throw_wrong_kind(ValueKind::kPath, kind());
 }
 
+using ArrayPtr = std::shared_ptr<const detail::NumberArray>;
+
+Value Value::int_array(std::vector<std::int64_t> ints) {
+  auto array = std::make_shared<detail::NumberArray>();
+  array->numbers = std::move(ints);
+  Value v;
+  v.data_ = ArrayPtr(std::move(array));
+  return v;
+}
+
+Value Value::double_array(std::vector<double> doubles) {
+  auto array = std::make_shared<detail::NumberArray>();
+  array->numbers = std::move(doubles);
+  Value v;
+  v.data_ = ArrayPtr(std::move(array));
+  return v;
+}
+
+const std::vector<std::int64_t>* Value::ints() const noexcept {
+  const ArrayPtr* array = std::get_if<ArrayPtr>(&data_);
+  return array != nullptr ? std::get_if<std::vector<std::int64_t>>(&(*array)->numbers) : nullptr;
+}
+
+const std::vector<double>* Value::doubles() const noexcept {
+  const ArrayPtr* array = std::get_if<ArrayPtr>(&data_);
+  return array != nullptr ? std::get_if<std::vector<double>>(&(*array)->numbers) : nullptr;
+}
+
+std::size_t Value::list_size() const {
+  if (const ArrayPtr* array = std::get_if<ArrayPtr>(&data_)) return (*array)->size();
+  return as_list().size();
+}
+
 const Value::List& Value::as_list() const {
   if (const List* list = std::get_if<List>(&data_)) return *list;
+  if (const ArrayPtr* array = std::get_if<ArrayPtr>(&data_)) return (*array)->box();
   throw_wrong_kind(ValueKind::kList, kind());
 }
 
 Value::List& Value::as_list() {
+  if (const ArrayPtr* array = std::get_if<ArrayPtr>(&data_)) {
+    List boxed = (*array)->box();  // a copy: other Values may share the array
+    data_ = std::move(boxed);
+  }
   if (List* list = std::get_if<List>(&data_)) return *list;
   throw_wrong_kind(ValueKind::kList, kind());
+}
+
+const Value::List& detail::NumberArray::box() const {
+  std::call_once(boxed_once, [this] {
+    std::visit(
+        [this](const auto& xs) {
+          boxed.reserve(xs.size());
+          for (const auto x : xs) boxed.emplace_back(x);
+        },
+        numbers);
+  });
+  return boxed;
+}
+
+namespace {
+
+// Element i of a list in either form, compared with a boxed element: same kind, same value.
+bool same_element(const Value& list, std::size_t i, const Value& boxed) {
+  if (const auto* ints = list.ints()) {
+    return boxed.kind() == ValueKind::kInt && boxed.as_int() == (*ints)[i];
+  }
+  if (const auto* doubles = list.doubles()) {
+    return boxed.kind() == ValueKind::kDouble && boxed.as_double() == (*doubles)[i];
+  }
+  return list.as_list()[i] == boxed;
+}
+
+bool equal_lists(const Value& a, const Value& b) {
+  if (a.list_size() != b.list_size()) return false;
+  if (a.ints() != nullptr && b.ints() != nullptr) return *a.ints() == *b.ints();
+  if (a.doubles() != nullptr && b.doubles() != nullptr) return *a.doubles() == *b.doubles();
+  if (a.is_array() && b.is_array()) return a.list_size() == 0;  // ints never equal doubles
+  const Value& array = a.is_array() ? a : b;
+  const Value::List& boxed = (a.is_array() ? b : a).as_list();
+  for (std::size_t i = 0; i < boxed.size(); ++i) {
+    if (!same_element(array, i, boxed[i])) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool operator==(const Value& a, const Value& b) {
+  if (a.is_array() || b.is_array()) {
+    return a.kind() == b.kind() && equal_lists(a, b);
+  }
+  return a.data_ == b.data_;
 }
 
 const Value::Map& Value::as_map() const {
@@ -182,6 +301,10 @@ void Hash<Value>::add(Hasher& h, const Value& v) {
       h.add(File{v.as_path().resolved});
       break;
     case ValueKind::kList: {
+      if (v.is_array()) {
+        add_array(h, v);
+        break;
+      }
       const Value::List& list = v.as_list();
       detail::add_length(h, list.size());
       for (const Value& x : list) add(h, x);
@@ -206,6 +329,26 @@ const Value::List& ListAdapter<Value>::items(const Value& list) {
     throw ValueError(fmt::format("a map needs a list, got {}", kind_name(list.kind())));
   }
   return list.as_list();
+}
+
+Value ListAdapter<Value>::from_results(Value::List&& results) {
+  const auto all = [&](ValueKind kind) {
+    return !results.empty() && std::all_of(results.begin(), results.end(),
+                                           [kind](const Value& x) { return x.kind() == kind; });
+  };
+  if (all(ValueKind::kInt)) {
+    std::vector<std::int64_t> ints;
+    ints.reserve(results.size());
+    for (const Value& x : results) ints.push_back(x.as_int());
+    return Value::int_array(std::move(ints));
+  }
+  if (all(ValueKind::kDouble)) {
+    std::vector<double> doubles;
+    doubles.reserve(results.size());
+    for (const Value& x : results) doubles.push_back(x.as_double());
+    return Value::double_array(std::move(doubles));
+  }
+  return Value(std::move(results));
 }
 
 namespace detail {

@@ -239,6 +239,41 @@ struct ItemCall : OpCall {
   }
 };
 
+// A map node whose op has an array form (OpInfo::array_map) and no other input: one task that
+// maps a typed array in a single pass, with no Value per element; a boxed list is mapped item
+// by item. A failed element is named as a map's is (the Executor's item index). The node's
+// arguments come as a keyed literal, as NodeCall's do.
+struct ArrayMapCall : OpCall {
+  const Value::Map* args;
+  CancelToken* cancel;  // null: none
+
+  Value operator()(const Value& /*args: keyed, read through `args`*/, const Value& list) const {
+    stop_if_cancelled(cancel);
+    if (list.is_array()) {
+      try {
+        Value results = op->array_map()(list, *args);
+        detail::count_map_items(list.list_size(), 0, {});
+        return results;
+      } catch (const ItemError& e) {
+        throw detail::ItemFailure(e.index(), std::make_exception_ptr(Error(e.what())));
+      }
+    }
+    const Value::List& items = ListAdapter<Value>::items(list);
+    Value::List results;
+    results.reserve(items.size());
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      try {
+        const Value* item[] = {&items[i]};
+        results.push_back(op->call(*context, item, *args));
+      } catch (...) {
+        detail::throw_item_failure(i);
+      }
+    }
+    detail::count_map_items(items.size(), 0, {});
+    return ListAdapter<Value>::from_results(std::move(results));
+  }
+};
+
 // What a map node with `reduce` combines its items' results with (through dagflow::map_reduce):
 // the reduce op, a registry op that merges a list of partial results, called with two of them
 // (an item's result or a block's) and its default arguments. No items give what it gives for
@@ -1058,7 +1093,15 @@ void PipelineRun::add_map_node(std::size_t i, std::span<const Delayed<Value>> in
                               named)
                : add_map_reduce_task(graph_, op(i), reduce_op(i), context_, n, list, cancel_);
   };
-  if (stream_[from].is_valid()) {
+  if (op(i).array_map() != nullptr && n.reduce.empty() && !named && inputs.size() == 1 &&
+      probes.empty() && !stream_[from].is_valid()) {
+    const auto fn = dagflow::op(fmt::format("map({})", op(i).name()),
+                                ArrayMapCall{{&op(i), &context_}, &n.args, cancel_})
+                        .with_version(op(i).version());
+    const Value args(keyed_args(op(i), n.args));
+    task_[i] = literal_[from] ? graph_.delayed(fn, args, *literal_[from])
+                              : graph_.delayed(fn, args, inputs.front());
+  } else if (stream_[from].is_valid()) {
     task_[i] = add(stream_[from]);
   } else if (named && literal_[from]) {
     task_[i] = add(with_names(*literal_[from]));

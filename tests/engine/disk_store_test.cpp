@@ -278,6 +278,30 @@ TEST_CASE("DiskStore: damaged entries are misses, removed and replaced", "[engin
   CHECK(count_temps(store.root()) == 0);
 }
 
+// Policy: an intact entry of another format version (another dagflow release wrote it) is a
+// quiet miss: not damage, no warning; it is removed and the next put writes it anew.
+TEST_CASE("DiskStore: an intact entry of another format version is a quiet miss",
+          "[engine][disk]") {
+  const TempDir tmp;
+  Warnings warnings;
+  DiskStore store(tmp.path() / "cache", warnings.sink());
+  REQUIRE(store.put(key_of(1), kType, "payload"));
+  const fs::path entry = store.entry_path(key_of(1));
+  std::string bytes = read_file(entry);
+  bytes[8] = 2;  // format version 2 (little-endian), with a header checksum that matches it
+  const std::uint64_t sum = dagflow::hash64_bytes(bytes.data(), 56);
+  for (std::size_t i = 0; i < 8; ++i) bytes[56 + i] = static_cast<char>((sum >> (8 * i)) & 0xff);
+  write_file(entry, bytes);
+
+  CHECK_FALSE(store.get(key_of(1), kType).has_value());
+  CHECK(store.stats().misses == 1);
+  CHECK(store.stats().damaged == 0);
+  CHECK(warnings.count() == 0);
+  CHECK_FALSE(fs::exists(entry));
+  REQUIRE(store.put(key_of(1), kType, "payload"));
+  CHECK(holds(store.get(key_of(1), kType), "payload"));
+}
+
 // Policy: an intact entry written with another type fingerprint is a miss, but not damage: it is
 // kept (valid for its own type) and warned about once, and the next put replaces it.
 TEST_CASE("DiskStore: another type fingerprint is a miss that keeps the entry", "[engine][disk]") {

@@ -6,6 +6,7 @@
 // Every run starts in an empty temp directory, which must stay empty: the examples depend on
 // no working directory and write only where they are told (or in a fresh temp directory).
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -107,7 +108,7 @@ TEST_CASE("sum_squares: prints the same default total as sum_squares.yaml",
 }
 
 // Another size gives the twin's total on one thread; past the twin's 64-bit range
-// (n > 3024617) the example still adds up exactly.
+// (n > 3024617) the example still adds up exactly, and the twin with `as: double` closely.
 TEST_CASE("sum_squares: agrees with sum_squares.yaml at another size, exact past 64 bits",
           "[examples][sum_squares]") {
   const ProcessResult small = run_example("sum_squares", {"-n", "12345", "--threads", "1"});
@@ -117,6 +118,12 @@ TEST_CASE("sum_squares: agrees with sum_squares.yaml at another size, exact past
   const ProcessResult big = run_example("sum_squares", {"--scale", "4000000"});
   REQUIRE(big.exit_code == 0);
   CHECK_THAT(big.out, Catch::Contains("\ntotal: 21333325333334000000\n"));
+  // The twin goes past 64 bits with `as: double`, to 1e-12 of the exact total.
+  const double twin =
+      run_twin(kPipelines / "sum_squares.yaml", {"--set", "n=4000000", "--set", "as=double"})
+          .at("total")
+          .as_double();
+  CHECK(std::fabs(twin - 21333325333334000000.0) <= 1e-12 * 21333325333334000000.0);
 }
 
 // The default run counts the bundled texts, as the twin does; a folder and --top scale it.

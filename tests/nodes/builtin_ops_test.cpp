@@ -269,6 +269,61 @@ TEST_CASE("sum: is exact for ints, a double when any element is one", "[nodes][o
   CHECK_THROWS_AS(call_op("sum", {Value::List{1, "2"}}), dagflow::ValueError);
 }
 
+// sum's `as: double` adds ints as doubles, past where an int64 total overflows; doubles are
+// added with compensation, so cancellation keeps the small terms.
+TEST_CASE("sum: as double, typed arrays, and compensated double totals", "[nodes][ops][array]") {
+  const Value big = Value::int_array({kMax, kMax});
+  CHECK_THROWS_WITH(call_op("sum", {big}),
+                    Contains("int64 overflow in sum") && Contains("as: double"));
+  CHECK(call_op("sum", {big}, {{"as", "double"}}) == Value(2.0 * static_cast<double>(kMax)));
+  CHECK(call_op("sum", {Value::List{1, 2}}, {{"as", "double"}}) == Value(3.0));
+  CHECK(call_op("sum", {Value::List{1, 2}}, {{"as", "auto"}}) == Value(3));
+  CHECK(call_op("sum", {Value::int_array({1, 2, 3})}) == Value(6));
+  CHECK(call_op("sum", {Value::int_array({})}) == Value(0));
+  CHECK(call_op("sum", {Value::double_array({0.5, 0.25})}) == Value(0.75));
+  // Naive left-to-right addition gives 0 for both: the 1.0 is lost against 1e16.
+  CHECK(call_op("sum", {Value::double_array({1e16, 1.0, -1e16})}) == Value(1.0));
+  CHECK(call_op("sum", {Value::List{1e16, 1, -1e16}}) == Value(1.0));
+  CHECK(call_op("mean", {Value::int_array({1, 2})}) == Value(1.5));
+  CHECK(call_op("mean", {Value::double_array({1e16, 1.0, -1e16})}) == Value(1.0 / 3.0));
+  CHECK_THROWS_WITH(call_op("sum", {Value::List{1, "2"}}),
+                    "expected list of number, got list with a string at [1]");
+
+  // `as` other than auto or double is refused when the pipeline loads.
+  const dagflow::OpInfo& sum = *builtin_ops().find("sum");
+  REQUIRE(sum.node_check() != nullptr);
+  CHECK_FALSE(sum.node_check()({}, {{"as", "double"}}, {.inputs = 1}).has_value());
+  CHECK_FALSE(sum.node_check()({}, {}, {.inputs = 1}).has_value());
+  const auto problem = sum.node_check()({}, {{"as", "float"}}, {.inputs = 1});
+  REQUIRE(problem.has_value());
+  CHECK(problem->arg == "as");
+  CHECK(problem->message == "must be auto or double, got 'float'");
+}
+
+// square's array form gives what square gives element by element, and names the element that
+// overflows.
+TEST_CASE("square: maps a typed array in one pass", "[nodes][ops][array]") {
+  const dagflow::OpInfo& square = *builtin_ops().find("square");
+  REQUIRE(square.array_map() != nullptr);
+  const Value ints = Value::int_array({-3, 0, 3037000499});
+  const Value squares = square.array_map()(ints, {});
+  REQUIRE(squares.ints() != nullptr);
+  for (std::size_t i = 0; i < ints.list_size(); ++i) {
+    CHECK(squares.as_list()[i] == call_op("square", {ints.as_list()[i]}));
+  }
+  const Value doubles = square.array_map()(Value::double_array({1.5, -0.5}), {});
+  CHECK(doubles == Value::double_array({2.25, 0.25}));
+  try {
+    (void)square.array_map()(Value::int_array({1, 2, 3037000500}), {});
+    FAIL("expected an ItemError");
+  } catch (const dagflow::ItemError& e) {
+    CHECK(e.index() == 2);
+    CHECK(std::string(e.what()) == "int64 overflow in square(3037000500)");
+  }
+  // range makes a typed array.
+  CHECK(call_op("range", {}, {{"stop", 3}}).ints() != nullptr);
+}
+
 // mean always returns a double and has no value for an empty list.
 TEST_CASE("mean: is a double and refuses an empty list", "[nodes][ops]") {
   CHECK(call_op("mean", {Value::List{1, 2}}) == Value(1.5));

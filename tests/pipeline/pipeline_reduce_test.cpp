@@ -5,6 +5,7 @@
 // it whole (keyed by both ops), an item's failure names the node, and the loader's mistakes
 // about it, each at its FILE:LINE:COL.
 #include <atomic>
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <limits>
@@ -113,7 +114,8 @@ nodes:
 }
 
 // A map read only by another map runs inside it (the engine's map fusion): x^8 summed without
-// the lists of squares and fourth powers; a map that is an output is made as before; a chain
+// the lists of squares and fourth powers (counted_square: square's maps of typed arrays are
+// single tasks, see the next test); a map that is an output is made as before; a chain
 // over a streamed file fuses too. Every node counts as run.
 TEST_CASE("Pipeline reduce: a chain of maps runs fused, as the unfused chain",
           "[pipeline][reduce][fusion]") {
@@ -124,8 +126,8 @@ TEST_CASE("Pipeline reduce: a chain of maps runs fused, as the unfused chain",
   const Pipeline p = load(dir, R"(name: chain
 nodes:
   xs: {op: range, args: {start: 1, stop: 51}}
-  squares: {op: square, map: xs}
-  fourth: {op: square, map: squares}
+  squares: {op: counted_square, map: xs}
+  fourth: {op: counted_square, map: squares}
   eighth: {op: square, map: fourth, reduce: sum}
   kept: {op: square, map: xs}
   kept_fourth: {op: square, map: kept, reduce: sum}
@@ -154,6 +156,40 @@ outputs: [eighth, kept, kept_fourth, tops]
   CHECK(info(r, "eighth").items_executed == 50);
   CHECK(info(r, "kept").items_executed == 50);
   CHECK(info(r, "counts").outcome == NodeOutcome::kExecuted);
+}
+
+// `square` over `range` is one task from typed array to typed array (no Value per element), a
+// boxed list (a YAML literal) maps item by item to the same numbers, and `sum` with `as: double`
+// adds past where an int64 total overflows: the sum of squares of 0..3999999 is about 2.1e19.
+TEST_CASE("Pipeline: square over range maps a typed array, and sum as double goes past int64",
+          "[pipeline][run][array]") {
+  TempDir dir;
+  const Pipeline p = load(dir, R"(name: arrays
+params: {n: 4000000, as: double}
+nodes:
+  xs: {op: range, args: {stop: "${n}"}}
+  squares: {op: square, map: xs}
+  total: {op: sum, inputs: [squares], args: {as: "${as}"}}
+  few: {op: strings, args: {items: [a, b]}}
+  literal: {op: how_many, inputs: [few]}
+  small: {op: range, args: {stop: 4}}
+  small_squares: {op: square, map: small}
+outputs: [total, small_squares]
+)");
+  const PipelineResult r = p.run({.threads = 2});
+  const double n = 4'000'000;
+  const double exact = (n - 1) * n * (2 * n - 1) / 6;
+  CHECK(std::fabs(r.outputs.at("total").as_double() - exact) <= 1e-12 * exact);
+  CHECK(r.outputs.at("small_squares").ints() != nullptr);
+  CHECK(r.outputs.at("small_squares") == Value(Value::List{0, 1, 4, 9}));
+  CHECK(info(r, "squares").items_executed == 4'000'000);
+
+  // With ints (as: auto) the total overflows, and the error says what to do.
+  const Pipeline ints = Pipeline::load(dir.path() / "p.yaml", test_ops(), {.set = {"as=auto"}});
+  const std::string error =
+      thrown_message<dagflow::NodeError>([&] { (void)ints.run({.threads = 1}); });
+  CHECK_THAT(error,
+             Catch::Contains("node 'total' (op sum) failed") && Catch::Contains("as: double"));
 }
 
 // No items: the node's value is what the reduce op gives for [], not a placeholder.

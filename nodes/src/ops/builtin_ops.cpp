@@ -2,6 +2,7 @@
 #include "builtin_ops.hpp"
 
 #include <string>
+#include <vector>
 
 #include <dagflow/graph/errors.hpp>
 
@@ -41,6 +42,20 @@ detail::TextOrFile ValueConvert<detail::TextOrFile>::from(const Value& v) {
 detail::Number ValueConvert<detail::Number>::from(const Value& v) {
   if (!v.is_number()) detail::throw_wrong_kind(type_name(), v);
   return {v};
+}
+
+detail::Numbers ValueConvert<detail::Numbers>::from(const Value& v) {
+  if (v.kind() != ValueKind::kList) detail::throw_wrong_kind(type_name(), v);
+  if (v.is_array()) return {&v};  // numbers by construction
+  const Value::List& list = v.as_list();
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    try {
+      if (!list[i].is_number()) detail::throw_wrong_kind("number", list[i]);
+    } catch (const ValueError&) {
+      detail::rethrow_element_error(type_name(), ValueKind::kList, detail::list_location(i));
+    }
+  }
+  return {&v};
 }
 
 }  // namespace dagflow

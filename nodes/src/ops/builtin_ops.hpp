@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include <dagflow/nodes/op_registry.hpp>
 #include <dagflow/nodes/value.hpp>
@@ -43,6 +44,12 @@ struct TextOrFile {
 /// A number (int or double) that keeps its kind, as an input or a result.
 struct Number {
   Value value;
+};
+
+/// A list of numbers in either form (a typed array or a boxed list), read in place: what sum and
+/// mean take. Valid while the Value it was converted from is.
+struct Numbers {
+  const Value* list;
 };
 
 /// read_file (file_io.hpp) of `file`, resolved against the pipeline's directory.
@@ -83,6 +90,16 @@ struct ValueConvert<detail::Number> {
   static Value to(detail::Number n) noexcept { return std::move(n.value); }
   static bool accepts(const Value& v) noexcept { return v.is_number(); }
   static std::string type_name() { return "number"; }
+};
+
+/// "list of number": a list whose every element is an int or a double (named on error).
+template <>
+struct ValueConvert<detail::Numbers> {
+  static detail::Numbers from(const Value& v);
+  static bool accepts(const Value& v) {
+    return ValueConvert<std::vector<detail::Number>>::accepts(v);
+  }
+  static std::string type_name() { return ValueConvert<std::vector<detail::Number>>::type_name(); }
 };
 
 }  // namespace dagflow

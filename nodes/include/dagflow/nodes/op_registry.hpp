@@ -117,6 +117,16 @@ struct NodeProblem {
   std::optional<Capability> refused{};
 };
 
+/// Element `index` of a list failed (OpInfo::array_map): what() says why, without the index.
+class ItemError : public Error {
+ public:
+  ItemError(std::size_t index, const std::string& what) : Error(what), index_(index) {}
+  [[nodiscard]] std::size_t index() const noexcept { return index_; }
+
+ private:
+  std::size_t index_;
+};
+
 /// One registered op: its description and a type-erased way to call it.
 class OpInfo {
  public:
@@ -184,6 +194,18 @@ class OpInfo {
   using StreamSource = Delayed<TextSource> (*)(Graph& g, const OpContext& context,
                                                const Value::Map& args);
   [[nodiscard]] StreamSource stream_source() const noexcept { return stream_source_; }
+
+  /// The op over a whole typed array at once (see Value::int_array), for a one-input op whose
+  /// element-wise calls it matches: the results as a typed array, element i what the op gives
+  /// for element i of `array`. Throws ItemError naming the first element that failed. A map node
+  /// whose list comes as a typed array calls this instead of the op per element. Null for most
+  /// ops.
+  using ArrayMap = Value (*)(const Value& array, const Value::Map& args);
+  [[nodiscard]] ArrayMap array_map() const noexcept { return array_map_; }
+  OpInfo& set_array_map(ArrayMap map) noexcept {
+    array_map_ = map;
+    return *this;
+  }
 
   OpInfo& set_stream_source(StreamSource source) noexcept {
     stream_source_ = source;
@@ -266,6 +288,7 @@ class OpInfo {
   std::string writer_arg_{};
   NodeCheck node_check_ = nullptr;
   StreamSource stream_source_ = nullptr;
+  ArrayMap array_map_ = nullptr;
   std::filesystem::path plugin_{};
   std::shared_ptr<const void> fn_;
   Invoke invoke_ = nullptr;

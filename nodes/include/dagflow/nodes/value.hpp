@@ -5,17 +5,21 @@
 //   dagflow::to_json(v);                // {"k":3,"words":["a","b"]}
 //
 // A Value is null, a bool, a 64-bit integer, a double, a string, a path, a list or a map with
-// string keys (sorted, so JSON output and hashes do not depend on insertion order). It is
+// string keys (sorted, so JSON output and hashes do not depend on insertion order). A list of
+// numbers may be held as a typed array (see "Typed arrays" below). It is
 // hashable (a path hashes as the content of its file, so editing a file changes every key that
 // depends on it), serialisable (the disk cache stores Values) and has a ValueSize (the memory
 // cache budget). Typed C++ values convert to and from it with to_value / from_value.
 // Thread-safety: a plain value type; reading one Value from several threads at once is safe.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <limits>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -23,13 +27,15 @@
 #include <variant>
 #include <vector>
 
+#include <cereal/cereal.hpp>
+
 #include <dagflow/graph/errors.hpp>
 #include <dagflow/graph/hashing.hpp>
 #include <dagflow/graph/value_size.hpp>
 
 namespace dagflow {
 
-/// The kinds of Value, in the order of Value's alternatives.
+/// The kinds of Value. A typed array is a kList too: there is no kind of its own.
 enum class ValueKind : std::uint8_t { kNull, kBool, kInt, kDouble, kString, kPath, kList, kMap };
 
 /// "null", "bool", "int", "double", "string", "path", "list" or "map".
@@ -51,6 +57,10 @@ struct PathValue {
     return a.resolved == b.resolved;
   }
 };
+
+namespace detail {
+struct NumberArray;
+}  // namespace detail
 
 class Value {
  public:
@@ -75,7 +85,39 @@ class Value {
   /// A path Value; `shown` defaults to `resolved` as a string.
   [[nodiscard]] static Value path(std::filesystem::path resolved, std::string shown = {});
 
-  [[nodiscard]] ValueKind kind() const noexcept { return static_cast<ValueKind>(data_.index()); }
+  // ---- Typed arrays ----
+  // A list of ints or of doubles can be held as one contiguous std::vector instead of a Value
+  // per element: 8 bytes an element instead of about 80. What makes one: these two functions,
+  // converting a std::vector of integers (not bool) or of floating point to a Value (the result
+  // of `range`, `square` and every C++ op returning such a vector), and a map whose results are
+  // all ints or all doubles. A JSON or YAML list stays boxed (a Value per element).
+  //
+  // A typed array is a list for everything but its storage: kind() is kList, and it equals,
+  // prints (to_json) and hashes exactly as the boxed list of the same numbers does, so which
+  // form a result takes never changes a cache key or an output. Copies share the array.
+  //
+  // as_list() on a typed array makes the boxed list: the const one once per array (kept beside
+  // it, thread-safe, until the last copy goes), the other by turning this Value into a boxed
+  // list. Code that reads numbers should ask ints() / doubles() first.
+
+  /// A typed array holding `ints` (moved, not copied).
+  [[nodiscard]] static Value int_array(std::vector<std::int64_t> ints);
+  /// A typed array holding `doubles` (moved, not copied).
+  [[nodiscard]] static Value double_array(std::vector<double> doubles);
+  /// The numbers of an int array; null for any other Value (a boxed list of ints included).
+  [[nodiscard]] const std::vector<std::int64_t>* ints() const noexcept;
+  /// The numbers of a double array; null for any other Value (a boxed list included).
+  [[nodiscard]] const std::vector<double>* doubles() const noexcept;
+  /// A list held as a typed array.
+  [[nodiscard]] bool is_array() const noexcept {
+    return std::holds_alternative<std::shared_ptr<const detail::NumberArray>>(data_);
+  }
+  /// The number of elements of a list in either form; throws ValueError for another kind.
+  [[nodiscard]] std::size_t list_size() const;
+
+  [[nodiscard]] ValueKind kind() const noexcept {
+    return is_array() ? ValueKind::kList : static_cast<ValueKind>(data_.index());
+  }
   [[nodiscard]] bool is_null() const noexcept { return kind() == ValueKind::kNull; }
   /// An int or a double.
   [[nodiscard]] bool is_number() const noexcept {
@@ -89,13 +131,16 @@ class Value {
   [[nodiscard]] double as_double() const;
   [[nodiscard]] const std::string& as_string() const;
   [[nodiscard]] const PathValue& as_path() const;
+  /// A typed array is boxed first (see "Typed arrays").
   [[nodiscard]] const List& as_list() const;
+  /// A typed array becomes a boxed list first (see "Typed arrays").
   [[nodiscard]] List& as_list();
   [[nodiscard]] const Map& as_map() const;
   [[nodiscard]] Map& as_map();
 
-  /// Same kind and same contents (an int never equals a double; paths compare by `resolved`).
-  friend bool operator==(const Value& a, const Value& b) = default;
+  /// Same kind and same contents (an int never equals a double; paths compare by `resolved`; a
+  /// typed array equals the boxed list of the same numbers).
+  friend bool operator==(const Value& a, const Value& b);
 
   // cereal: the disk cache's format (a path keeps both its forms).
   template <class Archive>
@@ -106,9 +151,37 @@ class Value {
  private:
   template <class I>
   static std::int64_t checked_int(I i);
+  // The serialised tags of typed arrays, after ValueKind's.
+  static constexpr std::uint8_t kIntArrayTag = 8;
+  static constexpr std::uint8_t kDoubleArrayTag = 9;
 
-  std::variant<std::monostate, bool, std::int64_t, double, std::string, PathValue, List, Map> data_;
+  void save_array(auto& ar) const;
+  void load_array(auto& ar, bool ints);
+
+  // The alternatives in ValueKind's order, then the typed array (a list too).
+  std::variant<std::monostate, bool, std::int64_t, double, std::string, PathValue, List, Map,
+               std::shared_ptr<const detail::NumberArray>>
+      data_;
 };
+
+namespace detail {
+
+/// The storage of a typed array: its numbers, and the boxed list made from them when asked
+/// (Value::as_list).
+struct NumberArray {
+  std::variant<std::vector<std::int64_t>, std::vector<double>> numbers;
+  mutable std::once_flag boxed_once{};
+  mutable Value::List boxed{};
+
+  [[nodiscard]] std::size_t size() const noexcept {
+    const auto* ints = std::get_if<std::vector<std::int64_t>>(&numbers);
+    return ints != nullptr ? ints->size() : std::get_if<std::vector<double>>(&numbers)->size();
+  }
+  /// The boxed list (made on the first call).
+  [[nodiscard]] const Value::List& box() const;
+};
+
+}  // namespace detail
 
 // ---- JSON -----------------------------------------------------------------------------------
 
@@ -180,9 +253,11 @@ struct ListAdapter;  // dagflow/engine/chunking.hpp
 template <>
 struct ListAdapter<Value> {
   using item = Value;
-  /// The list's items; throws ValueError ("a map needs a list, got int") for another kind.
+  /// The list's items (a typed array's boxed, see Value::as_list); throws ValueError ("a map
+  /// needs a list, got int") for another kind.
   static const Value::List& items(const Value& list);
-  static Value from_results(Value::List&& results) noexcept { return Value(std::move(results)); }
+  /// A typed array when every result is an int or every one a double, else the boxed list.
+  static Value from_results(Value::List&& results);
 };
 
 // ---- implementation -------------------------------------------------------------------------
@@ -197,8 +272,14 @@ std::int64_t Value::checked_int(I i) {
   return static_cast<std::int64_t>(i);
 }
 
+// A typed array is stored as the tag 8 (ints) or 9 (doubles), its length and its raw
+// little-endian bytes (the disk cache is written and read on one kind of machine).
 template <class Archive>
 void Value::save(Archive& ar) const {
+  if (is_array()) {
+    save_array(ar);
+    return;
+  }
   const auto k = static_cast<std::uint8_t>(kind());
   ar(k);
   switch (kind()) {
@@ -300,8 +381,43 @@ void Value::load(Archive& ar) {
       break;
     }
     default:
+      if (k == kIntArrayTag || k == kDoubleArrayTag) {
+        load_array(ar, k == kIntArrayTag);
+        break;
+      }
       throw ValueError("stored value has an unknown kind " + std::to_string(k));
   }
+}
+
+void Value::save_array(auto& ar) const {
+  const auto& array = std::get<std::shared_ptr<const detail::NumberArray>>(data_);
+  std::visit(
+      [&](const auto& numbers) {
+        using T = typename std::decay_t<decltype(numbers)>::value_type;
+        const std::uint8_t tag = std::is_same_v<T, double> ? kDoubleArrayTag : kIntArrayTag;
+        ar(tag, static_cast<std::uint64_t>(numbers.size()));
+        ar(cereal::binary_data(numbers.data(), numbers.size() * sizeof(T)));
+      },
+      array->numbers);
+}
+
+void Value::load_array(auto& ar, bool ints) {
+  std::uint64_t n = 0;
+  ar(n);
+  const auto read = [&](auto numbers) {
+    using T = typename decltype(numbers)::value_type;
+    // A damaged entry must not make us reserve its claimed size: read a block at a time.
+    constexpr std::uint64_t kBlock = 1 << 16;
+    for (std::uint64_t done = 0; done < n;) {
+      const std::uint64_t k = std::min(kBlock, n - done);
+      numbers.resize(static_cast<std::size_t>(done + k));
+      ar(cereal::binary_data(numbers.data() + done, static_cast<std::size_t>(k) * sizeof(T)));
+      done += k;
+    }
+    return numbers;
+  };
+  *this = ints ? int_array(read(std::vector<std::int64_t>{}))
+               : double_array(read(std::vector<double>{}));
 }
 
 }  // namespace dagflow

@@ -69,31 +69,101 @@ template <class I>
 template <class T>
 concept NonBoolInteger = std::is_integral_v<T> && !std::is_same_v<T, bool>;
 
+// Calls f(i, element) for each element of a list in either form, while f returns true: a typed
+// array's elements are made one at a time (scalars), never boxed all at once.
+template <class F>
+void for_each_element(const Value& list, F&& f) {
+  const auto each = [&](const auto& numbers) {
+    for (std::size_t i = 0; i < numbers.size(); ++i) {
+      if (!f(i, Value(numbers[i]))) return;
+    }
+  };
+  if (const auto* ints = list.ints()) {
+    each(*ints);
+  } else if (const auto* doubles = list.doubles()) {
+    each(*doubles);
+  } else {
+    each(list.as_list());
+  }
+}
+
 // Converts every element of a list; the error names the element that failed. The type name is
 // built only for an error.
 template <class Out, class Element>
 Out list_from(const Value& v, std::string (*type_name)()) {
   if (v.kind() != ValueKind::kList) throw_wrong_kind(type_name(), v);
-  const Value::List& list = v.as_list();
   Out out;
-  out.reserve(list.size());
-  for (std::size_t i = 0; i < list.size(); ++i) {
+  out.reserve(v.list_size());
+  for_each_element(v, [&](std::size_t i, const Value& x) {
     try {
-      out.push_back(ValueConvert<Element>::from(list[i]));
+      out.push_back(ValueConvert<Element>::from(x));
     } catch (const ValueError&) {
       rethrow_element_error(type_name(), ValueKind::kList, list_location(i));
     }
-  }
+    return true;
+  });
   return out;
 }
 
 template <class Element>
 bool list_accepts(const Value& v) {
   if (v.kind() != ValueKind::kList) return false;
-  for (const Value& x : v.as_list()) {
-    if (!ValueConvert<Element>::accepts(x)) return false;
+  bool all = true;
+  for_each_element(v, [&](std::size_t, const Value& x) {
+    all = ValueConvert<Element>::accepts(x);
+    return all;
+  });
+  return all;
+}
+
+// A std::vector of these becomes a typed array (Value::int_array, Value::double_array).
+template <class T>
+concept ArrayNumber = NonBoolInteger<T> || std::is_floating_point_v<T>;
+
+// `items` as a typed array: moved when it is already the array's vector, else copied (an
+// unsigned value above INT64_MAX is a ValueError, as for a single one).
+template <ArrayNumber T, class A>
+Value to_array(std::vector<T, A>&& items) {
+  if constexpr (std::is_same_v<std::vector<T, A>, std::vector<std::int64_t>>) {
+    return Value::int_array(std::move(items));
+  } else if constexpr (std::is_same_v<std::vector<T, A>, std::vector<double>>) {
+    return Value::double_array(std::move(items));
+  } else if constexpr (std::is_floating_point_v<T>) {
+    return Value::double_array(std::vector<double>(items.begin(), items.end()));
+  } else {
+    std::vector<std::int64_t> ints;
+    ints.reserve(items.size());
+    for (const T x : items) ints.push_back(Value(x).as_int());  // Value(x) checks the range
+    return Value::int_array(std::move(ints));
   }
-  return true;
+}
+
+// A typed array's numbers as a std::vector<T> in one copy (no boxing); nullopt for another
+// Value. Element errors read as list_from's.
+template <ArrayNumber T, class A>
+std::optional<std::vector<T, A>> from_array(const Value& v, std::string (*type_name)()) {
+  const auto copy = [&](const auto& numbers) {
+    std::vector<T, A> out;
+    out.reserve(numbers.size());
+    for (std::size_t i = 0; i < numbers.size(); ++i) {
+      using N = std::decay_t<decltype(numbers[i])>;
+      if constexpr (std::is_same_v<N, T> || std::is_floating_point_v<T>) {
+        out.push_back(static_cast<T>(numbers[i]));
+      } else {
+        try {
+          out.push_back(ValueConvert<T>::from(Value(numbers[i])));
+        } catch (const ValueError&) {
+          rethrow_element_error(type_name(), ValueKind::kList, list_location(i));
+        }
+      }
+    }
+    return out;
+  };
+  if (const auto* ints = v.ints()) return copy(*ints);
+  if (const auto* doubles = v.doubles(); doubles != nullptr && std::is_floating_point_v<T>) {
+    return copy(*doubles);
+  }
+  return std::nullopt;
 }
 
 }  // namespace detail
@@ -248,19 +318,26 @@ struct ValueConvert<std::filesystem::path> {
 // ---- Containers ------------------------------------------------------------------------------
 
 /// A list Value whose every element converts to T ("list of int").
+/// A std::vector of integers (not bool) or of floating point converts to a typed array (see
+/// Value::int_array) and back from one in one copy, never a Value per element.
 template <class T, class A>
 requires ValueConvertible<T>
 struct ValueConvert<std::vector<T, A>> {
   static std::vector<T, A> from(const Value& v) {
+    if constexpr (detail::ArrayNumber<T>) {
+      if (auto numbers = detail::from_array<T, A>(v, &type_name)) return std::move(*numbers);
+    }
     return detail::list_from<std::vector<T, A>, T>(v, &type_name);
   }
   static Value to(const std::vector<T, A>& items) {
+    if constexpr (detail::ArrayNumber<T>) return detail::to_array(std::vector<T, A>(items));
     Value::List list;
     list.reserve(items.size());
     for (const auto& x : items) list.push_back(ValueConvert<T>::to(x));
     return Value(std::move(list));
   }
   static Value to(std::vector<T, A>&& items) {
+    if constexpr (detail::ArrayNumber<T>) return detail::to_array(std::move(items));
     Value::List list;
     list.reserve(items.size());
     // auto&&: std::vector<bool> hands out proxies, not references.
