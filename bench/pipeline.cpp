@@ -58,6 +58,7 @@
 
 #include <dagflow/nodes/csv.hpp>
 
+#include "command_line.hpp"
 #include "process.hpp"
 #include "timing.hpp"
 
@@ -117,50 +118,29 @@ void print_usage(std::FILE* to) {
       "sides' results differ.\n");
 }
 
-[[noreturn]] void usage_error(const char* what, const char* arg) {
-  std::fprintf(stderr, "pipeline: %s%s\n", what, arg);
-  print_usage(stderr);
-  std::exit(2);
-}
-
-std::uint64_t positive(const char* flag, const std::string& text) {
-  char* end = nullptr;
-  errno = 0;
-  const unsigned long long value = std::strtoull(text.c_str(), &end, 10);
-  if (end == text.c_str() || *end != '\0' || value == 0 || errno != 0 || text[0] == '-')
-    usage_error("needs a positive integer: ", flag);
-  return value;
-}
+const bench::CommandLine kCommandLine{"pipeline", print_usage};
 
 Options parse_options(int argc, char** argv) {
   Options o;
-  const char* tmp = std::getenv("TMPDIR");
-  o.dir = tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
+  o.dir = bench::temp_parent();
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
-    const auto value = [&]() -> const char* {
-      if (i + 1 >= argc) usage_error("missing value after ", argv[i]);
-      return argv[++i];
-    };
+    const auto value = [&] { return kCommandLine.value(argc, argv, i); };
     if (arg == "--help" || arg == "-h") {
       print_usage(stdout);
       std::exit(0);
     } else if (arg == "--sizes") {
-      o.sizes.clear();
-      const std::string list = value();
-      for (std::size_t at = 0; at <= list.size();) {
-        std::size_t comma = list.find(',', at);
-        if (comma == std::string::npos) comma = list.size();
-        o.sizes.push_back(positive("--sizes", list.substr(at, comma - at)));
-        if (o.sizes.back() > kMaxN) usage_error("n is at most 2000000000: ", "--sizes");
-        at = comma + 1;
+      o.sizes = kCommandLine.positive_list("--sizes", value());
+      for (const std::uint64_t n : o.sizes) {
+        if (n > kMaxN) kCommandLine.error("n is at most 2000000000: ", "--sizes");
       }
     } else if (arg == "--rows") {
-      o.rows = positive("--rows", value());
+      o.rows = kCommandLine.positive("--rows", value());
     } else if (arg == "--repeat") {
-      o.repeat = static_cast<int>(std::min<std::uint64_t>(positive("--repeat", value()), 100));
+      o.repeat = static_cast<int>(
+          std::min<std::uint64_t>(kCommandLine.positive("--repeat", value()), 100));
     } else if (arg == "--threads") {
-      o.threads = positive("--threads", value());
+      o.threads = kCommandLine.positive("--threads", value());
     } else if (arg == "--dir") {
       o.dir = value();
     } else if (arg == "--dagflow") {
@@ -172,7 +152,7 @@ Options parse_options(int argc, char** argv) {
     } else if (arg == "--rollup-yaml") {
       o.rollup_yaml = value();
     } else {
-      usage_error("unknown argument ", argv[i]);
+      kCommandLine.error("unknown argument ", argv[i]);
     }
   }
   return o;

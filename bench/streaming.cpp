@@ -61,6 +61,7 @@
 
 #include <dagflow/dagflow.hpp>
 
+#include "command_line.hpp"
 #include "process.hpp"
 #include "timing.hpp"
 
@@ -113,59 +114,36 @@ void print_usage(std::FILE* to) {
       "Prints a Markdown table: seconds, MB/s and peak RSS, each run in a process of its own.\n");
 }
 
-[[noreturn]] void usage_error(const char* what, const char* arg) {
-  std::fprintf(stderr, "streaming: %s%s\n", what, arg);
-  print_usage(stderr);
-  std::exit(2);
-}
-
-std::uint64_t positive(const char* flag, const char* text) {
-  char* end = nullptr;
-  errno = 0;
-  const unsigned long long value = std::strtoull(text, &end, 10);
-  if (end == text || *end != '\0' || value == 0 || errno != 0 || text[0] == '-')
-    usage_error("needs a positive integer: ", flag);
-  return value;
-}
+const bench::CommandLine kCommandLine{"streaming", print_usage};
 
 Options parse_options(int argc, char** argv) {
   Options o;
   bool n_given = false, sizes_given = false, repeat_given = false;
-  const char* tmp = std::getenv("TMPDIR");
-  o.dir = tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
+  o.dir = bench::temp_parent();
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
-    const auto value = [&]() -> const char* {
-      if (i + 1 >= argc) usage_error("missing value after ", argv[i]);
-      return argv[++i];
-    };
+    const auto value = [&] { return kCommandLine.value(argc, argv, i); };
     if (arg == "--help" || arg == "-h") {
       print_usage(stdout);
       std::exit(0);
     } else if (arg == "--quick") {
       o.quick = true;
     } else if (arg == "--n") {
-      o.n = positive("--n", value());
+      o.n = kCommandLine.positive("--n", value());
       n_given = true;
     } else if (arg == "--sizes") {
-      o.sizes.clear();
-      std::string list = value();
-      for (std::size_t at = 0; at <= list.size();) {
-        std::size_t comma = list.find(',', at);
-        if (comma == std::string::npos) comma = list.size();
-        o.sizes.push_back(positive("--sizes", list.substr(at, comma - at).c_str()));
-        at = comma + 1;
-      }
+      o.sizes = kCommandLine.positive_list("--sizes", value());
       sizes_given = true;
     } else if (arg == "--threads") {
-      o.threads = positive("--threads", value());
+      o.threads = kCommandLine.positive("--threads", value());
     } else if (arg == "--repeat") {
-      o.repeat = static_cast<int>(std::min<std::uint64_t>(positive("--repeat", value()), 100));
+      o.repeat = static_cast<int>(
+          std::min<std::uint64_t>(kCommandLine.positive("--repeat", value()), 100));
       repeat_given = true;
     } else if (arg == "--dir") {
       o.dir = value();
     } else {
-      usage_error("unknown argument ", argv[i]);
+      kCommandLine.error("unknown argument ", argv[i]);
     }
   }
   if (o.quick && !n_given) o.n = 10'000'000;
