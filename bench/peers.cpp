@@ -38,6 +38,7 @@
 #endif
 
 #include "busy_work.hpp"
+#include "process.hpp"
 #include "shapes.hpp"
 #include "timing.hpp"
 
@@ -558,16 +559,6 @@ void print_row(const Case& c, std::size_t threads, const std::vector<std::vector
   std::fflush(stdout);
 }
 
-// Other processes' load skews every column alike but adds noise: say how busy the machine was.
-void print_load() {
-  std::FILE* f = std::fopen("/proc/loadavg", "r");
-  if (f == nullptr) return;
-  double one = 0, five = 0, fifteen = 0;
-  if (std::fscanf(f, "%lf %lf %lf", &one, &five, &fifteen) == 3)
-    std::printf("load average at the end (1, 5, 15 min): %.2f %.2f %.2f\n", one, five, fifteen);
-  std::fclose(f);
-}
-
 void run_all(const Options& options) {
   std::vector<Case> cases;
   add_chains(cases, options.quick);
@@ -584,7 +575,7 @@ void run_all(const Options& options) {
       "\nsize: tasks for chains, independent tasks and random DAGs (each of the last two plus one "
       "sum task; depth = tasks on the longest path), depth d for a tree of 2^d - 1 nodes, the "
       "side of a wavefront.\n");
-  print_load();
+  bench::print_load();
 }
 
 }  // namespace

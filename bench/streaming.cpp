@@ -29,7 +29,6 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
-#include <cstdarg>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -62,16 +61,20 @@
 
 #include <dagflow/dagflow.hpp>
 
+#include "command_line.hpp"
+#include "process.hpp"
 #include "timing.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 using bench::Clock;
+using bench::format;
+using bench::kMB;
 using bench::seconds_since;
+using bench::yes_no;
 using dagflow::WordCounts;
 
-constexpr double kMB = 1e6;                      // every size and RSS below is in 10^6 bytes
 constexpr std::size_t kChunkBytes = 4 << 20;     // read_chunks' and the pipeline's chunk
 constexpr std::size_t kVocabulary = 50'000;      // distinct generated words
 constexpr double kZipfExponent = 1.0;            // word of rank r drawn with weight 1/(r+1)^s
@@ -111,59 +114,36 @@ void print_usage(std::FILE* to) {
       "Prints a Markdown table: seconds, MB/s and peak RSS, each run in a process of its own.\n");
 }
 
-[[noreturn]] void usage_error(const char* what, const char* arg) {
-  std::fprintf(stderr, "streaming: %s%s\n", what, arg);
-  print_usage(stderr);
-  std::exit(2);
-}
-
-std::uint64_t positive(const char* flag, const char* text) {
-  char* end = nullptr;
-  errno = 0;
-  const unsigned long long value = std::strtoull(text, &end, 10);
-  if (end == text || *end != '\0' || value == 0 || errno != 0 || text[0] == '-')
-    usage_error("needs a positive integer: ", flag);
-  return value;
-}
+const bench::CommandLine kCommandLine{"streaming", print_usage};
 
 Options parse_options(int argc, char** argv) {
   Options o;
   bool n_given = false, sizes_given = false, repeat_given = false;
-  const char* tmp = std::getenv("TMPDIR");
-  o.dir = tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
+  o.dir = bench::temp_parent();
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
-    const auto value = [&]() -> const char* {
-      if (i + 1 >= argc) usage_error("missing value after ", argv[i]);
-      return argv[++i];
-    };
+    const auto value = [&] { return kCommandLine.value(argc, argv, i); };
     if (arg == "--help" || arg == "-h") {
       print_usage(stdout);
       std::exit(0);
     } else if (arg == "--quick") {
       o.quick = true;
     } else if (arg == "--n") {
-      o.n = positive("--n", value());
+      o.n = kCommandLine.positive("--n", value());
       n_given = true;
     } else if (arg == "--sizes") {
-      o.sizes.clear();
-      std::string list = value();
-      for (std::size_t at = 0; at <= list.size();) {
-        std::size_t comma = list.find(',', at);
-        if (comma == std::string::npos) comma = list.size();
-        o.sizes.push_back(positive("--sizes", list.substr(at, comma - at).c_str()));
-        at = comma + 1;
-      }
+      o.sizes = kCommandLine.positive_list("--sizes", value());
       sizes_given = true;
     } else if (arg == "--threads") {
-      o.threads = positive("--threads", value());
+      o.threads = kCommandLine.positive("--threads", value());
     } else if (arg == "--repeat") {
-      o.repeat = static_cast<int>(std::min<std::uint64_t>(positive("--repeat", value()), 100));
+      o.repeat = static_cast<int>(
+          std::min<std::uint64_t>(kCommandLine.positive("--repeat", value()), 100));
       repeat_given = true;
     } else if (arg == "--dir") {
       o.dir = value();
     } else {
-      usage_error("unknown argument ", argv[i]);
+      kCommandLine.error("unknown argument ", argv[i]);
     }
   }
   if (o.quick && !n_given) o.n = 10'000'000;
@@ -236,12 +216,9 @@ ChildRun run_in_child(Body&& body) {
     got += static_cast<std::size_t>(n);
   }
   ::close(fds[0]);
-  int status = 0;
-  rusage usage{};
-  while (::wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
-  }
-  run.peak_mb = static_cast<double>(usage.ru_maxrss) * 1024.0 / kMB;  // ru_maxrss is in KiB
-  run.ok = got == sizeof run.report && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  const bench::ChildExit exit = bench::wait_for_child(pid);
+  run.peak_mb = exit.peak_mb;
+  run.ok = got == sizeof run.report && exit.ok();
   return run;
 }
 
@@ -281,8 +258,7 @@ class Stopwatch {
   static double cpu_now() {
     rusage usage{};
     ::getrusage(RUSAGE_SELF, &usage);
-    return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-           static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6;
+    return bench::cpu_seconds(usage);
   }
   Clock::time_point wall_ = Clock::now();
   double cpu_ = cpu_now();
@@ -711,20 +687,6 @@ struct Best {
   [[nodiscard]] const Report& report() const { return *first; }
 };
 
-const char* yes_no(bool b) { return b ? "yes" : "**no**"; }
-
-// The median over the run pairs (each side's k-th run, back to back) of base's time / other's:
-// steadier than the ratio of the bests when the machine's speed drifts between runs.
-double paired_speed(const Best& base, const Best& other) {
-  std::vector<double> ratios;
-  for (std::size_t k = 0; k < std::min(base.times.size(), other.times.size()); ++k)
-    ratios.push_back(base.times[k] / other.times[k]);
-  if (ratios.empty()) return 0;
-  std::sort(ratios.begin(), ratios.end());
-  const std::size_t mid = ratios.size() / 2;
-  return ratios.size() % 2 == 1 ? ratios[mid] : (ratios[mid - 1] + ratios[mid]) / 2;
-}
-
 // What a row shows of one case's runs.
 struct Figures {
   double seconds;
@@ -748,42 +710,6 @@ void failed_row(const std::string& what, const std::string& variant) {
   std::printf("| %s | %s | | | | | | **FAILED** (see stderr) |\n", what.c_str(), variant.c_str());
   std::fflush(stdout);
 }
-
-__attribute__((format(printf, 1, 2))) std::string format(const char* pattern, ...) {
-  char buffer[512];
-  std::va_list args;
-  va_start(args, pattern);
-  std::vsnprintf(buffer, sizeof buffer, pattern, args);
-  va_end(args);
-  return buffer;
-}
-
-// Other processes' load skews every column alike but adds noise: say how busy the machine was.
-void print_load() {
-  std::FILE* file = std::fopen("/proc/loadavg", "r");
-  if (file == nullptr) return;
-  double one = 0, five = 0, fifteen = 0;
-  if (std::fscanf(file, "%lf %lf %lf", &one, &five, &fifteen) == 3)
-    std::printf("load average at the end (1, 5, 15 min): %.2f %.2f %.2f\n", one, five, fifteen);
-  std::fclose(file);
-}
-
-// Removes the temp dir however the program ends (but a signal).
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const fs::path& parent) {
-    std::string pattern = (parent / "dagflow-streaming-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr)
-      throw std::runtime_error("cannot make a temp dir in " + parent.string());
-    path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-};
 
 // (c) on `path` (of `bytes`, whose word counts have the fingerprint `expected`): cold, unchanged,
 // after appending 1% at once, and after appending another 1% and leaving the file 2 s (dagflow
@@ -896,7 +822,7 @@ bool run_all(const Options& o) {
       return false;
     }
   }
-  const TempDir temp(o.dir);
+  const bench::TempDir temp(o.dir, "dagflow-streaming-");
 
   std::printf(
       "dagflow bench/streaming: %u hardware threads, Executor threads %zu (the hand-written side "
@@ -908,11 +834,11 @@ bool run_all(const Options& o) {
   std::vector<fs::path> paths;
   std::vector<std::uint64_t> bytes;
   for (std::uint64_t mb : o.sizes) {
-    paths.push_back(temp.path / format("text_%llu_MB.txt", static_cast<unsigned long long>(mb)));
+    paths.push_back(temp.path() / format("text_%llu_MB.txt", static_cast<unsigned long long>(mb)));
     bytes.push_back(mb * 1'000'000);
   }
   std::fprintf(stderr, "streaming: writing %zu text files to %s...\n", paths.size(),
-               temp.path.c_str());
+               temp.path().c_str());
   const Clock::time_point gen_start = Clock::now();
   const std::vector<std::uint64_t> sizes = write_files(gen, paths, bytes);
   std::printf(
@@ -1005,12 +931,13 @@ bool run_all(const Options& o) {
         format("speed %.2fx hand (>= %.1fx): %s (CPU %.2fx hand; median of the %zu run pairs "
                "%.2fx); RSS <= %.0f MB: %s; same result: %s",
                speed, kSpeedTarget, yes_no(speed >= kSpeedTarget),
-               df.cpu_seconds / hand.cpu_seconds, df.times.size(), paired_speed(hand, df),
-               kRssTargetMB, yes_no(df.peak_mb <= kRssTargetMB), yes_no(same)));
+               df.cpu_seconds / hand.cpu_seconds, df.times.size(),
+               bench::paired_median(hand.times, df.times), kRssTargetMB,
+               yes_no(df.peak_mb <= kRssTargetMB), yes_no(same)));
   }
 
   all_ok = disk_cache_case(gen, paths[paths.size() / 2], sizes[sizes.size() / 2],
-                           fingerprints[paths.size() / 2], temp.path / "cache", threads) &&
+                           fingerprints[paths.size() / 2], temp.path() / "cache", threads) &&
            all_ok;
   std::printf(
       "\nseconds: wall, best of %d ((a): graph building + compute, input made before the clock; "
@@ -1019,7 +946,7 @@ bool run_all(const Options& o) {
       "RSS: the highest ru_maxrss of the runs' processes. Every file was read "
       "through once just before each run (warm page cache on both sides).\n",
       o.repeat);
-  print_load();
+  bench::print_load();
   return all_ok;
 }
 

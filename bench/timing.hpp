@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstddef>
 #include <malloc.h>
 #include <vector>
 
@@ -41,6 +42,18 @@ inline void pin_malloc_thresholds() {
 /// Gives the heap's free memory back to the system before a timed run, so that every run starts
 /// from the same heap, as in a fresh process.
 inline void settle_heap() { (void)malloc_trim(0); }
+
+/// The median over the pairs (a[k], b[k]) of a[k] / b[k] (the mean of the middle two for an even
+/// count; 0 for none), k up to the shorter's size: when a is one side's k-th run and b the
+/// other's, run back to back, steadier than a ratio of bests while the machine's speed drifts.
+inline double paired_median(const std::vector<double>& a, const std::vector<double>& b) {
+  std::vector<double> ratios;
+  for (std::size_t k = 0; k < std::min(a.size(), b.size()); ++k) ratios.push_back(a[k] / b[k]);
+  if (ratios.empty()) return 0;
+  std::sort(ratios.begin(), ratios.end());
+  const std::size_t mid = ratios.size() / 2;
+  return ratios.size() % 2 == 1 ? ratios[mid] : (ratios[mid - 1] + ratios[mid]) / 2;
+}
 
 /// The smallest of `v`.
 inline double best(const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); }
