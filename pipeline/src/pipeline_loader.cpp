@@ -1084,13 +1084,29 @@ class Loader {
     SourceMark mark = raw.mark;
     if (raw.args != nullptr && raw.args->is_mapping()) {
       for (std::size_t i = 0; i < raw.args->keys.size(); ++i) {
-        if (raw.args->keys[i].text == problem->arg) mark = raw.args->items[i].mark;
+        if (raw.args->keys[i].text != problem->arg) continue;
+        mark = raw.args->items[i].mark;
+        if (problem->offset) mark = mark_inside(raw.args->items[i], spec.args, *problem);
       }
     }
     std::string message =
         fmt::format("node {} (op {}): {}", q(spec.id), q(spec.op), problem->message);
     if (problem->refused) throw PipelineError(file_, mark, std::move(message), *problem->refused);
     fail(mark, message);
+  }
+
+  // Where the byte problem.offset of a string argument is in the file: exact when the file holds
+  // the argument's string as it is on one line (YamlNode::text_column; params not substituted
+  // into it), else the value's own position (a block scalar, an escape, a ${param}).
+  static SourceMark mark_inside(const YamlNode& value, const Value::Map& args,
+                                const NodeProblem& problem) {
+    const auto it = args.find(problem.arg);
+    const bool as_written = it != args.end() && it->second.kind() == ValueKind::kString &&
+                            value.is_scalar() && it->second.as_string() == value.text;
+    if (!as_written || value.text_column <= 0 || *problem.offset > value.text.size()) {
+      return value.mark;
+    }
+    return SourceMark{value.mark.line, value.text_column + static_cast<int>(*problem.offset)};
   }
 
   void add_arg(NodeSpec& spec, const std::vector<ArgSpec>& arg_specs, const YamlKey& key,

@@ -1,6 +1,7 @@
 #include <dagflow/nodes/table.hpp>
 
-// Tests of the table functions behind the select, filter, derive, sort, join and to_rows ops.
+// Tests of the table functions behind the select, filter, derive, sort, join and to_rows ops,
+// and of the ops themselves (called as a pipeline node calls them, load-time checks included).
 // Rows are compared as compact JSON, which keeps an int apart from a double ("1" vs "1.0") and
 // shows a failure readably.
 #include <cstdint>
@@ -15,8 +16,10 @@
 
 #include <dagflow/graph/errors.hpp>
 #include <dagflow/nodes/csv.hpp>
+#include <dagflow/nodes/op_registry.hpp>
 #include <dagflow/nodes/value.hpp>
 
+#include "support/ops.hpp"
 #include "support/text.hpp"
 
 namespace {
@@ -24,6 +27,8 @@ namespace {
 using dagflow::Comparison;
 using dagflow::JoinKind;
 using dagflow::Value;
+using dagflow::test::builtin_ops;
+using dagflow::test::call_op;
 using dagflow::test::thrown_message;
 using Rows = std::vector<Value::Map>;
 
@@ -62,6 +67,14 @@ std::string filtered(const Rows& rows, const char* column, Comparison op, const 
 
 std::string derived(const Rows& rows, const char* expr) {
   return json(dagflow::derive_column(rows, "x", expr));
+}
+
+// The problem a built-in op's node check finds in `args`, if any.
+std::optional<dagflow::NodeProblem> node_problem(const char* op, const Value::Map& args) {
+  const dagflow::OpInfo* info = builtin_ops().find(op);
+  REQUIRE(info != nullptr);
+  REQUIRE(info->node_check() != nullptr);
+  return info->node_check()(dagflow::OpContext{}, args, dagflow::NodeShape{.inputs = 1});
 }
 
 }  // namespace
@@ -298,4 +311,84 @@ TEST_CASE("rollup_to_rows: a group that is no map, or has the key, is an error",
   CHECK(error_of([] {
           (void)dagflow::rollup_to_rows(Value::Map{{"g", Value::Map{{"count", 1}}}}, "count");
         }) == "group 'g' has a column 'count' already");
+}
+
+// The ops call the functions with their arguments, as a pipeline node does.
+TEST_CASE("table ops: select, filter, derive, sort, join and to_rows as nodes", "[nodes][table]") {
+  const Rows rows = sales();
+  const Value table(Value::List(rows.begin(), rows.end()));
+  const Value derived =
+      call_op("derive", {table}, {{"column", "revenue"}, {"expr", "units * price"}});
+  const Value east =
+      call_op("filter", {derived}, {{"column", "region"}, {"op", "=="}, {"value", "east"}});
+  const Value sorted =
+      call_op("sort", {east}, {{"by", Value::List{"revenue"}}, {"descending", true}});
+  CHECK(dagflow::to_json(
+            call_op("select", {sorted}, {{"columns", Value::List{"revenue", "units"}}})) ==
+        R"([{"revenue":8,"units":4},{"revenue":7.5,"units":3}])");
+  const Value names = Value::List{Value::Map{{"region", "east"}, {"name", "East"}}};
+  CHECK(dagflow::to_json(call_op("join", {east, names}, {{"on", Value::List{"region"}}})) ==
+        R"([{"name":"East","price":2.5,"region":"east","revenue":7.5,"units":3},)"
+        R"({"name":"East","price":2,"region":"east","revenue":8,"units":4}])");
+  const Value rollup = call_op("rollup", {derived}, {{"key", "region"}, {"value", "units"}});
+  CHECK(dagflow::to_json(call_op("to_rows", {rollup}, {{"key", "region"}})) ==
+        R"([{"count":2,"max":4,"mean":3.5,"min":3,"region":"east","sum":7},)"
+        R"({"count":1,"max":10,"mean":10.0,"min":10,"region":"west","sum":10}])");
+  // A bad comparison or join kind that reaches the op (no loader in between) still fails.
+  CHECK_THROWS_WITH(call_op("filter", {table}, {{"column", "units"}, {"op", "="}, {"value", 1}}),
+                    "unknown comparison '=' (one of == != < <= > >=)");
+  CHECK_THROWS_WITH(
+      call_op("join", {table, table}, {{"on", Value::List{"region"}}, {"how", "full"}}),
+      "unknown join 'full' (inner or left)");
+}
+
+// The types `dagflow ops` shows and the loader checks come from the functions.
+TEST_CASE("table ops: registered with their types and load-time checks", "[nodes][table]") {
+  const dagflow::OpRegistry& ops = builtin_ops();
+  for (const char* name : {"select", "filter", "derive", "sort", "join"}) {
+    INFO(name);
+    REQUIRE(ops.find(name) != nullptr);
+    CHECK(ops.find(name)->result_type() == "list of map");
+    CHECK(ops.find(name)->inputs().front() == "list of map");
+  }
+  CHECK(ops.find("join")->inputs().size() == 2);
+  CHECK(ops.find("to_rows")->inputs() == std::vector<std::string>{"map"});
+  CHECK(ops.find("to_rows")->result_type() == "list of map");
+  CHECK(ops.find("filter")->node_check() != nullptr);
+  CHECK(ops.find("derive")->node_check() != nullptr);
+  CHECK(ops.find("join")->node_check() != nullptr);
+}
+
+// What the node checks find, at which argument, and where inside a derive expression.
+TEST_CASE("table ops: node checks find bad comparisons, joins and expressions",
+          "[nodes][table][errors]") {
+  auto problem = node_problem("filter", {{"column", "a"}, {"op", "=<"}, {"value", 1}});
+  REQUIRE(problem);
+  CHECK(problem->arg == "op");
+  CHECK(problem->message == "unknown comparison '=<' (one of == != < <= > >=)");
+  CHECK_FALSE(node_problem("filter", {{"column", "a"}, {"op", "<="}, {"value", 1}}));
+  problem = node_problem("filter", {{"column", "a"}, {"op", "<="}, {"value", Value::List{}}});
+  REQUIRE(problem);
+  CHECK(problem->arg == "value");
+
+  problem = node_problem("join", {{"on", Value::List{"k"}}, {"how", "outer"}});
+  REQUIRE(problem);
+  CHECK(problem->arg == "how");
+  CHECK(problem->message == "unknown join 'outer' (inner or left)");
+  CHECK_FALSE(node_problem("join", {{"on", Value::List{"k"}}, {"how", "left"}}));
+  problem = node_problem("join", {{"on", Value::List{}}, {"how", "left"}});
+  REQUIRE(problem);
+  CHECK(problem->arg == "on");
+
+  problem = node_problem("derive", {{"column", "x"}, {"expr", "units * (price + )"}});
+  REQUIRE(problem);
+  CHECK(problem->arg == "expr");
+  CHECK(problem->offset == 17u);
+  CHECK(problem->message ==
+        "syntax error in the expression: expected a number, a column name or '(', got ')'");
+  CHECK_FALSE(node_problem("derive", {{"column", "x"}, {"expr", "units * (price + 1)"}}));
+
+  problem = node_problem("sort", {{"by", Value::List{}}, {"descending", false}});
+  REQUIRE(problem);
+  CHECK(problem->arg == "by");
 }

@@ -110,11 +110,14 @@ struct NodeShape {
 };
 
 /// A mistake an op's own check found in a node: the argument at fault (empty: the node as a
-/// whole), what is wrong with it, and the capability it needs when that is what is wrong.
+/// whole), what is wrong with it, the capability it needs when that is what is wrong, and for a
+/// string argument, the byte of its value where the mistake is (a pipeline loader points there
+/// when the file holds the string as it is, else at the value).
 struct NodeProblem {
   std::string arg;
   std::string message;
   std::optional<Capability> refused{};
+  std::optional<std::size_t> offset{};
 };
 
 /// One registered op: its description and a type-erased way to call it.
