@@ -878,10 +878,26 @@ class Loader {
   void check_input_count(const RawNode& node) const {
     const std::size_t given = (node.map ? 1 : 0) + node.inputs.size();
     if (given == node.op->inputs().size() || node.op->takes_any_inputs()) return;
+    // Several inputs become one map keyed by node id (OpInfo::has_keyed_inputs): not for a map
+    // node (its element has no id), and each id once.
+    if (node.op->has_keyed_inputs() && !node.map && given > 1) {
+      check_keyed_inputs(node);
+      return;
+    }
     fail(node.inputs_entry ? node.inputs_entry->key->mark : node.mark,
          fmt::format("op {} takes {}, node {} gives {}{}", q(node.op->name()),
                      plural(node.op->inputs().size(), "input"), q(node.id), given,
                      node.map ? " (the mapped element counts as the first)" : ""));
+  }
+
+  void check_keyed_inputs(const RawNode& node) const {
+    std::set<std::string_view> seen;
+    for (const IdRef& ref : node.inputs) {
+      if (seen.insert(ref.id).second) continue;
+      fail(ref.mark, fmt::format("node {} names input {} twice: op {} takes several inputs as one "
+                                 "map keyed by node id",
+                                 q(node.id), q(ref.id), q(node.op->name())));
+    }
   }
 
   // true or false (`what` names the key in the message: "'cache' of node 'x'").
@@ -1285,9 +1301,11 @@ class Loader {
   void check_input(const RawNode& node, std::size_t input, const std::string& from,
                    std::string_view given, SourceMark mark) const {
     // An op taking any number of inputs takes each as an element of its one list.
+    // One taking keyed inputs (of type "any") takes each as a value of its one map.
     const std::string takes = node.op->takes_any_inputs()
                                   ? element_type(node.op->inputs().front()).value_or("any")
-                                  : node.op->inputs()[input];
+                              : node.op->has_keyed_inputs() ? node.op->inputs().front()
+                                                            : node.op->inputs()[input];
     if (may_accept(takes, given)) return;
     fail(mark, fmt::format("node {} input {} ({}) is {}, but op {} takes {}", q(node.id), input + 1,
                            from, a_type(given), q(node.op->name()), a_type(takes)));

@@ -357,6 +357,8 @@ TEST_CASE("table ops: registered with their types and load-time checks", "[nodes
   CHECK(ops.find("filter")->node_check() != nullptr);
   CHECK(ops.find("derive")->node_check() != nullptr);
   CHECK(ops.find("join")->node_check() != nullptr);
+  CHECK(ops.find("write_json")->has_keyed_inputs());
+  CHECK_FALSE(ops.find("write_csv")->has_keyed_inputs());
 }
 
 // What the node checks find, at which argument, and where inside a derive expression.

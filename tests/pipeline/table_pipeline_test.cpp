@@ -2,20 +2,30 @@
 
 // Tests of the table ops in pipelines: the loader reports a derive expression's syntax error at
 // its exact column (inside quoted and plain scalars), a bad filter comparison or join kind at its
-// argument.
+// argument, and a write_json with several inputs writes one object keyed by their node ids (the
+// ids part of its cache key).
+#include <filesystem>
 #include <string>
 #include <string_view>
 
 #include <catch2/catch.hpp>
 
 #include <dagflow/nodes/op_registry.hpp>
+#include <dagflow/nodes/value.hpp>
 
+#include "support/files.hpp"
+#include "support/temp_dir.hpp"
 #include "support/text.hpp"
 
 namespace {
 
+namespace fs = std::filesystem;
 using dagflow::OpRegistry;
+using dagflow::Pipeline;
 using dagflow::PipelineError;
+using dagflow::Value;
+using dagflow::test::read_file;
+using dagflow::test::TempDir;
 using dagflow::test::thrown_message;
 
 // The first lines of every pipeline here: rows from CSV files, as `all` (lines 1-5).
@@ -119,4 +129,47 @@ TEST_CASE("Pipeline loader: a bad filter op or join kind is an error at its argu
         "p.yaml:6:58: node 'j' (op 'join'): unknown join 'outer' (inner or left)");
   CHECK(load_error("  j: {op: join, inputs: [all], args: {on: [k]}}\n") ==
         "p.yaml:6:17: op 'join' takes 2 inputs, node 'j' gives 1");
+}
+
+// Several inputs reach write_json as one map keyed by node id; one input as it is.
+TEST_CASE("Pipeline: write_json with several inputs writes an object keyed by node id",
+          "[pipeline][run][table]") {
+  const TempDir dir;
+  const auto write = [&](const char* ids) {
+    const std::string a = ids[0] == 'a' ? "a" : "xs";
+    return dir.write("p.yaml",
+                     "name: j\n"
+                     "nodes:\n"
+                     "  " +
+                         a +
+                         ": {op: range, args: {stop: 3}}\n"
+                         "  b: {op: sum, inputs: [" +
+                         a +
+                         "]}\n"
+                         "  both: {op: write_json, inputs: [" +
+                         a +
+                         ", b], args: {path: both.json}}\n"
+                         "  one: {op: write_json, inputs: [b], args: {path: one.json}}\n"
+                         "outputs: [both, one]\n");
+  };
+  const fs::path cache = dir.path() / "cache";
+  (void)Pipeline::load(write("a"), OpRegistry::builtins()).run({.cache_dir = cache});
+  CHECK(read_file(dir.path() / "both.json") == "{\n  \"a\": [0, 1, 2],\n  \"b\": 3\n}\n");
+  CHECK(read_file(dir.path() / "one.json") == "3\n");
+  // The same values under other ids are another result: never the cached one.
+  (void)Pipeline::load(write("x"), OpRegistry::builtins()).run({.cache_dir = cache});
+  CHECK(read_file(dir.path() / "both.json") == "{\n  \"b\": 3,\n  \"xs\": [0, 1, 2]\n}\n");
+}
+
+// Keyed inputs need distinct ids, and a map node's element has none.
+TEST_CASE("Pipeline loader: write_json refuses a repeated input and a map with inputs",
+          "[pipeline][loader][table]") {
+  CHECK(load_error("  w: {op: write_json, inputs: [all, all], args: {path: o.json}}\n") ==
+        "p.yaml:6:37: node 'w' names input 'all' twice: op 'write_json' takes several inputs "
+        "as one map keyed by node id");
+  CHECK(load_error("  w: {op: write_json, map: files, inputs: [all], args: {path: o.json}}\n") ==
+        "p.yaml:6:35: op 'write_json' takes 1 input, node 'w' gives 2 (the mapped element "
+        "counts as the first)");
+  CHECK(load_error("  w: {op: write_json, inputs: [files, all], args: {path: o.json}}\n") ==
+        "(no error)");
 }
