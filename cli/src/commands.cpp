@@ -430,6 +430,7 @@ void print_op(const OpInfo& op) {
   for (std::size_t i = 0; i < op.inputs().size(); ++i) {
     std::cout << (i == 0 ? "" : ", ") << op.inputs()[i];
   }
+  if (op.has_keyed_inputs()) std::cout << " (or several, as one map input node id -> value)";
   std::cout << '\n';
   std::cout << "  args:   ";
   if (op.args().empty()) std::cout << "(none)\n";
@@ -514,6 +515,7 @@ Value op_json(const OpInfo& op) {
                     {"writes_files", op.writes_files()},
                     {"keeps_file_bytes", op.keeps_file_bytes()},
                     {"io", op.io()},
+                    {"keyed_inputs", op.has_keyed_inputs()},
                     {"plugin", op.plugin().empty() ? Value() : Value(op.plugin().string())}};
 }
 

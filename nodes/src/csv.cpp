@@ -1,6 +1,5 @@
 // CSV (<dagflow/nodes/csv.hpp>): parsing, formatting and rollup, shared by the CSV ops and C++
 // callers.
-#include <charconv>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -8,7 +7,6 @@
 #include <set>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -18,6 +16,7 @@
 #include <dagflow/nodes/csv.hpp>
 
 #include "file_io.hpp"
+#include "rows.hpp"
 
 namespace dagflow {
 
@@ -123,27 +122,16 @@ class CsvParser {
   std::size_t line_ = 1;
 };
 
-// An unquoted field as an int, a finite double, or else the string itself.
+// A field as read_csv reads it: a quoted one is always a string.
 Value typed(const Field& field) {
-  const std::string& s = field.text;
-  if (field.quoted || s.empty()) return s;
-  const char* first = s.data();
-  const char* last = s.data() + s.size();
-  std::int64_t i = 0;
-  if (auto [end, ec] = std::from_chars(first, last, i); ec == std::errc() && end == last) return i;
-  double d = 0;
-  if (auto [end, ec] = std::from_chars(first, last, d);
-      ec == std::errc() && end == last && std::isfinite(d)) {
-    return d;
-  }
-  return s;
+  return field.quoted ? Value(field.text) : detail::unquoted_field(field.text);
 }
 
 // Whether a string field must be quoted: it holds a separator or a quote, or would read back as
 // a number (or be taken for an empty line).
 bool needs_quotes(const std::string& s) {
   if (s.find_first_of(",\"\r\n") != std::string::npos) return true;
-  return typed(Field{s, false}).kind() != ValueKind::kString;
+  return detail::unquoted_field(s).kind() != ValueKind::kString;
 }
 
 void append_csv_string(std::string& out, const std::string& s, bool quote) {
@@ -277,15 +265,9 @@ Value::Map rollup(const std::vector<Value::Map>& rows, const std::string& key,
   std::map<std::string, Group> groups;
   for (std::size_t r = 0; r < rows.size(); ++r) {
     const Value::Map& row = rows[r];
-    const auto k = row.find(key);
-    if (k == row.end()) throw Error(fmt::format("row {} has no column '{}'", r, key));
-    const auto v = row.find(value);
-    if (v == row.end()) throw Error(fmt::format("row {} has no column '{}'", r, value));
-    const Value& x = v->second;
-    if (!x.is_number()) {
-      throw Error(fmt::format("row {}: the column '{}' is not a number: {}", r, value, to_json(x)));
-    }
-    const std::string name = group_name(k->second);
+    const Value& k = detail::row_cell(row, r, key);
+    const Value& x = detail::row_number(row, r, value);
+    const std::string name = group_name(k);
     Group& g = groups[name];
     ++g.count;
     if (g.all_ints && x.kind() == ValueKind::kInt) {

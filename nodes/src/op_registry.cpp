@@ -40,6 +40,16 @@ OpInfo& OpInfo::set_takes_any_inputs() {
   return *this;
 }
 
+OpInfo& OpInfo::set_keyed_inputs() {
+  if (inputs_.size() != 1 || inputs_.front() != ValueConvert<Value>::type_name()) {
+    throw std::invalid_argument("OpInfo::set_keyed_inputs: op '" + name_ +
+                                "' must take exactly one input, of type '" +
+                                ValueConvert<Value>::type_name() + "'");
+  }
+  keyed_inputs_ = true;
+  return *this;
+}
+
 Value OpInfo::call_with(const OpContext& context, std::span<const Value* const> inputs,
                         const Value::Map& args) const {
   if (inputs.size() != inputs_.size()) {

@@ -878,10 +878,26 @@ class Loader {
   void check_input_count(const RawNode& node) const {
     const std::size_t given = (node.map ? 1 : 0) + node.inputs.size();
     if (given == node.op->inputs().size() || node.op->takes_any_inputs()) return;
+    // Several inputs become one map keyed by node id (OpInfo::has_keyed_inputs): not for a map
+    // node (its element has no id), and each id once.
+    if (node.op->has_keyed_inputs() && !node.map && given > 1) {
+      check_keyed_inputs(node);
+      return;
+    }
     fail(node.inputs_entry ? node.inputs_entry->key->mark : node.mark,
          fmt::format("op {} takes {}, node {} gives {}{}", q(node.op->name()),
                      plural(node.op->inputs().size(), "input"), q(node.id), given,
                      node.map ? " (the mapped element counts as the first)" : ""));
+  }
+
+  void check_keyed_inputs(const RawNode& node) const {
+    std::set<std::string_view> seen;
+    for (const IdRef& ref : node.inputs) {
+      if (seen.insert(ref.id).second) continue;
+      fail(ref.mark, fmt::format("node {} names input {} twice: op {} takes several inputs as one "
+                                 "map keyed by node id",
+                                 q(node.id), q(ref.id), q(node.op->name())));
+    }
   }
 
   // true or false (`what` names the key in the message: "'cache' of node 'x'").
@@ -1084,13 +1100,29 @@ class Loader {
     SourceMark mark = raw.mark;
     if (raw.args != nullptr && raw.args->is_mapping()) {
       for (std::size_t i = 0; i < raw.args->keys.size(); ++i) {
-        if (raw.args->keys[i].text == problem->arg) mark = raw.args->items[i].mark;
+        if (raw.args->keys[i].text != problem->arg) continue;
+        mark = raw.args->items[i].mark;
+        if (problem->offset) mark = mark_inside(raw.args->items[i], spec.args, *problem);
       }
     }
     std::string message =
         fmt::format("node {} (op {}): {}", q(spec.id), q(spec.op), problem->message);
     if (problem->refused) throw PipelineError(file_, mark, std::move(message), *problem->refused);
     fail(mark, message);
+  }
+
+  // Where the byte problem.offset of a string argument is in the file: exact when the file holds
+  // the argument's string as it is on one line (YamlNode::text_column; params not substituted
+  // into it), else the value's own position (a block scalar, an escape, a ${param}).
+  static SourceMark mark_inside(const YamlNode& value, const Value::Map& args,
+                                const NodeProblem& problem) {
+    const auto it = args.find(problem.arg);
+    const bool as_written = it != args.end() && it->second.kind() == ValueKind::kString &&
+                            value.is_scalar() && it->second.as_string() == value.text;
+    if (!as_written || value.text_column <= 0 || *problem.offset > value.text.size()) {
+      return value.mark;
+    }
+    return SourceMark{value.mark.line, value.text_column + static_cast<int>(*problem.offset)};
   }
 
   void add_arg(NodeSpec& spec, const std::vector<ArgSpec>& arg_specs, const YamlKey& key,
@@ -1269,9 +1301,11 @@ class Loader {
   void check_input(const RawNode& node, std::size_t input, const std::string& from,
                    std::string_view given, SourceMark mark) const {
     // An op taking any number of inputs takes each as an element of its one list.
+    // One taking keyed inputs (of type "any") takes each as a value of its one map.
     const std::string takes = node.op->takes_any_inputs()
                                   ? element_type(node.op->inputs().front()).value_or("any")
-                                  : node.op->inputs()[input];
+                              : node.op->has_keyed_inputs() ? node.op->inputs().front()
+                                                            : node.op->inputs()[input];
     if (may_accept(takes, given)) return;
     fail(mark, fmt::format("node {} input {} ({}) is {}, but op {} takes {}", q(node.id), input + 1,
                            from, a_type(given), q(node.op->name()), a_type(takes)));

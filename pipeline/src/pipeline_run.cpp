@@ -120,21 +120,34 @@ struct NodeBody {
   bool may_cut_off;
   NodeTrace* trace;
   CancelToken* cancel;  // null: none
+  // The node's input ids when its op takes several keyed inputs (OpInfo::has_keyed_inputs), else
+  // null.
+  const std::vector<std::string>* keyed_inputs = nullptr;
 
   Value call(std::span<const Value* const> inputs) const {
     stop_if_cancelled(cancel);
-    if (cache == nullptr) return op->call(*context, inputs, *args);
+    if (cache == nullptr) return call_op(inputs);
     std::vector<Hash128> seen;
     seen.reserve(inputs.size());
     for (const Value* v : inputs) seen.push_back(content_hash(*v));
     std::optional<Value> result = cut_off(seen);
     trace->cut_off = result.has_value();
-    if (!result) result = op->call(*context, inputs, *args);
+    if (!result) result = call_op(inputs);
     trace->result = trace->cut_off ? previous->result : content_hash(*result);
     trace->input_hashes = std::move(seen);
     if (op->writes_files(*args)) trace->written = *result;
     trace->ran = true;
     return std::move(*result);
+  }
+
+  // The op called with the inputs, or with one map input id -> value for keyed inputs.
+  Value call_op(std::span<const Value* const> inputs) const {
+    if (keyed_inputs == nullptr) return op->call(*context, inputs, *args);
+    Value::Map named;
+    for (std::size_t k = 0; k < inputs.size(); ++k) named.emplace((*keyed_inputs)[k], *inputs[k]);
+    const Value all(std::move(named));
+    const Value* one[] = {&all};
+    return op->call(*context, one, *args);
   }
 
   [[nodiscard]] std::optional<Value> cut_off(const std::vector<Hash128>& seen) const {
@@ -355,7 +368,13 @@ Delayed<Value> add_task(Graph& g, const OpInfo& op, const NodeBody& body, const 
                         std::span<const Delayed<Value>> in, const ProbeInputs& probes) {
   const auto fn =
       dagflow::op(op.name(), NodeCall{{&op, body.context}, &body}).with_version(op.version());
-  const Value args(keyed_args(op, node.args));
+  Value::Map keyed = keyed_args(op, node.args);
+  // Keyed inputs' ids are part of the result (its map's keys), so of the key; one input's is not.
+  if (body.keyed_inputs != nullptr) {
+    keyed.emplace("dagflow.input_ids",
+                  Value::List(body.keyed_inputs->begin(), body.keyed_inputs->end()));
+  }
+  const Value args(std::move(keyed));
   if (probes.empty()) {
     return with_inputs(in, [&](const auto&... inputs) { return g.delayed(fn, args, inputs...); });
   }
@@ -730,6 +749,8 @@ class PipelineRun {
   [[nodiscard]] const RecordedNode* previous(std::size_t i) const;
   [[nodiscard]] std::optional<Hash128> key(std::size_t i) const;
   std::vector<std::size_t> inputs_of(std::size_t i) const;
+  // Whether node i's op takes its several inputs as one map keyed by their ids.
+  bool keyed_inputs(std::size_t i) const;
   // Across ranks (a cluster of more than one rank): computes are collective, and rank 0 alone
   // reads the record and writers' files and writes anything outside the tasks.
   [[nodiscard]] bool across_ranks() const noexcept { return ranks_ > 1; }
@@ -932,6 +953,10 @@ void PipelineRun::resolve_targets() {
   for (const std::string& id : request_.force) forced_[find(id, "forced node")] = 1;
 }
 
+bool PipelineRun::keyed_inputs(std::size_t i) const {
+  return op(i).has_keyed_inputs() && node(i).map.empty() && node(i).inputs.size() > 1;
+}
+
 std::vector<std::size_t> PipelineRun::inputs_of(std::size_t i) const {
   std::vector<std::size_t> in;
   if (!node(i).map.empty()) in.push_back(index_.at(node(i).map));
@@ -985,7 +1010,18 @@ const RecordedNode* PipelineRun::previous(std::size_t i) const {
   // A record of another op, version or arguments says nothing about this node's results.
   const bool same =
       r.op == node(i).op && r.version == op(i).version() && r.args == recorded_args(node(i).args);
-  return same ? &r : nullptr;
+  if (!same) return nullptr;
+  // Keyed inputs' ids are in the result: the same contents under other ids make another one.
+  if (keyed_inputs(i)) {
+    const std::vector<std::string>& ids = node(i).inputs;
+    const auto same_id = [](const auto& recorded, const std::string& id) {
+      return recorded.first == id;
+    };
+    if (!std::equal(r.inputs.begin(), r.inputs.end(), ids.begin(), ids.end(), same_id)) {
+      return nullptr;
+    }
+  }
+  return &r;
 }
 
 std::optional<Hash128> PipelineRun::key(std::size_t i) const {
@@ -1057,7 +1093,8 @@ void PipelineRun::add_node(std::size_t i) {
                         .previous = before,
                         .may_cut_off = false,  // decided by plan()
                         .trace = &traces_[i],
-                        .cancel = cancel_};
+                        .cancel = cancel_,
+                        .keyed_inputs = keyed_inputs(i) ? &n.inputs : nullptr};
   if (streamed(i)) {
     add_stream_source(i);
   } else if (n.map.empty()) {

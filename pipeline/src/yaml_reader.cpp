@@ -297,6 +297,7 @@ class TreeBuilder final : public YAML::EventHandler {
     } else {
       refuse_tag(mark, tag, "!!str");
     }
+    node.text_column = verbatim_column(mark, value, node.plain);
     node.text = value;
     add(std::move(node), false, mark);
   }
@@ -363,6 +364,29 @@ class TreeBuilder final : public YAML::EventHandler {
                              "closed",
                              text[pos]));
     }
+  }
+
+  // YamlNode::text_column of a scalar: where `value` starts when the file holds it as it is, on
+  // one line, plain or between quotes (0 otherwise). O(the scalar's column and size).
+  int verbatim_column(const YAML::Mark& mark, const std::string& value, bool plain) const {
+    const std::string_view text = guard_.text();
+    if (mark.pos < 0 || mark.column < 0) return 0;
+    const auto pos = static_cast<std::size_t>(mark.pos);
+    const auto column = static_cast<std::size_t>(mark.column);
+    if (pos >= text.size() || column > pos || value.find('\n') != std::string::npos) return 0;
+    // Only where yaml-cpp's offset and its column agree: pos - column starts a line.
+    const std::size_t line_start = pos - column;
+    if (text.substr(line_start, column).find('\n') != std::string_view::npos) return 0;
+    if (line_start > 0 && text[line_start - 1] != '\n') return 0;
+    std::size_t start = pos;
+    if (!plain) {
+      if (text[pos] != '"' && text[pos] != '\'') return 0;
+      start = pos + 1;
+      const std::size_t end = start + value.size();
+      if (end >= text.size() || text[end] != text[pos]) return 0;
+    }
+    if (text.compare(start, value.size(), value) != 0) return 0;
+    return static_cast<int>(start - line_start) + 1;
   }
 
   [[noreturn]] void fail(const YAML::Mark& mark, std::string message) const {

@@ -47,6 +47,11 @@ struct YamlNode {
   SourceMark mark{};
   /// Scalars: the text, escapes and line folding already applied.
   std::string text{};
+  /// Scalars: the column (1-based, in bytes, on mark.line) of the first byte of `text` when the
+  /// file holds `text` as it is on one line (a plain scalar, or a quoted one without escapes):
+  /// byte i of `text` is then at column text_column + i. 0 for the others (block scalars, escapes,
+  /// folded lines, !!str).
+  int text_column = 0;
   /// Sequences: the items. Mappings: the values, in file order (keys[i] is the key of items[i]).
   std::vector<YamlNode> items{};
   /// Mappings: the keys, in file order, all different.

@@ -182,6 +182,33 @@ TEST_CASE("OpRegistry: an op may take any number of inputs as one list (#16)",
   CHECK_THROWS_AS(one.set_takes_any_inputs(), std::invalid_argument);
 }
 
+// Keyed inputs (write_json's) need one input of type "any": the pipeline passes several as a
+// map by node id, which only a Value parameter can take; call() itself still takes one.
+TEST_CASE("OpRegistry: only an op with one input of type any may take keyed inputs (#17)",
+          "[nodes][registry]") {
+  OpRegistry ops;
+  dagflow::OpInfo& keyed = ops.add(
+      "keyed", [](const Value& v) { return v; }, "its input");
+  CHECK_FALSE(keyed.has_keyed_inputs());
+  keyed.set_keyed_inputs();
+  CHECK(keyed.has_keyed_inputs());
+  const Value a(1);
+  const Value b(2);
+  const Value* two[] = {&a, &b};
+  CHECK_THROWS_AS(keyed.call(OpContext{}, two, {}), std::invalid_argument);
+  dagflow::OpInfo& typed = ops.add(
+      "typed", [](const Value::Map& m) { return m; }, "a map");
+  CHECK_THROWS_AS(typed.set_keyed_inputs(), std::invalid_argument);
+  dagflow::OpInfo& two_inputs = ops.add(
+      "two",
+      [](const Value& x, const Value& y) {
+        return Value::List{x, y};
+      },
+      "two values");
+  CHECK_THROWS_AS(two_inputs.set_keyed_inputs(), std::invalid_argument);
+  CHECK_FALSE(two_inputs.has_keyed_inputs());
+}
+
 // An op that waits is flagged io, and so are the built-ins that read or write files or run
 // commands; the ones that compute are not.
 TEST_CASE("OpRegistry: ops that wait are flagged io", "[nodes][registry]") {

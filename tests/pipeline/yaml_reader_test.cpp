@@ -183,6 +183,28 @@ TEST_CASE("read_yaml: quoted and block scalars are strings whatever they look li
   CHECK(plain.items[3].is_null());
 }
 
+// text_column says where a scalar's text starts when the file holds it as it is (so that an
+// offset into it is a column), and 0 when it does not.
+TEST_CASE("read_yaml: text_column for scalars written as they are", "[pipeline][yaml]") {
+  const YamlNode root = read(
+      "a: x + y\n"         // plain: where it starts
+      "b: \"x + y\"\n"     // quoted: past the quote
+      "c: {k: 'x'}\n"      // in a flow mapping
+      "d: \"x\\ty\"\n"     // an escape: not as written
+      "e: 'it''s'\n"       // a doubled quote: not as written
+      "f: |\n  x\n"        // a block scalar
+      "g: two\n  lines\n"  // folded
+      "h: !!str x\n");     // tagged
+  CHECK(root.items[0].text_column == 4);
+  CHECK(root.items[1].text_column == 5);
+  CHECK(root.items[2].items[0].text_column == 9);
+  CHECK(root.items[3].text_column == 0);
+  CHECK(root.items[4].text_column == 0);
+  CHECK(root.items[5].text_column == 0);
+  CHECK(root.items[6].text_column == 0);
+  CHECK(root.items[7].text_column == 0);
+}
+
 // A quoted scalar the file ends inside is refused at its opening quote (yaml-cpp would close it
 // at the end of the file); escaped and doubled quotes inside closed ones are fine.
 TEST_CASE("read_yaml: a quoted scalar never closed is a syntax error at its quote",

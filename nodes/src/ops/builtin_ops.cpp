@@ -18,6 +18,7 @@ OpRegistry OpRegistry::builtins() {
     add_number_ops(ops);
     add_file_ops(ops);
     add_csv_ops(ops);
+    add_table_ops(ops);
     add_image_ops(ops);
     add_shell_ops(ops);
     return ops;

@@ -22,6 +22,7 @@ void add_text_ops(OpRegistry& ops);
 void add_number_ops(OpRegistry& ops);
 void add_file_ops(OpRegistry& ops);
 void add_csv_ops(OpRegistry& ops);
+void add_table_ops(OpRegistry& ops);
 void add_image_ops(OpRegistry& ops);
 void add_shell_ops(OpRegistry& ops);
 

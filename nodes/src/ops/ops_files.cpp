@@ -216,8 +216,10 @@ void add_file_ops(OpRegistry& ops) {
                                                  to_json(value, JsonStyle::kPretty) + "\n");
           },
           "Writes any value as pretty-printed JSON to `path` (inside the pipeline's directory, "
-          "replaced atomically) and returns the file's path.",
+          "replaced atomically) and returns the file's path. Several inputs are written as one "
+          "object, input node id -> value.",
           {output_path_arg("path")})
+      .set_keyed_inputs()
       .set_writes_files()
       .set_io();
 

@@ -21,6 +21,7 @@
 #include <dagflow/nodes/image.hpp>
 #include <dagflow/nodes/op_registry.hpp>
 #include <dagflow/nodes/random.hpp>
+#include <dagflow/nodes/table.hpp>
 #include <dagflow/nodes/text.hpp>
 #include <dagflow/nodes/value.hpp>
 #include <dagflow/pipeline/pipeline.hpp>

@@ -110,11 +110,14 @@ struct NodeShape {
 };
 
 /// A mistake an op's own check found in a node: the argument at fault (empty: the node as a
-/// whole), what is wrong with it, and the capability it needs when that is what is wrong.
+/// whole), what is wrong with it, the capability it needs when that is what is wrong, and for a
+/// string argument, the byte of its value where the mistake is (a pipeline loader points there
+/// when the file holds the string as it is, else at the value).
 struct NodeProblem {
   std::string arg;
   std::string message;
   std::optional<Capability> refused{};
+  std::optional<std::size_t> offset{};
 };
 
 /// Element `index` of a list failed (OpInfo::array_map): what() says why, without the index.
@@ -172,6 +175,11 @@ class OpInfo {
   /// Takes any number of inputs (none too): its function has one input parameter, a list,
   /// that receives them in order. inputs() then names that list's type.
   [[nodiscard]] bool takes_any_inputs() const noexcept { return any_inputs_; }
+  /// Takes one or more inputs, keyed by where they come from (`write_json`): its function has
+  /// one input parameter, of type "any", that receives one input as it is and several as one map
+  /// input name -> value. A pipeline names them by node id, and builds that map itself before
+  /// call() (which takes one input): a function cannot know its inputs' names.
+  [[nodiscard]] bool has_keyed_inputs() const noexcept { return keyed_inputs_; }
   /// The op's own check of a node's arguments and inputs before a run (null: none), for what
   /// types cannot say (`shell`: a placeholder with nothing to stand for, an output outside the
   /// pipeline's directory). A pipeline loader reports its problem at the argument, as a
@@ -240,6 +248,9 @@ class OpInfo {
   /// Makes the op take any number of inputs (see takes_any_inputs); std::invalid_argument unless
   /// its function takes exactly one input, a list.
   OpInfo& set_takes_any_inputs();
+  /// Makes the op take keyed inputs (see has_keyed_inputs); std::invalid_argument unless its
+  /// function takes exactly one input, of type "any" (a dagflow::Value).
+  OpInfo& set_keyed_inputs();
   OpInfo& set_node_check(NodeCheck check) noexcept {
     node_check_ = check;
     return *this;
@@ -285,6 +296,7 @@ class OpInfo {
   bool keeps_file_bytes_ = false;
   bool io_ = false;
   bool any_inputs_ = false;
+  bool keyed_inputs_ = false;
   std::string writer_arg_{};
   NodeCheck node_check_ = nullptr;
   StreamSource stream_source_ = nullptr;
