@@ -276,6 +276,13 @@ TEST_CASE("sum: as double, typed arrays, and compensated double totals", "[nodes
   CHECK_THROWS_WITH(call_op("sum", {big}),
                     Contains("int64 overflow in sum") && Contains("as: double"));
   CHECK(call_op("sum", {big}, {{"as", "double"}}) == Value(2.0 * static_cast<double>(kMax)));
+  // Ints are added exactly, then rounded once: 2^53 + 1 + 1 is 2^53 + 2, in either form (added
+  // as doubles one by one, each +1 would round away).
+  const std::int64_t two53 = std::int64_t{1} << 53;
+  CHECK(call_op("sum", {Value::int_array({two53, 1, 1})}, {{"as", "double"}}) ==
+        Value(static_cast<double>(two53 + 2)));
+  CHECK(call_op("sum", {Value::List{two53, 1, 1}}, {{"as", "double"}}) ==
+        Value(static_cast<double>(two53 + 2)));
   CHECK(call_op("sum", {Value::List{1, 2}}, {{"as", "double"}}) == Value(3.0));
   CHECK(call_op("sum", {Value::List{1, 2}}, {{"as", "auto"}}) == Value(3));
   CHECK(call_op("sum", {Value::int_array({1, 2, 3})}) == Value(6));

@@ -67,21 +67,25 @@ detail::Number square(const Value& x) {
 // square over a typed array: the same results, element by element, in one pass.
 Value square_array(const Value& xs, const Value::Map& /*args*/) {
   if (const std::vector<std::int64_t>* ints = xs.ints()) {
-    std::vector<std::int64_t> out(ints->size());
-    for (std::size_t i = 0; i < out.size(); ++i) {
-      if (__builtin_mul_overflow((*ints)[i], (*ints)[i], &out[i])) {
+    std::vector<std::int64_t> out;
+    out.reserve(ints->size());  // each element written once: no zeroing first
+    for (const std::int64_t x : *ints) {
+      std::int64_t y = 0;
+      if (__builtin_mul_overflow(x, x, &y)) {
         try {
-          (void)square_int((*ints)[i]);
+          (void)square_int(x);
         } catch (const Error& e) {
-          throw ItemError(i, e.what());
+          throw ItemError(out.size(), e.what());
         }
       }
+      out.push_back(y);
     }
     return Value::int_array(std::move(out));
   }
   const std::vector<double>& doubles = *xs.doubles();
-  std::vector<double> out(doubles.size());
-  for (std::size_t i = 0; i < out.size(); ++i) out[i] = doubles[i] * doubles[i];
+  std::vector<double> out;
+  out.reserve(doubles.size());
+  for (const double x : doubles) out.push_back(x * x);
   return Value::double_array(std::move(out));
 }
 
@@ -137,9 +141,23 @@ bool all_ints(const Value& list) {
                      [](const Value& x) { return x.kind() == ValueKind::kInt; });
 }
 
+// The exact total of a list of ints in either form (128 bits hold the sum of 2^64 int64s),
+// rounded once to a double: the same bits for a typed array and a boxed list.
+double exact_double_total(const Value& list) {
+  __extension__ using Int128 = __int128;  // a GCC/Clang extension
+  Int128 total = 0;
+  if (const auto* ints = list.ints()) {
+    for (const std::int64_t i : *ints) total += i;
+  } else {
+    for (const Value& x : list.as_list()) total += x.as_int();
+  }
+  return static_cast<double>(total);
+}
+
 detail::Number sum(const detail::Numbers& numbers, const std::string& as) {
   const Value& list = *numbers.list;
-  if (as == "double" || !all_ints(list)) return {Value(double_total(list))};
+  if (!all_ints(list)) return {Value(double_total(list))};
+  if (as == "double") return {Value(exact_double_total(list))};
   if (const auto* ints = list.ints()) return {Value(int_total(*ints))};
   std::int64_t total = 0;
   for (const Value& x : list.as_list()) {
@@ -186,8 +204,8 @@ void add_number_ops(OpRegistry& ops) {
   // Version 1: doubles are added with compensation (a more exact total than before).
   ops.add("sum", &sum,
           "Adds up a list of numbers: an int if all are ints (an error if it overflows), else a "
-          "double (added with compensated summation); [] gives 0. as: double adds ints as "
-          "doubles (for totals past 64 bits).",
+          "double (added with compensated summation); [] gives 0. as: double gives a double "
+          "total of ints too (for totals past 64 bits: added exactly, rounded once).",
           {arg("as", "auto")})
       .set_version(1)
       .set_node_check(&check_sum);
