@@ -69,8 +69,8 @@ template <class I>
 template <class T>
 concept NonBoolInteger = std::is_integral_v<T> && !std::is_same_v<T, bool>;
 
-// Calls f(i, element) for each element of a list in either form, while f returns true: a typed
-// array's elements are made one at a time (scalars), never boxed all at once.
+// Calls f(i, element) for each element of a list in either form, while f returns true: a boxed
+// list's elements as they are, a typed array's made one at a time (scalars), never all boxed.
 template <class F>
 void for_each_element(const Value& list, F&& f) {
   const auto each = [&](const auto& numbers) {
@@ -83,7 +83,10 @@ void for_each_element(const Value& list, F&& f) {
   } else if (const auto* doubles = list.doubles()) {
     each(*doubles);
   } else {
-    each(list.as_list());
+    const Value::List& items = list.as_list();
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (!f(i, items[i])) return;
+    }
   }
 }
 
