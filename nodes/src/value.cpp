@@ -175,19 +175,27 @@ const PathValue& Value::as_path() const {
 
 using ArrayPtr = std::shared_ptr<const detail::NumberArray>;
 
-Value Value::int_array(std::vector<std::int64_t> ints) {
+namespace {
+
+// A new typed array holding `numbers` (a vector of either kind, moved in).
+template <class Numbers>
+ArrayPtr make_array(Numbers&& numbers) {
   auto array = std::make_shared<detail::NumberArray>();
-  array->numbers = std::move(ints);
+  array->numbers = std::forward<Numbers>(numbers);
+  return array;
+}
+
+}  // namespace
+
+Value Value::int_array(std::vector<std::int64_t> ints) {
   Value v;
-  v.data_ = ArrayPtr(std::move(array));
+  v.data_ = make_array(std::move(ints));
   return v;
 }
 
 Value Value::double_array(std::vector<double> doubles) {
-  auto array = std::make_shared<detail::NumberArray>();
-  array->numbers = std::move(doubles);
   Value v;
-  v.data_ = ArrayPtr(std::move(array));
+  v.data_ = make_array(std::move(doubles));
   return v;
 }
 

@@ -5,7 +5,6 @@
 #include <cmath>
 #include <cstdint>
 #include <optional>
-#include <span>
 #include <string>
 #include <vector>
 
@@ -123,17 +122,6 @@ double double_total(const Value& list) {
   return total.value();
 }
 
-std::int64_t int_total(std::span<const std::int64_t> ints, std::int64_t total = 0) {
-  for (const std::int64_t i : ints) {
-    if (__builtin_add_overflow(total, i, &total)) {
-      throw Error(
-          "int64 overflow in sum: the total does not fit in a 64-bit int (as: double adds the "
-          "ints as doubles)");
-    }
-  }
-  return total;
-}
-
 bool all_ints(const Value& list) {
   if (list.is_array()) return list.ints() != nullptr || list.list_size() == 0;
   const Value::List& items = list.as_list();
@@ -141,30 +129,41 @@ bool all_ints(const Value& list) {
                      [](const Value& x) { return x.kind() == ValueKind::kInt; });
 }
 
+// Calls f(i) for each int of a list of ints in either form.
+template <class F>
+void each_int(const Value& list, F&& f) {
+  if (const auto* ints = list.ints()) {
+    for (const std::int64_t i : *ints) f(i);
+  } else {
+    for (const Value& x : list.as_list()) f(x.as_int());
+  }
+}
+
+std::int64_t int_total(const Value& list) {
+  std::int64_t total = 0;
+  each_int(list, [&total](std::int64_t i) {
+    if (__builtin_add_overflow(total, i, &total)) {
+      throw Error(
+          "int64 overflow in sum: the total does not fit in a 64-bit int (as: double adds the "
+          "ints as doubles)");
+    }
+  });
+  return total;
+}
+
 // The exact total of a list of ints in either form (128 bits hold the sum of 2^64 int64s),
 // rounded once to a double: the same bits for a typed array and a boxed list.
 double exact_double_total(const Value& list) {
   __extension__ using Int128 = __int128;  // a GCC/Clang extension
   Int128 total = 0;
-  if (const auto* ints = list.ints()) {
-    for (const std::int64_t i : *ints) total += i;
-  } else {
-    for (const Value& x : list.as_list()) total += x.as_int();
-  }
+  each_int(list, [&total](std::int64_t i) { total += i; });
   return static_cast<double>(total);
 }
 
 detail::Number sum(const detail::Numbers& numbers, const std::string& as) {
   const Value& list = *numbers.list;
   if (!all_ints(list)) return {Value(double_total(list))};
-  if (as == "double") return {Value(exact_double_total(list))};
-  if (const auto* ints = list.ints()) return {Value(int_total(*ints))};
-  std::int64_t total = 0;
-  for (const Value& x : list.as_list()) {
-    const std::int64_t i = x.as_int();
-    total = int_total(std::span<const std::int64_t>(&i, 1), total);
-  }
-  return {Value(total)};
+  return {as == "double" ? Value(exact_double_total(list)) : Value(int_total(list))};
 }
 
 // `as` is "auto" or "double", checked when the pipeline loads.
