@@ -2,6 +2,8 @@
 
 #include <condition_variable>
 #include <future>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -60,9 +62,44 @@ std::size_t checked_threads(std::size_t requested) {
 }
 }  // namespace
 
+// The idle arenas, by thread count: a WorkerPool borrows one and gives it back when it goes.
+// oneTBB does not give back all the memory of an arena it destroys, so a program that made
+// Executors in a loop grew with each one (tests/soak: 30,000 Executors); now it makes only as
+// many arenas as it ever had pools alive at once. Never destroyed: an arena must not outlive
+// oneTBB's own statics.
+class ArenaShelf {
+ public:
+  static ArenaShelf& instance() {
+    static auto* const shelf = new ArenaShelf;
+    return *shelf;
+  }
+
+  std::unique_ptr<tbb::task_arena> take(std::size_t threads) {
+    {
+      const std::lock_guard lock(mutex_);
+      const auto it = idle_.find(threads);
+      if (it != idle_.end()) {
+        std::unique_ptr<tbb::task_arena> arena = std::move(it->second);
+        idle_.erase(it);
+        return arena;
+      }
+    }
+    return std::make_unique<tbb::task_arena>(static_cast<int>(threads));
+  }
+
+  void give_back(std::size_t threads, std::unique_ptr<tbb::task_arena> arena) {
+    const std::lock_guard lock(mutex_);
+    idle_.emplace(threads, std::move(arena));
+  }
+
+ private:
+  std::mutex mutex_;
+  std::multimap<std::size_t, std::unique_ptr<tbb::task_arena>> idle_;
+};
+
 struct WorkerPool::Impl {
   explicit Impl(std::size_t requested)
-      : threads(checked_threads(requested)), arena(static_cast<int>(threads)) {
+      : threads(checked_threads(requested)), arena(ArenaShelf::instance().take(threads)) {
     // oneTBB caps its workers at the core count: asking for more (say, for tasks that mostly
     // wait) would silently get fewer, with a warning on stderr. Raise the process-wide cap
     // while this pool lives.
@@ -72,9 +109,13 @@ struct WorkerPool::Impl {
     }
   }
 
+  ~Impl() { ArenaShelf::instance().give_back(threads, std::move(arena)); }
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+
   std::size_t threads;
   std::unique_ptr<tbb::global_control> raised_limit;
-  tbb::task_arena arena;
+  std::unique_ptr<tbb::task_arena> arena;
 };
 
 WorkerPool::WorkerPool(std::size_t threads) : impl_(std::make_unique<Impl>(threads)) {}
@@ -196,7 +237,7 @@ void run_flow_graph(const UnitGraph& units) {
 }  // namespace
 
 std::size_t WorkerPool::run(const UnitGraph& graph) {
-  impl_->arena.execute([&] { tbb::this_task_arena::isolate([&] { run_flow_graph(graph); }); });
+  impl_->arena->execute([&] { tbb::this_task_arena::isolate([&] { run_flow_graph(graph); }); });
   return graph.units;
 }
 
