@@ -40,7 +40,7 @@ run "computes, memory cache off (dev)" "$soak" computes --computes 10000 --tasks
 run "computes, memory cache 64 MiB (dev)" "$soak" computes --computes 10000 --tasks 1000 \
   --cache-mb 64
 run "executors (dev)" "$soak" executors --executors 30000
-ASAN_OPTIONS="detect_leaks=1" run "computes, memory cache off (ASan + LSan)" \
+ASAN_OPTIONS="detect_leaks=1 quarantine_size_mb=0" run "computes, memory cache off (ASan + LSan)" \
   build/asan/tests/soak/dagflow_soak computes --computes 10000 --tasks 1000
 TSAN_OPTIONS="suppressions=$PWD/cmake/tsan.supp halt_on_error=1 second_deadlock_stack=1" \
   run "random DAGs (TSan)" build/tsan/tests/soak/dagflow_soak random-dags \
