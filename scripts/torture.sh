@@ -19,6 +19,7 @@
 # Prints each part's counts and a summary; exits 1 when a check failed, 2 for a usage error.
 set -Eeuo pipefail
 trap 'echo "torture.sh: unexpected failure at line $LINENO" >&2' ERR
+caller_dir=$PWD  # where relative --build-dir and --work paths start
 cd "$(dirname "$0")/.."
 
 build_dir=build/dev
@@ -38,12 +39,12 @@ parse_args() {
   while [[ $# -gt 0 ]]; do
     case "$1" in
       --short) short=1 ;;
-      --build-dir) build_dir=${2:?}; shift ;;
+      --build-dir) build_dir=$(cd "$caller_dir" && realpath -m "${2:?}"); shift ;;
       --trials) set_trials=${2:?}; shift ;;
       --race-rounds) set_rounds=${2:?}; shift ;;
       --mpi-trials) set_mpi=${2:?}; shift ;;
       --seed) seed=${2:?}; shift ;;
-      --work) work=${2:?}; shift ;;
+      --work) work=$(cd "$caller_dir" && realpath -m "${2:?}"); shift ;;
       --no-mpi) with_mpi=0 ;;
       -h|--help) usage; exit 0 ;;
       *) echo "torture.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
@@ -322,9 +323,11 @@ part_mpi() {
 
 main() {
   parse_args "$@"
+  build_dir=$(realpath -m "$build_dir")
   torture=$build_dir/tests/torture/dagflow_cache_torture
-  dagflow=$(realpath "$build_dir/cli/dagflow")
-  mpiexec=$(sed -n 's/^MPIEXEC_EXECUTABLE:FILEPATH=//p' "$build_dir/CMakeCache.txt" 2>/dev/null)
+  dagflow=$build_dir/cli/dagflow
+  mpiexec=$(sed -n 's/^MPIEXEC_EXECUTABLE:FILEPATH=//p' "$build_dir/CMakeCache.txt" 2>/dev/null ||
+    true)
   for program in "$torture" "$dagflow"; do
     [[ -x $program ]] || { echo "torture.sh: $program is not built (see --help)" >&2; exit 2; }
   done

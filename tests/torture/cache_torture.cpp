@@ -221,7 +221,7 @@ std::uint64_t entry_digest(const std::string& hex, std::string_view bytes) {
 
 // Every file under `dir`, each entry loaded through DiskCache (which verifies its header and
 // checksums) and compared with the value of its task in one of `workloads`.
-Scan scan(const fs::path& dir, std::vector<Workload>& workloads) {
+Scan scan(const fs::path& dir, const std::vector<Workload>& workloads) {
   Scan s;
   std::optional<dagflow::DiskCache> cache = dagflow::DiskCache::open(dir);
   if (!cache) return s;
@@ -237,10 +237,15 @@ Scan scan(const fs::path& dir, std::vector<Workload>& workloads) {
       std::fprintf(stderr, "stray file in the cache: %s\n", f.path().c_str());
       continue;
     }
-    ++s.entries;
     const std::string hex = name.substr(0, name.size() - kEntrySuffix.size());
+    if (f.path().parent_path().filename() != hex.substr(0, 2)) {
+      ++s.strays;  // an entry file outside its key's directory is no entry
+      std::fprintf(stderr, "misplaced entry file in the cache: %s\n", f.path().c_str());
+      continue;
+    }
+    ++s.entries;
     bool good = false;
-    for (Workload& w : workloads) {
+    for (const Workload& w : workloads) {
       const auto it = w.by_hex.find(hex);
       if (it == w.by_hex.end()) continue;
       const std::optional<Words> got = cache->load<Words>(w.keys[it->second]);
@@ -288,7 +293,7 @@ int run_write(const Args& a) {
 int run_check(const Args& a) {
   std::vector<Workload> ws;
   ws.push_back(build(a.blocks, 0));
-  Workload& w = ws.front();
+  const Workload& w = ws.front();
   const Scan before = scan(a.cache, ws);
 
   std::atomic<std::size_t> warnings{0};
@@ -348,7 +353,7 @@ void race_error(RaceCounts& c, const std::string& what) {
 
 // Stores what is missing, in a shuffled order, through a DiskCache of its own (whose opening
 // also sweeps the temp files of dead writers while the others write).
-void store_all(const fs::path& dir, Workload& w, std::mt19937_64& rng, RaceCounts& c) {
+void store_all(const fs::path& dir, const Workload& w, std::mt19937_64& rng, RaceCounts& c) {
   std::optional<dagflow::DiskCache> cache = dagflow::DiskCache::open(dir);
   if (!cache) return race_error(c, "the cache directory is missing");
   std::vector<std::size_t> order(w.tasks.size());
@@ -365,7 +370,7 @@ void store_all(const fs::path& dir, Workload& w, std::mt19937_64& rng, RaceCount
   }
 }
 
-void compute_all(const fs::path& dir, Workload& w, RaceCounts& c) {
+void compute_all(const fs::path& dir, const Workload& w, RaceCounts& c) {
   dagflow::Executor ex(options_for(dir, 1, c.warnings));
   const std::vector<Words> got = ex.compute(w.tasks);
   c.computes.fetch_add(1);
@@ -377,7 +382,7 @@ void compute_all(const fs::path& dir, Workload& w, RaceCounts& c) {
 // Every key read back twice: as a value (checked) and as the entry file's bytes, which every
 // reader in this process must see identical (the digest printed lets the script compare
 // processes).
-void read_all(const fs::path& dir, Workload& w, RaceCounts& c) {
+void read_all(const fs::path& dir, const Workload& w, RaceCounts& c) {
   std::optional<dagflow::DiskCache> cache = dagflow::DiskCache::open(dir);
   if (!cache) return race_error(c, "the cache directory is missing");
   for (const auto& [hex, i] : w.by_hex) {
@@ -408,7 +413,7 @@ int run_race(const Args& a) {
     std::mt19937_64 rng(mix(static_cast<std::uint64_t>(a.id) * 64 + static_cast<std::uint64_t>(t)));
     for (int r = 0; r < a.rounds; ++r) {
       sync.arrive_and_wait();
-      Workload& w = rounds[static_cast<std::size_t>(r)];
+      const Workload& w = rounds[static_cast<std::size_t>(r)];
       try {
         // Half the threads store the values themselves, half have an Executor compute them.
         if (t % 2 == 0) {
