@@ -227,6 +227,9 @@ void write_record(const fs::path& path, const RunRecord& record) {
   if (dir_fd.get() < 0) {
     throw std::system_error(errno, std::generic_category(), "opening " + dir.string());
   }
+  // A run killed while writing its record leaves a temp file here; nothing else ever looks in
+  // this directory for them, so each record written sweeps those of dead writers.
+  (void)util::remove_dead_writers_temps(dir_fd.get(), util::AtomicWriteOptions{}.temp_prefix);
   util::write_file_atomically_at(dir_fd.get(), path.filename().string(), to_json(doc) + "\n",
                                  {.mode = 0600});
 }

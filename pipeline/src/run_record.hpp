@@ -88,7 +88,8 @@ struct RunRecord {
 [[nodiscard]] std::optional<RunRecord> parse_record(std::string_view text, std::string& problem);
 /// Every readable record in `cache_dir`.
 [[nodiscard]] std::vector<RunRecord> read_all_records(const std::filesystem::path& cache_dir);
-/// Replaces the record file atomically (mode 0600; the records directory is created 0700).
+/// Replaces the record file atomically (mode 0600; the records directory is created 0700),
+/// first removing the temp files that writers killed mid-write left in that directory.
 /// Throws std::system_error when it cannot be written.
 void write_record(const std::filesystem::path& path, const RunRecord& record);
 

@@ -7,6 +7,9 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -57,6 +60,15 @@ OpRegistry ops_with_names(std::uint32_t twice_version = 1) {
          "s twice")
       .set_version(twice_version);
   return ops;
+}
+
+// The pid of a process that has exited and been reaped.
+pid_t dead_pid() {
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) ::_exit(0);
+  ::waitpid(pid, nullptr, 0);
+  return pid;
 }
 
 }  // namespace
@@ -218,4 +230,28 @@ outputs: [total]
   const dagflow::CacheStats removed = dagflow::clear_pipeline_cache(*disk, file);
   CHECK(removed.entries == use.entries.entries);
   CHECK_FALSE(fs::exists(record));
+}
+
+// scripts/torture.sh (issue 18) checks that no temp file stays in a cache directory after a kill:
+// a run killed while writing its record left one in records/, which nothing removed.
+TEST_CASE("Pipeline: a run removes the record temp files of dead writers", "[pipeline][rerun]") {
+  TempDir dir;
+  const fs::path file = dir.write("p.yaml", R"(name: r
+nodes:
+  xs: {op: range, args: {stop: 3}}
+  total: {op: sum, inputs: [xs]}
+outputs: [total]
+)");
+  const fs::path cache = dir.path() / "cache";
+  const Pipeline p = Pipeline::load(file, OpRegistry::builtins());
+  (void)p.run({.cache_dir = cache});
+  const fs::path records = p.record_file(cache).parent_path();
+  const fs::path of_dead = records / (".dagflow-tmp-" + std::to_string(dead_pid()) + "-0");
+  const fs::path of_init = records / ".dagflow-tmp-1-0";  // pid 1 is always alive
+  for (const fs::path& temp : {of_dead, of_init}) write_file(temp, "{ partial");
+
+  CHECK(p.run({.cache_dir = cache}).outputs.at("total").as_int() == 3);
+  CHECK_FALSE(fs::exists(of_dead));
+  CHECK(fs::exists(of_init));
+  CHECK(fs::is_regular_file(p.record_file(cache)));
 }
