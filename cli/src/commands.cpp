@@ -603,6 +603,7 @@ ExecutorOptions executor_options(const Pipeline& pipeline, const RunArgs& args, 
   options.threads = args.threads;
   options.io_threads = args.io_threads;
   options.keep_going = args.keep_going;
+  options.durable_cache = args.durable_cache;
   if (!args.no_cache) {
     options.cache_dir = args.cache_dir.empty()
                             ? default_cache(pipeline.spec().base_dir, args.quiet || !leads)

@@ -63,6 +63,7 @@ struct RunArgs {
   std::size_t threads = 0;  // 0 = all cores
   std::string cache_dir{};  // empty = the pipeline's default cache dir
   bool no_cache = false;
+  bool durable_cache = false;  // --durable-cache: fsync each cache entry before it counts
   bool json = false;
   std::string stats_json{};  // empty = no stats file
   std::string trace{};       // empty = no Chrome trace file

@@ -132,8 +132,15 @@ CLI::App* add_run_command(CLI::App& app, RunArgs& args) {
                       "(~/.cache/dagflow) when that cannot be written)");
   CLI::Option* no_cache =
       run->add_flag("--no-cache", args.no_cache, "Use no disk cache: run everything");
+  CLI::Option* durable_cache = run->add_flag(
+      "--durable-cache", args.durable_cache,
+      "Sync each cache entry to disk (fsync the file and its directory) before it counts as "
+      "written, so entries survive a power loss; slower writes. Without it a killed run never "
+      "leaves a damaged entry, and one a power loss damages is recomputed");
   cache_dir->excludes(no_cache);
   no_cache->excludes(cache_dir);
+  durable_cache->excludes(no_cache);
+  no_cache->excludes(durable_cache);
   add_permission_flags(*run, args.load);
   add_task_options(*run, args);
   add_run_outputs(*run, args);

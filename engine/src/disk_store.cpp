@@ -244,8 +244,8 @@ std::filesystem::path normalised(std::filesystem::path root) {
 
 }  // namespace
 
-DiskStore::DiskStore(std::filesystem::path root, Warn warn, OpenMode mode)
-    : root_(normalised(std::move(root))), warn_(std::move(warn)) {
+DiskStore::DiskStore(std::filesystem::path root, Warn warn, OpenMode mode, Durability durability)
+    : root_(normalised(std::move(root))), warn_(std::move(warn)), durability_(durability) {
   if (root_.empty()) throw std::invalid_argument("cache root is empty");
   if (mode == kCreate) create_root(root_);
   root_fd_ = open_root(root_);
@@ -494,8 +494,9 @@ bool DiskStore::put(const Hash128& key, std::uint64_t type_fingerprint, std::str
       std::string_view(reinterpret_cast<const char*>(header.data()), header.size()), payload};
   const std::string temp_prefix = fmt::format("{}{}-", kTempPrefix, hex);
   try {
-    util::write_file_atomically_at(dir.get(), name, parts,
-                                   {.mode = 0600, .temp_prefix = temp_prefix});
+    util::write_file_atomically_at(
+        dir.get(), name, parts,
+        {.mode = 0600, .temp_prefix = temp_prefix, .durable = durability_ == Durability::kDurable});
   } catch (const std::system_error& e) {  // what(): the step that failed and errno's text
     return fail_put(
         fmt::format("cannot store cache entry '{}': {}", entry_path(key).string(), e.what()));

@@ -59,13 +59,6 @@ class DiskStore {
   /// throw. An empty Warn writes "dagflow: warning: <message>" to stderr.
   using Warn = std::function<void(const std::string&)>;
 
-  /// Opens the cache root, creating it (mode 0700, missing parents included) when absent (with
-  /// kOpenOnly, a missing root is refused like an unusable one), then
-  /// removes the temp files left by processes that are no longer alive (a readdir of every entry
-  /// directory: O(entries)). Throws std::invalid_argument, naming the path and the reason, when
-  /// the root is a symlink, is not a directory, is world-writable, is owned by another user than
-  /// the effective uid, or cannot be created or opened. The store keeps the root open, so renaming
-  /// the root later does not redirect it.
   /// What a read of one entry found. kOtherFormat: an intact entry of another format version
   /// (another dagflow release wrote it), a quiet miss that removes it.
   enum class Outcome { kHit, kAbsent, kDamaged, kOtherType, kOtherFormat };
@@ -73,7 +66,21 @@ class DiskStore {
   /// How the constructor treats a missing root.
   enum OpenMode { kCreate, kOpenOnly };
 
-  DiskStore(std::filesystem::path root, Warn warn, OpenMode mode = kCreate);
+  /// How put() makes an entry last (ExecutorOptions::durable_cache).
+  enum class Durability {
+    kKillSafe,  ///< no fsync: safe against a killed process (see put())
+    kDurable,   ///< fsync the entry before its rename and its directory after
+  };
+
+  /// Opens the cache root, creating it (mode 0700, missing parents included) when absent (with
+  /// kOpenOnly, a missing root is refused like an unusable one), then
+  /// removes the temp files left by processes that are no longer alive (a readdir of every entry
+  /// directory: O(entries)). Throws std::invalid_argument, naming the path and the reason, when
+  /// the root is a symlink, is not a directory, is world-writable, is owned by another user than
+  /// the effective uid, or cannot be created or opened. The store keeps the root open, so renaming
+  /// the root later does not redirect it. `durability` applies to every put().
+  DiskStore(std::filesystem::path root, Warn warn, OpenMode mode = kCreate,
+            Durability durability = Durability::kKillSafe);
   DiskStore(const DiskStore&) = delete;
   DiskStore& operator=(const DiskStore&) = delete;
   ~DiskStore();
@@ -91,15 +98,16 @@ class DiskStore {
   /// Stores `payload` under `key` atomically: a unique temp file in the entry's directory
   /// (O_CREAT|O_EXCL, mode 0600), header and payload written, then renamed over the entry.
   /// Returns true when stored. On any failure (no space, file size limit, permissions, read-only
-  /// file system...) warns and returns false, removing the temp file, so no partial file is left.
-  /// Concurrent puts of one key, from threads or processes, all succeed and leave one valid entry
-  /// (the last rename wins). Never throws for the state of the disk.
+  /// file system, a failed fsync...) warns and returns false, removing the temp file, so no
+  /// partial file is left. Concurrent puts of one key, from threads or processes, all succeed and
+  /// leave one valid entry (the last rename wins). Never throws for the state of the disk.
   ///
-  /// No fsync: a killed process cannot leave a partial entry (the rename happens after the last
-  /// write, and the page cache survives the process), and what an OS crash or power loss can
-  /// leave (a renamed file with missing data) fails the header or payload checksum, so it is a
-  /// miss and is recomputed. Syncing every entry would cost two disk flushes per task on the
-  /// compute workers (measured: 10,000 entries of ~1 ms tasks took 12.7 s instead of 4.8 s).
+  /// With Durability::kKillSafe (the default) there is no fsync: a killed process cannot leave a
+  /// partial entry (the rename happens after the last write, and the page cache survives the
+  /// process), and what an OS crash or power loss can leave (a renamed file with missing data)
+  /// fails the header or payload checksum, so it is a miss and is recomputed. kDurable syncs the
+  /// file before the rename and the directory after it: two disk flushes per entry (bench/cache
+  /// measures them), paid by the I/O threads that write entries.
   bool put(const Hash128& key, std::uint64_t type_fingerprint, std::string_view payload);
 
   /// True when an entry file for `key` exists with an intact header that names `key` (no
@@ -135,6 +143,7 @@ class DiskStore {
 
   std::filesystem::path root_;
   Warn warn_;
+  Durability durability_;
   int root_fd_ = -1;  // the checked root directory, opened O_DIRECTORY|O_NOFOLLOW
 
   std::atomic<std::size_t> hits_{0};

@@ -700,8 +700,11 @@ Executor::Impl::Impl(ExecutorOptions opts)
   options.io_threads = io.max_threads();
   if (!options.log) options.log = warn_on_stderr;
   if (!options.cache_dir.empty()) {
+    using Durability = detail::DiskStore::Durability;
     disk_cache = detail::adopt_store(std::make_unique<detail::DiskStore>(
-        options.cache_dir, [log = options.log](const std::string& m) { log(m); }));
+        options.cache_dir, [log = options.log](const std::string& m) { log(m); },
+        detail::DiskStore::kCreate,
+        options.durable_cache ? Durability::kDurable : Durability::kKillSafe));
     disk = &detail::store_of(*disk_cache);
   }
   for (const auto& o : options.observers) {

@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 #include <unistd.h>
+#include <utility>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -16,6 +17,7 @@
 #include "support/files.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
+#include "support/unprivileged.hpp"
 
 namespace {
 
@@ -295,44 +297,24 @@ TEST_CASE("dagflow cache clear FILE: works for a pipeline that no longer loads",
 // succeeds. Needs root (to become `nobody` through setpriv); skipped with a warning otherwise.
 TEST_CASE("dagflow run: a read-only pipeline directory caches in the user's cache dir",
           "[cli][rerun][unprivileged]") {
-  const fs::path setpriv = "/usr/bin/setpriv";
-  if (::geteuid() != 0 || !fs::exists(setpriv)) {
-    WARN("skipped: needs root and setpriv to run as an unprivileged user");
+  if (const std::string skip = dagflow::test::unprivileged_runs_unavailable(); !skip.empty()) {
+    WARN(skip);
     return;
   }
   TempDir dir;
-  fs::permissions(dir.path(), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                                  fs::perms::others_read | fs::perms::others_exec);
-  // The binary and its libraries, where `nobody` can read them (the build tree may not be).
-  const fs::path program = dagflow::test::dagflow_program();
-  const fs::path build = program.parent_path().parent_path();
-  fs::create_directories(dir.path() / "bin");
-  fs::copy_file(program, dir.path() / "bin" / "dagflow");
-  for (const char* lib : {"graph", "engine", "nodes", "pipeline"}) {
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(build / lib, ec)) {
-      if (e.path().filename().string().rfind("libdagflow_", 0) == 0) {
-        fs::copy(e.path(), dir.path() / "bin" / e.path().filename(),
-                 fs::copy_options::copy_symlinks);
-      }
-    }
-  }
+  const dagflow::test::UnprivilegedDagflow nobody(dir.path());
   const fs::path pipelines = dir.path() / "pipelines";  // root's, 0755: read-only for nobody
   fs::create_directories(pipelines);
   fs::copy(example_pipelines_dir() / "texts", pipelines / "texts", fs::copy_options::recursive);
   fs::copy_file(example_pipelines_dir() / "wordcount.yaml", pipelines / "wordcount.yaml");
   const fs::path home = dir.path() / "home";
   fs::create_directories(home);
-  REQUIRE(::chown(home.c_str(), 65534, 65534) == 0);
+  REQUIRE(::chown(home.c_str(), dagflow::test::kUnprivilegedId, dagflow::test::kUnprivilegedId) ==
+          0);
 
   const auto as_nobody = [&](std::vector<std::string> env) {
-    std::vector<std::string> argv = {setpriv.string(), "--reuid=65534", "--regid=65534",
-                                     "--clear-groups", "/usr/bin/env",  "-i"};
-    env.push_back("LD_LIBRARY_PATH=" + (dir.path() / "bin").string());
-    argv.insert(argv.end(), env.begin(), env.end());
-    argv.insert(argv.end(), {(dir.path() / "bin" / "dagflow").string(), "run",
-                             (pipelines / "wordcount.yaml").string(), "--no-progress"});
-    return dagflow::test::run_process(argv);
+    return nobody.run({"run", (pipelines / "wordcount.yaml").string(), "--no-progress"},
+                      std::move(env));
   };
   const auto r = as_nobody({"HOME=" + home.string()});
   CHECK(r.exit_code == 0);

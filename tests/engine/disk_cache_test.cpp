@@ -83,6 +83,40 @@ TEST_CASE("DiskCache: results persist across Executors", "[engine][disk-cache]")
   CHECK((fs::status(root).permissions() & fs::perms::all) == fs::perms::owner_all);
 }
 
+// durable_cache changes how entries are written, not what: a durable Executor writes every entry
+// (a result and a store() through its DiskCache), and a plain one finds them, and the other way
+// round.
+TEST_CASE("DiskCache: durable_cache writes the same entries", "[engine][disk-cache]") {
+  const TempDir tmp;
+  const fs::path root = tmp.path() / "cache";
+  g_runs = 0;
+  {
+    dagflow::Graph g;
+    dagflow::Executor ex({.cache_dir = root, .durable_cache = true});
+    CHECK(ex.options().durable_cache);
+    CHECK(ex.compute(pipeline(g, 1)) == 5000);
+    CHECK(ex.last_run_stats().disk_writes == 5);
+    CHECK(ex.last_run_stats().disk_write_failures == 0);
+    REQUIRE(ex.disk_cache() != nullptr);
+    CHECK(ex.disk_cache()->store(dagflow::hash_value(42), std::string("kept")));
+  }
+  CHECK(entries_in(root).size() == 6);
+  {
+    dagflow::Graph g;
+    dagflow::Executor ex({.cache_dir = root});
+    CHECK_FALSE(ex.options().durable_cache);
+    CHECK(ex.compute(pipeline(g, 1)) == 5000);
+    CHECK(ex.last_run_stats().disk_hits == 1);
+    CHECK(ex.disk_cache()->load<std::string>(dagflow::hash_value(42)) == "kept");
+  }
+  fill_cache(tmp.path() / "plain");
+  dagflow::Graph g;
+  dagflow::Executor ex({.cache_dir = tmp.path() / "plain", .durable_cache = true});
+  CHECK(ex.compute(pipeline(g, 1)) == 5000);
+  CHECK(ex.last_run_stats().executed == 0);
+  CHECK(g_runs == 10);  // the first Executor's 5 and fill_cache's 5
+}
+
 // Change one literal: only that branch and what depends on it run again.
 TEST_CASE("DiskCache: a changed literal reruns only its downstream", "[engine][disk-cache]") {
   const TempDir tmp;

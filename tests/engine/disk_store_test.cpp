@@ -194,6 +194,49 @@ TEST_CASE("DiskStore: put then get round-trips payloads", "[engine][disk]") {
   CHECK(warnings.count() == 0);
 }
 
+// Durable puts (ExecutorOptions::durable_cache) store the same entries: read back by any store,
+// replacing entries, counted alike, and a failed one (the file size limit) leaves nothing behind.
+TEST_CASE("DiskStore: durable puts store the same entries and fail as cleanly", "[engine][disk]") {
+  const TempDir tmp;
+  const fs::path root = tmp.path() / "cache";
+  Warnings warnings;
+  DiskStore durable(root, warnings.sink(), DiskStore::kCreate, DiskStore::Durability::kDurable);
+  const std::string big = payload_for(4, 1 << 20);
+  REQUIRE(durable.put(key_of(1), kType, "first"));
+  REQUIRE(durable.put(key_of(1), kType, "second"));
+  REQUIRE(durable.put(key_of(2), kType, big));
+  CHECK(holds(durable.get(key_of(1), kType), "second"));
+  DiskStore plain(root, warnings.sink());
+  CHECK(holds(plain.get(key_of(2), kType), big));
+  REQUIRE(plain.put(key_of(3), kType, "plain"));
+  CHECK(holds(durable.get(key_of(3), kType), "plain"));
+  CHECK(durable.stats().writes == 3);
+  CHECK(durable.stats().bytes_written == 3 * kHeaderBytes + 5 + 6 + big.size());
+  CHECK(count_entries(root) == 3);
+  CHECK(count_temps(root) == 0);
+  CHECK(warnings.count() == 0);
+
+  const int code = run_in_child([&] {
+    Warnings child_warnings;
+    DiskStore store(root, child_warnings.sink(), DiskStore::kCreate,
+                    DiskStore::Durability::kDurable);
+    ::signal(SIGXFSZ, SIG_IGN);  // write() then fails with EFBIG instead of killing us
+    rlimit limit{};
+    ::getrlimit(RLIMIT_FSIZE, &limit);
+    limit.rlim_cur = 16 << 10;
+    if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) return 64;
+    int result = 0;
+    if (store.put(key_of(5), kType, big)) result |= 1;
+    if (child_warnings.count() != 1 || store.stats().write_failures != 1) result |= 2;
+    return result;
+  });
+  INFO("1: put succeeded, 2: not one warning and one failure, 64: setrlimit failed");
+  CHECK(code == 0);
+  CHECK(count_entries(root) == 3);
+  CHECK(count_temps(root) == 0);
+  CHECK_FALSE(durable.get(key_of(5), kType).has_value());
+}
+
 // Every kind of damage is a miss that is counted, warned about and removed, and the key works
 // again after the next put.
 TEST_CASE("DiskStore: damaged entries are misses, removed and replaced", "[engine][disk]") {

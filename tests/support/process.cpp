@@ -120,6 +120,10 @@ std::string dot_program() { return DAGFLOW_TEST_DOT_PROGRAM; }
 
 std::string script_program() { return DAGFLOW_TEST_SCRIPT_PROGRAM; }
 
+std::string unshare_program() { return DAGFLOW_TEST_UNSHARE_PROGRAM; }
+
+std::string strace_program() { return DAGFLOW_TEST_STRACE_PROGRAM; }
+
 fs::path example_program(std::string_view name) {
   const fs::path dir = DAGFLOW_TEST_EXAMPLES_DIR;
   INFO("the examples are not built (DAGFLOW_BUILD_EXAMPLES=OFF)");

@@ -65,6 +65,10 @@ ProcessResult run_process(const std::vector<std::string>& argv,
 [[nodiscard]] std::string dot_program();
 /// util-linux `script`, which runs a command on a pseudo-terminal; empty when not installed.
 [[nodiscard]] std::string script_program();
+/// util-linux `unshare` (a test's own mount namespace); empty when not installed.
+[[nodiscard]] std::string unshare_program();
+/// `strace` (which syscalls a run made); empty when not installed.
+[[nodiscard]] std::string strace_program();
 /// The example program built from examples/<name>.cpp. Fails the test when the examples are not
 /// built.
 [[nodiscard]] std::filesystem::path example_program(std::string_view name);

@@ -103,6 +103,34 @@ TEST_CASE("write_file_atomically_at: a failure names its step and leaves no temp
   }
 }
 
+// durable: the file is synced before the rename and its directory after. A directory that cannot
+// be synced (a descriptor opened O_PATH, which fsync refuses) proves the second sync is made: the
+// same write without `durable` succeeds, and with it the last step fails, the file in place.
+TEST_CASE("write_file_atomically_at: a durable write syncs the file and then its directory",
+          "[util][write]") {
+  TempDir dir;
+  write_file_atomically_at(dir.fd.get(), "f", "old", {.durable = true});
+  const std::string_view parts[] = {"synced ", "parts"};
+  write_file_atomically_at(dir.fd.get(), "f", parts, {.durable = true});
+  CHECK(read_bytes(dir.path / "f") == "synced parts");
+  CHECK(count_entries(dir.path) == 1);
+
+  const dagflow::util::UniqueFd path_only(
+      ::open(dir.path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  REQUIRE(path_only.get() >= 0);
+  write_file_atomically_at(path_only.get(), "g", "not synced");
+  CHECK(read_bytes(dir.path / "g") == "not synced");
+  try {
+    write_file_atomically_at(path_only.get(), "h", "synced", {.durable = true});
+    FAIL("synced a directory opened O_PATH");
+  } catch (const std::system_error& e) {
+    CHECK(e.code().value() == EBADF);
+    CHECK_THAT(e.what(), Catch::StartsWith("syncing the directory failed: "));
+  }
+  CHECK(read_bytes(dir.path / "h") == "synced");  // whole and in place, only not known durable
+  CHECK(count_entries(dir.path) == 3);            // f, g, h: no temp file
+}
+
 namespace {
 // The pid of a child that has exited and been reaped: a writer that died.
 pid_t dead_pid() {

@@ -56,6 +56,11 @@ void write_file_atomically_at(int dir_fd, const std::string& name,
       break;
     }
   }
+  // The data must be on disk before the rename can be: otherwise a power loss may leave the new
+  // name holding missing data.
+  if (step == nullptr && options.durable && ::fsync(file.get()) != 0) {
+    step = "syncing the temp file failed";
+  }
   if (step == nullptr && file.close() != 0) step = "closing failed";
   // rename replaces a symlink at `name` instead of following it.
   if (step == nullptr && ::renameat(dir_fd, temp.c_str(), dir_fd, name.c_str()) != 0) {
@@ -67,6 +72,9 @@ void write_file_atomically_at(int dir_fd, const std::string& name,
     ::unlinkat(dir_fd, temp.c_str(), 0);
     fail(err, step);
   }
+  // The rename itself is durable only once the directory is: the file is whole and in place
+  // already, so a failure here leaves it (it is as good as a non-durable write's) and reports.
+  if (options.durable && ::fsync(dir_fd) != 0) fail(errno, "syncing the directory failed");
 }
 
 void write_file_atomically_at(int dir_fd, const std::string& name, std::string_view bytes,

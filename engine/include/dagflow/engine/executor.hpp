@@ -96,6 +96,13 @@ struct ExecutorOptions {
   /// (its observers' event says TaskOutcome::kFused), and the reader's per-block disk entries
   /// are keyed by the whole chain and the source items. Off: every map makes its vector.
   bool fuse_maps = true;
+  /// Make every disk-cache entry durable before it counts as written (default off): its file is
+  /// fsync'ed before the rename that puts it in place, then its directory after, so an entry
+  /// written survives a power loss or an OS crash. Costs two disk flushes per entry, on the I/O
+  /// threads. Off, entries are as safe against a killed process (the rename comes after the last
+  /// write, so there is never a partial entry), but a power loss can damage recent ones: a
+  /// damaged entry fails its checksum, so it is a miss and its task is computed again.
+  bool durable_cache = false;
   // New fields are appended below, never inserted above: designated initialisers follow this
   // order.
 };

@@ -21,16 +21,22 @@ struct AtomicWriteOptions {
   /// name, so it cannot exceed NAME_MAX unless the prefix does). A caller that removes the temp
   /// files of dead writers recognises its own by this prefix.
   std::string_view temp_prefix = ".dagflow-tmp-";
+  /// Default false. True: fsync the temp file before the rename and the directory after it, so
+  /// the new file survives a power loss or an OS crash once the call returns (two disk flushes).
+  bool durable = false;
 };
 
 /// Writes `parts`, one after another, as the file `name` in the directory open as `dir_fd`:
 /// into a temp file created there with O_CREAT | O_EXCL | O_NOFOLLOW (under a new name when one
 /// is taken, a few times), then renamed over `name`, which replaces a symlink at `name` rather
-/// than following it. No fsync: the rename happens after the last write, so a killed process
-/// leaves the old file or the new one. On failure the temp file is removed and std::system_error
-/// is thrown: code() is the errno and what() names the step, "creating a temp file failed",
-/// "writing failed", "closing failed" or "renaming the temp file into place failed", then ": "
-/// and the errno's text.
+/// than following it. Without options.durable there is no fsync: the rename happens after the last
+/// write, so a killed process leaves the old file or the new one, but after a power loss the
+/// new name may hold missing data. On failure the temp file is removed and std::system_error is
+/// thrown: code() is the errno and what() names the step, "creating a temp file failed",
+/// "writing failed", "syncing the temp file failed", "closing failed", "renaming the temp file
+/// into place failed" or "syncing the directory failed", then ": " and the errno's text. When
+/// only the directory's fsync fails, the new file is in place already (as a non-durable write
+/// leaves it) and still counts as a failure.
 void write_file_atomically_at(int dir_fd, const std::string& name,
                               std::span<const std::string_view> parts,
                               const AtomicWriteOptions& options = {});
