@@ -129,6 +129,16 @@ int run_in_child(const std::function<int()>& body) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+// In a child process: files may grow to `bytes` at most, and a write past that fails with EFBIG
+// instead of killing the process with SIGXFSZ. False when the limit cannot be set.
+bool limit_file_size(rlim_t bytes) {
+  ::signal(SIGXFSZ, SIG_IGN);
+  rlimit limit{};
+  ::getrlimit(RLIMIT_FSIZE, &limit);
+  limit.rlim_cur = bytes;
+  return ::setrlimit(RLIMIT_FSIZE, &limit) == 0;
+}
+
 // The text of the std::invalid_argument thrown when opening `root`, or "(no error)".
 std::string refusal(const fs::path& root) {
   return thrown_message<std::invalid_argument>([&] { const DiskStore store(root, nullptr); });
@@ -220,11 +230,7 @@ TEST_CASE("DiskStore: durable puts store the same entries and fail as cleanly", 
     Warnings child_warnings;
     DiskStore store(root, child_warnings.sink(), DiskStore::kCreate,
                     DiskStore::Durability::kDurable);
-    ::signal(SIGXFSZ, SIG_IGN);  // write() then fails with EFBIG instead of killing us
-    rlimit limit{};
-    ::getrlimit(RLIMIT_FSIZE, &limit);
-    limit.rlim_cur = 16 << 10;
-    if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) return 64;
+    if (!limit_file_size(16 << 10)) return 64;
     int result = 0;
     if (store.put(key_of(5), kType, big)) result |= 1;
     if (child_warnings.count() != 1 || store.stats().write_failures != 1) result |= 2;
@@ -506,11 +512,7 @@ TEST_CASE("DiskStore: a failed write leaves nothing behind", "[engine][disk]") {
     const int code = run_in_child([&] {
       Warnings warnings;
       DiskStore store(root, warnings.sink());
-      ::signal(SIGXFSZ, SIG_IGN);  // write() then fails with EFBIG instead of killing us
-      rlimit limit{};
-      ::getrlimit(RLIMIT_FSIZE, &limit);
-      limit.rlim_cur = 16 << 10;
-      if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) return 64;
+      if (!limit_file_size(16 << 10)) return 64;
       int result = 0;
       if (store.put(key_of(9), kType, payload)) result |= 1;
       if (count_entries(root) != 0) result |= 2;

@@ -62,6 +62,14 @@ OpRegistry ops_with_names(std::uint32_t twice_version = 1) {
   return ops;
 }
 
+// A pipeline of two nodes whose run leaves a record: total = 0 + 1 + 2.
+constexpr const char* kSumOfRange = R"(name: r
+nodes:
+  xs: {op: range, args: {stop: 3}}
+  total: {op: sum, inputs: [xs]}
+outputs: [total]
+)";
+
 // The pid of a process that has exited and been reaped.
 pid_t dead_pid() {
   const pid_t pid = ::fork();
@@ -195,12 +203,7 @@ outputs: [all]
 // start, never a failure.
 TEST_CASE("Pipeline: the run record survives damage", "[pipeline][rerun]") {
   TempDir dir;
-  const fs::path file = dir.write("p.yaml", R"(name: r
-nodes:
-  xs: {op: range, args: {stop: 3}}
-  total: {op: sum, inputs: [xs]}
-outputs: [total]
-)");
+  const fs::path file = dir.write("p.yaml", kSumOfRange);
   const fs::path cache = dir.path() / "cache";
   const Pipeline p = Pipeline::load(file, OpRegistry::builtins());
   (void)p.run({.cache_dir = cache});
@@ -236,12 +239,7 @@ outputs: [total]
 // a run killed while writing its record left one in records/, which nothing removed.
 TEST_CASE("Pipeline: a run removes the record temp files of dead writers", "[pipeline][rerun]") {
   TempDir dir;
-  const fs::path file = dir.write("p.yaml", R"(name: r
-nodes:
-  xs: {op: range, args: {stop: 3}}
-  total: {op: sum, inputs: [xs]}
-outputs: [total]
-)");
+  const fs::path file = dir.write("p.yaml", kSumOfRange);
   const fs::path cache = dir.path() / "cache";
   const Pipeline p = Pipeline::load(file, OpRegistry::builtins());
   (void)p.run({.cache_dir = cache});
