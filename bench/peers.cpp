@@ -505,17 +505,39 @@ double timed_dagflow(const Case& c, const char* system, dagflow::Executor& ex) {
 
 enum Column { kTbb, kTaskflow, kDefault, kNoCache, kUnfused, kColumns };
 
-// Seconds of each run of each system, the systems interleaved so drift hits all alike.
+// One timed run of one system.
+void measure_once(const Case& c, Systems& s, Column column, std::vector<std::vector<double>>& t) {
+  switch (column) {
+    case kTbb:
+      t[kTbb].push_back(timed(c, "tbb::flow by hand", c.tbb));
+      break;
+    case kTaskflow:
+#ifdef DAGFLOW_HAVE_TASKFLOW
+      t[kTaskflow].push_back(timed(c, "Taskflow", [&] { return c.taskflow(s.taskflow); }));
+#endif
+      break;
+    case kDefault:
+      t[kDefault].push_back(timed_dagflow(c, "dagflow default", s.standard));
+      break;
+    case kNoCache:
+      t[kNoCache].push_back(timed_dagflow(c, "dagflow no memory cache", s.no_cache));
+      break;
+    case kUnfused:
+      t[kUnfused].push_back(timed_dagflow(c, "dagflow unfused", s.unfused));
+      break;
+    case kColumns:
+      break;
+  }
+}
+
+// Seconds of each run of each system. The systems take turns, and each round starts one system
+// later than the round before, so that neither a drift of the machine nor a system's place in
+// the round (after whose teardown it runs) favours one of them.
 std::vector<std::vector<double>> measure(const Case& c, Systems& s, int repeat) {
   std::vector<std::vector<double>> t(kColumns);
   for (int r = 0; r < repeat; ++r) {
-    t[kTbb].push_back(timed(c, "tbb::flow by hand", c.tbb));
-#ifdef DAGFLOW_HAVE_TASKFLOW
-    t[kTaskflow].push_back(timed(c, "Taskflow", [&] { return c.taskflow(s.taskflow); }));
-#endif
-    t[kDefault].push_back(timed_dagflow(c, "dagflow default", s.standard));
-    t[kNoCache].push_back(timed_dagflow(c, "dagflow no memory cache", s.no_cache));
-    t[kUnfused].push_back(timed_dagflow(c, "dagflow unfused", s.unfused));
+    for (int k = 0; k < kColumns; ++k)
+      measure_once(c, s, static_cast<Column>((k + r) % kColumns), t);
   }
   return t;
 }
