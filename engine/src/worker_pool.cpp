@@ -65,14 +65,10 @@ std::size_t checked_threads(std::size_t requested) {
 // The idle arenas, by thread count: a WorkerPool borrows one and gives it back when it goes.
 // oneTBB does not give back all the memory of an arena it destroys, so a program that made
 // Executors in a loop grew with each one (tests/soak: 30,000 Executors); now it makes only as
-// many arenas as it ever had pools alive at once. Never destroyed: an arena must not outlive
-// oneTBB's own statics.
+// many arenas as it ever had pools alive at once.
 class ArenaShelf {
  public:
-  static ArenaShelf& instance() {
-    static auto* const shelf = new ArenaShelf;
-    return *shelf;
-  }
+  static ArenaShelf& instance() { return *shelf; }
 
   std::unique_ptr<tbb::task_arena> take(std::size_t threads) {
     {
@@ -95,7 +91,15 @@ class ArenaShelf {
  private:
   std::mutex mutex_;
   std::multimap<std::size_t, std::unique_ptr<tbb::task_arena>> idle_;
+
+  static ArenaShelf* const shelf;
 };
+
+// Made when the library loads, before any thread can race to make it: this file is compiled
+// uninstrumented under ThreadSanitizer, which would not see a function-local static's guard and
+// would report the first Executors made at once on two threads. Never destroyed: an arena must
+// not be destroyed after oneTBB's own statics.
+ArenaShelf* const ArenaShelf::shelf = new ArenaShelf;
 
 struct WorkerPool::Impl {
   explicit Impl(std::size_t requested)
