@@ -2,7 +2,6 @@
 
 #include <condition_variable>
 #include <future>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -62,48 +61,44 @@ std::size_t checked_threads(std::size_t requested) {
 }
 }  // namespace
 
+namespace {
 // The idle arenas, by thread count: a WorkerPool borrows one and gives it back when it goes.
 // oneTBB does not give back all the memory of an arena it destroys, so a program that made
 // Executors in a loop grew with each one (tests/soak: 30,000 Executors); now it makes only as
-// many arenas as it ever had pools alive at once.
-class ArenaShelf {
- public:
-  static ArenaShelf& instance() { return *shelf; }
-
-  std::unique_ptr<tbb::task_arena> take(std::size_t threads) {
-    {
-      const std::lock_guard lock(mutex_);
-      const auto it = idle_.find(threads);
-      if (it != idle_.end()) {
-        std::unique_ptr<tbb::task_arena> arena = std::move(it->second);
-        idle_.erase(it);
-        return arena;
-      }
-    }
-    return std::make_unique<tbb::task_arena>(static_cast<int>(threads));
-  }
-
-  void give_back(std::size_t threads, std::unique_ptr<tbb::task_arena> arena) {
-    const std::lock_guard lock(mutex_);
-    idle_.emplace(threads, std::move(arena));
-  }
-
- private:
-  std::mutex mutex_;
-  std::multimap<std::size_t, std::unique_ptr<tbb::task_arena>> idle_;
-
-  static ArenaShelf* const shelf;
-};
-
-// Made when the library loads, before any thread can race to make it: this file is compiled
-// uninstrumented under ThreadSanitizer, which would not see a function-local static's guard and
-// would report the first Executors made at once on two threads. Never destroyed: an arena must
+// many arenas as it ever had pools alive at once. Constant-initialised, so no constructor runs: a
+// WorkerPool made during another file's static initialisation finds the list ready, and TSan
+// (blind to this uninstrumented file) sees no guard to race on. Never destroyed: an arena must
 // not be destroyed after oneTBB's own statics.
-ArenaShelf* const ArenaShelf::shelf = new ArenaShelf;
+struct IdleArena {
+  std::size_t threads;
+  std::unique_ptr<tbb::task_arena> arena;
+  IdleArena* next;
+};
+constinit std::mutex idle_arenas_mutex;
+constinit IdleArena* idle_arenas = nullptr;
+
+std::unique_ptr<tbb::task_arena> take_arena(std::size_t threads) {
+  {
+    const std::lock_guard lock(idle_arenas_mutex);
+    for (IdleArena** link = &idle_arenas; *link != nullptr; link = &(*link)->next) {
+      if ((*link)->threads != threads) continue;
+      const std::unique_ptr<IdleArena> idle(*link);
+      *link = idle->next;
+      return std::move(idle->arena);
+    }
+  }
+  return std::make_unique<tbb::task_arena>(static_cast<int>(threads));
+}
+
+void give_back_arena(std::size_t threads, std::unique_ptr<tbb::task_arena> arena) {
+  const std::lock_guard lock(idle_arenas_mutex);
+  idle_arenas = new IdleArena{threads, std::move(arena), idle_arenas};
+}
+}  // namespace
 
 struct WorkerPool::Impl {
   explicit Impl(std::size_t requested)
-      : threads(checked_threads(requested)), arena(ArenaShelf::instance().take(threads)) {
+      : threads(checked_threads(requested)), arena(take_arena(threads)) {
     // oneTBB caps its workers at the core count: asking for more (say, for tasks that mostly
     // wait) would silently get fewer, with a warning on stderr. Raise the process-wide cap
     // while this pool lives.
@@ -113,7 +108,7 @@ struct WorkerPool::Impl {
     }
   }
 
-  ~Impl() { ArenaShelf::instance().give_back(threads, std::move(arena)); }
+  ~Impl() { give_back_arena(threads, std::move(arena)); }
   Impl(const Impl&) = delete;
   Impl& operator=(const Impl&) = delete;
 
