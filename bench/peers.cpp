@@ -13,6 +13,7 @@
 //
 //   ./build/release/bench/peers --threads 2      (2m13s on 2 cores shared with other builds)
 //   ./build/release/bench/peers --quick          (small sizes, a few seconds)
+//   ./build/release/bench/peers --shape "50 us" --repeat 11   (one shape: its row per thread count)
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -58,14 +59,16 @@ struct Options {
   bool quick = false;
   std::vector<std::size_t> threads{1, 2};
   int repeat = 3;
+  std::string shape;  // only the rows whose shape contains this text (empty: every row)
 };
 
 void print_usage(std::FILE* to) {
   std::fprintf(to,
-               "usage: peers [--quick] [--threads N] [--repeat R] [--help]\n"
-               "  --quick      small sizes (about 10^4 tasks) instead of 10^5 and 10^6\n"
-               "  --threads N  run with N threads only (default: 1, then 2)\n"
-               "  --repeat R   runs per case; the median is reported (default 3)\n"
+               "usage: peers [--quick] [--threads N] [--repeat R] [--shape TEXT] [--help]\n"
+               "  --quick       small sizes (about 10^4 tasks) instead of 10^5 and 10^6\n"
+               "  --threads N   run with N threads only (default: 1, then 2)\n"
+               "  --repeat R    runs per case; the median is reported (default 3)\n"
+               "  --shape TEXT  only the rows whose shape contains TEXT (e.g. \"50 us\")\n"
                "Prints a Markdown table of ns per task (build + run + teardown).\n");
 }
 
@@ -94,6 +97,12 @@ Options parse_options(int argc, char** argv) {
       o.threads = {static_cast<std::size_t>(positive_argument(argc, argv, i))};
     } else if (std::strcmp(argv[i], "--repeat") == 0) {
       o.repeat = static_cast<int>(positive_argument(argc, argv, i));
+    } else if (std::strcmp(argv[i], "--shape") == 0) {
+      if (i + 1 == argc) {
+        std::fprintf(stderr, "peers: --shape needs a text\n");
+        std::exit(2);
+      }
+      o.shape = argv[++i];
     } else {
       std::fprintf(stderr, "peers: unknown argument %s\n", argv[i]);
       print_usage(stderr);
@@ -588,6 +597,12 @@ void run_all(const Options& options) {
   add_wavefronts(cases, options.quick);
   add_independent(cases, options.quick);
   add_random_dags(cases, options.quick);
+  std::erase_if(cases,
+                [&](const Case& c) { return c.shape.find(options.shape) == std::string::npos; });
+  if (cases.empty()) {
+    std::fprintf(stderr, "peers: no shape contains \"%s\"\n", options.shape.c_str());
+    std::exit(2);
+  }
   print_header(options);
   for (std::size_t threads : options.threads) {
     Systems systems(threads);

@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <mutex>
+#include <new>
 #include <thread>
 #include <tuple>
 #include <utility>
 #include <vector>
+
+#include <dagflow/util/large_allocator.hpp>
 
 namespace dagflow::detail {
 
@@ -29,7 +32,15 @@ GraphCache::~GraphCache() {
   std::size_t bytes = 0;
   for_each_entry([&](NodeId /*node*/, Entry& e) { bytes += e.bytes; });
   owner_.give_back(bytes);
-  for (std::size_t p = 0; p < pages_for(size_, kPageEntries); ++p) delete pages_[p].load();
+  for (std::size_t p = 0; p < pages_for(size_, kPageEntries); ++p) delete_page(pages_[p].load());
+}
+
+GraphCache::Page* GraphCache::new_page() { return new (util::map_large(sizeof(Page))) Page(); }
+
+void GraphCache::delete_page(Page* page) noexcept {
+  if (page == nullptr) return;
+  page->~Page();
+  util::unmap_large(page, sizeof(Page));
 }
 
 GraphCache::Entry* GraphCache::existing(NodeId node) const noexcept {
@@ -41,10 +52,12 @@ GraphCache::Entry& GraphCache::entry(NodeId node) {
   std::atomic<Page*>& slot = pages_[node / kPageEntries];
   Page* page = slot.load(std::memory_order_acquire);
   if (page == nullptr) {
-    auto fresh = std::make_unique<Page>();
-    if (slot.compare_exchange_strong(page, fresh.get(), std::memory_order_acq_rel)) {
-      page = fresh.release();
-    }  // else another worker installed one first: `page` is now that one
+    Page* fresh = new_page();
+    if (slot.compare_exchange_strong(page, fresh, std::memory_order_acq_rel)) {
+      page = fresh;
+    } else {  // another worker installed one first: `page` is now that one
+      delete_page(fresh);
+    }
   }
   return page->entries[node % kPageEntries];
 }

@@ -1,7 +1,8 @@
 #include <dagflow/util/large_allocator.hpp>
 
-// Tests of the per-run array allocator: large arrays are mapped on a huge-page boundary and
-// reused once freed, small ones come from operator new, and both hold what is written to them.
+// Tests of the per-run array allocator: large arrays are mapped (the largest on a huge-page
+// boundary) and reused once freed, small ones come from operator new, and all hold what is
+// written to them.
 #include <algorithm>
 #include <cstdint>
 #include <new>
@@ -12,13 +13,14 @@
 namespace util = dagflow::util;
 
 TEST_CASE("LargeAllocator: large arrays are mapped aligned, small ones allocated", "[util]") {
-  const std::size_t count = GENERATE(std::size_t{10}, util::kLargeBytes / sizeof(std::uint32_t),
-                                     util::kLargeBytes / sizeof(std::uint32_t) * 3 + 7);
+  const std::size_t count = GENERATE(std::size_t{10}, util::kKeptBytes / sizeof(std::uint32_t) + 3,
+                                     util::kHugeBytes / sizeof(std::uint32_t),
+                                     util::kHugeBytes / sizeof(std::uint32_t) * 3 + 7);
   util::LargeVector<std::uint32_t> values(count);
   CHECK(std::all_of(values.begin(), values.end(), [](std::uint32_t v) { return v == 0; }));
   std::iota(values.begin(), values.end(), std::uint32_t{1});
   CHECK(values.back() == count);
-  if (count * sizeof(std::uint32_t) >= util::kLargeBytes) {
+  if (count * sizeof(std::uint32_t) >= util::kHugeBytes) {
     CHECK(reinterpret_cast<std::uintptr_t>(values.data()) % (std::size_t{2} << 20) == 0);
   }
   values.resize(count * 2);  // grows through a second mapping, keeping the contents
@@ -34,7 +36,7 @@ TEST_CASE("LargeAllocator: a refused mapping is std::bad_alloc", "[util]") {
 TEST_CASE("LargeAllocator: a freed mapping is reused for the same size, never while in use",
           "[util]") {
   util::LargeAllocator<std::byte> allocator;
-  const std::size_t bytes = util::kLargeBytes * 2;
+  const std::size_t bytes = GENERATE(util::kKeptBytes * 3, util::kHugeBytes * 2);
   std::byte* first = allocator.allocate(bytes);
   std::byte* second = allocator.allocate(bytes);
   CHECK(first != second);

@@ -11,13 +11,16 @@ namespace dagflow::util {
 
 namespace {
 
-constexpr std::size_t kHugePage = std::size_t{2} << 20;
+constexpr std::size_t kHugePage = kHugeBytes;
+constexpr std::size_t kSmallGrain = kKeptBytes;  // sizes below kHugeBytes are rounded up to this
 
 // Mappings kept after they are freed, for the next request of the same size: a compute() frees
 // its arrays at its end and the next compute of a graph that size asks for the same sizes, and a
 // kept mapping costs no faults and no zeroing. At most kSpareBytes in all stay mapped while idle
-// (glibc's heap keeps up to that much too); larger arrays are always given back.
+// (glibc's heap keeps up to that much too); larger arrays are always given back. A run keeps a
+// handful of arrays (slots, flow nodes), so kSlots mappings cover a few runs' worth of sizes.
 constexpr std::size_t kSpareBytes = std::size_t{64} << 20;
+constexpr std::size_t kSlots = 16;
 
 struct Spares {
   struct Mapping {
@@ -25,7 +28,7 @@ struct Spares {
     std::size_t size = 0;
   };
   std::mutex mutex;
-  std::array<Mapping, 8> kept{};
+  std::array<Mapping, kSlots> kept{};
   std::size_t bytes = 0;
 
   void* take(std::size_t size) {
@@ -58,9 +61,20 @@ Spares& spares() {
   return *instance;
 }
 
-std::size_t round_up(std::size_t bytes) { return (bytes + kHugePage - 1) & ~(kHugePage - 1); }
+// Sizes are rounded up so that graphs of about the same size share their kept arrays.
+std::size_t round_up(std::size_t bytes) {
+  const std::size_t grain = bytes >= kHugeBytes ? kHugePage : kSmallGrain;
+  return (bytes + grain - 1) & ~(grain - 1);
+}
 
-void* map_fresh(std::size_t size) {
+void* map_plain(std::size_t size) {
+  void* mapped = ::mmap(nullptr, size, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (mapped == MAP_FAILED) throw std::bad_alloc();
+  return mapped;
+}
+
+void* map_huge(std::size_t size) {
   // Map one huge page more than needed, then trim both ends to a huge-page boundary: the kernel
   // backs only aligned 2 MiB ranges with huge pages.
   void* mapped = ::mmap(nullptr, size + kHugePage, PROT_READ | PROT_WRITE,
@@ -82,7 +96,7 @@ void* map_large(std::size_t bytes) {
   const std::size_t size = round_up(bytes);
   if (size < bytes) throw std::bad_alloc();  // overflowed
   if (void* p = spares().take(size)) return p;
-  return map_fresh(size);
+  return size >= kHugeBytes ? map_huge(size) : map_plain(size);
 }
 
 void unmap_large(void* p, std::size_t bytes) noexcept {
