@@ -17,6 +17,7 @@ struct Planning {
   const std::uint32_t* local_of;
   std::span<const std::int32_t> holders;
   bool fuse;
+  std::size_t threads;
   std::span<const std::uint8_t> prefilled;
   std::span<const std::uint64_t> groups;
 
@@ -87,6 +88,18 @@ void split_levels_by_group(const Planning& p, std::vector<std::uint32_t>& unit_o
   }
 }
 
+// Whether chains at one depth share a unit (see the header): in a large graph, or in a pool of
+// one thread when no task may wait outside it; never across ranks in the latter case, where a
+// rank's single thread also serves its waits for other ranks.
+bool fuses_levels(const Planning& p) {
+  const std::size_t chains = p.heads.size();
+  if (!p.fuse || chains < 2) return false;
+  if (chains >= kLevelFusionMinChains) return true;
+  if (p.threads != 1 || !p.groups.empty()) return false;
+  return std::none_of(p.heads.begin(), p.heads.end(),
+                      [&](std::uint32_t head) { return p.is_alone(head); });
+}
+
 // 2. Units: one per chain, or one per depth level of the chain graph (heads come in topological
 //    order, so a chain's dependencies have their level already); an async task's chain is always
 //    a unit of its own. Returns the unit of each chain, and marks async units in the plan.
@@ -100,7 +113,7 @@ std::vector<std::uint32_t> assign_units(const Planning& p, std::size_t& units,
     plan.async_units.resize(std::max<std::size_t>(plan.async_units.size(), units), 0);
     plan.async_units[unit] = 1;
   };
-  if (!p.fuse || chains < kLevelFusionMinChains) {
+  if (!fuses_levels(p)) {
     for (std::uint32_t c = 0; c < chains; ++c) {
       unit_of_chain[c] = c;
       mark_async(c, c);
@@ -179,9 +192,10 @@ void link_units(const Planning& p, std::span<const std::uint32_t> unit_of_chain,
 
 ExecutionPlan plan_execution(const GraphState& graph, std::span<const NodeId> order,
                              const std::uint32_t* local_of, std::span<const std::int32_t> holders,
-                             bool fuse, std::span<const std::uint8_t> prefilled,
+                             bool fuse, std::size_t threads,
+                             std::span<const std::uint8_t> prefilled,
                              std::span<const std::uint64_t> groups) {
-  Planning p{graph, order, local_of, holders, fuse, prefilled, groups, {}, {}, {}};
+  Planning p{graph, order, local_of, holders, fuse, threads, prefilled, groups, {}, {}, {}};
   find_chains(p);
   std::size_t units = 0;
   ExecutionPlan plan;

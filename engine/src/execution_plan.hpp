@@ -10,7 +10,9 @@
 // its own that holds no worker while it waits.
 // Level fusion trades away overlap between tasks of different depths, which only matters when
 // costs are uneven across levels, so it is reserved for graphs with many chains, where per-node
-// overhead dominates. Small graphs keep one node per chain.
+// overhead dominates. Small graphs keep one node per chain, except in a pool of one thread: there
+// no two tasks ever overlap, so levels cost nothing and save a node per chain (unless a task with
+// options, which may wait outside the pool, would hold up the whole level after it).
 #pragma once
 
 #include <cstddef>
@@ -46,13 +48,15 @@ struct ExecutionPlan {
 /// Plans the run of `order` (the needed tasks, topologically sorted; local index = position).
 /// `local_of` maps a node id to its local index; `holders[v]` counts the readers of task v (one
 /// per consuming argument, one per time it is requested as a target). With `fuse` off, every task
-/// is its own chain and unit. Tasks marked in `prefilled` (by local index; may be empty) already
-/// have their result (cache hits): they are not run and nobody waits for them. `groups` (by local
-/// index; may be empty): across ranks, only tasks of equal groups (the same ranks run them) share
-/// a unit, and maps and reduces (split across the ranks) are units of their own.
+/// is its own chain and unit. `threads`: the workers that will run the plan. Tasks marked in
+/// `prefilled` (by local index; may be empty) already have their result (cache hits): they are not
+/// run and nobody waits for them. `groups` (by local index; may be empty): across ranks, only tasks
+/// of equal groups (the same ranks run them) share a unit, and maps and reduces (split across the
+/// ranks) are units of their own.
 [[nodiscard]] ExecutionPlan plan_execution(const GraphState& graph, std::span<const NodeId> order,
                                            const std::uint32_t* local_of,
                                            std::span<const std::int32_t> holders, bool fuse,
+                                           std::size_t threads,
                                            std::span<const std::uint8_t> prefilled = {},
                                            std::span<const std::uint64_t> groups = {});
 

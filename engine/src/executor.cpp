@@ -318,7 +318,7 @@ void prepare_slots(PlannedRun& p, const ExecutorOptions& options,
   const std::span<const std::uint64_t> groups =
       run.ranks != nullptr ? run.ranks->groups() : std::span<const std::uint64_t>{};
   run.plan = detail::plan_execution(graph, run.order, run.local_of.data(), holders,
-                                    options.fuse_tasks, prefilled, groups);
+                                    options.fuse_tasks, options.threads, prefilled, groups);
 }
 
 // The needs of a task with options, checked against the Executor's resources before anything

@@ -13,8 +13,8 @@ int inc(int x) { return x + 1; }
 int add(int a, int b) { return a + b; }
 
 // Plans the run of `target` the way the Executor does.
-dagflow::detail::ExecutionPlan plan_for(const dagflow::Graph& g, dagflow::NodeId target,
-                                        bool fuse) {
+dagflow::detail::ExecutionPlan plan_for(const dagflow::Graph& g, dagflow::NodeId target, bool fuse,
+                                        std::size_t threads = 2) {
   const dagflow::NodeId targets[] = {target};
   const auto order = dagflow::topological_order(g, targets);
   std::vector<std::uint32_t> local_of(g.size(), UINT32_MAX);
@@ -25,7 +25,7 @@ dagflow::detail::ExecutionPlan plan_for(const dagflow::Graph& g, dagflow::NodeId
   }
   ++holders[local_of[target]];
   return dagflow::detail::plan_execution(*dagflow::detail::state_of(g), order, local_of.data(),
-                                         holders, fuse);
+                                         holders, fuse, threads);
 }
 }  // namespace
 
@@ -77,4 +77,26 @@ TEST_CASE("ExecutionPlan: large graphs fuse by depth", "[engine][fusion]") {
     CHECK(plan.preds[plan.pred_begin[u]] == u - 1);
   }
   CHECK(plan_for(g, level[0].id(), false).units() == 8191);
+}
+
+// In a pool of one thread no two tasks overlap anyway: a small graph fuses by depth too, unless a
+// task with options (which may wait outside the pool) would hold up the level after it.
+TEST_CASE("ExecutionPlan: with one thread, small graphs fuse by depth", "[engine][fusion]") {
+  dagflow::Graph g;
+  std::vector<dagflow::Delayed<int>> leaves;
+  for (int i = 0; i < 8; ++i) leaves.push_back(g.delayed(inc, i));
+  std::vector<dagflow::Delayed<int>> pairs;
+  for (std::size_t i = 0; i < leaves.size(); i += 2)
+    pairs.push_back(g.delayed(add, leaves[i], leaves[i + 1]));
+  auto top = g.delayed(add, g.delayed(add, pairs[0], pairs[1]), g.delayed(add, pairs[2], pairs[3]));
+  CHECK(plan_for(g, top.id(), true, 2).units() == 15);  // one node per chain
+  const auto plan = plan_for(g, top.id(), true, 1);
+  CHECK(plan.units() == 4);
+  CHECK(plan.unit_begin[1] == 8);
+  CHECK(plan_for(g, top.id(), false, 1).units() == 15);  // fusion off stays off
+
+  g.set_options(leaves[3], {.io = true});
+  const auto with_io = plan_for(g, top.id(), true, 1);
+  CHECK(with_io.units() == 15);
+  CHECK(with_io.async_units.size() == 15);
 }
