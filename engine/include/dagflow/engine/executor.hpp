@@ -34,8 +34,9 @@ struct ExecutorOptions {
   std::size_t threads = 0;
   /// Merge fine-grained tasks into fewer flow-graph nodes (default on): linear chains always run
   /// as one node; in graphs of thousands of tasks (and in any graph with `threads` = 1 and no
-  /// task with TaskOptions), all tasks at one depth share a node that runs them in parallel. Off: one flow-graph node per task, which keeps every task of every depth
-  /// free to overlap (worth it only for few, long, unevenly sized tasks in a huge graph).
+  /// task with TaskOptions), all tasks at one depth share a node that runs them in parallel.
+  /// Off: one flow-graph node per task, which keeps every task of every depth free to overlap
+  /// (worth it only for few, long, unevenly sized tasks in a huge graph).
   bool fuse_tasks = true;
   /// Budget of the memory cache, in bytes (default 256 MiB; 0 = off). Results are kept across
   /// compute() calls of this Executor, so computing a target again runs only what is not kept.
