@@ -134,9 +134,9 @@ CLI::App* add_run_command(CLI::App& app, RunArgs& args) {
       run->add_flag("--no-cache", args.no_cache, "Use no disk cache: run everything");
   CLI::Option* durable_cache = run->add_flag(
       "--durable-cache", args.durable_cache,
-      "Sync each cache entry to disk (fsync the file and its directory) before it counts as "
-      "written, so entries survive a power loss; slower writes. Without it a killed run never "
-      "leaves a damaged entry, and one a power loss damages is recomputed");
+      "Sync each cache entry and the run record to disk (fsync the file and its directory) "
+      "before it counts as written, so entries survive a power loss; slower writes. Without it "
+      "a killed run never leaves a damaged entry, and one a power loss damages is recomputed");
   cache_dir->excludes(no_cache);
   no_cache->excludes(cache_dir);
   durable_cache->excludes(no_cache);

@@ -58,6 +58,10 @@ using HeaderBytes = std::array<unsigned char, kHeaderSize>;
 // Past this many keys warned about, one last warning says that the rest are silenced, so that a
 // wrecked cache directory cannot grow the set (or the log) without bound.
 constexpr std::size_t kMaxWarnedKeys = 4096;
+// Entries that could not be stored are warned about this many times per store, the last time
+// saying that the rest are only counted: a full disk or a read-only root fails every write of a
+// run, which would otherwise print a line per task.
+constexpr std::size_t kMaxWriteWarnings = 8;
 // Temp files are named `.tmp-<key hex>-<pid>-<counter>` (see temp_owner).
 constexpr std::string_view kTempPrefix = ".tmp-";
 constexpr std::string_view kEntrySuffix = ".entry";
@@ -465,8 +469,15 @@ std::optional<std::string> DiskStore::get(const Hash128& key, std::uint64_t type
 }
 
 bool DiskStore::fail_put(const std::string& message) {
-  write_failures_.fetch_add(1, std::memory_order_relaxed);
-  warn(message);
+  const std::size_t failures = write_failures_.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (failures < kMaxWriteWarnings) {
+    warn(message);
+  } else if (failures == kMaxWriteWarnings) {
+    warn(
+        fmt::format("{} ({} cache entries in '{}' could not be stored: no more warnings about "
+                    "them; RunStats::disk_write_failures counts them)",
+                    message, failures, root_.string()));
+  }
   return false;
 }
 

@@ -98,16 +98,18 @@ class DiskStore {
   /// Stores `payload` under `key` atomically: a unique temp file in the entry's directory
   /// (O_CREAT|O_EXCL, mode 0600), header and payload written, then renamed over the entry.
   /// Returns true when stored. On any failure (no space, file size limit, permissions, read-only
-  /// file system, a failed fsync...) warns and returns false, removing the temp file, so no
-  /// partial file is left. Concurrent puts of one key, from threads or processes, all succeed and
-  /// leave one valid entry (the last rename wins). Never throws for the state of the disk.
+  /// file system, a failed fsync...) warns (the first 8 failures of a store; the rest are only
+  /// counted) and returns false, removing the temp file, so no partial file is left. Concurrent
+  /// puts of one key, from threads or processes, all succeed and leave one valid entry (the last
+  /// rename wins). Never throws for the state of the disk.
   ///
   /// With Durability::kKillSafe (the default) there is no fsync: a killed process cannot leave a
   /// partial entry (the rename happens after the last write, and the page cache survives the
   /// process), and what an OS crash or power loss can leave (a renamed file with missing data)
   /// fails the header or payload checksum, so it is a miss and is recomputed. kDurable syncs the
   /// file before the rename and the directory after it: two disk flushes per entry (bench/cache
-  /// measures them), paid by the I/O threads that write entries.
+  /// measures them), paid by the thread that writes the entry (an I/O thread, or a compute
+  /// worker when the I/O threads are far behind).
   bool put(const Hash128& key, std::uint64_t type_fingerprint, std::string_view payload);
 
   /// True when an entry file for `key` exists with an intact header that names `key` (no

@@ -1580,7 +1580,7 @@ void PipelineRun::write_record(const std::vector<Value>* values) {
   }
   const fs::path path = record_path(cache_->path(), pipeline_file_of(spec_));
   try {
-    detail::write_record(path, record);
+    detail::write_record(path, record, executor_->options().durable_cache);
   } catch (const std::exception& e) {
     executor_->options().log(
         fmt::format("the run record {} was not written: {}", path.string(), e.what()));

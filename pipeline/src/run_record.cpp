@@ -214,7 +214,7 @@ std::vector<RunRecord> read_all_records(const fs::path& cache_dir) {
   return records;
 }
 
-void write_record(const fs::path& path, const RunRecord& record) {
+void write_record(const fs::path& path, const RunRecord& record, bool durable) {
   Value::Map nodes;
   for (const auto& [id, node] : record.nodes) nodes.emplace(id, to_value(node));
   const Value doc =
@@ -231,7 +231,7 @@ void write_record(const fs::path& path, const RunRecord& record) {
   // this directory for them, so each record written sweeps those of dead writers.
   (void)util::remove_dead_writers_temps(dir_fd.get(), util::AtomicWriteOptions{}.temp_prefix);
   util::write_file_atomically_at(dir_fd.get(), path.filename().string(), to_json(doc) + "\n",
-                                 {.mode = 0600});
+                                 {.mode = 0600, .durable = durable});
 }
 
 }  // namespace dagflow::detail

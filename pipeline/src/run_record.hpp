@@ -90,8 +90,9 @@ struct RunRecord {
 [[nodiscard]] std::vector<RunRecord> read_all_records(const std::filesystem::path& cache_dir);
 /// Replaces the record file atomically (mode 0600; the records directory is created 0700),
 /// first removing the temp files that writers killed mid-write left in that directory.
-/// Throws std::system_error when it cannot be written.
-void write_record(const std::filesystem::path& path, const RunRecord& record);
+/// `durable`: synced before it counts as written, as disk-cache entries are under
+/// ExecutorOptions::durable_cache. Throws std::system_error when it cannot be written.
+void write_record(const std::filesystem::path& path, const RunRecord& record, bool durable = false);
 
 /// The hex form back into a hash; nullopt unless 32 hex digits.
 [[nodiscard]] std::optional<Hash128> hash_from_hex(std::string_view hex);

@@ -71,6 +71,16 @@ class Warnings {
 
 Hash128 key_of(int i) { return dagflow::hash_value(i); }
 
+// Puts a non-empty directory where key's entry belongs (stored once first, so that its shard
+// directory exists): it cannot be removed or renamed over, so every read and write meets it.
+fs::path block_entry(DiskStore& store, int key) {
+  REQUIRE(store.put(key_of(key), kType, "blocked"));
+  const fs::path stuck = store.entry_path(key_of(key));
+  fs::remove(stuck);
+  fs::create_directories(stuck / "inside");
+  return stuck;
+}
+
 // `size` deterministic bytes that differ from key to key.
 std::string payload_for(int key, std::size_t size) {
   std::string s(size, '\0');
@@ -381,10 +391,7 @@ TEST_CASE("DiskStore: one warning per damaged key, naming its path", "[engine][d
   DiskStore store(tmp.path() / "cache", warnings.sink());
 
   // A non-empty directory where an entry belongs cannot be removed, so every read meets it.
-  REQUIRE(store.put(key_of(1), kType, "one"));
-  const fs::path stuck = store.entry_path(key_of(1));
-  fs::remove(stuck);
-  fs::create_directories(stuck / "inside");
+  const fs::path stuck = block_entry(store, 1);
   for (int i = 0; i < 3; ++i) CHECK_FALSE(store.get(key_of(1), kType).has_value());
   CHECK(store.stats().damaged == 3);
   CHECK(fs::is_directory(stuck));
@@ -403,6 +410,24 @@ TEST_CASE("DiskStore: one warning per damaged key, naming its path", "[engine][d
   REQUIRE(messages.size() == 2);
   CHECK_THAT(messages[0], Catch::Contains(stuck.string()) && Catch::Contains("regular file"));
   CHECK_THAT(messages[1], Catch::Contains(flipped.string()) && Catch::Contains("size"));
+}
+
+// A disk that refuses every write (full, read-only) would warn once per task: the first few
+// failures are warned about, the last of them saying that the rest are only counted.
+TEST_CASE("DiskStore: failed puts warn a bounded number of times and are all counted",
+          "[engine][disk]") {
+  const TempDir tmp;
+  Warnings warnings;
+  DiskStore store(tmp.path() / "cache", warnings.sink());
+  block_entry(store, 1);  // the rename over it fails, every time
+  for (int i = 0; i < 20; ++i) CHECK_FALSE(store.put(key_of(1), kType, "one"));
+  CHECK(store.stats().write_failures == 20);
+  const auto messages = warnings.messages();
+  REQUIRE(messages.size() == 8);
+  for (const std::string& m : messages) CHECK_THAT(m, Catch::Contains("cannot store cache entry"));
+  CHECK_THAT(messages.back(), Catch::Contains("no more warnings") &&
+                                  Catch::Contains((tmp.path() / "cache").string()));
+  CHECK_THAT(messages.front(), !Catch::Contains("no more warnings"));
 }
 
 // Threads storing and reading one key at once all succeed, and one entry is left.

@@ -100,9 +100,11 @@ struct ExecutorOptions {
   /// Make every disk-cache entry durable before it counts as written (default off): its file is
   /// fsync'ed before the rename that puts it in place, then its directory after, so an entry
   /// written survives a power loss or an OS crash. Costs two disk flushes per entry, on the I/O
-  /// threads. Off, entries are as safe against a killed process (the rename comes after the last
-  /// write, so there is never a partial entry), but a power loss can damage recent ones: a
-  /// damaged entry fails its checksum, so it is a miss and its task is computed again.
+  /// threads (on a compute worker instead when they are far behind). A pipeline's run record is
+  /// made durable the same way. Off, entries are as safe against a killed process (the rename
+  /// comes after the last write, so there is never a partial entry), but a power loss can damage
+  /// recent ones: a damaged entry fails its checksum, so it is a miss and its task is computed
+  /// again.
   bool durable_cache = false;
   // New fields are appended below, never inserted above: designated initialisers follow this
   // order.
