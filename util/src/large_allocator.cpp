@@ -12,7 +12,6 @@ namespace dagflow::util {
 namespace {
 
 constexpr std::size_t kHugePage = kHugeBytes;
-constexpr std::size_t kSmallGrain = kKeptBytes;  // sizes below kHugeBytes are rounded up to this
 
 // Mappings kept after they are freed, for the next request of the same size: a compute() frees
 // its arrays at its end and the next compute of a graph that size asks for the same sizes, and a
@@ -61,9 +60,10 @@ Spares& spares() {
   return *instance;
 }
 
-// Sizes are rounded up so that graphs of about the same size share their kept arrays.
+// Sizes are rounded up (to whole huge pages, else to kKeptBytes) so that graphs of about the same
+// size share their kept arrays.
 std::size_t round_up(std::size_t bytes) {
-  const std::size_t grain = bytes >= kHugeBytes ? kHugePage : kSmallGrain;
+  const std::size_t grain = bytes >= kHugeBytes ? kHugePage : kKeptBytes;
   return (bytes + grain - 1) & ~(grain - 1);
 }
 
@@ -77,10 +77,7 @@ void* map_plain(std::size_t size) {
 void* map_huge(std::size_t size) {
   // Map one huge page more than needed, then trim both ends to a huge-page boundary: the kernel
   // backs only aligned 2 MiB ranges with huge pages.
-  void* mapped = ::mmap(nullptr, size + kHugePage, PROT_READ | PROT_WRITE,
-                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (mapped == MAP_FAILED) throw std::bad_alloc();
-  auto* raw = static_cast<std::byte*>(mapped);
+  auto* raw = static_cast<std::byte*>(map_plain(size + kHugePage));
   const std::size_t lead =
       (kHugePage - reinterpret_cast<std::uintptr_t>(raw) % kHugePage) % kHugePage;
   std::byte* aligned = raw + lead;
