@@ -5,7 +5,10 @@
 // unfused chain at every thread count; an intermediate that is a target or has another reader
 // is made as usual; the fused map leaves nothing in the memory cache; failures name their item;
 // per-block disk entries are keyed by the whole chain; streamed files and extras fuse too; and
-// across ranks every rank gets one process's bits.
+// across ranks every rank gets one process's bits. Chains held in map's own handles (Mapped) are
+// composed at compile time, per item; held as plain Delayed handles, read through the maps in
+// batches: the same results and the same disk entries.
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdint>
@@ -214,6 +217,94 @@ TEST_CASE("fusion: the memory cache keeps no fused intermediate", "[engine][fusi
   CHECK(calls == 40'000);
 }
 
+TEST_CASE("fusion: map's handles compose the chain per item, plain Delayed ones per batch",
+          "[engine][fusion]") {
+  // Which function ran on which item, in order: one thread, one chunk at a time.
+  static std::vector<std::string> calls;
+  calls.clear();
+  const auto traced = [](char name) {
+    return [name](long x) {
+      calls.push_back(std::string(1, name) + std::to_string(x));
+      return x + 1;
+    };
+  };
+  constexpr long n = 64'000;  // blocks of 64 items: the first starts the fold, then batches
+  std::vector<long> xs(n);
+  for (long i = 0; i < n; ++i) xs[static_cast<std::size_t>(i)] = 10 * i;
+  dagflow::Graph g;
+  auto hs = dagflow::map(g, traced('h'), xs);
+  auto fs = dagflow::map(g, traced('f'), hs);
+  auto typed = dagflow::reduce(g, std::plus<>{}, 0L, fs);
+  const dagflow::Delayed<std::vector<long>> erased_hs = dagflow::map(g, traced('h'), xs);
+  const dagflow::Delayed<std::vector<long>> erased_fs = dagflow::map(g, traced('f'), erased_hs);
+  auto erased = dagflow::reduce(g, std::plus<>{}, 0L, erased_fs);
+  dagflow::Executor ex({.threads = 1, .memory_cache_bytes = 0});
+  const long expected = n * 2 + 10 * (n - 1) * n / 2;
+  const auto h_calls = [](std::size_t from, std::size_t count) {
+    return std::count_if(calls.begin() + static_cast<std::ptrdiff_t>(from),
+                         calls.begin() + static_cast<std::ptrdiff_t>(from + count),
+                         [](const std::string& c) { return c[0] == 'h'; });
+  };
+
+  CHECK(ex.compute(typed) == expected);
+  CHECK(ex.last_run_stats().fused == 2);
+  REQUIRE(calls.size() == 2 * n);
+  CHECK(calls[0] == "h0");  // f(h(x)) item by item
+  CHECK(calls[1] == "f1");
+  CHECK(calls[2] == "h10");
+  CHECK(calls[3] == "f11");
+  CHECK(h_calls(2, 32) == 16);
+
+  calls.clear();
+  CHECK(ex.compute(erased) == expected);
+  CHECK(ex.last_run_stats().fused == 2);
+  REQUIRE(calls.size() == 2 * n);
+  CHECK(calls[0] == "h0");  // the block's first item alone, then h over 32 items, f over them
+  CHECK(calls[1] == "f1");
+  CHECK(calls[2] == "h10");
+  CHECK(calls[3] == "h20");
+  CHECK(h_calls(2, 32) == 32);
+}
+
+TEST_CASE("fusion: a composed chain and one read through its maps share disk entries",
+          "[engine][fusion][disk-cache]") {
+  const dagflow::test::TempDir tmp;
+  static std::atomic<std::size_t> calls{0};
+  const auto h_op = dagflow::op("fusion shared h", [](long x) {
+    ++calls;
+    return 3 * x;
+  });
+  const auto f_op = dagflow::op("fusion shared f", [](long x) { return x - 1; });
+  const auto sum = dagflow::op("fusion shared sum", std::plus<>{});
+  std::vector<long> xs(5000);
+  for (long i = 0; i < 5000; ++i) xs[static_cast<std::size_t>(i)] = i;
+  const dagflow::ExecutorOptions options{.memory_cache_bytes = 0,
+                                         .cache_dir = tmp.path() / "cache"};
+  long composed = 0;
+  {
+    dagflow::Graph g;
+    auto fs = dagflow::map(g, f_op, dagflow::map(g, h_op, xs));
+    auto values = dagflow::map(g, f_op, dagflow::map(g, h_op, xs));  // a map as the reader
+    dagflow::Executor ex(options);
+    auto [total, got] = ex.compute(dagflow::reduce(g, sum, 0L, fs), values);
+    composed = total;
+    CHECK(got.size() == 5000);
+    CHECK(got[4999] == 3 * 4999 - 1);
+    CHECK(calls == 10'000);
+  }
+  calls = 0;
+  dagflow::Graph g;
+  const dagflow::Delayed<std::vector<long>> hs = dagflow::map(g, h_op, xs);
+  const dagflow::Delayed<std::vector<long>> fs = dagflow::map(g, f_op, hs);
+  const dagflow::Delayed<std::vector<long>> hs2 = dagflow::map(g, h_op, xs);
+  const dagflow::Delayed<std::vector<long>> values = dagflow::map(g, f_op, hs2);
+  dagflow::Executor ex(options);
+  auto [total, got] = ex.compute(dagflow::reduce(g, sum, 0L, fs), values);
+  CHECK(total == composed);
+  CHECK(got[4999] == 3 * 4999 - 1);
+  CHECK(calls == 0);  // every block from the entries the composed run wrote
+}
+
 TEST_CASE("fusion: a failing item of a fused map names its index", "[engine][fusion]") {
   const double bad = inputs(10'000)[4241];
   dagflow::Graph g;
@@ -226,7 +317,11 @@ TEST_CASE("fusion: a failing item of a fused map names its index", "[engine][fus
       inputs(10'000));
   auto b = dagflow::map(
       g, [](double x) { return x * 2; }, a);
-  auto total = dagflow::reduce(g, std::plus<>{}, 0.0, b, {.label = "total"});
+  const bool composed = GENERATE(true, false);  // map's handle, or a plain Delayed
+  INFO((composed ? "composed" : "through the maps"));
+  const dagflow::Delayed<std::vector<double>> erased = b;
+  auto total = composed ? dagflow::reduce(g, std::plus<>{}, 0.0, b, {.label = "total"})
+                        : dagflow::reduce(g, std::plus<>{}, 0.0, erased, {.label = "total"});
   dagflow::Executor ex({.threads = 2});
   try {
     (void)ex.compute(total);
@@ -366,4 +461,36 @@ TEST_CASE("fusion: across 2 ranks a fused chain gives one process's bits", "[eng
   REQUIRE(got.size() == 2);
   for (const std::uint64_t b : got) CHECK(b == expected);
   for (const std::size_t k : fused) CHECK(k == 2);
+}
+
+TEST_CASE("fusion: map's handle goes wherever a Delayed goes, and its chain is only a hint",
+          "[engine][fusion]") {
+  const auto inc = [](int x) { return x + 1; };
+  const auto twice = [](int x) { return x * 2; };
+  const std::vector<int> xs{1, 2, 3};
+  dagflow::Executor ex({.threads = 2});
+  SECTION("as an argument, in a list, after, assigned to another chain's handle") {
+    dagflow::Graph g;
+    auto a = dagflow::map(g, inc, xs);
+    auto b = dagflow::map(g, twice, a);
+    std::vector parts{a, a};  // a list of map handles binds as a list of dependencies
+    auto count = g.delayed([](const std::vector<std::vector<int>>& v) { return v.size(); }, parts);
+    auto first = g.delayed([](const std::vector<int>& v) { return v[0]; }, b);
+    g.after(first, parts);
+    decltype(b) other = a;
+    auto c = dagflow::map(g, inc, other);
+    auto [n, f, cs] = ex.compute(count, first, c);
+    CHECK(n == 2);
+    CHECK(f == 4);
+    CHECK(cs == std::vector<int>{3, 4, 5});
+  }
+  SECTION("a handle whose type names other maps than the run fuses") {
+    dagflow::Graph unused;
+    using Claimed = decltype(dagflow::map(unused, twice, dagflow::map(unused, inc, xs)));
+    dagflow::Graph g;
+    const Claimed wrong = dagflow::map(g, inc, xs);  // holds map(inc), claims map(twice) too
+    auto total = dagflow::reduce(g, std::plus<>{}, 0, wrong);
+    CHECK(ex.compute(total) == 2 + 3 + 4);
+    CHECK(ex.last_run_stats().fused == 1);
+  }
 }

@@ -567,10 +567,10 @@ TEST_CASE("Value: map and reduce take a list Value as input", "[nodes][value][ch
   auto plus = g.delayed([] { return Value(10); });
   auto mapped = dagflow::map(
       g, [](const Value& x, const Value& k) { return Value(x.as_int() + k.as_int()); }, list, plus);
-  STATIC_REQUIRE(std::is_same_v<decltype(mapped), dagflow::Delayed<Value>>);
+  STATIC_REQUIRE(std::is_same_v<decltype(mapped)::value_type, Value>);
   auto lengths = dagflow::map(
       g, [](const Value& x) { return x.as_int(); }, list);  // not Values: a std::vector
-  STATIC_REQUIRE(std::is_same_v<decltype(lengths), dagflow::Delayed<std::vector<std::int64_t>>>);
+  STATIC_REQUIRE(std::is_same_v<decltype(lengths)::value_type, std::vector<std::int64_t>>);
   auto total = dagflow::reduce(
       g, [](Value a, const Value& b) { return Value(a.as_int() + b.as_int()); }, Value(0), mapped);
   auto not_a_list = dagflow::map(

@@ -49,16 +49,31 @@ struct ChunkOptions {
 template <class C>
 struct ListAdapter {};
 
+/// What map returns: a Delayed<T> whose type also names the maps that make its items, so that a
+/// map, reduce or map_reduce reading it runs their functions composed into one inlined loop,
+/// `f(h(x))` per item, when a run fuses the chain (ExecutorOptions::fuse_maps): as fast as
+/// map_reduce of the composed function written by hand. It goes wherever a Delayed<T> goes.
+/// Stored as a Delayed<T> (or a Mapped of other maps) it still fuses, reading the chain through
+/// its maps a batch of items at a time: the same results, a little slower.
+template <class T, class Chain>
+class Mapped : public Delayed<T> {
+ public:
+  Mapped() = default;
+  /// Any task of type T: the chain is checked against the maps a run fuses, never trusted.
+  Mapped(Delayed<T> task)  // NOLINT(google-explicit-constructor): converts like its base
+      : Delayed<T>(std::move(task)) {}
+};
+
 /// A task that applies `fn` to every item of `input` and returns the results in input order, as
-/// a `Delayed<std::vector<R>>`. `input` is a `std::vector<T>` (moved into the graph when passed
-/// as an rvalue, copied otherwise) or a `Delayed<std::vector<T>>` (its size known only at run
-/// time), or a type with a ListAdapter (the result is then the adapter's from_results type when
-/// it has one), or a file source (read_lines, read_chunks: items are std::string_views, and
-/// results of a type R with a ListAdapter come back as R's from_results). `fn` is called as
-/// `fn(const T&)`, possibly from several threads at once; it may be a `dagflow::op`. An item that
-/// throws fails the task with a TaskError naming its index; no new chunk starts after that. One
-/// graph node and one output allocation, however many items; each item's result is written in
-/// place, in input order.
+/// a `Delayed<std::vector<R>>` (a Mapped, which is one). `input` is a `std::vector<T>` (moved into
+/// the graph when passed as an rvalue, copied otherwise) or a `Delayed<std::vector<T>>` (its size
+/// known only at run time), or a type with a ListAdapter (the result is then the adapter's
+/// from_results type when it has one), or a file source (read_lines, read_chunks: items are
+/// std::string_views, and results of a type R with a ListAdapter come back as R's from_results).
+/// `fn` is called as `fn(const T&)`, possibly from several threads at once; it may be a
+/// `dagflow::op`. An item that throws fails the task with a TaskError naming its index; no new
+/// chunk starts after that. One graph node and one output allocation, however many items; each
+/// item's result is written in place, in input order.
 template <class F, class Input>
 [[nodiscard]] auto map(Graph& g, F&& fn, Input&& input, ChunkOptions options = {});
 

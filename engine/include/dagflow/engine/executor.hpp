@@ -90,12 +90,14 @@ struct ExecutorOptions {
   std::shared_ptr<Cluster> cluster{};
   /// Fuse chains of maps (default on): a map whose result only a map, reduce or map_reduce
   /// reads, as its items, runs inside that reader, so `reduce(g, op, init, map(g, f, map(g, h,
-  /// xs)))` computes f(h(x)) a batch of items at a time and neither intermediate vector is ever
-  /// made. A map that is a target of the compute(), has another reader (ordering-only ones
-  /// count), has TaskOptions, or is found in a cache is computed as usual. Results, and the bits
-  /// of reductions, are the same either way; the fused map has no result of its own to cache
-  /// (its observers' event says TaskOutcome::kFused), and the reader's per-block disk entries
-  /// are keyed by the whole chain and the source items. Off: every map makes its vector.
+  /// xs)))` computes f(h(x)) per item (composed at compile time when the reader is given map's
+  /// own handle, a Mapped; a batch of items at a time otherwise) and neither intermediate
+  /// vector is ever made. A map that is a target of the compute(), has another reader
+  /// (ordering-only ones count), has TaskOptions, or is found in a cache is computed as usual.
+  /// Results, and the bits of reductions, are the same either way; the fused map has no result of
+  /// its own to cache (its observers' event says TaskOutcome::kFused), and the reader's per-block
+  /// disk entries are keyed by the whole chain and the source items. Off: every map makes its
+  /// vector.
   bool fuse_maps = true;
   /// Make every disk-cache entry durable before it counts as written (default off): its file is
   /// fsync'ed before the rename that puts it in place, then its directory after, so an entry

@@ -75,9 +75,35 @@ struct MapInput<TextSource> {  // read_lines, read_chunks: streamed (streaming_i
 template <>
 struct MapInput<Delayed<TextSource>> : MapInput<TextSource> {};
 template <class Input>
-using map_item_t = typename MapInput<std::remove_cvref_t<Input>>::item;
+using map_item_t = typename MapInput<handle_t<Input>>::item;
 template <class Input>
-using map_value_t = typename MapInput<std::remove_cvref_t<Input>>::value;
+using map_value_t = typename MapInput<handle_t<Input>>::value;
+
+// The maps that make a Mapped handle's items, as their task bodies, the nearest first (see
+// ChainMatch); empty for any other input. Map bodies with further arguments end a chain.
+template <class... Bodies>
+struct MapChain {};
+inline constexpr std::size_t kMaxMapChain = 8;  // bounds the composed functions' instantiations
+template <class Input>
+struct ChainOf {
+  using type = MapChain<>;
+};
+template <class T, class Chain>
+struct ChainOf<Mapped<T, Chain>> {
+  using type = Chain;
+};
+template <class Input>
+using chain_of_t = typename ChainOf<std::remove_cvref_t<Input>>::type;
+// The chain of a map with body `Body` over an input with chain `Before`.
+template <class Body, class Before>
+struct ChainAfter {
+  using type = MapChain<>;
+};
+template <class Body, class... Before>
+struct ChainAfter<Body, MapChain<Before...>> {
+  using type =
+      std::conditional_t<(sizeof...(Before) < kMaxMapChain), MapChain<Body, Before...>, MapChain<>>;
+};
 
 // The items of a task's input, read in place.
 template <class T>
@@ -104,7 +130,7 @@ using map_result_t = decltype(map_result<In, R>(std::declval<std::vector<R>>()))
 template <class Fn, class Input, class... A>
 struct MapCheck {
   using T = map_item_t<Input>;
-  static constexpr bool input_ok = MapInput<std::remove_cvref_t<Input>>::supported;
+  static constexpr bool input_ok = MapInput<handle_t<Input>>::supported;
   static constexpr bool invocable =
       input_ok && std::is_invocable_v<const Fn&, const T&, const A&...>;
   using R = std::remove_cvref_t<
@@ -120,7 +146,7 @@ struct MapCheck {
 template <class Fn, class U, class Input>
 struct ReduceCheck {
   using T = map_item_t<Input>;
-  static constexpr bool input_ok = MapInput<std::remove_cvref_t<Input>>::supported;
+  static constexpr bool input_ok = MapInput<handle_t<Input>>::supported;
   static constexpr bool init_copyable = copyable_v<U>;
   // Checked only once the earlier conditions hold, so that one mistake gives one message.
   static constexpr bool starts_from_item =
@@ -135,7 +161,7 @@ struct ReduceCheck {
 template <class Fn, class Combine, class U, class Input>
 struct MapReduceCheck {
   using T = map_item_t<Input>;
-  static constexpr bool input_ok = MapInput<std::remove_cvref_t<Input>>::supported;
+  static constexpr bool input_ok = MapInput<handle_t<Input>>::supported;
   static constexpr bool init_copyable = copyable_v<U>;
   static constexpr bool invocable = !input_ok || std::is_invocable_v<const Fn&, const T&>;
   using R = std::remove_cvref_t<
@@ -285,7 +311,7 @@ struct ExtraValue<std::vector<Delayed<U>>> {
   using type = std::vector<U>;
 };
 template <class A>
-using extra_value_t = typename ExtraValue<std::remove_cvref_t<A>>::type;
+using extra_value_t = typename ExtraValue<handle_t<A>>::type;
 
 // The task body of map: fn(item, extras...) for every item of an In. The extras (values of the
 // task's further arguments) decide results too, so they join the per-block keys, as does the salt.
@@ -305,15 +331,23 @@ struct MapBody {
   }
 
   auto operator()(const In& input, const A&... extras) const {
+    if constexpr (std::is_same_v<In, TextSource>) {
+      const auto call = [&](const T& x) { return std::invoke(fn, x, extras...); };
+      // Results that are themselves a dynamic value (a pipeline's) come back as one of them.
+      return map_result<R>(stream_map<R>(input, chunk_size, call, salt_with(extras...)));
+    } else {
+      return in_memory(ListItems<T>{items_of(input)}, extras...);
+    }
+  }
+
+  // The map over items in memory: read in place (ListItems), or made by the maps fused before it
+  // (SourcedItems, ComposedItems).
+  template <class Items>
+  auto in_memory(const Items& items, const A&... extras) const {
     const auto call = [&](const T& x) { return std::invoke(fn, x, extras...); };
     const std::optional<Hash128> block_salt = salt_with(extras...);
-    if constexpr (std::is_same_v<In, TextSource>) {
-      // Results that are themselves a dynamic value (a pipeline's) come back as one of them.
-      return map_result<R>(stream_map<R>(input, chunk_size, call, block_salt));
-    } else {
-      return map_result<In>(map_items<R>(ListItems<T>{items_of(input)}, chunk_size, call,
-                                         block_salt.value_or(Hash128{}), block_salt.has_value()));
-    }
+    return map_result<In>(map_items<R>(items, chunk_size, call, block_salt.value_or(Hash128{}),
+                                       block_salt.has_value()));
   }
 
   // The map with its items made by the map fused before it (FusionVTable::invoke_fused): the
@@ -326,8 +360,7 @@ struct MapBody {
       return map_result<In>(stream_map<R>(
           *file, chunk_size, [&](std::string_view x) { return call(items.apply(x)); }, block_salt));
     }
-    return map_result<In>(map_items<R>(SourcedItems<T>{items}, chunk_size, call,
-                                       block_salt.value_or(Hash128{}), block_salt.has_value()));
+    return in_memory(SourcedItems<T>{items}, extras...);
   }
 
   // The salt of per-block entries: the extras join it (none when they cannot be hashed).
@@ -642,6 +675,15 @@ class MapSource final : public FusedItems<typename Body::R> {
         extras_);
   }
 
+  // For ChainMatch: the map fused before this one (null when the items come from input()), this
+  // map's own input, and its function of one item.
+  [[nodiscard]] const FusedSource* upstream() const noexcept { return upstream_.get(); }
+  [[nodiscard]] const In* input() const noexcept { return input_; }
+  R call(const T& x) const {
+    return std::apply([&](const auto&... extra) { return std::invoke(body_.fn, x, extra...); },
+                      extras_);
+  }
+
   [[nodiscard]] bool hash_source(std::size_t begin, std::size_t end, Hasher& h) const override {
     if (upstream_) return up().hash_source(begin, end, h);
     if constexpr (kStreamed) {
@@ -657,10 +699,6 @@ class MapSource final : public FusedItems<typename Body::R> {
  private:
   [[nodiscard]] const FusedItems<T>& up() const {
     return static_cast<const FusedItems<T>&>(*upstream_);
-  }
-  R call(const T& x) const {
-    return std::apply([&](const auto&... extra) { return std::invoke(body_.fn, x, extra...); },
-                      extras_);
   }
 
   const Body& body_;
@@ -693,22 +731,66 @@ std::unique_ptr<FusedSource> open_fused(const void* payload, const TaskInputs& i
                       std::move(upstream), identity, std::index_sequence_for<B...>{});
 }
 
-// FusionVTable::invoke_fused of a map, reduce or map_reduce whose input is the dependency In.
-template <class Body, class In, class... B, std::size_t... I>
+// Composes fused maps at compile time. `Chain` names, in the type of map's handle (Mapped), the
+// bodies of the maps that make a reader's items, the nearest first. When the run fused exactly
+// those maps (each without further arguments) down to a list in memory, run() calls
+// k(list, call) with call(x) = the maps' functions composed, for the list's items x, and returns
+// true; otherwise (another chain, a map with extras, a streamed file) it returns false.
+template <class Chain>
+struct ChainMatch {
+  template <class K>
+  static bool run(const FusedSource& /*items*/, const K& /*k*/) {
+    return false;
+  }
+};
+template <class Body, class... Rest>
+struct ChainMatch<MapChain<Body, Rest...>> {
+  template <class K>
+  static bool run(const FusedSource& items, const K& k) {
+    const auto* map = dynamic_cast<const MapSource<Body, std::tuple<>>*>(&items);
+    if (map == nullptr) return false;
+    if (const FusedSource* before = map->upstream()) {
+      return ChainMatch<MapChain<Rest...>>::run(*before, [&k, map](const auto& list, auto inner) {
+        k(list, [map, inner](const auto& x) { return map->call(inner(x)); });
+      });
+    }
+    if constexpr (std::is_same_v<typename Body::Input, TextSource>) {
+      return false;  // streamed: its items come one by one from the file
+    } else {
+      k(items_of(*map->input()), [map](const auto& x) { return map->call(x); });
+      return true;
+    }
+  }
+};
+
+// FusionVTable::invoke_fused of a map, reduce or map_reduce whose input is the dependency In,
+// made by the maps `Chain` names: composed at compile time when the run fused exactly those
+// (ChainMatch), else read through the fused maps (FusedItems).
+template <class Body, class Chain, class In, class... B, std::size_t... I>
 void invoke_fused_indexed(const Payload<Body, DependencyArg<In>, B...>& p, const TaskInputs& inputs,
                           const FusedSource& items, ResultSlot& out,
                           std::index_sequence<I...> /*unused*/) {
   using Result = stored_result_t<Body, DependencyArg<In>, B...>;
-  const auto& source = static_cast<const FusedItems<map_item_t<In>>&>(items);
+  using T = map_item_t<In>;
+  const auto& source = static_cast<const FusedItems<T>&>(items);
+  const bool composed = ChainMatch<Chain>::run(source, [&](const auto& list, auto call) {
+    using S = typename std::remove_cvref_t<decltype(list)>::value_type;
+    const ComposedItems<T, S, decltype(call)> through{source, list, std::move(call)};
+    out.emplace<Result>([&]() -> decltype(auto) {
+      return p.fn.in_memory(through,
+                            fetch<param_t<Body, I + 1>>(std::get<I + 1>(p.args), inputs)...);
+    });
+  });
+  if (composed) return;
   out.emplace<Result>([&]() -> decltype(auto) {
     return p.fn.fused(source, fetch<param_t<Body, I + 1>>(std::get<I + 1>(p.args), inputs)...);
   });
 }
-template <class Body, class B0, class... B>
+template <class Body, class Chain, class B0, class... B>
 void invoke_fused(const void* payload, const TaskInputs& inputs, const FusedSource& items,
                   ResultSlot& out) {
-  invoke_fused_indexed(*static_cast<const Payload<Body, B0, B...>*>(payload), inputs, items, out,
-                       std::index_sequence_for<B...>{});
+  invoke_fused_indexed<Body, Chain>(*static_cast<const Payload<Body, B0, B...>*>(payload), inputs,
+                                    items, out, std::index_sequence_for<B...>{});
 }
 
 template <class Body>
@@ -728,7 +810,7 @@ struct FusedReader<DependencyArg<In>> {
   using item = map_item_t<In>;
 };
 
-template <class Body, class B0, class... B>
+template <class Body, class Chain, class B0, class... B>
 constexpr FusionVTable make_fusion_vtable() {
   FusionVTable table{nullptr, nullptr, nullptr, nullptr};
   if constexpr (is_map_body<Body>) {
@@ -737,12 +819,12 @@ constexpr FusionVTable make_fusion_vtable() {
   }
   if constexpr (FusedReader<B0>::ok) {
     table.consumes = &typeid(typename FusedReader<B0>::item);
-    table.invoke_fused = &invoke_fused<Body, B0, B...>;
+    table.invoke_fused = &invoke_fused<Body, Chain, B0, B...>;
   }
   return table;
 }
-template <class Body, class B0, class... B>
-inline constexpr FusionVTable kFusionVTable = make_fusion_vtable<Body, B0, B...>();
+template <class Body, class Chain, class B0, class... B>
+inline constexpr FusionVTable kFusionVTable = make_fusion_vtable<Body, Chain, B0, B...>();
 
 // Builds the task: the op name (if any) is kept as "<kind>(<name>)", so that a map of a named op
 // has a stable identity of its own.
@@ -769,7 +851,8 @@ auto add_chunked_task(Graph& g, const char* kind, const F& fn, Body body, Input&
   }
   state_of(g)->set_splits_across_ranks(task.id());
   if constexpr (is_map_body<Body> || FusedReader<bound_t<Input>>::ok) {
-    state_of(g)->set_fusion(task.id(), &kFusionVTable<Body, bound_t<Input>, bound_t<Extras>...>);
+    state_of(g)->set_fusion(
+        task.id(), &kFusionVTable<Body, chain_of_t<Input>, bound_t<Input>, bound_t<Extras>...>);
   }
   return task;
 }
@@ -800,10 +883,14 @@ auto map_task(Graph& g, F&& fn, Input&& input, const ChunkOptions& options, Extr
                 "std::optional<R> otherwise)");
   if constexpr (Check::ok) {
     using Fn = callable_t<F>;
-    MapBody<Fn, map_value_t<Input>, extra_value_t<Extras>...> body{
-        Fn(callable_of(std::forward<F>(fn))), options.chunk_size, options.salt};
-    return add_chunked_task(g, "map", fn, std::move(body), std::forward<Input>(input), options,
-                            std::forward<Extras>(extras)...);
+    using Body = MapBody<Fn, map_value_t<Input>, extra_value_t<Extras>...>;
+    using Chain =
+        std::conditional_t<sizeof...(Extras) == 0,
+                           typename ChainAfter<Body, chain_of_t<Input>>::type, MapChain<>>;
+    Body body{Fn(callable_of(std::forward<F>(fn))), options.chunk_size, options.salt};
+    auto task = add_chunked_task(g, "map", fn, std::move(body), std::forward<Input>(input), options,
+                                 std::forward<Extras>(extras)...);
+    return Mapped<typename decltype(task)::value_type, Chain>(std::move(task));
   } else {
     return InvalidTask{};  // only after a static_assert fired: keeps the error list short
   }

@@ -1,7 +1,8 @@
 // Where map, reduce and map_reduce read their items: in place from their input's list
 // (ListItems), or, when the map before them is fused into them (ExecutorOptions::fuse_maps),
 // from that map computing them a batch at a time (SourcedItems over a FusedItems), so that its
-// result vector is never made. Not API.
+// result vector is never made, or from the maps' functions composed inline (ComposedItems). Not
+// API.
 #pragma once
 
 #include <algorithm>
@@ -137,6 +138,36 @@ struct SourcedItems {
   }
   void hash_items(std::size_t begin, std::size_t end, Hasher& h) const {
     (void)source.hash_source(begin, end, h);
+  }
+};
+
+/// Items made by fused maps whose functions the reader knows at compile time (ChainMatch): each
+/// is `call(list[i])`, the maps composed into one inlined function of the first map's input
+/// items, with no batch in between. Block keys are SourcedItems' over the same maps, so the two
+/// ways of reading a chain share their per-block entries.
+template <class T, class S, class Call>
+struct ComposedItems {
+  const FusedItems<T>& source;
+  const std::vector<S>& list;
+  Call call;
+
+  [[nodiscard]] std::size_t size() const noexcept { return list.size(); }
+
+  template <class F>
+  void each(std::size_t begin, std::size_t end, F&& f) const {
+    std::size_t i = begin;
+    try {
+      for (; i < end; ++i) f(i, call(list[i]));
+    } catch (...) {
+      throw_item_failure(i);
+    }
+  }
+
+  [[nodiscard]] std::optional<Hash128> block_salt(const Hash128& salt) const {
+    return SourcedItems<T>{source}.block_salt(salt);
+  }
+  void hash_items(std::size_t begin, std::size_t end, Hasher& h) const {
+    SourcedItems<T>{source}.hash_items(begin, end, h);
   }
 };
 

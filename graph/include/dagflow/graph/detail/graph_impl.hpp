@@ -54,8 +54,8 @@ bound_t<A> bind_argument(GraphState& state, A&& arg, std::uint32_t& next_edge) {
 
 template <class D>
 inline constexpr bool is_order_dependency = std::is_base_of_v<DelayedBase, D>;
-template <class U>
-inline constexpr bool is_order_dependency<std::vector<Delayed<U>>> = true;
+template <class H>
+inline constexpr bool is_order_dependency<std::vector<H>> = std::is_base_of_v<DelayedBase, H>;
 
 // What a rejected Graph::delayed call returns, so that the static_assert is the only error.
 struct InvalidTask {};

@@ -133,8 +133,30 @@ template <>
 struct BindForm<char*> {
   using type = LiteralArg<std::string>;
 };
+// A handle type derived from Delayed<U> (map's, which also carries how its items are made) binds
+// as the Delayed<U> it is, alone or in a list.
 template <class A>
-using bound_t = typename BindForm<std::remove_cvref_t<A>>::type;
+concept DerivedHandle = requires {
+  typename A::value_type;
+}
+&&std::is_base_of_v<Delayed<typename A::value_type>, A>;
+template <class A>
+struct AsHandle {
+  using type = A;
+};
+template <DerivedHandle A>
+struct AsHandle<A> {
+  using type = Delayed<typename A::value_type>;
+};
+template <DerivedHandle A>
+struct AsHandle<std::vector<A>> {
+  using type = std::vector<Delayed<typename A::value_type>>;
+};
+template <class A>
+using handle_t = typename AsHandle<std::remove_cvref_t<A>>::type;
+
+template <class A>
+using bound_t = typename BindForm<handle_t<A>>::type;
 
 // A parameter that wants a C string gets the stored std::string's characters.
 template <class L, class P>
