@@ -927,11 +927,12 @@ bool run_all(const Options& o) {
                static_cast<unsigned long long>(hand.report().words),
                static_cast<unsigned long long>(hand.report().distinct)));
     const double speed = hand.seconds / df.seconds;
+    const std::vector<double> pairs = bench::paired_ratios(hand.times, df.times);
     row(what, "dagflow map_reduce over read_chunks(4 MiB)", mb, figures(df),
-        format("speed %.2fx hand (>= %.1fx): %s (CPU %.2fx hand; median of the %zu run pairs "
-               "%.2fx); RSS <= %.0f MB: %s; same result: %s",
+        format("speed %.2fx hand (>= %.1fx): %s (CPU %.2fx hand; the %zu run pairs "
+               "%.2f-%.2fx, median %.2fx); RSS <= %.0f MB: %s; same result: %s",
                speed, kSpeedTarget, yes_no(speed >= kSpeedTarget),
-               df.cpu_seconds / hand.cpu_seconds, df.times.size(),
+               df.cpu_seconds / hand.cpu_seconds, df.times.size(), pairs.front(), pairs.back(),
                bench::paired_median(hand.times, df.times), kRssTargetMB,
                yes_no(df.peak_mb <= kRssTargetMB), yes_no(same)));
   }

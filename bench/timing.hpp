@@ -43,14 +43,20 @@ inline void pin_malloc_thresholds() {
 /// from the same heap, as in a fresh process.
 inline void settle_heap() { (void)malloc_trim(0); }
 
-/// The median over the pairs (a[k], b[k]) of a[k] / b[k] (the mean of the middle two for an even
+/// The ratios a[k] / b[k] of the pairs (a[k], b[k]), k up to the shorter's size, smallest first;
+/// and their median (the mean of the middle two for an even
 /// count; 0 for none), k up to the shorter's size: when a is one side's k-th run and b the
 /// other's, run back to back, steadier than a ratio of bests while the machine's speed drifts.
-inline double paired_median(const std::vector<double>& a, const std::vector<double>& b) {
+inline std::vector<double> paired_ratios(const std::vector<double>& a,
+                                         const std::vector<double>& b) {
   std::vector<double> ratios;
   for (std::size_t k = 0; k < std::min(a.size(), b.size()); ++k) ratios.push_back(a[k] / b[k]);
-  if (ratios.empty()) return 0;
   std::sort(ratios.begin(), ratios.end());
+  return ratios;
+}
+inline double paired_median(const std::vector<double>& a, const std::vector<double>& b) {
+  const std::vector<double> ratios = paired_ratios(a, b);
+  if (ratios.empty()) return 0;
   const std::size_t mid = ratios.size() / 2;
   return ratios.size() % 2 == 1 ? ratios[mid] : (ratios[mid - 1] + ratios[mid]) / 2;
 }
