@@ -433,7 +433,9 @@ Delayed<Value> add_map_reduce_task(Graph& g, const OpInfo& op, const OpInfo& red
   const MapItems items(op, context, node, cancel);
   const auto combine = dagflow::op(reduce.name(), CombineCall{{&reduce, &context}, cancel})
                            .with_version(reduce.version());
-  return dagflow::map_reduce(g, items.fn, combine, Value(), list, items.options);
+  ChunkOptions options = items.options;
+  options.any_order = reduce.any_order();
+  return dagflow::map_reduce(g, items.fn, combine, Value(), list, options);
 }
 
 // Why a node runs, and how a cached writer kept its files: worked out before the run (when

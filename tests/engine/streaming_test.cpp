@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -151,6 +152,66 @@ TEST_CASE("map_reduce over read_chunks: the bits of map_reduce over the chunks i
   std::size_t expected_size = 0;
   for (const std::string& line : lines_of(text)) expected_size += line.size() + 1;
   CHECK(ex.compute(lines) == expected_size);
+}
+
+// ChunkOptions::any_order: each block's result joins one running total as it is ready. Results
+// here are lists of chunk indices, merged by concatenation, and every merge is recorded: at one
+// thread a running total is always the left operand, starting at chunk 0, whereas the tree also
+// joins two later subtrees (folds inside a block add one chunk at a time either way).
+TEST_CASE("any_order over a streamed file: one running total, the same result",
+          "[engine][streaming]") {
+  using Indices = std::vector<std::size_t>;
+  const TempDir tmp;
+  const std::string text = make_text(20'000);
+  const fs::path file = tmp.write("any.txt", text);
+  static std::map<std::string, std::size_t, std::less<>> index_of;
+  static std::mutex m;
+  static std::vector<std::pair<std::size_t, std::size_t>> merges;  // (a's first, b's size)
+  index_of.clear();
+  {
+    dagflow::Graph g;
+    const std::vector<std::string> chunks = dagflow::Executor().compute(
+        dagflow::map(g, copy_line, dagflow::read_chunks(g, file, 3000)));
+    for (std::size_t i = 0; i < chunks.size(); ++i) index_of.emplace(chunks[i], i);
+    REQUIRE(index_of.size() == chunks.size());  // no two chunks alike
+  }
+  const auto one = [](std::string_view chunk) { return Indices{index_of.find(chunk)->second}; };
+  const auto merge = [](Indices a, const Indices& b) {
+    if (!a.empty()) {  // empty: init, joined to the total at the end
+      const std::lock_guard lock(m);
+      merges.emplace_back(a.front(), b.size());
+    }
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+  };
+  const auto run = [&](std::size_t threads, bool any_order) {
+    merges.clear();
+    dagflow::Graph g;
+    auto all = dagflow::map_reduce(g, one, merge, Indices{}, dagflow::read_chunks(g, file, 3000),
+                                   {.any_order = any_order});
+    Indices got = dagflow::Executor({.threads = threads}).compute(all);
+    std::sort(got.begin(), got.end());
+    return got;
+  };
+  const auto joins_later_subtrees = [] {
+    return std::any_of(merges.begin(), merges.end(),
+                       [](const auto& ab) { return ab.first != 0 && ab.second > 1; });
+  };
+  const Indices tree = run(1, false);
+  REQUIRE(tree.size() == index_of.size());
+  CHECK(joins_later_subtrees());
+  CHECK(run(1, true) == tree);
+  CHECK_FALSE(joins_later_subtrees());
+  const std::size_t threads = GENERATE(2, 4);
+  CHECK(run(threads, true) == tree);
+  // A sum, which any order gives exactly: every line's length.
+  dagflow::Graph g;
+  auto total =
+      dagflow::map_reduce(g, [](std::string_view l) { return l.size(); }, std::plus<>{},
+                          std::size_t{0}, dagflow::read_lines(g, file), {.any_order = true});
+  std::size_t expected = 0;
+  for (const std::string& line : lines_of(text)) expected += line.size();
+  CHECK(dagflow::Executor({.threads = threads}).compute(total) == expected);
 }
 
 // At most about twice as many blocks as workers are read and not yet done, however many blocks

@@ -105,6 +105,15 @@ TEST_CASE("OpRegistry: the built-in ops declare their result types (#12)", "[nod
   CHECK(ops.find("read_json")->result_type() == "any");
 }
 
+// merge_counts adds integers: a map node reducing with it may merge blocks in any order; sum
+// (doubles too) may not.
+TEST_CASE("OpRegistry: merge_counts combines in any order, sum does not", "[nodes][registry]") {
+  const OpRegistry ops = OpRegistry::builtins();
+  CHECK(ops.find("merge_counts")->any_order());
+  CHECK_FALSE(ops.find("sum")->any_order());
+  CHECK_FALSE(ops.find("word_count")->any_order());
+}
+
 // A leading const OpContext& parameter receives the run's context and is not an input.
 TEST_CASE("OpRegistry: an op may take the run's OpContext first", "[nodes][registry]") {
   OpRegistry ops;

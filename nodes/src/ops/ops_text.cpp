@@ -173,9 +173,10 @@ void add_text_ops(OpRegistry& ops) {
       "word is a run of ASCII letters and digits, lowercased; everything else separates words.");
 
   ops.add(
-      "merge_counts", [](const std::vector<WordCounts>& parts) { return merge_counts(parts); },
-      "Adds up a list of maps word -> count into one map word -> total (an error if a total "
-      "overflows a 64-bit int).");
+         "merge_counts", [](const std::vector<WordCounts>& parts) { return merge_counts(parts); },
+         "Adds up a list of maps word -> count into one map word -> total (an error if a total "
+         "overflows a 64-bit int).")
+      .set_any_order();  // integer sums: exact in any order
 
   ops.add("top_k", [](const WordCounts& counts, std::int64_t k) { return top_k(counts, k); },
           "Returns the k entries of a map word -> count with the highest counts, as [word, count] "

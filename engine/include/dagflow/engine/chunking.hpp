@@ -31,6 +31,15 @@ struct ChunkOptions {
   /// and into the keys of a map's per-block disk entries, so a different salt never reuses a
   /// block.
   Hash128 salt{};
+  /// reduce and map_reduce only: the op is commutative and exact — integer sums, word counts, set
+  /// unions, maxima — so partial results may be combined in whatever order they are ready (default
+  /// false). Over a streamed file (read_lines, read_chunks) without a disk cache, and in one
+  /// process, the blocks' results are then merged into one running total as they come, rather
+  /// than in the fixed tree, whose upper merges join two large partial results (for word counts:
+  /// fewer merges of large maps, and one partial result per worker alive instead of a tree's).
+  /// Elsewhere the tree is kept. Never set it for floating-point sums: their last bits would then
+  /// depend on timing.
+  bool any_order = false;
 };
 
 /// Lets map and reduce read their items from a type C other than std::vector (a dynamically typed

@@ -194,6 +194,10 @@ class OpInfo {
   /// nodes as I/O tasks (TaskOptions::io, on the Executor's I/O threads, holding no core) unless
   /// a node says `io: false`. The built-in ops that read or write files or run commands are.
   [[nodiscard]] bool io() const noexcept { return io_; }
+  /// As the `reduce:` of a map node, combines partial results exactly in any order (merge_counts:
+  /// integer counts): the pipeline lets dagflow::map_reduce merge a streamed file's blocks into
+  /// one running total (ChunkOptions::any_order). Not for floating-point sums.
+  [[nodiscard]] bool any_order() const noexcept { return any_order_; }
 
   /// How a node of this op reads its file in pieces instead (read_lines, read_chunks): a pipeline
   /// whose node's readers are all maps (`map:`) adds this source in place of calling the op, so
@@ -237,6 +241,10 @@ class OpInfo {
   }
   OpInfo& set_io(bool io = true) noexcept {
     io_ = io;
+    return *this;
+  }
+  OpInfo& set_any_order(bool any = true) noexcept {
+    any_order_ = any;
     return *this;
   }
   /// Makes nodes that give the argument `arg` (not null) writers that keep no bytes of their
@@ -295,6 +303,7 @@ class OpInfo {
   bool writes_files_ = false;
   bool keeps_file_bytes_ = false;
   bool io_ = false;
+  bool any_order_ = false;
   bool any_inputs_ = false;
   bool keyed_inputs_ = false;
   std::string writer_arg_{};

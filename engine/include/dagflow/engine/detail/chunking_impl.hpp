@@ -423,7 +423,8 @@ struct ReduceBody {
   // map_reduce: the name and version of `op` when it is a dagflow::op (the task's own name is the
   // item function's); without them the combining function is unknown and the task has no key.
   std::optional<std::pair<std::string, std::uint32_t>> op_name{};
-  Hash128 salt{};  // map_reduce: ChunkOptions::salt
+  Hash128 salt{};          // map_reduce: ChunkOptions::salt
+  bool any_order = false;  // ChunkOptions::any_order
 
   // init, the ops' state and (map_reduce) the combining op's identity change the result, so they
   // are part of the task's content key (chunk_size is not).
@@ -489,7 +490,7 @@ struct ReduceBody {
         [&](U acc, std::string_view x) {
           return std::invoke(op, std::move(acc), value_of(item_of(x)));
         },
-        [&](U a, U b) { return std::invoke(op, std::move(a), std::move(b)); }, state);
+        [&](U a, U b) { return std::invoke(op, std::move(a), std::move(b)); }, state, any_order);
     return total ? finish(std::move(*total)) : no_items();
   }
 
@@ -947,6 +948,7 @@ auto reduce(Graph& g, Op&& op, U init, Input&& input, ChunkOptions options) {
     using Fn = detail::callable_t<Op>;
     detail::ReduceBody<Fn, U, detail::map_value_t<Input>> body{
         Fn(detail::callable_of(std::forward<Op>(op))), std::move(init), options.chunk_size};
+    body.any_order = options.any_order;
     return detail::add_chunked_task(g, "reduce", op, std::move(body), std::forward<Input>(input),
                                     options);
   } else {
@@ -983,6 +985,7 @@ auto map_reduce(Graph& g, F&& fn, Combine&& combine, U init, Input&& input, Chun
         Fn(detail::callable_of(std::forward<F>(fn)))};
     if constexpr (detail::is_op<Combine>) body.op_name.emplace(combine.name(), combine.version());
     body.salt = options.salt;
+    body.any_order = options.any_order;
     return detail::add_chunked_task(g, "map_reduce", fn, std::move(body),
                                     std::forward<Input>(input), options);
   } else {

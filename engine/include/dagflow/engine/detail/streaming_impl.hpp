@@ -258,6 +258,40 @@ std::vector<R> stream_map(const TextSource& source, std::size_t chunk_size, cons
   return out;
 }
 
+/// The partial results of a reduce whose op may combine them in any order
+/// (ChunkOptions::any_order), merged into one running total as they come: a thread takes the total
+/// out, merges its result into it outside the lock and puts it back (merging again what came
+/// meanwhile), so no thread waits for another's merge and only one partial result per busy thread
+/// is ever alive.
+template <class U>
+class RunningTotal {
+ public:
+  /// Merges `value` into the total as op(total, value). Thread-safe.
+  template <class Op>
+  void add(U value, const Op& op) {
+    std::optional<U> mine(std::move(value));
+    for (;;) {
+      std::optional<U> total;
+      {
+        const std::lock_guard lock(mutex_);
+        if (!total_) {
+          total_.swap(mine);
+          return;
+        }
+        total.swap(total_);
+      }
+      mine.emplace(op(std::move(*total), std::move(*mine)));
+    }
+  }
+
+  /// Once every result is in: the total, none when no result came.
+  std::optional<U> take() && { return std::move(total_); }
+
+ private:
+  std::mutex mutex_;
+  std::optional<U> total_;
+};
+
 /// The partial results of a reduce over blocks, combined into the tree reduce uses (aligned pairs
 /// of equal subtrees: (k, k+1), then (k..k+1, k+2..k+3), ...) as they come, in any order and from
 /// any thread: the total has the bits of reduce over the block results however the blocks' work
@@ -419,7 +453,8 @@ class BlockTree {
 // loaded only if needed (see BlockTree); without, every hit is loaded as it is found.
 template <class U, class Start, class Fold, class Op>
 std::optional<U> stream_fold_pass(const TextSource& source, const Start& start, const Fold& fold,
-                                  const Op& op, const std::optional<Hash128>& salt, bool lookups) {
+                                  const Op& op, const std::optional<Hash128>& salt, bool any_order,
+                                  bool lookups) {
   constexpr bool kSendable =
       Serializable<std::vector<U>> && copyable_v<U> && std::is_default_constructible_v<U>;
   const RankSplit* split = nullptr;
@@ -427,7 +462,12 @@ std::optional<U> stream_fold_pass(const TextSource& source, const Start& start, 
   const BlockShare share = stream_share(source, split);
   std::optional<Hash128> block_salt;
   if constexpr (Serializable<U>) block_salt = salt;
-  BlockTree<U> tree(block_salt ? current_block_cache() : nullptr, lookups);
+  const BlockCache* cache = block_salt ? current_block_cache() : nullptr;
+  BlockTree<U> tree(cache, lookups);
+  // Where the tree keeps no entries and no rank waits for it, an op that may combine in any
+  // order merges every block into one running total instead: fewer merges of large partials.
+  RunningTotal<U> running;
+  const bool use_running = any_order && cache == nullptr && split == nullptr;
   const auto work = [&](std::string_view bytes, StreamSlot<U>& slot) {
     std::size_t i = 0;
     std::optional<U> acc;
@@ -446,6 +486,11 @@ std::optional<U> stream_fold_pass(const TextSource& source, const Start& start, 
     slot.result.emplace(std::move(*acc));
   };
   const auto ready = [&](std::size_t block, StreamSlot<U>& slot) {
+    if (use_running) {
+      running.add(std::move(*slot.result), op);
+      slot.result.reset();
+      return;
+    }
     typename BlockTree<U>::Node leaf{.first = block, .key = slot.key};
     if (slot.result) {
       leaf.value = std::move(slot.result);
@@ -470,20 +515,22 @@ std::optional<U> stream_fold_pass(const TextSource& source, const Start& start, 
       return std::move(all).total(op);
     }
   }
+  if (use_running) return std::move(running).take();
   return std::move(tree).total(op);
 }
 
 /// reduce (fold = the item as is) or map_reduce over a TextSource: each block folded left to
 /// right, block results combined in reduce's tree. `fold(acc, item)`/`start(item)` fold a block;
 /// `op` merges block results. Across ranks, each sends what it could not merge alone. With `salt`
-/// (and a block cache), blocks and the tree's larger nodes have entries.
+/// (and a block cache), blocks and the tree's larger nodes have entries. `any_order`: op may
+/// merge block results in any order (ChunkOptions::any_order).
 template <class U, class Start, class Fold, class Op>
 std::optional<U> stream_fold(const TextSource& source, const Start& start, const Fold& fold,
-                             const Op& op, const std::optional<Hash128>& salt) {
+                             const Op& op, const std::optional<Hash128>& salt, bool any_order) {
   try {
-    return stream_fold_pass<U>(source, start, fold, op, salt, true);
+    return stream_fold_pass<U>(source, start, fold, op, salt, any_order, true);
   } catch (const DamagedTreeEntry&) {  // every hit is then loaded as found: a bad one is a miss
-    return stream_fold_pass<U>(source, start, fold, op, salt, false);
+    return stream_fold_pass<U>(source, start, fold, op, salt, any_order, false);
   }
 }
 
