@@ -155,12 +155,7 @@ struct ComposedItems {
 
   template <class F>
   void each(std::size_t begin, std::size_t end, F&& f) const {
-    std::size_t i = begin;
-    try {
-      for (; i < end; ++i) f(i, call(list[i]));
-    } catch (...) {
-      throw_item_failure(i);
-    }
+    ListItems<S>{list}.each(begin, end, [&](std::size_t i, const S& x) { f(i, call(x)); });
   }
 
   [[nodiscard]] std::optional<Hash128> block_salt(const Hash128& salt) const {
