@@ -13,9 +13,12 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <numeric>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -212,6 +215,109 @@ TEST_CASE("any_order over a streamed file: one running total, the same result",
   std::size_t expected = 0;
   for (const std::string& line : lines_of(text)) expected += line.size();
   CHECK(dagflow::Executor({.threads = threads}).compute(total) == expected);
+}
+
+// RunningTotal, any_order's merger: while the merger is behind, the partials alive stay bounded
+// (the total, the few left for the merger, and two per adding thread: its own and one it took to
+// merge). Parts count themselves; a merge into a large total is slow, so the merger falls behind.
+struct CountedPart {
+  static inline std::atomic<int> alive{0};
+  static inline std::atomic<int> peak{0};
+  std::vector<int> values;
+
+  explicit CountedPart(int v) : values{v} { note(+1); }
+  CountedPart(CountedPart&& other) noexcept : values(std::move(other.values)) {
+    other.values.clear();
+  }
+  CountedPart& operator=(CountedPart&& other) noexcept {
+    if (!values.empty()) note(-1);
+    values = std::move(other.values);
+    other.values.clear();
+    return *this;
+  }
+  CountedPart(const CountedPart&) = delete;
+  CountedPart& operator=(const CountedPart&) = delete;
+  ~CountedPart() {
+    if (!values.empty()) note(-1);
+  }
+
+ private:
+  static void note(int change) {
+    const int now = alive.fetch_add(change) + change;
+    int seen = peak.load();
+    while (now > seen && !peak.compare_exchange_weak(seen, now)) {
+    }
+  }
+};
+
+TEST_CASE("RunningTotal bounds the partials alive while its merger is behind",
+          "[engine][streaming]") {
+  const int threads = GENERATE(1, 4);
+  constexpr int kPerThread = 300;
+  CountedPart::alive = 0;
+  CountedPart::peak = 0;
+  const auto op = [](CountedPart a, CountedPart b) {
+    if (a.values.size() > 8) {  // a merge into the total: slower than making a part
+      volatile std::uint64_t spin = 0;
+      for (int i = 0; i < 20'000; ++i) spin = spin + static_cast<std::uint64_t>(i);
+    }
+    a.values.insert(a.values.end(), b.values.begin(), b.values.end());
+    return a;  // b, destroyed, is no longer alive
+  };
+  dagflow::detail::RunningTotal<CountedPart> running;
+  std::vector<std::thread> adders;
+  for (int t = 0; t < threads; ++t) {
+    adders.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) running.add(CountedPart(t * kPerThread + i), op);
+    });
+  }
+  for (std::thread& adder : adders) adder.join();
+  std::optional<CountedPart> total = std::move(running).take();
+  REQUIRE(total);
+  std::vector<int> got = total->values;
+  std::sort(got.begin(), got.end());
+  std::vector<int> expected(static_cast<std::size_t>(threads * kPerThread));
+  std::iota(expected.begin(), expected.end(), 0);
+  CHECK(got == expected);
+  total.reset();
+  CHECK(CountedPart::alive == 0);
+  CHECK(CountedPart::peak <= 3 + 2 * threads);
+}
+
+// A part added while another thread merges is left for that thread, which merges it into the
+// total as op(total, part): the total is never the right operand (for a map of counts, merging
+// the large total into a small part would copy most of it).
+TEST_CASE("RunningTotal merges a part added meanwhile into the total, on the left",
+          "[engine][streaming]") {
+  using Part = std::vector<int>;
+  std::atomic<bool> merging{false};
+  std::atomic<bool> added{false};
+  std::mutex m;
+  std::vector<std::size_t> right_sizes;
+  const auto op = [&](Part a, const Part& b) {
+    {
+      const std::lock_guard lock(m);
+      right_sizes.push_back(b.size());
+    }
+    if (a.size() == 10) {  // the merge of part 100: hold it until part 200 has been added
+      merging = true;
+      while (!added) std::this_thread::yield();
+    }
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+  };
+  dagflow::detail::RunningTotal<Part> running;
+  for (int i = 0; i < 10; ++i) running.add(Part{i}, op);
+  std::thread merger([&] { running.add(Part{100}, op); });
+  while (!merging) std::this_thread::yield();
+  running.add(Part{200}, op);  // returns at once: the merger takes it
+  added = true;
+  merger.join();
+  const std::optional<Part> total = std::move(running).take();
+  REQUIRE(total);
+  CHECK(total->size() == 12);
+  CHECK(total->back() == 200);
+  CHECK(std::all_of(right_sizes.begin(), right_sizes.end(), [](std::size_t n) { return n == 1; }));
 }
 
 // At most about twice as many blocks as workers are read and not yet done, however many blocks

@@ -259,37 +259,62 @@ std::vector<R> stream_map(const TextSource& source, std::size_t chunk_size, cons
 }
 
 /// The partial results of a reduce whose op may combine them in any order
-/// (ChunkOptions::any_order), merged into one running total as they come: a thread takes the total
-/// out, merges its result into it outside the lock and puts it back (merging again what came
-/// meanwhile), so no thread waits for another's merge and only one partial result per busy thread
-/// is ever alive.
+/// (ChunkOptions::any_order), merged into one running total as they come, always as
+/// op(total, result): one thread at a time merges (outside the lock), and a thread that finds it
+/// busy leaves its result for it and goes back to work, as a serial stage of a pipeline would.
+/// The total stays the left operand, so an op that adds a small result into a large total (a map
+/// of counts) never copies the total into the small one.
 template <class U>
 class RunningTotal {
  public:
-  /// Merges `value` into the total as op(total, value). Thread-safe.
+  /// Merges `value` into the total. Thread-safe; a throwing op loses the total (the run fails).
   template <class Op>
   void add(U value, const Op& op) {
-    std::optional<U> mine(std::move(value));
-    for (;;) {
-      std::optional<U> total;
-      {
-        const std::lock_guard lock(mutex_);
-        if (!total_) {
-          total_.swap(mine);
-          return;
-        }
-        total.swap(total_);
-      }
-      mine.emplace(op(std::move(*total), std::move(*mine)));
+    std::unique_lock lock(mutex_);
+    while (merging_ && left_.size() >= kMaxLeft) {
+      // The merger is behind: rather than wait for it (or hold more partials), merge one of the
+      // results left for it into this one, outside the lock.
+      U other = std::move(left_.back());
+      left_.pop_back();
+      lock.unlock();
+      value = op(std::move(other), std::move(value));
+      lock.lock();
     }
+    if (merging_) {
+      left_.push_back(std::move(value));
+      return;
+    }
+    merging_ = true;
+    std::optional<U> total = std::exchange(total_, std::nullopt);
+    try {
+      for (;;) {
+        lock.unlock();
+        total = total ? op(std::move(*total), std::move(value)) : std::move(value);
+        lock.lock();
+        if (left_.empty()) break;
+        value = std::move(left_.back());
+        left_.pop_back();
+      }
+    } catch (...) {
+      if (!lock.owns_lock()) lock.lock();
+      merging_ = false;
+      throw;
+    }
+    total_ = std::move(total);
+    merging_ = false;
   }
 
-  /// Once every result is in: the total, none when no result came.
+  /// Once every add has returned: the total, none when no result came.
   std::optional<U> take() && { return std::move(total_); }
 
  private:
+  // Results a busy merger may have waiting: each one is a partial result alive in memory.
+  static constexpr std::size_t kMaxLeft = 2;
+
   std::mutex mutex_;
   std::optional<U> total_;
+  std::vector<U> left_;   // results left for the merging thread
+  bool merging_ = false;  // a thread is merging into the total (which it holds)
 };
 
 /// The partial results of a reduce over blocks, combined into the tree reduce uses (aligned pairs
