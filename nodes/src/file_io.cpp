@@ -6,6 +6,8 @@
 #include <set>
 #include <sys/stat.h>
 #include <system_error>
+#include <tuple>
+#include <type_traits>
 #include <utility>
 
 #include <fmt/format.h>
@@ -87,15 +89,19 @@ UniqueFd open_parent_dir(const OpContext& ctx, const fs::path& target, std::stri
 
 // A run killed while writing leaves temp files beside the outputs. Each directory written to is
 // swept of those whose writer has died, once per process (a directory of a thousand outputs is
-// not listed a thousand times).
+// not listed a thousand times). A directory is known by its device, inode and birth time: a
+// directory removed and made again often gets the same inode, and is a new one to sweep.
 void sweep_dead_temps(int dir_fd) {
-  struct stat st {};
-  if (::fstat(dir_fd, &st) != 0) return;
+  struct statx st {};
+  if (::statx(dir_fd, "", AT_EMPTY_PATH, STATX_INO | STATX_BTIME, &st) != 0) return;
+  const bool born = (st.stx_mask & STATX_BTIME) != 0;  // not every file system records it
+  const auto key = std::make_tuple(st.stx_dev_major, st.stx_dev_minor, st.stx_ino,
+                                   born ? st.stx_btime.tv_sec : 0, born ? st.stx_btime.tv_nsec : 0);
   static std::mutex mutex;
-  static std::set<std::pair<dev_t, ino_t>> swept;
+  static std::set<std::remove_const_t<decltype(key)>> swept;
   {
     const std::lock_guard lock(mutex);
-    if (!swept.emplace(st.st_dev, st.st_ino).second) return;
+    if (!swept.insert(key).second) return;
   }
   (void)util::remove_dead_writers_temps(dir_fd, util::AtomicWriteOptions{}.temp_prefix);
 }

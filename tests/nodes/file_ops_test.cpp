@@ -218,6 +218,25 @@ TEST_CASE("write_text: removes the temp files of dead writers beside its output"
   CHECK(fs::exists(dir.path() / "out" / ".dagflow-tmp-1-0"));
 }
 
+// A directory is swept once per process, but one removed and made again (often with the same
+// inode) is another directory: it is swept again.
+TEST_CASE("write_text: sweeps a directory made again at the same path", "[nodes][file-ops]") {
+  TempDir dir;
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  const std::string stale = ".dagflow-tmp-" + std::to_string(child) + "-0";
+  const OpContext ctx{.base_dir = dir.path()};
+  for (int round = 0; round < 3; ++round) {
+    fs::remove_all(dir.path() / "out");
+    fs::create_directory(dir.path() / "out");
+    std::ofstream(dir.path() / "out" / stale) << "half a file";
+    call_op("write_text", {"x"}, {{"path", "out/t.txt"}}, ctx);
+    CHECK_FALSE(fs::exists(dir.path() / "out" / stale));
+  }
+}
+
 // write_text adds nothing to the string and refuses a path that names a directory.
 TEST_CASE("write_text: writes the string as it is", "[nodes][file-ops]") {
   TempDir dir;
