@@ -277,7 +277,7 @@ class RunningTotal {
       U other = std::move(left_.back());
       left_.pop_back();
       lock.unlock();
-      value = op(std::move(other), std::move(value));
+      value = combine(op, std::move(other), std::move(value));
       lock.lock();
     }
     if (merging_) {
@@ -289,7 +289,7 @@ class RunningTotal {
     try {
       for (;;) {
         lock.unlock();
-        total = total ? op(std::move(*total), std::move(value)) : std::move(value);
+        total = total ? combine(op, std::move(*total), std::move(value)) : std::move(value);
         lock.lock();
         if (left_.empty()) break;
         value = std::move(left_.back());
@@ -308,6 +308,13 @@ class RunningTotal {
   std::optional<U> take() && { return std::move(total_); }
 
  private:
+  // op(a, b), whose arguments (a result merged in, ~a map of counts to free) end with this call,
+  // outside the lock, and not where the moved-from variables are next assigned, under it.
+  template <class Op>
+  static U combine(const Op& op, U a, U b) {
+    return op(std::move(a), std::move(b));
+  }
+
   // Results a busy merger may have waiting: each one is a partial result alive in memory.
   static constexpr std::size_t kMaxLeft = 2;
 
