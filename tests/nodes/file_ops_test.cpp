@@ -59,6 +59,15 @@ void make_tree(const fs::path& root) {
   }
 }
 
+// The name of a temp file whose writer has died: a child that exits at once, reaped.
+std::string dead_writers_temp_name() {
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  return ".dagflow-tmp-" + std::to_string(child) + "-0";
+}
+
 }  // namespace
 
 // ---- glob ------------------------------------------------------------------------------------
@@ -203,11 +212,7 @@ TEST_CASE("write_json: writes pretty JSON atomically and read_json reads it back
 TEST_CASE("write_text: removes the temp files of dead writers beside its output",
           "[nodes][file-ops]") {
   TempDir dir;
-  const pid_t child = ::fork();
-  if (child == 0) ::_exit(0);
-  int status = 0;
-  ::waitpid(child, &status, 0);
-  const std::string stale = ".dagflow-tmp-" + std::to_string(child) + "-0";
+  const std::string stale = dead_writers_temp_name();
   fs::create_directory(dir.path() / "out");
   std::ofstream(dir.path() / "out" / stale) << "half a file";
   std::ofstream(dir.path() / "out" / ".dagflow-tmp-1-0") << "someone else's";
@@ -222,11 +227,7 @@ TEST_CASE("write_text: removes the temp files of dead writers beside its output"
 // inode) is another directory: it is swept again.
 TEST_CASE("write_text: sweeps a directory made again at the same path", "[nodes][file-ops]") {
   TempDir dir;
-  const pid_t child = ::fork();
-  if (child == 0) ::_exit(0);
-  int status = 0;
-  ::waitpid(child, &status, 0);
-  const std::string stale = ".dagflow-tmp-" + std::to_string(child) + "-0";
+  const std::string stale = dead_writers_temp_name();
   const OpContext ctx{.base_dir = dir.path()};
   for (int round = 0; round < 3; ++round) {
     fs::remove_all(dir.path() / "out");
